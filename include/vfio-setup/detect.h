@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "vfio-setup/machine.h"
+#include "vfio-setup/sysroot.h"
+
+/*
+ * Detection reads the system below the root and never writes.  Each module
+ * fills its part of the machine; facts that cannot be read are left unknown
+ * and explained in machine.warnings.  Only resource failures (-ENOMEM) and a
+ * broken PCI library are errors.
+ */
+int detect_machine(const struct sysroot *sr, struct machine **ret);
+
+int detect_cpu(const struct sysroot *sr, struct machine *m);
+int detect_board(const struct sysroot *sr, struct machine *m);
+int detect_iommu(const struct sysroot *sr, struct machine *m);
+int detect_pci(const struct sysroot *sr, struct machine *m);
+/* Needs detect_pci and detect_iommu first. */
+int detect_groups(struct machine *m);
+int detect_distro(const struct sysroot *sr, struct machine *m);
+int detect_esp(const struct sysroot *sr, struct machine *m);
+/* Needs detect_esp and detect_distro first. */
+int detect_bootloader(const struct sysroot *sr, struct machine *m);
+/* Needs detect_distro first. */
+int detect_initramfs(const struct sysroot *sr, struct machine *m);
+/* Needs detect_pci first. */
+int detect_vfio_state(const struct sysroot *sr, struct machine *m);
+
+/* Adds a warning about a file that could not be read; ENOENT is not worth one. */
+int detect_warn_file(struct machine *m, const char *path, int err);

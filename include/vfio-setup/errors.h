@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Errors are negative errno values, or one of the codes below for failures
+ * errno has no word for.  The codes sit far above any errno so the two never
+ * collide, and every code carries its message.
+ */
+#define VS_ERRORS(X)                                                        \
+        X(VS_E_PCI,          "the PCI library could not read the device tree") \
+        X(VS_E_CARD_SYNTAX,  "machine card has a line that is not understood") \
+        X(VS_E_CARD_EMPTY,   "machine card lists no PCI devices")           \
+        X(VS_E_JSON,         "could not build the JSON document")           \
+        X(VS_E_ARCHIVE,      "could not write the archive")                 \
+        X(VS_E_NOT_ABSOLUTE, "path must be absolute")
+
+enum {
+        VS_E_BASE = 4096,
+#define VS_ERROR_ENUM(name, msg) name,
+        VS_ERRORS(VS_ERROR_ENUM)
+#undef VS_ERROR_ENUM
+        VS_E_END
+};
+
+/* Message for a negative error code (errno or VS_E_*). Never NULL. */
+const char *vs_strerror(int err);

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "vfio-setup/machine.h"
+
+/*
+ * The verdicts a user reads: what was found, whether it is fine, and what
+ * to do about it.  The CLI prints them; the wizard shows them per step.
+ */
+enum severity { SEVERITY_INFO, SEVERITY_OK, SEVERITY_WARNING, SEVERITY_PROBLEM };
+
+enum section {
+        SECTION_HARDWARE,
+        SECTION_FIRMWARE,
+        SECTION_GPUS,
+        SECTION_BOOT,
+        SECTION_VFIO,
+        SECTION_DETECTION,
+        _SECTION_MAX
+};
+
+struct finding {
+        enum section section;
+        enum severity severity;
+        char *text;
+        char *advice;       /* what to do, or NULL */
+        int gpu;            /* index into machine.gpus for a GPU's verdict, else -1 */
+};
+
+struct findings {
+        struct finding *v;
+        size_t n;
+};
+
+int findings_build(const struct machine *m, struct findings *ret);
+void findings_free(struct findings *f);
+
+const char *section_title(enum section s);
+const char *severity_label(enum severity s);
+
+/* The GPU to pass through when the user has no preference: index into gpus, or -ENOENT. */
+int machine_recommended_gpu(const struct machine *m, size_t *ret);

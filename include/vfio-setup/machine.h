@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vfio-setup/strv.h"
+
+/* What detection found out about one machine. Filled by detect/, read by everyone. */
+
+enum tristate { TRI_UNKNOWN = -1, TRI_NO = 0, TRI_YES = 1 };
+
+enum cpu_vendor { CPU_VENDOR_UNKNOWN, CPU_VENDOR_INTEL, CPU_VENDOR_AMD };
+
+struct cpu_info {
+        bool known;                 /* proc/cpuinfo was readable */
+        enum cpu_vendor vendor;
+        char *vendor_string;        /* "GenuineIntel", "AuthenticAMD", ... */
+        char *model;
+        const char *virt_flag;      /* "vmx" or "svm" when present, else NULL */
+        bool hypervisor;            /* running inside a virtual machine */
+        unsigned threads;
+};
+
+struct board_info {
+        char *vendor;               /* each NULL when sys/class/dmi/id lacks it */
+        char *name;
+        char *bios_vendor;
+        char *bios_version;
+        char *bios_date;
+        char *sys_vendor;
+        char *product_name;
+};
+
+struct iommu_info {
+        const char *firmware_table; /* "DMAR" (Intel VT-d), "IVRS" (AMD-Vi) or NULL */
+        bool kernel_active;         /* sys/class/iommu has units and groups exist */
+        size_t unit_count;
+        size_t group_count;
+        char *cmdline;              /* proc/cmdline as read, NULL if unreadable */
+        struct strv cmdline_tokens; /* the IOMMU/VFIO-related tokens of it */
+};
+
+#define PCI_GROUP_NONE (-1)
+
+struct pci_device {
+        char address[16];           /* "0000:0b:00.0" */
+        unsigned domain, bus, dev, func;
+        bool ids_known;             /* vendor/device readable and sane */
+        bool class_known;
+        uint16_t vendor_id, device_id;
+        uint16_t class_id;          /* base class << 8 | subclass, e.g. 0x0300 */
+        uint8_t prog_if, revision;
+        char *vendor_name;          /* from the PCI ID database, NULL if unknown */
+        char *device_name;
+        char *driver;               /* bound driver, NULL if none */
+        int iommu_group;            /* PCI_GROUP_NONE without a kernel IOMMU */
+        int boot_vga;               /* 1, 0, or -1 where the attribute is absent */
+};
+
+struct iommu_group {
+        int id;
+        size_t *devices;            /* indices into machine.devices */
+        size_t n_devices;
+};
+
+/* Why a GPU can or cannot be passed through as it is; bit per reason. */
+#define GPU_REASONS(X)                                                              \
+        X(IOMMU_OFF,     true,  "the kernel IOMMU is not active")                   \
+        X(NO_GROUP,      true,  "the device has no IOMMU group")                    \
+        X(DIRTY_GROUP,   true,  "its IOMMU group holds other devices")              \
+        X(BOOT_VGA,      true,  "it is the boot VGA device (the firmware console)") \
+        X(ONLY_GPU,      true,  "it is the only GPU: the host would have no display") \
+        X(IDENTICAL,     true,  "another GPU has the same vendor:device id")        \
+        X(BOUND_VFIO,    false, "already bound to vfio-pci")                         \
+        X(UNKNOWN_IDS,   true,  "its vendor/device id could not be read")
+
+enum gpu_reason {
+#define GPU_REASON_ENUM(name, blocking, text) GPU_REASON_##name,
+        GPU_REASONS(GPU_REASON_ENUM)
+#undef GPU_REASON_ENUM
+        _GPU_REASON_MAX
+};
+
+struct gpu_info {
+        size_t device;              /* index into machine.devices */
+        size_t *companions;         /* other functions of the same slot */
+        size_t n_companions;
+        size_t *blockers;           /* must go along, or the card must move */
+        size_t n_blockers;
+        enum tristate group_clean;  /* unknown without IOMMU groups */
+        struct strv vfio_ids;       /* "10de:2484", sorted, unique */
+        unsigned reasons;           /* 1u << enum gpu_reason */
+        bool passthrough_ok;        /* no blocking reason */
+        struct strv reason_texts;   /* one readable sentence per reason */
+};
+
+struct distro_info {
+        char *id, *id_like, *name, *pretty_name, *version_id;
+        const char *source;         /* "etc/os-release", "usr/lib/os-release" or NULL */
+};
+
+struct evidence_result {
+        int kind;                   /* enum bootloader_kind / enum initramfs_kind */
+        struct strv evidence;       /* files and facts that decided it */
+        struct strv also_found;     /* other candidates seen, for the user */
+};
+
+enum bootloader_kind {
+        BOOTLOADER_UNKNOWN,
+        BOOTLOADER_GRUB,
+        BOOTLOADER_GRUB_BLS,
+        BOOTLOADER_SYSTEMD_BOOT,
+        BOOTLOADER_KERNELSTUB,
+        BOOTLOADER_REFIND,
+        BOOTLOADER_LIMINE,
+        BOOTLOADER_EFISTUB,
+        _BOOTLOADER_MAX
+};
+
+enum initramfs_kind {
+        INITRAMFS_UNKNOWN,
+        INITRAMFS_MKINITCPIO,
+        INITRAMFS_DRACUT,
+        INITRAMFS_INITRAMFS_TOOLS,
+        INITRAMFS_BOOSTER,
+        _INITRAMFS_MAX
+};
+
+struct esp_info {
+        char *path;                 /* mount point, "/boot/efi"; NULL when none found */
+        char *device;               /* "/dev/nvme0n1p1" when known */
+        enum tristate confirmed;    /* vfat with the GPT ESP type, by udev or libblkid */
+        unsigned major, minor;      /* the device's number, from the mount table */
+        char *fs_type, *part_type;  /* what probing said, NULL if it could not */
+        struct strv evidence;
+};
+
+struct vfio_id_source {
+        char *id;                   /* "10de:2484" */
+        char *source;               /* "proc/cmdline" or "etc/modprobe.d/vfio.conf:3" */
+};
+
+struct vfio_state {
+        struct vfio_id_source *ids;
+        size_t n_ids;
+        struct strv bound;          /* addresses bound to vfio-pci now */
+        enum tristate builtin;      /* vfio-pci built into the kernel */
+        char *kernel;               /* running kernel release */
+};
+
+struct machine {
+        struct cpu_info cpu;
+        struct board_info board;
+        struct iommu_info iommu;
+        struct pci_device *devices; /* sorted by address */
+        size_t n_devices;
+        struct iommu_group *groups; /* sorted by id */
+        size_t n_groups;
+        struct gpu_info *gpus;      /* in device order */
+        size_t n_gpus;
+        struct distro_info distro;
+        struct esp_info esp;
+        struct evidence_result bootloader;
+        struct evidence_result initramfs;
+        struct vfio_state vfio;
+        struct strv warnings;       /* facts that could not be read */
+};
+
+void machine_free(struct machine *m);
+
+const char *bootloader_name(enum bootloader_kind k);
+const char *initramfs_name(enum initramfs_kind k);
+const char *gpu_reason_text(enum gpu_reason r);
+bool gpu_reason_blocking(enum gpu_reason r);
+/* Device index by address ("0000:0b:00.0" or "0b:00.0"); -EINVAL, -ENOENT. */
+int machine_find_device(const struct machine *m, const char *address, size_t *ret);
+
+/* PCI classes the rules need. */
+bool pci_class_is_gpu(uint16_t class_id);
+bool pci_class_is_host_side_bridge(uint16_t class_id);

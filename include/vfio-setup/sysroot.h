@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "vfio-setup/strv.h"
+
+/*
+ * Every file the program reads or writes is named relative to the system
+ * root given with --root ("/" by default).  Paths given to these functions
+ * may start with '/'; they are always taken below the root, and symbolic
+ * links are resolved inside it where the kernel can (openat2 RESOLVE_IN_ROOT).
+ */
+struct sysroot;
+
+/* How a path was used; recorded so that `snapshot` can capture exactly it. */
+enum sysroot_use {
+        SYSROOT_USE_READ,     /* content was read */
+        SYSROOT_USE_STAT,     /* only existence or type mattered */
+        SYSROOT_USE_LIST,     /* directory was listed */
+        SYSROOT_USE_LINK,     /* symbolic link was read */
+};
+
+struct sysroot_access {
+        enum sysroot_use use;
+        size_t limit;         /* bytes of content that matter, for READ */
+        char *path;           /* relative, no leading '/' */
+};
+
+/* -ENOENT / -ENOTDIR when dir is not an existing directory. */
+int sysroot_new(const char *dir, struct sysroot **ret);
+void sysroot_free(struct sysroot *sr);
+
+/* The root directory as given, without a trailing '/' except for "/". */
+const char *sysroot_dir(const struct sysroot *sr);
+/* Newly allocated path of rel below the root, for libraries that need a name. */
+int sysroot_path(const struct sysroot *sr, const char *rel, char **ret);
+
+/* Starts or stops recording accesses; the record lives until sysroot_free. */
+void sysroot_record(struct sysroot *sr, bool on);
+const struct sysroot_access *sysroot_accesses(const struct sysroot *sr, size_t *ret_n);
+/* Records an access made by a library that opens files by name itself. */
+void sysroot_note(const struct sysroot *sr, enum sysroot_use use, const char *rel, size_t limit);
+
+int sysroot_open(const struct sysroot *sr, const char *rel, int flags, int *ret_fd);
+/* Reads at most max bytes (whole file when 0); the result is NUL-terminated. */
+int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **ret, size_t *ret_len);
+/* First line without surrounding white space. */
+int sysroot_read_line(const struct sysroot *sr, const char *rel, char **ret);
+/* Parses a file holding one number (0x prefix allowed); -EBADMSG on garbage. */
+int sysroot_read_uint(const struct sysroot *sr, const char *rel, unsigned long *ret);
+int sysroot_readlink(const struct sysroot *sr, const char *rel, char **ret);
+/* Last component of a link's target, e.g. the driver name of .../driver. */
+int sysroot_readlink_base(const struct sysroot *sr, const char *rel, char **ret);
+/* lstat when nofollow, else stat. */
+int sysroot_stat(const struct sysroot *sr, const char *rel, bool nofollow, struct stat *ret);
+bool sysroot_exists(const struct sysroot *sr, const char *rel);
+bool sysroot_is_dir(const struct sysroot *sr, const char *rel);
+/* Sorted entry names, without "." and "..". */
+int sysroot_list(const struct sysroot *sr, const char *rel, struct strv *ret);

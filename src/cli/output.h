@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "vfio-setup/findings.h"
+
+/* Semantic colour roles; the terminal sees escapes only when colour is on. */
+enum role { ROLE_PLAIN, ROLE_HEADING, ROLE_OK, ROLE_WARNING, ROLE_PROBLEM, ROLE_DIM };
+
+struct output {
+        FILE *f;
+        bool color;
+        bool ascii;
+};
+
+/* Colour only on a terminal, never with NO_COLOR set or --no-color. */
+void output_init(struct output *o, FILE *f, bool no_color, bool ascii);
+void output_role(const struct output *o, enum role r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+enum role severity_role(enum severity s);
+/* "->" or an arrow, by locale and --ascii. */
+const char *output_arrow(const struct output *o);

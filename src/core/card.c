@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vfio-setup/card.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/pciaddr.h"
+
+static bool hexn(const char *s, size_t n, unsigned *ret)
+{
+        unsigned v = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (!isxdigit((unsigned char)s[i]))
+                        return false;
+                v = v * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0' : tolower((unsigned char)s[i]) - 'a' + 10);
+        }
+        *ret = v;
+        return true;
+}
+
+/* "IOMMU Group 14" with an optional colon; returns the rest of the line, or NULL. */
+static const char *group_prefix(const char *s, int *ret)
+{
+        char *end;
+        long v;
+
+        while (isspace((unsigned char)*s))
+                s++;
+        if (strncasecmp(s, "IOMMU Group ", 12) != 0)
+                return NULL;
+        v = strtol(s + 12, &end, 10);
+        if (end == s + 12 || v < 0)
+                return NULL;
+        while (isspace((unsigned char)*end))
+                end++;
+        if (*end == ':')
+                end++;
+        while (isspace((unsigned char)*end))
+                end++;
+        *ret = (int)v;
+        return end;
+}
+
+/* First "[xxxx]:" (the class), then the first "[xxxx:xxxx]" after it (the ids). */
+static int parse_device(const char *s, int group, struct card_device *ret)
+{
+        struct card_device d = { .group = group };
+        const char *p, *cls = NULL, *ids = NULL;
+        char addr[32];
+        size_t len = strcspn(s, " \t");
+        unsigned v, w;
+
+        if (len == 0 || len >= sizeof(addr))
+                return -EINVAL;
+        memcpy(addr, s, len);
+        addr[len] = '\0';
+        if (pci_address_parse(addr, &d.domain, &d.bus, &d.dev, &d.func) < 0)
+                return -EINVAL;
+        for (p = s + len; (p = strchr(p, '[')); p++)
+                if (hexn(p + 1, 4, &v) && p[5] == ']' && p[6] == ':') {
+                        cls = p;
+                        d.class_id = (uint16_t)v;
+                        break;
+                }
+        if (!cls)
+                return -EINVAL;
+        for (p = cls + 7; (p = strchr(p, '[')); p++)
+                if (hexn(p + 1, 4, &v) && p[5] == ':' && hexn(p + 6, 4, &w) && p[10] == ']') {
+                        ids = p + 11;
+                        d.vendor_id = (uint16_t)v;
+                        d.device_id = (uint16_t)w;
+                        break;
+                }
+        if (!ids)
+                return -EINVAL;
+        if ((p = strstr(ids, "(rev ")) && hexn(p + 5, 2, &v))
+                d.revision = (uint8_t)v;
+        if ((p = strstr(ids, "(prog-if ")) && hexn(p + 9, 2, &v))
+                d.prog_if = (uint8_t)v;
+        *ret = d;
+        return 0;
+}
+
+static int add_device(struct card *c, const struct card_device *d)
+{
+        struct card_device *v = realloc(c->devices, (c->n_devices + 1) * sizeof(*v));
+
+        if (!v)
+                return -ENOMEM;
+        c->devices = v;
+        c->devices[c->n_devices++] = *d;
+        return 0;
+}
+
+int card_parse(const char *text, const char *dir, struct card *ret)
+{
+        struct card c = { 0 };
+        char *copy, *line, *save = NULL;
+        int group = -1, r = 0;
+
+        copy = strdup(text);
+        c.dir = strdup(dir ? dir : ".");
+        if (!copy || !c.dir) {
+                free(copy);
+                free(c.dir);
+                return -ENOMEM;
+        }
+        for (line = strtok_r(copy, "\r\n", &save); line && r >= 0; line = strtok_r(NULL, "\r\n", &save)) {
+                struct card_device d;
+                const char *rest;
+                int g;
+
+                if (line[0] == '#') {
+                        char *colon = strchr(line, ':'), *key = line + 1;
+
+                        while (isspace((unsigned char)*key))
+                                key++;
+                        /* "# key: value"; any other comment is a comment. */
+                        if (!colon || strcspn(key, " \t") < (size_t)(colon - key))
+                                continue;
+                        *colon = '\0';
+                        for (char *k = key; *k; k++)
+                                *k = (char)tolower((unsigned char)*k);
+                        r = strv_pushf(&c.keys, "%s\t%s", key, strip(colon + 1));
+                        continue;
+                }
+                rest = group_prefix(line, &g);
+                if (rest && !*rest) {
+                        group = g;
+                        continue;
+                }
+                if (parse_device(rest ? rest : strip(line), rest ? g : group, &d) == 0)
+                        r = add_device(&c, &d);
+        }
+        free(copy);
+        if (r >= 0 && c.n_devices == 0)
+                r = -VS_E_CARD_EMPTY;
+        if (r < 0) {
+                card_free(&c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+int card_load(const char *path, struct card *ret)
+{
+        char *text = NULL, *copy;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        if (getdelim(&text, &len, '\0', f) < 0 && !feof(f)) {
+                r = -errno;
+                free(text);
+                fclose(f);
+                return r;
+        }
+        fclose(f);
+        copy = strdup(path);
+        if (!copy || !text) {
+                free(copy);
+                free(text);
+                return text ? -ENOMEM : -VS_E_CARD_EMPTY;
+        }
+        r = card_parse(text, dirname(copy), ret);
+        free(copy);
+        free(text);
+        return r;
+}
+
+void card_free(struct card *c)
+{
+        free(c->dir);
+        free(c->devices);
+        strv_free(&c->keys);
+        *c = (struct card){ 0 };
+}
+
+/* Value of the last "# key:" line, or def. */
+static const char *key(const struct card *c, const char *name, const char *def)
+{
+        const char *found = def;
+        size_t len = strlen(name);
+
+        for (size_t i = 0; i < c->keys.n; i++)
+                if (strncmp(c->keys.v[i], name, len) == 0 && c->keys.v[i][len] == '\t')
+                        found = c->keys.v[i] + len + 1;
+        return found;
+}
+
+static bool yes(const struct card *c, const char *name, bool def)
+{
+        const char *v = key(c, name, def ? "yes" : "no");
+
+        return strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+}
+
+static int mkdir_p(const char *path)
+{
+        char *copy = strdup(path);
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; r == 0; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char c = *p;
+                *p = '\0';
+                if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+                        r = -errno;
+                *p = c;
+                if (!c)
+                        break;
+        }
+        free(copy);
+        return r;
+}
+
+struct builder {
+        const char *root;
+        int err;
+};
+
+static char *__attribute__((format(printf, 2, 3))) rooted(struct builder *b, const char *fmt, ...)
+{
+        char *rel, *path = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&rel, fmt, ap) < 0)
+                rel = NULL;
+        va_end(ap);
+        if (!rel || asprintf(&path, "%s/%s", b->root, rel[0] == '/' ? rel + 1 : rel) < 0)
+                path = NULL;
+        free(rel);
+        if (!path && b->err == 0)
+                b->err = -ENOMEM;
+        return path;
+}
+
+static int parent_dirs(const char *path)
+{
+        char *copy = strdup(path);
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        r = mkdir_p(dirname(copy));
+        free(copy);
+        return r;
+}
+
+static void write_path(struct builder *b, char *path, const void *data, size_t len, bool append)
+{
+        int fd, r;
+
+        if (!path || b->err < 0) {
+                free(path);
+                return;
+        }
+        r = parent_dirs(path);
+        fd = r < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+        if (fd < 0 || write(fd, data, len) != (ssize_t)len)
+                b->err = r < 0 ? r : -errno;
+        if (fd >= 0)
+                close(fd);
+        free(path);
+}
+
+static void write_text(struct builder *b, char *path, const char *text)
+{
+        write_path(b, path, text, strlen(text), false);
+}
+
+static void make_dir(struct builder *b, char *path)
+{
+        if (path && b->err == 0)
+                b->err = mkdir_p(path);
+        free(path);
+}
+
+static void make_link(struct builder *b, char *path, const char *target)
+{
+        if (path && b->err == 0 && (b->err = parent_dirs(path)) == 0 && symlink(target, path) < 0 && errno != EEXIST)
+                b->err = -errno;
+        free(path);
+}
+
+static void copy_file(struct builder *b, const struct card *c, const char *src, char *dest)
+{
+        char *from = NULL, *data = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        if (asprintf(&from, "%s/%s", c->dir, src) < 0) {
+                free(dest);
+                b->err = -ENOMEM;
+                return;
+        }
+        f = fopen(from, "re");
+        free(from);
+        if (!f) {
+                free(dest);
+                if (b->err == 0)
+                        b->err = -errno;
+                return;
+        }
+        if (getdelim(&data, &len, '\0', f) < 0)
+                len = 0;
+        else
+                len = strlen(data);
+        fclose(f);
+        write_path(b, dest, data ? data : "", len, false);
+        free(data);
+}
+
+static void device_files(struct builder *b, const struct card *c, const struct card_device *d, bool kernel_iommu,
+                         unsigned boot[4], bool have_boot)
+{
+        char addr[16], dir[64], buf[256];
+        unsigned char config[256] = { 0 };
+        bool multi = false;
+
+        pci_address_format(d->domain, d->bus, d->dev, d->func, addr);
+        snprintf(dir, sizeof(dir), "sys/devices/pci%04x:00/%s", d->domain, addr);
+        snprintf(buf, sizeof(buf), "0x%04x\n", d->vendor_id);
+        write_text(b, rooted(b, "%s/vendor", dir), buf);
+        snprintf(buf, sizeof(buf), "0x%04x\n", d->device_id);
+        write_text(b, rooted(b, "%s/device", dir), buf);
+        snprintf(buf, sizeof(buf), "0x%04x%02x\n", d->class_id, d->prog_if);
+        write_text(b, rooted(b, "%s/class", dir), buf);
+        snprintf(buf, sizeof(buf), "0x%02x\n", d->revision);
+        write_text(b, rooted(b, "%s/revision", dir), buf);
+        write_text(b, rooted(b, "%s/subsystem_vendor", dir), "0x0000\n");
+        write_text(b, rooted(b, "%s/subsystem_device", dir), "0x0000\n");
+        write_text(b, rooted(b, "%s/irq", dir), "0\n");
+        write_text(b, rooted(b, "%s/numa_node", dir), "-1\n");
+        buf[0] = '\0';
+        for (int i = 0; i < 13; i++)
+                strcat(buf, "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
+        write_text(b, rooted(b, "%s/resource", dir), buf);
+        snprintf(buf, sizeof(buf), "pci:v0000%04Xd0000%04Xsv00000000sd00000000bc%02Xsc%02Xi%02X\n", d->vendor_id,
+                 d->device_id, d->class_id >> 8, d->class_id & 0xff, d->prog_if);
+        write_text(b, rooted(b, "%s/modalias", dir), buf);
+
+        for (size_t i = 0; i < c->n_devices; i++) {
+                const struct card_device *o = &c->devices[i];
+
+                multi |= o != d && o->domain == d->domain && o->bus == d->bus && o->dev == d->dev;
+        }
+        config[0] = (unsigned char)d->vendor_id;
+        config[1] = (unsigned char)(d->vendor_id >> 8);
+        config[2] = (unsigned char)d->device_id;
+        config[3] = (unsigned char)(d->device_id >> 8);
+        config[8] = d->revision;
+        config[9] = d->prog_if;
+        config[10] = (unsigned char)d->class_id;
+        config[11] = (unsigned char)(d->class_id >> 8);
+        config[14] = (unsigned char)((d->class_id == 0x0604 ? 0x01 : 0x00) | (multi && d->func == 0 ? 0x80 : 0));
+        write_path(b, rooted(b, "%s/config", dir), config, sizeof(config), false);
+
+        if ((d->class_id >> 8) == 0x03) {
+                bool is_boot = have_boot && boot[0] == d->domain && boot[1] == d->bus && boot[2] == d->dev &&
+                               boot[3] == d->func;
+                write_text(b, rooted(b, "%s/boot_vga", dir), is_boot ? "1\n" : "0\n");
+        }
+        snprintf(buf, sizeof(buf), "../../../devices/pci%04x:00/%s", d->domain, addr);
+        make_link(b, rooted(b, "sys/bus/pci/devices/%s", addr), buf);
+        if (kernel_iommu && d->group >= 0) {
+                snprintf(buf, sizeof(buf), "../../../kernel/iommu_groups/%d", d->group);
+                make_link(b, rooted(b, "%s/iommu_group", dir), buf);
+                snprintf(buf, sizeof(buf), "../../../../devices/pci%04x:00/%s", d->domain, addr);
+                make_link(b, rooted(b, "sys/kernel/iommu_groups/%d/devices/%s", d->group, addr), buf);
+        }
+}
+
+static void drivers(struct builder *b, const struct card *c)
+{
+        for (size_t i = 0; i < c->keys.n; i++) {
+                char addr[16], name[64], bdf[32], link[128];
+                unsigned dom, bus, dev, fn;
+
+                if (!startswith(c->keys.v[i], "driver\t"))
+                        continue;
+                if (sscanf(c->keys.v[i] + 7, "%31s %63s", bdf, name) != 2 || pci_address_parse(bdf, &dom, &bus, &dev, &fn) < 0) {
+                        b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                        return;
+                }
+                pci_address_format(dom, bus, dev, fn, addr);
+                make_dir(b, rooted(b, "sys/bus/pci/drivers/%s", name));
+                snprintf(link, sizeof(link), "../../../bus/pci/drivers/%s", name);
+                make_link(b, rooted(b, "sys/devices/pci%04x:00/%s/driver", dom, addr), link);
+                snprintf(link, sizeof(link), "../../../../devices/pci%04x:00/%s", dom, addr);
+                make_link(b, rooted(b, "sys/bus/pci/drivers/%s/%s", name, addr), link);
+        }
+}
+
+static void cpuinfo(struct builder *b, const struct card *c)
+{
+        const char *vendor = key(c, "cpu", "amd");
+        bool amd = strcmp(vendor, "amd") == 0;
+        const char *model = key(c, "cpu-model", amd ? "AMD Ryzen 7 5800X 8-Core Processor"
+                                                    : "Intel(R) Core(TM) i7-9700K CPU @ 3.60GHz");
+        const char *vid = amd ? "AuthenticAMD" : strcmp(vendor, "intel") == 0 ? "GenuineIntel" : vendor;
+        char *text = NULL, *block;
+
+        for (int i = 0; i < 4; i++) {
+                if (asprintf(&block, "%sprocessor\t: %d\nvendor_id\t: %s\nmodel name\t: %s\n"
+                             "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
+                             "clflush mmx fxsr sse sse2 ht syscall nx lm%s%s\n\n",
+                             text ? text : "", i, vid, model,
+                             yes(c, "virt", true) ? (amd ? " svm" : " vmx") : "",
+                             yes(c, "hypervisor", false) ? " hypervisor" : "") < 0) {
+                        free(text);
+                        b->err = -ENOMEM;
+                        return;
+                }
+                free(text);
+                text = block;
+        }
+        write_text(b, rooted(b, "proc/cpuinfo"), text);
+        free(text);
+}
+
+static void extra_keys(struct builder *b, const struct card *c, const char *kver)
+{
+        static const struct {
+                const char *key, *file;
+        } dmi[] = {
+                { "board-vendor", "board_vendor" }, { "board-name", "board_name" },
+                { "bios-version", "bios_version" }, { "sys-vendor", "sys_vendor" },
+        };
+        char *mountinfo = NULL;
+        int mount_id = 30;
+
+        for (size_t i = 0; i < sizeof(dmi) / sizeof(dmi[0]); i++) {
+                const char *v = key(c, dmi[i].key, NULL);
+                char *line;
+
+                if (v && asprintf(&line, "%s\n", v) >= 0) {
+                        write_text(b, rooted(b, "sys/class/dmi/id/%s", dmi[i].file), line);
+                        free(line);
+                }
+        }
+        for (size_t i = 0; i < c->keys.n && b->err == 0; i++) {
+                const char *k = c->keys.v[i], *v = strchr(k, '\t') + 1;
+                char *eq = strchr(v, '='), *dest;
+
+                if (startswith(k, "builtin\t")) {
+                        char line[256];
+                        snprintf(line, sizeof(line), "kernel/drivers/misc/%s.ko\n", v);
+                        write_path(b, rooted(b, "lib/modules/%s/modules.builtin", kver), line, strlen(line), true);
+                } else if (startswith(k, "touch\t")) {
+                        write_path(b, rooted(b, "%s", v), "", 0, true);
+                } else if ((startswith(k, "line\t") || startswith(k, "file\t")) && eq) {
+                        dest = strndup(v, (size_t)(eq - v));
+                        if (!dest) {
+                                b->err = -ENOMEM;
+                                break;
+                        }
+                        if (startswith(k, "file\t"))
+                                copy_file(b, c, eq + 1, rooted(b, "%s", dest));
+                        else {
+                                char *line;
+                                if (asprintf(&line, "%s\n", eq + 1) < 0)
+                                        b->err = -ENOMEM;
+                                else {
+                                        write_path(b, rooted(b, "%s", dest), line, strlen(line), true);
+                                        free(line);
+                                }
+                        }
+                        free(dest);
+                } else if (startswith(k, "mount\t")) {
+                        char point[256], fstype[64], source[256], *next;
+                        if (sscanf(v, "%255s %63s %255s", point, fstype, source) != 3) {
+                                b->err = -VS_E_CARD_SYNTAX;
+                                break;
+                        }
+                        if (asprintf(&next, "%s%d 1 259:%d / %s rw,relatime - %s %s rw\n", mountinfo ? mountinfo : "",
+                                     mount_id, mount_id - 29, point, fstype, source) < 0) {
+                                b->err = -ENOMEM;
+                                break;
+                        }
+                        free(mountinfo);
+                        mountinfo = next;
+                        mount_id++;
+                } else if (startswith(k, "os-release\t")) {
+                        copy_file(b, c, v, rooted(b, "etc/os-release"));
+                }
+        }
+        if (mountinfo)
+                write_text(b, rooted(b, "proc/self/mountinfo"), mountinfo);
+        free(mountinfo);
+}
+
+int card_build_root(const struct card *c, const char *dir)
+{
+        struct builder b = { .root = dir };
+        bool amd = strcmp(key(c, "cpu", "amd"), "amd") == 0;
+        bool kernel_iommu = yes(c, "kernel-iommu", true), any_group = false;
+        const char *kver = key(c, "kernel", "6.8.0-45-generic");
+        const char *boot_vga = key(c, "boot-vga", NULL);
+        unsigned boot[4] = { 0 };
+        bool have_boot = boot_vga && pci_address_parse(boot_vga, &boot[0], &boot[1], &boot[2], &boot[3]) == 0;
+        char line[1024];
+
+        b.err = mkdir_p(dir);
+        for (size_t i = 0; i < c->n_devices; i++)
+                any_group |= c->devices[i].group >= 0;
+        kernel_iommu &= any_group;
+        make_dir(&b, rooted(&b, "sys/bus/pci/drivers"));
+        make_dir(&b, rooted(&b, "sys/kernel/iommu_groups"));
+        make_dir(&b, rooted(&b, "sys/class/iommu"));
+        for (size_t i = 0; i < c->n_devices; i++)
+                device_files(&b, c, &c->devices[i], kernel_iommu, boot, have_boot);
+        drivers(&b, c);
+        cpuinfo(&b, c);
+        snprintf(line, sizeof(line), "%s\n",
+                 key(c, "cmdline", "BOOT_IMAGE=/boot/vmlinuz root=UUID=0b7d3f6e-8a5c-4a51-9d0e-2f1e6a3c9b11 ro quiet splash"));
+        write_text(&b, rooted(&b, "proc/cmdline"), line);
+        snprintf(line, sizeof(line), "%s\n", kver);
+        write_text(&b, rooted(&b, "proc/sys/kernel/osrelease"), line);
+        make_dir(&b, rooted(&b, "lib/modules/%s", kver));
+        if (yes(c, "firmware-iommu", true)) {
+                static const char table[48];
+                write_path(&b, rooted(&b, "sys/firmware/acpi/tables/%s", amd ? "IVRS" : "DMAR"), table, sizeof(table), false);
+                if (kernel_iommu)
+                        make_dir(&b, rooted(&b, "sys/class/iommu/%s", amd ? "ivhd0" : "dmar0"));
+        }
+        extra_keys(&b, c, kver);
+        return b.err;
+}

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio-setup/findings.h"
+#include "vfio-setup/kcmdline.h"
+
+static const char *const section_titles[_SECTION_MAX] = {
+        [SECTION_HARDWARE] = "Hardware",
+        [SECTION_FIRMWARE] = "Firmware and IOMMU",
+        [SECTION_GPUS] = "GPUs and IOMMU groups",
+        [SECTION_BOOT] = "Distribution and boot chain",
+        [SECTION_VFIO] = "Current VFIO state",
+        [SECTION_DETECTION] = "Detection",
+};
+
+static const char *const severity_labels[] = {
+        [SEVERITY_INFO] = "INFO",
+        [SEVERITY_OK] = "OK",
+        [SEVERITY_WARNING] = "WARNING",
+        [SEVERITY_PROBLEM] = "PROBLEM",
+};
+
+/* Per CPU vendor: what the firmware calls the switches, and what the kernel needs. */
+static const struct {
+        enum cpu_vendor vendor;
+        const char *virt_name;      /* the CPU virtualization feature */
+        const char *iommu_name;     /* the IOMMU feature */
+        const char *firmware_hint;  /* where the switches usually are */
+        const char *kernel_param;   /* needed on the command line, or NULL */
+} vendor_facts[] = {
+        { CPU_VENDOR_INTEL, "Intel VT-x", "Intel VT-d",
+          "enable \"Intel Virtualization Technology\" (VT-x) and \"VT-d\" in the firmware setup, "
+          "usually under Advanced > CPU Configuration or System Agent; set them to Enabled, not Auto",
+          "intel_iommu=on" },
+        { CPU_VENDOR_AMD, "AMD-V (SVM)", "AMD-Vi",
+          "enable \"SVM Mode\" and \"IOMMU\" in the firmware setup, often under Advanced > AMD CBS > NBIO; "
+          "set them to Enabled, not Auto",
+          NULL },
+};
+
+static const char *const generic_firmware_hint =
+        "enable CPU virtualization and the IOMMU (VT-d / AMD-Vi) in the firmware setup; set them to Enabled, not Auto";
+
+struct builder {
+        struct findings *f;
+        enum section section;
+        int gpu;
+        int err;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+add(struct builder *b, enum severity sev, const char *advice, const char *fmt, ...)
+{
+        struct finding *v;
+        va_list ap;
+        char *text;
+
+        if (b->err < 0)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0) {
+                va_end(ap);
+                b->err = -ENOMEM;
+                return;
+        }
+        va_end(ap);
+        v = realloc(b->f->v, (b->f->n + 1) * sizeof(*v));
+        if (!v || (advice && !(advice = strdup(advice)))) {
+                if (v)
+                        b->f->v = v;
+                free(text);
+                b->err = -ENOMEM;
+                return;
+        }
+        b->f->v = v;
+        v[b->f->n++] = (struct finding){ b->section, sev, text, (char *)advice, b->gpu };
+}
+
+static const char *firmware_hint(const struct machine *m)
+{
+        if (m->cpu.hypervisor)
+                return "inside a virtual machine there is no IOMMU unless the hypervisor provides a virtual one";
+        for (size_t i = 0; i < sizeof(vendor_facts) / sizeof(vendor_facts[0]); i++)
+                if (vendor_facts[i].vendor == m->cpu.vendor)
+                        return vendor_facts[i].firmware_hint;
+        return generic_firmware_hint;
+}
+
+static const char *kernel_param(const struct machine *m)
+{
+        for (size_t i = 0; i < sizeof(vendor_facts) / sizeof(vendor_facts[0]); i++)
+                if (vendor_facts[i].vendor == m->cpu.vendor)
+                        return vendor_facts[i].kernel_param;
+        return NULL;
+}
+
+static const char *virt_name(const struct machine *m)
+{
+        for (size_t i = 0; i < sizeof(vendor_facts) / sizeof(vendor_facts[0]); i++)
+                if (vendor_facts[i].vendor == m->cpu.vendor)
+                        return vendor_facts[i].virt_name;
+        return "CPU virtualization";
+}
+
+static void hardware(struct builder *b, const struct machine *m)
+{
+        const struct board_info *bd = &m->board;
+
+        b->section = SECTION_HARDWARE;
+        if (!m->cpu.known)
+                add(b, SEVERITY_WARNING, NULL, "CPU: unknown (proc/cpuinfo unreadable)");
+        else
+                add(b, SEVERITY_INFO, NULL, "CPU: %s (%s, %u threads)", m->cpu.model ? m->cpu.model : "unknown model",
+                    m->cpu.vendor_string, m->cpu.threads);
+        if (m->cpu.known && m->cpu.vendor == CPU_VENDOR_UNKNOWN)
+                add(b, SEVERITY_PROBLEM, NULL, "CPU vendor %s: vfio-setup knows Intel and AMD x86 machines only",
+                    m->cpu.vendor_string);
+        else if (m->cpu.virt_flag)
+                add(b, SEVERITY_OK, NULL, "Virtualization: %s (%s flag present)", virt_name(m), m->cpu.virt_flag);
+        else if (m->cpu.known && m->cpu.hypervisor)
+                add(b, SEVERITY_PROBLEM, "GPU passthrough is set up on the physical host, not inside a guest",
+                    "Virtualization: %s flag missing inside this virtual machine", virt_name(m));
+        else if (m->cpu.known)
+                add(b, SEVERITY_PROBLEM, firmware_hint(m), "Virtualization: %s is off or missing (no %s flag)",
+                    virt_name(m), m->cpu.vendor == CPU_VENDOR_AMD ? "svm" : "vmx");
+        if (m->cpu.hypervisor)
+                add(b, SEVERITY_WARNING, "run vfio-setup on the physical host",
+                    "Running inside a virtual machine%s%s%s", bd->sys_vendor ? " (" : "",
+                    bd->sys_vendor ? bd->sys_vendor : "", bd->sys_vendor ? ")" : "");
+        if (bd->vendor || bd->name)
+                add(b, SEVERITY_INFO, NULL, "Board: %s%s%s%s%s", bd->vendor ? bd->vendor : "",
+                    bd->vendor && bd->name ? " " : "", bd->name ? bd->name : "",
+                    bd->bios_version ? ", firmware " : "", bd->bios_version ? bd->bios_version : "");
+        else
+                add(b, SEVERITY_INFO, NULL, "Board: unknown (no DMI data)");
+}
+
+static bool token_is(const struct machine *m, const char *key, const char *value)
+{
+        bool found = false;
+
+        for (size_t i = 0; i < m->iommu.cmdline_tokens.n && !found; i++) {
+                char *k, *v;
+
+                if (kcmdline_parse_token(m->iommu.cmdline_tokens.v[i], &k, &v) < 0)
+                        return false;
+                found = kcmdline_key_equal(k, key) && (!value || (v && strcmp(v, value) == 0));
+                free(k);
+                free(v);
+        }
+        return found;
+}
+
+static void firmware(struct builder *b, const struct machine *m)
+{
+        const char *param = kernel_param(m);
+
+        b->section = SECTION_FIRMWARE;
+        if (m->iommu.firmware_table)
+                add(b, SEVERITY_OK, NULL, "Firmware IOMMU table: %s present (%s enabled in the firmware)",
+                    m->iommu.firmware_table, strcmp(m->iommu.firmware_table, "DMAR") == 0 ? "VT-d" : "AMD-Vi");
+        else if (!m->iommu.kernel_active)
+                add(b, SEVERITY_PROBLEM, firmware_hint(m), "Firmware IOMMU table missing (no DMAR or IVRS)");
+
+        if (m->iommu.kernel_active)
+                add(b, SEVERITY_OK, NULL, "Kernel IOMMU active: %zu groups", m->iommu.group_count);
+        else if (token_is(m, "intel_iommu", "off") || token_is(m, "amd_iommu", "off") || token_is(m, "iommu", "off"))
+                add(b, SEVERITY_PROBLEM, "remove the \"off\" parameter from the kernel command line",
+                    "Kernel IOMMU off: the kernel command line turns it off");
+        else if (m->iommu.firmware_table && param && !token_is(m, "intel_iommu", "on"))
+                add(b, SEVERITY_PROBLEM, "vfio-setup adds it to the kernel command line when it applies a plan",
+                    "Kernel IOMMU off: %s is missing from the kernel command line", param);
+        else if (m->iommu.firmware_table)
+                add(b, SEVERITY_PROBLEM, "check the kernel log (dmesg | grep -i -e DMAR -e AMD-Vi) for why it failed",
+                    "Kernel IOMMU off although the firmware table is present");
+        else
+                add(b, SEVERITY_PROBLEM, "enable it in the firmware first, then reboot",
+                    "Kernel IOMMU off: the firmware does not provide one");
+
+        if (token_is(m, "amd_iommu", "on"))
+                add(b, SEVERITY_WARNING, "remove it; AMD-Vi starts by itself when the firmware enables it",
+                    "amd_iommu=on is not a valid value: the kernel ignores it");
+        if (token_is(m, "iommu", "pt"))
+                add(b, SEVERITY_INFO, NULL, "iommu=pt: host devices bypass IOMMU translation (note: breaks AMD SEV-SNP)");
+        if (token_is(m, "pcie_acs_override", NULL))
+                add(b, SEVERITY_WARNING, "prefer a slot with its own group; the override lets devices reach each other",
+                    "pcie_acs_override is set: IOMMU groups do not show real isolation");
+}
+
+static int describe(const struct pci_device *d, char **ret)
+{
+        char ids[16] = "????:????";
+
+        if (d->ids_known)
+                snprintf(ids, sizeof(ids), "%04x:%04x", d->vendor_id, d->device_id);
+        return asprintf(ret, "%s%s%s [%s]", d->vendor_name ? d->vendor_name : "",
+                        d->vendor_name ? " " : "", d->device_name ? d->device_name : "device", ids) < 0 ? -ENOMEM : 0;
+}
+
+static void gpu_findings(struct builder *b, const struct machine *m, const struct gpu_info *g)
+{
+        const struct pci_device *d = &m->devices[g->device];
+        char *name = NULL, *ids, *reasons;
+        char group[32] = "no group";
+
+        if (b->err < 0)
+                return;
+        if (describe(d, &name) < 0 || !(ids = strv_join(&g->vfio_ids, ", "))) {
+                free(name);
+                b->err = -ENOMEM;
+                return;
+        }
+        if (d->iommu_group != PCI_GROUP_NONE)
+                snprintf(group, sizeof(group), "group %d", d->iommu_group);
+        if (g->passthrough_ok)
+                add(b, SEVERITY_OK, NULL, "%s %s (%s): can be passed through, ids %s", d->address, name, group, ids);
+        else if (!(reasons = strv_join(&g->reason_texts, "; ")))
+                b->err = -ENOMEM;
+        else {
+                const char *advice = NULL;
+
+                if (g->reasons & (1u << GPU_REASON_DIRTY_GROUP))
+                        advice = "pass the listed devices along, or move the card to a slot wired to the CPU";
+                else if (g->reasons & (1u << GPU_REASON_IDENTICAL))
+                        advice = "vfio-pci ids cannot tell identical cards apart; the card must be bound by address";
+                else if (g->reasons & (1u << GPU_REASON_BOOT_VGA))
+                        advice = "usually the host's display GPU; to pass it, make the other GPU primary in the firmware";
+                add(b, SEVERITY_WARNING, advice, "%s %s (%s): not ready, %s", d->address, name, group, reasons);
+                free(reasons);
+        }
+        free(ids);
+        free(name);
+}
+
+static void gpus(struct builder *b, const struct machine *m)
+{
+        size_t best;
+
+        b->section = SECTION_GPUS;
+        if (m->n_gpus == 0) {
+                add(b, SEVERITY_PROBLEM, "a GPU to pass through is needed (class 0300, 0302 or 0380)", "No GPU found");
+                return;
+        }
+        if (m->n_gpus == 1)
+                add(b, SEVERITY_WARNING,
+                    "dual-GPU is the supported path; single-GPU passthrough leaves the host without a display while the guest runs",
+                    "Only one GPU");
+        for (size_t i = 0; i < m->n_gpus; i++) {
+                b->gpu = (int)i;
+                gpu_findings(b, m, &m->gpus[i]);
+        }
+        b->gpu = -1;
+        if (machine_recommended_gpu(m, &best) == 0)
+                add(b, SEVERITY_OK, NULL, "Recommended for passthrough: %s", m->devices[m->gpus[best].device].address);
+        else if (!m->iommu.kernel_active)
+                add(b, SEVERITY_PROBLEM, "turn the IOMMU on (see above) and run detect again",
+                    "No GPU can be judged until the kernel IOMMU is active");
+        else
+                add(b, SEVERITY_PROBLEM, NULL, "No GPU can be passed through as the machine is now");
+}
+
+static void evidence_line(struct builder *b, const char *what, const char *name, const struct evidence_result *e,
+                          const char *unknown_advice)
+{
+        char *ev = strv_join(&e->evidence, ", "), *also = strv_join(&e->also_found, ", ");
+
+        if (!ev || !also)
+                b->err = -ENOMEM;
+        else if (e->kind == 0)
+                add(b, SEVERITY_WARNING, unknown_advice, "%s: not recognised", what);
+        else
+                add(b, SEVERITY_OK, NULL, "%s: %s (%s)", what, name, ev);
+        if (also && *also)
+                add(b, SEVERITY_INFO, NULL, "%s: also found signs of %s", what, also);
+        free(ev);
+        free(also);
+}
+
+static void boot(struct builder *b, const struct machine *m)
+{
+        const struct distro_info *d = &m->distro;
+
+        b->section = SECTION_BOOT;
+        if (d->source)
+                add(b, SEVERITY_INFO, NULL, "Distribution: %s (id %s%s%s)",
+                    d->pretty_name ? d->pretty_name : d->name ? d->name : "unnamed", d->id ? d->id : "none",
+                    d->id_like ? ", like " : "", d->id_like ? d->id_like : "");
+        else
+                add(b, SEVERITY_WARNING, NULL, "Distribution: unknown (no os-release)");
+        if (d->id && strcmp(d->id, "nixos") == 0)
+                add(b, SEVERITY_INFO, "vfio-setup prints a configuration.nix snippet instead of editing files",
+                    "NixOS is configured declaratively");
+        evidence_line(b, "Bootloader", bootloader_name((enum bootloader_kind)m->bootloader.kind), &m->bootloader,
+                      "vfio-setup will print the kernel parameters for you to add by hand");
+        if (m->esp.path)
+                add(b, m->esp.confirmed == TRI_NO ? SEVERITY_WARNING : SEVERITY_INFO, NULL, "EFI System Partition: %s%s",
+                    m->esp.path, m->esp.confirmed == TRI_YES ? " (confirmed)" : m->esp.confirmed == TRI_NO ? " (not an ESP)" : "");
+        evidence_line(b, "Initramfs", initramfs_name((enum initramfs_kind)m->initramfs.kind), &m->initramfs,
+                      "vfio-setup will list the modules for you to add by hand");
+}
+
+static void vfio(struct builder *b, const struct machine *m)
+{
+        const struct vfio_state *v = &m->vfio;
+
+        b->section = SECTION_VFIO;
+        add(b, SEVERITY_INFO, NULL, "Kernel: %s", v->kernel ? v->kernel : "unknown");
+        if (v->builtin == TRI_YES)
+                add(b, SEVERITY_INFO, NULL, "vfio-pci is built into the kernel: its ids belong on the kernel command line");
+        else if (v->builtin == TRI_NO)
+                add(b, SEVERITY_INFO, NULL, "vfio-pci is a loadable module");
+        else
+                add(b, SEVERITY_INFO, NULL, "Whether vfio-pci is built in is unknown (no modules.builtin for this kernel)");
+        if (v->n_ids == 0)
+                add(b, SEVERITY_INFO, NULL, "No vfio-pci ids configured");
+        for (size_t i = 0; i < v->n_ids; i++)
+                add(b, SEVERITY_INFO, NULL, "vfio-pci id %s set in %s", v->ids[i].id, v->ids[i].source);
+        for (size_t i = 0; i < v->bound.n; i++)
+                add(b, SEVERITY_OK, NULL, "%s is bound to vfio-pci", v->bound.v[i]);
+        if (v->n_ids > 0 && v->bound.n == 0)
+                add(b, SEVERITY_WARNING, "reboot, then check again; if it persists, the initramfs may lack vfio-pci",
+                    "vfio-pci ids are configured but no device is bound to vfio-pci");
+}
+
+int findings_build(const struct machine *m, struct findings *ret)
+{
+        struct findings f = { 0 };
+        struct builder b = { .f = &f, .gpu = -1 };
+
+        hardware(&b, m);
+        firmware(&b, m);
+        gpus(&b, m);
+        boot(&b, m);
+        vfio(&b, m);
+        b.section = SECTION_DETECTION;
+        for (size_t i = 0; i < m->warnings.n; i++)
+                add(&b, SEVERITY_WARNING, NULL, "%s", m->warnings.v[i]);
+        if (b.err < 0) {
+                findings_free(&f);
+                return b.err;
+        }
+        *ret = f;
+        return 0;
+}
+
+void findings_free(struct findings *f)
+{
+        for (size_t i = 0; i < f->n; i++) {
+                free(f->v[i].text);
+                free(f->v[i].advice);
+        }
+        free(f->v);
+        *f = (struct findings){ 0 };
+}
+
+const char *section_title(enum section s)
+{
+        return s >= 0 && s < _SECTION_MAX ? section_titles[s] : "";
+}
+
+const char *severity_label(enum severity s)
+{
+        return severity_labels[s];
+}
+
+int machine_recommended_gpu(const struct machine *m, size_t *ret)
+{
+        for (size_t i = 0; i < m->n_gpus; i++)
+                if (m->gpus[i].passthrough_ok) {
+                        *ret = i;
+                        return 0;
+                }
+        return -ENOENT;
+}

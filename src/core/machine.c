@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio-setup/machine.h"
+#include "vfio-setup/pciaddr.h"
+
+static const char *const bootloader_names[_BOOTLOADER_MAX] = {
+        [BOOTLOADER_UNKNOWN] = "unknown",
+        [BOOTLOADER_GRUB] = "grub",
+        [BOOTLOADER_GRUB_BLS] = "grub-bls",
+        [BOOTLOADER_SYSTEMD_BOOT] = "systemd-boot",
+        [BOOTLOADER_KERNELSTUB] = "kernelstub",
+        [BOOTLOADER_REFIND] = "refind",
+        [BOOTLOADER_LIMINE] = "limine",
+        [BOOTLOADER_EFISTUB] = "efistub",
+};
+
+static const char *const initramfs_names[_INITRAMFS_MAX] = {
+        [INITRAMFS_UNKNOWN] = "unknown",
+        [INITRAMFS_MKINITCPIO] = "mkinitcpio",
+        [INITRAMFS_DRACUT] = "dracut",
+        [INITRAMFS_INITRAMFS_TOOLS] = "initramfs-tools",
+        [INITRAMFS_BOOSTER] = "booster",
+};
+
+static const struct {
+        bool blocking;
+        const char *text;
+} gpu_reasons[_GPU_REASON_MAX] = {
+#define GPU_REASON_ROW(name, b, t) [GPU_REASON_##name] = { b, t },
+        GPU_REASONS(GPU_REASON_ROW)
+#undef GPU_REASON_ROW
+};
+
+const char *bootloader_name(enum bootloader_kind k)
+{
+        return k >= 0 && k < _BOOTLOADER_MAX ? bootloader_names[k] : "unknown";
+}
+
+const char *initramfs_name(enum initramfs_kind k)
+{
+        return k >= 0 && k < _INITRAMFS_MAX ? initramfs_names[k] : "unknown";
+}
+
+const char *gpu_reason_text(enum gpu_reason r)
+{
+        return r >= 0 && r < _GPU_REASON_MAX ? gpu_reasons[r].text : "";
+}
+
+bool gpu_reason_blocking(enum gpu_reason r)
+{
+        return r >= 0 && r < _GPU_REASON_MAX && gpu_reasons[r].blocking;
+}
+
+bool pci_class_is_gpu(uint16_t class_id)
+{
+        return class_id == 0x0300 || class_id == 0x0302 || class_id == 0x0380;
+}
+
+bool pci_class_is_host_side_bridge(uint16_t class_id)
+{
+        return class_id == 0x0600 || class_id == 0x0604 || class_id == 0x0609;
+}
+
+int machine_find_device(const struct machine *m, const char *address, size_t *ret)
+{
+        struct pci_device key = { 0 };
+        size_t lo = 0, hi = m->n_devices;
+
+        if (pci_address_parse(address, &key.domain, &key.bus, &key.dev, &key.func) < 0)
+                return -EINVAL;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = pci_address_cmp(&m->devices[mid], &key);
+
+                if (c == 0) {
+                        *ret = mid;
+                        return 0;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return -ENOENT;
+}
+
+static void evidence_free(struct evidence_result *e)
+{
+        strv_free(&e->evidence);
+        strv_free(&e->also_found);
+}
+
+void machine_free(struct machine *m)
+{
+        if (!m)
+                return;
+        free(m->cpu.vendor_string);
+        free(m->cpu.model);
+        free(m->board.vendor);
+        free(m->board.name);
+        free(m->board.bios_vendor);
+        free(m->board.bios_version);
+        free(m->board.bios_date);
+        free(m->board.sys_vendor);
+        free(m->board.product_name);
+        free(m->iommu.cmdline);
+        strv_free(&m->iommu.cmdline_tokens);
+        for (size_t i = 0; i < m->n_devices; i++) {
+                free(m->devices[i].vendor_name);
+                free(m->devices[i].device_name);
+                free(m->devices[i].driver);
+        }
+        free(m->devices);
+        for (size_t i = 0; i < m->n_groups; i++)
+                free(m->groups[i].devices);
+        free(m->groups);
+        for (size_t i = 0; i < m->n_gpus; i++) {
+                free(m->gpus[i].companions);
+                free(m->gpus[i].blockers);
+                strv_free(&m->gpus[i].vfio_ids);
+                strv_free(&m->gpus[i].reason_texts);
+        }
+        free(m->gpus);
+        free(m->distro.id);
+        free(m->distro.id_like);
+        free(m->distro.name);
+        free(m->distro.pretty_name);
+        free(m->distro.version_id);
+        free(m->esp.path);
+        free(m->esp.device);
+        free(m->esp.fs_type);
+        free(m->esp.part_type);
+        strv_free(&m->esp.evidence);
+        evidence_free(&m->bootloader);
+        evidence_free(&m->initramfs);
+        for (size_t i = 0; i < m->vfio.n_ids; i++) {
+                free(m->vfio.ids[i].id);
+                free(m->vfio.ids[i].source);
+        }
+        free(m->vfio.ids);
+        strv_free(&m->vfio.bound);
+        free(m->vfio.kernel);
+        strv_free(&m->warnings);
+        free(m);
+}

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vfio-setup/sysroot.h"
+
+struct accesses {
+        struct sysroot_access *v;
+        size_t n, cap;
+};
+
+struct sysroot {
+        char *dir;
+        int fd;
+        bool recording;
+        /* Recording is bookkeeping, not state of the root: allowed through const. */
+        struct accesses *log;
+};
+
+static const char *relative(const char *rel)
+{
+        while (*rel == '/')
+                rel++;
+        return *rel ? rel : ".";
+}
+
+int sysroot_new(const char *dir, struct sysroot **ret)
+{
+        struct sysroot *sr;
+        size_t len;
+        int fd;
+
+        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        sr = calloc(1, sizeof(*sr));
+        if (!sr || !(sr->dir = strdup(dir)) || !(sr->log = calloc(1, sizeof(*sr->log)))) {
+                if (sr)
+                        free(sr->dir);
+                free(sr);
+                close(fd);
+                return -ENOMEM;
+        }
+        len = strlen(sr->dir);
+        while (len > 1 && sr->dir[len - 1] == '/')
+                sr->dir[--len] = '\0';
+        sr->fd = fd;
+        *ret = sr;
+        return 0;
+}
+
+void sysroot_free(struct sysroot *sr)
+{
+        if (!sr)
+                return;
+        for (size_t i = 0; i < sr->log->n; i++)
+                free(sr->log->v[i].path);
+        free(sr->log->v);
+        free(sr->log);
+        close(sr->fd);
+        free(sr->dir);
+        free(sr);
+}
+
+const char *sysroot_dir(const struct sysroot *sr)
+{
+        return sr->dir;
+}
+
+int sysroot_path(const struct sysroot *sr, const char *rel, char **ret)
+{
+        char *p;
+
+        if (asprintf(&p, "%s/%s", strcmp(sr->dir, "/") == 0 ? "" : sr->dir, relative(rel)) < 0)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+void sysroot_record(struct sysroot *sr, bool on)
+{
+        sr->recording = on;
+}
+
+const struct sysroot_access *sysroot_accesses(const struct sysroot *sr, size_t *ret_n)
+{
+        *ret_n = sr->log->n;
+        return sr->log->v;
+}
+
+void sysroot_note(const struct sysroot *sr, enum sysroot_use use, const char *rel, size_t limit)
+{
+        struct accesses *log = sr->log;
+        char *p;
+
+        if (!sr->recording)
+                return;
+        if (log->n == log->cap) {
+                size_t cap = log->cap ? log->cap * 2 : 256;
+                struct sysroot_access *v = realloc(log->v, cap * sizeof(*v));
+
+                if (!v)
+                        return;
+                log->v = v;
+                log->cap = cap;
+        }
+        p = strdup(relative(rel));
+        if (!p)
+                return;
+        log->v[log->n++] = (struct sysroot_access){ .use = use, .limit = limit, .path = p };
+}
+
+static int open_in_root(const struct sysroot *sr, const char *rel, int flags)
+{
+        static bool no_openat2;
+        struct open_how how = {
+                .flags = (unsigned long long)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_IN_ROOT,
+        };
+        int fd;
+
+        if (!no_openat2) {
+                fd = (int)syscall(SYS_openat2, sr->fd, relative(rel), &how, sizeof(how));
+                if (fd >= 0)
+                        return fd;
+                /* Older kernels and seccomp filters refuse openat2 itself. */
+                if (errno != ENOSYS && errno != EPERM)
+                        return -errno;
+                no_openat2 = true;
+        }
+        fd = openat(sr->fd, relative(rel), flags | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int sysroot_open(const struct sysroot *sr, const char *rel, int flags, int *ret_fd)
+{
+        int fd = open_in_root(sr, rel, flags);
+
+        if (fd < 0)
+                return fd;
+        *ret_fd = fd;
+        return 0;
+}
+
+/* Opens the directory holding rel's last component, for the *at() calls. */
+static int open_parent(const struct sysroot *sr, const char *rel, const char **ret_base)
+{
+        const char *r = relative(rel), *slash = strrchr(r, '/');
+        char *dir;
+        int fd;
+
+        if (!slash) {
+                *ret_base = r;
+                return open_in_root(sr, ".", O_PATH | O_DIRECTORY);
+        }
+        dir = strndup(r, (size_t)(slash - r));
+        if (!dir)
+                return -ENOMEM;
+        fd = open_in_root(sr, dir, O_PATH | O_DIRECTORY);
+        free(dir);
+        *ret_base = slash + 1;
+        return fd;
+}
+
+int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **ret, size_t *ret_len)
+{
+        size_t len = 0, cap = 4096;
+        char *buf;
+        int fd;
+
+        sysroot_note(sr, SYSROOT_USE_READ, rel, max);
+        fd = open_in_root(sr, rel, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        buf = malloc(cap);
+        if (!buf) {
+                close(fd);
+                return -ENOMEM;
+        }
+        for (;;) {
+                size_t want = cap - 1 - len;
+                ssize_t k;
+
+                if (max && want > max - len)
+                        want = max - len;
+                if (want == 0) {
+                        if (max && len >= max)
+                                break;
+                        char *nb = realloc(buf, cap * 2);
+                        if (!nb) {
+                                free(buf);
+                                close(fd);
+                                return -ENOMEM;
+                        }
+                        buf = nb;
+                        cap *= 2;
+                        continue;
+                }
+                k = read(fd, buf + len, want);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int r = -errno;
+                        free(buf);
+                        close(fd);
+                        return r;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t)k;
+        }
+        close(fd);
+        buf[len] = '\0';
+        *ret = buf;
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int sysroot_read_line(const struct sysroot *sr, const char *rel, char **ret)
+{
+        char *buf, *line, *nl;
+        int r;
+
+        r = sysroot_read(sr, rel, 4096, &buf, NULL);
+        if (r < 0)
+                return r;
+        nl = strchr(buf, '\n');
+        if (nl)
+                *nl = '\0';
+        line = strdup(strip(buf));
+        free(buf);
+        if (!line)
+                return -ENOMEM;
+        *ret = line;
+        return 0;
+}
+
+int sysroot_read_uint(const struct sysroot *sr, const char *rel, unsigned long *ret)
+{
+        unsigned long v;
+        char *line, *end;
+        int r;
+
+        r = sysroot_read_line(sr, rel, &line);
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtoul(line, &end, 0);
+        r = (*line == '\0' || *line == '-' || *end != '\0' || errno) ? -EBADMSG : 0;
+        free(line);
+        if (r == 0)
+                *ret = v;
+        return r;
+}
+
+int sysroot_readlink(const struct sysroot *sr, const char *rel, char **ret)
+{
+        const char *base;
+        char buf[PATH_MAX];
+        ssize_t n;
+        int fd;
+
+        sysroot_note(sr, SYSROOT_USE_LINK, rel, 0);
+        fd = open_parent(sr, rel, &base);
+        if (fd < 0)
+                return fd;
+        n = readlinkat(fd, base, buf, sizeof(buf) - 1);
+        if (n < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        close(fd);
+        buf[n] = '\0';
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int sysroot_readlink_base(const struct sysroot *sr, const char *rel, char **ret)
+{
+        char *target, *slash, *base;
+        int r;
+
+        r = sysroot_readlink(sr, rel, &target);
+        if (r < 0)
+                return r;
+        slash = strrchr(target, '/');
+        base = strdup(slash ? slash + 1 : target);
+        free(target);
+        if (!base)
+                return -ENOMEM;
+        if (!*base) {
+                free(base);
+                return -EBADMSG;
+        }
+        *ret = base;
+        return 0;
+}
+
+int sysroot_stat(const struct sysroot *sr, const char *rel, bool nofollow, struct stat *ret)
+{
+        const char *base;
+        int fd, r = 0;
+
+        sysroot_note(sr, SYSROOT_USE_STAT, rel, 0);
+        if (nofollow) {
+                fd = open_parent(sr, rel, &base);
+                if (fd < 0)
+                        return fd;
+                if (fstatat(fd, base, ret, AT_SYMLINK_NOFOLLOW) < 0)
+                        r = -errno;
+        } else {
+                fd = open_in_root(sr, rel, O_PATH);
+                if (fd < 0)
+                        return fd;
+                if (fstat(fd, ret) < 0)
+                        r = -errno;
+        }
+        close(fd);
+        return r;
+}
+
+bool sysroot_exists(const struct sysroot *sr, const char *rel)
+{
+        struct stat st;
+
+        return sysroot_stat(sr, rel, false, &st) == 0;
+}
+
+bool sysroot_is_dir(const struct sysroot *sr, const char *rel)
+{
+        struct stat st;
+
+        return sysroot_stat(sr, rel, false, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int sysroot_list(const struct sysroot *sr, const char *rel, struct strv *ret)
+{
+        struct strv names = { 0 };
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 0;
+
+        sysroot_note(sr, SYSROOT_USE_LIST, rel, 0);
+        fd = open_in_root(sr, rel, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                r = strv_push(&names, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0) {
+                strv_free(&names);
+                return r;
+        }
+        strv_sort(&names);
+        *ret = names;
+        return 0;
+}

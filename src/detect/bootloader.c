@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+#include "vfio-setup/osrelease.h"
+
+#define B(kind, path, esp, weight) { BOOTLOADER_##kind, path, esp, weight }
+
+/* Tell-tale files; leftovers of a former bootloader weigh less than the live one's files together. */
+static const struct probe bootloader_probes[] = {
+        B(KERNELSTUB, "etc/kernelstub/configuration", false, 12),
+        B(SYSTEMD_BOOT, "EFI/systemd/systemd-boot*.efi", true, 6),
+        B(SYSTEMD_BOOT, "loader/loader.conf", true, 4),
+        B(SYSTEMD_BOOT, "loader/entries/*.conf", true, 2),
+        B(GRUB, "boot/grub/grub.cfg", false, 6),
+        B(GRUB, "boot/grub2/grub.cfg", false, 6),
+        B(GRUB, "etc/default/grub", false, 3),
+        B(GRUB, "EFI/*/grubx64.efi", true, 2),
+        B(REFIND, "EFI/refind/refind.conf", true, 6),
+        B(REFIND, "EFI/BOOT/refind.conf", true, 6),
+        B(REFIND, "boot/refind_linux.conf", false, 4),
+        B(LIMINE, "limine.conf", true, 6),
+        B(LIMINE, "limine/limine.conf", true, 6),
+        B(LIMINE, "EFI/BOOT/limine.conf", true, 6),
+        B(LIMINE, "EFI/limine/limine.conf", true, 6),
+        B(LIMINE, "boot/limine.conf", false, 6),
+        B(LIMINE, "boot/limine/limine.conf", false, 6),
+        B(LIMINE, "limine.cfg", true, 5),
+        B(LIMINE, "boot/limine.cfg", false, 5),
+        B(LIMINE, "etc/default/limine", false, 2),
+        B(EFISTUB, "EFI/Linux/*.efi", true, 3),
+};
+
+/* GRUB reading Boot Loader Specification entries, managed with grubby (Fedora family). */
+static const char *const bls_signs[] = {
+        "usr/bin/grubby", "usr/sbin/grubby", "sbin/grubby",
+};
+
+/* systemd-boot tells the OS about itself in this EFI variable (Boot Loader Interface). */
+#define LOADER_INFO "sys/firmware/efi/efivars/LoaderInfo-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+
+static const char *kind_name(int kind)
+{
+        return bootloader_name((enum bootloader_kind)kind);
+}
+
+/* The variable is 4 bytes of attributes, then UTF-16LE text. */
+static int loader_info(const struct sysroot *sr, char **ret)
+{
+        char *raw, *text;
+        size_t len, n = 0;
+        int r;
+
+        r = sysroot_read(sr, LOADER_INFO, 4096, &raw, &len);
+        if (r < 0)
+                return r;
+        text = malloc(len / 2 + 1);
+        if (!text) {
+                free(raw);
+                return -ENOMEM;
+        }
+        for (size_t i = 4; i + 1 < len; i += 2) {
+                unsigned c = (unsigned char)raw[i] | (unsigned)(unsigned char)raw[i + 1] << 8;
+
+                if (c == 0)
+                        break;
+                text[n++] = c < 0x80 && c >= 0x20 ? (char)c : '?';
+        }
+        text[n] = '\0';
+        free(raw);
+        *ret = text;
+        return 0;
+}
+
+static bool grub_uses_bls(const struct sysroot *sr, struct strv *evidence, int *err)
+{
+        struct strv entries = { 0 };
+        char *conf = NULL, *value = NULL;
+        bool bls = false;
+
+        *err = 0;
+        if (sysroot_list(sr, "boot/loader/entries", &entries) < 0 || entries.n == 0) {
+                strv_free(&entries);
+                return false;
+        }
+        strv_free(&entries);
+        for (size_t i = 0; i < sizeof(bls_signs) / sizeof(bls_signs[0]) && !bls; i++)
+                if (sysroot_exists(sr, bls_signs[i])) {
+                        bls = true;
+                        *err = strv_pushf(evidence, "/%s", bls_signs[i]);
+                }
+        if (sysroot_read(sr, "etc/default/grub", 1024 * 1024, &conf, NULL) == 0) {
+                if (env_file_get(conf, "GRUB_ENABLE_BLSCFG", &value) == -ENOMEM)
+                        *err = -ENOMEM;
+                if (value && strcmp(value, "true") == 0) {
+                        bls = true;
+                        *err = strv_push(evidence, "GRUB_ENABLE_BLSCFG=true in /etc/default/grub");
+                }
+                free(value);
+                free(conf);
+        }
+        if (bls && *err == 0)
+                *err = strv_push(evidence, "/boot/loader/entries has entries");
+        return bls;
+}
+
+int detect_bootloader(const struct sysroot *sr, struct machine *m)
+{
+        struct probe_bonus bonus[1];
+        size_t n_bonus = 0;
+        char *info = NULL, *why = NULL;
+        int r;
+
+        r = loader_info(sr, &info);
+        if (r == -ENOMEM)
+                return r;
+        if (r == 0 && startswith(info, "systemd-boot")) {
+                if (asprintf(&why, "booted by %s (EFI variable LoaderInfo)", info) < 0) {
+                        free(info);
+                        return -ENOMEM;
+                }
+                /* The firmware's own word on what booted outweighs any file left on disk. */
+                bonus[n_bonus++] = (struct probe_bonus){ BOOTLOADER_SYSTEMD_BOOT, 100, why, false };
+        }
+        free(info);
+
+        r = probe_score(sr, m, bootloader_probes, sizeof(bootloader_probes) / sizeof(bootloader_probes[0]),
+                        bonus, n_bonus, _BOOTLOADER_MAX, kind_name, &m->bootloader);
+        free(why);
+        if (r >= 0 && m->bootloader.kind == BOOTLOADER_GRUB && grub_uses_bls(sr, &m->bootloader.evidence, &r))
+                m->bootloader.kind = BOOTLOADER_GRUB_BLS;
+        return r;
+}

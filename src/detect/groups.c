@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio-setup/detect.h"
+
+struct member {
+        int group;
+        size_t device;
+};
+
+static int cmp_member(const void *a, const void *b)
+{
+        const struct member *x = a, *y = b;
+
+        if (x->group != y->group)
+                return x->group < y->group ? -1 : 1;
+        return x->device < y->device ? -1 : x->device > y->device;
+}
+
+static int build_groups(struct machine *m)
+{
+        struct member *members;
+        size_t n = 0;
+
+        members = malloc((m->n_devices ? m->n_devices : 1) * sizeof(*members));
+        if (!members)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (m->devices[i].iommu_group != PCI_GROUP_NONE)
+                        members[n++] = (struct member){ m->devices[i].iommu_group, i };
+        qsort(members, n, sizeof(*members), cmp_member);
+
+        m->groups = calloc(n ? n : 1, sizeof(*m->groups));
+        if (!m->groups) {
+                free(members);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n;) {
+                struct iommu_group *g = &m->groups[m->n_groups++];
+                size_t j = i;
+
+                while (j < n && members[j].group == members[i].group)
+                        j++;
+                g->id = members[i].group;
+                g->devices = malloc((j - i) * sizeof(*g->devices));
+                if (!g->devices) {
+                        free(members);
+                        return -ENOMEM;
+                }
+                for (size_t k = i; k < j; k++)
+                        g->devices[g->n_devices++] = members[k].device;
+                i = j;
+        }
+        free(members);
+        return 0;
+}
+
+static const struct iommu_group *find_group(const struct machine *m, int id)
+{
+        size_t lo = 0, hi = m->n_groups;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (m->groups[mid].id == id)
+                        return &m->groups[mid];
+                if (m->groups[mid].id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+static bool same_slot(const struct pci_device *a, const struct pci_device *b)
+{
+        return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev;
+}
+
+static int id_string(const struct pci_device *d, struct strv *l)
+{
+        return strv_pushf(l, "%04x:%04x", d->vendor_id, d->device_id);
+}
+
+/* Devices sort by address, so a slot's functions are one run around the GPU. */
+static void slot_run(const struct machine *m, size_t i, size_t *ret_first, size_t *ret_end)
+{
+        size_t first = i, end = i + 1;
+
+        while (first > 0 && same_slot(&m->devices[first - 1], &m->devices[i]))
+                first--;
+        while (end < m->n_devices && same_slot(&m->devices[end], &m->devices[i]))
+                end++;
+        *ret_first = first;
+        *ret_end = end;
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+        size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+static int find_blockers(const struct machine *m, struct gpu_info *g, size_t first, size_t end)
+{
+        int seen[8];
+        size_t n_seen = 0, cap = 0;
+
+        for (size_t i = first; i < end; i++) {
+                int id = m->devices[i].iommu_group;
+                const struct iommu_group *grp;
+                bool dup = false;
+
+                for (size_t k = 0; k < n_seen; k++)
+                        dup |= seen[k] == id;
+                if (id == PCI_GROUP_NONE || dup || !(grp = find_group(m, id)))
+                        continue;
+                seen[n_seen++] = id;
+                for (size_t k = 0; k < grp->n_devices; k++) {
+                        size_t dev = grp->devices[k];
+                        const struct pci_device *d = &m->devices[dev];
+
+                        if (dev >= first && dev < end)
+                                continue;
+                        /* A device whose class is unknown may be anything: it blocks. */
+                        if (d->class_known && pci_class_is_host_side_bridge(d->class_id))
+                                continue;
+                        if (g->n_blockers == cap) {
+                                size_t *v = realloc(g->blockers, (cap = cap ? cap * 2 : 4) * sizeof(*v));
+                                if (!v)
+                                        return -ENOMEM;
+                                g->blockers = v;
+                        }
+                        g->blockers[g->n_blockers++] = dev;
+                }
+        }
+        if (g->n_blockers > 1)
+                qsort(g->blockers, g->n_blockers, sizeof(*g->blockers), cmp_index);
+        return 0;
+}
+
+static int add_reason(struct gpu_info *g, enum gpu_reason r, const char *detail)
+{
+        g->reasons |= 1u << r;
+        if (gpu_reason_blocking(r))
+                g->passthrough_ok = false;
+        if (detail)
+                return strv_pushf(&g->reason_texts, "%s: %s", gpu_reason_text(r), detail);
+        return strv_push(&g->reason_texts, gpu_reason_text(r));
+}
+
+static int list_addresses(const struct machine *m, const size_t *idx, size_t n, char **ret)
+{
+        struct strv l = { 0 };
+        int r = 0;
+
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = strv_push(&l, m->devices[idx[i]].address);
+        if (r >= 0 && !(*ret = strv_join(&l, ", ")))
+                r = -ENOMEM;
+        strv_free(&l);
+        return r;
+}
+
+static int judge(const struct machine *m, struct gpu_info *g)
+{
+        const struct pci_device *d = &m->devices[g->device];
+        char *detail = NULL;
+        int r = 0;
+
+        g->passthrough_ok = true;
+        if (!m->iommu.kernel_active)
+                r = add_reason(g, GPU_REASON_IOMMU_OFF, NULL);
+        else if (d->iommu_group == PCI_GROUP_NONE)
+                r = add_reason(g, GPU_REASON_NO_GROUP, NULL);
+        if (r >= 0 && g->n_blockers > 0 && (r = list_addresses(m, g->blockers, g->n_blockers, &detail)) >= 0)
+                r = add_reason(g, GPU_REASON_DIRTY_GROUP, detail);
+        free(detail);
+        if (r >= 0 && d->boot_vga == 1)
+                r = add_reason(g, GPU_REASON_BOOT_VGA, NULL);
+        if (r >= 0 && m->n_gpus == 1)
+                r = add_reason(g, GPU_REASON_ONLY_GPU, NULL);
+        if (r >= 0 && !d->ids_known)
+                r = add_reason(g, GPU_REASON_UNKNOWN_IDS, NULL);
+        for (size_t i = 0; r >= 0 && d->ids_known && i < m->n_gpus; i++) {
+                const struct pci_device *o = &m->devices[m->gpus[i].device];
+
+                if (o != d && o->ids_known && o->vendor_id == d->vendor_id && o->device_id == d->device_id) {
+                        r = add_reason(g, GPU_REASON_IDENTICAL, o->address);
+                        break;
+                }
+        }
+        if (r >= 0 && d->driver && strcmp(d->driver, "vfio-pci") == 0)
+                r = add_reason(g, GPU_REASON_BOUND_VFIO, NULL);
+        return r;
+}
+
+int detect_groups(struct machine *m)
+{
+        size_t n = 0;
+        int r;
+
+        r = build_groups(m);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->n_devices; i++)
+                n += m->devices[i].class_known && pci_class_is_gpu(m->devices[i].class_id);
+        m->gpus = calloc(n ? n : 1, sizeof(*m->gpus));
+        if (!m->gpus)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (m->devices[i].class_known && pci_class_is_gpu(m->devices[i].class_id))
+                        m->gpus[m->n_gpus++].device = i;
+
+        for (size_t k = 0; k < m->n_gpus; k++) {
+                struct gpu_info *g = &m->gpus[k];
+                size_t first, end;
+
+                slot_run(m, g->device, &first, &end);
+                g->companions = malloc((end - first) * sizeof(*g->companions));
+                if (!g->companions)
+                        return -ENOMEM;
+                for (size_t i = first; i < end; i++) {
+                        if (i != g->device)
+                                g->companions[g->n_companions++] = i;
+                        if (m->devices[i].ids_known && (r = id_string(&m->devices[i], &g->vfio_ids)) < 0)
+                                return r;
+                }
+                strv_uniq(&g->vfio_ids);
+
+                g->group_clean = TRI_UNKNOWN;
+                if (m->iommu.kernel_active && m->devices[g->device].iommu_group != PCI_GROUP_NONE) {
+                        r = find_blockers(m, g, first, end);
+                        if (r < 0)
+                                return r;
+                        g->group_clean = g->n_blockers == 0 ? TRI_YES : TRI_NO;
+                }
+                r = judge(m, g);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+
+#define I(kind, path, weight) { INITRAMFS_##kind, path, false, weight }
+
+static const struct probe initramfs_probes[] = {
+        I(MKINITCPIO, "usr/bin/mkinitcpio", 5),
+        I(MKINITCPIO, "etc/mkinitcpio.conf", 4),
+        I(MKINITCPIO, "etc/mkinitcpio.d/*.preset", 2),
+        I(DRACUT, "usr/bin/dracut", 5),
+        I(DRACUT, "usr/sbin/dracut", 5),
+        I(DRACUT, "etc/dracut.conf", 2),
+        I(DRACUT, "etc/dracut.conf.d/*.conf", 2),
+        I(INITRAMFS_TOOLS, "usr/sbin/update-initramfs", 5),
+        I(INITRAMFS_TOOLS, "etc/initramfs-tools/initramfs.conf", 4),
+        I(INITRAMFS_TOOLS, "boot/initrd.img-*", 2),
+        I(BOOSTER, "usr/bin/booster", 5),
+        I(BOOSTER, "etc/booster.yaml", 4),
+        I(BOOSTER, "boot/booster-*.img", 2),
+};
+
+/*
+ * What each distribution generates its initramfs with by default; it breaks
+ * ties when several generators are installed.  The first row whose id is the
+ * distribution's ID, or else one of its ID_LIKE, wins.
+ */
+static const struct {
+        const char *id;
+        enum initramfs_kind kind;
+} distro_defaults[] = {
+        { "endeavouros", INITRAMFS_DRACUT },
+        { "arch", INITRAMFS_MKINITCPIO },
+        { "fedora", INITRAMFS_DRACUT },
+        { "rhel", INITRAMFS_DRACUT },
+        { "suse", INITRAMFS_DRACUT },
+        { "opensuse", INITRAMFS_DRACUT },
+        { "gentoo", INITRAMFS_DRACUT },
+        { "void", INITRAMFS_DRACUT },
+        { "debian", INITRAMFS_INITRAMFS_TOOLS },
+        { "ubuntu", INITRAMFS_INITRAMFS_TOOLS },
+};
+
+static const char *kind_name(int kind)
+{
+        return initramfs_name((enum initramfs_kind)kind);
+}
+
+static bool word_in(const char *words, const char *word)
+{
+        size_t len = strlen(word);
+
+        for (const char *p = words; p && (p = strstr(p, word)); p += len)
+                if ((p == words || p[-1] == ' ') && (p[len] == '\0' || p[len] == ' '))
+                        return true;
+        return false;
+}
+
+static int distro_default(const struct distro_info *d)
+{
+        for (size_t i = 0; d->id && i < sizeof(distro_defaults) / sizeof(distro_defaults[0]); i++)
+                if (strcmp(d->id, distro_defaults[i].id) == 0)
+                        return (int)distro_defaults[i].kind;
+        for (size_t i = 0; i < sizeof(distro_defaults) / sizeof(distro_defaults[0]); i++)
+                if (word_in(d->id_like, distro_defaults[i].id))
+                        return (int)distro_defaults[i].kind;
+        return INITRAMFS_UNKNOWN;
+}
+
+int detect_initramfs(const struct sysroot *sr, struct machine *m)
+{
+        struct probe_bonus bonus = { 0 };
+        char *why = NULL;
+        int kind, r;
+
+        kind = distro_default(&m->distro);
+        if (kind != INITRAMFS_UNKNOWN) {
+                if (asprintf(&why, "%s's default generator", m->distro.name ? m->distro.name : m->distro.id) < 0)
+                        return -ENOMEM;
+                bonus = (struct probe_bonus){ kind, 1, why, true };
+        }
+        r = probe_score(sr, m, initramfs_probes, sizeof(initramfs_probes) / sizeof(initramfs_probes[0]),
+                        &bonus, why ? 1 : 0, _INITRAMFS_MAX, kind_name, &m->initramfs);
+        free(why);
+        return r;
+}

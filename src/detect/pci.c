@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pci/pci.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio-setup/detect.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/pciaddr.h"
+
+/*
+ * libpci reports fatal errors through a callback that must not return, and
+ * its default one exits the process.  Ours jumps back to the call that was
+ * guarded, so one unreadable device costs that device, not the program (and
+ * never leaves a terminal in curses mode).
+ */
+static jmp_buf *pci_jump;
+static char pci_error_text[512];
+
+static void __attribute__((noreturn)) pci_error(char *msg, ...)
+{
+        va_list ap;
+
+        va_start(ap, msg);
+        vsnprintf(pci_error_text, sizeof(pci_error_text), msg, ap);
+        va_end(ap);
+        longjmp(*pci_jump, 1);
+}
+
+/* Library code never prints; the facts libpci warns about are checked below. */
+static void pci_quiet(char *msg, ...)
+{
+        (void)msg;
+}
+
+/* Attributes libpci and lspci read, named for `snapshot`; config is read as its standard header. */
+static const struct {
+        const char *name;
+        size_t limit;
+} pci_attributes[] = {
+        { "vendor", 0 }, { "device", 0 }, { "class", 0 }, { "revision", 0 },
+        { "subsystem_vendor", 0 }, { "subsystem_device", 0 }, { "irq", 0 },
+        { "resource", 0 }, { "config", 256 }, { "modalias", 0 },
+};
+
+static int warn(struct machine *m, const char *address, const char *what)
+{
+        return strv_pushf(&m->warnings, "PCI device %s: %s", address, what);
+}
+
+/* libpci turns garbage into 0 (or ~0); read the file strictly to tell the two apart. */
+static bool attr_valid(const struct sysroot *sr, const char *address, const char *attr, unsigned long max)
+{
+        char path[128];
+        unsigned long v;
+
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", address, attr);
+        return sysroot_read_uint(sr, path, &v) == 0 && v <= max;
+}
+
+/* The only call into libpci that reads device files; -EIO with pci_error_text set when libpci gave up. */
+static int libpci_fill(struct pci_access *acc, struct pci_device *d)
+{
+        struct pci_dev *pd;
+        jmp_buf jump;
+
+        pd = pci_get_dev(acc, (int)d->domain, (int)d->bus, (int)d->dev, (int)d->func);
+        pci_jump = &jump;
+        if (setjmp(jump)) {
+                pci_jump = NULL;
+                pci_free_dev(pd);
+                return -EIO;
+        }
+        pci_fill_info(pd, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT);
+        pci_jump = NULL;
+        d->vendor_id = pd->vendor_id;
+        d->device_id = pd->device_id;
+        d->class_id = pd->device_class;
+        d->prog_if = pd->prog_if;
+        d->revision = pd->rev_id;
+        pci_free_dev(pd);
+        return 0;
+}
+
+static int read_ids(struct pci_access *acc, const struct sysroot *sr, struct pci_device *d, struct machine *m)
+{
+        if (libpci_fill(acc, d) < 0)
+                return warn(m, d->address, pci_error_text);
+        d->ids_known = true;
+        if (d->vendor_id == 0 || d->vendor_id == 0xffff || d->device_id == 0 || d->device_id == 0xffff)
+                d->ids_known = attr_valid(sr, d->address, "vendor", 0xffff) &&
+                               attr_valid(sr, d->address, "device", 0xffff);
+        if (!d->ids_known)
+                return warn(m, d->address, "vendor or device id unreadable; shown as unknown");
+        d->class_known = d->class_id != 0 || attr_valid(sr, d->address, "class", 0xffffff);
+        if (!d->class_known)
+                return warn(m, d->address, "class unreadable; shown as unknown");
+        return 0;
+}
+
+static int lookup_names(struct pci_access *acc, struct pci_device *d)
+{
+        char buf[256], *name;
+        jmp_buf jump;
+
+        if (!d->ids_known)
+                return 0;
+        pci_jump = &jump;
+        if (setjmp(jump)) {
+                /* No ID database: numbers only. */
+                pci_jump = NULL;
+                return 0;
+        }
+        name = pci_lookup_name(acc, buf, sizeof(buf), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, d->vendor_id);
+        if (name && !(d->vendor_name = strdup(name)))
+                return -ENOMEM;
+        name = pci_lookup_name(acc, buf, sizeof(buf), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+                               d->vendor_id, d->device_id);
+        if (name && !(d->device_name = strdup(name)))
+                return -ENOMEM;
+        pci_jump = NULL;
+        return 0;
+}
+
+static int read_links(const struct sysroot *sr, struct pci_device *d, struct machine *m)
+{
+        char path[128], *group;
+        unsigned long v;
+        int r;
+
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver", d->address);
+        r = sysroot_readlink_base(sr, path, &d->driver);
+        if (r < 0 && r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
+                return r;
+
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/iommu_group", d->address);
+        r = sysroot_readlink_base(sr, path, &group);
+        if (r == 0) {
+                char *end;
+
+                errno = 0;
+                v = strtoul(group, &end, 10);
+                if (*group && !*end && !errno && v <= 0x7fffffff)
+                        d->iommu_group = (int)v;
+                else if ((r = warn(m, d->address, "iommu_group link names no group number")) < 0) {
+                        free(group);
+                        return r;
+                }
+                free(group);
+        } else if (r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
+                return r;
+
+        if ((d->class_id >> 8) == 0x03) {
+                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/boot_vga", d->address);
+                r = sysroot_read_uint(sr, path, &v);
+                if (r == 0)
+                        d->boot_vga = v != 0;
+                else if (r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void note_attributes(const struct sysroot *sr, const char *address)
+{
+        for (size_t i = 0; i < sizeof(pci_attributes) / sizeof(pci_attributes[0]); i++) {
+                char path[128];
+
+                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", address, pci_attributes[i].name);
+                if (sysroot_exists(sr, path))
+                        sysroot_note(sr, SYSROOT_USE_READ, path, pci_attributes[i].limit);
+        }
+}
+
+static int cmp_device(const void *a, const void *b)
+{
+        return pci_address_cmp(a, b);
+}
+
+static int scan(struct pci_access *acc, const struct sysroot *sr, const struct strv *names, struct machine *m)
+{
+        int r;
+
+        m->devices = calloc(names->n ? names->n : 1, sizeof(*m->devices));
+        if (!m->devices)
+                return -ENOMEM;
+        for (size_t i = 0; i < names->n; i++) {
+                struct pci_device *d = &m->devices[m->n_devices];
+                char path[128];
+
+                *d = (struct pci_device){ .iommu_group = PCI_GROUP_NONE, .boot_vga = -1 };
+                if (pci_address_parse(names->v[i], &d->domain, &d->bus, &d->dev, &d->func) < 0) {
+                        r = strv_pushf(&m->warnings, "sys/bus/pci/devices/%s: not a PCI address, ignored", names->v[i]);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                pci_address_format(d->domain, d->bus, d->dev, d->func, d->address);
+                m->n_devices++;
+
+                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", names->v[i]);
+                if (!sysroot_is_dir(sr, path)) {
+                        r = warn(m, d->address, "its sysfs entry is a dangling link; shown as unknown");
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                note_attributes(sr, names->v[i]);
+                r = read_ids(acc, sr, d, m);
+                if (r >= 0)
+                        r = lookup_names(acc, d);
+                if (r >= 0)
+                        r = read_links(sr, d, m);
+                if (r < 0)
+                        return r;
+        }
+        qsort(m->devices, m->n_devices, sizeof(*m->devices), cmp_device);
+        return 0;
+}
+
+int detect_pci(const struct sysroot *sr, struct machine *m)
+{
+        struct pci_access *acc;
+        struct strv names = { 0 };
+        char *path;
+        jmp_buf jump;
+        int r;
+
+        r = sysroot_list(sr, "sys/bus/pci/devices", &names);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return detect_warn_file(m, "sys/bus/pci/devices", r);
+
+        r = sysroot_path(sr, "sys/bus/pci", &path);
+        if (r < 0) {
+                strv_free(&names);
+                return r;
+        }
+        acc = pci_alloc();
+        acc->error = pci_error;
+        acc->warning = pci_quiet;
+        acc->debug = pci_quiet;
+        acc->method = PCI_ACCESS_SYS_BUS_PCI;
+        /* The host's ID database names devices of any root the same way; udev's hwdb would not. */
+        acc->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
+        pci_jump = &jump;
+        if (setjmp(jump)) {
+                pci_jump = NULL;
+                pci_cleanup(acc);
+                free(path);
+                strv_free(&names);
+                return -VS_E_PCI;
+        }
+        pci_set_param(acc, "sysfs.path", path);
+        pci_init(acc);
+        pci_jump = NULL;
+
+        r = scan(acc, sr, &names, m);
+        pci_cleanup(acc);
+        free(path);
+        strv_free(&names);
+        return r;
+}
