@@ -11,8 +11,7 @@
         X(VS_E_CARD_SYNTAX,  "machine card has a line that is not understood") \
         X(VS_E_CARD_EMPTY,   "machine card lists no PCI devices")           \
         X(VS_E_JSON,         "could not build the JSON document")           \
-        X(VS_E_ARCHIVE,      "could not write the archive")                 \
-        X(VS_E_NOT_ABSOLUTE, "path must be absolute")
+        X(VS_E_ARCHIVE,      "could not write the archive")
 
 enum {
         VS_E_BASE = 4096,

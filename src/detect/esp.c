@@ -168,6 +168,7 @@ static int from_mountinfo(const struct sysroot *sr, const char *mountinfo, struc
                                 mount_clear(&found[i]);
                                 found[i] = mt;
                                 mt = (struct mount){ 0 };
+                                break;
                         }
                 mount_clear(&mt);
         }

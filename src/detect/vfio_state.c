@@ -77,35 +77,56 @@ static int from_cmdline(struct machine *m)
         return r;
 }
 
-/* "options vfio-pci ids=a:b,c:d other=x" with modprobe's backslash continuations joined. */
+/* One logical line of modprobe.d: "options vfio-pci ids=a:b,c:d other=x". */
+static int options_line(struct machine *m, char *line, const char *source)
+{
+        char *words[64], *save = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        for (char *w = strtok_r(line, " \t\r", &save); w && n < 64; w = strtok_r(NULL, " \t\r", &save)) {
+                if (w[0] == '#')
+                        break;
+                words[n++] = w;
+        }
+        if (n < 3 || strcmp(words[0], "options") != 0 || !kcmdline_key_equal(words[1], "vfio_pci"))
+                return 0;
+        for (size_t i = 2; i < n && r >= 0; i++)
+                if (startswith(words[i], "ids="))
+                        r = add_id_list(&m->vfio, words[i] + 4, source);
+        return r;
+}
+
 static int from_modprobe_file(const struct sysroot *sr, struct machine *m, const char *path)
 {
-        char *content, *line, *save = NULL, source[1024];
-        unsigned lineno = 0;
+        char *content, *p, source[1024];
+        unsigned lineno = 1;
         int r;
 
         r = sysroot_read(sr, path, 1024 * 1024, &content, NULL);
         if (r < 0)
                 return detect_warn_file(m, path, r);
-        for (char *p = content; *p; p++)
-                if (p[0] == '\\' && p[1] == '\n')
-                        p[0] = p[1] = ' ';
-        for (line = strtok_r(content, "\n", &save); line && r >= 0; line = strtok_r(NULL, "\n", &save)) {
-                char *words[64], *wsave = NULL;
-                size_t n = 0;
+        for (p = content; *p && r >= 0;) {
+                unsigned first = lineno;
+                char *start = p, *w = p;
 
-                lineno++;
-                for (char *w = strtok_r(line, " \t\r", &wsave); w && n < 64; w = strtok_r(NULL, " \t\r", &wsave)) {
-                        if (w[0] == '#')
-                                break;
-                        words[n++] = w;
+                /* A backslash before the newline continues the line (modprobe.d(5)). */
+                for (; *p && *p != '\n'; p++) {
+                        if (p[0] == '\\' && p[1] == '\n') {
+                                *w++ = ' ';
+                                p++;
+                                lineno++;
+                                continue;
+                        }
+                        *w++ = *p;
                 }
-                if (n < 3 || strcmp(words[0], "options") != 0 || !kcmdline_key_equal(words[1], "vfio_pci"))
-                        continue;
-                snprintf(source, sizeof(source), "/%s:%u", path, lineno);
-                for (size_t i = 2; i < n && r >= 0; i++)
-                        if (startswith(words[i], "ids="))
-                                r = add_id_list(&m->vfio, words[i] + 4, source);
+                if (*p == '\n') {
+                        p++;
+                        lineno++;
+                }
+                *w = '\0';
+                snprintf(source, sizeof(source), "/%s:%u", path, first);
+                r = options_line(m, start, source);
         }
         free(content);
         return r;

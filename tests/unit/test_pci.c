@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+static char *root;
+static struct sysroot *sr;
+static struct machine *m;
+
+static void setup(void)
+{
+        root = tl_root_new();
+        sr = tl_sysroot(root);
+        m = tl_machine();
+}
+
+static void teardown(void)
+{
+        machine_free(m);
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+
+static bool warned(const char *needle)
+{
+        for (size_t i = 0; i < m->warnings.n; i++)
+                if (strstr(m->warnings.v[i], needle))
+                        return true;
+        return false;
+}
+
+START_TEST(reads_devices_sorted_with_names)
+{
+        tl_pci_device(root, "0000:0b:00.1", "0x1002\n", "0xab28\n", "0x040300\n", 10, "snd_hda_intel");
+        tl_pci_device(root, "0000:0b:00.0", "0x1002\n", "0x73bf\n", "0x030000\n", 9, "amdgpu");
+        tl_pci_device(root, "0000:00:01.0", "0x1022\n", "0x1482\n", "0x060000\n", 0, NULL);
+        tl_write(root, "sys/devices/pci0000:00/0000:0b:00.0/boot_vga", "0\n");
+        ck_assert_int_eq(detect_pci(sr, m), 0);
+        ck_assert_uint_eq(m->n_devices, 3);
+        ck_assert_str_eq(m->devices[0].address, "0000:00:01.0");
+        ck_assert_str_eq(m->devices[1].address, "0000:0b:00.0");
+        ck_assert_uint_eq(m->devices[1].vendor_id, 0x1002);
+        ck_assert_uint_eq(m->devices[1].device_id, 0x73bf);
+        ck_assert_uint_eq(m->devices[1].class_id, 0x0300);
+        ck_assert_int_eq(m->devices[1].iommu_group, 9);
+        ck_assert_str_eq(m->devices[1].driver, "amdgpu");
+        ck_assert_int_eq(m->devices[1].boot_vga, 0);
+        ck_assert_int_eq(m->devices[2].boot_vga, -1);
+        ck_assert_ptr_null(m->devices[0].driver);
+        /* The PCI ID database knows AMD; the exact wording is the database's. */
+        ck_assert_ptr_nonnull(m->devices[1].vendor_name);
+        ck_assert_ptr_nonnull(strstr(m->devices[1].vendor_name, "AMD"));
+        ck_assert_uint_eq(m->warnings.n, 0);
+}
+END_TEST
+
+START_TEST(garbage_is_unknown_not_fatal)
+{
+        tl_pci_device(root, "0000:00:01.0", "garbage\n", "0x1482\n", "0x060000\n", 0, NULL);
+        tl_pci_device(root, "0000:00:02.0", "0x8086\n", "0x3e98\n", "\n", 1, NULL);
+        tl_pci_device(root, "0000:00:03.0", "0x1af4\n", "0x1000\n", "0x020000\n", 2, NULL);
+        tl_symlink(root, "sys/bus/pci/devices/0000:00:04.0", "../../../devices/pci0000:00/nowhere");
+        tl_symlink(root, "sys/bus/pci/devices/junk", "../../../devices/pci0000:00/junk");
+        /* A missing mandatory file makes libpci give up on that device only. */
+        tl_pci_device(root, "0000:00:05.0", "0x1af4\n", "0x1001\n", "0x010000\n", 3, NULL);
+        {
+                char path[512];
+                snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:00:05.0/device", root);
+                ck_assert_int_eq(unlink(path), 0);
+        }
+        ck_assert_int_eq(detect_pci(sr, m), 0);
+        ck_assert_uint_eq(m->n_devices, 5);
+        ck_assert(!m->devices[0].ids_known);
+        ck_assert(m->devices[1].ids_known);
+        ck_assert(!m->devices[1].class_known);
+        ck_assert(m->devices[2].ids_known && m->devices[2].class_known);
+        ck_assert(!m->devices[3].ids_known);
+        ck_assert(!m->devices[4].ids_known);
+        ck_assert(warned("0000:00:01.0"));
+        ck_assert(warned("0000:00:02.0: class unreadable"));
+        ck_assert(warned("0000:00:04.0: its sysfs entry is a dangling link"));
+        ck_assert(warned("junk: not a PCI address"));
+        ck_assert(warned("0000:00:05.0"));
+}
+END_TEST
+
+START_TEST(bad_group_link_is_warned)
+{
+        tl_pci_device(root, "0000:00:01.0", "0x1af4\n", "0x1000\n", "0x020000\n", -1, NULL);
+        tl_symlink(root, "sys/devices/pci0000:00/0000:00:01.0/iommu_group", "../../../kernel/iommu_groups/abc");
+        ck_assert_int_eq(detect_pci(sr, m), 0);
+        ck_assert_int_eq(m->devices[0].iommu_group, PCI_GROUP_NONE);
+        ck_assert(warned("names no group number"));
+}
+END_TEST
+
+START_TEST(no_pci_at_all)
+{
+        ck_assert_int_eq(detect_pci(sr, m), 0);
+        ck_assert_uint_eq(m->n_devices, 0);
+        ck_assert_uint_eq(m->warnings.n, 0);
+}
+END_TEST
+
+START_TEST(find_device_by_address)
+{
+        size_t i;
+
+        tl_pci_device(root, "0000:0b:00.0", "0x1002\n", "0x73bf\n", "0x030000\n", 9, NULL);
+        tl_pci_device(root, "0000:00:01.0", "0x1022\n", "0x1482\n", "0x060000\n", 0, NULL);
+        ck_assert_int_eq(detect_pci(sr, m), 0);
+        ck_assert_int_eq(machine_find_device(m, "0b:00.0", &i), 0);
+        ck_assert_uint_eq(i, 1);
+        ck_assert_int_eq(machine_find_device(m, "0000:00:01.0", &i), 0);
+        ck_assert_uint_eq(i, 0);
+        ck_assert_int_eq(machine_find_device(m, "0000:00:02.0", &i), -ENOENT);
+        ck_assert_int_eq(machine_find_device(m, "nonsense", &i), -EINVAL);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("pci");
+        TCase *tc = tcase_create("pci");
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, reads_devices_sorted_with_names);
+        tcase_add_test(tc, garbage_is_unknown_not_fatal);
+        tcase_add_test(tc, bad_group_link_is_warned);
+        tcase_add_test(tc, no_pci_at_all);
+        tcase_add_test(tc, find_device_by_address);
+        suite_add_tcase(s, tc);
+        return tl_run(s);
+}
