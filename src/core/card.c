@@ -320,10 +320,21 @@ static void copy_file(struct builder *b, const struct card *c, const char *src, 
                         b->err = -errno;
                 return;
         }
-        if (getdelim(&data, &len, '\0', f) < 0)
-                len = 0;
-        else
-                len = strlen(data);
+        /* Read whole, NUL bytes included: an EFI variable is binary. */
+        for (size_t cap = 0, k;; len += k) {
+                if (len == cap) {
+                        char *nb = realloc(data, cap = cap ? cap * 2 : 4096);
+
+                        if (!nb) {
+                                b->err = -ENOMEM;
+                                break;
+                        }
+                        data = nb;
+                }
+                k = fread(data + len, 1, cap - len, f);
+                if (k == 0)
+                        break;
+        }
         fclose(f);
         write_path(b, dest, data ? data : "", len, false);
         free(data);
@@ -350,10 +361,11 @@ static void device_files(struct builder *b, const struct card *c, const struct c
         write_text(b, rooted(b, "%s/subsystem_device", dir), "0x0000\n");
         write_text(b, rooted(b, "%s/irq", dir), "0\n");
         write_text(b, rooted(b, "%s/numa_node", dir), "-1\n");
-        buf[0] = '\0';
-        for (int i = 0; i < 13; i++)
-                strcat(buf, "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
-        write_text(b, rooted(b, "%s/resource", dir), buf);
+        /* Six BARs, the ROM and the bridge windows: 13 empty resources, as sysfs lists them. */
+        for (int i = 0; i < 13; i++) {
+                static const char empty[] = "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
+                write_path(b, rooted(b, "%s/resource", dir), empty, sizeof(empty) - 1, i > 0);
+        }
         snprintf(buf, sizeof(buf), "pci:v0000%04Xd0000%04Xsv00000000sd00000000bc%02Xsc%02Xi%02X\n", d->vendor_id,
                  d->device_id, d->class_id >> 8, d->class_id & 0xff, d->prog_if);
         write_text(b, rooted(b, "%s/modalias", dir), buf);

@@ -119,6 +119,109 @@ void sysroot_note(const struct sysroot *sr, enum sysroot_use use, const char *re
         log->v[log->n++] = (struct sysroot_access){ .use = use, .limit = limit, .path = p };
 }
 
+/*
+ * What RESOLVE_IN_ROOT does, in user space, for kernels (and valgrind) without
+ * openat2: walk one component at a time, follow links by hand, and let
+ * absolute targets and ".." stop at the root.
+ */
+static int chase(const struct sysroot *sr, const char *rel, int flags)
+{
+        char *todo = strdup(rel), *p;
+        int dir, depth = 0, links = 0, r;
+
+        if (!todo)
+                return -ENOMEM;
+        dir = fcntl(sr->fd, F_DUPFD_CLOEXEC, 3);
+        if (dir < 0) {
+                free(todo);
+                return -errno;
+        }
+        for (p = todo;;) {
+                char *comp, *next;
+                struct stat st;
+                int fd;
+
+                while (*p == '/')
+                        p++;
+                if (!*p) {
+                        /* The path named a directory reached through its components. */
+                        r = openat(dir, ".", flags | O_CLOEXEC);
+                        r = r < 0 ? -errno : r;
+                        break;
+                }
+                comp = p;
+                next = strchr(p, '/');
+                p = next ? next + 1 : p + strlen(p);
+                if (next)
+                        *next = '\0';
+                if (strcmp(comp, ".") == 0)
+                        continue;
+                if (strcmp(comp, "..") == 0) {
+                        if (depth == 0)
+                                continue;
+                        fd = openat(dir, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (fd < 0) {
+                                r = -errno;
+                                break;
+                        }
+                        close(dir);
+                        dir = fd;
+                        depth--;
+                        continue;
+                }
+                fd = openat(dir, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (fstat(fd, &st) < 0) {
+                        r = -errno;
+                        close(fd);
+                        break;
+                }
+                if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX], *joined;
+                        ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+
+                        close(fd);
+                        if (n < 0 || ++links > 40) {
+                                r = n < 0 ? -errno : -ELOOP;
+                                break;
+                        }
+                        target[n] = '\0';
+                        if (asprintf(&joined, "%s/%s", target, p) < 0) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        free(todo);
+                        todo = p = joined;
+                        if (target[0] == '/') {
+                                close(dir);
+                                dir = fcntl(sr->fd, F_DUPFD_CLOEXEC, 3);
+                                depth = 0;
+                                if (dir < 0) {
+                                        r = -errno;
+                                        break;
+                                }
+                        }
+                        continue;
+                }
+                if (!*p) {
+                        close(fd);
+                        r = openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+                        r = r < 0 ? -errno : r;
+                        break;
+                }
+                close(dir);
+                dir = fd;
+                depth++;
+        }
+        if (dir >= 0)
+                close(dir);
+        free(todo);
+        return r;
+}
+
 static int open_in_root(const struct sysroot *sr, const char *rel, int flags)
 {
         static bool no_openat2;
@@ -137,8 +240,7 @@ static int open_in_root(const struct sysroot *sr, const char *rel, int flags)
                         return -errno;
                 no_openat2 = true;
         }
-        fd = openat(sr->fd, relative(rel), flags | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
+        return chase(sr, relative(rel), flags);
 }
 
 int sysroot_open(const struct sysroot *sr, const char *rel, int flags, int *ret_fd)

@@ -139,13 +139,15 @@ static void capture_path(struct capture *c, const char *path, enum sysroot_use u
                                 add(c, p, ENTRY_LINK, 0, target, 0777);
                                 next = resolve(dir, target);
                         }
-                        /* A link read for itself is captured; its target only when something lies beyond. */
-                        if (next && depth < 40 && !(last && use == SYSROOT_USE_LINK)) {
+                        /* A link read for itself keeps its target as a bare existence (lspci wants drivers to resolve). */
+                        if (next && depth < 40) {
                                 char *follow;
                                 if (asprintf(&follow, "%s%s%s", next, remaining ? "/" : "", remaining ? remaining : "") >= 0) {
-                                        capture_path(c, follow, use, limit, depth + 1);
+                                        capture_path(c, follow, last && use == SYSROOT_USE_LINK ? SYSROOT_USE_STAT : use,
+                                                     limit, depth + 1);
                                         free(follow);
-                                }
+                                } else
+                                        c->err = -ENOMEM;
                         }
                         free(target);
                         free(dir);
@@ -199,7 +201,8 @@ static void dedupe(struct capture *c)
 {
         size_t w = 0;
 
-        qsort(c->v, c->n, sizeof(*c->v), cmp_entry);
+        if (c->n > 1)
+                qsort(c->v, c->n, sizeof(*c->v), cmp_entry);
         for (size_t i = 0; i < c->n; i++) {
                 if (w > 0 && strcmp(c->v[w - 1].path, c->v[i].path) == 0) {
                         struct entry *keep = &c->v[w - 1];

@@ -62,10 +62,22 @@ START_TEST(absolute_links_stay_inside)
         /* An absolute link means the root's own /usr, not the host's. */
         tl_write(root, "usr/lib/os-release", "ID=inside\n");
         tl_symlink(root, "etc/os-release", "/usr/lib/os-release");
+        /* ".." stops at the root, as it does at "/". */
+        tl_symlink(root, "etc/up", "../../../../../usr/lib/os-release");
+        tl_symlink(root, "lib", "usr/lib");
+        tl_symlink(root, "loop", "loop");
         sr = tl_sysroot(root);
         ck_assert_int_eq(sysroot_read(sr, "etc/os-release", 0, &content, NULL), 0);
         ck_assert_str_eq(content, "ID=inside\n");
         free(content);
+        ck_assert_int_eq(sysroot_read(sr, "etc/up", 0, &content, NULL), 0);
+        ck_assert_str_eq(content, "ID=inside\n");
+        free(content);
+        ck_assert_int_eq(sysroot_read(sr, "/lib/./os-release", 0, &content, NULL), 0);
+        ck_assert_str_eq(content, "ID=inside\n");
+        free(content);
+        ck_assert(sysroot_is_dir(sr, "lib"));
+        ck_assert_int_eq(sysroot_read(sr, "loop", 0, &content, NULL), -ELOOP);
         sysroot_free(sr);
 }
 END_TEST

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""The command line's behaviour: usage errors, bad roots, broken sysfs, colour, the real
+machine. Usage: cli.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)"""
+import json
+import os
+import shlex
+import pty
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import Tap  # noqa: E402
+
+BINARY, MKROOT, TESTS = sys.argv[1:4]
+# VFIO_SETUP_WRAP runs the binary under a tool, e.g. valgrind.
+WRAP = shlex.split(os.environ.get("VFIO_SETUP_WRAP", ""))
+
+
+def run(*args, env=None):
+    e = dict(os.environ)
+    e.pop("NO_COLOR", None)
+    e.update(env or {})
+    return subprocess.run([*WRAP, BINARY, *args], capture_output=True, text=True, timeout=600, env=e)
+
+
+def run_tty(*args, env=None):
+    """Runs with stdout on a pseudo-terminal, as a user at a terminal would."""
+    e = dict(os.environ)
+    e.pop("NO_COLOR", None)
+    e.update(env or {})
+    pid, fd = pty.fork()
+    if pid == 0:
+        argv = [*WRAP, BINARY, *args]
+        os.execvpe(argv[0], argv, e)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+def one_line_error(tap, p, name, code=1, needle=""):
+    # A wrapping tool's own notes (valgrind's "==pid==" and "--pid--") are not ours.
+    lines = [ln for ln in p.stderr.strip().splitlines() if not re.match(r"^(==|--)\d+(==|--)", ln)]
+    tap.ok(p.returncode == code and p.stdout == "" and lines and lines[0].startswith("vfio-setup: ") and needle in p.stderr,
+           name, f"exit {p.returncode}\nstdout {p.stdout!r}\nstderr {p.stderr!r}")
+
+
+def write(root, rel, text):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def pci(root, bdf, vendor, device, cls):
+    d = os.path.join(root, "sys/devices/pci0000:00", bdf)
+    for name, value in (("vendor", vendor), ("device", device), ("class", cls), ("irq", "0\n"),
+                        ("resource", "0x0 0x0 0x0\n"), ("revision", "0x00\n")):
+        write(root, os.path.join(d, name), value)
+    os.makedirs(os.path.join(root, "sys/bus/pci/devices"), exist_ok=True)
+    os.symlink(f"../../../devices/pci0000:00/{bdf}", os.path.join(root, "sys/bus/pci/devices", bdf))
+
+
+def main():
+    tap = Tap()
+    with tempfile.TemporaryDirectory() as tmp:
+        one_line_error(tap, run("--root", "/nonexistent/root", "detect"), "missing --root: one line, exit 1",
+                       needle="No such file or directory")
+        write(tmp, "plainfile", "x")
+        one_line_error(tap, run("--root", os.path.join(tmp, "plainfile"), "detect", "--json"),
+                       "--root that is a file: one line, exit 1", needle="Not a directory")
+        p = run("frobnicate")
+        tap.ok(p.returncode == 1 and "unknown command 'frobnicate'" in p.stderr, "unknown command: exit 1", p.stderr)
+        p = run("detect", "extra")
+        tap.ok(p.returncode == 1 and "unexpected argument" in p.stderr, "stray argument: exit 1", p.stderr)
+        p = run("detect", "-o", "x.tar.gz")
+        tap.ok(p.returncode == 1 and "not valid for this command" in p.stderr, "option of another command: exit 1", p.stderr)
+        p = run("detect", "--bogus")
+        tap.ok(p.returncode == 1 and p.stdout == "", "unknown option: exit 1", p.stderr)
+        one_line_error(tap, run("--root", tmp, "snapshot"), "snapshot without -o: exit 1", needle="hint: name the archive")
+        p = run("--version")
+        tap.ok(p.returncode == 0 and p.stdout.startswith("vfio-setup "), "--version", p.stdout)
+        p = run("--help")
+        tap.ok(p.returncode == 0 and "detect [--json]" in p.stdout and "--root DIR" in p.stdout, "--help", p.stdout)
+        p = run("snapshot", "--help")
+        tap.ok(p.returncode == 0 and "snapshot -o FILE.tar.gz" in p.stdout, "snapshot --help", p.stdout)
+
+        empty = os.path.join(tmp, "empty")
+        os.mkdir(empty)
+        p = run("--root", empty, "detect", "--json")
+        ok = p.returncode == 0
+        doc = json.loads(p.stdout) if ok else {}
+        tap.ok(ok and doc["devices"] == [] and doc["gpus"] == [] and doc["iommu"]["kernel_active"] is False,
+               "empty root: valid JSON with no devices", p.stderr)
+        p = run("--root", empty, "detect")
+        tap.ok(p.returncode == 0 and "No GPU found" in p.stdout and "PROBLEM" in p.stdout, "empty root: readable report", p.stdout)
+
+        broken = os.path.join(tmp, "broken")
+        pci(broken, "0000:00:01.0", "garbage\n", "0x1482\n", "0x060000\n")
+        pci(broken, "0000:00:02.0", "0x1002\n", "0x73bf\n", "\n")
+        pci(broken, "0000:0b:00.0", "0x1002\n", "0x73bf\n", "0x030000\n")
+        os.symlink("../../../devices/pci0000:00/0000:00:09.0", os.path.join(broken, "sys/bus/pci/devices/0000:00:09.0"))
+        os.symlink("nowhere", os.path.join(broken, "sys/bus/pci/devices/not-an-address"))
+        os.makedirs(os.path.join(broken, "sys/class/dmi/id/board_name"))
+        os.symlink("../../../kernel/iommu_groups/x", os.path.join(broken, "sys/devices/pci0000:00/0000:0b:00.0/iommu_group"))
+        write(broken, "proc/cpuinfo", "\x00\x01binary junk\n")
+        write(broken, "etc/os-release", "ID=\"unterminated\n")
+        os.makedirs(os.path.join(broken, "proc/cmdline"))
+        p = run("--root", broken, "detect", "--json")
+        try:
+            doc = json.loads(p.stdout)
+        except ValueError:
+            doc = None
+        tap.ok(p.returncode == 0 and doc is not None, "garbage sysfs: exit 0 and one whole JSON document", p.stderr)
+        if doc:
+            devs = {d["address"]: d for d in doc["devices"]}
+            tap.ok(devs["0000:00:01.0"]["vendor_id"] is None and devs["0000:00:02.0"]["class"] is None
+                   and devs["0000:00:09.0"]["vendor_id"] is None and devs["0000:0b:00.0"]["device_id"] == "73bf",
+                   "garbage sysfs: unreadable facts are null, readable ones kept", devs)
+            joined = "\n".join(doc["warnings"])
+            tap.ok(all(s in joined for s in ("0000:00:01.0", "0000:00:02.0", "0000:00:09.0", "not-an-address",
+                                              "board_name", "proc/cmdline", "iommu_group")),
+                   "garbage sysfs: every unreadable fact is warned about", joined)
+        p = run("--root", broken, "detect")
+        tap.ok(p.returncode == 0 and "Detection" in p.stdout and "WARNING" in p.stdout, "garbage sysfs: report shows warnings",
+               p.stdout + p.stderr)
+
+        code, out = run_tty("--root", empty, "detect")
+        tap.ok(code == 0 and "\033[" in out, "colour on a terminal", repr(out[:200]))
+        code, out = run_tty("--root", empty, "detect", env={"NO_COLOR": "1"})
+        tap.ok(code == 0 and "\033[" not in out, "NO_COLOR turns colour off", repr(out[:200]))
+        code, out = run_tty("--root", empty, "--no-color", "detect")
+        tap.ok(code == 0 and "\033[" not in out, "--no-color turns colour off", repr(out[:200]))
+        p = run("--root", empty, "detect")
+        tap.ok("\033[" not in p.stdout, "no colour into a pipe")
+        p = run("--root", empty, "detect", env={"LC_ALL": "C"})
+        tap.ok("->" in p.stdout and "\u2192" not in p.stdout, "ASCII arrows without a UTF-8 locale")
+
+        out = os.path.join(tmp, "no", "such", "dir", "x.tar.gz")
+        one_line_error(tap, run("--root", empty, "snapshot", "-o", out), "snapshot into a missing directory: exit 1")
+
+        p = run("detect", "--json")
+        try:
+            doc = json.loads(p.stdout)
+        except ValueError:
+            doc = None
+        tap.ok(p.returncode == 0 and doc is not None and "gpus" in doc, "the real machine: detect --json", p.stderr)
+        p = run("detect")
+        tap.ok(p.returncode == 0 and "Summary:" in p.stdout, "the real machine: detect", p.stderr)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
