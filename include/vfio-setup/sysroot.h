@@ -41,6 +41,7 @@ int sysroot_path(const struct sysroot *sr, const char *rel, char **ret);
 /* Starts or stops recording accesses; the record lives until sysroot_free. */
 void sysroot_record(struct sysroot *sr, bool on);
 const struct sysroot_access *sysroot_accesses(const struct sysroot *sr, size_t *ret_n);
+bool sysroot_recording(const struct sysroot *sr);
 /* Records an access made by a library that opens files by name itself. */
 void sysroot_note(const struct sysroot *sr, enum sysroot_use use, const char *rel, size_t limit);
 

@@ -91,6 +91,11 @@ void sysroot_record(struct sysroot *sr, bool on)
         sr->recording = on;
 }
 
+bool sysroot_recording(const struct sysroot *sr)
+{
+        return sr->recording;
+}
+
 const struct sysroot_access *sysroot_accesses(const struct sysroot *sr, size_t *ret_n)
 {
         *ret_n = sr->log->n;

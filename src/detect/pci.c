@@ -88,8 +88,14 @@ static int libpci_fill(struct pci_access *acc, struct pci_device *d)
 
 static int read_ids(struct pci_access *acc, const struct sysroot *sr, struct pci_device *d, struct machine *m)
 {
-        if (libpci_fill(acc, d) < 0)
+        char path[128];
+
+        if (libpci_fill(acc, d) < 0) {
+                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", d->address);
+                if (!sysroot_is_dir(sr, path))
+                        return warn(m, d->address, "its sysfs entry is a dangling link; shown as unknown");
                 return warn(m, d->address, pci_error_text);
+        }
         d->ids_known = true;
         if (d->vendor_id == 0 || d->vendor_id == 0xffff || d->device_id == 0 || d->device_id == 0xffff)
                 d->ids_known = attr_valid(sr, d->address, "vendor", 0xffff) &&
@@ -190,8 +196,6 @@ static int scan(struct pci_access *acc, const struct sysroot *sr, const struct s
                 return -ENOMEM;
         for (size_t i = 0; i < names->n; i++) {
                 struct pci_device *d = &m->devices[m->n_devices];
-                char path[128];
-
                 *d = (struct pci_device){ .iommu_group = PCI_GROUP_NONE, .boot_vga = -1 };
                 if (pci_address_parse(names->v[i], &d->domain, &d->bus, &d->dev, &d->func) < 0) {
                         r = strv_pushf(&m->warnings, "sys/bus/pci/devices/%s: not a PCI address, ignored", names->v[i]);
@@ -202,14 +206,8 @@ static int scan(struct pci_access *acc, const struct sysroot *sr, const struct s
                 pci_address_format(d->domain, d->bus, d->dev, d->func, d->address);
                 m->n_devices++;
 
-                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", names->v[i]);
-                if (!sysroot_is_dir(sr, path)) {
-                        r = warn(m, d->address, "its sysfs entry is a dangling link; shown as unknown");
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                note_attributes(sr, names->v[i]);
+                if (sysroot_recording(sr))
+                        note_attributes(sr, names->v[i]);
                 r = read_ids(acc, sr, d, m);
                 if (r >= 0)
                         r = lookup_names(acc, d);
