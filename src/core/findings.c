@@ -26,25 +26,45 @@ static const char *const severity_labels[] = {
 };
 
 /* Per CPU vendor: what the firmware calls the switches, and what the kernel needs. */
-static const struct {
+struct vendor_facts {
         enum cpu_vendor vendor;
         const char *virt_name;      /* the CPU virtualization feature */
-        const char *iommu_name;     /* the IOMMU feature */
+        const char *virt_flag;      /* its cpuinfo flag */
         const char *firmware_hint;  /* where the switches usually are */
         const char *kernel_param;   /* needed on the command line, or NULL */
-} vendor_facts[] = {
-        { CPU_VENDOR_INTEL, "Intel VT-x", "Intel VT-d",
+};
+
+static const struct vendor_facts vendor_table[] = {
+        { CPU_VENDOR_INTEL, "Intel VT-x", "vmx",
           "enable \"Intel Virtualization Technology\" (VT-x) and \"VT-d\" in the firmware setup, "
           "usually under Advanced > CPU Configuration or System Agent; set them to Enabled, not Auto",
           "intel_iommu=on" },
-        { CPU_VENDOR_AMD, "AMD-V (SVM)", "AMD-Vi",
+        { CPU_VENDOR_AMD, "AMD-V (SVM)", "svm",
           "enable \"SVM Mode\" and \"IOMMU\" in the firmware setup, often under Advanced > AMD CBS > NBIO; "
           "set them to Enabled, not Auto",
           NULL },
 };
 
-static const char *const generic_firmware_hint =
-        "enable CPU virtualization and the IOMMU (VT-d / AMD-Vi) in the firmware setup; set them to Enabled, not Auto";
+static const struct vendor_facts unknown_vendor = {
+        CPU_VENDOR_UNKNOWN, "CPU virtualization", "vmx or svm",
+        "enable CPU virtualization and the IOMMU (VT-d / AMD-Vi) in the firmware setup; set them to Enabled, not Auto",
+        NULL,
+};
+
+static const struct vendor_facts *facts(const struct machine *m)
+{
+        for (size_t i = 0; i < sizeof(vendor_table) / sizeof(vendor_table[0]); i++)
+                if (vendor_table[i].vendor == m->cpu.vendor)
+                        return &vendor_table[i];
+        return &unknown_vendor;
+}
+
+static const char *firmware_hint(const struct machine *m)
+{
+        if (m->cpu.hypervisor)
+                return "inside a virtual machine there is no IOMMU unless the hypervisor provides a virtual one";
+        return facts(m)->firmware_hint;
+}
 
 struct builder {
         struct findings *f;
@@ -81,32 +101,6 @@ add(struct builder *b, enum severity sev, const char *advice, const char *fmt, .
         v[b->f->n++] = (struct finding){ b->section, sev, text, (char *)advice, b->gpu };
 }
 
-static const char *firmware_hint(const struct machine *m)
-{
-        if (m->cpu.hypervisor)
-                return "inside a virtual machine there is no IOMMU unless the hypervisor provides a virtual one";
-        for (size_t i = 0; i < sizeof(vendor_facts) / sizeof(vendor_facts[0]); i++)
-                if (vendor_facts[i].vendor == m->cpu.vendor)
-                        return vendor_facts[i].firmware_hint;
-        return generic_firmware_hint;
-}
-
-static const char *kernel_param(const struct machine *m)
-{
-        for (size_t i = 0; i < sizeof(vendor_facts) / sizeof(vendor_facts[0]); i++)
-                if (vendor_facts[i].vendor == m->cpu.vendor)
-                        return vendor_facts[i].kernel_param;
-        return NULL;
-}
-
-static const char *virt_name(const struct machine *m)
-{
-        for (size_t i = 0; i < sizeof(vendor_facts) / sizeof(vendor_facts[0]); i++)
-                if (vendor_facts[i].vendor == m->cpu.vendor)
-                        return vendor_facts[i].virt_name;
-        return "CPU virtualization";
-}
-
 static void hardware(struct builder *b, const struct machine *m)
 {
         const struct board_info *bd = &m->board;
@@ -121,13 +115,13 @@ static void hardware(struct builder *b, const struct machine *m)
                 add(b, SEVERITY_PROBLEM, NULL, "CPU vendor %s: vfio-setup knows Intel and AMD x86 machines only",
                     m->cpu.vendor_string);
         else if (m->cpu.virt_flag)
-                add(b, SEVERITY_OK, NULL, "Virtualization: %s (%s flag present)", virt_name(m), m->cpu.virt_flag);
+                add(b, SEVERITY_OK, NULL, "Virtualization: %s (%s flag present)", facts(m)->virt_name, m->cpu.virt_flag);
         else if (m->cpu.known && m->cpu.hypervisor)
                 add(b, SEVERITY_PROBLEM, "GPU passthrough is set up on the physical host, not inside a guest",
-                    "Virtualization: %s flag missing inside this virtual machine", virt_name(m));
+                    "Virtualization: %s flag missing inside this virtual machine", facts(m)->virt_name);
         else if (m->cpu.known)
                 add(b, SEVERITY_PROBLEM, firmware_hint(m), "Virtualization: %s is off or missing (no %s flag)",
-                    virt_name(m), m->cpu.vendor == CPU_VENDOR_AMD ? "svm" : "vmx");
+                    facts(m)->virt_name, facts(m)->virt_flag);
         if (m->cpu.hypervisor)
                 add(b, SEVERITY_WARNING, "run vfio-setup on the physical host",
                     "Running inside a virtual machine%s%s%s", bd->sys_vendor ? " (" : "",
@@ -158,7 +152,7 @@ static bool token_is(const struct machine *m, const char *key, const char *value
 
 static void firmware(struct builder *b, const struct machine *m)
 {
-        const char *param = kernel_param(m);
+        const char *param = facts(m)->kernel_param;
 
         b->section = SECTION_FIRMWARE;
         if (m->iommu.firmware_table)

@@ -4,25 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testlib.h"
-
-static char *root;
-static struct sysroot *sr;
-static struct machine *m;
-
-static void setup(void)
-{
-        root = tl_root_new();
-        sr = tl_sysroot(root);
-        m = tl_machine();
-}
-
-static void teardown(void)
-{
-        machine_free(m);
-        sysroot_free(sr);
-        tl_root_free(root);
-}
+#include "fixture.h"
 
 static void detect_boot(void)
 {
@@ -162,14 +144,19 @@ START_TEST(other_bootloaders)
         };
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                machine_free(m);
-                sysroot_free(sr);
-                tl_root_free(root);
-                setup();
-                tl_write(root, cases[i].file, "");
-                detect_boot();
-                ck_assert_msg(m->bootloader.kind == (int)cases[i].kind, "%s gave %s", cases[i].file,
-                              bootloader_name((enum bootloader_kind)m->bootloader.kind));
+                char *own = tl_root_new();
+                struct sysroot *own_sr = tl_sysroot(own);
+                struct machine *own_m = tl_machine();
+
+                /* Each case on a root of its own; the fixture's stays empty. */
+                tl_write(own, cases[i].file, "");
+                ck_assert_int_eq(detect_esp(own_sr, own_m), 0);
+                ck_assert_int_eq(detect_bootloader(own_sr, own_m), 0);
+                ck_assert_msg(own_m->bootloader.kind == (int)cases[i].kind, "%s gave %s", cases[i].file,
+                              bootloader_name((enum bootloader_kind)own_m->bootloader.kind));
+                machine_free(own_m);
+                sysroot_free(own_sr);
+                tl_root_free(own);
         }
 }
 END_TEST
@@ -209,7 +196,7 @@ int main(void)
         Suite *s = suite_create("boot");
         TCase *tc = tcase_create("boot");
 
-        tcase_add_checked_fixture(tc, setup, teardown);
+        tl_fixture(tc);
         tcase_add_test(tc, esp_from_mountinfo_confirmed_by_udev);
         tcase_add_test(tc, esp_wrong_type_and_unprobed);
         tcase_add_test(tc, esp_from_layout);

@@ -5,25 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testlib.h"
-
-static char *root;
-static struct sysroot *sr;
-static struct machine *m;
-
-static void setup(void)
-{
-        root = tl_root_new();
-        sr = tl_sysroot(root);
-        m = tl_machine();
-}
-
-static void teardown(void)
-{
-        machine_free(m);
-        sysroot_free(sr);
-        tl_root_free(root);
-}
+#include "fixture.h"
 
 static const char amd_cpuinfo[] = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD Ryzen 9 7950X\n"
                                   "flags\t\t: fpu vme svm_lock svm npt\n\n"
@@ -209,7 +191,7 @@ int main(void)
         Suite *s = suite_create("host");
         TCase *tc = tcase_create("host");
 
-        tcase_add_checked_fixture(tc, setup, teardown);
+        tl_fixture(tc);
         tcase_add_test(tc, cpu_amd_with_svm);
         tcase_add_test(tc, cpu_flag_must_be_a_whole_word);
         tcase_add_test(tc, cpu_intel_in_a_vm);

@@ -6,25 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testlib.h"
-
-static char *root;
-static struct sysroot *sr;
-static struct machine *m;
-
-static void setup(void)
-{
-        root = tl_root_new();
-        sr = tl_sysroot(root);
-        m = tl_machine();
-}
-
-static void teardown(void)
-{
-        machine_free(m);
-        sysroot_free(sr);
-        tl_root_free(root);
-}
+#include "fixture.h"
 
 static bool warned(const char *needle)
 {
@@ -128,7 +110,7 @@ int main(void)
         Suite *s = suite_create("pci");
         TCase *tc = tcase_create("pci");
 
-        tcase_add_checked_fixture(tc, setup, teardown);
+        tl_fixture(tc);
         tcase_add_test(tc, reads_devices_sorted_with_names);
         tcase_add_test(tc, garbage_is_unknown_not_fatal);
         tcase_add_test(tc, bad_group_link_is_warned);
