@@ -401,6 +401,28 @@ static void device_files(struct builder *b, const struct card *c, const struct c
         }
 }
 
+/* Card paths stay inside the root (and the card's directory): no "..", no way out. */
+static bool contained(const char *rel)
+{
+        size_t len = strlen(rel);
+
+        if (len == 0 || rel[0] == '/')
+                return false;
+        for (const char *p = rel; (p = strstr(p, "..")); p += 2)
+                if ((p == rel || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+                        return false;
+        return true;
+}
+
+static bool listed(const struct card *c, unsigned dom, unsigned bus, unsigned dev, unsigned fn)
+{
+        for (size_t i = 0; i < c->n_devices; i++)
+                if (c->devices[i].domain == dom && c->devices[i].bus == bus && c->devices[i].dev == dev &&
+                    c->devices[i].func == fn)
+                        return true;
+        return false;
+}
+
 static void drivers(struct builder *b, const struct card *c)
 {
         for (size_t i = 0; i < c->keys.n; i++) {
@@ -410,6 +432,10 @@ static void drivers(struct builder *b, const struct card *c)
                 if (!startswith(c->keys.v[i], "driver\t"))
                         continue;
                 if (sscanf(c->keys.v[i] + 7, "%31s %63s", bdf, name) != 2 || pci_address_parse(bdf, &dom, &bus, &dev, &fn) < 0) {
+                        b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                        return;
+                }
+                if (!listed(c, dom, bus, dev, fn) || !contained(name)) {
                         b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
                         return;
                 }
@@ -449,75 +475,164 @@ static void cpuinfo(struct builder *b, const struct card *c)
         free(text);
 }
 
-static void extra_keys(struct builder *b, const struct card *c, const char *kver)
+/* "DEST=VALUE" split at the first '='; -VS_E_CARD_SYNTAX when malformed or escaping. */
+static int split_assignment(const char *v, char **ret_dest, const char **ret_value)
+{
+        const char *eq = strchr(v, '=');
+        char *dest;
+
+        if (!eq)
+                return -VS_E_CARD_SYNTAX;
+        dest = strndup(v, (size_t)(eq - v));
+        if (!dest)
+                return -ENOMEM;
+        if (!contained(dest)) {
+                free(dest);
+                return -VS_E_CARD_SYNTAX;
+        }
+        *ret_dest = dest;
+        *ret_value = eq + 1;
+        return 0;
+}
+
+struct extras {
+        const char *kver;
+        char *mountinfo;
+        unsigned mounts;
+};
+
+static void key_builtin(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char line[256];
+
+        (void)c;
+        snprintf(line, sizeof(line), "kernel/drivers/misc/%s.ko\n", v);
+        write_path(b, rooted(b, "lib/modules/%s/modules.builtin", x->kver), line, strlen(line), true);
+}
+
+static void key_touch(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        (void)c;
+        (void)x;
+        if (!contained(v))
+                b->err = -VS_E_CARD_SYNTAX;
+        else
+                write_path(b, rooted(b, "%s", v), "", 0, true);
+}
+
+static void key_line(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        const char *text;
+        char *dest, *line;
+
+        (void)c;
+        (void)x;
+        if ((b->err = split_assignment(v, &dest, &text)) < 0)
+                return;
+        if (asprintf(&line, "%s\n", text) < 0)
+                b->err = -ENOMEM;
+        else {
+                write_path(b, rooted(b, "%s", dest), line, strlen(line), true);
+                free(line);
+        }
+        free(dest);
+}
+
+static void key_file(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        const char *src;
+        char *dest;
+
+        (void)x;
+        if ((b->err = split_assignment(v, &dest, &src)) < 0)
+                return;
+        if (!contained(src))
+                b->err = -VS_E_CARD_SYNTAX;
+        else
+                copy_file(b, c, src, rooted(b, "%s", dest));
+        free(dest);
+}
+
+static void key_os_release(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        (void)x;
+        if (!contained(v))
+                b->err = -VS_E_CARD_SYNTAX;
+        else
+                copy_file(b, c, v, rooted(b, "etc/os-release"));
+}
+
+/* Each "mount: POINT FSTYPE SOURCE" becomes a line of proc/self/mountinfo. */
+static void key_mount(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char point[256], fstype[64], source[256], *next;
+
+        (void)c;
+        if (sscanf(v, "%255s %63s %255s", point, fstype, source) != 3) {
+                b->err = -VS_E_CARD_SYNTAX;
+                return;
+        }
+        x->mounts++;
+        if (asprintf(&next, "%s%u 1 259:%u / %s rw,relatime - %s %s rw\n", x->mountinfo ? x->mountinfo : "",
+                     29 + x->mounts, x->mounts, point, fstype, source) < 0) {
+                b->err = -ENOMEM;
+                return;
+        }
+        free(x->mountinfo);
+        x->mountinfo = next;
+}
+
+static const struct {
+        const char *key;
+        void (*apply)(struct builder *b, const struct card *c, const char *value, struct extras *x);
+} extra_keys[] = {
+        { "builtin", key_builtin },
+        { "touch", key_touch },
+        { "line", key_line },
+        { "file", key_file },
+        { "os-release", key_os_release },
+        { "mount", key_mount },
+};
+
+static void dmi(struct builder *b, const struct card *c)
 {
         static const struct {
                 const char *key, *file;
-        } dmi[] = {
+        } fields[] = {
                 { "board-vendor", "board_vendor" }, { "board-name", "board_name" },
                 { "bios-version", "bios_version" }, { "sys-vendor", "sys_vendor" },
         };
-        char *mountinfo = NULL;
-        int mount_id = 30;
 
-        for (size_t i = 0; i < sizeof(dmi) / sizeof(dmi[0]); i++) {
-                const char *v = key(c, dmi[i].key, NULL);
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+                const char *v = key(c, fields[i].key, NULL);
                 char *line;
 
-                if (v && asprintf(&line, "%s\n", v) >= 0) {
-                        write_text(b, rooted(b, "sys/class/dmi/id/%s", dmi[i].file), line);
-                        free(line);
+                if (!v)
+                        continue;
+                if (asprintf(&line, "%s\n", v) < 0) {
+                        b->err = -ENOMEM;
+                        return;
                 }
+                write_text(b, rooted(b, "sys/class/dmi/id/%s", fields[i].file), line);
+                free(line);
         }
-        for (size_t i = 0; i < c->keys.n && b->err == 0; i++) {
-                const char *k = c->keys.v[i], *v = strchr(k, '\t') + 1;
-                char *eq = strchr(v, '='), *dest;
+}
 
-                if (startswith(k, "builtin\t")) {
-                        char line[256];
-                        snprintf(line, sizeof(line), "kernel/drivers/misc/%s.ko\n", v);
-                        write_path(b, rooted(b, "lib/modules/%s/modules.builtin", kver), line, strlen(line), true);
-                } else if (startswith(k, "touch\t")) {
-                        write_path(b, rooted(b, "%s", v), "", 0, true);
-                } else if ((startswith(k, "line\t") || startswith(k, "file\t")) && eq) {
-                        dest = strndup(v, (size_t)(eq - v));
-                        if (!dest) {
-                                b->err = -ENOMEM;
-                                break;
-                        }
-                        if (startswith(k, "file\t"))
-                                copy_file(b, c, eq + 1, rooted(b, "%s", dest));
-                        else {
-                                char *line;
-                                if (asprintf(&line, "%s\n", eq + 1) < 0)
-                                        b->err = -ENOMEM;
-                                else {
-                                        write_path(b, rooted(b, "%s", dest), line, strlen(line), true);
-                                        free(line);
-                                }
-                        }
-                        free(dest);
-                } else if (startswith(k, "mount\t")) {
-                        char point[256], fstype[64], source[256], *next;
-                        if (sscanf(v, "%255s %63s %255s", point, fstype, source) != 3) {
-                                b->err = -VS_E_CARD_SYNTAX;
-                                break;
-                        }
-                        if (asprintf(&next, "%s%d 1 259:%d / %s rw,relatime - %s %s rw\n", mountinfo ? mountinfo : "",
-                                     mount_id, mount_id - 29, point, fstype, source) < 0) {
-                                b->err = -ENOMEM;
-                                break;
-                        }
-                        free(mountinfo);
-                        mountinfo = next;
-                        mount_id++;
-                } else if (startswith(k, "os-release\t")) {
-                        copy_file(b, c, v, rooted(b, "etc/os-release"));
-                }
+/* The keys that add files, applied in card order. */
+static void extras(struct builder *b, const struct card *c, const char *kver)
+{
+        struct extras x = { .kver = kver };
+
+        for (size_t i = 0; i < c->keys.n && b->err == 0; i++) {
+                const char *k = c->keys.v[i], *tab = strchr(k, '\t');
+
+                for (size_t e = 0; e < sizeof(extra_keys) / sizeof(extra_keys[0]); e++)
+                        if (strlen(extra_keys[e].key) == (size_t)(tab - k) && strncmp(k, extra_keys[e].key, (size_t)(tab - k)) == 0)
+                                extra_keys[e].apply(b, c, tab + 1, &x);
         }
-        if (mountinfo)
-                write_text(b, rooted(b, "proc/self/mountinfo"), mountinfo);
-        free(mountinfo);
+        if (x.mountinfo)
+                write_text(b, rooted(b, "proc/self/mountinfo"), x.mountinfo);
+        free(x.mountinfo);
 }
 
 int card_build_root(const struct card *c, const char *dir)
@@ -554,6 +669,7 @@ int card_build_root(const struct card *c, const char *dir)
                 if (kernel_iommu)
                         make_dir(&b, rooted(&b, "sys/class/iommu/%s", amd ? "ivhd0" : "dmar0"));
         }
-        extra_keys(&b, c, kver);
+        dmi(&b, c);
+        extras(&b, c, kver);
         return b.err;
 }

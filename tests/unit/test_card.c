@@ -121,6 +121,27 @@ START_TEST(builds_a_root_detection_reads)
 }
 END_TEST
 
+START_TEST(cards_cannot_write_outside_the_root)
+{
+        static const char *const bad[] = {
+                "# touch: ../escaped\n", "# touch: /etc/escaped\n", "# line: a/../../escaped=x\n",
+                "# file: etc/x=../../etc/shadow\n", "# driver: 05:00.0 nvidia\n", "# mount: /boot\n",
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char *root = tl_root_new(), *text;
+                struct card c;
+
+                ck_assert_int_ge(asprintf(&text, "%s%s", bad[i], headers), 0);
+                ck_assert_int_eq(card_parse(text, "/tmp", &c), 0);
+                ck_assert_msg(card_build_root(&c, root) == -VS_E_CARD_SYNTAX, "accepted: %s", bad[i]);
+                card_free(&c);
+                free(text);
+                tl_root_free(root);
+        }
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("card");
@@ -130,6 +151,7 @@ int main(void)
         tcase_add_test(tc, parses_header_form);
         tcase_add_test(tc, empty_card_is_an_error);
         tcase_add_test(tc, builds_a_root_detection_reads);
+        tcase_add_test(tc, cards_cannot_write_outside_the_root);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }
