@@ -100,9 +100,9 @@ static int read_ids(struct pci_access *acc, const struct sysroot *sr, struct pci
         if (d->vendor_id == 0 || d->vendor_id == 0xffff || d->device_id == 0 || d->device_id == 0xffff)
                 d->ids_known = attr_valid(sr, d->address, "vendor", 0xffff) &&
                                attr_valid(sr, d->address, "device", 0xffff);
-        if (!d->ids_known)
-                return warn(m, d->address, "vendor or device id unreadable; shown as unknown");
         d->class_known = d->class_id != 0 || attr_valid(sr, d->address, "class", 0xffffff);
+        if (!d->ids_known && warn(m, d->address, "vendor or device id unreadable; shown as unknown") < 0)
+                return -ENOMEM;
         if (!d->class_known)
                 return warn(m, d->address, "class unreadable; shown as unknown");
         return 0;
@@ -122,13 +122,15 @@ static int lookup_names(struct pci_access *acc, struct pci_device *d)
                 return 0;
         }
         name = pci_lookup_name(acc, buf, sizeof(buf), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, d->vendor_id);
-        if (name && !(d->vendor_name = strdup(name)))
+        if (name && !(d->vendor_name = strdup(name))) {
+                pci_jump = NULL;
                 return -ENOMEM;
+        }
         name = pci_lookup_name(acc, buf, sizeof(buf), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
                                d->vendor_id, d->device_id);
+        pci_jump = NULL;
         if (name && !(d->device_name = strdup(name)))
                 return -ENOMEM;
-        pci_jump = NULL;
         return 0;
 }
 

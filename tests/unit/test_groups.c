@@ -194,6 +194,18 @@ START_TEST(bound_to_vfio_is_not_blocking)
 }
 END_TEST
 
+START_TEST(unreadable_ids)
+{
+        dev("0a:00.0", 0x0300, 0x1002, 0x67df, 1);
+        dev("0b:00.0", 0x0300, 0, 0, 2);
+        m->devices[1].ids_known = false;
+        ck_assert_int_eq(detect_groups(m), 0);
+        ck_assert(has(&m->gpus[1], GPU_REASON_UNKNOWN_IDS));
+        ck_assert(!m->gpus[1].passthrough_ok);
+        ck_assert_uint_eq(m->gpus[1].vfio_ids.n, 0);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("groups");
@@ -207,6 +219,7 @@ int main(void)
         tcase_add_test(tc, iommu_off_leaves_groups_unknown);
         tcase_add_test(tc, identical_and_single);
         tcase_add_test(tc, bound_to_vfio_is_not_blocking);
+        tcase_add_test(tc, unreadable_ids);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }
