@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "vfio-setup/snapshot.h"
@@ -51,6 +52,10 @@ int cli_snapshot(struct sysroot *sr, const struct cli_options *opt)
                 cli_error(opt->output, r, NULL);
                 return EXIT_USAGE;
         }
+        /* Made with sudo, the archive belongs to the user who asked for it, who will send it on. */
+        if (getuid() == 0 && getenv("SUDO_UID") && getenv("SUDO_GID") &&
+            chown(opt->output, (uid_t)strtoul(getenv("SUDO_UID"), NULL, 10), (gid_t)strtoul(getenv("SUDO_GID"), NULL, 10)) < 0)
+                fprintf(stderr, "vfio-setup: %s: could not hand it to the sudo user: %s\n", opt->output, strerror(errno));
         if (opt->list)
                 for (size_t i = 0; i < st.paths.n; i++)
                         printf("/%s\n", st.paths.v[i]);

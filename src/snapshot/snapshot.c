@@ -318,10 +318,17 @@ int snapshot_write(struct sysroot *sr, const char *output, const char *top, stru
         }
         if (r == 0) {
                 int fd = mkstemp(tmp);
+                mode_t mask = umask(0);
+
+                /* mkstemp makes 0600; an archive is meant to be passed on, like any file the user creates. */
+                umask(mask);
                 if (fd < 0)
                         r = -errno;
-                else
+                else {
+                        if (fchmod(fd, 0666 & ~mask) < 0)
+                                r = -errno;
                         close(fd);
+                }
         }
         if (r == 0)
                 r = tar_open(tmp, &t);

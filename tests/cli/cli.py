@@ -145,6 +145,14 @@ def main():
         p = run("--root", empty, "detect", env={"LC_ALL": "C"})
         tap.ok("->" in p.stdout and "\u2192" not in p.stdout, "ASCII arrows without a UTF-8 locale")
 
+        archive = os.path.join(tmp, "mine.tar.gz")
+        p = run("--root", empty, "snapshot", "-o", archive, env={"SUDO_UID": "4321", "SUDO_GID": "4321"})
+        st = os.stat(archive) if p.returncode == 0 else None
+        tap.ok(st is not None and st.st_mode & 0o044 == 0o044 and (os.getuid() != 0 or st.st_uid == 4321),
+               "snapshot: readable archive, handed to the sudo user", p.stderr)
+        tap.ok(sorted(os.listdir(tmp)).count("mine.tar.gz") == 1 and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+               "snapshot: no temporary file left")
+
         out = os.path.join(tmp, "no", "such", "dir", "x.tar.gz")
         one_line_error(tap, run("--root", empty, "snapshot", "-o", out), "snapshot into a missing directory: exit 1")
 
