@@ -8,8 +8,14 @@
 
 #include "cli/cli.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/machine.h"
 
-enum { OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST };
+enum {
+        OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
+        OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT,
+};
+
+#define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT
 
 /* Which options each subcommand takes, besides the global ones. */
 static const struct command {
@@ -21,6 +27,11 @@ static const struct command {
 } commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
+        { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, 0 },
+          "plan --gpu ADDRESS [--extra ADDRESS]... [--goal base] [--iommu-pt] [--allow-dirty-group]\n"
+          "       [--bootloader NAME] [--initramfs NAME] [--json]\n"
+          "plan --release [--json]",
+          "exactly which lines of which files would change, and which commands would run" },
         { "snapshot", cli_snapshot, (const int[]){ 'o', OPT_LIST, 0 }, "snapshot -o FILE.tar.gz [--list]",
           "capture the files detection reads, as an archive usable with --root" },
 };
@@ -34,6 +45,14 @@ static const struct option long_options[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "list", no_argument, NULL, OPT_LIST },
         { "output", required_argument, NULL, 'o' },
+        { "gpu", required_argument, NULL, OPT_GPU },
+        { "extra", required_argument, NULL, OPT_EXTRA },
+        { "goal", required_argument, NULL, OPT_GOAL },
+        { "bootloader", required_argument, NULL, OPT_BOOTLOADER },
+        { "initramfs", required_argument, NULL, OPT_INITRAMFS },
+        { "release", no_argument, NULL, OPT_RELEASE },
+        { "allow-dirty-group", no_argument, NULL, OPT_ALLOW_DIRTY },
+        { "iommu-pt", no_argument, NULL, OPT_IOMMU_PT },
         { 0 },
 };
 
@@ -48,12 +67,15 @@ static void usage(FILE *f, const struct command *only)
 {
         if (only) {
                 fprintf(f, "Usage: vfio-setup [--root DIR] %s\n\n%s\n", only->usage, only->summary);
+                if (only->run == cli_plan)
+                        fprintf(f, "\nBoot loaders: grub grub-bls systemd-boot kernelstub refind limine efistub\n"
+                                   "Initramfs generators: mkinitcpio dracut initramfs-tools booster\n");
                 return;
         }
         fprintf(f, "Usage: vfio-setup [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\n"
                    "Guides a Linux machine through VFIO GPU passthrough setup.\n\nCommands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-                fprintf(f, "  %-36s %s\n", commands[i].usage, commands[i].summary);
+                fprintf(f, "  %s\n      %s\n", commands[i].usage, commands[i].summary);
         fprintf(f, "\nGlobal options:\n"
                    "  --root DIR     read (and write) the system below DIR instead of /\n"
                    "  --no-color     no colour (also when NO_COLOR is set or output is not a terminal)\n"
@@ -78,26 +100,82 @@ static const struct command *find_command(const char *name)
         return NULL;
 }
 
-int main(int argc, char **argv)
+/* Applies one command option; -1 after printing why it is wrong. */
+static int command_option(struct cli_options *opt, int c, const char *arg)
 {
-        struct cli_options opt = { .root = "/" };
+        struct selection *s = &opt->selection;
+        enum goal g;
+        int r;
+
+        switch (c) {
+        case OPT_JSON:
+                opt->json = true;
+                return 0;
+        case OPT_LIST:
+                opt->list = true;
+                return 0;
+        case 'o':
+                opt->output = arg;
+                return 0;
+        case OPT_GPU:
+                free(s->gpu);
+                s->gpu = strdup(arg);
+                return s->gpu ? 0 : -1;
+        case OPT_EXTRA:
+                return strv_push(&s->extra, arg) < 0 ? -1 : 0;
+        case OPT_GOAL:
+                r = goal_from_name(arg, &g);
+                if (r == -EOPNOTSUPP)
+                        fprintf(stderr, "vfio-setup: --goal %s: not available in this version (only base is)\n", arg);
+                else if (r < 0)
+                        fprintf(stderr, "vfio-setup: --goal %s: unknown goal (base, looking-glass, gaming, storage)\n", arg);
+                else
+                        s->goals |= 1u << g;
+                return r < 0 ? -1 : 0;
+        case OPT_BOOTLOADER:
+                if (bootloader_from_name(arg, &s->bootloader) < 0 || s->bootloader == BOOTLOADER_UNKNOWN) {
+                        fprintf(stderr, "vfio-setup: --bootloader %s: unknown boot loader\n", arg);
+                        return -1;
+                }
+                return 0;
+        case OPT_INITRAMFS:
+                if (initramfs_from_name(arg, &s->initramfs) < 0 || s->initramfs == INITRAMFS_UNKNOWN) {
+                        fprintf(stderr, "vfio-setup: --initramfs %s: unknown initramfs generator\n", arg);
+                        return -1;
+                }
+                return 0;
+        case OPT_RELEASE:
+                s->release = true;
+                return 0;
+        case OPT_ALLOW_DIRTY:
+                s->allow_dirty_group = true;
+                return 0;
+        case OPT_IOMMU_PT:
+                s->iommu_pt = true;
+                return 0;
+        }
+        return -1;
+}
+
+static int run(int argc, char **argv, struct cli_options *opt)
+{
         const struct command *cmd = NULL;
         struct sysroot *sr;
-        int seen[8], n_seen = 0, c, r;
+        struct strv seen = { 0 };
         bool help = false;
+        int c, r;
 
-        setlocale(LC_ALL, "");
-        /* '+' would stop at the command; options may stand before or after it. */
+        /* Options may stand before or after the command. */
         while ((c = getopt_long(argc, argv, "ho:", long_options, NULL)) != -1) {
                 switch (c) {
                 case OPT_ROOT:
-                        opt.root = optarg;
+                        opt->root = optarg;
                         break;
                 case OPT_NO_COLOR:
-                        opt.no_color = true;
+                        opt->no_color = true;
                         break;
                 case OPT_ASCII:
-                        opt.ascii = true;
+                        opt->ascii = true;
                         break;
                 case OPT_VERSION:
                         printf("vfio-setup %s\n", VERSION);
@@ -105,21 +183,14 @@ int main(int argc, char **argv)
                 case 'h':
                         help = true;
                         break;
-                case OPT_JSON:
-                case OPT_LIST:
-                case 'o':
-                        if (c == OPT_JSON)
-                                opt.json = true;
-                        else if (c == OPT_LIST)
-                                opt.list = true;
-                        else
-                                opt.output = optarg;
-                        if (n_seen < 8)
-                                seen[n_seen++] = c;
-                        break;
-                default:
+                case '?':
                         usage(stderr, NULL);
                         return EXIT_USAGE;
+                default:
+                        if (command_option(opt, c, optarg) < 0 || strv_pushf(&seen, "%d", c) < 0) {
+                                strv_free(&seen);
+                                return EXIT_USAGE;
+                        }
                 }
         }
         if (optind < argc) {
@@ -127,31 +198,51 @@ int main(int argc, char **argv)
                 if (!cmd) {
                         fprintf(stderr, "vfio-setup: unknown command '%s'\n", argv[optind]);
                         usage(stderr, NULL);
+                        strv_free(&seen);
                         return EXIT_USAGE;
                 }
                 if (optind + 1 < argc) {
                         fprintf(stderr, "vfio-setup: %s: unexpected argument '%s'\n", cmd->name, argv[optind + 1]);
                         usage(stderr, cmd);
+                        strv_free(&seen);
                         return EXIT_USAGE;
                 }
         }
         if (help || !cmd) {
                 usage(stdout, cmd);
+                strv_free(&seen);
                 return EXIT_OK;
         }
-        for (int i = 0; i < n_seen; i++)
-                if (!takes(cmd, seen[i])) {
+        for (size_t i = 0; i < seen.n; i++)
+                if (!takes(cmd, atoi(seen.v[i]))) {
                         fprintf(stderr, "vfio-setup: %s: option not valid for this command\n", cmd->name);
                         usage(stderr, cmd);
+                        strv_free(&seen);
                         return EXIT_USAGE;
                 }
-
-        r = sysroot_new(opt.root, &sr);
-        if (r < 0) {
-                fprintf(stderr, "vfio-setup: --root %s: %s\n", opt.root, vs_strerror(r));
+        strv_free(&seen);
+        if (opt->selection.release && (opt->selection.gpu || opt->selection.extra.n)) {
+                fprintf(stderr, "vfio-setup: %s: --release takes no devices\n", cmd->name);
                 return EXIT_USAGE;
         }
-        r = cmd->run(sr, &opt);
+
+        r = sysroot_new(opt->root, &sr);
+        if (r < 0) {
+                fprintf(stderr, "vfio-setup: --root %s: %s\n", opt->root, vs_strerror(r));
+                return EXIT_USAGE;
+        }
+        r = cmd->run(sr, opt);
         sysroot_free(sr);
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        struct cli_options opt = { .root = "/", .selection = { .bootloader = -1, .initramfs = -1 } };
+        int r;
+
+        setlocale(LC_ALL, "");
+        r = run(argc, argv, &opt);
+        selection_free(&opt.selection);
         return r;
 }

@@ -11,7 +11,9 @@
         X(VS_E_CARD_SYNTAX,  "machine card has a line that is not understood") \
         X(VS_E_CARD_EMPTY,   "machine card lists no PCI devices")           \
         X(VS_E_JSON,         "could not build the JSON document")           \
-        X(VS_E_ARCHIVE,      "could not write the archive")
+        X(VS_E_ARCHIVE,      "could not write the archive")                 \
+        X(VS_E_CONFIG,       "a configuration file cannot be edited safely") \
+        X(VS_E_SELECTION,    "the selection cannot be set up as asked")
 
 enum {
         VS_E_BASE = 4096,

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vfio-setup/state.h"
 #include "vfio-setup/strv.h"
 
 /* What detection found out about one machine. Filled by detect/, read by everyone. */
@@ -148,6 +149,7 @@ struct vfio_state {
         struct strv bound;          /* addresses bound to vfio-pci now */
         enum tristate builtin;      /* vfio-pci built into the kernel */
         char *kernel;               /* running kernel release */
+        struct tool_state tool;     /* what vfio-setup set up before, if anything */
 };
 
 struct machine {
@@ -176,6 +178,9 @@ const char *gpu_reason_text(enum gpu_reason r);
 bool gpu_reason_blocking(enum gpu_reason r);
 /* Device index by address ("0000:0b:00.0" or "0b:00.0"); -EINVAL, -ENOENT. */
 int machine_find_device(const struct machine *m, const char *address, size_t *ret);
+
+/* Whether the distribution's ID, or one of its ID_LIKE, is among the space-separated ids. */
+bool distro_is(const struct distro_info *d, const char *ids);
 
 /* PCI classes the rules need. */
 bool pci_class_is_gpu(uint16_t class_id);

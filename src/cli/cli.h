@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "vfio-setup/selection.h"
 #include "vfio-setup/sysroot.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_NOT_READY = 2, EXIT_APPLY_FAILED = 3 };
@@ -14,11 +15,13 @@ struct cli_options {
         bool list;              /* snapshot --list */
         bool no_color;
         bool ascii;
+        struct selection selection;     /* plan */
 };
 
 /* Each subcommand returns the process exit code and prints its own errors. */
 int cli_detect(struct sysroot *sr, const struct cli_options *opt);
 int cli_snapshot(struct sysroot *sr, const struct cli_options *opt);
+int cli_plan(struct sysroot *sr, const struct cli_options *opt);
 
 /* "vfio-setup: what: why" on stderr, and a hint line when hint is not NULL. */
 void cli_error(const char *what, int err, const char *hint);

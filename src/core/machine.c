@@ -54,6 +54,36 @@ bool gpu_reason_blocking(enum gpu_reason r)
         return r >= 0 && r < _GPU_REASON_MAX && gpu_reasons[r].blocking;
 }
 
+/* Whether word (len bytes) is one of the space-separated words. */
+static bool word_in(const char *words, const char *word, size_t len)
+{
+        for (const char *p = words; *p;) {
+                size_t n = strcspn(p, " ");
+
+                if (n == len && strncmp(p, word, len) == 0)
+                        return true;
+                p += n;
+                p += strspn(p, " ");
+        }
+        return false;
+}
+
+bool distro_is(const struct distro_info *d, const char *ids)
+{
+        if (d->id && word_in(ids, d->id, strlen(d->id)))
+                return true;
+        for (const char *p = d->id_like; p && *p;) {
+                size_t n;
+
+                p += strspn(p, " \t");
+                n = strcspn(p, " \t");
+                if (n && word_in(ids, p, n))
+                        return true;
+                p += n;
+        }
+        return false;
+}
+
 bool pci_class_is_gpu(uint16_t class_id)
 {
         return class_id == 0x0300 || class_id == 0x0302 || class_id == 0x0380;
@@ -143,6 +173,7 @@ void machine_free(struct machine *m)
         free(m->vfio.ids);
         strv_free(&m->vfio.bound);
         free(m->vfio.kernel);
+        state_free(&m->vfio.tool);
         strv_free(&m->warnings);
         free(m);
 }

@@ -27,8 +27,9 @@ static const struct probe initramfs_probes[] = {
 
 /*
  * What each distribution generates its initramfs with by default; it breaks
- * ties when several generators are installed.  The first row whose id is the
- * distribution's ID, or else one of its ID_LIKE, wins.
+ * ties when several generators are installed.  The first row naming the
+ * distribution's ID or one of its ID_LIKE wins, so derivatives that differ
+ * from their parent come first.
  */
 static const struct {
         const char *id;
@@ -51,23 +52,10 @@ static const char *kind_name(int kind)
         return initramfs_name((enum initramfs_kind)kind);
 }
 
-static bool word_in(const char *words, const char *word)
-{
-        size_t len = strlen(word);
-
-        for (const char *p = words; p && (p = strstr(p, word)); p += len)
-                if ((p == words || p[-1] == ' ') && (p[len] == '\0' || p[len] == ' '))
-                        return true;
-        return false;
-}
-
 static int distro_default(const struct distro_info *d)
 {
-        for (size_t i = 0; d->id && i < sizeof(distro_defaults) / sizeof(distro_defaults[0]); i++)
-                if (strcmp(d->id, distro_defaults[i].id) == 0)
-                        return (int)distro_defaults[i].kind;
         for (size_t i = 0; i < sizeof(distro_defaults) / sizeof(distro_defaults[0]); i++)
-                if (word_in(d->id_like, distro_defaults[i].id))
+                if (distro_is(d, distro_defaults[i].id))
                         return (int)distro_defaults[i].kind;
         return INITRAMFS_UNKNOWN;
 }

@@ -191,6 +191,21 @@ static int builtin(const struct sysroot *sr, struct machine *m)
         return 0;
 }
 
+static int tool_state(const struct sysroot *sr, struct machine *m)
+{
+        char *text;
+        int r;
+
+        r = sysroot_read(sr, STATE_PATH, 64 * 1024, &text, NULL);
+        if (r < 0)
+                return detect_warn_file(m, STATE_PATH, r);
+        r = state_parse(text, &m->vfio.tool);
+        free(text);
+        if (r == -EBADMSG)
+                return strv_push(&m->warnings, "/" STATE_PATH ": not written by this version of vfio-setup; ignored");
+        return r;
+}
+
 int detect_vfio_state(const struct sysroot *sr, struct machine *m)
 {
         int r;
@@ -203,6 +218,8 @@ int detect_vfio_state(const struct sysroot *sr, struct machine *m)
                 r = from_cmdline(m);
         if (r >= 0)
                 r = from_modprobe_d(sr, m);
+        if (r >= 0)
+                r = tool_state(sr, m);
         for (size_t i = 0; i < m->n_devices && r >= 0; i++)
                 if (m->devices[i].driver && strcmp(m->devices[i].driver, "vfio-pci") == 0)
                         r = strv_push(&m->vfio.bound, m->devices[i].address);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vfio-setup/machine.h"
+#include "vfio-setup/selection.h"
+#include "vfio-setup/sysroot.h"
+
+/*
+ * The exact change a selection makes on a machine: every file's complete new
+ * content, the commands that regenerate boot files, and what the user must
+ * do by hand.  Building it reads files and writes nothing.
+ */
+enum plan_action { PLAN_CREATE, PLAN_MODIFY, PLAN_DELETE };
+
+struct plan_file {
+        char *path;             /* below the root, no leading '/' (a link's target, not the link) */
+        enum plan_action action;
+        char *old_content;      /* NULL for CREATE */
+        size_t old_len;
+        char *new_content;      /* NULL for DELETE */
+        size_t new_len;
+        char *note;             /* e.g. that the path asked for was a link; or NULL */
+};
+
+struct plan {
+        bool release;
+        struct strv devices;            /* addresses bound to vfio-pci */
+        struct strv vfio_ids;
+        struct strv params_add;         /* kernel command-line tokens */
+        struct strv params_remove;
+        struct plan_file *files;
+        size_t n_files;
+        struct strv *commands;          /* argv of each regeneration command, in order */
+        size_t n_commands;
+        struct strv warnings;
+        struct strv manual;             /* what the user must do by hand (unknown bootloader, NixOS) */
+};
+
+/* -VS_E_SELECTION or -VS_E_CONFIG with *ret_reason (allocated) when the plan is refused. */
+int plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel, struct plan **ret,
+               char **ret_reason);
+/* Nothing to write and nothing to run. */
+bool plan_empty(const struct plan *p);
+void plan_free(struct plan *p);
+
+int plan_to_json(const struct plan *p, char **ret);
+/* The review text: per file a unified diff (new files in full), then commands, warnings, manual steps. */
+int plan_to_text(const struct plan *p, char **ret);

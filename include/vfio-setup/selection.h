@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "vfio-setup/strv.h"
+
+/* What the user asked for; the plan is a function of this and the machine. */
+#define GOALS(X)                                                                     \
+        X(BASE,          "base",          true,  "plain passthrough: bind the GPU to vfio-pci") \
+        X(LOOKING_GLASS, "looking-glass", false, "shared memory for Looking Glass")  \
+        X(GAMING,        "gaming",        false, "hugepages and CPU pinning")        \
+        X(STORAGE,       "storage",       false, "disk and controller passthrough")
+
+enum goal {
+#define GOAL_ENUM(id, name, available, text) GOAL_##id,
+        GOALS(GOAL_ENUM)
+#undef GOAL_ENUM
+        _GOAL_MAX
+};
+
+struct selection {
+        char *gpu;              /* address of the GPU to pass through */
+        struct strv extra;      /* addresses of further devices (USB, NVMe controllers, ...) */
+        unsigned goals;         /* 1u << enum goal */
+        int bootloader;         /* enum bootloader_kind, or -1 for the detected one */
+        int initramfs;          /* enum initramfs_kind, or -1 for the detected one */
+        bool release;           /* remove what vfio-setup set up */
+        bool allow_dirty_group; /* pass the GPU although its group holds other devices */
+        bool iommu_pt;          /* add iommu=pt */
+};
+
+/* -EINVAL for an unknown name; -EOPNOTSUPP for a goal this version cannot set up yet. */
+int goal_from_name(const char *name, enum goal *ret);
+const char *goal_name(enum goal g);
+int bootloader_from_name(const char *name, int *ret);
+int initramfs_from_name(const char *name, int *ret);
+void selection_free(struct selection *s);

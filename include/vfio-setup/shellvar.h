@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vfio-setup/textfile.h"
+
+/*
+ * Variables of shell-style configuration files (/etc/default/grub,
+ * mkinitcpio.conf): KEY="value", KEY='value', KEY=value, KEY=(a b c).
+ * Only what can be edited without running a shell is accepted; a value built
+ * from other variables or commands, or a quote left open, is refused with
+ * the file and line named.
+ */
+struct shell_value {
+        size_t line;            /* index into the file's lines */
+        size_t start, end;      /* the value's bytes in that line, inside quotes or parentheses */
+        size_t last_line;       /* for an array: the line of its ')' */
+};
+
+/* The last assignment of key (the one the shell keeps). 0 with *found = false when there is none. */
+int shell_find(const struct textfile *f, const char *key, struct shell_value *ret, bool *found, char **ret_reason);
+/* Like shell_find for an array KEY=( ... ), which may span lines; start/end cover its first line's part. */
+int shell_find_array(const struct textfile *f, const char *key, struct shell_value *ret, bool *found,
+                     char **ret_reason);
+/* The value's text (first line's part, for an array). */
+char *shell_value_text(const struct textfile *f, const struct shell_value *v);
+/* Puts text in place of the value, keeping the quotes and the rest of the line. */
+int shell_value_set(struct textfile *f, const struct shell_value *v, const char *text);

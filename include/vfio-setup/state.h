@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "vfio-setup/strv.h"
+
+/*
+ * What vfio-setup set up on a machine, kept in STATE_PATH: the devices and
+ * ids it binds, and what it added to files it shares with the user (kernel
+ * parameters, initramfs modules and hooks, files it created).  A re-run
+ * replaces exactly these; --release removes exactly these.
+ */
+#define STATE_PATH "var/lib/vfio-setup/state"
+
+struct tool_state {
+        bool present;
+        struct strv devices;    /* "0000:0b:00.0" */
+        struct strv ids;        /* "1002:73bf" */
+        struct strv params;     /* kernel command-line tokens it added */
+        struct strv modules;    /* initramfs modules it added to shared lists */
+        struct strv hooks;      /* mkinitcpio hooks it added */
+        struct strv created;    /* shared files it created (removed again on release) */
+};
+
+/* -EBADMSG for a line that is not KEY=words. */
+int state_parse(const char *text, struct tool_state *ret);
+/* The file's content; header included. */
+char *state_format(const struct tool_state *s);
+void state_free(struct tool_state *s);

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/*
+ * A string of white-space separated words (a kernel command line, the inside
+ * of a shell array), edited without touching what is not edited: words keep
+ * their spelling and order, the white space between them is kept, and
+ * removing a word that was inserted gives back the original byte for byte.
+ * Double and single quotes group words as the kernel and the shell do.
+ */
+struct words {
+        char *text;
+        size_t n;
+        struct word_span {
+                size_t start, end;      /* byte offsets of the word in text */
+        } *spans;
+};
+
+int words_parse(const char *text, struct words *ret);
+void words_free(struct words *w);
+
+/* A newly allocated copy of word i. */
+char *words_get(const struct words *w, size_t i);
+int words_replace(struct words *w, size_t i, const char *word);
+int words_remove(struct words *w, size_t i);
+/* Inserts before word i; i == n appends after the last word. */
+int words_insert(struct words *w, size_t i, const char *word);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "vfio-setup/detect.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/plan.h"
+
+int cli_plan(struct sysroot *sr, const struct cli_options *opt)
+{
+        struct machine *m;
+        struct plan *p;
+        char *reason = NULL, *text;
+        int r;
+
+        r = detect_machine(sr, &m);
+        if (r < 0) {
+                cli_error("plan", r, NULL);
+                return EXIT_USAGE;
+        }
+        r = plan_build(sr, m, &opt->selection, &p, &reason);
+        machine_free(m);
+        if (r < 0) {
+                if (reason)
+                        fprintf(stderr, "vfio-setup: plan: %s\n", reason);
+                else
+                        cli_error("plan", r, NULL);
+                free(reason);
+                /* A selection the machine cannot take is the machine's state, not a usage error. */
+                return r == -VS_E_CONFIG || r == -VS_E_SELECTION ? EXIT_NOT_READY : EXIT_USAGE;
+        }
+        r = opt->json ? plan_to_json(p, &text) : plan_to_text(p, &text);
+        plan_free(p);
+        if (r < 0) {
+                cli_error("plan", r, NULL);
+                return EXIT_USAGE;
+        }
+        fputs(text, stdout);
+        if (opt->json)
+                putchar('\n');
+        free(text);
+        return EXIT_OK;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio-setup/state.h"
+
+static const struct {
+        const char *key;
+        size_t offset;
+} state_keys[] = {
+        { "devices", offsetof(struct tool_state, devices) },
+        { "ids", offsetof(struct tool_state, ids) },
+        { "params", offsetof(struct tool_state, params) },
+        { "modules", offsetof(struct tool_state, modules) },
+        { "hooks", offsetof(struct tool_state, hooks) },
+        { "created", offsetof(struct tool_state, created) },
+};
+
+static struct strv *field(struct tool_state *s, size_t i)
+{
+        return (struct strv *)((char *)s + state_keys[i].offset);
+}
+
+int state_parse(const char *text, struct tool_state *ret)
+{
+        struct tool_state s = { .present = true };
+        char *copy = strdup(text), *line, *save = NULL;
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (line = strtok_r(copy, "\n", &save); line && r >= 0; line = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(line, '='), *wsave = NULL;
+                size_t k;
+
+                if (line[0] == '#' || strip(line)[0] == '\0')
+                        continue;
+                if (!eq) {
+                        r = -EBADMSG;
+                        break;
+                }
+                *eq = '\0';
+                for (k = 0; k < sizeof(state_keys) / sizeof(state_keys[0]); k++)
+                        if (strcmp(line, state_keys[k].key) == 0)
+                                break;
+                /* Keys of a newer version are left alone. */
+                if (k == sizeof(state_keys) / sizeof(state_keys[0]))
+                        continue;
+                for (char *w = strtok_r(eq + 1, " \t\r", &wsave); w && r >= 0; w = strtok_r(NULL, " \t\r", &wsave))
+                        r = strv_push(field(&s, k), w);
+        }
+        free(copy);
+        if (r < 0) {
+                state_free(&s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+char *state_format(const struct tool_state *s)
+{
+        char *out = NULL, *next;
+
+        if (asprintf(&out, "# Written by vfio-setup: what it set up on this machine.\n"
+                           "# 'vfio-setup plan --release' removes exactly this; do not edit.\n") < 0)
+                return NULL;
+        for (size_t k = 0; k < sizeof(state_keys) / sizeof(state_keys[0]); k++) {
+                char *joined;
+
+                if (field((struct tool_state *)s, k)->n == 0)
+                        continue;
+                joined = strv_join(field((struct tool_state *)s, k), " ");
+                if (!joined || asprintf(&next, "%s%s=%s\n", out, state_keys[k].key, joined) < 0) {
+                        free(joined);
+                        free(out);
+                        return NULL;
+                }
+                free(joined);
+                free(out);
+                out = next;
+        }
+        return out;
+}
+
+void state_free(struct tool_state *s)
+{
+        for (size_t k = 0; k < sizeof(state_keys) / sizeof(state_keys[0]); k++)
+                strv_free(field(s, k));
+        s->present = false;
+}

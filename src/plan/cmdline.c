@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio-setup/cmdline.h"
+#include "vfio-setup/kcmdline.h"
+#include "vfio-setup/words.h"
+
+/* Index of "--", or n: the kernel's parameters end there. */
+static size_t kernel_end(const struct words *w)
+{
+        for (size_t i = 0; i < w->n; i++)
+                if (w->spans[i].end - w->spans[i].start == 2 && strncmp(w->text + w->spans[i].start, "--", 2) == 0)
+                        return i;
+        return w->n;
+}
+
+/* Parameters whose value is a comma-separated set: the same ids in another order are the same value. */
+static const char *const set_valued[] = { "vfio_pci.ids" };
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The members of a comma-separated value, sorted and joined again. */
+static char *canonical_set(const char *value)
+{
+        struct strv parts = { 0 };
+        char *copy = strdup(value), *save = NULL, *out = NULL;
+
+        if (!copy)
+                return NULL;
+        for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
+                if (strv_push(&parts, p) < 0)
+                        goto out;
+        if (parts.n > 1)
+                qsort(parts.v, parts.n, sizeof(*parts.v), cmp_str);
+        out = strv_join(&parts, ",");
+out:
+        strv_free(&parts);
+        free(copy);
+        return out;
+}
+
+bool cmdline_value_equal(const char *key, const char *a, const char *b)
+{
+        char *ca, *cb;
+        bool eq;
+
+        if (!a || !b)
+                return a == b;
+        if (strcmp(a, b) == 0)
+                return true;
+        for (size_t i = 0; i < sizeof(set_valued) / sizeof(set_valued[0]); i++)
+                if (kcmdline_key_equal(key, set_valued[i])) {
+                        ca = canonical_set(a);
+                        cb = canonical_set(b);
+                        eq = ca && cb && strcmp(ca, cb) == 0;
+                        free(ca);
+                        free(cb);
+                        return eq;
+                }
+        return false;
+}
+
+/* 1 when word i is key (with value, if given), 0 when not, negative on failure. */
+static int matches(const struct words *w, size_t i, const char *key, const char *value)
+{
+        char *word = words_get(w, i), *k, *v;
+        int r;
+
+        if (!word)
+                return -ENOMEM;
+        r = kcmdline_parse_token(word, &k, &v);
+        free(word);
+        if (r < 0)
+                return r;
+        r = kcmdline_key_equal(k, key) && (!value || cmdline_value_equal(key, v, value));
+        free(k);
+        free(v);
+        return r;
+}
+
+static int note(struct strv *l, const struct words *w, size_t i)
+{
+        return l ? strv_consume(l, words_get(w, i)) : 0;
+}
+
+static char *make_token(const char *key, const char *value)
+{
+        char *token;
+
+        if (!value)
+                return strdup(key);
+        return asprintf(&token, "%s=%s", key, value) < 0 ? NULL : token;
+}
+
+/* Gives word i the wanted value, keeping the user's spelling of the name. */
+static int replace_value(struct words *w, size_t i, const struct cmdline_op *op, struct strv *added,
+                         struct strv *removed)
+{
+        char *old = words_get(w, i), *k = NULL, *v = NULL, *token = NULL;
+        int r;
+
+        if (!old)
+                return -ENOMEM;
+        r = kcmdline_parse_token(old, &k, &v);
+        if (r >= 0 && !cmdline_value_equal(op->key, v, op->value)) {
+                token = make_token(k, op->value);
+                r = token ? 0 : -ENOMEM;
+                if (r >= 0 && removed)
+                        r = strv_push(removed, old);
+                if (r >= 0 && added)
+                        r = strv_push(added, token);
+                if (r >= 0)
+                        r = words_replace(w, i, token);
+        }
+        free(old);
+        free(k);
+        free(v);
+        free(token);
+        return r;
+}
+
+static int set(struct words *w, const struct cmdline_op *op, struct strv *added, struct strv *removed)
+{
+        bool found = false;
+        char *token;
+        int r;
+
+        for (size_t i = 0; i < kernel_end(w);) {
+                r = matches(w, i, op->key, NULL);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        i++;
+                        continue;
+                }
+                if (found) {
+                        /* A second value would fight the first. */
+                        if ((r = note(removed, w, i)) < 0 || (r = words_remove(w, i)) < 0)
+                                return r;
+                        continue;
+                }
+                found = true;
+                if ((r = replace_value(w, i, op, added, removed)) < 0)
+                        return r;
+                i++;
+        }
+        if (found || op->kind == CMDLINE_REPLACE)
+                return 0;
+        token = make_token(op->key, op->value);
+        if (!token)
+                return -ENOMEM;
+        r = words_insert(w, kernel_end(w), token);
+        if (r >= 0 && added)
+                r = strv_push(added, token);
+        free(token);
+        return r;
+}
+
+static int drop(struct words *w, const struct cmdline_op *op, struct strv *removed)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < kernel_end(w) && r >= 0;) {
+                int m = matches(w, i, op->key, op->value);
+
+                if (m < 0)
+                        return m;
+                if (m == 0) {
+                        i++;
+                        continue;
+                }
+                r = note(removed, w, i);
+                if (r >= 0)
+                        r = words_remove(w, i);
+        }
+        return r;
+}
+
+int cmdline_edit(const char *line, const struct cmdline_op *ops, size_t n_ops, char **ret, struct strv *added,
+                 struct strv *removed)
+{
+        struct words w;
+        int r;
+
+        r = words_parse(line, &w);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_ops && r >= 0; i++)
+                r = ops[i].kind == CMDLINE_DROP ? drop(&w, &ops[i], removed) : set(&w, &ops[i], added, removed);
+        if (r >= 0) {
+                *ret = w.text;
+                w.text = NULL;
+        }
+        words_free(&w);
+        return r;
+}
+
+bool cmdline_has(const char *line, const char *key, const char *value)
+{
+        struct words w;
+        bool found = false;
+
+        if (words_parse(line, &w) < 0)
+                return false;
+        for (size_t i = 0; i < kernel_end(&w) && !found; i++)
+                found = matches(&w, i, key, value) == 1;
+        words_free(&w);
+        return found;
+}

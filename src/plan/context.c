@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "vfio-setup/cmdline.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/kcmdline.h"
+
+int ctx_refuse(struct plan_ctx *ctx, int err, const char *fmt, ...)
+{
+        va_list ap;
+
+        free(ctx->reason);
+        va_start(ap, fmt);
+        if (vasprintf(&ctx->reason, fmt, ap) < 0)
+                ctx->reason = NULL;
+        va_end(ap);
+        return ctx->reason ? err : -ENOMEM;
+}
+
+int ctx_load(struct plan_ctx *ctx, const char *rel, struct textfile *ret)
+{
+        char *reason = NULL;
+        int r = textfile_load(ctx->sr, rel, ret, &reason);
+
+        if (r == -VS_E_CONFIG) {
+                free(ctx->reason);
+                ctx->reason = reason;
+        }
+        return r;
+}
+
+static int add_file(struct plan_ctx *ctx, struct plan_file *pf)
+{
+        struct plan_file *v = realloc(ctx->plan->files, (ctx->plan->n_files + 1) * sizeof(*v));
+
+        if (!v)
+                return -ENOMEM;
+        ctx->plan->files = v;
+        v[ctx->plan->n_files++] = *pf;
+        return 0;
+}
+
+static bool in_list(const struct strv *l, const char *s)
+{
+        return strv_contains(l, s);
+}
+
+int ctx_commit(struct plan_ctx *ctx, const struct textfile *f, bool *changed)
+{
+        struct plan_file pf = { 0 };
+        size_t len;
+        char *content = textfile_content(f, &len);
+        bool created_before = in_list(&ctx->m->vfio.tool.created, f->path);
+        int r = 0;
+
+        if (!content)
+                return -ENOMEM;
+        *changed = false;
+        /* A file vfio-setup created and has emptied again goes away, as it was. */
+        if (len == 0 && (!f->exists || created_before)) {
+                free(content);
+                if (!f->exists)
+                        return 0;
+                pf = (struct plan_file){ .path = strdup(f->path), .action = PLAN_DELETE,
+                                         .old_content = strdup(f->original), .old_len = f->original_len };
+        } else {
+                if ((!f->exists && len > 0) || (f->exists && created_before))
+                        r = strv_push(&ctx->next.created, f->path);
+                if (r < 0 || (f->exists && len == f->original_len && memcmp(content, f->original, len) == 0)) {
+                        free(content);
+                        return r;
+                }
+                pf = (struct plan_file){ .path = strdup(f->path), .action = f->exists ? PLAN_MODIFY : PLAN_CREATE,
+                                         .old_content = f->exists ? strdup(f->original) : NULL,
+                                         .old_len = f->original_len, .new_content = content, .new_len = len };
+        }
+        if (f->asked && asprintf(&pf.note, "/%s is a link: editing its target /%s", f->asked, f->path) < 0)
+                pf.note = NULL;
+        if (!pf.path || (f->exists && !pf.old_content) || (f->asked && !pf.note) || add_file(ctx, &pf) < 0) {
+                free(pf.path);
+                free(pf.old_content);
+                free(pf.new_content);
+                free(pf.note);
+                return -ENOMEM;
+        }
+        *changed = true;
+        return 0;
+}
+
+int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, bool *changed)
+{
+        struct textfile f;
+        int r;
+
+        *changed = false;
+        r = ctx_load(ctx, rel, &f);
+        if (r < 0)
+                return r;
+        /* Never take over a file of the same name that someone else wrote. */
+        if (f.exists && !strstr(f.n > 0 ? f.lines[0].text : "", "vfio-setup")) {
+                r = ctx_refuse(ctx, -VS_E_CONFIG, "/%s exists and was not written by vfio-setup; move it away first",
+                               f.path);
+                textfile_free(&f);
+                return r;
+        }
+        if (!content && !f.exists) {
+                textfile_free(&f);
+                return 0;
+        }
+        {
+                struct plan_file pf = { 0 };
+                bool same = content && f.exists && strlen(content) == f.original_len &&
+                            memcmp(content, f.original, f.original_len) == 0;
+
+                if (!same) {
+                        pf.path = strdup(f.path);
+                        pf.action = !content ? PLAN_DELETE : f.exists ? PLAN_MODIFY : PLAN_CREATE;
+                        pf.old_content = f.exists ? strdup(f.original) : NULL;
+                        pf.old_len = f.original_len;
+                        pf.new_content = content ? strdup(content) : NULL;
+                        pf.new_len = content ? strlen(content) : 0;
+                        if (!pf.path || (f.exists && !pf.old_content) || (content && !pf.new_content) ||
+                            add_file(ctx, &pf) < 0) {
+                                free(pf.path);
+                                free(pf.old_content);
+                                free(pf.new_content);
+                                r = -ENOMEM;
+                        } else
+                                *changed = true;
+                }
+        }
+        textfile_free(&f);
+        return r;
+}
+
+static int split_token(const char *token, char **ret_key, const char **ret_value)
+{
+        const char *eq = strchr(token, '=');
+
+        *ret_key = eq ? strndup(token, (size_t)(eq - token)) : strdup(token);
+        *ret_value = eq ? eq + 1 : NULL;
+        return *ret_key ? 0 : -ENOMEM;
+}
+
+static void free_ops(struct cmdline_op *ops, char **keys, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(keys[i]);
+        free(keys);
+        free(ops);
+}
+
+/* SET every wanted parameter (a hand-written vfio-pci.ids too: ids are replaced wherever they are), then DROP. */
+static int build_ops(const struct plan_ctx *ctx, const char *line, const char *elsewhere, bool append,
+                     struct cmdline_op **ret_ops, char ***ret_keys, size_t *ret_n)
+{
+        const struct want *w = &ctx->want;
+        size_t max = w->params.n + w->drop.n + 1, n = 0;
+        struct cmdline_op *ops = calloc(max, sizeof(*ops));
+        char **keys = calloc(max, sizeof(*keys));
+        bool ids_param = false;
+        int r = 0;
+
+        if (!ops || !keys) {
+                free(ops);
+                free(keys);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < w->params.n && r >= 0; i++) {
+                r = split_token(w->params.v[i], &keys[n], &ops[n].value);
+                if (r < 0)
+                        break;
+                ids_param |= kcmdline_key_equal(keys[n], "vfio_pci.ids");
+                ops[n].kind = append ? CMDLINE_SET : CMDLINE_REPLACE;
+                ops[n].key = keys[n];
+                /* Already given to the kernel on the other line: only correct a differing value here. */
+                if (elsewhere && cmdline_has(elsewhere, keys[n], ops[n].value))
+                        ops[n].kind = CMDLINE_REPLACE;
+                n++;
+        }
+        if (r >= 0 && w->ids && !ids_param && cmdline_has(line, "vfio_pci.ids", NULL)) {
+                ops[n] = (struct cmdline_op){ CMDLINE_SET, "vfio-pci.ids", w->ids };
+                n++;
+        }
+        for (size_t i = 0; i < w->drop.n && r >= 0; i++, n++) {
+                r = split_token(w->drop.v[i], &keys[n], &ops[n].value);
+                ops[n].kind = CMDLINE_DROP;
+                ops[n].key = keys[n];
+        }
+        if (r < 0) {
+                free_ops(ops, keys, n);
+                return r;
+        }
+        *ret_ops = ops;
+        *ret_keys = keys;
+        *ret_n = n;
+        return 0;
+}
+
+static int merge(struct strv *into, const struct strv *from)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < from->n && r >= 0; i++)
+                if (!strv_contains(into, from->v[i]))
+                        r = strv_push(into, from->v[i]);
+        return r;
+}
+
+int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhere, bool append, char **ret)
+{
+        struct strv added = { 0 }, removed = { 0 };
+        struct cmdline_op *ops;
+        char **keys;
+        size_t n;
+        int r;
+
+        r = build_ops(ctx, line, elsewhere, append, &ops, &keys, &n);
+        if (r < 0)
+                return r;
+        r = cmdline_edit(line, ops, n, ret, &added, &removed);
+        free_ops(ops, keys, n);
+        if (r >= 0)
+                r = merge(&ctx->plan->params_add, &added);
+        if (r >= 0)
+                r = merge(&ctx->plan->params_remove, &removed);
+        /* What was added now is vfio-setup's from now on. */
+        if (r >= 0)
+                r = merge(&ctx->next.params, &added);
+        strv_free(&added);
+        strv_free(&removed);
+        return r;
+}
+
+bool ctx_cmdline_done(const struct plan_ctx *ctx, const char *line)
+{
+        char *edited;
+        bool same;
+        struct plan_ctx probe = *ctx;
+        struct plan scratch = { 0 };
+
+        /* Edit a copy on a scratch plan: nothing is recorded. */
+        probe.plan = &scratch;
+        probe.next = (struct tool_state){ 0 };
+        if (ctx_edit_cmdline(&probe, line, NULL, true, &edited) < 0)
+                return false;
+        same = strcmp(edited, line) == 0;
+        free(edited);
+        strv_free(&scratch.params_add);
+        strv_free(&scratch.params_remove);
+        state_free(&probe.next);
+        return same;
+}
+
+int ctx_command(struct plan_ctx *ctx, const char *arg0, ...)
+{
+        struct strv argv = { 0 }, *v;
+        va_list ap;
+        int r = strv_push(&argv, arg0);
+
+        va_start(ap, arg0);
+        for (const char *a = va_arg(ap, const char *); a && r >= 0; a = va_arg(ap, const char *))
+                r = strv_push(&argv, a);
+        va_end(ap);
+        for (size_t i = 0; i < ctx->plan->n_commands && r >= 0; i++) {
+                char *a = strv_join(&ctx->plan->commands[i], "\x1f"), *b = strv_join(&argv, "\x1f");
+                bool same = a && b && strcmp(a, b) == 0;
+
+                free(a);
+                free(b);
+                if (same) {
+                        strv_free(&argv);
+                        return 0;
+                }
+        }
+        v = r < 0 ? NULL : realloc(ctx->plan->commands, (ctx->plan->n_commands + 1) * sizeof(*v));
+        if (!v) {
+                strv_free(&argv);
+                return -ENOMEM;
+        }
+        ctx->plan->commands = v;
+        v[ctx->plan->n_commands++] = argv;
+        return 0;
+}
+
+static int vpush(struct strv *l, const char *fmt, va_list ap)
+{
+        char *s;
+
+        if (vasprintf(&s, fmt, ap) < 0)
+                return -ENOMEM;
+        return strv_consume(l, s);
+}
+
+int ctx_warn(struct plan_ctx *ctx, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vpush(&ctx->plan->warnings, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int ctx_manual(struct plan_ctx *ctx, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vpush(&ctx->plan->manual, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int ctx_note_module(struct plan_ctx *ctx, const char *module)
+{
+        return strv_contains(&ctx->next.modules, module) ? 0 : strv_push(&ctx->next.modules, module);
+}
+
+char *ctx_params_text(const struct plan_ctx *ctx)
+{
+        return strv_join(&ctx->want.params, " ");
+}

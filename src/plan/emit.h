@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* What the emitters share: the wanted end state, the plan being built, and helpers. */
+
+#include "vfio-setup/plan.h"
+#include "vfio-setup/state.h"
+#include "vfio-setup/textfile.h"
+
+struct want {
+        struct strv params;         /* command-line tokens that must be there */
+        struct strv drop;           /* tokens vfio-setup added before and wants gone */
+        struct strv modules;        /* initramfs modules that must be loaded early */
+        struct strv drop_modules;   /* modules vfio-setup added before and wants gone */
+        struct strv softdeps;       /* driver modules that must wait for vfio-pci */
+        char *ids;                  /* "1002:73bf,1002:ab28", NULL on release */
+        bool modprobe;              /* ids and softdeps go to modprobe.d (vfio-pci is a module) */
+        bool modconf;               /* the initramfs must carry modprobe.d (mkinitcpio: the modconf hook) */
+};
+
+struct plan_ctx {
+        const struct sysroot *sr;
+        const struct machine *m;
+        const struct selection *sel;
+        int bootloader;             /* enum bootloader_kind in use */
+        int initramfs;              /* enum initramfs_kind in use */
+        struct want want;
+        struct tool_state next;     /* the state after this plan */
+        struct plan *plan;
+        bool boot_changed;          /* a file the bootloader reads changed */
+        bool initramfs_changed;     /* a file the initramfs generator reads changed */
+        char *reason;               /* why the plan was refused */
+};
+
+/* Each piece of the boot chain is one emitter. */
+struct emitter {
+        int (*emit)(struct plan_ctx *ctx);
+        /* Initramfs generators: the command that rebuilds the images, once every input is planned. */
+        int (*regenerate)(struct plan_ctx *ctx);
+};
+
+const struct emitter *bootloader_emitter(int kind);
+const struct emitter *initramfs_emitter(int kind);
+int emit_modprobe(struct plan_ctx *ctx);
+/* Edits /etc/kernel/cmdline when it exists (*ret_found), for systemd-boot and UKIs. */
+int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found);
+int emit_manual(struct plan_ctx *ctx);
+
+/* Loads a file to edit; a refusal sets ctx->reason. */
+int ctx_load(struct plan_ctx *ctx, const char *rel, struct textfile *ret);
+/* Adds the file to the plan when its lines changed; *changed tells whether they did. */
+int ctx_commit(struct plan_ctx *ctx, const struct textfile *f, bool *changed);
+/* A file vfio-setup owns: written with exactly content, or deleted when content is NULL. */
+int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, bool *changed);
+/*
+ * Applies the wanted and dropped parameters to one command line.  Parameters
+ * already on `elsewhere` (another line the same kernel gets, or NULL) are not
+ * added again; without `append` wanted parameters are only corrected where
+ * they are, never added.
+ */
+int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhere, bool append, char **ret);
+/* Whether the tokens on line already are what is wanted. */
+bool ctx_cmdline_done(const struct plan_ctx *ctx, const char *line);
+/* Adds a command to run after the files are written; the same command twice runs once. */
+int ctx_command(struct plan_ctx *ctx, const char *arg0, ...) __attribute__((sentinel));
+int ctx_warn(struct plan_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ctx_manual(struct plan_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ctx_refuse(struct plan_ctx *ctx, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The modules, for editors that add them to a list: modules added now are recorded in the state. */
+int ctx_note_module(struct plan_ctx *ctx, const char *module);
+/* Space-separated wanted parameters, for commands and manual steps. */
+char *ctx_params_text(const struct plan_ctx *ctx);

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+
+/* Where nothing can be written safely, the plan says exactly what to do by hand. */
+
+static int params_by_hand(struct plan_ctx *ctx, const char *where)
+{
+        char *add = ctx_params_text(ctx), *drop = strv_join(&ctx->want.drop, " ");
+        int r = 0;
+
+        if (!add || !drop)
+                r = -ENOMEM;
+        if (r >= 0 && *add)
+                r = ctx_manual(ctx, "add to the kernel command line of %s: %s", where, add);
+        if (r >= 0 && *drop)
+                r = ctx_manual(ctx, "remove from the kernel command line of %s: %s", where, drop);
+        free(add);
+        free(drop);
+        return r;
+}
+
+static int emit_unknown_bootloader(struct plan_ctx *ctx)
+{
+        return params_by_hand(ctx, "your boot loader (it was not recognised; --bootloader NAME names it)");
+}
+
+static int emit_efistub(struct plan_ctx *ctx)
+{
+        bool found;
+        int r = emit_kernel_cmdline_file(ctx, &found);
+
+        if (r < 0 || found)
+                return r;
+        return params_by_hand(ctx, "the firmware's boot entry (efibootmgr) or of your unified kernel images");
+}
+
+static int emit_unknown_initramfs(struct plan_ctx *ctx)
+{
+        char *modules = strv_join(&ctx->want.modules, " ");
+        int r = 0;
+
+        if (!modules)
+                return -ENOMEM;
+        if (*modules)
+                r = ctx_manual(ctx, "load these modules early in your initramfs, before any GPU driver: %s", modules);
+        free(modules);
+        return r;
+}
+
+/* NixOS builds /etc from configuration.nix: the same settings, as Nix. */
+static int quoted_list(const struct strv *l, char **ret)
+{
+        struct strv q = { 0 };
+        int r = 0;
+
+        for (size_t i = 0; i < l->n && r >= 0; i++)
+                r = strv_pushf(&q, "\"%s\"", l->v[i]);
+        if (r >= 0 && !(*ret = strv_join(&q, " ")))
+                r = -ENOMEM;
+        strv_free(&q);
+        return r;
+}
+
+int emit_manual(struct plan_ctx *ctx)
+{
+        char *params = NULL, *modules = NULL, *modprobe = NULL, *next;
+        int r;
+
+        if (ctx->sel->release)
+                return ctx_manual(ctx, "NixOS: remove the vfio-setup lines from configuration.nix, then run "
+                                       "nixos-rebuild boot and reboot");
+        r = quoted_list(&ctx->want.params, &params);
+        if (r >= 0)
+                r = quoted_list(&ctx->want.modules, &modules);
+        if (r >= 0 && asprintf(&modprobe, "options vfio-pci ids=%s", ctx->want.ids) < 0)
+                r = -ENOMEM;
+        for (size_t i = 0; i < ctx->want.softdeps.n && r >= 0; i++) {
+                if (asprintf(&next, "%s\n    softdep %s pre: vfio-pci", modprobe, ctx->want.softdeps.v[i]) < 0)
+                        r = -ENOMEM;
+                else {
+                        free(modprobe);
+                        modprobe = next;
+                }
+        }
+        if (r >= 0)
+                r = ctx_manual(ctx,
+                               "NixOS: add to configuration.nix, then run nixos-rebuild boot and reboot:\n"
+                               "  boot.kernelParams = [ %s ];\n"
+                               "  boot.initrd.kernelModules = [ %s ];\n"
+                               "  boot.extraModprobeConfig = ''\n    %s\n  '';",
+                               params, modules, ctx->want.modprobe ? modprobe : "");
+        free(params);
+        free(modules);
+        free(modprobe);
+        return r;
+}
+
+const struct emitter unknown_bootloader_emitter = { emit_unknown_bootloader };
+const struct emitter efistub_emitter = { emit_efistub };
+const struct emitter unknown_initramfs_emitter = { emit_unknown_initramfs };

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "params.h"
+#include "vfio-setup/errors.h"
+
+/* Devices in the groups of the selected ones that would have to go along. */
+static int blockers(const struct machine *m, const struct strv *selected, struct strv *ret)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < selected->n && r >= 0; i++) {
+                size_t idx;
+                int group;
+
+                if (machine_find_device(m, selected->v[i], &idx) < 0)
+                        continue;
+                group = m->devices[idx].iommu_group;
+                for (size_t k = 0; group != PCI_GROUP_NONE && k < m->n_devices && r >= 0; k++) {
+                        const struct pci_device *d = &m->devices[k];
+
+                        if (d->iommu_group != group || strv_contains(selected, d->address) || strv_contains(ret, d->address))
+                                continue;
+                        if (d->class_known && pci_class_is_host_side_bridge(d->class_id))
+                                continue;
+                        r = strv_push(ret, d->address);
+                }
+        }
+        return r;
+}
+
+static int add_device(struct plan_ctx *ctx, size_t idx)
+{
+        const struct pci_device *d = &ctx->m->devices[idx];
+        int r;
+
+        if (strv_contains(&ctx->plan->devices, d->address))
+                return 0;
+        if (!d->ids_known)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s: its vendor and device id cannot be read", d->address);
+        r = strv_push(&ctx->plan->devices, d->address);
+        if (r >= 0)
+                r = strv_pushf(&ctx->plan->vfio_ids, "%04x:%04x", d->vendor_id, d->device_id);
+        if (r >= 0)
+                r = wanted_softdeps(d, &ctx->want.softdeps);
+        return r;
+}
+
+static int select_gpu(struct plan_ctx *ctx)
+{
+        const struct machine *m = ctx->m;
+        const struct gpu_info *g = NULL;
+        size_t idx;
+
+        if (!ctx->sel->gpu)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "name the GPU to pass through with --gpu ADDRESS");
+        if (machine_find_device(m, ctx->sel->gpu, &idx) < 0)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s: no such PCI device on this machine", ctx->sel->gpu);
+        for (size_t i = 0; i < m->n_gpus; i++)
+                if (m->gpus[i].device == idx)
+                        g = &m->gpus[i];
+        if (!g)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s is not a GPU (class 0300, 0302 or 0380)",
+                                  m->devices[idx].address);
+        if (add_device(ctx, idx) < 0)
+                return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
+        for (size_t i = 0; i < g->n_companions; i++)
+                if (add_device(ctx, g->companions[i]) < 0)
+                        return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
+        if (g->reasons & (1u << GPU_REASON_BOOT_VGA) &&
+            ctx_warn(ctx, "%s is the boot VGA device: the firmware console and the host's early display use it",
+                     m->devices[idx].address) < 0)
+                return -ENOMEM;
+        if (g->reasons & (1u << GPU_REASON_ONLY_GPU) &&
+            ctx_warn(ctx, "%s is the only GPU: the host will have no display once it is bound to vfio-pci",
+                     m->devices[idx].address) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int select_extras(struct plan_ctx *ctx)
+{
+        for (size_t i = 0; i < ctx->sel->extra.n; i++) {
+                const struct pci_device *d;
+                size_t idx;
+
+                if (machine_find_device(ctx->m, ctx->sel->extra.v[i], &idx) < 0)
+                        return ctx_refuse(ctx, -VS_E_SELECTION, "%s: no such PCI device on this machine",
+                                          ctx->sel->extra.v[i]);
+                d = &ctx->m->devices[idx];
+                if (d->class_known && pci_class_is_host_side_bridge(d->class_id))
+                        return ctx_refuse(ctx, -VS_E_SELECTION, "%s is a bridge: bridges stay with the host", d->address);
+                if (add_device(ctx, idx) < 0)
+                        return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
+        }
+        return 0;
+}
+
+/* vfio-pci ids bind by id: a device left to the host with one of them would be taken too. */
+static int check_ids(struct plan_ctx *ctx)
+{
+        for (size_t i = 0; i < ctx->m->n_devices; i++) {
+                const struct pci_device *d = &ctx->m->devices[i];
+                char id[16];
+
+                if (!d->ids_known || strv_contains(&ctx->plan->devices, d->address))
+                        continue;
+                snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
+                if (strv_contains(&ctx->plan->vfio_ids, id))
+                        return ctx_refuse(ctx, -VS_E_SELECTION,
+                                          "%s has the same id %s as a device to pass through, and vfio-pci ids would take "
+                                          "it too; binding identical devices by address is not supported yet",
+                                          d->address, id);
+        }
+        return 0;
+}
+
+static int check_groups(struct plan_ctx *ctx)
+{
+        struct strv blocked = { 0 };
+        char *list;
+        int r;
+
+        if (!ctx->m->iommu.kernel_active)
+                return ctx_warn(ctx, "the kernel IOMMU is not active yet: IOMMU groups can only be checked after the "
+                                     "reboot (run vfio-setup detect then)");
+        r = blockers(ctx->m, &ctx->plan->devices, &blocked);
+        if (r < 0 || blocked.n == 0) {
+                strv_free(&blocked);
+                return r;
+        }
+        list = strv_join(&blocked, ", ");
+        strv_free(&blocked);
+        if (!list)
+                return -ENOMEM;
+        if (ctx->sel->allow_dirty_group)
+                r = ctx_warn(ctx, "the IOMMU groups also hold %s; the host loses them or the guest may not start "
+                                  "(--allow-dirty-group)", list);
+        else
+                r = ctx_refuse(ctx, -VS_E_SELECTION,
+                               "the IOMMU groups of the devices also hold %s: pass them along with --extra, move the "
+                               "card to another slot, or accept it with --allow-dirty-group",
+                               list);
+        free(list);
+        return r;
+}
+
+static int want_forward(struct plan_ctx *ctx)
+{
+        const struct machine *m = ctx->m;
+        const struct tool_state *old = &m->vfio.tool;
+        struct want *w = &ctx->want;
+        struct params_input in;
+        int kernel = kernel_version(m->vfio.kernel), r;
+
+        r = select_gpu(ctx);
+        if (r >= 0)
+                r = select_extras(ctx);
+        if (r >= 0)
+                r = check_ids(ctx);
+        if (r >= 0)
+                r = check_groups(ctx);
+        if (r < 0)
+                return r;
+        strv_uniq(&ctx->plan->vfio_ids);
+        w->ids = strv_join(&ctx->plan->vfio_ids, ",");
+        if (!w->ids)
+                return -ENOMEM;
+
+        /* Unknown (no modules.builtin): both places; each is harmless where the other works. */
+        w->modprobe = m->vfio.builtin != TRI_YES;
+        in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, m->vfio.builtin != TRI_NO, w->ids };
+        r = wanted_params(&in, &w->params);
+        if (r >= 0 && w->modprobe)
+                r = wanted_modules(kernel, &w->modules);
+        if (r >= 0 && kernel < 0 && w->modprobe)
+                r = ctx_warn(ctx, "the kernel version is unknown: vfio_virqfd (kernels before 6.2) is left out");
+        for (size_t i = 0; i < old->params.n && r >= 0; i++)
+                if (!strv_contains(&w->params, old->params.v[i]))
+                        r = strv_push(&w->drop, old->params.v[i]);
+        for (size_t i = 0; i < old->modules.n && r >= 0; i++)
+                if (!strv_contains(&w->modules, old->modules.v[i]))
+                        r = strv_push(&w->drop_modules, old->modules.v[i]);
+        /* What vfio-setup added before and still wants stays its own. */
+        for (size_t i = 0; i < old->params.n && r >= 0; i++)
+                if (strv_contains(&w->params, old->params.v[i]))
+                        r = strv_push(&ctx->next.params, old->params.v[i]);
+        w->modconf = w->modprobe;
+        return r;
+}
+
+static int want_release(struct plan_ctx *ctx)
+{
+        const struct tool_state *old = &ctx->m->vfio.tool;
+        int r = 0;
+
+        for (size_t i = 0; i < old->params.n && r >= 0; i++)
+                r = strv_push(&ctx->want.drop, old->params.v[i]);
+        for (size_t i = 0; i < old->modules.n && r >= 0; i++)
+                r = strv_push(&ctx->want.drop_modules, old->modules.v[i]);
+        if (r >= 0 && !old->present)
+                r = ctx_warn(ctx, "vfio-setup has not set up passthrough on this machine: there is nothing of its own "
+                                  "to remove");
+        for (size_t i = 0; i < ctx->m->vfio.n_ids && r >= 0; i++)
+                if (strstr(ctx->m->vfio.ids[i].source, "vfio-setup") == NULL && !strv_contains(&old->ids, ctx->m->vfio.ids[i].id))
+                        r = ctx_warn(ctx, "vfio-pci id %s in %s was not set by vfio-setup and stays", ctx->m->vfio.ids[i].id,
+                                     ctx->m->vfio.ids[i].source);
+        return r;
+}
+
+static int write_state(struct plan_ctx *ctx)
+{
+        char *text = NULL;
+        bool changed;
+        int r = 0;
+
+        if (!ctx->sel->release) {
+                for (size_t i = 0; i < ctx->plan->devices.n && r >= 0; i++)
+                        r = strv_push(&ctx->next.devices, ctx->plan->devices.v[i]);
+                for (size_t i = 0; i < ctx->plan->vfio_ids.n && r >= 0; i++)
+                        r = strv_push(&ctx->next.ids, ctx->plan->vfio_ids.v[i]);
+                strv_uniq(&ctx->next.params);
+                strv_uniq(&ctx->next.created);
+                if (r >= 0 && !(text = state_format(&ctx->next)))
+                        r = -ENOMEM;
+        }
+        /* A machine set up by hand, where nothing changes, is not vfio-setup's to record. */
+        if (r >= 0 && (ctx->m->vfio.tool.present || !plan_empty(ctx->plan)))
+                r = ctx_own_file(ctx, STATE_PATH, text, &changed);
+        free(text);
+        return r;
+}
+
+int plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel, struct plan **ret,
+               char **ret_reason)
+{
+        struct plan_ctx ctx = { .sr = sr, .m = m, .sel = sel };
+        const struct emitter *boot, *initramfs;
+        int r;
+
+        ctx.plan = calloc(1, sizeof(*ctx.plan));
+        if (!ctx.plan)
+                return -ENOMEM;
+        ctx.plan->release = sel->release;
+        ctx.bootloader = sel->bootloader >= 0 ? sel->bootloader : m->bootloader.kind;
+        ctx.initramfs = sel->initramfs >= 0 ? sel->initramfs : m->initramfs.kind;
+
+        r = sel->release ? want_release(&ctx) : want_forward(&ctx);
+        /* NixOS is configured in configuration.nix: vfio-setup writes nothing there. */
+        if (r >= 0 && m->distro.id && strcmp(m->distro.id, "nixos") == 0)
+                r = emit_manual(&ctx);
+        else if (r >= 0) {
+                boot = bootloader_emitter(ctx.bootloader);
+                initramfs = initramfs_emitter(ctx.initramfs);
+                r = emit_modprobe(&ctx);
+                if (r >= 0)
+                        r = initramfs->emit(&ctx);
+                if (r >= 0)
+                        r = boot->emit(&ctx);
+                if (r >= 0 && ctx.initramfs_changed && initramfs->regenerate)
+                        r = initramfs->regenerate(&ctx);
+                if (r >= 0)
+                        r = write_state(&ctx);
+        }
+        free(ctx.want.ids);
+        strv_free(&ctx.want.params);
+        strv_free(&ctx.want.drop);
+        strv_free(&ctx.want.modules);
+        strv_free(&ctx.want.drop_modules);
+        strv_free(&ctx.want.softdeps);
+        state_free(&ctx.next);
+        if (r < 0) {
+                plan_free(ctx.plan);
+                if (ctx.reason && ret_reason)
+                        *ret_reason = ctx.reason;
+                else
+                        free(ctx.reason);
+                return r;
+        }
+        free(ctx.reason);
+        *ret = ctx.plan;
+        return 0;
+}
+
+bool plan_empty(const struct plan *p)
+{
+        return p->n_files == 0 && p->n_commands == 0;
+}
+
+void plan_free(struct plan *p)
+{
+        if (!p)
+                return;
+        strv_free(&p->devices);
+        strv_free(&p->vfio_ids);
+        strv_free(&p->params_add);
+        strv_free(&p->params_remove);
+        for (size_t i = 0; i < p->n_files; i++) {
+                free(p->files[i].path);
+                free(p->files[i].old_content);
+                free(p->files[i].new_content);
+                free(p->files[i].note);
+        }
+        free(p->files);
+        for (size_t i = 0; i < p->n_commands; i++)
+                strv_free(&p->commands[i]);
+        free(p->commands);
+        strv_free(&p->warnings);
+        strv_free(&p->manual);
+        free(p);
+}

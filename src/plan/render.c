@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio-setup/diff.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/plan.h"
+
+static const char *const action_names[] = {
+        [PLAN_CREATE] = "create",
+        [PLAN_MODIFY] = "modify",
+        [PLAN_DELETE] = "delete",
+};
+
+static json_object *strings(const struct strv *l)
+{
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < l->n; i++)
+                if (json_object_array_add(a, json_object_new_string(l->v[i])) < 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        return a;
+}
+
+int plan_to_json(const struct plan *p, char **ret)
+{
+        json_object *root = json_object_new_object(), *params = json_object_new_object(), *files = json_object_new_array(),
+                    *commands = json_object_new_array();
+        bool ok = root && params && files && commands;
+        const char *text;
+        char *out = NULL;
+
+        ok = ok && json_object_object_add(params, "add", strings(&p->params_add)) == 0 &&
+             json_object_object_add(params, "remove", strings(&p->params_remove)) == 0;
+        for (size_t i = 0; ok && i < p->n_files; i++) {
+                const struct plan_file *f = &p->files[i];
+                json_object *o = json_object_new_object();
+                char *path = NULL;
+
+                ok = o && asprintf(&path, "/%s", f->path) >= 0 &&
+                     json_object_object_add(o, "path", json_object_new_string(path)) == 0 &&
+                     json_object_object_add(o, "action", json_object_new_string(action_names[f->action])) == 0 &&
+                     json_object_object_add(o, "content", f->new_content ? json_object_new_string_len(f->new_content,
+                                                                                                      (int)f->new_len)
+                                                                         : NULL) == 0 &&
+                     json_object_object_add(o, "note", f->note ? json_object_new_string(f->note) : NULL) == 0 &&
+                     json_object_array_add(files, o) == 0;
+                free(path);
+                if (!ok)
+                        json_object_put(o);
+        }
+        for (size_t i = 0; ok && i < p->n_commands; i++)
+                ok = json_object_array_add(commands, strings(&p->commands[i])) == 0;
+        ok = ok && json_object_object_add(root, "release", json_object_new_boolean(p->release)) == 0 &&
+             json_object_object_add(root, "kernel_params", params) == 0 &&
+             json_object_object_add(root, "vfio_ids", strings(&p->vfio_ids)) == 0 &&
+             json_object_object_add(root, "devices", strings(&p->devices)) == 0 &&
+             json_object_object_add(root, "files", files) == 0 && json_object_object_add(root, "commands", commands) == 0 &&
+             json_object_object_add(root, "warnings", strings(&p->warnings)) == 0 &&
+             json_object_object_add(root, "manual", strings(&p->manual)) == 0;
+        if (!ok) {
+                /* What was not attached to root yet is freed on its own. */
+                if (!json_object_object_get_ex(root, "kernel_params", NULL))
+                        json_object_put(params);
+                if (!json_object_object_get_ex(root, "files", NULL))
+                        json_object_put(files);
+                if (!json_object_object_get_ex(root, "commands", NULL))
+                        json_object_put(commands);
+                json_object_put(root);
+                return -VS_E_JSON;
+        }
+        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
+        out = text ? strdup(text) : NULL;
+        json_object_put(root);
+        if (!out)
+                return -VS_E_JSON;
+        *ret = out;
+        return 0;
+}
+
+struct buf {
+        char *s;
+        size_t len;
+        int err;
+};
+
+static void __attribute__((format(printf, 2, 3))) put(struct buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        char *piece, *grown;
+        int n;
+
+        if (b->err)
+                return;
+        va_start(ap, fmt);
+        n = vasprintf(&piece, fmt, ap);
+        va_end(ap);
+        if (n < 0 || !(grown = realloc(b->s, b->len + (size_t)n + 1))) {
+                if (n >= 0)
+                        free(piece);
+                b->err = -ENOMEM;
+                return;
+        }
+        memcpy(grown + b->len, piece, (size_t)n + 1);
+        b->s = grown;
+        b->len += (size_t)n;
+        free(piece);
+}
+
+static void list(struct buf *b, const struct strv *l, const char *empty)
+{
+        for (size_t i = 0; i < l->n; i++)
+                put(b, "%s%s", i ? " " : "", l->v[i]);
+        if (l->n == 0)
+                put(b, "%s", empty);
+}
+
+/* A shell-ready rendering of an argv: arguments with spaces in single quotes. */
+static void command(struct buf *b, const struct strv *argv)
+{
+        put(b, " ");
+        for (size_t i = 0; i < argv->n; i++)
+                put(b, strpbrk(argv->v[i], " \t\"$`\\") ? " '%s'" : " %s", argv->v[i]);
+        put(b, "\n");
+}
+
+/* Context enough for one hunk over a whole file. */
+#define WHOLE (1u << 30)
+
+static void file(struct buf *b, const struct plan_file *f)
+{
+        char *diff = NULL;
+
+        if (f->note)
+                put(b, "(%s)\n", f->note);
+        switch (f->action) {
+        case PLAN_CREATE:
+                put(b, "New file /%s:\n", f->path);
+                b->err = b->err ? b->err : diff_unified("", 0, f->new_content, f->new_len, WHOLE, &diff);
+                break;
+        case PLAN_DELETE:
+                put(b, "Delete /%s:\n", f->path);
+                b->err = b->err ? b->err : diff_unified(f->old_content, f->old_len, "", 0, WHOLE, &diff);
+                break;
+        case PLAN_MODIFY:
+                put(b, "--- /%s\n+++ /%s\n", f->path, f->path);
+                b->err = b->err ? b->err : diff_unified(f->old_content, f->old_len, f->new_content, f->new_len, 3, &diff);
+                break;
+        }
+        /* A whole file's lines, without the lone hunk header. */
+        if (diff && f->action != PLAN_MODIFY && strncmp(diff, "@@", 2) == 0 && strchr(diff, '\n'))
+                put(b, "%s\n", strchr(diff, '\n') + 1);
+        else if (diff)
+                put(b, "%s\n", diff);
+        free(diff);
+}
+
+int plan_to_text(const struct plan *p, char **ret)
+{
+        struct buf b = { .s = strdup("") };
+
+        if (!b.s)
+                return -ENOMEM;
+        if (p->release)
+                put(&b, "Plan: remove the GPU passthrough vfio-setup set up\n");
+        else {
+                put(&b, "Plan: bind ");
+                list(&b, &p->devices, "nothing");
+                put(&b, " to vfio-pci (ids ");
+                list(&b, &p->vfio_ids, "none");
+                put(&b, ")\n");
+        }
+        put(&b, "Kernel parameters: add ");
+        list(&b, &p->params_add, "nothing");
+        put(&b, "; remove ");
+        list(&b, &p->params_remove, "nothing");
+        put(&b, "\n\n");
+        if (plan_empty(p))
+                put(&b, "Nothing to change: the machine is already set up this way.\n\n");
+        for (size_t i = 0; i < p->n_files; i++)
+                file(&b, &p->files[i]);
+        if (p->n_commands)
+                put(&b, "Then run, in this order:\n");
+        for (size_t i = 0; i < p->n_commands; i++)
+                command(&b, &p->commands[i]);
+        if (p->n_commands)
+                put(&b, "\n");
+        if (p->warnings.n)
+                put(&b, "Warnings:\n");
+        for (size_t i = 0; i < p->warnings.n; i++)
+                put(&b, "  - %s\n", p->warnings.v[i]);
+        if (p->manual.n)
+                put(&b, "%sTo do by hand:\n", p->warnings.n ? "\n" : "");
+        for (size_t i = 0; i < p->manual.n; i++)
+                put(&b, "  - %s\n", p->manual.v[i]);
+        if (b.err) {
+                free(b.s);
+                return b.err;
+        }
+        *ret = b.s;
+        return 0;
+}

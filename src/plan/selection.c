@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio-setup/machine.h"
+#include "vfio-setup/selection.h"
+
+static const struct {
+        const char *name;
+        bool available;
+} goals[_GOAL_MAX] = {
+#define GOAL_ROW(id, n, a, text) [GOAL_##id] = { n, a },
+        GOALS(GOAL_ROW)
+#undef GOAL_ROW
+};
+
+int goal_from_name(const char *name, enum goal *ret)
+{
+        for (int g = 0; g < _GOAL_MAX; g++)
+                if (strcmp(goals[g].name, name) == 0) {
+                        if (!goals[g].available)
+                                return -EOPNOTSUPP;
+                        *ret = (enum goal)g;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *goal_name(enum goal g)
+{
+        return g >= 0 && g < _GOAL_MAX ? goals[g].name : "";
+}
+
+int bootloader_from_name(const char *name, int *ret)
+{
+        for (int k = 0; k < _BOOTLOADER_MAX; k++)
+                if (strcmp(bootloader_name((enum bootloader_kind)k), name) == 0) {
+                        *ret = k;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int initramfs_from_name(const char *name, int *ret)
+{
+        for (int k = 0; k < _INITRAMFS_MAX; k++)
+                if (strcmp(initramfs_name((enum initramfs_kind)k), name) == 0) {
+                        *ret = k;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+void selection_free(struct selection *s)
+{
+        free(s->gpu);
+        strv_free(&s->extra);
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfio-setup/errors.h"
+#include "vfio-setup/shellvar.h"
+
+static int refuse(const struct textfile *f, size_t line, const char *why, char **ret_reason)
+{
+        if (asprintf(ret_reason, "/%s:%zu: %s", f->path, line + 1, why) < 0)
+                return -ENOMEM;
+        return -VS_E_CONFIG;
+}
+
+/* Offset just after "KEY=" when the line assigns key, else 0. */
+static size_t assigns(const char *text, const char *key)
+{
+        const char *p = text;
+        size_t kl = strlen(key);
+
+        while (*p == ' ' || *p == '\t')
+                p++;
+        if (strncmp(p, "export ", 7) == 0)
+                p += 7;
+        while (*p == ' ' || *p == '\t')
+                p++;
+        if (strncmp(p, key, kl) != 0 || p[kl] != '=')
+                return 0;
+        return (size_t)(p - text) + kl + 1;
+}
+
+/* After a value only white space or a comment may follow. */
+static bool clean_tail(const char *p)
+{
+        while (*p == ' ' || *p == '\t')
+                p++;
+        return *p == '\0' || *p == '#';
+}
+
+static int parse_scalar(const struct textfile *f, size_t i, size_t at, struct shell_value *v, char **ret_reason)
+{
+        const char *t = f->lines[i].text, *p = t + at, *close;
+
+        if (*p == '"') {
+                close = strchr(p + 1, '"');
+                if (!close)
+                        return refuse(f, i, "the quote is not closed on this line", ret_reason);
+                if (strpbrk(p + 1, "$`\\") && strpbrk(p + 1, "$`\\") < close)
+                        return refuse(f, i, "the value is built from other variables or commands; edit it by hand",
+                                      ret_reason);
+        } else if (*p == '\'') {
+                close = strchr(p + 1, '\'');
+                if (!close)
+                        return refuse(f, i, "the quote is not closed on this line", ret_reason);
+        } else {
+                close = p + strcspn(p, " \t#;");
+                if (strpbrk(p, "$`\\\"'(") && strpbrk(p, "$`\\\"'(") < close)
+                        return refuse(f, i, "the value is built from other variables or commands; edit it by hand",
+                                      ret_reason);
+                *v = (struct shell_value){ i, at, (size_t)(close - t), i };
+                return clean_tail(close) ? 0 : refuse(f, i, "more follows the value than vfio-setup understands",
+                                                       ret_reason);
+        }
+        if (!clean_tail(close + 1))
+                return refuse(f, i, "more follows the value than vfio-setup understands", ret_reason);
+        *v = (struct shell_value){ i, at + 1, (size_t)(close - t), i };
+        return 0;
+}
+
+int shell_find(const struct textfile *f, const char *key, struct shell_value *ret, bool *found, char **ret_reason)
+{
+        struct shell_value v;
+        bool any = false;
+        int r;
+
+        for (size_t i = 0; i < f->n; i++) {
+                size_t at = assigns(f->lines[i].text, key);
+
+                if (!at)
+                        continue;
+                r = parse_scalar(f, i, at, &v, ret_reason);
+                if (r < 0)
+                        return r;
+                any = true;
+        }
+        *found = any;
+        if (any)
+                *ret = v;
+        return 0;
+}
+
+int shell_find_array(const struct textfile *f, const char *key, struct shell_value *ret, bool *found,
+                     char **ret_reason)
+{
+        struct shell_value v;
+        bool any = false;
+
+        for (size_t i = 0; i < f->n; i++) {
+                size_t at = assigns(f->lines[i].text, key), last;
+                const char *t = f->lines[i].text, *close;
+
+                if (!at)
+                        continue;
+                if (t[at] != '(')
+                        return refuse(f, i, "expected an array: KEY=( ... )", ret_reason);
+                if (strpbrk(t + at, "$`\\"))
+                        return refuse(f, i, "the array is built from other variables or commands; edit it by hand",
+                                      ret_reason);
+                close = strchr(t + at, ')');
+                for (last = i; !close && ++last < f->n;)
+                        close = strchr(f->lines[last].text, ')');
+                if (!close)
+                        return refuse(f, i, "the array's ')' is missing", ret_reason);
+                if (!clean_tail(close + 1))
+                        return refuse(f, last, "more follows the array than vfio-setup understands", ret_reason);
+                v = (struct shell_value){ i, at + 1, last == i ? (size_t)(close - t) : strlen(t), last };
+                any = true;
+                i = last;
+        }
+        *found = any;
+        if (any)
+                *ret = v;
+        return 0;
+}
+
+char *shell_value_text(const struct textfile *f, const struct shell_value *v)
+{
+        return strndup(f->lines[v->line].text + v->start, v->end - v->start);
+}
+
+int shell_value_set(struct textfile *f, const struct shell_value *v, const char *text)
+{
+        const char *old = f->lines[v->line].text;
+        char *line;
+        int r;
+
+        if (asprintf(&line, "%.*s%s%s", (int)v->start, old, text, old + v->end) < 0)
+                return -ENOMEM;
+        r = textfile_set(f, v->line, line);
+        free(line);
+        return r;
+}

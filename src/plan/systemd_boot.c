@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "vfio-setup/errors.h"
+
+#define KERNEL_CMDLINE "etc/kernel/cmdline"
+
+/*
+ * /etc/kernel/cmdline feeds kernel-install and UKI builders ("The correct
+ * place to configure your kernel cmdline is /etc/kernel/cmdline", systemd
+ * maintainers): the entries they generate are overwritten, so when the file
+ * exists it is the one to edit, and the entries are made again by the first
+ * of these tools that is installed.
+ */
+static const struct {
+        const char *exists;
+        const char *argv[3];
+} regenerators[] = {
+        { "usr/bin/reinstall-kernels", { "reinstall-kernels" } },
+        { "usr/bin/sdbootutil", { "sdbootutil", "update-all-entries" } },
+        { "usr/sbin/sdbootutil", { "sdbootutil", "update-all-entries" } },
+        { "usr/bin/kernel-install", { "kernel-install", "add-all" } },
+};
+
+static const char *const esp_fallbacks[] = { "efi", "boot", "boot/efi" };
+
+/* Edits the first line and drops from the others; the kernel gets them joined. */
+static int edit_lines(struct plan_ctx *ctx, struct textfile *f, bool (*is_cmdline)(const char *), size_t prefix)
+{
+        bool first = true;
+        int r = 0;
+
+        for (size_t i = 0; i < f->n && r >= 0; i++) {
+                char *edited;
+
+                if (!is_cmdline(f->lines[i].text))
+                        continue;
+                r = ctx_edit_cmdline(ctx, f->lines[i].text + prefix, NULL, first, &edited);
+                if (r < 0)
+                        break;
+                if (strcmp(edited, f->lines[i].text + prefix) != 0) {
+                        char *line;
+
+                        if (asprintf(&line, "%.*s%s", (int)prefix, f->lines[i].text, edited) < 0)
+                                r = -ENOMEM;
+                        else {
+                                r = textfile_set(f, i, line);
+                                free(line);
+                        }
+                }
+                free(edited);
+                first = false;
+        }
+        return r;
+}
+
+static bool any_line(const char *text)
+{
+        return text[0] != '#';
+}
+
+int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found)
+{
+        struct textfile f;
+        bool changed;
+        int r;
+
+        *ret_found = false;
+        r = ctx_load(ctx, KERNEL_CMDLINE, &f);
+        if (r < 0 || !f.exists) {
+                textfile_free(&f);
+                return r;
+        }
+        *ret_found = true;
+        r = edit_lines(ctx, &f, any_line, 0);
+        if (r >= 0)
+                r = ctx_commit(ctx, &f, &changed);
+        textfile_free(&f);
+        if (r < 0 || !changed)
+                return r;
+        /* mkinitcpio -P (already planned) builds the UKIs that carry this file. */
+        if (ctx->initramfs == INITRAMFS_MKINITCPIO) {
+                ctx->initramfs_changed = true;
+                return 0;
+        }
+        for (size_t i = 0; i < sizeof(regenerators) / sizeof(regenerators[0]); i++)
+                if (sysroot_exists(ctx->sr, regenerators[i].exists)) {
+                        const char *const *a = regenerators[i].argv;
+                        return ctx_command(ctx, a[0], a[1], a[2], (char *)NULL);
+                }
+        return ctx_warn(ctx, "no tool to rebuild the boot entries from /etc/kernel/cmdline was found: rebuild them by hand");
+}
+
+static bool options_line(const char *text)
+{
+        return startswith(text, "options ") || startswith(text, "options\t");
+}
+
+/* A Type #1 entry that boots Linux (not an EFI program such as Windows' loader). */
+static bool linux_entry(const struct textfile *f, size_t *ret_linux_line)
+{
+        for (size_t i = 0; i < f->n; i++)
+                if (startswith(f->lines[i].text, "linux ") || startswith(f->lines[i].text, "linux\t")) {
+                        *ret_linux_line = i;
+                        return true;
+                }
+        return false;
+}
+
+static int entry(struct plan_ctx *ctx, const char *path)
+{
+        struct textfile f;
+        size_t linux_line;
+        bool has_options = false, changed;
+        int r;
+
+        r = ctx_load(ctx, path, &f);
+        if (r < 0)
+                return r;
+        if (!linux_entry(&f, &linux_line)) {
+                textfile_free(&f);
+                return 0;
+        }
+        for (size_t i = 0; i < f.n; i++)
+                has_options |= options_line(f.lines[i].text);
+        /* An entry without options (root found by systemd's GPT auto-discovery) gets a line of its own. */
+        if (!has_options && ctx->want.params.n > 0)
+                r = textfile_insert(&f, linux_line + 1, "options ");
+        if (r >= 0)
+                r = edit_lines(ctx, &f, options_line, strlen("options "));
+        /* An options line emptied by --release was vfio-setup's alone. */
+        for (size_t i = 0; i < f.n && r >= 0; i++)
+                if (strcmp(f.lines[i].text, "options ") == 0 || strcmp(f.lines[i].text, "options") == 0) {
+                        textfile_remove(&f, i);
+                        break;
+                }
+        if (r >= 0)
+                r = ctx_commit(ctx, &f, &changed);
+        textfile_free(&f);
+        return r;
+}
+
+static int emit_systemd_boot(struct plan_ctx *ctx)
+{
+        struct strv names = { 0 };
+        char dir[256];
+        bool found;
+        int r;
+
+        r = emit_kernel_cmdline_file(ctx, &found);
+        if (r < 0 || found)
+                return r;
+        if (ctx->m->esp.path)
+                snprintf(dir, sizeof(dir), "%s/loader/entries", ctx->m->esp.path + 1);
+        for (size_t i = 0; !ctx->m->esp.path && i < 3; i++) {
+                snprintf(dir, sizeof(dir), "%s/loader/entries", esp_fallbacks[i]);
+                if (sysroot_is_dir(ctx->sr, dir))
+                        break;
+        }
+        if (sysroot_list(ctx->sr, dir, &names) < 0 || names.n == 0) {
+                strv_free(&names);
+                return ctx_refuse(ctx, -VS_E_CONFIG, "systemd-boot: no /%s and no /etc/kernel/cmdline to edit", dir);
+        }
+        for (size_t i = 0; i < names.n && r >= 0; i++) {
+                char path[512];
+                size_t len = strlen(names.v[i]);
+
+                if (len < 6 || strcmp(names.v[i] + len - 5, ".conf") != 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]);
+                r = entry(ctx, path);
+        }
+        strv_free(&names);
+        return r;
+}
+
+const struct emitter systemd_boot_emitter = { emit_systemd_boot };

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vfio-setup/errors.h"
+#include "vfio-setup/textfile.h"
+
+/* Where a path below the root really is, links followed (inside the root). */
+static int resolve(const struct sysroot *sr, const char *rel, char **ret)
+{
+        char proc[64], target[PATH_MAX];
+        const char *dir = sysroot_dir(sr);
+        size_t dl = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
+        ssize_t n;
+        int fd, r;
+
+        r = sysroot_open(sr, rel, O_PATH, &fd);
+        if (r < 0)
+                return r;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        n = readlink(proc, target, sizeof(target) - 1);
+        close(fd);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        if (strncmp(target, dir, dl) != 0 || target[dl] != '/')
+                return -EXDEV;
+        *ret = strdup(target + dl + 1);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int split(struct textfile *f)
+{
+        const char *p = f->original, *end = f->original + f->original_len;
+        size_t cap = 0;
+
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                const char *stop = nl ? nl : end;
+                const char *eol = "";
+
+                if (nl)
+                        eol = (stop > p && stop[-1] == '\r') ? "\r\n" : "\n";
+                if (nl && eol[0] == '\r')
+                        stop--;
+                if (f->n == cap) {
+                        struct textfile_line *l = realloc(f->lines, (cap = cap ? cap * 2 : 32) * sizeof(*l));
+                        if (!l)
+                                return -ENOMEM;
+                        f->lines = l;
+                }
+                f->lines[f->n].text = strndup(p, (size_t)(stop - p));
+                f->lines[f->n].eol = eol;
+                if (!f->lines[f->n].text)
+                        return -ENOMEM;
+                f->n++;
+                p = nl ? nl + 1 : end;
+        }
+        return 0;
+}
+
+int textfile_load(const struct sysroot *sr, const char *rel, struct textfile *ret, char **ret_reason)
+{
+        struct textfile f = { 0 };
+        size_t len = 0;
+        char *data;
+        int r;
+
+        while (*rel == '/')
+                rel++;
+        r = sysroot_read(sr, rel, TEXTFILE_MAX + 1, &data, &len);
+        if (r == -ENOENT) {
+                f.path = strdup(rel);
+                f.original = strdup("");
+                if (!f.path || !f.original) {
+                        textfile_free(&f);
+                        return -ENOMEM;
+                }
+                *ret = f;
+                return 0;
+        }
+        if (r < 0) {
+                if (asprintf(ret_reason, "/%s: %s", rel, strerror(-r)) < 0)
+                        return -ENOMEM;
+                return -VS_E_CONFIG;
+        }
+        if (len > TEXTFILE_MAX || memchr(data, '\0', len)) {
+                free(data);
+                if (asprintf(ret_reason, "/%s: %s; not a configuration file vfio-setup will edit", rel,
+                             len > TEXTFILE_MAX ? "larger than 1 MiB" : "holds binary data (NUL bytes)") < 0)
+                        return -ENOMEM;
+                return -VS_E_CONFIG;
+        }
+        f.exists = true;
+        f.original = data;
+        f.original_len = len;
+        r = resolve(sr, rel, &f.path);
+        if (r >= 0 && strcmp(f.path, rel) != 0 && !(f.asked = strdup(rel)))
+                r = -ENOMEM;
+        if (r >= 0)
+                r = split(&f);
+        if (r < 0) {
+                textfile_free(&f);
+                if (r != -ENOMEM && asprintf(ret_reason, "/%s: %s", rel, strerror(-r)) >= 0)
+                        return -VS_E_CONFIG;
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
+void textfile_free(struct textfile *f)
+{
+        for (size_t i = 0; i < f->n; i++)
+                free(f->lines[i].text);
+        free(f->lines);
+        free(f->path);
+        free(f->asked);
+        free(f->original);
+        *f = (struct textfile){ 0 };
+}
+
+char *textfile_content(const struct textfile *f, size_t *ret_len)
+{
+        size_t len = 0;
+        char *out, *p;
+
+        for (size_t i = 0; i < f->n; i++)
+                len += strlen(f->lines[i].text) + strlen(f->lines[i].eol);
+        out = p = malloc(len + 1);
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < f->n; i++) {
+                p = stpcpy(p, f->lines[i].text);
+                p = stpcpy(p, f->lines[i].eol);
+        }
+        *p = '\0';
+        if (ret_len)
+                *ret_len = len;
+        return out;
+}
+
+int textfile_set(struct textfile *f, size_t i, const char *text)
+{
+        char *t = strdup(text);
+
+        if (!t)
+                return -ENOMEM;
+        free(f->lines[i].text);
+        f->lines[i].text = t;
+        return 0;
+}
+
+/* The ending the file already uses; a new file gets "\n". */
+static const char *file_eol(const struct textfile *f)
+{
+        for (size_t i = 0; i < f->n; i++)
+                if (*f->lines[i].eol)
+                        return f->lines[i].eol;
+        return "\n";
+}
+
+int textfile_insert(struct textfile *f, size_t i, const char *text)
+{
+        const char *eol = file_eol(f);
+        struct textfile_line *l = realloc(f->lines, (f->n + 1) * sizeof(*l));
+        char *t = strdup(text);
+
+        if (l)
+                f->lines = l;
+        if (!l || !t) {
+                free(t);
+                return -ENOMEM;
+        }
+        /* After a last line without an ending, that line gets one and the new last line goes without. */
+        if (i == f->n && f->n > 0 && !*f->lines[f->n - 1].eol) {
+                f->lines[f->n - 1].eol = eol;
+                eol = "";
+        }
+        memmove(&f->lines[i + 1], &f->lines[i], (f->n - i) * sizeof(*l));
+        f->lines[i] = (struct textfile_line){ t, eol };
+        f->n++;
+        return 0;
+}
+
+void textfile_remove(struct textfile *f, size_t i)
+{
+        /* Removing a last line without an ending leaves the new last line without one. */
+        if (i == f->n - 1 && i > 0 && !*f->lines[i].eol)
+                f->lines[i - 1].eol = "";
+        free(f->lines[i].text);
+        memmove(&f->lines[i], &f->lines[i + 1], (f->n - i - 1) * sizeof(*f->lines));
+        f->n--;
+}
