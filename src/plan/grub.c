@@ -40,6 +40,7 @@ static const struct {
         const char *argv[4];
 } regenerators[] = {
         { "usr/sbin/update-grub", { "update-grub" } },
+        { "usr/bin/update-grub", { "update-grub" } },
         { "boot/grub2/grub.cfg", { "grub2-mkconfig", "-o", "/boot/grub2/grub.cfg" } },
         { "boot/grub/grub.cfg", { "grub-mkconfig", "-o", "/boot/grub/grub.cfg" } },
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "params.h"
 
 /* Where nothing can be written safely, the plan says exactly what to do by hand. */
 
@@ -25,8 +26,34 @@ static int params_by_hand(struct plan_ctx *ctx, const char *where)
         return r;
 }
 
+/* What the user was asked to add by hand before, to take away again: vfio-setup did not record it. */
+static int release_by_hand(struct plan_ctx *ctx)
+{
+        const struct tool_state *old = &ctx->m->vfio.tool;
+        struct params_input in = { ctx->m->cpu.vendor, true, true, NULL };
+        struct strv params = { 0 };
+        char *ids = strv_join(&old->ids, ","), *list = NULL;
+        int r;
+
+        if (!ids)
+                return -ENOMEM;
+        in.ids = ids;
+        r = wanted_params(&in, &params);
+        if (r >= 0 && !(list = strv_join(&params, " ")))
+                r = -ENOMEM;
+        if (r >= 0 && old->ids.n)
+                r = ctx_manual(ctx, "if you added them by hand, remove from your boot loader's kernel command line: %s",
+                               list);
+        free(ids);
+        free(list);
+        strv_free(&params);
+        return r;
+}
+
 static int emit_unknown_bootloader(struct plan_ctx *ctx)
 {
+        if (ctx->sel->release)
+                return release_by_hand(ctx);
         return params_by_hand(ctx, "your boot loader (it was not recognised; --bootloader NAME names it)");
 }
 

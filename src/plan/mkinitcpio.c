@@ -22,7 +22,7 @@ static int find_array(struct plan_ctx *ctx, const struct textfile *f, const char
                       bool *found)
 {
         char *reason = NULL;
-        int r = shell_find_array(f, key, v, found, &reason);
+        int r = shell_find_list(f, key, v, found, &reason);
 
         if (r == -VS_E_CONFIG) {
                 free(ctx->reason);
@@ -39,7 +39,7 @@ static int array_words(const struct textfile *f, const struct shell_value *v, st
         for (size_t i = v->line; i <= v->last_line && r >= 0; i++) {
                 const char *t = f->lines[i].text;
                 size_t start = i == v->line ? v->start : 0;
-                size_t end = i == v->last_line ? (size_t)(strchr(t + start, ')') - t) : strlen(t);
+                size_t end = i == v->line ? v->end : i == v->last_line ? v->last_end : strlen(t);
                 char *part = strndup(t + start, end - start);
                 struct words w;
 
@@ -115,7 +115,7 @@ static int modules(struct plan_ctx *ctx, struct textfile *f)
         if (r < 0)
                 return r;
         if (!found)
-                return ctx_refuse(ctx, -VS_E_CONFIG, "/%s: no MODULES=( ) array to add the vfio modules to", f->path);
+                return ctx_refuse(ctx, -VS_E_CONFIG, "/%s: no MODULES list to add the vfio modules to", f->path);
         r = array_words(f, &v, &have);
         for (size_t i = 0; i < ctx->want.modules.n && r >= 0; i++) {
                 const char *mod = ctx->want.modules.v[i];

@@ -183,7 +183,9 @@ int plan_to_text(const struct plan *p, char **ret)
         put(&b, "; remove ");
         list(&b, &p->params_remove, "nothing");
         put(&b, "\n\n");
-        if (plan_empty(p))
+        if (plan_empty(p) && p->manual.n)
+                put(&b, "Nothing for vfio-setup to write here: the steps below are to be done by hand.\n\n");
+        else if (plan_empty(p))
                 put(&b, "Nothing to change: the machine is already set up this way.\n\n");
         for (size_t i = 0; i < p->n_files; i++)
                 file(&b, &p->files[i]);

@@ -61,13 +61,13 @@ static int parse_scalar(const struct textfile *f, size_t i, size_t at, struct sh
                 if (strpbrk(p, "$`\\\"'(") && strpbrk(p, "$`\\\"'(") < close)
                         return refuse(f, i, "the value is built from other variables or commands; edit it by hand",
                                       ret_reason);
-                *v = (struct shell_value){ i, at, (size_t)(close - t), i };
+                *v = (struct shell_value){ i, at, (size_t)(close - t), i, (size_t)(close - t) };
                 return clean_tail(close) ? 0 : refuse(f, i, "more follows the value than vfio-setup understands",
                                                        ret_reason);
         }
         if (!clean_tail(close + 1))
                 return refuse(f, i, "more follows the value than vfio-setup understands", ret_reason);
-        *v = (struct shell_value){ i, at + 1, (size_t)(close - t), i };
+        *v = (struct shell_value){ i, at + 1, (size_t)(close - t), i, (size_t)(close - t) };
         return 0;
 }
 
@@ -93,8 +93,8 @@ int shell_find(const struct textfile *f, const char *key, struct shell_value *re
         return 0;
 }
 
-int shell_find_array(const struct textfile *f, const char *key, struct shell_value *ret, bool *found,
-                     char **ret_reason)
+int shell_find_list(const struct textfile *f, const char *key, struct shell_value *ret, bool *found,
+                    char **ret_reason)
 {
         struct shell_value v;
         bool any = false;
@@ -105,8 +105,15 @@ int shell_find_array(const struct textfile *f, const char *key, struct shell_val
 
                 if (!at)
                         continue;
+                if (t[at] == '"' || t[at] == '\'') {
+                        int r = parse_scalar(f, i, at, &v, ret_reason);
+                        if (r < 0)
+                                return r;
+                        any = true;
+                        continue;
+                }
                 if (t[at] != '(')
-                        return refuse(f, i, "expected an array: KEY=( ... )", ret_reason);
+                        return refuse(f, i, "expected a list: KEY=( ... ) or KEY=\"...\"", ret_reason);
                 if (strpbrk(t + at, "$`\\"))
                         return refuse(f, i, "the array is built from other variables or commands; edit it by hand",
                                       ret_reason);
@@ -117,7 +124,8 @@ int shell_find_array(const struct textfile *f, const char *key, struct shell_val
                         return refuse(f, i, "the array's ')' is missing", ret_reason);
                 if (!clean_tail(close + 1))
                         return refuse(f, last, "more follows the array than vfio-setup understands", ret_reason);
-                v = (struct shell_value){ i, at + 1, last == i ? (size_t)(close - t) : strlen(t), last };
+                v = (struct shell_value){ i, at + 1, last == i ? (size_t)(close - t) : strlen(t), last,
+                                          (size_t)(close - f->lines[last].text) };
                 any = true;
                 i = last;
         }

@@ -89,15 +89,19 @@ int words_replace(struct words *w, size_t i, const char *word)
         return splice(w, w->spans[i].start, w->spans[i].end, word);
 }
 
-/* The white space that goes with a word: before it, or after it when it is the first. */
+/*
+ * The white space that goes with a word: the space after it when a word
+ * follows, else the space before it.  That is the space words_insert adds,
+ * so removing an inserted word gives back the text as it was.
+ */
 int words_remove(struct words *w, size_t i)
 {
         size_t start = w->spans[i].start, end = w->spans[i].end;
 
-        if (i > 0)
+        if (i + 1 < w->n)
+                end = w->spans[i + 1].start;
+        else if (i > 0)
                 start = w->spans[i - 1].end;
-        else if (w->n > 1)
-                end = w->spans[1].start;
         return splice(w, start, end, "");
 }
 

@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""The plan on every distribution fixture of tests/plan/distros, for an NVIDIA guest GPU on
+an AMD CPU and an AMD guest GPU on an Intel CPU (tests/plan/hw-*.card):
+- the text plan matches a reviewed golden file (UPDATE_GOLDEN=1 rewrites them);
+- what it writes is read back by its real consumer: bash sources grub, mkinitcpio and
+  dracut files, modprobe -C lists the options and softdeps;
+- applied (files written, grubby and kernelstub played by stand-ins), a second plan is
+  empty; switching to the other GPU leaves no trace of the first; --release gives back
+  every file byte for byte.
+Then malformed configurations, which must be refused with file and line named.
+Usage: plan.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
+"""
+import difflib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from tap import Tap  # noqa: E402
+
+BINARY, MKROOT, TESTS = sys.argv[1:4]
+WRAP = shlex.split(os.environ.get("VFIO_SETUP_WRAP", ""))
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+MODPROBE = shutil.which("modprobe") or "/usr/sbin/modprobe"
+HERE = os.path.join(TESTS, "plan")
+
+# hardware card, guest GPU, the other GPU it can switch to, ids of each
+HARDWARE = {
+    "hw-amd-nvidia": ("0000:0c:00.0", "0000:0d:00.0", ["10de:2484", "10de:228b"], ["10de:1f82", "10de:10fa"]),
+    "hw-intel-amd": ("0000:03:00.0", "0000:04:00.0", ["1002:73bf", "1002:ab28"], ["10de:21c4", "10de:1aeb"]),
+}
+
+
+def run(*args):
+    return subprocess.run([*WRAP, BINARY, *args], capture_output=True, text=True, timeout=600)
+
+
+def build(distro, hw, dest):
+    subprocess.run([MKROOT, os.path.join(HERE, hw + ".card"), dest], check=True)
+    shutil.copytree(os.path.join(HERE, "distros", distro), dest, symlinks=True, dirs_exist_ok=True)
+
+
+def plan(root, *args):
+    p = run("--root", root, "plan", "--json", *args)
+    return p, (json.loads(p.stdout) if p.returncode == 0 else None)
+
+
+def tokens_update(line, add, remove):
+    """What grubby and kernelstub do to an options line: set key=value, drop tokens."""
+    words = line.split()
+    for t in remove:
+        words = [w for w in words if w != t and w.split("=")[0] != t]
+    for t in add:
+        key = t.split("=")[0]
+        hit = [i for i, w in enumerate(words) if w.split("=")[0].replace("-", "_") == key.replace("-", "_")]
+        if hit:
+            words[hit[0]] = t
+        elif t not in words:
+            words.append(t)
+    return words
+
+
+def stand_in(root, argv):
+    """grubby and kernelstub change state a plan reads again; others only regenerate images."""
+    if argv[0] == "grubby":
+        add = [a[len("--args="):] for a in argv if a.startswith("--args=")]
+        rem = [a[len("--remove-args="):] for a in argv if a.startswith("--remove-args=")]
+        add = add[0].split() if add else []
+        rem = rem[0].split() if rem else []
+        entries = os.path.join(root, "boot/loader/entries")
+        for name in os.listdir(entries):
+            path = os.path.join(entries, name)
+            lines = open(path).read().split("\n")
+            for i, line in enumerate(lines):
+                if line.startswith("options "):
+                    lines[i] = "options " + " ".join(tokens_update(line[8:], add, rem))
+            open(path, "w").write("\n".join(lines))
+    elif argv[0] == "kernelstub":
+        path = os.path.join(root, "etc/kernelstub/configuration")
+        doc = json.load(open(path))
+        opts = doc["user"]["kernel_options"]
+        if argv[1] == "-a":
+            opts = tokens_update(" ".join(opts), argv[2].split(), [])
+        else:
+            opts = tokens_update(" ".join(opts), [], argv[2].split())
+        doc["user"]["kernel_options"] = opts
+        open(path, "w").write(json.dumps(doc, indent=2))
+
+
+def apply(root, doc):
+    for f in doc["files"]:
+        path = root + f["path"]
+        if f["action"] == "delete":
+            os.unlink(path)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", newline="") as out:
+                out.write(f["content"])
+    for argv in doc["commands"]:
+        stand_in(root, argv)
+
+
+# Files whose bytes a stand-in rewrites: compared by meaning instead.
+def meaning(root, rel):
+    if rel == "etc/kernelstub/configuration":
+        return json.load(open(os.path.join(root, rel)))["user"]["kernel_options"]
+    if rel.startswith("boot/loader/entries/") and os.path.exists(os.path.join(root, "usr/sbin/grubby")):
+        return [line.split() for line in open(os.path.join(root, rel)).read().split("\n")]
+    return None
+
+
+def tree(root):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, root)
+            if rel.startswith(("sys/", "proc/")):
+                continue
+            m = meaning(root, rel)
+            out[rel] = ("link", os.readlink(path)) if os.path.islink(path) else (m if m is not None else open(path, "rb").read())
+    return out
+
+
+def bash_vars(root, files, names):
+    script = "".join(f'source "{root}/{f}" 2>/dev/null\n' for f in files)
+    script += "".join(f'echo "{n}=${{{n}[*]}}"\n' for n in names)
+    out = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def check_consumers(tap, name, root, doc, ids):
+    paths = [f["path"].lstrip("/") for f in doc["files"] if f["action"] != "delete"]
+    wanted = doc["kernel_params"]["add"]
+    modules = ["vfio_pci", "vfio", "vfio_iommu_type1"]
+    if any(p.startswith("etc/default/grub") for p in paths):
+        dropins = sorted("etc/default/grub.d/" + f for f in os.listdir(os.path.join(root, "etc/default/grub.d"))) \
+            if os.path.isdir(os.path.join(root, "etc/default/grub.d")) else []
+        v = bash_vars(root, ["etc/default/grub"] + dropins, ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"])
+        line = v.get("GRUB_CMDLINE_LINUX", "") + " " + v.get("GRUB_CMDLINE_LINUX_DEFAULT", "")
+        tap.ok(all(t in line.split() for t in wanted), f"{name}: bash sourcing the GRUB files sees {' '.join(wanted)}", v)
+    if "etc/mkinitcpio.conf" in paths:
+        v = bash_vars(root, ["etc/mkinitcpio.conf"], ["MODULES", "HOOKS"])
+        tap.ok(v["MODULES"].split()[:3] == modules and "modconf" in v["HOOKS"].split(),
+               f"{name}: bash sourcing mkinitcpio.conf: vfio modules first, modconf hook", v)
+    if any(p.startswith("etc/dracut.conf.d/") for p in paths):
+        d = os.path.join(root, "etc/dracut.conf.d")
+        v = bash_vars(root, sorted("etc/dracut.conf.d/" + f for f in os.listdir(d) if f.endswith(".conf")), ["force_drivers"])
+        tap.ok(v["force_drivers"].split()[:3] == modules, f"{name}: bash sourcing dracut.conf.d: force_drivers", v)
+    if "etc/modprobe.d/vfio-setup.conf" in paths:
+        out = subprocess.run([MODPROBE, "-C", os.path.join(root, "etc/modprobe.d"), "--showconfig"],
+                             capture_output=True, text=True).stdout
+        got = re.search(r"^options vfio_pci ids=(\S+)", out, re.M)
+        tap.ok(got and sorted(got.group(1).split(",")) == sorted(ids) and
+               re.search(r"^softdep \S+ pre: vfio-pci", out, re.M) is not None,
+               f"{name}: modprobe --showconfig lists the ids and softdeps", out[-400:])
+    if "etc/initramfs-tools/modules" in paths:
+        lines = [ln.split()[0] for ln in open(os.path.join(root, "etc/initramfs-tools/modules")) if ln.strip() and not ln.startswith("#")]
+        tap.ok(lines[:3] == modules, f"{name}: initramfs-tools modules list", lines)
+    for p in paths:
+        if p in ("etc/kernel/cmdline",) or p.startswith(("efi/loader/entries", "boot/loader/entries", "boot/refind", "boot/limine")):
+            text = open(os.path.join(root, p)).read()
+            tap.ok(all(t in text for t in wanted), f"{name}: /{p} carries the parameters", text)
+
+
+def check(tap, tmp, distro, hw):
+    gpu, other, ids, other_ids = HARDWARE[hw]
+    name = f"{distro}--{hw}"
+    root = os.path.join(tmp, name)
+    build(distro, hw, root)
+    before = tree(root)
+
+    text = run("--root", root, "--no-color", "plan", "--gpu", gpu)
+    golden = os.path.join(HERE, "golden", name + ".txt")
+    if UPDATE:
+        with open(golden, "w") as f:
+            f.write(text.stdout + text.stderr)
+    expected = open(golden).read() if os.path.exists(golden) else ""
+    tap.ok(text.stdout + text.stderr == expected, f"{name}: plan matches golden",
+           "".join(difflib.unified_diff(expected.splitlines(True), (text.stdout + text.stderr).splitlines(True))))
+
+    p, doc = plan(root, "--gpu", gpu)
+    if not tap.ok(doc is not None, f"{name}: plan --json", p.stderr):
+        return
+    tap.ok(sorted(doc["vfio_ids"]) == sorted(ids), f"{name}: vfio ids", doc["vfio_ids"])
+    apply(root, doc)
+    check_consumers(tap, name, root, doc, ids)
+
+    p, again = plan(root, "--gpu", gpu)
+    tap.ok(again is not None and again["files"] == [] and again["commands"] == [], f"{name}: a second plan is empty",
+           p.stderr or json.dumps(again)[:600])
+
+    p, switch = plan(root, "--gpu", other)
+    if tap.ok(switch is not None, f"{name}: plan for the other GPU", p.stderr):
+        apply(root, switch)
+        leftovers = [rel for rel, content in tree(root).items()
+                     if any(i.encode() in content if isinstance(content, bytes) else i in json.dumps(content) for i in ids)]
+        tap.ok(leftovers == [], f"{name}: no trace of the first GPU's ids after switching", leftovers)
+        if distro not in ("nixos", "unknown"):
+            tap.ok(sorted(switch["vfio_ids"]) == sorted(other_ids), f"{name}: the other GPU's ids", switch["vfio_ids"])
+
+    p, release = plan(root, "--release")
+    if tap.ok(release is not None, f"{name}: plan --release", p.stderr):
+        apply(root, release)
+        after = tree(root)
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        tap.ok(changed == [], f"{name}: --release gives every file back byte for byte", changed)
+        p, empty = plan(root, "--release")
+        tap.ok(empty is not None and empty["files"] == [] and empty["commands"] == [], f"{name}: a second --release is empty")
+
+
+def write(root, rel, data, mode="w"):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, mode) as f:
+        f.write(data)
+
+
+def bad_input(tap, tmp):
+    gpu = HARDWARE["hw-intel-amd"][0]
+    cases = [
+        ("unterminated", 'GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT="quiet\n', "/etc/default/grub:2: the quote is not closed"),
+        ("assembled", 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT quiet"\n', "/etc/default/grub:1: the value is built"),
+        ("binary", "GRUB_TIMEOUT=5\n\x00\x01\x02garbage", "/etc/default/grub: holds binary data"),
+        ("huge", "# padding\n" * 120000, "/etc/default/grub: larger than 1 MiB"),
+    ]
+    for case, content, message in cases:
+        root = os.path.join(tmp, "bad-" + case)
+        build("arch-grub", "hw-intel-amd", root)
+        write(root, "etc/default/grub", content)
+        p = run("--root", root, "plan", "--gpu", gpu)
+        tap.ok(p.returncode == 2 and message in p.stderr and p.stdout == "", f"bad input {case}: refused, file and line named",
+               f"exit {p.returncode}: {p.stderr}")
+
+    root = os.path.join(tmp, "bad-crlf")
+    build("arch-grub", "hw-intel-amd", root)
+    original = open(os.path.join(root, "etc/default/grub"), "rb").read().replace(b"\n", b"\r\n")
+    write(root, "etc/default/grub", original, "wb")
+    p, doc = plan(root, "--gpu", gpu)
+    if tap.ok(doc is not None, "CRLF file: planned", p.stderr):
+        apply(root, doc)
+        edited = open(os.path.join(root, "etc/default/grub"), "rb").read()
+        tap.ok(edited.count(b"\r\n") == original.count(b"\r\n") and b"intel_iommu=on\"\r\n" in edited,
+               "CRLF file: line endings kept", edited[:300])
+        p, release = plan(root, "--release")
+        apply(root, release)
+        tap.ok(open(os.path.join(root, "etc/default/grub"), "rb").read() == original, "CRLF file: --release gives it back")
+
+    root = os.path.join(tmp, "bad-link")
+    build("arch-grub", "hw-intel-amd", root)
+    os.rename(os.path.join(root, "etc/default/grub"), os.path.join(root, "etc/default/grub.real"))
+    os.symlink("grub.real", os.path.join(root, "etc/default/grub"))
+    p, doc = plan(root, "--gpu", gpu)
+    grub = [f for f in (doc or {}).get("files", []) if "grub" in f["path"]]
+    tap.ok(grub and grub[0]["path"] == "/etc/default/grub.real" and "is a link" in (grub[0]["note"] or ""),
+           "symlinked config: the target is edited, and the plan says so", json.dumps(grub)[:400])
+
+    for card, args, code, message in [
+        ("chipset-slot-dirty", ["--gpu", "04:00.0"], 2, "also hold 0000:00:1f.0, 0000:02:00.0, 0000:03:00.0"),
+        ("identical-rx580", ["--gpu", "0b:00.0"], 2, "same id 1002:67df"),
+        ("amd-x570-two-gpus", ["--gpu", "01:00.0"], 2, "is not a GPU"),
+        ("amd-x570-two-gpus", ["--gpu", "0f:00.0"], 2, "no such PCI device"),
+        ("amd-x570-two-gpus", ["--gpu", "bogus"], 2, "no such PCI device"),
+        ("amd-x570-two-gpus", [], 2, "name the GPU"),
+        ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--goal", "gaming"], 1, "not available in this version"),
+        ("amd-x570-two-gpus", ["--release", "--gpu", "0b:00.0"], 1, "--release takes no devices"),
+        ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--bootloader", "lilo"], 1, "unknown boot loader"),
+    ]:
+        root = os.path.join(tmp, "sel-" + card)
+        if not os.path.exists(root):
+            subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", card + ".card"), root], check=True)
+        p = run("--root", root, "plan", *args)
+        tap.ok(p.returncode == code and message in p.stderr, f"selection {card} {' '.join(args)}: exit {code}",
+               f"exit {p.returncode}: {p.stderr}")
+    root = os.path.join(tmp, "sel-chipset-slot-dirty")
+    p, doc = plan(root, "--gpu", "04:00.0", "--allow-dirty-group")
+    tap.ok(doc is not None and any("also hold" in w for w in doc["warnings"]), "--allow-dirty-group plans, with a warning",
+           p.stderr)
+    p, doc = plan(root, "--gpu", "04:00.0", "--extra", "00:1f.0", "--extra", "02:00.0", "--extra", "03:00.0")
+    tap.ok(doc is not None and "0000:03:00.0" in doc["devices"] and "1b21:0612" in doc["vfio_ids"],
+           "--extra passes the blockers along", p.stderr)
+
+
+def main():
+    tap = Tap()
+    distros = sorted(os.listdir(os.path.join(HERE, "distros")))
+    tap.ok(len(distros) >= 13, f"{len(distros)} distribution fixtures")
+    with tempfile.TemporaryDirectory() as tmp:
+        for distro in distros:
+            for hw in sorted(HARDWARE):
+                check(tap, tmp, distro, hw)
+        bad_input(tap, tmp)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()

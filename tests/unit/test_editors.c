@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The editors under the plan: words, the kernel command line, text files, shell variables, diffs, state. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/plan/params.h"
+#include "testlib.h"
+#include "vfio-setup/cmdline.h"
+#include "vfio-setup/diff.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/shellvar.h"
+#include "vfio-setup/state.h"
+#include "vfio-setup/textfile.h"
+#include "vfio-setup/words.h"
+
+static char *edit(const char *line, const struct cmdline_op *ops, size_t n)
+{
+        char *out;
+
+        ck_assert_int_eq(cmdline_edit(line, ops, n, &out, NULL, NULL), 0);
+        return out;
+}
+
+START_TEST(words_round_trip)
+{
+        static const char *const texts[] = { "", "   ", "a", " a  b\t", "x \"q w\" y", "a b " };
+
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+                for (size_t at = 0; at < 4; at++) {
+                        struct words w;
+                        size_t n;
+
+                        ck_assert_int_eq(words_parse(texts[i], &w), 0);
+                        n = w.n;
+                        ck_assert_int_eq(words_insert(&w, at > n ? n : at, "NEW"), 0);
+                        ck_assert_uint_eq(w.n, n + 1);
+                        ck_assert_int_eq(words_remove(&w, at > n ? n : at), 0);
+                        ck_assert_msg(strcmp(w.text, texts[i]) == 0, "'%s' came back as '%s'", texts[i], w.text);
+                        words_free(&w);
+                }
+}
+END_TEST
+
+START_TEST(cmdline_set_keeps_the_rest)
+{
+        const struct cmdline_op ops[] = {
+                { CMDLINE_SET, "intel_iommu", "on" },
+                { CMDLINE_SET, "vfio-pci.ids", "10de:2484,10de:228b" },
+        };
+        struct strv added = { 0 }, removed = { 0 };
+        char *out;
+
+        ck_assert_int_eq(cmdline_edit("root=/dev/sda1  ro quiet vfio_pci.ids=1002:73bf  splash vfio-pci.ids=x -- single",
+                                      ops, 2, &out, &added, &removed), 0);
+        /* The user's spelling of the name stays; the duplicate goes; init's part is untouched. */
+        ck_assert_str_eq(out, "root=/dev/sda1  ro quiet vfio_pci.ids=10de:2484,10de:228b  splash intel_iommu=on -- single");
+        ck_assert_uint_eq(added.n, 2);
+        ck_assert_uint_eq(removed.n, 2);
+        free(out);
+        strv_free(&added);
+        strv_free(&removed);
+
+        /* The same ids in another order are the same value: nothing changes. */
+        out = edit("quiet vfio-pci.ids=10de:228b,10de:2484 intel_iommu=on", ops, 2);
+        ck_assert_str_eq(out, "quiet vfio-pci.ids=10de:228b,10de:2484 intel_iommu=on");
+        free(out);
+        out = edit("quiet intel_iommu=off", ops, 1);
+        ck_assert_str_eq(out, "quiet intel_iommu=on");
+        free(out);
+        out = edit("", ops, 1);
+        ck_assert_str_eq(out, "intel_iommu=on");
+        free(out);
+}
+END_TEST
+
+START_TEST(cmdline_drop_and_replace)
+{
+        const struct cmdline_op drop[] = { { CMDLINE_DROP, "iommu", "pt" }, { CMDLINE_DROP, "vfio-pci.ids", NULL } };
+        const struct cmdline_op replace[] = { { CMDLINE_REPLACE, "vfio-pci.ids", "a:b" } };
+        char *out;
+
+        out = edit("iommu=pt quiet iommu=soft vfio_pci.ids=1:2 splash", drop, 2);
+        ck_assert_str_eq(out, "quiet iommu=soft splash");
+        free(out);
+        out = edit("quiet", replace, 1);
+        ck_assert_str_eq(out, "quiet");
+        free(out);
+        out = edit("quiet vfio-pci.ids=c:d", replace, 1);
+        ck_assert_str_eq(out, "quiet vfio-pci.ids=a:b");
+        free(out);
+        ck_assert(cmdline_has("a vfio_pci.ids=2:2,1:1", "vfio-pci.ids", "1:1,2:2"));
+        ck_assert(!cmdline_has("a -- vfio_pci.ids=1:1", "vfio-pci.ids", NULL));
+}
+END_TEST
+
+START_TEST(cmdline_apply_then_release_is_byte_exact)
+{
+        static const char *const lines[] = { "quiet splash", "quiet ", "  ", "", "ro  root=/dev/x\t-- init" };
+        const struct cmdline_op add[] = { { CMDLINE_SET, "intel_iommu", "on" }, { CMDLINE_SET, "vfio-pci.ids", "1:2" } };
+        const struct cmdline_op del[] = { { CMDLINE_DROP, "intel_iommu", "on" }, { CMDLINE_DROP, "vfio-pci.ids", "1:2" } };
+
+        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+                char *on = edit(lines[i], add, 2), *off = edit(on, del, 2);
+
+                ck_assert_msg(strcmp(off, lines[i]) == 0, "'%s' -> '%s' -> '%s'", lines[i], on, off);
+                free(on);
+                free(off);
+        }
+}
+END_TEST
+
+START_TEST(textfile_keeps_bytes)
+{
+        char *root = tl_root_new(), *content, *reason = NULL;
+        struct sysroot *sr;
+        struct textfile f;
+        size_t len;
+        char big[1024];
+
+        tl_write(root, "crlf", "A=1\r\nB=2\r\n");
+        tl_write(root, "noeol", "A=1\nB=2");
+        tl_write_bytes(root, "nul", "A=1\0B", 5);
+        tl_symlink(root, "etc/link", "../real");
+        tl_write(root, "real", "X=1\n");
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        {
+                FILE *fp;
+                char path[512];
+                snprintf(path, sizeof(path), "%s/huge", root);
+                fp = fopen(path, "w");
+                for (int i = 0; i < 1100; i++)
+                        fputs(big, fp);
+                fclose(fp);
+        }
+        sr = tl_sysroot(root);
+
+        ck_assert_int_eq(textfile_load(sr, "crlf", &f, &reason), 0);
+        ck_assert_int_eq(textfile_insert(&f, 1, "C=3"), 0);
+        content = textfile_content(&f, &len);
+        ck_assert_str_eq(content, "A=1\r\nC=3\r\nB=2\r\n");
+        free(content);
+        textfile_remove(&f, 1);
+        content = textfile_content(&f, NULL);
+        ck_assert_str_eq(content, "A=1\r\nB=2\r\n");
+        free(content);
+        textfile_free(&f);
+
+        ck_assert_int_eq(textfile_load(sr, "noeol", &f, &reason), 0);
+        ck_assert_int_eq(textfile_insert(&f, f.n, "C=3"), 0);
+        content = textfile_content(&f, NULL);
+        ck_assert_str_eq(content, "A=1\nB=2\nC=3");
+        free(content);
+        textfile_remove(&f, f.n - 1);
+        content = textfile_content(&f, NULL);
+        ck_assert_str_eq(content, "A=1\nB=2");
+        free(content);
+        textfile_free(&f);
+
+        ck_assert_int_eq(textfile_load(sr, "etc/link", &f, &reason), 0);
+        ck_assert_str_eq(f.path, "real");
+        ck_assert_str_eq(f.asked, "etc/link");
+        textfile_free(&f);
+
+        ck_assert_int_eq(textfile_load(sr, "missing/file", &f, &reason), 0);
+        ck_assert(!f.exists);
+        ck_assert_uint_eq(f.n, 0);
+        textfile_free(&f);
+
+        ck_assert_int_eq(textfile_load(sr, "nul", &f, &reason), -VS_E_CONFIG);
+        ck_assert_ptr_nonnull(strstr(reason, "/nul: holds binary data"));
+        free(reason);
+        ck_assert_int_eq(textfile_load(sr, "huge", &f, &reason), -VS_E_CONFIG);
+        ck_assert_ptr_nonnull(strstr(reason, "larger than 1 MiB"));
+        free(reason);
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
+static struct textfile lines_of(const char *text)
+{
+        char *root = tl_root_new(), *reason = NULL;
+        struct sysroot *sr;
+        struct textfile f;
+
+        tl_write(root, "etc/default/grub", text);
+        sr = tl_sysroot(root);
+        ck_assert_int_eq(textfile_load(sr, "etc/default/grub", &f, &reason), 0);
+        sysroot_free(sr);
+        tl_root_free(root);
+        return f;
+}
+
+START_TEST(shell_values)
+{
+        struct textfile f = lines_of("# GRUB_CMDLINE_LINUX_DEFAULT=\"commented\"\n"
+                                     "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
+                                     "export GRUB_CMDLINE_LINUX_DEFAULT='quiet splash'  # last wins\n"
+                                     "GRUB_TIMEOUT=5\n");
+        struct shell_value v;
+        char *reason = NULL, *text;
+        bool found;
+
+        ck_assert_int_eq(shell_find(&f, "GRUB_CMDLINE_LINUX_DEFAULT", &v, &found, &reason), 0);
+        ck_assert(found);
+        ck_assert_uint_eq(v.line, 2);
+        text = shell_value_text(&f, &v);
+        ck_assert_str_eq(text, "quiet splash");
+        free(text);
+        ck_assert_int_eq(shell_value_set(&f, &v, "quiet splash iommu=pt"), 0);
+        ck_assert_str_eq(f.lines[2].text, "export GRUB_CMDLINE_LINUX_DEFAULT='quiet splash iommu=pt'  # last wins");
+        ck_assert_int_eq(shell_find(&f, "GRUB_TIMEOUT", &v, &found, &reason), 0);
+        text = shell_value_text(&f, &v);
+        ck_assert_str_eq(text, "5");
+        free(text);
+        ck_assert_int_eq(shell_find(&f, "GRUB_CMDLINE_LINUX", &v, &found, &reason), 0);
+        ck_assert(!found);
+        textfile_free(&f);
+}
+END_TEST
+
+START_TEST(shell_refusals)
+{
+        static const struct {
+                const char *text, *why;
+        } bad[] = {
+                { "A=1\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\n", ":2: the quote is not closed" },
+                { "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT quiet\"\n", ":1: the value is built" },
+                { "GRUB_CMDLINE_LINUX_DEFAULT=`cat /x`\n", ":1: the value is built" },
+                { "GRUB_CMDLINE_LINUX_DEFAULT=\"a\"\"b\"\n", ":1: more follows" },
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct textfile f = lines_of(bad[i].text);
+                struct shell_value v;
+                char *reason = NULL;
+                bool found;
+
+                ck_assert_int_eq(shell_find(&f, "GRUB_CMDLINE_LINUX_DEFAULT", &v, &found, &reason), -VS_E_CONFIG);
+                ck_assert_msg(strstr(reason, bad[i].why) && strstr(reason, "/etc/default/grub"), "%s", reason);
+                free(reason);
+                textfile_free(&f);
+        }
+}
+END_TEST
+
+START_TEST(shell_lists)
+{
+        struct textfile f = lines_of("MODULES=(amdgpu\n  btrfs)\nHOOKS=\"base udev modconf\"\nFILES=()\n");
+        struct shell_value v;
+        char *reason = NULL, *text;
+        bool found;
+
+        ck_assert_int_eq(shell_find_list(&f, "MODULES", &v, &found, &reason), 0);
+        ck_assert(found);
+        ck_assert_uint_eq(v.line, 0);
+        ck_assert_uint_eq(v.last_line, 1);
+        text = shell_value_text(&f, &v);
+        ck_assert_str_eq(text, "amdgpu");
+        free(text);
+        ck_assert_int_eq(shell_find_list(&f, "HOOKS", &v, &found, &reason), 0);
+        text = shell_value_text(&f, &v);
+        ck_assert_str_eq(text, "base udev modconf");
+        free(text);
+        ck_assert_int_eq(shell_find_list(&f, "FILES", &v, &found, &reason), 0);
+        ck_assert_uint_eq(v.start, v.end);
+        textfile_free(&f);
+
+        f = lines_of("MODULES=(amdgpu\n");
+        ck_assert_int_eq(shell_find_list(&f, "MODULES", &v, &found, &reason), -VS_E_CONFIG);
+        ck_assert_ptr_nonnull(strstr(reason, "')' is missing"));
+        free(reason);
+        textfile_free(&f);
+}
+END_TEST
+
+START_TEST(unified_diff)
+{
+        const char *a = "1\n2\n3\n4\n5\n6\n7\n8\n9\n";
+        const char *b = "1\n2\n3\n4\nfive\n6\n7\n8\n9\nten\n";
+        char *d;
+
+        ck_assert_int_eq(diff_unified(a, strlen(a), b, strlen(b), 1, &d), 0);
+        ck_assert_str_eq(d, "@@ -4,3 +4,3 @@\n 4\n-5\n+five\n 6\n@@ -9,1 +9,2 @@\n 9\n+ten\n");
+        free(d);
+        ck_assert_int_eq(diff_unified(a, strlen(a), a, strlen(a), 3, &d), 0);
+        ck_assert_str_eq(d, "");
+        free(d);
+        ck_assert_int_eq(diff_unified("", 0, "x\r\ny\r\n", 6, 3, &d), 0);
+        ck_assert_str_eq(d, "@@ -0,0 +1,2 @@\n+x\n+y\n");
+        free(d);
+}
+END_TEST
+
+START_TEST(state_round_trip)
+{
+        struct tool_state s = { 0 }, t;
+        char *text, *again;
+
+        ck_assert_int_eq(strv_push(&s.devices, "0000:0b:00.0"), 0);
+        ck_assert_int_eq(strv_push(&s.params, "intel_iommu=on"), 0);
+        ck_assert_int_eq(strv_push(&s.params, "vfio-pci.ids=1002:73bf,1002:ab28"), 0);
+        text = state_format(&s);
+        ck_assert_ptr_nonnull(strstr(text, "params=intel_iommu=on vfio-pci.ids=1002:73bf,1002:ab28\n"));
+        ck_assert_ptr_null(strstr(text, "hooks="));
+        ck_assert_int_eq(state_parse(text, &t), 0);
+        ck_assert(t.present);
+        again = state_format(&t);
+        ck_assert_str_eq(text, again);
+        ck_assert_int_eq(state_parse("garbage\n", &t), -EBADMSG);
+        free(text);
+        free(again);
+        state_free(&s);
+}
+END_TEST
+
+START_TEST(parameter_table)
+{
+        struct strv l = { 0 };
+        struct params_input in = { CPU_VENDOR_INTEL, false, false, "1:2" };
+
+        ck_assert_int_eq(kernel_version("6.1.0-26-amd64"), 6001);
+        ck_assert_int_eq(kernel_version("6.12.1-arch1-1"), 6012);
+        ck_assert_int_eq(kernel_version("junk"), -1);
+        ck_assert_int_eq(wanted_params(&in, &l), 0);
+        ck_assert_uint_eq(l.n, 1);
+        ck_assert_str_eq(l.v[0], "intel_iommu=on");
+        strv_free(&l);
+        in = (struct params_input){ CPU_VENDOR_AMD, true, true, "1:2" };
+        ck_assert_int_eq(wanted_params(&in, &l), 0);
+        ck_assert_uint_eq(l.n, 2);
+        ck_assert_str_eq(l.v[0], "iommu=pt");
+        ck_assert_str_eq(l.v[1], "vfio-pci.ids=1:2");
+        strv_free(&l);
+        ck_assert_int_eq(wanted_modules(6001, &l), 0);
+        ck_assert(strv_contains(&l, "vfio_virqfd"));
+        strv_free(&l);
+        ck_assert_int_eq(wanted_modules(6002, &l), 0);
+        ck_assert(!strv_contains(&l, "vfio_virqfd"));
+        ck_assert_uint_eq(l.n, 3);
+        ck_assert_str_eq(l.v[0], "vfio_pci");
+        strv_free(&l);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("editors");
+        TCase *tc = tcase_create("editors");
+
+        tcase_add_test(tc, words_round_trip);
+        tcase_add_test(tc, cmdline_set_keeps_the_rest);
+        tcase_add_test(tc, cmdline_drop_and_replace);
+        tcase_add_test(tc, cmdline_apply_then_release_is_byte_exact);
+        tcase_add_test(tc, textfile_keeps_bytes);
+        tcase_add_test(tc, shell_values);
+        tcase_add_test(tc, shell_refusals);
+        tcase_add_test(tc, shell_lists);
+        tcase_add_test(tc, unified_diff);
+        tcase_add_test(tc, state_round_trip);
+        tcase_add_test(tc, parameter_table);
+        suite_add_tcase(s, tc);
+        return tl_run(s);
+}
