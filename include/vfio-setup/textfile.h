@@ -29,6 +29,8 @@ struct textfile {
         size_t n;
 };
 
+/* Lines of data as if read from path (which only names it in messages); refuses as textfile_load does. */
+int textfile_parse(const char *data, size_t len, const char *path, struct textfile *ret, char **ret_reason);
 /* A missing file loads as empty with exists = false. -VS_E_CONFIG with *ret_reason on refusal. */
 int textfile_load(const struct sysroot *sr, const char *rel, struct textfile *ret, char **ret_reason);
 void textfile_free(struct textfile *f);

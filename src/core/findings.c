@@ -310,6 +310,16 @@ static void vfio(struct builder *b, const struct machine *m)
                 add(b, SEVERITY_INFO, NULL, "vfio-pci is a loadable module");
         else
                 add(b, SEVERITY_INFO, NULL, "Whether vfio-pci is built in is unknown (no modules.builtin for this kernel)");
+        if (v->tool.present) {
+                char *devices = strv_join(&v->tool.devices, " ");
+
+                if (!devices)
+                        b->err = -ENOMEM;
+                else
+                        add(b, SEVERITY_INFO, "vfio-setup plan --release removes it; --gpu ADDRESS moves it to another GPU",
+                            "vfio-setup set up passthrough of %s", *devices ? devices : "no device");
+                free(devices);
+        }
         if (v->n_ids == 0)
                 add(b, SEVERITY_INFO, NULL, "No vfio-pci ids configured");
         for (size_t i = 0; i < v->n_ids; i++)

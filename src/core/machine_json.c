@@ -225,6 +225,16 @@ static json_object *vfio(struct jb *b, const struct machine *m)
         put(b, o, "bound", strv_array(b, &m->vfio.bound));
         put(b, o, "builtin", tristate(m->vfio.builtin));
         put(b, o, "kernel", str(b, m->vfio.kernel));
+        if (m->vfio.tool.present) {
+                json_object *tool = obj(b);
+
+                put(b, tool, "devices", strv_array(b, &m->vfio.tool.devices));
+                put(b, tool, "ids", strv_array(b, &m->vfio.tool.ids));
+                put(b, tool, "params", strv_array(b, &m->vfio.tool.params));
+                put(b, tool, "modules", strv_array(b, &m->vfio.tool.modules));
+                put(b, o, "tool", tool);
+        } else
+                put(b, o, "tool", NULL);
         return o;
 }
 

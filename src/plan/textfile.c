@@ -65,11 +65,45 @@ static int split(struct textfile *f)
         return 0;
 }
 
+static int refuse_content(const char *rel, size_t len, const char *data, char **ret_reason)
+{
+        if (len <= TEXTFILE_MAX && !memchr(data, '\0', len))
+                return 0;
+        if (asprintf(ret_reason, "/%s: %s; not a configuration file vfio-setup will edit", rel,
+                     len > TEXTFILE_MAX ? "larger than 1 MiB" : "holds binary data (NUL bytes)") < 0)
+                return -ENOMEM;
+        return -VS_E_CONFIG;
+}
+
+int textfile_parse(const char *data, size_t len, const char *path, struct textfile *ret, char **ret_reason)
+{
+        struct textfile f = { .exists = true, .original_len = len };
+        int r = refuse_content(path, len, data, ret_reason);
+
+        if (r < 0)
+                return r;
+        f.original = malloc(len + 1);
+        f.path = strdup(path);
+        if (!f.original || !f.path) {
+                textfile_free(&f);
+                return -ENOMEM;
+        }
+        memcpy(f.original, data, len);
+        f.original[len] = '\0';
+        r = split(&f);
+        if (r < 0) {
+                textfile_free(&f);
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
 int textfile_load(const struct sysroot *sr, const char *rel, struct textfile *ret, char **ret_reason)
 {
         struct textfile f = { 0 };
         size_t len = 0;
-        char *data;
+        char *data, *path = NULL;
         int r;
 
         while (*rel == '/')
@@ -90,27 +124,21 @@ int textfile_load(const struct sysroot *sr, const char *rel, struct textfile *re
                         return -ENOMEM;
                 return -VS_E_CONFIG;
         }
-        if (len > TEXTFILE_MAX || memchr(data, '\0', len)) {
-                free(data);
-                if (asprintf(ret_reason, "/%s: %s; not a configuration file vfio-setup will edit", rel,
-                             len > TEXTFILE_MAX ? "larger than 1 MiB" : "holds binary data (NUL bytes)") < 0)
-                        return -ENOMEM;
-                return -VS_E_CONFIG;
-        }
-        f.exists = true;
-        f.original = data;
-        f.original_len = len;
-        r = resolve(sr, rel, &f.path);
-        if (r >= 0 && strcmp(f.path, rel) != 0 && !(f.asked = strdup(rel)))
-                r = -ENOMEM;
+        r = resolve(sr, rel, &path);
         if (r >= 0)
-                r = split(&f);
-        if (r < 0) {
+                r = textfile_parse(data, len, path, &f, ret_reason);
+        free(data);
+        if (r >= 0 && strcmp(path, rel) != 0 && !(f.asked = strdup(rel))) {
                 textfile_free(&f);
-                if (r != -ENOMEM && asprintf(ret_reason, "/%s: %s", rel, strerror(-r)) >= 0)
-                        return -VS_E_CONFIG;
-                return r;
+                r = -ENOMEM;
         }
+        if (r < 0 && r != -ENOMEM && r != -VS_E_CONFIG) {
+                free(path);
+                return asprintf(ret_reason, "/%s: %s", rel, strerror(-r)) < 0 ? -ENOMEM : -VS_E_CONFIG;
+        }
+        free(path);
+        if (r < 0)
+                return r;
         *ret = f;
         return 0;
 }

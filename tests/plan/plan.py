@@ -190,6 +190,10 @@ def check(tap, tmp, distro, hw):
     tap.ok(sorted(doc["vfio_ids"]) == sorted(ids), f"{name}: vfio ids", doc["vfio_ids"])
     apply(root, doc)
     check_consumers(tap, name, root, doc, ids)
+    if doc["files"]:
+        d = json.loads(run("--root", root, "detect", "--json").stdout)
+        tap.ok((d["vfio"]["tool"] or {}).get("devices") == doc["devices"], f"{name}: detect reads back what vfio-setup set up",
+               d["vfio"]["tool"])
 
     p, again = plan(root, "--gpu", gpu)
     tap.ok(again is not None and again["files"] == [] and again["commands"] == [], f"{name}: a second plan is empty",

@@ -311,6 +311,7 @@ START_TEST(state_round_trip)
         ck_assert(t.present);
         again = state_format(&t);
         ck_assert_str_eq(text, again);
+        state_free(&t);
         ck_assert_int_eq(state_parse("garbage\n", &t), -EBADMSG);
         free(text);
         free(again);
