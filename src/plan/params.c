@@ -11,8 +11,9 @@
  * Kernel parameters and early modules, by CPU vendor, kernel version and how
  * vfio-pci is built.  Sources:
  * - intel_iommu=on: Documentation/admin-guide/kernel-parameters.txt, "intel_iommu= [DMAR] Intel
- *   IOMMU driver (DMAR) option: on — enable Intel IOMMU driver"; off unless the kernel was built
- *   with CONFIG_INTEL_IOMMU_DEFAULT_ON, which most distributions leave unset.
+ *   IOMMU driver (DMAR) option: on: enable Intel IOMMU driver". Without it the driver follows
+ *   CONFIG_INTEL_IOMMU_DEFAULT_ON (drivers/iommu/intel/Kconfig; "default y" upstream since 5.x),
+ *   which distribution kernels have set either way, so it is always added: harmless where on.
  * - AMD: nothing. drivers/iommu/amd/init.c starts AMD-Vi whenever the firmware's IVRS table is
  *   there (detect_ivrs); parse_amd_iommu_options() knows fullflush, force_enable, off,
  *   force_isolation, pgtbl_v1/v2, irtcachedis, nohugepages, v2_pgsizes_only: "amd_iommu=on" only
