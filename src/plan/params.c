@@ -12,7 +12,7 @@
  * vfio-pci is built.  Sources:
  * - intel_iommu=on: Documentation/admin-guide/kernel-parameters.txt, "intel_iommu= [DMAR] Intel
  *   IOMMU driver (DMAR) option: on: enable Intel IOMMU driver". Without it the driver follows
- *   CONFIG_INTEL_IOMMU_DEFAULT_ON (drivers/iommu/intel/Kconfig; "default y" upstream since 5.x),
+ *   CONFIG_INTEL_IOMMU_DEFAULT_ON (drivers/iommu/intel/Kconfig, "default y" in newer kernels),
  *   which distribution kernels have set either way, so it is always added: harmless where on.
  * - AMD: nothing. drivers/iommu/amd/init.c starts AMD-Vi whenever the firmware's IVRS table is
  *   there (detect_ivrs); parse_amd_iommu_options() knows fullflush, force_enable, off,
