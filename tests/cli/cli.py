@@ -3,26 +3,21 @@
 machine. Usage: cli.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)"""
 import json
 import os
-import shlex
 import pty
-import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import Tap  # noqa: E402
+from tap import WRAP, Tap, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
-# VFIO_SETUP_WRAP runs the binary under a tool, e.g. valgrind.
-WRAP = shlex.split(os.environ.get("VFIO_SETUP_WRAP", ""))
 
 
 def run(*args, env=None):
     e = dict(os.environ)
     e.pop("NO_COLOR", None)
     e.update(env or {})
-    return subprocess.run([*WRAP, BINARY, *args], capture_output=True, text=True, timeout=600, env=e)
+    return run_binary(BINARY, *args, env=e)
 
 
 def run_tty(*args, env=None):
@@ -48,8 +43,7 @@ def run_tty(*args, env=None):
 
 
 def one_line_error(tap, p, name, code=1, needle=""):
-    # A wrapping tool's own notes (valgrind's "==pid==" and "--pid--") are not ours.
-    lines = [ln for ln in p.stderr.strip().splitlines() if not re.match(r"^(==|--)\d+(==|--)", ln)]
+    lines = p.stderr.strip().splitlines()
     tap.ok(p.returncode == code and p.stdout == "" and lines and lines[0].startswith("vfio-setup: ") and needle in p.stderr,
            name, f"exit {p.returncode}\nstdout {p.stdout!r}\nstderr {p.stderr!r}")
 

@@ -11,18 +11,15 @@ import difflib
 import glob
 import json
 import os
-import shlex
 import re
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import Tap  # noqa: E402
+from tap import Tap, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
-# VFIO_SETUP_WRAP runs the binary under a tool, e.g. valgrind.
-WRAP = shlex.split(os.environ.get("VFIO_SETUP_WRAP", ""))
 LSPCI = os.environ.get("LSPCI", "lspci")
 TAR = os.environ.get("TAR", "tar")
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -108,7 +105,7 @@ def lspci(root):
 
 
 def run(*args):
-    return subprocess.run([*WRAP, BINARY, *args], capture_output=True, text=True, timeout=600)
+    return run_binary(BINARY, *args)
 
 
 def check_card(tap, card, tmp):

@@ -1,5 +1,20 @@
-"""A small TAP producer shared by the command-line tests."""
+"""A small TAP producer shared by the command-line tests, and the running of the binary."""
+import os
+import re
+import shlex
+import subprocess
 import sys
+
+# VFIO_SETUP_WRAP runs the binary under a tool, e.g. valgrind.
+WRAP = shlex.split(os.environ.get("VFIO_SETUP_WRAP", ""))
+# A wrapping tool's own notes (valgrind's "==pid==" and "--pid--") are not the program's.
+TOOL_NOTE = re.compile(r"^(==|--)\d+(==|--).*\n?", re.M)
+
+
+def run_binary(binary, *args, env=None):
+    p = subprocess.run([*WRAP, binary, *args], capture_output=True, text=True, timeout=600, env=env)
+    p.stderr = TOOL_NOTE.sub("", p.stderr)
+    return p
 
 
 class Tap:

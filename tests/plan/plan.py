@@ -14,17 +14,15 @@ import difflib
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from tap import Tap  # noqa: E402
+from tap import Tap, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
-WRAP = shlex.split(os.environ.get("VFIO_SETUP_WRAP", ""))
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 MODPROBE = shutil.which("modprobe") or "/usr/sbin/modprobe"
 HERE = os.path.join(TESTS, "plan")
@@ -37,7 +35,7 @@ HARDWARE = {
 
 
 def run(*args):
-    return subprocess.run([*WRAP, BINARY, *args], capture_output=True, text=True, timeout=600)
+    return run_binary(BINARY, *args)
 
 
 def build(distro, hw, dest):
