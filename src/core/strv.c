@@ -55,6 +55,16 @@ bool strv_contains(const struct strv *l, const char *s)
         return false;
 }
 
+int strv_merge(struct strv *into, const struct strv *from)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < from->n && r >= 0; i++)
+                if (!strv_contains(into, from->v[i]))
+                        r = strv_push(into, from->v[i]);
+        return r;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);

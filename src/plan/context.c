@@ -23,16 +23,22 @@ int ctx_refuse(struct plan_ctx *ctx, int err, const char *fmt, ...)
         return ctx->reason ? err : -ENOMEM;
 }
 
+int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason)
+{
+        if (r == -VS_E_CONFIG) {
+                free(ctx->reason);
+                ctx->reason = reason;
+        } else
+                free(reason);
+        return r;
+}
+
 int ctx_load(struct plan_ctx *ctx, const char *rel, struct textfile *ret)
 {
         char *reason = NULL;
         int r = textfile_load(ctx->sr, rel, ret, &reason);
 
-        if (r == -VS_E_CONFIG) {
-                free(ctx->reason);
-                ctx->reason = reason;
-        }
-        return r;
+        return ctx_take_reason(ctx, r, reason);
 }
 
 static int add_file(struct plan_ctx *ctx, struct plan_file *pf)
@@ -203,16 +209,6 @@ static int build_ops(const struct plan_ctx *ctx, const char *line, const char *e
         return 0;
 }
 
-static int merge(struct strv *into, const struct strv *from)
-{
-        int r = 0;
-
-        for (size_t i = 0; i < from->n && r >= 0; i++)
-                if (!strv_contains(into, from->v[i]))
-                        r = strv_push(into, from->v[i]);
-        return r;
-}
-
 int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhere, bool append, char **ret)
 {
         struct strv added = { 0 }, removed = { 0 };
@@ -227,12 +223,12 @@ int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhe
         r = cmdline_edit(line, ops, n, ret, &added, &removed);
         free_ops(ops, keys, n);
         if (r >= 0)
-                r = merge(&ctx->plan->params_add, &added);
+                r = strv_merge(&ctx->plan->params_add, &added);
         if (r >= 0)
-                r = merge(&ctx->plan->params_remove, &removed);
+                r = strv_merge(&ctx->plan->params_remove, &removed);
         /* What was added now is vfio-setup's from now on. */
         if (r >= 0)
-                r = merge(&ctx->next.params, &added);
+                r = strv_merge(&ctx->next.params, &added);
         strv_free(&added);
         strv_free(&removed);
         return r;
@@ -256,6 +252,19 @@ bool ctx_cmdline_done(const struct plan_ctx *ctx, const char *line)
         strv_free(&scratch.params_remove);
         state_free(&probe.next);
         return same;
+}
+
+int ctx_command_first(struct plan_ctx *ctx, const struct regenerator *table, size_t n, bool *found)
+{
+        *found = false;
+        for (size_t i = 0; i < n; i++)
+                if (sysroot_exists(ctx->sr, table[i].exists)) {
+                        const char *const *a = table[i].argv;
+
+                        *found = true;
+                        return ctx_command(ctx, a[0], a[1], a[2], a[3], (char *)NULL);
+                }
+        return 0;
 }
 
 int ctx_command(struct plan_ctx *ctx, const char *arg0, ...)

@@ -15,10 +15,7 @@
  */
 #define DROPIN "etc/dracut.conf.d/10-vfio-setup.conf"
 
-static const struct {
-        const char *exists;
-        const char *argv[4];
-} regenerators[] = {
+static const struct regenerator regenerators[] = {
         { "usr/bin/reinstall-kernels", { "reinstall-kernels" } },
         { "usr/bin/dracut-rebuild", { "dracut-rebuild" } },
         { "usr/bin/dracut", { "dracut", "--regenerate-all", "-f" } },
@@ -47,11 +44,11 @@ static int emit_dracut(struct plan_ctx *ctx)
 
 static int regenerate(struct plan_ctx *ctx)
 {
-        for (size_t i = 0; i < sizeof(regenerators) / sizeof(regenerators[0]); i++)
-                if (sysroot_exists(ctx->sr, regenerators[i].exists)) {
-                        const char *const *a = regenerators[i].argv;
-                        return ctx_command(ctx, a[0], a[1], a[2], a[3], (char *)NULL);
-                }
+        bool found;
+        int r = ctx_command_first(ctx, regenerators, sizeof(regenerators) / sizeof(regenerators[0]), &found);
+
+        if (r < 0 || found)
+                return r;
         return ctx_command(ctx, "dracut", "--regenerate-all", "-f", (char *)NULL);
 }
 

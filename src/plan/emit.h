@@ -46,6 +46,8 @@ int emit_modprobe(struct plan_ctx *ctx);
 int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found);
 int emit_manual(struct plan_ctx *ctx);
 
+/* Keeps the reason of a -VS_E_CONFIG refusal as the plan's; other errors drop it. */
+int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason);
 /* Loads a file to edit; a refusal sets ctx->reason. */
 int ctx_load(struct plan_ctx *ctx, const char *rel, struct textfile *ret);
 /* Adds the file to the plan when its lines changed; *changed tells whether they did. */
@@ -61,6 +63,14 @@ int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, boo
 int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhere, bool append, char **ret);
 /* Whether the tokens on line already are what is wanted. */
 bool ctx_cmdline_done(const struct plan_ctx *ctx, const char *line);
+/* A regeneration command, chosen when its file exists on the machine. */
+struct regenerator {
+        const char *exists;
+        const char *argv[4];
+};
+
+/* Adds the command of the first regenerator whose file exists; 0 and *found = false when none does. */
+int ctx_command_first(struct plan_ctx *ctx, const struct regenerator *table, size_t n, bool *found);
 /* Adds a command to run after the files are written; the same command twice runs once. */
 int ctx_command(struct plan_ctx *ctx, const char *arg0, ...) __attribute__((sentinel));
 int ctx_warn(struct plan_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -98,15 +98,12 @@ static int emit_kernelstub(struct plan_ctx *ctx)
                 r = joined ? ctx_command(ctx, "kernelstub", "-a", joined, (char *)NULL) : -ENOMEM;
                 free(joined);
         }
-        for (size_t i = 0; i < add.n && r >= 0; i++) {
-                if (!strv_contains(&ctx->plan->params_add, add.v[i]))
-                        r = strv_push(&ctx->plan->params_add, add.v[i]);
-                if (r >= 0 && !strv_contains(&ctx->next.params, add.v[i]))
-                        r = strv_push(&ctx->next.params, add.v[i]);
-        }
-        for (size_t i = 0; i < del.n && r >= 0; i++)
-                if (!strv_contains(&ctx->plan->params_remove, del.v[i]))
-                        r = strv_push(&ctx->plan->params_remove, del.v[i]);
+        if (r >= 0)
+                r = strv_merge(&ctx->plan->params_add, &add);
+        if (r >= 0)
+                r = strv_merge(&ctx->next.params, &add);
+        if (r >= 0)
+                r = strv_merge(&ctx->plan->params_remove, &del);
         free(options);
         strv_free(&add);
         strv_free(&del);

@@ -24,11 +24,7 @@ static int find_array(struct plan_ctx *ctx, const struct textfile *f, const char
         char *reason = NULL;
         int r = shell_find_list(f, key, v, found, &reason);
 
-        if (r == -VS_E_CONFIG) {
-                free(ctx->reason);
-                ctx->reason = reason;
-        }
-        return r;
+        return ctx_take_reason(ctx, r, reason);
 }
 
 /* Every word of the array, over all its lines. */

@@ -17,10 +17,7 @@
  * exists it is the one to edit, and the entries are made again by the first
  * of these tools that is installed.
  */
-static const struct {
-        const char *exists;
-        const char *argv[3];
-} regenerators[] = {
+static const struct regenerator regenerators[] = {
         { "usr/bin/reinstall-kernels", { "reinstall-kernels" } },
         { "usr/bin/sdbootutil", { "sdbootutil", "update-all-entries" } },
         { "usr/sbin/sdbootutil", { "sdbootutil", "update-all-entries" } },
@@ -67,7 +64,7 @@ static bool any_line(const char *text)
 int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found)
 {
         struct textfile f;
-        bool changed;
+        bool changed, have_tool;
         int r;
 
         *ret_found = false;
@@ -88,11 +85,9 @@ int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found)
                 ctx->initramfs_changed = true;
                 return 0;
         }
-        for (size_t i = 0; i < sizeof(regenerators) / sizeof(regenerators[0]); i++)
-                if (sysroot_exists(ctx->sr, regenerators[i].exists)) {
-                        const char *const *a = regenerators[i].argv;
-                        return ctx_command(ctx, a[0], a[1], a[2], (char *)NULL);
-                }
+        r = ctx_command_first(ctx, regenerators, sizeof(regenerators) / sizeof(regenerators[0]), &have_tool);
+        if (r < 0 || have_tool)
+                return r;
         return ctx_warn(ctx, "no tool to rebuild the boot entries from /etc/kernel/cmdline was found: rebuild them by hand");
 }
 
