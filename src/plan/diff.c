@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vfio-setup/diff.h"
+#include "vfio-setup/strbuf.h"
 
 struct lines {
         const char **start;
@@ -101,40 +102,14 @@ static int script(const struct lines *a, const struct lines *b, struct op **ret,
         return 0;
 }
 
-static int append(char **out, size_t *len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int append(char **out, size_t *len, const char *fmt, ...)
-{
-        va_list ap;
-        char *piece, *grown;
-        int n;
-
-        va_start(ap, fmt);
-        n = vasprintf(&piece, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        grown = realloc(*out, *len + (size_t)n + 1);
-        if (!grown) {
-                free(piece);
-                return -ENOMEM;
-        }
-        memcpy(grown + *len, piece, (size_t)n + 1);
-        *out = grown;
-        *len += (size_t)n;
-        free(piece);
-        return 0;
-}
-
 int diff_unified(const char *old, size_t old_len, const char *new, size_t new_len, unsigned context, char **ret)
 {
         struct lines a = { 0 }, b = { 0 };
+        struct strbuf out = { 0 };
         struct op *ops = NULL;
-        size_t n_ops = 0, len = 0;
-        char *out = strdup("");
+        size_t n_ops = 0;
         int r;
 
-        if (!out)
-                return -ENOMEM;
         r = split(old, old_len, &a);
         if (r >= 0)
                 r = split(new, new_len, &b);
@@ -160,13 +135,13 @@ int diff_unified(const char *old, size_t old_len, const char *new, size_t new_le
                         a_count += ops[k].kind != '+';
                         b_count += ops[k].kind != '-';
                 }
-                r = append(&out, &len, "@@ -%zu,%zu +%zu,%zu @@\n", a_count ? a_start + 1 : a_start, a_count,
-                           b_count ? b_start + 1 : b_start, b_count);
-                for (size_t k = first; k <= last && r >= 0; k++) {
+                strbuf_printf(&out, "@@ -%zu,%zu +%zu,%zu @@\n", a_count ? a_start + 1 : a_start, a_count,
+                              b_count ? b_start + 1 : b_start, b_count);
+                for (size_t k = first; k <= last; k++) {
                         const struct lines *src = ops[k].kind == '+' ? &b : &a;
                         size_t idx = ops[k].kind == '+' ? ops[k].b : ops[k].a;
 
-                        r = append(&out, &len, "%c%.*s\n", ops[k].kind, (int)src->len[idx], src->start[idx]);
+                        strbuf_printf(&out, "%c%.*s\n", ops[k].kind, (int)src->len[idx], src->start[idx]);
                 }
                 i = last + 1;
         }
@@ -176,9 +151,8 @@ int diff_unified(const char *old, size_t old_len, const char *new, size_t new_le
         free(b.start);
         free(b.len);
         if (r < 0) {
-                free(out);
+                free(out.s);
                 return r;
         }
-        *ret = out;
-        return 0;
+        return strbuf_finish(&out, ret);
 }

@@ -10,6 +10,7 @@
 #include "vfio-setup/diff.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/plan.h"
+#include "vfio-setup/strbuf.h"
 
 static const char *const action_names[] = {
         [PLAN_CREATE] = "create",
@@ -86,127 +87,91 @@ int plan_to_json(const struct plan *p, char **ret)
         return 0;
 }
 
-struct buf {
-        char *s;
-        size_t len;
-        int err;
-};
-
-static void __attribute__((format(printf, 2, 3))) put(struct buf *b, const char *fmt, ...)
-{
-        va_list ap;
-        char *piece, *grown;
-        int n;
-
-        if (b->err)
-                return;
-        va_start(ap, fmt);
-        n = vasprintf(&piece, fmt, ap);
-        va_end(ap);
-        if (n < 0 || !(grown = realloc(b->s, b->len + (size_t)n + 1))) {
-                if (n >= 0)
-                        free(piece);
-                b->err = -ENOMEM;
-                return;
-        }
-        memcpy(grown + b->len, piece, (size_t)n + 1);
-        b->s = grown;
-        b->len += (size_t)n;
-        free(piece);
-}
-
-static void list(struct buf *b, const struct strv *l, const char *empty)
+static void list(struct strbuf *b, const struct strv *l, const char *empty)
 {
         for (size_t i = 0; i < l->n; i++)
-                put(b, "%s%s", i ? " " : "", l->v[i]);
+                strbuf_printf(b, "%s%s", i ? " " : "", l->v[i]);
         if (l->n == 0)
-                put(b, "%s", empty);
+                strbuf_printf(b, "%s", empty);
 }
 
 /* A shell-ready rendering of an argv: arguments with spaces in single quotes. */
-static void command(struct buf *b, const struct strv *argv)
+static void command(struct strbuf *b, const struct strv *argv)
 {
-        put(b, " ");
+        strbuf_printf(b, " ");
         for (size_t i = 0; i < argv->n; i++)
-                put(b, strpbrk(argv->v[i], " \t\"$`\\") ? " '%s'" : " %s", argv->v[i]);
-        put(b, "\n");
+                strbuf_printf(b, strpbrk(argv->v[i], " \t\"$`\\") ? " '%s'" : " %s", argv->v[i]);
+        strbuf_printf(b, "\n");
 }
 
 /* Context enough for one hunk over a whole file. */
 #define WHOLE (1u << 30)
 
-static void file(struct buf *b, const struct plan_file *f)
+static void file(struct strbuf *b, const struct plan_file *f)
 {
         char *diff = NULL;
 
         if (f->note)
-                put(b, "(%s)\n", f->note);
+                strbuf_printf(b, "(%s)\n", f->note);
         switch (f->action) {
         case PLAN_CREATE:
-                put(b, "New file /%s:\n", f->path);
+                strbuf_printf(b, "New file /%s:\n", f->path);
                 b->err = b->err ? b->err : diff_unified("", 0, f->new_content, f->new_len, WHOLE, &diff);
                 break;
         case PLAN_DELETE:
-                put(b, "Delete /%s:\n", f->path);
+                strbuf_printf(b, "Delete /%s:\n", f->path);
                 b->err = b->err ? b->err : diff_unified(f->old_content, f->old_len, "", 0, WHOLE, &diff);
                 break;
         case PLAN_MODIFY:
-                put(b, "--- /%s\n+++ /%s\n", f->path, f->path);
+                strbuf_printf(b, "--- /%s\n+++ /%s\n", f->path, f->path);
                 b->err = b->err ? b->err : diff_unified(f->old_content, f->old_len, f->new_content, f->new_len, 3, &diff);
                 break;
         }
         /* A whole file's lines, without the lone hunk header. */
         if (diff && f->action != PLAN_MODIFY && strncmp(diff, "@@", 2) == 0 && strchr(diff, '\n'))
-                put(b, "%s\n", strchr(diff, '\n') + 1);
+                strbuf_printf(b, "%s\n", strchr(diff, '\n') + 1);
         else if (diff)
-                put(b, "%s\n", diff);
+                strbuf_printf(b, "%s\n", diff);
         free(diff);
 }
 
 int plan_to_text(const struct plan *p, char **ret)
 {
-        struct buf b = { .s = strdup("") };
+        struct strbuf b = { 0 };
 
-        if (!b.s)
-                return -ENOMEM;
         if (p->release)
-                put(&b, "Plan: remove the GPU passthrough vfio-setup set up\n");
+                strbuf_printf(&b, "Plan: remove the GPU passthrough vfio-setup set up\n");
         else {
-                put(&b, "Plan: bind ");
+                strbuf_printf(&b, "Plan: bind ");
                 list(&b, &p->devices, "nothing");
-                put(&b, " to vfio-pci (ids ");
+                strbuf_printf(&b, " to vfio-pci (ids ");
                 list(&b, &p->vfio_ids, "none");
-                put(&b, ")\n");
+                strbuf_printf(&b, ")\n");
         }
-        put(&b, "Kernel parameters: add ");
+        strbuf_printf(&b, "Kernel parameters: add ");
         list(&b, &p->params_add, "nothing");
-        put(&b, "; remove ");
+        strbuf_printf(&b, "; remove ");
         list(&b, &p->params_remove, "nothing");
-        put(&b, "\n\n");
+        strbuf_printf(&b, "\n\n");
         if (plan_empty(p) && p->manual.n)
-                put(&b, "Nothing for vfio-setup to write here: the steps below are to be done by hand.\n\n");
+                strbuf_printf(&b, "Nothing for vfio-setup to write here: the steps below are to be done by hand.\n\n");
         else if (plan_empty(p))
-                put(&b, "Nothing to change: the machine is already set up this way.\n\n");
+                strbuf_printf(&b, "Nothing to change: the machine is already set up this way.\n\n");
         for (size_t i = 0; i < p->n_files; i++)
                 file(&b, &p->files[i]);
         if (p->n_commands)
-                put(&b, "Then run, in this order:\n");
+                strbuf_printf(&b, "Then run, in this order:\n");
         for (size_t i = 0; i < p->n_commands; i++)
                 command(&b, &p->commands[i]);
         if (p->n_commands)
-                put(&b, "\n");
+                strbuf_printf(&b, "\n");
         if (p->warnings.n)
-                put(&b, "Warnings:\n");
+                strbuf_printf(&b, "Warnings:\n");
         for (size_t i = 0; i < p->warnings.n; i++)
-                put(&b, "  - %s\n", p->warnings.v[i]);
+                strbuf_printf(&b, "  - %s\n", p->warnings.v[i]);
         if (p->manual.n)
-                put(&b, "%sTo do by hand:\n", p->warnings.n ? "\n" : "");
+                strbuf_printf(&b, "%sTo do by hand:\n", p->warnings.n ? "\n" : "");
         for (size_t i = 0; i < p->manual.n; i++)
-                put(&b, "  - %s\n", p->manual.v[i]);
-        if (b.err) {
-                free(b.s);
-                return b.err;
-        }
-        *ret = b.s;
-        return 0;
+                strbuf_printf(&b, "  - %s\n", p->manual.v[i]);
+        return strbuf_finish(&b, ret);
 }
