@@ -12,7 +12,8 @@
 
 enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
-        OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT,
+        OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
+        OPT_TIMEOUT,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT
@@ -32,6 +33,13 @@ static const struct command {
           "       [--bootloader NAME] [--initramfs NAME] [--json]\n"
           "plan --release [--json]",
           "exactly which lines of which files would change, and which commands would run" },
+        { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, 0 },
+          "apply (the options of plan) [--yes] [--no-regenerate] [--timeout SECONDS]",
+          "carry the plan out: back up, write each file atomically, regenerate; roll back on failure" },
+        { "undo", cli_undo, (const int[]){ OPT_NO_REGENERATE, OPT_TIMEOUT, 0 }, "undo [--no-regenerate]",
+          "put back what the last apply changed, where nobody changed it since" },
+        { "verify", cli_verify, (const int[]){ OPT_GPU, OPT_JSON, 0 }, "verify [--gpu ADDRESS] [--json]",
+          "after the reboot: are the devices bound to vfio-pci and ready for a guest" },
         { "snapshot", cli_snapshot, (const int[]){ 'o', OPT_LIST, 0 }, "snapshot -o FILE.tar.gz [--list]",
           "capture the files detection reads, as an archive usable with --root" },
 };
@@ -53,6 +61,9 @@ static const struct option long_options[] = {
         { "release", no_argument, NULL, OPT_RELEASE },
         { "allow-dirty-group", no_argument, NULL, OPT_ALLOW_DIRTY },
         { "iommu-pt", no_argument, NULL, OPT_IOMMU_PT },
+        { "yes", no_argument, NULL, OPT_YES },
+        { "no-regenerate", no_argument, NULL, OPT_NO_REGENERATE },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { 0 },
 };
 
@@ -67,7 +78,7 @@ static void usage(FILE *f, const struct command *only)
 {
         if (only) {
                 fprintf(f, "Usage: vfio-setup [--root DIR] %s\n\n%s\n", only->usage, only->summary);
-                if (only->run == cli_plan)
+                if (only->run == cli_plan || only->run == cli_apply)
                         fprintf(f, "\nBoot loaders: grub grub-bls systemd-boot kernelstub refind limine efistub\n"
                                    "Initramfs generators: mkinitcpio dracut initramfs-tools booster\n");
                 return;
@@ -153,6 +164,23 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
         case OPT_IOMMU_PT:
                 s->iommu_pt = true;
                 return 0;
+        case OPT_YES:
+                opt->yes = true;
+                return 0;
+        case OPT_NO_REGENERATE:
+                opt->no_regenerate = true;
+                return 0;
+        case OPT_TIMEOUT: {
+                char *end;
+                unsigned long v = strtoul(arg, &end, 10);
+
+                if (!*arg || *end || v == 0 || v > 86400) {
+                        fprintf(stderr, "vfio-setup: --timeout %s: seconds from 1 to 86400\n", arg);
+                        return -1;
+                }
+                opt->timeout = (unsigned)v;
+                return 0;
+        }
         }
         return -1;
 }
@@ -238,7 +266,8 @@ static int run(int argc, char **argv, struct cli_options *opt)
 
 int main(int argc, char **argv)
 {
-        struct cli_options opt = { .root = "/", .selection = { .bootloader = -1, .initramfs = -1 } };
+        /* Regenerating every initramfs of a machine can take minutes; an hour means it hangs. */
+        struct cli_options opt = { .root = "/", .timeout = 3600, .selection = { .bootloader = -1, .initramfs = -1 } };
         int r;
 
         setlocale(LC_ALL, "");

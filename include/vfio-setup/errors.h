@@ -13,7 +13,11 @@
         X(VS_E_JSON,         "could not build the JSON document")           \
         X(VS_E_ARCHIVE,      "could not write the archive")                 \
         X(VS_E_CONFIG,       "a configuration file cannot be edited safely") \
-        X(VS_E_SELECTION,    "the selection cannot be set up as asked")
+        X(VS_E_SELECTION,    "the selection cannot be set up as asked")    \
+        X(VS_E_COMMAND,      "a regeneration command failed")               \
+        X(VS_E_STALE,        "a file changed since the plan was made")      \
+        X(VS_E_UNFINISHED,   "an earlier apply did not finish")             \
+        X(VS_E_JOURNAL,      "the journal of an earlier apply is damaged")
 
 enum {
         VS_E_BASE = 4096,

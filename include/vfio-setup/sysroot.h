@@ -33,7 +33,7 @@ struct sysroot_access {
 int sysroot_new(const char *dir, struct sysroot **ret);
 void sysroot_free(struct sysroot *sr);
 
-/* The root directory as given, without a trailing '/' except for "/". */
+/* The root directory, absolute and without links ("/" for the real system). */
 const char *sysroot_dir(const struct sysroot *sr);
 /* Newly allocated path of rel below the root, for libraries that need a name. */
 int sysroot_path(const struct sysroot *sr, const char *rel, char **ret);

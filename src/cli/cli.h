@@ -15,13 +15,19 @@ struct cli_options {
         bool list;              /* snapshot --list */
         bool no_color;
         bool ascii;
-        struct selection selection;     /* plan */
+        bool yes;                       /* apply: no question */
+        bool no_regenerate;             /* apply, undo: leave the commands to the user */
+        unsigned timeout;               /* apply, undo: seconds a command may take */
+        struct selection selection;     /* plan, apply; verify: gpu */
 };
 
 /* Each subcommand returns the process exit code and prints its own errors. */
 int cli_detect(struct sysroot *sr, const struct cli_options *opt);
 int cli_snapshot(struct sysroot *sr, const struct cli_options *opt);
 int cli_plan(struct sysroot *sr, const struct cli_options *opt);
+int cli_apply(struct sysroot *sr, const struct cli_options *opt);
+int cli_undo(struct sysroot *sr, const struct cli_options *opt);
+int cli_verify(struct sysroot *sr, const struct cli_options *opt);
 
 /* "vfio-setup: what: why" on stderr, and a hint line when hint is not NULL. */
 void cli_error(const char *what, int err, const char *hint);

@@ -36,23 +36,22 @@ static const char *relative(const char *rel)
 int sysroot_new(const char *dir, struct sysroot **ret)
 {
         struct sysroot *sr;
-        size_t len;
+        char *real;
         int fd;
 
         fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        sr = calloc(1, sizeof(*sr));
-        if (!sr || !(sr->dir = strdup(dir)) || !(sr->log = calloc(1, sizeof(*sr->log)))) {
-                if (sr)
-                        free(sr->dir);
+        /* Absolute and without links, so that paths the kernel reports can be taken back below it. */
+        real = realpath(dir, NULL);
+        sr = real ? calloc(1, sizeof(*sr)) : NULL;
+        if (!sr || !(sr->log = calloc(1, sizeof(*sr->log)))) {
                 free(sr);
+                free(real);
                 close(fd);
-                return -ENOMEM;
+                return real ? -ENOMEM : -errno;
         }
-        len = strlen(sr->dir);
-        while (len > 1 && sr->dir[len - 1] == '/')
-                sr->dir[--len] = '\0';
+        sr->dir = real;
         sr->fd = fd;
         *ret = sr;
         return 0;

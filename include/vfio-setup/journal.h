@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "vfio-setup/plan.h"
+#include "vfio-setup/sysroot.h"
+
+/*
+ * What one apply changed, kept below JOURNAL_DIR/NNNN: for each file its
+ * mode, owner and SHA-256 before and after, a copy of what it held, the
+ * directories apply made, and the regeneration commands.  It is written, with
+ * the copies, before the first file is touched, so that an apply cut short
+ * can always be rolled back; its state says how far the apply got.
+ */
+#define JOURNAL_DIR "var/lib/vfio-setup/journal"
+
+enum journal_state { JOURNAL_BEGUN, JOURNAL_COMPLETE, JOURNAL_ROLLED_BACK, JOURNAL_UNDONE, _JOURNAL_STATE_MAX };
+
+struct journal_entry {
+        char *path;                     /* below the root, no leading '/' */
+        enum plan_action action;
+        mode_t mode;                    /* before (or for a new file, the one it gets) */
+        uid_t uid;
+        gid_t gid;
+        char before[65];                /* SHA-256; "" when the file did not exist */
+        char after[65];                 /* "" when apply removes it */
+};
+
+struct journal {
+        unsigned seq;
+        enum journal_state state;
+        struct journal_entry *entries;
+        size_t n;
+        struct strv dirs;               /* directories apply makes, parents first */
+        struct strv *commands;
+        size_t n_commands;
+};
+
+/* Records the plan and copies the files it touches; state BEGUN. */
+int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal **ret);
+int journal_set_state(const struct sysroot *sr, struct journal *j, enum journal_state state);
+/* The newest journal with something to roll back or undo (BEGUN or COMPLETE); -ENOENT when none. */
+int journal_open_last(const struct sysroot *sr, struct journal **ret);
+/* The copy of entry i taken before apply. */
+int journal_backup(const struct sysroot *sr, const struct journal *j, size_t i, char **ret, size_t *ret_len);
+void journal_free(struct journal *j);
+const char *journal_state_name(enum journal_state s);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "output.h"
+#include "vfio-setup/detect.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/verify.h"
+
+static int print_json(const struct verify_result *v)
+{
+        json_object *root = json_object_new_object(), *checks = json_object_new_array(), *devices = json_object_new_array();
+        const char *text;
+
+        if (!root || !checks || !devices) {
+                json_object_put(root);
+                json_object_put(checks);
+                json_object_put(devices);
+                return -VS_E_JSON;
+        }
+        for (size_t i = 0; i < v->devices.n; i++)
+                json_object_array_add(devices, json_object_new_string(v->devices.v[i]));
+        for (size_t i = 0; i < v->n; i++) {
+                json_object *c = json_object_new_object();
+
+                json_object_object_add(c, "ok", json_object_new_boolean(v->checks[i].ok));
+                json_object_object_add(c, "check", json_object_new_string(v->checks[i].text));
+                json_object_object_add(c, "fix", v->checks[i].fix ? json_object_new_string(v->checks[i].fix) : NULL);
+                json_object_array_add(checks, c);
+        }
+        json_object_object_add(root, "ready", json_object_new_boolean(v->ready));
+        json_object_object_add(root, "devices", devices);
+        json_object_object_add(root, "checks", checks);
+        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (text)
+                puts(text);
+        json_object_put(root);
+        return text ? 0 : -VS_E_JSON;
+}
+
+static void print_text(const struct verify_result *v, const struct cli_options *opt)
+{
+        struct output o;
+
+        output_init(&o, stdout, opt->no_color, opt->ascii);
+        output_role(&o, ROLE_HEADING, "Passthrough of");
+        for (size_t i = 0; i < v->devices.n; i++)
+                output_role(&o, ROLE_HEADING, " %s", v->devices.v[i]);
+        output_role(&o, ROLE_PLAIN, "\n");
+        for (size_t i = 0; i < v->n; i++) {
+                output_role(&o, v->checks[i].ok ? ROLE_OK : ROLE_PROBLEM, "  %-8s", v->checks[i].ok ? "OK" : "PROBLEM");
+                output_role(&o, ROLE_PLAIN, " %s\n", v->checks[i].text);
+                if (v->checks[i].fix)
+                        output_role(&o, ROLE_PLAIN, "           %s %s\n", output_arrow(&o), v->checks[i].fix);
+        }
+        if (v->ready)
+                output_role(&o, ROLE_OK, "Ready: the devices can be given to a virtual machine.\n");
+        else
+                output_role(&o, ROLE_PROBLEM, "Not ready yet.\n");
+}
+
+int cli_verify(struct sysroot *sr, const struct cli_options *opt)
+{
+        struct verify_result v;
+        struct machine *m;
+        char *reason = NULL;
+        int r;
+
+        r = detect_machine(sr, &m);
+        if (r < 0) {
+                cli_error("verify", r, NULL);
+                return EXIT_USAGE;
+        }
+        r = verify_machine(sr, m, opt->selection.gpu, &v, &reason);
+        machine_free(m);
+        if (r < 0) {
+                fprintf(stderr, "vfio-setup: verify: %s\n", reason ? reason : vs_strerror(r));
+                free(reason);
+                return r == -VS_E_SELECTION ? EXIT_NOT_READY : EXIT_USAGE;
+        }
+        if (opt->json)
+                r = print_json(&v);
+        else
+                print_text(&v, opt);
+        if (r < 0) {
+                verify_result_free(&v);
+                cli_error("verify --json", r, NULL);
+                return EXIT_USAGE;
+        }
+        r = v.ready ? EXIT_OK : EXIT_NOT_READY;
+        verify_result_free(&v);
+        return r;
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../plan/params.h"
+#include "vfio-setup/cmdline.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/kcmdline.h"
+#include "vfio-setup/verify.h"
+
+struct checker {
+        struct verify_result *v;
+        int err;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+check(struct checker *c, bool ok, const char *fix, const char *fmt, ...)
+{
+        struct verify_check *n;
+        va_list ap;
+        char *text;
+
+        if (c->err < 0)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0) {
+                va_end(ap);
+                c->err = -ENOMEM;
+                return;
+        }
+        va_end(ap);
+        n = realloc(c->v->checks, (c->v->n + 1) * sizeof(*n));
+        if (!n || (fix && !ok && !(fix = strdup(fix)))) {
+                if (n)
+                        c->v->checks = n;
+                free(text);
+                c->err = -ENOMEM;
+                return;
+        }
+        c->v->checks = n;
+        n[c->v->n++] = (struct verify_check){ text, ok ? NULL : (char *)fix, ok };
+        c->v->ready &= ok;
+}
+
+static int pick_devices(const struct machine *m, const char *gpu, struct strv *ret, char **ret_reason)
+{
+        size_t idx;
+
+        if (!gpu) {
+                if (!m->vfio.tool.present || m->vfio.tool.devices.n == 0)
+                        return asprintf(ret_reason, "vfio-setup has set up no passthrough here: name the GPU with --gpu") < 0
+                                       ? -ENOMEM
+                                       : -VS_E_SELECTION;
+                return strv_merge(ret, &m->vfio.tool.devices);
+        }
+        if (machine_find_device(m, gpu, &idx) < 0)
+                return asprintf(ret_reason, "%s: no such PCI device on this machine", gpu) < 0 ? -ENOMEM : -VS_E_SELECTION;
+        for (size_t i = 0; i < m->n_gpus; i++)
+                if (m->gpus[i].device == idx) {
+                        int r = strv_push(ret, m->devices[idx].address);
+
+                        for (size_t k = 0; k < m->gpus[i].n_companions && r >= 0; k++)
+                                r = strv_push(ret, m->devices[m->gpus[i].companions[k]].address);
+                        return r;
+                }
+        return asprintf(ret_reason, "%s is not a GPU", m->devices[idx].address) < 0 ? -ENOMEM : -VS_E_SELECTION;
+}
+
+static bool bound(const struct pci_device *d)
+{
+        return d->driver && strcmp(d->driver, "vfio-pci") == 0;
+}
+
+static void devices(struct checker *c, const struct machine *m, struct strv *groups)
+{
+        for (size_t i = 0; i < c->v->devices.n; i++) {
+                const struct pci_device *d;
+                size_t idx;
+
+                if (machine_find_device(m, c->v->devices.v[i], &idx) < 0) {
+                        check(c, false, "check that the card is seated and powered; run vfio-setup detect",
+                              "%s is not on the PCI bus", c->v->devices.v[i]);
+                        continue;
+                }
+                d = &m->devices[idx];
+                check(c, bound(d),
+                      "the ids or the early modules are not in effect: check the kernel command line and that the "
+                      "initramfs was rebuilt (see the plan's commands), then reboot",
+                      "%s is bound to %s", d->address, d->driver ? d->driver : "no driver");
+                if (d->iommu_group != PCI_GROUP_NONE && c->err >= 0)
+                        c->err = strv_pushf(groups, "%d", d->iommu_group);
+        }
+        strv_uniq(groups);
+}
+
+/* Every member of the groups must be with the guest (vfio-pci) or a bridge the host keeps. */
+static void groups_clean(struct checker *c, const struct machine *m, const struct strv *groups)
+{
+        for (size_t g = 0; g < groups->n; g++) {
+                int id = atoi(groups->v[g]);
+                struct strv others = { 0 };
+
+                for (size_t i = 0; i < m->n_devices && c->err >= 0; i++) {
+                        const struct pci_device *d = &m->devices[i];
+
+                        if (d->iommu_group != id || bound(d) || (d->class_known && pci_class_is_host_side_bridge(d->class_id)))
+                                continue;
+                        c->err = strv_pushf(&others, "%s (%s)", d->address, d->driver ? d->driver : "no driver");
+                }
+                if (c->err >= 0) {
+                        char *list = strv_join(&others, ", ");
+
+                        if (!list)
+                                c->err = -ENOMEM;
+                        else
+                                check(c, others.n == 0,
+                                      "every device of the group must be bound to vfio-pci before a guest can use it",
+                                      others.n ? "IOMMU group %d also holds %s" : "IOMMU group %d is all with vfio-pci%s",
+                                      id, list);
+                        free(list);
+                }
+                strv_free(&others);
+        }
+}
+
+static void nodes(struct checker *c, const struct sysroot *sr, const struct strv *groups)
+{
+        for (size_t g = 0; g < groups->n; g++) {
+                char path[64];
+
+                snprintf(path, sizeof(path), "dev/vfio/%s", groups->v[g]);
+                check(c, sysroot_exists(sr, path), "the group is not bound to vfio-pci yet; see the checks above",
+                      "/%s %s", path, sysroot_exists(sr, path) ? "exists" : "is missing");
+        }
+}
+
+static void cmdline(struct checker *c, const struct machine *m)
+{
+        struct params_input in = { m->cpu.vendor, false, m->vfio.builtin == TRI_YES, NULL };
+        struct strv want = { 0 };
+        char *ids = strv_join(&m->vfio.tool.ids, ",");
+
+        if (!ids) {
+                c->err = -ENOMEM;
+                return;
+        }
+        in.ids = ids;
+        if (m->vfio.tool.ids.n == 0)
+                in.ids_on_cmdline = false;
+        c->err = wanted_params(&in, &want);
+        for (size_t i = 0; i < want.n && c->err >= 0; i++) {
+                char *key, *value;
+
+                c->err = kcmdline_parse_token(want.v[i], &key, &value);
+                if (c->err < 0)
+                        break;
+                check(c, m->iommu.cmdline && cmdline_has(m->iommu.cmdline, key, value),
+                      "the boot loader did not pass it: regenerate its configuration (see the plan) and reboot",
+                      "the kernel command line %s %s", m->iommu.cmdline && cmdline_has(m->iommu.cmdline, key, value) ? "has" : "lacks",
+                      want.v[i]);
+                free(key);
+                free(value);
+        }
+        strv_free(&want);
+        free(ids);
+}
+
+int verify_machine(const struct sysroot *sr, const struct machine *m, const char *gpu, struct verify_result *ret,
+                   char **ret_reason)
+{
+        struct verify_result v = { .ready = true };
+        struct checker c = { .v = &v };
+        struct strv groups = { 0 };
+
+        c.err = pick_devices(m, gpu, &v.devices, ret_reason);
+        if (c.err < 0) {
+                verify_result_free(&v);
+                return c.err;
+        }
+        check(&c, m->iommu.kernel_active, "enable the IOMMU in the firmware setup (and intel_iommu=on on Intel); reboot",
+              "the kernel IOMMU is %s (%zu groups)", m->iommu.kernel_active ? "active" : "not active", m->iommu.group_count);
+        cmdline(&c, m);
+        devices(&c, m, &groups);
+        groups_clean(&c, m, &groups);
+        nodes(&c, sr, &groups);
+        strv_free(&groups);
+        if (c.err < 0) {
+                verify_result_free(&v);
+                return c.err;
+        }
+        *ret = v;
+        return 0;
+}
+
+void verify_result_free(struct verify_result *v)
+{
+        for (size_t i = 0; i < v->n; i++) {
+                free(v->checks[i].text);
+                free(v->checks[i].fix);
+        }
+        free(v->checks);
+        strv_free(&v->devices);
+}
