@@ -195,7 +195,6 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
         if (r >= 0 && j->state == JOURNAL_BEGUN) {
                 r = asprintf(&res.failed, "apply %04u did not finish; run vfio-setup undo to put its files back first",
                              j->seq) < 0 ? -ENOMEM : -VS_E_UNFINISHED;
-                journal_free(j);
                 goto out;
         }
         journal_free(j);

@@ -153,7 +153,7 @@ int plan_to_text(const struct plan *p, char **ret)
         list(&b, &p->params_remove, "nothing");
         strbuf_printf(&b, "\n\n");
         if (plan_empty(p) && p->manual.n)
-                strbuf_printf(&b, "Nothing for vfio-setup to write here: the steps below are to be done by hand.\n\n");
+                strbuf_printf(&b, "Nothing to change in the files vfio-setup writes; the steps below are yours to do by hand.\n\n");
         else if (plan_empty(p))
                 strbuf_printf(&b, "Nothing to change: the machine is already set up this way.\n\n");
         for (size_t i = 0; i < p->n_files; i++)

@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""apply, undo and verify as a user runs them, with the regeneration commands replaced by
+recording stand-ins (VFIO_SETUP_COMMAND_PATH), and the faults that must not hurt:
+permission denied, a read-only directory, a full disk, a command that fails, hangs or is
+missing, a crash between two writes, a file edited between apply and undo, two applies in
+a row, undo with nothing to undo. Each time: no half-written file, a journal that tells
+the truth, and the original files back byte for byte (content and mode).
+Usage: apply.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plan"))
+import roots  # noqa: E402
+from tap import Tap, run_binary  # noqa: E402
+
+BINARY, MKROOT, TESTS = sys.argv[1:4]
+GPU = "0000:03:00.0"
+OTHER = "0000:04:00.0"
+# What vfio-setup keeps of its own, and the directories made for it: not part of the machine.
+JOURNAL = "var/lib/vfio-setup/journal"
+JOURNAL_PARENTS = ("var/", "var/lib/", "var/lib/vfio-setup/")
+ROOT_USER = os.geteuid() == 0
+
+
+def stand_ins(directory, fail=(), hang=(), missing=()):
+    """Commands that record their arguments; some fail, hang or are not there at all."""
+    os.makedirs(directory, exist_ok=True)
+    log = os.path.join(directory, "log")
+    for name in ("update-grub", "update-initramfs", "mkinitcpio", "grub-mkconfig", "dracut", "reinstall-kernels",
+                 "grubby", "kernelstub", "grub2-mkconfig"):
+        if name in missing:
+            continue
+        body = f'echo "$(basename "$0") $*" >> {log}\necho "{name}: working"\n'
+        if name in fail:
+            body += 'echo "error: something broke" >&2\nexit 1\n'
+        if name in hang:
+            body += "sleep 60\n"
+        with open(os.path.join(directory, name), "w") as f:
+            f.write("#!/bin/sh\n" + body)
+        os.chmod(os.path.join(directory, name), 0o755)
+    return log
+
+
+def run(root, commands, *args, env=None):
+    e = dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands, **(env or {}))
+    return run_binary(BINARY, "--root", root, "--no-color", *args, env=e)
+
+
+def machine(tmp, name, distro="debian12-grub"):
+    root = os.path.join(tmp, name)
+    roots.build(MKROOT, distro, "hw-intel-amd", root)
+    return root
+
+
+def snapshot(root):
+    t = roots.tree(root, skip=(JOURNAL,))
+    for d in JOURNAL_PARENTS:
+        t.pop(d, None)
+    return t
+
+
+def journal_states(root):
+    base = os.path.join(root, "var/lib/vfio-setup/journal")
+    states = []
+    for seq in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        for line in open(os.path.join(base, seq, "journal")):
+            if line.startswith("state\t"):
+                states.append(line.split("\t")[1].strip())
+    return states
+
+
+def no_temporaries(root):
+    return [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.startswith(".#vfio-setup.")]
+
+
+def round_trips(tap, tmp):
+    for distro in sorted(os.listdir(os.path.join(TESTS, "plan", "distros"))):
+        if distro in ("popos-kernelstub", "fedora40-grub-bls"):
+            continue  # their changes are made by kernelstub and grubby: see plan.py's stand-ins
+        root = machine(tmp, "rt-" + distro, distro)
+        grub = os.path.join(root, "etc/default/grub")
+        if os.path.exists(grub):
+            os.chmod(grub, 0o600)
+        commands = os.path.join(tmp, "cmd-" + distro)
+        log = stand_ins(commands)
+        before = snapshot(root)
+        p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+        if distro == "nixos":
+            tap.ok(p.returncode == 0 and "configuration.nix" in p.stdout and snapshot(root) == before,
+                   f"{distro}: apply writes nothing and says what to do by hand", p.stdout[-300:] + p.stderr)
+            continue
+        tap.ok(p.returncode == 0 and "Done. Next: reboot" in p.stdout, f"{distro}: apply", p.stdout[-300:] + p.stderr)
+        if os.path.exists(grub):
+            tap.ok(os.stat(grub).st_mode & 0o777 == 0o600, f"{distro}: a file keeps its mode")
+        ran = open(log).read().splitlines() if os.path.exists(log) else []
+        plan = json.loads(run(root, commands, "plan", "--gpu", GPU, "--json").stdout)
+        tap.ok(plan["files"] == [] and plan["commands"] == [], f"{distro}: planned again, nothing is left to do")
+        p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+        tap.ok(p.returncode == 0 and "Nothing to change" in p.stdout and journal_states(root) == ["complete"],
+               f"{distro}: a second apply changes nothing", p.stdout[-200:])
+        p = run(root, commands, "undo")
+        tap.ok(p.returncode == 0 and roots.differences(before, snapshot(root)) == [],
+               f"{distro}: undo gives back every file and directory, content and mode",
+               roots.differences(before, snapshot(root)) or p.stderr)
+        again = open(log).read().splitlines() if os.path.exists(log) else []
+        tap.ok(again[len(ran):] == ran, f"{distro}: undo ran the regeneration commands again", again)
+        tap.ok(journal_states(root) == ["undone"] and no_temporaries(root) == [], f"{distro}: the journal says undone")
+
+
+def faults(tap, tmp):
+    # A command that fails: everything is put back, the commands that ran run again.
+    root = machine(tmp, "fail")
+    commands = os.path.join(tmp, "cmd-fail")
+    log = stand_ins(commands, fail=("update-initramfs",))
+    before = snapshot(root)
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+    tap.ok(p.returncode == 3 and "update-initramfs -u -k all: exit status 1" in p.stderr and
+           "every file was put back" in p.stderr, "failing command: exit 3, said what failed", p.stderr)
+    tap.ok("| error: something broke" in p.stdout, "failing command: its output was shown as it came", p.stdout[-300:])
+    tap.ok(roots.differences(before, snapshot(root)) == [] and journal_states(root) == ["rolled-back"],
+           "failing command: files back byte for byte, journal rolled-back", roots.differences(before, snapshot(root)))
+    tap.ok(open(log).read().splitlines() == ["update-grub ", "update-initramfs -u -k all", "update-grub "],
+           "failing command: update-grub ran again on the old files", open(log).read())
+
+    root = machine(tmp, "hang")
+    commands = os.path.join(tmp, "cmd-hang")
+    stand_ins(commands, hang=("update-grub",))
+    before = snapshot(root)
+    start = time.monotonic()
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--timeout", "1")
+    tap.ok(p.returncode == 3 and "still running after 1 seconds, killed" in p.stderr and time.monotonic() - start < 20,
+           "hanging command: killed after the timeout, exit 3", p.stderr)
+    tap.ok(roots.differences(before, snapshot(root)) == [], "hanging command: files back")
+
+    root = machine(tmp, "missing")
+    commands = os.path.join(tmp, "cmd-missing")
+    stand_ins(commands, missing=("update-initramfs",))
+    before = snapshot(root)
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+    tap.ok(p.returncode == 3 and "update-initramfs: command not found" in p.stderr, "missing command: exit 3", p.stderr)
+    tap.ok(roots.differences(before, snapshot(root)) == [], "missing command: files back")
+
+    # A crash after the second of four writes: the journal says so, apply refuses, undo repairs.
+    root = machine(tmp, "crash")
+    commands = os.path.join(tmp, "cmd-crash")
+    stand_ins(commands)
+    before = snapshot(root)
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes", env={"VFIO_SETUP_CRASH_AFTER_WRITES": "2"})
+    tap.ok(p.returncode == -9 and journal_states(root) == ["begun"] and roots.differences(before, snapshot(root)) != [],
+           "crash between writes: killed half-way, journal begun", f"{p.returncode} {journal_states(root)}")
+    tap.ok(no_temporaries(root) == [], "crash between writes: no half-written file")
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+    tap.ok(p.returncode == 2 and "did not finish; run vfio-setup undo" in p.stderr, "after a crash, apply refuses", p.stderr)
+    p = run(root, commands, "undo")
+    tap.ok(p.returncode == 0 and roots.differences(before, snapshot(root)) == [] and journal_states(root) == ["rolled-back"],
+           "after a crash, undo puts every file back", roots.differences(before, snapshot(root)) or p.stderr)
+
+    # A file edited between apply and undo is left, named; the others are put back.
+    root = machine(tmp, "edited")
+    commands = os.path.join(tmp, "cmd-edited")
+    stand_ins(commands)
+    before = snapshot(root)
+    run(root, commands, "apply", "--gpu", GPU, "--yes")
+    mine = os.path.join(root, "etc/modprobe.d/vfio-setup.conf")
+    applied = open(mine).read()
+    with open(mine, "a") as f:
+        f.write("options snd_hda_intel power_save=0\n")
+    p = run(root, commands, "undo")
+    tap.ok(p.returncode == 3 and "/etc/modprobe.d/vfio-setup.conf changed since apply 0001 wrote it" in p.stderr and
+           os.path.exists(mine) and journal_states(root) == ["complete"], "edited file: undo names it and leaves it", p.stderr)
+    with open(mine, "w") as f:
+        f.write(applied)
+    p = run(root, commands, "undo")
+    tap.ok(p.returncode == 0 and roots.differences(before, snapshot(root)) == [], "edited file: once back, undo finishes",
+           roots.differences(before, snapshot(root)) or p.stderr)
+
+    # Two applies for two GPUs: undone one at a time.
+    root = machine(tmp, "two")
+    commands = os.path.join(tmp, "cmd-two")
+    stand_ins(commands)
+    before = snapshot(root)
+    run(root, commands, "apply", "--gpu", GPU, "--yes")
+    middle = snapshot(root)
+    p = run(root, commands, "apply", "--gpu", OTHER, "--yes")
+    tap.ok(p.returncode == 0 and "10de:21c4" in open(os.path.join(root, "etc/modprobe.d/vfio-setup.conf")).read(),
+           "two applies: the second moves passthrough to the other GPU", p.stderr)
+    run(root, commands, "undo")
+    tap.ok(roots.differences(middle, snapshot(root)) == [], "two applies: the first undo goes back to the first apply")
+    run(root, commands, "undo")
+    tap.ok(roots.differences(before, snapshot(root)) == [], "two applies: the second undo goes back to the start")
+    p = run(root, commands, "undo")
+    tap.ok(p.returncode == 0 and "Nothing to undo" in p.stdout, "undo with nothing to undo", p.stdout + p.stderr)
+
+    p = run(root, commands, "apply", "--gpu", GPU)
+    tap.ok(p.returncode == 1 and "add --yes" in p.stderr, "apply without a terminal asks for --yes", p.stderr)
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--no-regenerate")
+    tap.ok(p.returncode == 0 and "run these by hand" in p.stdout and "update-initramfs -u -k all" in p.stdout,
+           "--no-regenerate: says what to run", p.stdout[-300:])
+    run(root, commands, "undo", "--no-regenerate")
+
+    # Faults of the file system. They need root: to drop it, and to mount.
+    skip = "" if ROOT_USER else " # SKIP needs root"
+    root = machine(tmp, "eacces")
+    commands = os.path.join(tmp, "cmd-eacces")
+    stand_ins(commands)
+    before = snapshot(root)
+    if ROOT_USER:
+        os.makedirs(os.path.join(root, "var/lib/vfio-setup"), exist_ok=True)
+        subprocess.run(["chown", "-R", "65534:65534", os.path.join(root, "var"), os.path.join(root, "etc/default"),
+                        os.path.join(root, "etc")], check=True)
+        os.chmod(os.path.join(root, "etc/initramfs-tools"), 0o555)
+        for d, _, fs in os.walk(root):
+            os.chmod(d, os.stat(d).st_mode | 0o5)
+        before = snapshot(root)
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BINARY, "--root", root, "apply",
+                            "--gpu", GPU, "--yes"], capture_output=True, text=True,
+                           env=dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands))
+        tap.ok(p.returncode == 3 and "Permission denied" in p.stderr and roots.differences(before, snapshot(root)) == [],
+               "permission denied on a target: exit 3, files back", p.stderr + repr(roots.differences(before, snapshot(root))))
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BINARY, "apply", "--gpu", GPU,
+                            "--yes"], capture_output=True, text=True)
+        tap.ok(p.returncode == 1 and "needs root privileges" in p.stderr, "apply on / without root refuses", p.stderr)
+    else:
+        tap.ok(True, "permission denied on a target" + skip)
+        tap.ok(True, "apply on / without root refuses" + skip)
+
+    for name, mount, message in [
+        ("erofs", "mount -t tmpfs -o ro,size=1m tmpfs {dir}", "Read-only file system"),
+        ("enospc", "cp -a {dir} {dir}.orig && mount -t tmpfs -o size=16k tmpfs {dir} && cp -a {dir}.orig/. {dir}/ && "
+                   "(dd if=/dev/zero of={dir}/filler bs=1k count=64 2>/dev/null; true)", "No space left on device"),
+    ]:
+        root = machine(tmp, name)
+        commands = os.path.join(tmp, "cmd-" + name)
+        stand_ins(commands)
+        target = os.path.join(root, "etc/initramfs-tools")
+        if not ROOT_USER:
+            tap.ok(True, f"{name}: refused and rolled back" + skip)
+            continue
+        # In a mount namespace of its own: the file system fault exists only for this apply.
+        script = mount.format(dir=target) + " && before=$(cd {r} && find . -path ./proc -prune -o -path ./sys -prune -o " \
+                 "-path ./var -prune -o -type f -print0 | sort -z | xargs -0 sha256sum) && " \
+                 "VFIO_SETUP_COMMAND_PATH={c} {b} --root {r} apply --gpu {g} --yes; echo \"rc=$?\"; " \
+                 "after=$(cd {r} && find . -path ./proc -prune -o -path ./sys -prune -o -path ./var -prune -o " \
+                 "-type f -print0 | sort -z | xargs -0 sha256sum); [ \"$before\" = \"$after\" ] && echo same; " \
+                 "ls -a {d} | grep -c vfio-setup.; true"
+        p = subprocess.run(["unshare", "-m", "sh", "-c", script.format(r=root, c=commands, b=BINARY, g=GPU, d=target)],
+                           capture_output=True, text=True)
+        tap.ok("rc=3" in p.stdout and message in p.stderr and "same" in p.stdout and p.stdout.strip().endswith("0"),
+               f"{name}: refused by the file system, every file back, no temporary left", p.stdout + p.stderr)
+        tap.ok(journal_states(root) == ["rolled-back"], f"{name}: the journal says rolled-back", journal_states(root))
+
+    # A configuration file behind a link: the target is written, the link stays.
+    root = machine(tmp, "link", "arch-grub")
+    commands = os.path.join(tmp, "cmd-link")
+    stand_ins(commands)
+    grub = os.path.join(root, "etc/default/grub")
+    os.rename(grub, grub + ".real")
+    os.symlink("grub.real", grub)
+    before = snapshot(root)
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+    tap.ok(p.returncode == 0 and os.readlink(grub) == "grub.real" and "intel_iommu=on" in open(grub + ".real").read(),
+           "linked config: the target is written, the link stays", p.stdout[-300:] + p.stderr)
+    run(root, commands, "undo")
+    tap.ok(roots.differences(before, snapshot(root)) == [], "linked config: undo")
+
+
+def verify(tap, tmp):
+    cases = [
+        ("verify-after", [], 0, ["the kernel IOMMU is active", "0000:03:00.0 is bound to vfio-pci",
+                                 "IOMMU group 13 is all with vfio-pci", "/dev/vfio/13 exists",
+                                 "the kernel command line has intel_iommu=on"]),
+        ("verify-before", [], 2, ["0000:03:00.0 is bound to amdgpu", "/dev/vfio/13 is missing",
+                                  "the kernel command line lacks intel_iommu=on"]),
+        ("verify-dirty", [], 2, ["IOMMU group 13 also holds 0000:00:1f.0 (lpc_ich)"]),
+        ("amd-x570-two-gpus", ["--gpu", "0b:00.0"], 2, ["0000:0b:00.0 is bound to amdgpu", "0000:0b:00.1 is bound to"]),
+    ]
+    for card, args, code, texts in cases:
+        root = os.path.join(tmp, "v-" + card)
+        subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", card + ".card"), root], check=True)
+        p = run_binary(BINARY, "--root", root, "--no-color", "verify", *args)
+        tap.ok(p.returncode == code and all(t in p.stdout for t in texts), f"verify {card}: exit {code}, the right checks",
+               p.stdout + p.stderr)
+        j = run_binary(BINARY, "--root", root, "verify", "--json", *args)
+        doc = json.loads(j.stdout) if j.stdout else {}
+        tap.ok(j.returncode == code and doc.get("ready") == (code == 0) and
+               all(c["fix"] for c in doc.get("checks", []) if not c["ok"]), f"verify {card} --json: ready, and a fix per problem",
+               j.stdout[:500])
+    root = os.path.join(tmp, "v-amd-x570-two-gpus")
+    p = run_binary(BINARY, "--root", root, "verify")
+    tap.ok(p.returncode == 2 and "name the GPU with --gpu" in p.stderr, "verify with nothing set up asks for --gpu", p.stderr)
+
+
+def main():
+    tap = Tap()
+    with tempfile.TemporaryDirectory() as tmp:
+        # Open to the unprivileged user of the permission test.
+        os.chmod(tmp, 0o755)
+        round_trips(tap, tmp)
+        faults(tap, tmp)
+        verify(tap, tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()

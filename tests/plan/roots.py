@@ -1,0 +1,45 @@
+"""Fake machines for the plan and apply tests: a hardware card with a distribution's files on top."""
+import json
+import os
+import shutil
+import subprocess
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def build(mkroot, distro, hw, dest):
+    subprocess.run([mkroot, os.path.join(HERE, hw + ".card"), dest], check=True)
+    shutil.copytree(os.path.join(HERE, "distros", distro), dest, symlinks=True, dirs_exist_ok=True)
+
+
+def tree(root, skip=(), meaning=None, dirs=True):
+    """Every file, link and (with dirs) directory below root, sys and proc aside, with content and mode."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        if rel_dir.startswith(("sys", "proc")) or rel_dir.startswith(tuple(skip)):
+            dirnames[:] = []
+            continue
+        for name in dirnames if dirs else ():
+            rel = os.path.normpath(os.path.join(rel_dir, name))
+            if not rel.startswith(tuple(skip)):
+                out[rel + "/"] = ("dir", os.lstat(os.path.join(dirpath, name)).st_mode & 0o7777)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            rel = os.path.normpath(os.path.join(rel_dir, name))
+            if rel.startswith(tuple(skip)):
+                continue
+            if os.path.islink(path):
+                out[rel] = ("link", os.readlink(path))
+                continue
+            m = meaning(root, rel) if meaning else None
+            out[rel] = m if m is not None else (open(path, "rb").read(), os.stat(path).st_mode & 0o7777)
+    return out
+
+
+def differences(before, after):
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def kernelstub_options(root):
+    return json.load(open(os.path.join(root, "etc/kernelstub/configuration")))["user"]["kernel_options"]
