@@ -38,7 +38,7 @@ struct capture {
 static bool private_path(const char *path)
 {
         /* vfio-setup's own record of what it set up is no secret, and detection reads it. */
-        if (startswith(path, "var/lib/vfio-setup/"))
+        if (strcmp(path, "var/lib/vfio-setup") == 0 || startswith(path, "var/lib/vfio-setup/"))
                 return false;
         for (size_t i = 0; i < sizeof(private_prefixes) / sizeof(private_prefixes[0]); i++)
                 if (startswith(path, private_prefixes[i]))
