@@ -33,6 +33,7 @@ struct plan {
         struct strv params_remove;
         struct plan_file *files;
         size_t n_files;
+        struct strv remove_dirs;        /* directories vfio-setup made, removed when empty (release) */
         struct strv *commands;          /* argv of each regeneration command, in order */
         size_t n_commands;
         struct strv warnings;

@@ -21,6 +21,7 @@ struct tool_state {
         struct strv modules;    /* initramfs modules it added to shared lists */
         struct strv hooks;      /* mkinitcpio hooks it added */
         struct strv created;    /* shared files it created (removed again on release) */
+        struct strv dirs;       /* directories it made for its files, parents first */
 };
 
 /* -EBADMSG for a line that is not KEY=words. */

@@ -220,6 +220,8 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
                         r = -ENOMEM;
                 maybe_crash(++writes);
         }
+        for (size_t i = 0; i < p->remove_dirs.n && r >= 0; i++)
+                r = remove_empty_dir(sr, p->remove_dirs.v[i]);
         if (r >= 0 && o->regenerate)
                 r = run_commands(j, o, &ran, &res.failed);
         if (r < 0) {

@@ -18,6 +18,7 @@ static const struct {
         { "modules", offsetof(struct tool_state, modules) },
         { "hooks", offsetof(struct tool_state, hooks) },
         { "created", offsetof(struct tool_state, created) },
+        { "dirs", offsetof(struct tool_state, dirs) },
 };
 
 static struct strv *field(struct tool_state *s, size_t i)

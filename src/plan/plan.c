@@ -213,13 +213,45 @@ static int want_release(struct plan_ctx *ctx)
         return r;
 }
 
+/* The directories the plan's new files need and the machine lacks, parents first. */
+static int new_dirs(struct plan_ctx *ctx, struct strv *dirs)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < ctx->plan->n_files && r >= 0; i++) {
+                char *copy;
+
+                if (ctx->plan->files[i].action != PLAN_CREATE)
+                        continue;
+                copy = strdup(ctx->plan->files[i].path);
+                if (!copy)
+                        return -ENOMEM;
+                for (char *slash = strchr(copy, '/'); slash && r >= 0; slash = strchr(slash + 1, '/')) {
+                        *slash = '\0';
+                        if (!sysroot_exists(ctx->sr, copy) && !strv_contains(dirs, copy))
+                                r = strv_push(dirs, copy);
+                        *slash = '/';
+                }
+                free(copy);
+        }
+        return r;
+}
+
 static int write_state(struct plan_ctx *ctx)
 {
+        const struct tool_state *old = &ctx->m->vfio.tool;
         char *text = NULL;
         bool changed;
         int r = 0;
 
-        if (!ctx->sel->release) {
+        if (ctx->sel->release) {
+                /* Innermost first, so that a parent is empty by the time it comes. */
+                for (size_t i = old->dirs.n; i-- > 0 && r >= 0;)
+                        r = strv_push(&ctx->plan->remove_dirs, old->dirs.v[i]);
+        } else {
+                r = strv_merge(&ctx->next.dirs, &old->dirs);
+                if (r >= 0)
+                        r = new_dirs(ctx, &ctx->next.dirs);
                 for (size_t i = 0; i < ctx->plan->devices.n && r >= 0; i++)
                         r = strv_push(&ctx->next.devices, ctx->plan->devices.v[i]);
                 for (size_t i = 0; i < ctx->plan->vfio_ids.n && r >= 0; i++)
@@ -289,7 +321,7 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
 
 bool plan_empty(const struct plan *p)
 {
-        return p->n_files == 0 && p->n_commands == 0;
+        return p->n_files == 0 && p->n_commands == 0 && p->remove_dirs.n == 0;
 }
 
 void plan_free(struct plan *p)
@@ -300,6 +332,7 @@ void plan_free(struct plan *p)
         strv_free(&p->vfio_ids);
         strv_free(&p->params_add);
         strv_free(&p->params_remove);
+        strv_free(&p->remove_dirs);
         for (size_t i = 0; i < p->n_files; i++) {
                 free(p->files[i].path);
                 free(p->files[i].old_content);

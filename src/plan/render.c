@@ -62,7 +62,9 @@ int plan_to_json(const struct plan *p, char **ret)
              json_object_object_add(root, "kernel_params", params) == 0 &&
              json_object_object_add(root, "vfio_ids", strings(&p->vfio_ids)) == 0 &&
              json_object_object_add(root, "devices", strings(&p->devices)) == 0 &&
-             json_object_object_add(root, "files", files) == 0 && json_object_object_add(root, "commands", commands) == 0 &&
+             json_object_object_add(root, "files", files) == 0 &&
+             json_object_object_add(root, "remove_dirs", strings(&p->remove_dirs)) == 0 &&
+             json_object_object_add(root, "commands", commands) == 0 &&
              json_object_object_add(root, "warnings", strings(&p->warnings)) == 0 &&
              json_object_object_add(root, "manual", strings(&p->manual)) == 0;
         if (!ok) {
@@ -158,6 +160,9 @@ int plan_to_text(const struct plan *p, char **ret)
                 strbuf_printf(&b, "Nothing to change: the machine is already set up this way.\n\n");
         for (size_t i = 0; i < p->n_files; i++)
                 file(&b, &p->files[i]);
+        for (size_t i = 0; i < p->remove_dirs.n; i++)
+                strbuf_printf(&b, "%s /%s%s", i ? "," : "Then remove the directories vfio-setup made, where empty:",
+                              p->remove_dirs.v[i], i + 1 == p->remove_dirs.n ? "\n\n" : "");
         if (p->n_commands)
                 strbuf_printf(&b, "Then run, in this order:\n");
         for (size_t i = 0; i < p->n_commands; i++)

@@ -23,9 +23,6 @@ from tap import Tap, run_binary  # noqa: E402
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 GPU = "0000:03:00.0"
 OTHER = "0000:04:00.0"
-# What vfio-setup keeps of its own, and the directories made for it: not part of the machine.
-JOURNAL = "var/lib/vfio-setup/journal"
-JOURNAL_PARENTS = ("var/", "var/lib/", "var/lib/vfio-setup/")
 ROOT_USER = os.geteuid() == 0
 
 
@@ -60,10 +57,7 @@ def machine(tmp, name, distro="debian12-grub"):
 
 
 def snapshot(root):
-    t = roots.tree(root, skip=(JOURNAL,))
-    for d in JOURNAL_PARENTS:
-        t.pop(d, None)
-    return t
+    return roots.machine_tree(root)
 
 
 def journal_states(root):
@@ -197,6 +191,14 @@ def faults(tap, tmp):
     tap.ok(roots.differences(before, snapshot(root)) == [], "two applies: the second undo goes back to the start")
     p = run(root, commands, "undo")
     tap.ok(p.returncode == 0 and "Nothing to undo" in p.stdout, "undo with nothing to undo", p.stdout + p.stderr)
+    run(root, commands, "apply", "--gpu", GPU, "--yes")
+    p = run(root, commands, "apply", "--release", "--yes")
+    tap.ok(p.returncode == 0 and roots.differences(before, snapshot(root)) == [],
+           "apply --release: the forward way back gives every file back", roots.differences(before, snapshot(root)))
+    p = run(root, commands, "undo")
+    tap.ok(p.returncode == 0 and "vfio-setup.conf" in open(os.path.join(root, "var/lib/vfio-setup/state")).read() + "vfio-setup.conf",
+           "undo of a release sets passthrough up again", p.stderr)
+    run(root, commands, "undo")
 
     p = run(root, commands, "apply", "--gpu", GPU)
     tap.ok(p.returncode == 1 and "add --yes" in p.stderr, "apply without a terminal asks for --yes", p.stderr)

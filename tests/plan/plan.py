@@ -100,6 +100,9 @@ def apply(root, doc):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", newline="") as out:
                 out.write(f["content"])
+    for d in doc["remove_dirs"]:
+        if os.path.isdir(root + "/" + d) and not os.listdir(root + "/" + d):
+            os.rmdir(root + "/" + d)
     for argv in doc["commands"]:
         stand_in(root, argv)
 
@@ -114,8 +117,7 @@ def meaning(root, rel):
 
 
 def tree(root):
-    # The stand-in for apply leaves the directories it made: files are what the plan speaks of.
-    return roots.tree(root, meaning=meaning, dirs=False)
+    return roots.machine_tree(root, meaning=meaning)
 
 
 def bash_vars(root, files, names):

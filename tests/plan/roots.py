@@ -37,6 +37,18 @@ def tree(root, skip=(), meaning=None, dirs=True):
     return out
 
 
+# What vfio-setup keeps of its own (the journal) and the directories made for it: not part of the machine.
+JOURNAL = "var/lib/vfio-setup/journal"
+JOURNAL_PARENTS = ("var/", "var/lib/", "var/lib/vfio-setup/")
+
+
+def machine_tree(root, meaning=None):
+    t = tree(root, skip=(JOURNAL,), meaning=meaning)
+    for d in JOURNAL_PARENTS:
+        t.pop(d, None)
+    return t
+
+
 def differences(before, after):
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
