@@ -13,7 +13,7 @@
 enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
-        OPT_TIMEOUT,
+        OPT_TIMEOUT, OPT_DEMO,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT
@@ -64,6 +64,7 @@ static const struct option long_options[] = {
         { "yes", no_argument, NULL, OPT_YES },
         { "no-regenerate", no_argument, NULL, OPT_NO_REGENERATE },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "demo", no_argument, NULL, OPT_DEMO },
         { 0 },
 };
 
@@ -83,8 +84,10 @@ static void usage(FILE *f, const struct command *only)
                                    "Initramfs generators: mkinitcpio dracut initramfs-tools booster\n");
                 return;
         }
-        fprintf(f, "Usage: vfio-setup [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\n"
-                   "Guides a Linux machine through VFIO GPU passthrough setup.\n\nCommands:\n");
+        fprintf(f, "Usage: vfio-setup [GLOBAL OPTIONS] [COMMAND [OPTIONS]]\n\n"
+                   "Guides a Linux machine through VFIO GPU passthrough setup. Without a command, on a terminal,\n"
+                   "a wizard walks through every step; vfio-setup --demo [NAME] runs it on a sample machine.\n\n"
+                   "Commands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(f, "  %s\n      %s\n", commands[i].usage, commands[i].summary);
         fprintf(f, "\nGlobal options:\n"
@@ -190,7 +193,7 @@ static int run(int argc, char **argv, struct cli_options *opt)
         const struct command *cmd = NULL;
         struct sysroot *sr;
         struct strv seen = { 0 };
-        bool help = false;
+        bool help = false, demo = false;
         int c, r;
 
         /* Options may stand before or after the command. */
@@ -211,6 +214,9 @@ static int run(int argc, char **argv, struct cli_options *opt)
                 case 'h':
                         help = true;
                         break;
+                case OPT_DEMO:
+                        demo = true;
+                        break;
                 case '?':
                         usage(stderr, NULL);
                         return EXIT_USAGE;
@@ -220,6 +226,14 @@ static int run(int argc, char **argv, struct cli_options *opt)
                                 return EXIT_USAGE;
                         }
                 }
+        }
+        if (demo && !help) {
+                strv_free(&seen);
+                if (optind + 1 < argc) {
+                        fprintf(stderr, "vfio-setup: --demo takes one sample name\n");
+                        return EXIT_USAGE;
+                }
+                return cli_demo(optind < argc ? argv[optind] : NULL, opt);
         }
         if (optind < argc) {
                 cmd = find_command(argv[optind]);
@@ -236,12 +250,18 @@ static int run(int argc, char **argv, struct cli_options *opt)
                         return EXIT_USAGE;
                 }
         }
-        if (help || !cmd) {
+        if (help) {
                 usage(stdout, cmd);
                 strv_free(&seen);
                 return EXIT_OK;
         }
-        for (size_t i = 0; i < seen.n; i++)
+        if (!cmd && seen.n) {
+                fprintf(stderr, "vfio-setup: these options go with a command\n");
+                usage(stderr, NULL);
+                strv_free(&seen);
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; cmd && i < seen.n; i++)
                 if (!takes(cmd, atoi(seen.v[i]))) {
                         fprintf(stderr, "vfio-setup: %s: option not valid for this command\n", cmd->name);
                         usage(stderr, cmd);
@@ -249,7 +269,7 @@ static int run(int argc, char **argv, struct cli_options *opt)
                         return EXIT_USAGE;
                 }
         strv_free(&seen);
-        if (opt->selection.release && (opt->selection.gpu || opt->selection.extra.n)) {
+        if (cmd && opt->selection.release && (opt->selection.gpu || opt->selection.extra.n)) {
                 fprintf(stderr, "vfio-setup: %s: --release takes no devices\n", cmd->name);
                 return EXIT_USAGE;
         }
@@ -259,7 +279,7 @@ static int run(int argc, char **argv, struct cli_options *opt)
                 fprintf(stderr, "vfio-setup: --root %s: %s\n", opt->root, vs_strerror(r));
                 return EXIT_USAGE;
         }
-        r = cmd->run(sr, opt);
+        r = cmd ? cmd->run(sr, opt) : cli_wizard(sr, opt);
         sysroot_free(sr);
         return r;
 }

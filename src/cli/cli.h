@@ -28,6 +28,9 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt);
 int cli_apply(struct sysroot *sr, const struct cli_options *opt);
 int cli_undo(struct sysroot *sr, const struct cli_options *opt);
 int cli_verify(struct sysroot *sr, const struct cli_options *opt);
+/* The guided setup on a terminal; the demo runs it on a sample machine (NULL lists them). */
+int cli_wizard(struct sysroot *sr, const struct cli_options *opt);
+int cli_demo(const char *name, const struct cli_options *opt);
 
 /* "vfio-setup: what: why" on stderr, and a hint line when hint is not NULL. */
 void cli_error(const char *what, int err, const char *hint);

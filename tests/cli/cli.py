@@ -81,15 +81,23 @@ def main():
         p = run("detect", "--bogus")
         tap.ok(p.returncode == 1 and p.stdout == "", "unknown option: exit 1", p.stderr)
         one_line_error(tap, run("--root", tmp, "snapshot"), "snapshot without -o: exit 1", needle="hint: name the archive")
+        p = run("--demo")
+        tap.ok(p.returncode == 0 and "amd-desktop" in p.stdout, "--demo lists the sample machines", p.stdout)
+        p = run("--demo", "no-such-machine")
+        tap.ok(p.returncode == 1 and "no such sample machine" in p.stderr, "--demo with an unknown name", p.stderr)
         p = run("--version")
         tap.ok(p.returncode == 0 and p.stdout.startswith("vfio-setup "), "--version", p.stdout)
         p = run("--help")
-        tap.ok(p.returncode == 0 and "detect [--json]" in p.stdout and "--root DIR" in p.stdout, "--help", p.stdout)
+        tap.ok(p.returncode == 0 and "detect [--json]" in p.stdout and "--root DIR" in p.stdout and "--demo" in p.stdout,
+               "--help", p.stdout)
         p = run("snapshot", "--help")
         tap.ok(p.returncode == 0 and "snapshot -o FILE.tar.gz" in p.stdout, "snapshot --help", p.stdout)
 
         empty = os.path.join(tmp, "empty")
         os.mkdir(empty)
+        p = run("--root", empty)
+        tap.ok(p.returncode == 1 and "the wizard needs a terminal" in p.stderr and "vfio-setup detect" in p.stderr,
+               "no command and no terminal: points to the commands", p.stderr)
         p = run("--root", empty, "detect", "--json")
         ok = p.returncode == 0
         doc = json.loads(p.stdout) if ok else {}

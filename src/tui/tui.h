@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "vfio-setup/wizard.h"
+
+struct tui_options {
+        bool color;             /* off with NO_COLOR, --no-color, or a terminal without colours */
+        bool ascii;             /* lines as - | + */
+};
+
+/* Runs the wizard on the terminal until the user quits; takes the machine. -ENOTTY without a terminal. */
+int tui_run(struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t);

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The wizard without a terminal: machines from the fixture cards, scripted
+ * keys, and the screen at fixed sizes compared with golden text in
+ * tests/tui/golden (UPDATE_GOLDEN=1 rewrites them).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testlib.h"
+#include "vfio-setup/card.h"
+#include "vfio-setup/plan.h"
+#include "vfio-setup/wizard.h"
+
+static char *root, *stubs;
+static struct sysroot *sr;
+static struct wizard *w;
+
+static void load(const char *card_name, bool can_apply)
+{
+        char path[1024];
+        struct card c;
+        struct machine *m;
+        struct wizard_options o = {
+                .can_apply = can_apply,
+                .why_not = "Applying changes the system and needs root: run sudo vfio-setup to apply.",
+                .apply = { .regenerate = true, .run = { .root = "/", .command_dir = stubs, .timeout = 10 } },
+        };
+
+        root = tl_root_new();
+        snprintf(path, sizeof(path), "%s/fixtures/%s.card", TESTS_DIR, card_name);
+        ck_assert_int_eq(card_load(path, &c), 0);
+        ck_assert_int_eq(card_build_root(&c, root), 0);
+        card_free(&c);
+        sr = tl_sysroot(root);
+        ck_assert_int_eq(detect_machine(sr, &m), 0);
+        ck_assert_int_eq(wizard_new(sr, m, &o, &w), 0);
+}
+
+static void setup(void)
+{
+        stubs = tl_root_new();
+        /* Stand-ins that print what they were asked and succeed. */
+        static const char *const names[] = { "mkinitcpio", "update-grub", "update-initramfs", "grub-mkconfig", "dracut" };
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                char rel[64], path[1024];
+
+                snprintf(rel, sizeof(rel), "%s", names[i]);
+                tl_write(stubs, rel, "#!/bin/sh\necho \"regenerating with $*\"\n");
+                snprintf(path, sizeof(path), "%s/%s", stubs, names[i]);
+                chmod(path, 0755);
+        }
+}
+
+static void teardown(void)
+{
+        wizard_free(w);
+        w = NULL;
+        sysroot_free(sr);
+        tl_root_free(root);
+        tl_root_free(stubs);
+}
+
+static void keys(const int *k)
+{
+        for (; *k; k++)
+                wizard_key(w, *k);
+}
+
+/* The screen at w x h against tests/tui/golden/NAME.txt. */
+static void screen(const char *name, int width, int height)
+{
+        struct canvas c;
+        char path[1024], *text, *want = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        ck_assert_int_eq(canvas_init(&c, width, height), 0);
+        wizard_draw(w, &c);
+        text = canvas_dump(&c);
+        canvas_free(&c);
+        snprintf(path, sizeof(path), "%s/tui/golden/%s.txt", TESTS_DIR, name);
+        if (getenv("UPDATE_GOLDEN")) {
+                f = fopen(path, "w");
+                ck_assert_ptr_nonnull(f);
+                fputs(text, f);
+                fclose(f);
+        }
+        f = fopen(path, "r");
+        ck_assert_msg(f != NULL, "no golden screen %s", path);
+        ck_assert_int_ge(getdelim(&want, &len, '\0', f), 0);
+        fclose(f);
+        ck_assert_msg(strcmp(text, want) == 0, "screen %s differs; now:\n%s", name, text);
+        free(text);
+        free(want);
+}
+
+START_TEST(amd_dual_gpu_through_apply)
+{
+        struct selection sel = { .bootloader = -1, .initramfs = -1 };
+        struct machine *m;
+        struct plan *p;
+        char *text;
+
+        load("amd-x570-two-gpus", true);
+        screen("amd-1-hardware", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("amd-2-bios", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("amd-3-gpu", 80, 24);
+        keys((int[]){ WK_UP, 0 });
+        screen("amd-3-gpu-boot-vga", 80, 24);
+        keys((int[]){ WK_DOWN, WK_ENTER, 0 });
+        screen("amd-4-boot", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("amd-5-goal", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("amd-6-review", 80, 24);
+        keys((int[]){ WK_PGDN, 0 });
+        screen("amd-6-review-scrolled", 80, 24);
+
+        /* The review is `vfio-setup plan` for the same choice, to the byte. */
+        sel.gpu = strdup("0000:0b:00.0");
+        ck_assert_int_eq(detect_machine(sr, &m), 0);
+        ck_assert_int_eq(plan_build(sr, m, &sel, &p, NULL), 0);
+        ck_assert_int_eq(plan_to_text(p, &text), 0);
+        ck_assert_ptr_nonnull(wizard_plan_text(w));
+        ck_assert_str_eq(wizard_plan_text(w), text);
+        free(text);
+        plan_free(p);
+        machine_free(m);
+        free(sel.gpu);
+
+        keys((int[]){ WK_ENTER, 0 });
+        screen("amd-7-apply-confirm", 80, 24);
+        keys((int[]){ 'y', 0 });
+        screen("amd-7-apply-done", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("amd-8-done", 80, 24);
+        ck_assert(!wizard_finished(w));
+        keys((int[]){ WK_ENTER, 0 });
+        ck_assert(wizard_finished(w));
+}
+END_TEST
+
+START_TEST(intel_iommu_off)
+{
+        load("intel-no-kernel-iommu", true);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("intel-off-2-bios", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("intel-off-3-gpu", 80, 24);
+        keys((int[]){ '?', 0 });
+        screen("intel-off-3-gpu-help", 80, 24);
+        keys((int[]){ 'x', WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("intel-off-6-review", 80, 24);
+}
+END_TEST
+
+START_TEST(single_gpu)
+{
+        load("single-gpu-amd", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, 0 });
+        screen("single-3-gpu", 80, 24);
+}
+END_TEST
+
+START_TEST(dirty_group)
+{
+        load("chipset-slot-dirty", false);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_DOWN, 0 });
+        screen("dirty-3-gpu", 80, 24);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("dirty-6-review-refused", 80, 24);
+        keys((int[]){ 'd', 0 });
+        screen("dirty-6-review-allowed", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("dirty-7-apply-needs-root", 80, 24);
+        /* Choices were made and not applied: q asks first. */
+        keys((int[]){ 'q', 0 });
+        screen("dirty-quit-asks", 80, 24);
+        keys((int[]){ 'n', 0 });
+        ck_assert(!wizard_finished(w));
+        keys((int[]){ 'q', 'y', 0 });
+        ck_assert(wizard_finished(w));
+}
+END_TEST
+
+START_TEST(rerun_change_gpu)
+{
+        load("verify-after", true);
+        screen("rerun-1-summary", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("rerun-2-gpu-current", 80, 24);
+        keys((int[]){ WK_BACKSPACE, WK_DOWN, WK_DOWN, WK_ENTER, 0 });
+        screen("rerun-3-release-review", 80, 24);
+}
+END_TEST
+
+START_TEST(resize)
+{
+        load("amd-x570-two-gpus", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, 0 });
+        screen("resize-100x30", 100, 30);
+        screen("resize-64x18", 64, 18);
+        screen("resize-too-small", 50, 12);
+        screen("resize-back-80x24", 80, 24);
+}
+END_TEST
+
+int main(void)
+{
+        Suite *s = suite_create("wizard");
+        TCase *tc = tcase_create("wizard");
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, amd_dual_gpu_through_apply);
+        tcase_add_test(tc, intel_iommu_off);
+        tcase_add_test(tc, single_gpu);
+        tcase_add_test(tc, dirty_group);
+        tcase_add_test(tc, rerun_change_gpu);
+        tcase_add_test(tc, resize);
+        suite_add_tcase(s, tc);
+        return tl_run(s);
+}
