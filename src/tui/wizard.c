@@ -90,8 +90,10 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
         struct wizard *w = calloc(1, sizeof(*w));
         int r;
 
-        if (!w)
+        if (!w) {
+                machine_free(m);
                 return -ENOMEM;
+        }
         w->sr = sr;
         w->m = m;
         w->o = *o;
@@ -101,7 +103,6 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
         if (r >= 0)
                 r = enter(w, m->vfio.tool.present ? STEP_SUMMARY : STEP_HARDWARE);
         if (r < 0) {
-                w->m = NULL;
                 wizard_free(w);
                 return r;
         }
