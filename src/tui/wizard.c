@@ -244,7 +244,8 @@ void wizard_key(struct wizard *w, int key)
         r = steps[w->step]->key(w, w->priv[w->step], key == ' ' ? ' ' : k);
         if (r == STEP_STAY && (k == WK_BACKSPACE || k == WK_ESC))
                 r = STEP_BACK;
-        if (r == STEP_STAY && (k == 'n' || k == WK_ENTER) && w->step < STEP_REVIEW)
+        /* Space is Enter only where the screen has nothing to toggle with it. */
+        if (r == STEP_STAY && (k == 'n' || (k == WK_ENTER && key != ' ')) && w->step < STEP_REVIEW)
                 r = STEP_NEXT;
         switch (r) {
         case STEP_STAY:

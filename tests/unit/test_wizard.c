@@ -114,9 +114,17 @@ START_TEST(amd_dual_gpu_through_apply)
         screen("amd-3-gpu", 80, 24);
         keys((int[]){ WK_UP, 0 });
         screen("amd-3-gpu-boot-vga", 80, 24);
+        /* Space toggles an extra device and stays. */
+        keys((int[]){ WK_TAB, ' ', 0 });
+        screen("amd-3-gpu-extra", 80, 24);
+        keys((int[]){ ' ', WK_TAB, 0 });
         keys((int[]){ WK_DOWN, WK_ENTER, 0 });
         screen("amd-4-boot", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
+        /* Space on the iommu=pt option toggles it and stays; again, and it is off. */
+        keys((int[]){ WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, ' ', 0 });
+        screen("amd-5-goal-pt", 80, 24);
+        keys((int[]){ ' ', 0 });
         screen("amd-5-goal", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
         screen("amd-6-review", 80, 24);
