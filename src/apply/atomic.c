@@ -123,7 +123,8 @@ int atomic_write(const struct sysroot *sr, const char *rel, const void *data, si
         return r;
 }
 
-int atomic_remove(const struct sysroot *sr, const char *rel)
+/* unlinkat in rel's directory, and an fsync of it so that the removal survives a crash. */
+static int unlink_in_root(const struct sysroot *sr, const char *rel, int flags)
 {
         char *dir = dir_of(rel);
         int dfd, r;
@@ -134,27 +135,21 @@ int atomic_remove(const struct sysroot *sr, const char *rel)
         free(dir);
         if (r < 0)
                 return r;
-        r = unlinkat(dfd, base_of(rel), 0) < 0 ? -errno : 0;
+        r = unlinkat(dfd, base_of(rel), flags) < 0 ? -errno : 0;
         if (r >= 0 && fsync(dfd) < 0)
                 r = -errno;
         close(dfd);
         return r;
 }
 
+int atomic_remove(const struct sysroot *sr, const char *rel)
+{
+        return unlink_in_root(sr, rel, 0);
+}
+
 int remove_empty_dir(const struct sysroot *sr, const char *rel)
 {
-        char *dir = dir_of(rel);
-        int dfd, r;
+        int r = unlink_in_root(sr, rel, AT_REMOVEDIR);
 
-        if (!dir)
-                return -ENOMEM;
-        r = sysroot_open(sr, dir, O_RDONLY | O_DIRECTORY, &dfd);
-        free(dir);
-        if (r < 0)
-                return r == -ENOENT ? 0 : r;
-        r = unlinkat(dfd, base_of(rel), AT_REMOVEDIR) < 0 ? -errno : 0;
-        if (r == -ENOTEMPTY || r == -EEXIST || r == -ENOENT)
-                r = 0;
-        close(dfd);
-        return r;
+        return r == -ENOTEMPTY || r == -EEXIST || r == -ENOENT ? 0 : r;
 }
