@@ -13,7 +13,7 @@
 enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
-        OPT_TIMEOUT, OPT_DEMO,
+        OPT_TIMEOUT, OPT_DEMO, OPT_LIBVIRT_XML,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT
@@ -28,9 +28,9 @@ static const struct command {
 } commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
-        { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, 0 },
+        { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, 0 },
           "plan --gpu ADDRESS [--extra ADDRESS]... [--goal base] [--iommu-pt] [--allow-dirty-group]\n"
-          "       [--bootloader NAME] [--initramfs NAME] [--json]\n"
+          "       [--bootloader NAME] [--initramfs NAME] [--json | --libvirt-xml]\n"
           "plan --release [--json]",
           "exactly which lines of which files would change, and which commands would run" },
         { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, 0 },
@@ -65,6 +65,7 @@ static const struct option long_options[] = {
         { "no-regenerate", no_argument, NULL, OPT_NO_REGENERATE },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "demo", no_argument, NULL, OPT_DEMO },
+        { "libvirt-xml", no_argument, NULL, OPT_LIBVIRT_XML },
         { 0 },
 };
 
@@ -124,6 +125,9 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
         switch (c) {
         case OPT_JSON:
                 opt->json = true;
+                return 0;
+        case OPT_LIBVIRT_XML:
+                opt->libvirt_xml = true;
                 return 0;
         case OPT_LIST:
                 opt->list = true;

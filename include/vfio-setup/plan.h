@@ -48,5 +48,7 @@ bool plan_empty(const struct plan *p);
 void plan_free(struct plan *p);
 
 int plan_to_json(const struct plan *p, char **ret);
+/* libvirt <hostdev> elements for the plan's devices, to paste into a domain's <devices>. */
+int plan_libvirt_xml(const struct plan *p, char **ret);
 /* The review text: per file a unified diff (new files in full), then commands, warnings, manual steps. */
 int plan_to_text(const struct plan *p, char **ret);

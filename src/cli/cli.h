@@ -12,6 +12,7 @@ struct cli_options {
         const char *root;
         const char *output;     /* snapshot -o */
         bool json;
+        bool libvirt_xml;               /* plan: <hostdev> elements instead of the plan */
         bool list;              /* snapshot --list */
         bool no_color;
         bool ascii;

@@ -4,6 +4,9 @@ machine. Usage: cli.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)"""
 import json
 import os
 import pty
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -157,6 +160,32 @@ def main():
 
         out = os.path.join(tmp, "no", "such", "dir", "x.tar.gz")
         one_line_error(tap, run("--root", empty, "snapshot", "-o", out), "snapshot into a missing directory: exit 1")
+
+        # The manual page renders without warnings and names every command and option of --help.
+        man = os.path.join(os.path.dirname(BINARY), "vfio-setup.8")
+        if shutil.which("groff") and os.path.exists(man):
+            g = subprocess.run(["groff", "-man", "-ww", "-z", man], capture_output=True, text=True)
+            page = subprocess.run(["man", "-l", man], capture_output=True, text=True,
+                                  env=dict(os.environ, MANWIDTH="200", LC_ALL="C.UTF-8")).stdout.replace("\u2010", "-")
+            helps = run("--help").stdout + "".join(run(c, "--help").stdout
+                                                   for c in ("detect", "plan", "apply", "undo", "verify", "snapshot"))
+            words = set(re.findall(r"--[a-z][a-z-]+", helps)) | {"detect", "plan", "apply", "undo", "verify", "snapshot"}
+            missing = sorted(w for w in words if w not in page)
+            tap.ok(g.returncode == 0 and g.stderr == "" and missing == [], "man page renders and covers --help",
+                   g.stderr + repr(missing))
+        else:
+            tap.ok(True, "man page # SKIP groff or the built page is missing")
+        completion = os.path.join(TESTS, "..", "data", "completions", "vfio-setup.bash")
+        script = f'''source {completion}
+complete_for() {{ COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMPREPLY=(); _vfio_setup; echo "${{COMPREPLY[*]}}"; }}
+complete_for vfio-setup pl
+complete_for vfio-setup plan --bootloader sy
+complete_for vfio-setup --root {broken} plan --gpu 0000:0b
+complete_for vfio-setup verify --'''
+        out = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True).stdout.splitlines()
+        tap.ok(out[:3] == ["plan", "systemd-boot", "0000:0b:00.0"] and "--gpu" in out[3].split() and
+               "--yes" not in out[3].split(), "bash completion: commands, names, devices below --root, options per command",
+               out)
 
         p = run("detect", "--json")
         try:

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from xml.etree import ElementTree
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -280,6 +281,17 @@ def bad_input(tap, tmp):
     p, doc = plan(root, "--gpu", "04:00.0", "--extra", "00:1f.0", "--extra", "02:00.0", "--extra", "03:00.0")
     tap.ok(doc is not None and "0000:03:00.0" in doc["devices"] and "1b21:0612" in doc["vfio_ids"],
            "--extra passes the blockers along", p.stderr)
+    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "00:1f.0", "--extra", "02:00.0", "--extra", "03:00.0",
+            "--libvirt-xml")
+    try:
+        hostdevs = ElementTree.fromstring("<devices>" + p.stdout + "</devices>").findall("hostdev")
+        addresses = ["{}:{}:{}.{}".format(*(format(int(h.find("source/address").get(k), 16), w)
+                                            for k, w in (("domain", "04x"), ("bus", "02x"), ("slot", "02x"), ("function", "x"))))
+                     for h in hostdevs]
+    except ElementTree.ParseError:
+        addresses = None
+    tap.ok(addresses == doc["devices"] and all(h.get("managed") == "yes" for h in hostdevs),
+           "--libvirt-xml: well-formed <hostdev> elements, one per device", p.stdout)
 
 
 def main():

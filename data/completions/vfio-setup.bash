@@ -1,0 +1,50 @@
+# bash completion for vfio-setup
+
+_vfio_setup_devices()
+{
+    # PCI addresses of the machine, below --root when one was given.
+    local root=/ i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        [[ ${COMP_WORDS[i]} == --root ]] && root=${COMP_WORDS[i + 1]}
+    done
+    compgen -W "$(ls "$root/sys/bus/pci/devices" 2>/dev/null)" -- "$1"
+}
+
+_vfio_setup()
+{
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    local commands="detect plan apply undo verify snapshot"
+    local global="--root --no-color --ascii --demo --version --help"
+    local command="" i
+
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in
+            detect|plan|apply|undo|verify|snapshot) command=${COMP_WORDS[i]} ;;
+        esac
+    done
+
+    case $prev in
+        --root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --gpu|--extra) COMPREPLY=($(_vfio_setup_devices "$cur")); return ;;
+        --goal) COMPREPLY=($(compgen -W "base looking-glass gaming storage" -- "$cur")); return ;;
+        --bootloader) COMPREPLY=($(compgen -W "grub grub-bls systemd-boot kernelstub refind limine efistub" -- "$cur")); return ;;
+        --initramfs) COMPREPLY=($(compgen -W "mkinitcpio dracut initramfs-tools booster" -- "$cur")); return ;;
+        --timeout) return ;;
+        --demo) COMPREPLY=($(compgen -W "$(vfio-setup --demo 2>/dev/null | sed -n 's/^  //p')" -- "$cur")); return ;;
+    esac
+
+    local options
+    case $command in
+        detect) options="--json" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --bootloader --initramfs --release --json --libvirt-xml" ;;
+        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --bootloader --initramfs --release --yes --no-regenerate --timeout" ;;
+        undo) options="--no-regenerate --timeout" ;;
+        verify) options="--gpu --json" ;;
+        snapshot) options="-o --list" ;;
+        *) COMPREPLY=($(compgen -W "$commands $global" -- "$cur")); return ;;
+    esac
+    COMPREPLY=($(compgen -W "$options $global" -- "$cur"))
+}
+
+complete -F _vfio_setup vfio-setup
