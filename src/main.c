@@ -13,10 +13,11 @@
 enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
-        OPT_TIMEOUT, OPT_DEMO, OPT_LIBVIRT_XML,
+        OPT_TIMEOUT, OPT_DEMO, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
 };
 
-#define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT
+#define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT, \
+        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER
 
 /* Which options each subcommand takes, besides the global ones. */
 static const struct command {
@@ -29,8 +30,9 @@ static const struct command {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
         { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, 0 },
-          "plan --gpu ADDRESS [--extra ADDRESS]... [--goal base] [--iommu-pt] [--allow-dirty-group]\n"
+          "plan --gpu ADDRESS [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--bootloader NAME] [--initramfs NAME] [--json | --libvirt-xml]\n"
+          "       [--goal looking-glass [--lg-resolution WxH] [--lg-kvmfr] [--lg-user NAME]]\n"
           "plan --release [--json]",
           "exactly which lines of which files would change, and which commands would run" },
         { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, 0 },
@@ -66,6 +68,9 @@ static const struct option long_options[] = {
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "demo", no_argument, NULL, OPT_DEMO },
         { "libvirt-xml", no_argument, NULL, OPT_LIBVIRT_XML },
+        { "lg-resolution", required_argument, NULL, OPT_LG_RESOLUTION },
+        { "lg-kvmfr", no_argument, NULL, OPT_LG_KVMFR },
+        { "lg-user", required_argument, NULL, OPT_LG_USER },
         { 0 },
 };
 
@@ -96,7 +101,9 @@ static void usage(FILE *f, const struct command *only)
                    "  --no-color     no colour (also when NO_COLOR is set or output is not a terminal)\n"
                    "  --ascii        ASCII characters only\n"
                    "  --version      print the version\n"
-                   "  --help         this help; COMMAND --help for one command\n");
+                   "  --help         this help; COMMAND --help for one command\n"
+                   "\nThe wizard (and --demo) also takes --lg-resolution, --lg-kvmfr and --lg-user for its\n"
+                   "Looking Glass goal.\n");
 }
 
 static bool takes(const struct command *c, int opt)
@@ -105,6 +112,12 @@ static bool takes(const struct command *c, int opt)
                 if (*o == opt)
                         return true;
         return false;
+}
+
+/* The wizard asks for everything else on its screens. */
+static bool is_lg_option(int opt)
+{
+        return opt == OPT_LG_RESOLUTION || opt == OPT_LG_KVMFR || opt == OPT_LG_USER;
 }
 
 static const struct command *find_command(const char *name)
@@ -129,6 +142,26 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
         case OPT_LIBVIRT_XML:
                 opt->libvirt_xml = true;
                 return 0;
+        case OPT_LG_RESOLUTION: {
+                unsigned width, height;
+                char end;
+
+                if (sscanf(arg, "%ux%u%c", &width, &height, &end) != 2 || width < 320 || height < 200 || width > 16384 ||
+                    height > 16384) {
+                        fprintf(stderr, "vfio-setup: --lg-resolution %s: WIDTHxHEIGHT, e.g. 2560x1440\n", arg);
+                        return -1;
+                }
+                s->lg.width = width;
+                s->lg.height = height;
+                return 0;
+        }
+        case OPT_LG_KVMFR:
+                s->lg.kvmfr = true;
+                return 0;
+        case OPT_LG_USER:
+                free(s->lg.user);
+                s->lg.user = strdup(arg);
+                return s->lg.user ? 0 : -1;
         case OPT_LIST:
                 opt->list = true;
                 return 0;
@@ -144,7 +177,7 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
         case OPT_GOAL:
                 r = goal_from_name(arg, &g);
                 if (r == -EOPNOTSUPP)
-                        fprintf(stderr, "vfio-setup: --goal %s: not available in this version (only base is)\n", arg);
+                        fprintf(stderr, "vfio-setup: --goal %s: not available in this version (base and looking-glass are)\n", arg);
                 else if (r < 0)
                         fprintf(stderr, "vfio-setup: --goal %s: unknown goal (base, looking-glass, gaming, storage)\n", arg);
                 else
@@ -197,7 +230,7 @@ static int run(int argc, char **argv, struct cli_options *opt)
         const struct command *cmd = NULL;
         struct sysroot *sr;
         struct strv seen = { 0 };
-        bool help = false, demo = false;
+        bool help = false, demo = false, only_lg = true;
         int c, r;
 
         /* Options may stand before or after the command. */
@@ -259,7 +292,9 @@ static int run(int argc, char **argv, struct cli_options *opt)
                 strv_free(&seen);
                 return EXIT_OK;
         }
-        if (!cmd && seen.n) {
+        for (size_t i = 0; i < seen.n; i++)
+                only_lg = only_lg && is_lg_option(atoi(seen.v[i]));
+        if (!cmd && !only_lg) {
                 fprintf(stderr, "vfio-setup: these options go with a command\n");
                 usage(stderr, NULL);
                 strv_free(&seen);

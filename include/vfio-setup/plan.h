@@ -38,6 +38,8 @@ struct plan {
         size_t n_commands;
         struct strv warnings;
         struct strv manual;             /* what the user must do by hand (unknown bootloader, NixOS) */
+        unsigned lg_size_mb;            /* Looking Glass's shared memory, 0 without that goal */
+        bool lg_kvmfr;                  /* ... through the kvmfr module rather than /dev/shm */
 };
 
 /* -VS_E_SELECTION or -VS_E_CONFIG with *ret_reason (allocated) when the plan is refused. */

@@ -8,7 +8,7 @@
 /* What the user asked for; the plan is a function of this and the machine. */
 #define GOALS(X)                                                                     \
         X(BASE,          "base",          true,  "plain passthrough: bind the GPU to vfio-pci") \
-        X(LOOKING_GLASS, "looking-glass", false, "shared memory for Looking Glass")  \
+        X(LOOKING_GLASS, "looking-glass", true,  "shared memory for Looking Glass")  \
         X(GAMING,        "gaming",        false, "hugepages and CPU pinning")        \
         X(STORAGE,       "storage",       false, "disk and controller passthrough")
 
@@ -28,7 +28,15 @@ struct selection {
         bool release;           /* remove what vfio-setup set up */
         bool allow_dirty_group; /* pass the GPU although its group holds other devices */
         bool iommu_pt;          /* add iommu=pt */
+        struct looking_glass {
+                unsigned width, height; /* the guest's resolution */
+                bool kvmfr;             /* the kvmfr module instead of /dev/shm */
+                char *user;             /* who runs the client; NULL: the one behind sudo */
+        } lg;
 };
+
+/* Looking Glass's shared memory in MiB: two frames of 4 bytes a pixel, 10 MiB more, up to a power of two. */
+unsigned looking_glass_size_mb(unsigned width, unsigned height);
 
 /* -EINVAL for an unknown name; -EOPNOTSUPP for a goal this version cannot set up yet. */
 int goal_from_name(const char *name, enum goal *ret);

@@ -6,6 +6,7 @@
 #include "vfio-setup/apply.h"
 #include "vfio-setup/canvas.h"
 #include "vfio-setup/machine.h"
+#include "vfio-setup/selection.h"
 #include "vfio-setup/sysroot.h"
 
 /*
@@ -22,6 +23,8 @@ struct wizard_options {
         const char *why_not;            /* shown when it cannot */
         bool demo;                      /* a sample machine: nothing real is touched */
         struct apply_options apply;
+        /* The Looking Glass goal's settings, from the command line (copied). */
+        struct looking_glass lg;
         /* Called while apply runs, so the screen follows its progress. */
         void (*redraw)(void *userdata);
         void *userdata;

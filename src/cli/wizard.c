@@ -38,6 +38,7 @@ static int run(struct sysroot *sr, const struct cli_options *opt, bool demo)
                 .apply = { .regenerate = !demo && !opt->no_regenerate,
                            .run = { .root = sysroot_dir(sr), .command_dir = dir && *dir ? dir : NULL,
                                     .timeout = opt->timeout } },
+                .lg = opt->selection.lg,
         };
         struct machine *m;
         int r;

@@ -45,6 +45,8 @@ int emit_modprobe(struct plan_ctx *ctx);
 /* Edits /etc/kernel/cmdline when it exists (*ret_found), for systemd-boot and UKIs. */
 int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found);
 int emit_manual(struct plan_ctx *ctx);
+/* The Looking Glass goal's files: written when chosen, removed when not. */
+int emit_looking_glass(struct plan_ctx *ctx);
 
 /* Keeps the reason of a -VS_E_CONFIG refusal as the plan's; other errors drop it. */
 int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason);

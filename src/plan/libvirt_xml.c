@@ -29,5 +29,17 @@ int plan_libvirt_xml(const struct plan *p, char **ret)
                               "</hostdev>\n",
                               domain, bus, dev, func);
         }
+        /* Looking Glass (install.rst): ivshmem on /dev/shm, or kvmfr's device through QEMU's own arguments. */
+        if (p->lg_size_mb && !p->lg_kvmfr)
+                strbuf_printf(&b, "<shmem name='looking-glass'>\n  <model type='ivshmem-plain'/>\n  <size unit='M'>%u</size>\n"
+                                  "</shmem>\n", p->lg_size_mb);
+        else if (p->lg_size_mb)
+                strbuf_printf(&b, "<!-- in <domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>, "
+                                  "after </devices>: -->\n<qemu:commandline>\n  <qemu:arg value='-device'/>\n"
+                                  "  <qemu:arg value='{\"driver\":\"ivshmem-plain\",\"id\":\"shmem0\",\"memdev\":\"looking-glass\"}'/>\n"
+                                  "  <qemu:arg value='-object'/>\n"
+                                  "  <qemu:arg value='{\"qom-type\":\"memory-backend-file\",\"id\":\"looking-glass\","
+                                  "\"mem-path\":\"/dev/kvmfr0\",\"size\":%llu,\"share\":true}'/>\n</qemu:commandline>\n",
+                              (unsigned long long)p->lg_size_mb * 1024 * 1024);
         return strbuf_finish(&b, ret);
 }

@@ -291,6 +291,8 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                 initramfs = initramfs_emitter(ctx.initramfs);
                 r = emit_modprobe(&ctx);
                 if (r >= 0)
+                        r = emit_looking_glass(&ctx);
+                if (r >= 0)
                         r = initramfs->emit(&ctx);
                 if (r >= 0)
                         r = boot->emit(&ctx);

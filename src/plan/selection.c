@@ -55,5 +55,18 @@ int initramfs_from_name(const char *name, int *ret)
 void selection_free(struct selection *s)
 {
         free(s->gpu);
+        free(s->lg.user);
         strv_free(&s->extra);
+}
+
+unsigned looking_glass_size_mb(unsigned width, unsigned height)
+{
+        /* Looking Glass's install guide: width x height x 4 x 2 bytes, in MiB, + 10, rounded up to a power of two. */
+        unsigned long long bytes = (unsigned long long)width * height * 4 * 2;
+        unsigned long long mib = (bytes + 1024 * 1024 - 1) / (1024 * 1024) + 10;
+        unsigned size = 1;
+
+        while (size < mib)
+                size *= 2;
+        return size;
 }

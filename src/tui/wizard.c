@@ -97,7 +97,13 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
         w->sr = sr;
         w->m = m;
         w->o = *o;
-        w->sel = (struct selection){ .bootloader = -1, .initramfs = -1, .goals = 1u << GOAL_BASE };
+        w->sel = (struct selection){ .bootloader = -1, .initramfs = -1, .goals = 1u << GOAL_BASE, .lg = o->lg };
+        w->o.lg.user = NULL;
+        w->sel.lg.user = o->lg.user ? strdup(o->lg.user) : NULL;
+        if (o->lg.user && !w->sel.lg.user) {
+                wizard_free(w);
+                return -ENOMEM;
+        }
         r = findings_build(m, &w->findings);
         /* Re-run: what is set up comes first, with the ways to change it. */
         if (r >= 0)

@@ -81,6 +81,11 @@ def main():
         tap.ok(p.returncode == 1 and "unexpected argument" in p.stderr, "stray argument: exit 1", p.stderr)
         p = run("detect", "-o", "x.tar.gz")
         tap.ok(p.returncode == 1 and "not valid for this command" in p.stderr, "option of another command: exit 1", p.stderr)
+        p = run("--gpu", "0000:01:00.0")
+        tap.ok(p.returncode == 1 and "these options go with a command" in p.stderr, "plan option without a command: exit 1",
+               p.stderr)
+        p = run("--lg-user", "alice", "detect")
+        tap.ok(p.returncode == 1 and "not valid for this command" in p.stderr, "wizard option with detect: exit 1", p.stderr)
         p = run("detect", "--bogus")
         tap.ok(p.returncode == 1 and p.stdout == "", "unknown option: exit 1", p.stderr)
         one_line_error(tap, run("--root", tmp, "snapshot"), "snapshot without -o: exit 1", needle="hint: name the archive")
@@ -101,6 +106,9 @@ def main():
         p = run("--root", empty)
         tap.ok(p.returncode == 1 and "the wizard needs a terminal" in p.stderr and "vfio-setup detect" in p.stderr,
                "no command and no terminal: points to the commands", p.stderr)
+        p = run("--root", empty, "--lg-user", "alice", "--lg-kvmfr")
+        tap.ok(p.returncode == 1 and "the wizard needs a terminal" in p.stderr, "the wizard takes the --lg-* options",
+               p.stderr)
         p = run("--root", empty, "detect", "--json")
         ok = p.returncode == 0
         doc = json.loads(p.stdout) if ok else {}

@@ -294,6 +294,42 @@ def bad_input(tap, tmp):
            "--libvirt-xml: well-formed <hostdev> elements, one per device", p.stdout)
 
 
+def looking_glass(tap, tmp):
+    gpu = HARDWARE["hw-intel-amd"][0]
+    root = os.path.join(tmp, "lg")
+    build("arch-grub", "hw-intel-amd", root)
+    before = tree(root)
+    p = run("--root", root, "plan", "--gpu", gpu, "--goal", "looking-glass")
+    tap.ok(p.returncode == 2 and "--lg-user" in p.stderr, "Looking Glass without a user: refused, says how", p.stderr)
+    p, doc = plan(root, "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice")
+    files = {f["path"]: f["content"] for f in (doc or {}).get("files", [])}
+    tap.ok(files.get("/etc/tmpfiles.d/10-looking-glass.conf", "").endswith("f /dev/shm/looking-glass 0660 alice kvm -\n") and
+           ["systemd-tmpfiles", "--create", "/etc/tmpfiles.d/10-looking-glass.conf"] in doc["commands"],
+           "Looking Glass: a tmpfiles entry for /dev/shm/looking-glass, created right away", json.dumps(doc)[:500])
+    xml = run("--root", root, "plan", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--libvirt-xml").stdout
+    shmem = ElementTree.fromstring("<devices>" + xml + "</devices>").find("shmem")
+    tap.ok(shmem is not None and shmem.find("size").text == "32" and shmem.find("model").get("type") == "ivshmem-plain",
+           "Looking Glass: 32 MiB <shmem> for 1920x1080", xml)
+    apply(root, doc)
+    p, again = plan(root, "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice")
+    tap.ok(again is not None and again["files"] == [], "Looking Glass: planned again, nothing to change")
+    p, kv = plan(root, "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--lg-kvmfr", "--lg-resolution",
+                 "3840x2160")
+    actions = {f["path"]: f["action"] for f in (kv or {}).get("files", [])}
+    tap.ok(actions.get("/etc/tmpfiles.d/10-looking-glass.conf") == "delete" and
+           actions.get("/etc/modprobe.d/kvmfr.conf") == "create" and actions.get("/etc/udev/rules.d/99-kvmfr.rules") == "create",
+           "Looking Glass: switching to kvmfr replaces the tmpfiles entry with the module's files", actions)
+    apply(root, kv)
+    out = subprocess.run([MODPROBE, "-C", os.path.join(root, "etc/modprobe.d"), "--showconfig"], capture_output=True,
+                         text=True).stdout
+    tap.ok("options kvmfr static_size_mb=128" in out, "Looking Glass: modprobe reads static_size_mb=128 for 3840x2160",
+           out[-300:])
+    p, release = plan(root, "--release")
+    apply(root, release)
+    tap.ok(roots.differences(before, tree(root)) == [], "Looking Glass: --release gives every file back",
+           roots.differences(before, tree(root)))
+
+
 def main():
     tap = Tap()
     distros = sorted(os.listdir(os.path.join(HERE, "distros")))
@@ -303,6 +339,7 @@ def main():
             for hw in sorted(HARDWARE):
                 check(tap, tmp, distro, hw)
         bad_input(tap, tmp)
+        looking_glass(tap, tmp)
     tap.done()
 
 

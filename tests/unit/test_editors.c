@@ -11,6 +11,7 @@
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/diff.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/selection.h"
 #include "vfio-setup/shellvar.h"
 #include "vfio-setup/state.h"
 #include "vfio-setup/textfile.h"
@@ -348,6 +349,16 @@ START_TEST(parameter_table)
 }
 END_TEST
 
+START_TEST(looking_glass_size)
+{
+        ck_assert_uint_eq(looking_glass_size_mb(1920, 1080), 32);
+        ck_assert_uint_eq(looking_glass_size_mb(2560, 1440), 64);
+        ck_assert_uint_eq(looking_glass_size_mb(3840, 2160), 128);
+        ck_assert_uint_eq(looking_glass_size_mb(1024, 768), 16);
+        ck_assert_uint_eq(looking_glass_size_mb(7680, 4320), 512);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("editors");
@@ -364,6 +375,7 @@ int main(void)
         tcase_add_test(tc, unified_diff);
         tcase_add_test(tc, state_round_trip);
         tcase_add_test(tc, parameter_table);
+        tcase_add_test(tc, looking_glass_size);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }

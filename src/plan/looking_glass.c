@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "vfio-setup/errors.h"
+
+/*
+ * Looking Glass shows the guest's frames on the host through shared memory:
+ * either a file in /dev/shm that systemd-tmpfiles creates for the user who
+ * runs the client (group kvm, so QEMU can open it too), or the kvmfr module's
+ * /dev/kvmfr0 (DMA-BUF, faster), whose size is a module option.  Files as
+ * Looking Glass's documentation gives them (install.rst, module.rst).
+ */
+#define TMPFILES "etc/tmpfiles.d/10-looking-glass.conf"
+#define KVMFR_OPTIONS "etc/modprobe.d/kvmfr.conf"
+#define KVMFR_LOAD "etc/modules-load.d/kvmfr.conf"
+#define KVMFR_UDEV "etc/udev/rules.d/99-kvmfr.rules"
+#define HEADER "# Written by vfio-setup for Looking Glass; 'vfio-setup plan --release' removes it.\n"
+
+static int own(struct plan_ctx *ctx, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int own(struct plan_ctx *ctx, const char *path, const char *fmt, ...)
+{
+        char *body = NULL, *text = NULL;
+        va_list ap;
+        bool changed;
+        int r = 0;
+
+        if (fmt) {
+                va_start(ap, fmt);
+                r = vasprintf(&body, fmt, ap) < 0 || asprintf(&text, HEADER "%s", body) < 0 ? -ENOMEM : 0;
+                va_end(ap);
+        }
+        if (r >= 0)
+                r = ctx_own_file(ctx, path, text, &changed);
+        free(body);
+        free(text);
+        return r;
+}
+
+int emit_looking_glass(struct plan_ctx *ctx)
+{
+        const struct looking_glass *lg = &ctx->sel->lg;
+        bool on = !ctx->sel->release && (ctx->sel->goals & (1u << GOAL_LOOKING_GLASS));
+        bool shm = on && !lg->kvmfr, kvmfr = on && lg->kvmfr;
+        const char *user = lg->user ? lg->user : getenv("SUDO_USER");
+        unsigned mb = looking_glass_size_mb(lg->width ? lg->width : 1920, lg->height ? lg->height : 1080);
+        int r;
+
+        if (on && (!user || !*user || strcmp(user, "root") == 0))
+                return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: no user to own the shared memory; run vfio-setup through sudo as the user "
+                                                        "who runs the client, or plan with --lg-user NAME");
+        r = own(ctx, TMPFILES, shm ? "f /dev/shm/looking-glass 0660 %s kvm -\n" : NULL, user);
+        if (r >= 0 && shm)
+                r = ctx_command(ctx, "systemd-tmpfiles", "--create", "/" TMPFILES, (char *)NULL);
+        if (r >= 0)
+                r = own(ctx, KVMFR_OPTIONS, kvmfr ? "options kvmfr static_size_mb=%u\n" : NULL, mb);
+        if (r >= 0)
+                r = own(ctx, KVMFR_LOAD, kvmfr ? "kvmfr\n" : NULL);
+        if (r >= 0)
+                r = own(ctx, KVMFR_UDEV, kvmfr ? "SUBSYSTEM==\"kvmfr\", OWNER=\"%s\", GROUP=\"kvm\", MODE=\"0660\"\n" : NULL,
+                        user);
+        if (r >= 0 && kvmfr)
+                r = ctx_warn(ctx, "kvmfr is not part of the kernel: install Looking Glass's module (its DKMS package) "
+                                  "before rebooting");
+        if (on) {
+                ctx->plan->lg_size_mb = mb;
+                ctx->plan->lg_kvmfr = kvmfr;
+        }
+        if (r >= 0 && on)
+                r = ctx_manual(ctx, "Looking Glass: %u MiB of shared memory for %ux%u; add to the domain with "
+                                    "vfio-setup plan --libvirt-xml",
+                               mb, lg->width ? lg->width : 1920, lg->height ? lg->height : 1080);
+        return r;
+}
