@@ -95,6 +95,7 @@ struct gpu_info {
         unsigned reasons;           /* 1u << enum gpu_reason */
         bool passthrough_ok;        /* no blocking reason */
         struct strv reason_texts;   /* one readable sentence per reason */
+        char *reset_quirk;          /* family that needs vendor-reset to reset (data/reset-quirks), or NULL */
 };
 
 struct distro_info {

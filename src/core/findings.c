@@ -196,6 +196,20 @@ static int describe(const struct pci_device *d, char **ret)
                         d->vendor_name ? " " : "", d->device_name ? d->device_name : "device", ids) < 0 ? -ENOMEM : 0;
 }
 
+static void reset_quirk(struct builder *b, const struct machine *m, const struct gpu_info *g)
+{
+        int gpu = b->gpu;
+
+        if (!g->reset_quirk)
+                return;
+        /* Not the GPU's verdict, which stays the one finding that carries its index. */
+        b->gpu = -1;
+        add(b, SEVERITY_WARNING, "install the vendor-reset module and its udev rule (github.com/gnif/vendor-reset)",
+            "%s is an AMD %s GPU: it may not reset when the guest restarts (the AMD reset bug)",
+            m->devices[g->device].address, g->reset_quirk);
+        b->gpu = gpu;
+}
+
 static void gpu_findings(struct builder *b, const struct machine *m, const struct gpu_info *g)
 {
         const struct pci_device *d = &m->devices[g->device];
@@ -227,6 +241,7 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
                 add(b, SEVERITY_WARNING, advice, "%s %s (%s): not ready, %s", d->address, name, group, reasons);
                 free(reasons);
         }
+        reset_quirk(b, m, g);
         free(ids);
         free(name);
 }

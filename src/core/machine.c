@@ -152,6 +152,7 @@ void machine_free(struct machine *m)
                 free(m->gpus[i].blockers);
                 strv_free(&m->gpus[i].vfio_ids);
                 strv_free(&m->gpus[i].reason_texts);
+                free(m->gpus[i].reset_quirk);
         }
         free(m->gpus);
         free(m->distro.id);

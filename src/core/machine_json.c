@@ -179,6 +179,7 @@ static json_object *gpu(struct jb *b, const struct machine *m, const struct gpu_
         put(b, o, "vfio_ids", strv_array(b, &g->vfio_ids));
         put(b, o, "passthrough_ok", boolean(g->passthrough_ok));
         put(b, o, "reasons", strv_array(b, &g->reason_texts));
+        put(b, o, "reset_quirk", str(b, g->reset_quirk));
         return o;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vfio-setup/detect.h"
+#include "vfio-setup/reset_quirks.h"
 
 struct member {
         int group;
@@ -196,6 +197,9 @@ static int judge(const struct machine *m, struct gpu_info *g)
         }
         if (r >= 0 && d->driver && strcmp(d->driver, "vfio-pci") == 0)
                 r = add_reason(g, GPU_REASON_BOUND_VFIO, NULL);
+        /* Advisory only: without the data file there is just no warning. */
+        if (r >= 0 && d->ids_known && reset_quirk_find(d->vendor_id, d->device_id, &g->reset_quirk) == -ENOMEM)
+                r = -ENOMEM;
         return r;
 }
 

@@ -80,6 +80,11 @@ static int select_gpu(struct plan_ctx *ctx)
             ctx_warn(ctx, "%s is the only GPU: the host will have no display once it is bound to vfio-pci",
                      m->devices[idx].address) < 0)
                 return -ENOMEM;
+        if (g->reset_quirk &&
+            ctx_warn(ctx, "%s is an AMD %s GPU, which may not reset when the guest restarts: install the vendor-reset "
+                          "module and its udev rule (github.com/gnif/vendor-reset)",
+                     m->devices[idx].address, g->reset_quirk) < 0)
+                return -ENOMEM;
         return 0;
 }
 

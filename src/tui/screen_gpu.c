@@ -78,6 +78,14 @@ static void details(const struct wizard *w, const struct gpu_info *g, struct can
                               name_of(&m->devices[g->blockers[i]]));
         if (why && *why && y < bottom)
                 y = canvas_wrap(c, y, 4, c->w - 6, g->passthrough_ok ? CR_DIM : CR_WARNING, why);
+        if (g->reset_quirk && y < bottom) {
+                char *text = NULL;
+
+                if (asprintf(&text, "AMD %s: may not reset when the guest restarts; install the vendor-reset module "
+                                    "(github.com/gnif/vendor-reset).", g->reset_quirk) >= 0)
+                        y = canvas_wrap(c, y, 4, c->w - 6, CR_WARNING, text);
+                free(text);
+        }
         if (m->n_gpus == 1 && y < bottom)
                 canvas_wrap(c, y, 4, c->w - 6, CR_WARNING,
                             "One GPU only: while a guest has it, the host has no display. Dual GPU is the supported "

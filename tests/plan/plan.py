@@ -274,6 +274,14 @@ def bad_input(tap, tmp):
         p = run("--root", root, "plan", *args)
         tap.ok(p.returncode == code and message in p.stderr, f"selection {card} {' '.join(args)}: exit {code}",
                f"exit {p.returncode}: {p.stderr}")
+    root = os.path.join(tmp, "reset-quirk")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "intel-no-kernel-iommu.card"), root], check=True)
+    p, doc = plan(root, "--gpu", "01:00.0")
+    tap.ok(doc is not None and any("Navi 23" in w and "vendor-reset" in w for w in doc["warnings"]),
+           "a GPU with the AMD reset bug: the plan points to vendor-reset", p.stderr)
+    p, doc = plan(os.path.join(tmp, "sel-amd-x570-two-gpus"), "--gpu", "0b:00.0")
+    tap.ok(doc is not None and not any("vendor-reset" in w for w in doc["warnings"]), "other GPUs: no such warning",
+           p.stderr)
     root = os.path.join(tmp, "sel-chipset-slot-dirty")
     p, doc = plan(root, "--gpu", "04:00.0", "--allow-dirty-group")
     tap.ok(doc is not None and any("also hold" in w for w in doc["warnings"]), "--allow-dirty-group plans, with a warning",

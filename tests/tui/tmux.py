@@ -89,7 +89,11 @@ def main():
 
         start(f"{BINARY} --demo dirty-group", env="NO_COLOR=1")
         wait_for("1/8 Hardware")
-        keys("Enter", "Enter", "Down", "Enter")
+        keys("Enter", "Enter")
+        s = wait_for("3/8 GPU choice")
+        tap.ok("AMD Navi 23: may not reset" in s and "vendor-reset" in s, "a GPU with the AMD reset bug is pointed to vendor-reset",
+               s)
+        keys("Down", "Enter")
         keys("q")
         s = wait_for("Quit without applying")
         tap.ok("y quits" in s, "q asks when choices are not applied", s)
