@@ -25,6 +25,7 @@ struct finding {
         char *text;
         char *advice;       /* what to do, or NULL */
         int gpu;            /* index into machine.gpus for a GPU's verdict, else -1 */
+        int about_gpu;      /* index into machine.gpus for the verdict and the notes on a GPU, else -1 */
 };
 
 struct findings {

@@ -32,6 +32,8 @@ struct board_info {
         char *bios_date;
         char *sys_vendor;
         char *product_name;
+        int chassis_type;           /* SMBIOS chassis type, 0 when unknown */
+        bool laptop;                /* a portable chassis (laptop, notebook, convertible, tablet) */
 };
 
 struct iommu_info {

@@ -601,6 +601,7 @@ static void dmi(struct builder *b, const struct card *c)
         } fields[] = {
                 { "board-vendor", "board_vendor" }, { "board-name", "board_name" },
                 { "bios-version", "bios_version" }, { "sys-vendor", "sys_vendor" },
+                { "chassis-type", "chassis_type" },
         };
 
         for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {

@@ -70,6 +70,7 @@ struct builder {
         struct findings *f;
         enum section section;
         int gpu;
+        int about_gpu;
         int err;
 };
 
@@ -98,7 +99,7 @@ add(struct builder *b, enum severity sev, const char *advice, const char *fmt, .
                 return;
         }
         b->f->v = v;
-        v[b->f->n++] = (struct finding){ b->section, sev, text, (char *)advice, b->gpu };
+        v[b->f->n++] = (struct finding){ b->section, sev, text, (char *)advice, b->gpu, b->about_gpu };
 }
 
 static void hardware(struct builder *b, const struct machine *m)
@@ -132,6 +133,9 @@ static void hardware(struct builder *b, const struct machine *m)
                     bd->bios_version ? ", firmware " : "", bd->bios_version ? bd->bios_version : "");
         else
                 add(b, SEVERITY_INFO, NULL, "Board: unknown (no DMI data)");
+        if (bd->laptop)
+                add(b, SEVERITY_INFO, NULL, "Chassis: portable (SMBIOS chassis type %d): laptop graphics are usually hybrid",
+                    bd->chassis_type);
 }
 
 static bool token_is(const struct machine *m, const char *key, const char *value)
@@ -196,17 +200,30 @@ static int describe(const struct pci_device *d, char **ret)
                         d->vendor_name ? " " : "", d->device_name ? d->device_name : "device", ids) < 0 ? -ENOMEM : 0;
 }
 
-static void reset_quirk(struct builder *b, const struct machine *m, const struct gpu_info *g)
+/* Notes on a GPU beside its verdict: only the verdict carries the GPU in .gpu. */
+static void gpu_notes(struct builder *b, const struct machine *m, const struct gpu_info *g)
 {
+        const struct pci_device *d = &m->devices[g->device];
         int gpu = b->gpu;
 
-        if (!g->reset_quirk)
-                return;
-        /* Not the GPU's verdict, which stays the one finding that carries its index. */
         b->gpu = -1;
-        add(b, SEVERITY_WARNING, "install the vendor-reset module and its udev rule (github.com/gnif/vendor-reset)",
-            "%s is an AMD %s GPU: it may not reset when the guest restarts (the AMD reset bug)",
-            m->devices[g->device].address, g->reset_quirk);
+        if (g->reset_quirk)
+                add(b, SEVERITY_WARNING, "install the vendor-reset module and its udev rule (github.com/gnif/vendor-reset)",
+                    "%s is an AMD %s GPU: it may not reset when the guest restarts (the AMD reset bug)", d->address,
+                    g->reset_quirk);
+        if (d->class_known && d->class_id == 0x0302)
+                add(b, SEVERITY_INFO,
+                    "the guest's picture reaches a screen through Looking Glass, with a virtual display driver in "
+                    "the guest, or through a remote display",
+                    m->board.laptop ? "%s has no display outputs of its own: a muxless laptop GPU (hybrid graphics; the "
+                                      "panel is wired to the other GPU)"
+                                    : "%s has no display outputs of its own (a 3D controller)",
+                    d->address);
+        else if (m->board.laptop && d->boot_vga != 1)
+                add(b, SEVERITY_INFO,
+                    "a guest shows its picture on a port wired to this GPU (often HDMI on laptops with a MUX); without "
+                    "one, through Looking Glass with a virtual display driver in the guest",
+                    "%s is a laptop's discrete GPU: the built-in panel usually stays on the other GPU", d->address);
         b->gpu = gpu;
 }
 
@@ -241,7 +258,7 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
                 add(b, SEVERITY_WARNING, advice, "%s %s (%s): not ready, %s", d->address, name, group, reasons);
                 free(reasons);
         }
-        reset_quirk(b, m, g);
+        gpu_notes(b, m, g);
         free(ids);
         free(name);
 }
@@ -260,10 +277,10 @@ static void gpus(struct builder *b, const struct machine *m)
                     "dual-GPU is the supported path; single-GPU passthrough leaves the host without a display while the guest runs",
                     "Only one GPU");
         for (size_t i = 0; i < m->n_gpus; i++) {
-                b->gpu = (int)i;
+                b->gpu = b->about_gpu = (int)i;
                 gpu_findings(b, m, &m->gpus[i]);
         }
-        b->gpu = -1;
+        b->gpu = b->about_gpu = -1;
         if (machine_recommended_gpu(m, &best) == 0)
                 add(b, SEVERITY_OK, NULL, "Recommended for passthrough: %s", m->devices[m->gpus[best].device].address);
         else if (!m->iommu.kernel_active)
@@ -349,7 +366,7 @@ static void vfio(struct builder *b, const struct machine *m)
 int findings_build(const struct machine *m, struct findings *ret)
 {
         struct findings f = { 0 };
-        struct builder b = { .f = &f, .gpu = -1 };
+        struct builder b = { .f = &f, .gpu = -1, .about_gpu = -1 };
 
         hardware(&b, m);
         firmware(&b, m);

@@ -128,6 +128,8 @@ static json_object *board(struct jb *b, const struct machine *m)
         put(b, o, "bios_date", str(b, m->board.bios_date));
         put(b, o, "sys_vendor", str(b, m->board.sys_vendor));
         put(b, o, "product_name", str(b, m->board.product_name));
+        put(b, o, "chassis_type", m->board.chassis_type ? json_object_new_int(m->board.chassis_type) : NULL);
+        put(b, o, "laptop", boolean(m->board.laptop));
         return o;
 }
 

@@ -34,6 +34,37 @@ static bool placeholder(const char *s)
         return false;
 }
 
+/* SMBIOS chassis types of portable machines: 8 portable, 9 laptop, 10 notebook, 14 sub notebook,
+ * 30 tablet, 31 convertible, 32 detachable.  Their discrete GPU rarely drives a screen of its own. */
+static bool portable(int chassis_type)
+{
+        static const int types[] = { 8, 9, 10, 14, 30, 31, 32 };
+
+        for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+                if (chassis_type == types[i])
+                        return true;
+        return false;
+}
+
+static int chassis(const struct sysroot *sr, struct machine *m)
+{
+        const char *path = "sys/class/dmi/id/chassis_type";
+        char *value, *end;
+        long type;
+        int r;
+
+        r = sysroot_read_line(sr, path, &value);
+        if (r < 0)
+                return detect_warn_file(m, path, r);
+        type = strtol(value, &end, 10);
+        if (end != value && *end == '\0' && type > 0 && type < 256) {
+                m->board.chassis_type = (int)type;
+                m->board.laptop = portable((int)type);
+        }
+        free(value);
+        return 0;
+}
+
 int detect_board(const struct sysroot *sr, struct machine *m)
 {
         for (size_t i = 0; i < sizeof(dmi_fields) / sizeof(dmi_fields[0]); i++) {
@@ -57,5 +88,5 @@ int detect_board(const struct sysroot *sr, struct machine *m)
                 slot = (char **)((char *)&m->board + dmi_fields[i].offset);
                 *slot = value;
         }
-        return 0;
+        return chassis(sr, m);
 }

@@ -58,9 +58,10 @@ static const char *name_of(const struct pci_device *d)
         return d->device_name ? d->device_name : d->vendor_name ? d->vendor_name : "unknown device";
 }
 
-static void details(const struct wizard *w, const struct gpu_info *g, struct canvas *c, int y, int bottom)
+static void details(const struct wizard *w, int gpu, struct canvas *c, int y, int bottom)
 {
         const struct machine *m = w->m;
+        const struct gpu_info *g = &m->gpus[gpu];
         const struct pci_device *d = &m->devices[g->device];
         char *ids = strv_join(&g->vfio_ids, ", "), *why = strv_join(&g->reason_texts, "; ");
         char group[16] = "unknown";
@@ -78,13 +79,14 @@ static void details(const struct wizard *w, const struct gpu_info *g, struct can
                               name_of(&m->devices[g->blockers[i]]));
         if (why && *why && y < bottom)
                 y = canvas_wrap(c, y, 4, c->w - 6, g->passthrough_ok ? CR_DIM : CR_WARNING, why);
-        if (g->reset_quirk && y < bottom) {
-                char *text = NULL;
+        for (size_t i = 0; i < w->findings.n && y < bottom; i++) {
+                const struct finding *f = &w->findings.v[i];
 
-                if (asprintf(&text, "AMD %s: may not reset when the guest restarts; install the vendor-reset module "
-                                    "(github.com/gnif/vendor-reset).", g->reset_quirk) >= 0)
-                        y = canvas_wrap(c, y, 4, c->w - 6, CR_WARNING, text);
-                free(text);
+                if (f->about_gpu != gpu || f->gpu == gpu)
+                        continue;
+                y = canvas_wrap(c, y, 4, c->w - 6, f->severity == SEVERITY_INFO ? CR_NORMAL : CR_WARNING, f->text);
+                if (f->advice && y < bottom)
+                        y = canvas_wrap(c, y, 6, c->w - 8, CR_DIM, f->advice);
         }
         if (m->n_gpus == 1 && y < bottom)
                 canvas_wrap(c, y, 4, c->w - 6, CR_WARNING,
@@ -135,7 +137,7 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                 }
         }
         canvas_hline(c, y++, 2, c->w - 4);
-        details(w, &m->gpus[v->cursor], c, y, bottom);
+        details(w, (int)v->cursor, c, y, bottom);
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)

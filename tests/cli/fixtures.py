@@ -142,6 +142,12 @@ def check_card(tap, card, tmp):
         bad = {k: (g.get(k), v) for k, v in w.items() if g.get(k) != v}
         tap.ok(not bad, f"{name}: {addr} companions, blockers, group, ids, reset quirk by the rule", bad)
 
+    chassis = key(keys, "chassis-type")
+    chassis = int(chassis) if chassis else None
+    board = got["board"]
+    tap.ok(board["chassis_type"] == chassis and board["laptop"] == (chassis in {8, 9, 10, 14, 30, 31, 32}),
+           f"{name}: chassis type {chassis}", board)
+
     for k, v in keys:
         if k == "expect":
             addr, verdict = v.split()

@@ -91,7 +91,7 @@ def main():
         wait_for("1/8 Hardware")
         keys("Enter", "Enter")
         s = wait_for("3/8 GPU choice")
-        tap.ok("AMD Navi 23: may not reset" in s and "vendor-reset" in s, "a GPU with the AMD reset bug is pointed to vendor-reset",
+        tap.ok("AMD Navi 23 GPU: it may not reset" in s and "vendor-reset" in s, "a GPU with the AMD reset bug is pointed to vendor-reset",
                s)
         keys("Down", "Enter")
         keys("q")
@@ -118,6 +118,14 @@ def main():
         keys("Down", "Space", "Enter")
         s = wait_for("6/8 Review")
         tap.ok("The plan is refused" in s and "--lg-user" in s, "Looking Glass with no user: refused, says how", s)
+        keys("q", "y")
+        wait_for("EXITED")
+
+        start(f"{BINARY} --demo intel-laptop")
+        wait_for("1/8 Hardware")
+        keys("Enter", "Enter")
+        s = wait_for("3/8 GPU choice")
+        tap.ok("muxless laptop GPU" in s and "Looking Glass" in s, "a laptop's 3D controller: no outputs, explained", s)
         keys("q", "y")
         wait_for("EXITED")
 
