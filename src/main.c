@@ -12,11 +12,12 @@
 
 enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
-        OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
+        OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
 };
 
-#define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_IOMMU_PT, \
+#define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
+        OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, \
         OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER
 
 /* Which options each subcommand takes, besides the global ones. */
@@ -31,7 +32,7 @@ static const struct command {
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
         { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, 0 },
           "plan --gpu ADDRESS [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
-          "       [--bootloader NAME] [--initramfs NAME] [--json | --libvirt-xml]\n"
+          "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME] [--json | --libvirt-xml]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-kvmfr] [--lg-user NAME]]\n"
           "plan --release [--json]",
           "exactly which lines of which files would change, and which commands would run" },
@@ -62,6 +63,7 @@ static const struct option long_options[] = {
         { "initramfs", required_argument, NULL, OPT_INITRAMFS },
         { "release", no_argument, NULL, OPT_RELEASE },
         { "allow-dirty-group", no_argument, NULL, OPT_ALLOW_DIRTY },
+        { "allow-boot-vga", no_argument, NULL, OPT_ALLOW_BOOT_VGA },
         { "iommu-pt", no_argument, NULL, OPT_IOMMU_PT },
         { "yes", no_argument, NULL, OPT_YES },
         { "no-regenerate", no_argument, NULL, OPT_NO_REGENERATE },
@@ -200,6 +202,9 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                 return 0;
         case OPT_ALLOW_DIRTY:
                 s->allow_dirty_group = true;
+                return 0;
+        case OPT_ALLOW_BOOT_VGA:
+                s->allow_boot_vga = true;
                 return 0;
         case OPT_IOMMU_PT:
                 s->iommu_pt = true;

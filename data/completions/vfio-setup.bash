@@ -37,8 +37,8 @@ _vfio_setup()
     local options
     case $command in
         detect) options="--json" ;;
-        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --json --libvirt-xml" ;;
-        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --yes --no-regenerate --timeout" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --json --libvirt-xml" ;;
+        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --yes --no-regenerate --timeout" ;;
         undo) options="--no-regenerate --timeout" ;;
         verify) options="--gpu --json" ;;
         snapshot) options="-o --list" ;;

@@ -27,6 +27,7 @@ struct selection {
         int initramfs;          /* enum initramfs_kind, or -1 for the detected one */
         bool release;           /* remove what vfio-setup set up */
         bool allow_dirty_group; /* pass the GPU although its group holds other devices */
+        bool allow_boot_vga;    /* pass the firmware's console GPU, releasing its framebuffer */
         bool iommu_pt;          /* add iommu=pt */
         struct looking_glass {
                 unsigned width, height; /* the guest's resolution */

@@ -29,6 +29,7 @@ struct plan_ctx {
         struct plan *plan;
         bool boot_changed;          /* a file the bootloader reads changed */
         bool initramfs_changed;     /* a file the initramfs generator reads changed */
+        bool boot_vga;              /* the chosen GPU is the firmware's console (and the user allowed it) */
         char *reason;               /* why the plan was refused */
 };
 

@@ -28,15 +28,20 @@
  * - vfio_virqfd: folded into vfio.ko by commit e2d55709398e ("vfio: Fold vfio_virqfd.ko into
  *   vfio.ko"), merged for v6.2; naming it on newer kernels stops mkinitcpio ("module not found")
  *   and dracut ("Failed to find module").
+ * - initcall_blacklist=sysfb_init: kernel-parameters.txt, "initcall_blacklist= Do not execute a
+ *   comma-separated list of initcall functions". sysfb_init (drivers/firmware/sysfb.c) registers
+ *   the firmware framebuffer (efifb, simpledrm) over the boot GPU's memory, after which vfio-pci
+ *   cannot reserve that BAR; video=efifb:off stops only efifb. Only with --allow-boot-vga.
  */
 static const struct param_rule {
         enum cpu_vendor vendor;         /* CPU_VENDOR_UNKNOWN: any vendor */
-        enum { ALWAYS, WITH_PT, WITH_CMDLINE_IDS } when;
+        enum { ALWAYS, WITH_PT, WITH_BOOT_VGA, WITH_CMDLINE_IDS } when;
         const char *key;
         const char *value;              /* NULL: the vfio-pci ids */
 } param_rules[] = {
         { CPU_VENDOR_INTEL, ALWAYS, "intel_iommu", "on" },
         { CPU_VENDOR_UNKNOWN, WITH_PT, "iommu", "pt" },
+        { CPU_VENDOR_UNKNOWN, WITH_BOOT_VGA, "initcall_blacklist", "sysfb_init" },
         { CPU_VENDOR_UNKNOWN, WITH_CMDLINE_IDS, "vfio-pci.ids", NULL },
 };
 
@@ -70,7 +75,8 @@ int wanted_params(const struct params_input *in, struct strv *ret)
 
                 if (p->vendor != CPU_VENDOR_UNKNOWN && p->vendor != in->vendor)
                         continue;
-                if ((p->when == WITH_PT && !in->iommu_pt) || (p->when == WITH_CMDLINE_IDS && !in->ids_on_cmdline))
+                if ((p->when == WITH_PT && !in->iommu_pt) || (p->when == WITH_BOOT_VGA && !in->boot_vga) ||
+                    (p->when == WITH_CMDLINE_IDS && !in->ids_on_cmdline))
                         continue;
                 r = strv_pushf(ret, "%s=%s", p->key, p->value ? p->value : in->ids);
         }

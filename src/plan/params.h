@@ -8,6 +8,7 @@
 struct params_input {
         enum cpu_vendor vendor;
         bool iommu_pt;
+        bool boot_vga;          /* the GPU is the firmware's console */
         bool ids_on_cmdline;
         const char *ids;        /* "10de:2484,10de:228b" */
 };

@@ -72,8 +72,19 @@ static int select_gpu(struct plan_ctx *ctx)
         for (size_t i = 0; i < g->n_companions; i++)
                 if (add_device(ctx, g->companions[i]) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
-        if (g->reasons & (1u << GPU_REASON_BOOT_VGA) &&
-            ctx_warn(ctx, "%s is the boot VGA device: the firmware console and the host's early display use it",
+        if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && !ctx->sel->allow_boot_vga)
+                return ctx_refuse(ctx, -VS_E_SELECTION,
+                                  "%s is the boot VGA device: the firmware's console and framebuffer (efifb, simpledrm) "
+                                  "hold its memory, so vfio-pci may fail to claim it (\"BAR 0: can't reserve\"), and the "
+                                  "host shows nothing until the other GPU's driver starts. Best: make the other GPU the "
+                                  "primary display in the firmware setup (often \"Initial display output\" or \"Primary "
+                                  "graphics adapter\"). Or pass it anyway with --allow-boot-vga, which also adds "
+                                  "initcall_blacklist=sysfb_init",
+                                  m->devices[idx].address);
+        ctx->boot_vga = g->reasons & (1u << GPU_REASON_BOOT_VGA);
+        if (ctx->boot_vga &&
+            ctx_warn(ctx, "%s is the boot VGA device: initcall_blacklist=sysfb_init keeps the firmware framebuffer off "
+                          "it; some guests also need its video BIOS given as a ROM file",
                      m->devices[idx].address) < 0)
                 return -ENOMEM;
         if (g->reasons & (1u << GPU_REASON_ONLY_GPU) &&
@@ -179,7 +190,8 @@ static int want_forward(struct plan_ctx *ctx)
 
         /* Unknown (no modules.builtin): both places; each is harmless where the other works. */
         w->modprobe = m->vfio.builtin != TRI_YES;
-        in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, m->vfio.builtin != TRI_NO, w->ids };
+        in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, ctx->boot_vga, m->vfio.builtin != TRI_NO,
+                                    w->ids };
         r = wanted_params(&in, &w->params);
         if (r >= 0 && w->modprobe)
                 r = wanted_modules(kernel, &w->modules);

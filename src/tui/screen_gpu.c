@@ -40,6 +40,11 @@ static int enter(struct wizard *w, void *priv)
 
         if (machine_recommended_gpu(m, &best) == 0)
                 v->cursor = best;
+        else
+                /* Nothing can be judged yet (IOMMU off): at least not the firmware's console GPU. */
+                for (size_t i = m->n_gpus; i-- > 0;)
+                        if (m->devices[m->gpus[i].device].boot_vga != 1)
+                                v->cursor = i;
         for (size_t i = 0; want && i < m->n_gpus; i++) {
                 size_t idx;
 

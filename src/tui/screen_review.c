@@ -14,6 +14,7 @@ struct review {
         char *text;             /* the plan, or why there is none */
         bool refused;
         bool dirty;             /* refused for the IOMMU group: --allow-dirty-group can help */
+        bool boot_vga;          /* refused for the boot VGA device: --allow-boot-vga can help */
         int scroll, lines;
 };
 
@@ -27,10 +28,13 @@ static int enter(struct wizard *w, void *priv)
         if (r == -VS_E_SELECTION || r == -VS_E_CONFIG) {
                 v->refused = true;
                 v->dirty = reason && strstr(reason, "IOMMU groups");
+                v->boot_vga = reason && strstr(reason, "--allow-boot-vga");
                 if (asprintf(&v->text, "The plan is refused:\n%s\n\n%s", reason,
-                             v->dirty ? "Press d to pass the GPU anyway (--allow-dirty-group), or go back and choose "
-                                        "another GPU or extra devices."
-                                      : "Go back (b) and change the choice.") < 0)
+                             v->dirty      ? "Press d to pass the GPU anyway (--allow-dirty-group), or go back and choose "
+                                             "another GPU or extra devices."
+                             : v->boot_vga ? "Press v to pass it anyway (--allow-boot-vga), or go back (b) and choose "
+                                             "another GPU."
+                                           : "Go back (b) and change the choice.") < 0)
                         v->text = NULL;
                 free(reason);
                 return v->text ? 0 : -ENOMEM;
@@ -103,6 +107,12 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 if (!v->dirty)
                         return STEP_STAY;
                 w->sel.allow_dirty_group = true;
+                w->goto_step = STEP_REVIEW;
+                return STEP_GOTO;
+        case 'v':
+                if (!v->boot_vga)
+                        return STEP_STAY;
+                w->sel.allow_boot_vga = true;
                 w->goto_step = STEP_REVIEW;
                 return STEP_GOTO;
         case WK_ENTER:

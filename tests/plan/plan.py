@@ -276,6 +276,16 @@ def bad_input(tap, tmp):
                f"exit {p.returncode}: {p.stderr}")
     root = os.path.join(tmp, "reset-quirk")
     subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "intel-no-kernel-iommu.card"), root], check=True)
+    p = run("--root", root, "plan", "--gpu", "00:02.0")
+    tap.ok(p.returncode == 2 and "boot VGA device" in p.stderr and "--allow-boot-vga" in p.stderr,
+           "the boot VGA GPU: refused, with the reasons and the way on", p.stderr)
+    p, doc = plan(root, "--gpu", "00:02.0", "--allow-boot-vga")
+    tap.ok(doc is not None and "initcall_blacklist=sysfb_init" in doc["kernel_params"]["add"]
+           and any("boot VGA" in w for w in doc["warnings"]), "--allow-boot-vga: planned, the firmware framebuffer kept off it",
+           p.stderr)
+    p, doc = plan(root, "--gpu", "01:00.0", "--allow-boot-vga")
+    tap.ok(doc is not None and "initcall_blacklist=sysfb_init" not in doc["kernel_params"]["add"],
+           "--allow-boot-vga changes nothing for another GPU", p.stderr)
     p, doc = plan(root, "--gpu", "01:00.0")
     tap.ok(doc is not None and any("Navi 23" in w and "vendor-reset" in w for w in doc["warnings"]),
            "a GPU with the AMD reset bug: the plan points to vendor-reset", p.stderr)

@@ -90,7 +90,10 @@ def main():
         start(f"{BINARY} --demo dirty-group", env="NO_COLOR=1")
         wait_for("1/8 Hardware")
         keys("Enter", "Enter")
-        s = wait_for("3/8 GPU choice")
+        s = wait_for("> 0000:04:00.0")
+        tap.ok("GK208B" in s, "nothing can be recommended: the GPU that is not the boot VGA device is preselected", s)
+        keys("Up")
+        s = wait_for("> 0000:01:00.0")
         tap.ok("AMD Navi 23 GPU: it may not reset" in s and "vendor-reset" in s, "a GPU with the AMD reset bug is pointed to vendor-reset",
                s)
         keys("Down", "Enter")

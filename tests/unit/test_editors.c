@@ -323,7 +323,7 @@ END_TEST
 START_TEST(parameter_table)
 {
         struct strv l = { 0 };
-        struct params_input in = { CPU_VENDOR_INTEL, false, false, "1:2" };
+        struct params_input in = { .vendor = CPU_VENDOR_INTEL, .ids = "1:2" };
 
         ck_assert_int_eq(kernel_version("6.1.0-26-amd64"), 6001);
         ck_assert_int_eq(kernel_version("6.12.1-arch1-1"), 6012);
@@ -332,11 +332,16 @@ START_TEST(parameter_table)
         ck_assert_uint_eq(l.n, 1);
         ck_assert_str_eq(l.v[0], "intel_iommu=on");
         strv_free(&l);
-        in = (struct params_input){ CPU_VENDOR_AMD, true, true, "1:2" };
+        in = (struct params_input){ .vendor = CPU_VENDOR_AMD, .iommu_pt = true, .ids_on_cmdline = true, .ids = "1:2" };
         ck_assert_int_eq(wanted_params(&in, &l), 0);
         ck_assert_uint_eq(l.n, 2);
         ck_assert_str_eq(l.v[0], "iommu=pt");
         ck_assert_str_eq(l.v[1], "vfio-pci.ids=1:2");
+        strv_free(&l);
+        in = (struct params_input){ .vendor = CPU_VENDOR_AMD, .boot_vga = true, .ids = "1:2" };
+        ck_assert_int_eq(wanted_params(&in, &l), 0);
+        ck_assert_uint_eq(l.n, 1);
+        ck_assert_str_eq(l.v[0], "initcall_blacklist=sysfb_init");
         strv_free(&l);
         ck_assert_int_eq(wanted_modules(6001, &l), 0);
         ck_assert(strv_contains(&l, "vfio_virqfd"));

@@ -166,6 +166,11 @@ START_TEST(intel_iommu_off)
         screen("intel-off-3-gpu-help", 80, 24);
         keys((int[]){ 'x', WK_ENTER, WK_ENTER, WK_ENTER, 0 });
         screen("intel-off-6-review", 80, 24);
+        /* The firmware's console GPU: refused with the reasons, passed only when confirmed. */
+        keys((int[]){ WK_BACKSPACE, WK_BACKSPACE, WK_BACKSPACE, WK_UP, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("intel-off-6-review-boot-vga", 80, 24);
+        keys((int[]){ 'v', 0 });
+        screen("intel-off-6-review-boot-vga-allowed", 80, 24);
 }
 END_TEST
 
