@@ -22,6 +22,8 @@ struct tool_state {
         struct strv hooks;      /* mkinitcpio hooks it added */
         struct strv created;    /* shared files it created (removed again on release) */
         struct strv dirs;       /* directories it made for its files, parents first */
+        struct strv goals;      /* goals beyond base: "looking-glass" */
+        struct strv looking_glass; /* "2560x1440", "shm" or "kvmfr", the user */
 };
 
 /* -EBADMSG for a line that is not KEY=words. */

@@ -19,6 +19,8 @@ static const struct {
         { "hooks", offsetof(struct tool_state, hooks) },
         { "created", offsetof(struct tool_state, created) },
         { "dirs", offsetof(struct tool_state, dirs) },
+        { "goals", offsetof(struct tool_state, goals) },
+        { "looking_glass", offsetof(struct tool_state, looking_glass) },
 };
 
 static struct strv *field(struct tool_state *s, size_t i)

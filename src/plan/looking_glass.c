@@ -22,8 +22,9 @@
 #define KVMFR_UDEV "etc/udev/rules.d/99-kvmfr.rules"
 #define HEADER "# Written by vfio-setup for Looking Glass; 'vfio-setup plan --release' removes it.\n"
 
-static int own(struct plan_ctx *ctx, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int own(struct plan_ctx *ctx, const char *path, const char *fmt, ...)
+static int own(struct plan_ctx *ctx, bool *ret_changed, const char *path, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static int own(struct plan_ctx *ctx, bool *ret_changed, const char *path, const char *fmt, ...)
 {
         char *body = NULL, *text = NULL;
         va_list ap;
@@ -39,6 +40,23 @@ static int own(struct plan_ctx *ctx, const char *path, const char *fmt, ...)
                 r = ctx_own_file(ctx, path, text, &changed);
         free(body);
         free(text);
+        if (r >= 0 && ret_changed)
+                *ret_changed = changed;
+        return r;
+}
+
+/* In the state, so that a re-run of the wizard starts from these choices. */
+static int record(struct tool_state *next, const struct looking_glass *lg, const char *user)
+{
+        int r;
+
+        r = strv_push(&next->goals, "looking-glass");
+        if (r >= 0)
+                r = strv_pushf(&next->looking_glass, "%ux%u", lg->width ? lg->width : 1920, lg->height ? lg->height : 1080);
+        if (r >= 0)
+                r = strv_push(&next->looking_glass, lg->kvmfr ? "kvmfr" : "shm");
+        if (r >= 0)
+                r = strv_push(&next->looking_glass, user);
         return r;
 }
 
@@ -48,21 +66,23 @@ int emit_looking_glass(struct plan_ctx *ctx)
         bool on = !ctx->sel->release && (ctx->sel->goals & (1u << GOAL_LOOKING_GLASS));
         bool shm = on && !lg->kvmfr, kvmfr = on && lg->kvmfr;
         const char *user = lg->user ? lg->user : getenv("SUDO_USER");
+        bool changed = false;
         unsigned mb = looking_glass_size_mb(lg->width ? lg->width : 1920, lg->height ? lg->height : 1080);
         int r;
 
         if (on && (!user || !*user || strcmp(user, "root") == 0))
                 return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: no user to own the shared memory; run vfio-setup through sudo as the user "
                                                         "who runs the client, or plan with --lg-user NAME");
-        r = own(ctx, TMPFILES, shm ? "f /dev/shm/looking-glass 0660 %s kvm -\n" : NULL, user);
-        if (r >= 0 && shm)
+        r = own(ctx, &changed, TMPFILES, shm ? "f /dev/shm/looking-glass 0660 %s kvm -\n" : NULL, user);
+        /* Creates the file now rather than at the next boot. */
+        if (r >= 0 && shm && changed)
                 r = ctx_command(ctx, "systemd-tmpfiles", "--create", "/" TMPFILES, (char *)NULL);
         if (r >= 0)
-                r = own(ctx, KVMFR_OPTIONS, kvmfr ? "options kvmfr static_size_mb=%u\n" : NULL, mb);
+                r = own(ctx, NULL, KVMFR_OPTIONS, kvmfr ? "options kvmfr static_size_mb=%u\n" : NULL, mb);
         if (r >= 0)
-                r = own(ctx, KVMFR_LOAD, kvmfr ? "kvmfr\n" : NULL);
+                r = own(ctx, NULL, KVMFR_LOAD, kvmfr ? "kvmfr\n" : NULL);
         if (r >= 0)
-                r = own(ctx, KVMFR_UDEV, kvmfr ? "SUBSYSTEM==\"kvmfr\", OWNER=\"%s\", GROUP=\"kvm\", MODE=\"0660\"\n" : NULL,
+                r = own(ctx, NULL, KVMFR_UDEV, kvmfr ? "SUBSYSTEM==\"kvmfr\", OWNER=\"%s\", GROUP=\"kvm\", MODE=\"0660\"\n" : NULL,
                         user);
         if (r >= 0 && kvmfr)
                 r = ctx_warn(ctx, "kvmfr is not part of the kernel: install Looking Glass's module (its DKMS package) "
@@ -71,6 +91,8 @@ int emit_looking_glass(struct plan_ctx *ctx)
                 ctx->plan->lg_size_mb = mb;
                 ctx->plan->lg_kvmfr = kvmfr;
         }
+        if (r >= 0 && on)
+                r = record(&ctx->next, lg, user);
         if (r >= 0 && on)
                 r = ctx_manual(ctx, "Looking Glass: %u MiB of shared memory for %ux%u; add to the domain with "
                                     "vfio-setup plan --libvirt-xml",

@@ -26,6 +26,7 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         const struct summary *v = priv;
         const struct tool_state *t = &w->m->vfio.tool;
         char *devices = strv_join(&t->devices, " "), *ids = strv_join(&t->ids, " "), *params = strv_join(&t->params, " ");
+        char *goals = strv_join(&t->goals, " "), *lg = strv_join(&t->looking_glass, ", ");
         int y = top + 1;
 
         (void)bottom;
@@ -33,6 +34,8 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         canvas_printf(c, y++, 4, CR_OK, "devices:    %s", devices ? devices : "");
         canvas_printf(c, y++, 4, CR_NORMAL, "vfio ids:   %s", ids ? ids : "");
         canvas_printf(c, y++, 4, CR_NORMAL, "parameters: %s", params && *params ? params : "none added");
+        canvas_printf(c, y++, 4, CR_NORMAL, "goals:      base%s%s%s%s%s", goals && *goals ? " " : "", goals ? goals : "",
+                      lg && *lg ? " (" : "", lg ? lg : "", lg && *lg ? ")" : "");
         for (size_t i = 0; i < w->m->vfio.n_ids && i < 4; i++)
                 canvas_printf(c, y++, 4, CR_DIM, "%s set in %s", w->m->vfio.ids[i].id, w->m->vfio.ids[i].source);
         for (size_t i = 0; i < w->m->vfio.bound.n && i < 4; i++)
@@ -43,6 +46,8 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         free(devices);
         free(ids);
         free(params);
+        free(goals);
+        free(lg);
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)

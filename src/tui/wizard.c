@@ -85,6 +85,29 @@ static void go(struct wizard *w, enum step_id s)
         enter(w, s);
 }
 
+/* A re-run starts from the goals vfio-setup recorded; --lg-* options on the command line win. */
+static int restore_goals(struct wizard *w)
+{
+        const struct tool_state *t = &w->m->vfio.tool;
+        struct looking_glass *lg = &w->sel.lg;
+        unsigned width, height;
+        enum goal g;
+
+        for (size_t i = 0; i < t->goals.n; i++)
+                if (goal_from_name(t->goals.v[i], &g) == 0)
+                        w->sel.goals |= 1u << g;
+        if (t->looking_glass.n != 3)
+                return 0;
+        if (!lg->width && sscanf(t->looking_glass.v[0], "%ux%u", &width, &height) == 2) {
+                lg->width = width;
+                lg->height = height;
+        }
+        lg->kvmfr = lg->kvmfr || strcmp(t->looking_glass.v[1], "kvmfr") == 0;
+        if (!lg->user && !(lg->user = strdup(t->looking_glass.v[2])))
+                return -ENOMEM;
+        return 0;
+}
+
 int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_options *o, struct wizard **ret)
 {
         struct wizard *w = calloc(1, sizeof(*w));
@@ -104,7 +127,9 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
                 wizard_free(w);
                 return -ENOMEM;
         }
-        r = findings_build(m, &w->findings);
+        r = restore_goals(w);
+        if (r >= 0)
+                r = findings_build(m, &w->findings);
         /* Re-run: what is set up comes first, with the ways to change it. */
         if (r >= 0)
                 r = enter(w, m->vfio.tool.present ? STEP_SUMMARY : STEP_HARDWARE);

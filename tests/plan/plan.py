@@ -330,7 +330,12 @@ def looking_glass(tap, tmp):
            "Looking Glass: 32 MiB <shmem> for 1920x1080", xml)
     apply(root, doc)
     p, again = plan(root, "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice")
-    tap.ok(again is not None and again["files"] == [], "Looking Glass: planned again, nothing to change")
+    tap.ok(again is not None and again["files"] == [] and again["commands"] == [],
+           "Looking Glass: planned again, nothing to change and nothing to run", again)
+    with open(os.path.join(root, "var/lib/vfio-setup/state")) as f:
+        state = f.read()
+    tap.ok("goals=looking-glass\n" in state and "looking_glass=1920x1080 shm alice\n" in state,
+           "Looking Glass: the state records the goal and its settings", state)
     p, kv = plan(root, "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--lg-kvmfr", "--lg-resolution",
                  "3840x2160")
     actions = {f["path"]: f["action"] for f in (kv or {}).get("files", [])}

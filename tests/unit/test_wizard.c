@@ -20,7 +20,8 @@ static char *root, *stubs;
 static struct sysroot *sr;
 static struct wizard *w;
 
-static void load(const char *card_name, bool can_apply)
+/* files: relative path, content, ..., NULL; written over the card's root before detection. */
+static void load_with(const char *card_name, bool can_apply, const char *const *files)
 {
         char path[1024];
         struct card c;
@@ -36,9 +37,16 @@ static void load(const char *card_name, bool can_apply)
         ck_assert_int_eq(card_load(path, &c), 0);
         ck_assert_int_eq(card_build_root(&c, root), 0);
         card_free(&c);
+        for (size_t i = 0; files && files[i]; i += 2)
+                tl_write(root, files[i], files[i + 1]);
         sr = tl_sysroot(root);
         ck_assert_int_eq(detect_machine(sr, &m), 0);
         ck_assert_int_eq(wizard_new(sr, m, &o, &w), 0);
+}
+
+static void load(const char *card_name, bool can_apply)
+{
+        load_with(card_name, can_apply, NULL);
 }
 
 static void setup(void)
@@ -214,6 +222,35 @@ START_TEST(rerun_change_gpu)
 }
 END_TEST
 
+START_TEST(rerun_keeps_goals)
+{
+        static const char *const files[] = {
+                "var/lib/vfio-setup/state",
+                "# Written by vfio-setup: what it set up on this machine.\n"
+                "# 'vfio-setup plan --release' removes exactly this; do not edit.\n"
+                "devices=0000:03:00.0 0000:03:00.1\nids=1002:73bf 1002:ab28\nparams=intel_iommu=on\n"
+                "dirs=etc/tmpfiles.d\ngoals=looking-glass\nlooking_glass=2560x1440 shm alice\n",
+                "etc/tmpfiles.d/10-looking-glass.conf",
+                "# Written by vfio-setup for Looking Glass; 'vfio-setup plan --release' removes it.\n"
+                "f /dev/shm/looking-glass 0660 alice kvm -\n",
+                NULL,
+        };
+        const char *text;
+
+        load_with("verify-after", true, files);
+        screen("rerun-goals-1-summary", 80, 24);
+        /* Through the steps again: the goals come back preselected, so the Looking Glass setup stays. */
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("rerun-goals-5-goal", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("rerun-goals-6-review", 80, 24);
+        text = wizard_plan_text(w);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_null(strstr(text, "10-looking-glass"));
+        ck_assert_ptr_null(strstr(text, "systemd-tmpfiles"));
+}
+END_TEST
+
 START_TEST(resize)
 {
         load("amd-x570-two-gpus", true);
@@ -236,6 +273,7 @@ int main(void)
         tcase_add_test(tc, single_gpu);
         tcase_add_test(tc, dirty_group);
         tcase_add_test(tc, rerun_change_gpu);
+        tcase_add_test(tc, rerun_keeps_goals);
         tcase_add_test(tc, resize);
         suite_add_tcase(s, tc);
         return tl_run(s);
