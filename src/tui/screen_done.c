@@ -1,5 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <string.h>
+
 #include "wizard_private.h"
+
+/* What the guest's libvirt domain needs, as `vfio-setup plan --libvirt-xml` prints it. */
+static int draw_libvirt(const struct wizard *w, struct canvas *c, int y, int bottom)
+{
+        const char *p = w->libvirt_xml;
+
+        if (!p || !*p || y + 2 >= bottom)
+                return y;
+        y = canvas_wrap(c, y, 2, c->w - 4, CR_TITLE, "For the guest: add to its domain's <devices> (virsh edit):");
+        while (*p && y < bottom) {
+                size_t len = strcspn(p, "\n");
+
+                if (y == bottom - 1 && p[len] && p[len + 1]) {
+                        canvas_text(c, y++, 4, CR_DIM, "... all of it: vfio-setup plan --libvirt-xml, same choices");
+                        break;
+                }
+                canvas_printf(c, y++, 4, CR_NORMAL, "%.*s", (int)(len < (size_t)(c->w - 5) ? len : (size_t)(c->w - 5)), p);
+                p += len + (p[len] == '\n');
+        }
+        return y;
+}
 
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
 {
@@ -7,7 +31,6 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         int y = top + 1, n = 1;
 
         (void)priv;
-        (void)bottom;
         if (w->sel.release)
                 y = canvas_wrap(c, y, 2, c->w - 4, CR_OK, "Passthrough is removed from the configuration.");
         else
@@ -30,8 +53,10 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                         "To put every file back as it was: sudo vfio-setup undo. To remove passthrough later, or "
                         "move it to another GPU: run vfio-setup again.");
         if (w->o.demo)
-                canvas_wrap(c, y + 1, 2, c->w - 4, CR_WARNING,
-                            "This was a demo on a sample machine: only its temporary copy was changed.");
+                y = canvas_wrap(c, y + 1, 2, c->w - 4, CR_WARNING,
+                                "This was a demo on a sample machine: only its temporary copy was changed.");
+        if (!w->sel.release)
+                draw_libvirt(w, c, y + 1, bottom);
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)

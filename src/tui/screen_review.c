@@ -42,7 +42,11 @@ static int enter(struct wizard *w, void *priv)
         free(reason);
         if (r < 0)
                 return r;
-        r = plan_to_text(v->plan, &v->text);
+        free(w->libvirt_xml);
+        w->libvirt_xml = NULL;
+        r = v->plan->release ? 0 : plan_libvirt_xml(v->plan, &w->libvirt_xml);
+        if (r >= 0)
+                r = plan_to_text(v->plan, &v->text);
         for (const char *p = v->text; r >= 0 && p && *p; p++)
                 v->lines += *p == '\n';
         w->plan_text = r >= 0 ? v->text : NULL;

@@ -151,6 +151,7 @@ void wizard_free(struct wizard *w)
         selection_free(&w->sel);
         machine_free(w->m);
         free(w->error);
+        free(w->libvirt_xml);
         free(w);
 }
 

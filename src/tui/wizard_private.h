@@ -49,6 +49,7 @@ struct wizard {
         char *error;                    /* a step could not be shown */
         bool applied;                   /* apply succeeded */
         const char *plan_text;          /* the review's plan, while it is shown */
+        char *libvirt_xml;              /* the reviewed plan's elements for the guest's domain */
 };
 
 /* The findings of one section as status lines; returns the row after them. */

@@ -83,6 +83,8 @@ def main():
         keys("Enter")
         s = wait_for("8/8 Done")
         tap.ok("vfio-setup verify" in s, "done says what comes next", s)
+        tap.ok("<hostdev mode='subsystem' type='pci' managed='yes'>" in s and "function='0x1'" in s,
+               "done shows the libvirt elements for the guest", s)
         keys("Enter")
         s = wait_for("EXITED")
         tap.ok("EXITED 0" in s, "the wizard ends, exit 0, terminal back", s)
