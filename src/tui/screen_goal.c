@@ -2,11 +2,20 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "wizard_private.h"
 
+/* The rows of the screen: one per goal, Looking Glass's settings while it is chosen, then iommu=pt. */
+enum row_kind { ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_KVMFR, ROW_IOMMU_PT };
+
+struct row {
+        enum row_kind kind;
+        enum goal goal;
+};
+
 struct goal_view {
-        int cursor;             /* 0..count-1 goals, count: the iommu=pt option */
+        int cursor;
 };
 
 static const char *const goal_texts[_GOAL_MAX] = {
@@ -15,56 +24,149 @@ static const char *const goal_texts[_GOAL_MAX] = {
 #undef GOAL_TEXT
 };
 
+/* The guest resolutions Left/Right steps through. */
+static const struct {
+        unsigned width, height;
+} resolutions[] = {
+        { 1920, 1080 }, { 2560, 1080 }, { 2560, 1440 }, { 3440, 1440 }, { 3840, 2160 }, { 5120, 1440 },
+};
+
+#define N_ROWS (_GOAL_MAX + 3)
+
+static int rows(const struct wizard *w, struct row out[N_ROWS])
+{
+        int n = 0;
+
+        for (int i = 0; i < _GOAL_MAX; i++) {
+                out[n++] = (struct row){ ROW_GOAL, (enum goal)i };
+                if (i == GOAL_LOOKING_GLASS && (w->sel.goals & (1u << GOAL_LOOKING_GLASS))) {
+                        out[n++] = (struct row){ ROW_LG_RESOLUTION, GOAL_LOOKING_GLASS };
+                        out[n++] = (struct row){ ROW_LG_KVMFR, GOAL_LOOKING_GLASS };
+                }
+        }
+        out[n++] = (struct row){ ROW_IOMMU_PT, GOAL_BASE };
+        return n;
+}
+
+static void lg_size(const struct wizard *w, unsigned *ret_width, unsigned *ret_height)
+{
+        *ret_width = w->sel.lg.width ? w->sel.lg.width : 1920;
+        *ret_height = w->sel.lg.height ? w->sel.lg.height : 1080;
+}
+
+static char *row_text(const struct wizard *w, const struct row *r, enum role_id *ret_role)
+{
+        unsigned width, height;
+        enum goal g;
+        char *line = NULL;
+        bool available;
+
+        *ret_role = CR_NORMAL;
+        switch (r->kind) {
+        case ROW_GOAL:
+                available = goal_from_name(goal_name(r->goal), &g) == 0;
+                *ret_role = available ? CR_NORMAL : CR_DIM;
+                if (asprintf(&line, "[%c] %-14s %s%s", w->sel.goals & (1u << r->goal) ? 'x' : ' ', goal_name(r->goal),
+                             goal_texts[r->goal], available ? "" : "  (not yet available)") < 0)
+                        line = NULL;
+                break;
+        case ROW_LG_RESOLUTION:
+                lg_size(w, &width, &height);
+                if (asprintf(&line, "      guest resolution  < %ux%u >  %u MiB of shared memory", width, height,
+                             looking_glass_size_mb(width, height)) < 0)
+                        line = NULL;
+                break;
+        case ROW_LG_KVMFR:
+                if (asprintf(&line, "      [%c] kvmfr module (/dev/kvmfr0) instead of /dev/shm", w->sel.lg.kvmfr ? 'x' : ' ') < 0)
+                        line = NULL;
+                break;
+        case ROW_IOMMU_PT:
+                if (asprintf(&line, "[%c] iommu=pt: host devices skip IOMMU translation (breaks AMD SEV-SNP)",
+                             w->sel.iommu_pt ? 'x' : ' ') < 0)
+                        line = NULL;
+                break;
+        }
+        return line;
+}
+
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
 {
         const struct goal_view *v = priv;
-        int y = top + 1;
-        enum goal g;
+        struct row r[N_ROWS];
+        int n = rows(w, r), y = top + 1;
 
-        (void)bottom;
         canvas_text(c, y++, 2, CR_NORMAL, "What is the guest for?");
         y++;
-        for (int i = 0; i < _GOAL_MAX; i++) {
-                bool available = goal_from_name(goal_name((enum goal)i), &g) == 0;
-                char *line;
+        for (int i = 0; i < n && y < bottom; i++) {
+                enum role_id role;
+                char *line = row_text(w, &r[i], &role);
 
-                if (asprintf(&line, "[%c] %-14s %s%s", w->sel.goals & (1u << i) ? 'x' : ' ', goal_name((enum goal)i),
-                             goal_texts[i], available ? "" : "  (not yet available)") < 0)
-                        continue;
-                draw_item(c, y++, 2, c->w - 4, v->cursor == i, available ? CR_NORMAL : CR_DIM, line);
+                y += r[i].kind == ROW_IOMMU_PT;
+                if (line)
+                        draw_item(c, y++, 2, c->w - 4, v->cursor == i, role, line);
                 free(line);
         }
-        y++;
-        draw_item(c, y++, 2, c->w - 4, v->cursor == _GOAL_MAX, CR_NORMAL,
-                  w->sel.iommu_pt ? "[x] iommu=pt: host devices skip IOMMU translation (breaks AMD SEV-SNP)"
-                                  : "[ ] iommu=pt: host devices skip IOMMU translation (breaks AMD SEV-SNP)");
+}
+
+static void step_resolution(struct wizard *w, int direction)
+{
+        unsigned width, height;
+        int n = (int)(sizeof(resolutions) / sizeof(resolutions[0])), at = -1;
+
+        lg_size(w, &width, &height);
+        for (int i = 0; i < n; i++)
+                if (resolutions[i].width == width && resolutions[i].height == height)
+                        at = i;
+        /* A resolution from the command line that is not in the list: the next one up or down. */
+        if (at < 0) {
+                at = direction > 0 ? -1 : n;
+                for (int i = 0; i < n; i++)
+                        if (resolutions[i].width * resolutions[i].height < width * height)
+                                at = direction > 0 ? i : i + 1;
+        }
+        at += direction;
+        if (at < 0 || at >= n)
+                return;
+        w->sel.lg.width = resolutions[at].width;
+        w->sel.lg.height = resolutions[at].height;
+        w->changed = true;
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)
 {
         struct goal_view *v = priv;
+        struct row r[N_ROWS];
+        int n = rows(w, r);
+        const struct row *at = &r[v->cursor < n ? v->cursor : n - 1];
         enum goal g;
 
         if (k == WK_UP && v->cursor > 0)
                 v->cursor--;
-        else if (k == WK_DOWN && v->cursor < _GOAL_MAX)
+        else if (k == WK_DOWN && v->cursor + 1 < n)
                 v->cursor++;
-        else if (k == ' ' && v->cursor == _GOAL_MAX) {
+        else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_LG_RESOLUTION)
+                step_resolution(w, k == WK_RIGHT ? 1 : -1);
+        else if (k == ' ' && at->kind == ROW_IOMMU_PT) {
                 w->sel.iommu_pt = !w->sel.iommu_pt;
                 w->changed = true;
-        } else if (k == ' ' && v->cursor != GOAL_BASE && goal_from_name(goal_name((enum goal)v->cursor), &g) == 0) {
-                w->sel.goals ^= 1u << v->cursor;
+        } else if (k == ' ' && at->kind == ROW_LG_KVMFR) {
+                w->sel.lg.kvmfr = !w->sel.lg.kvmfr;
                 w->changed = true;
-        } else if (k == ' ')
-                return STEP_STAY;
+        } else if (k == ' ' && at->kind == ROW_GOAL && at->goal != GOAL_BASE &&
+                   goal_from_name(goal_name(at->goal), &g) == 0) {
+                w->sel.goals ^= 1u << at->goal;
+                w->changed = true;
+        }
         return k == WK_ENTER ? STEP_NEXT : STEP_STAY;
 }
 
 const struct step_ops goal_step = {
         .title = "Goal",
-        .help = "Plain passthrough binds the GPU to vfio-pci at boot; it is what every other goal builds on. "
-                "Looking Glass, gaming tuning and disk passthrough come in later versions and are shown so that "
-                "you know they are planned. Space toggles an option.",
+        .help = "Plain passthrough binds the GPU to vfio-pci at boot; every other goal builds on it. Looking Glass "
+                "shows the guest's screen in a window on the host through shared memory: choose the guest's "
+                "resolution with Left/Right (it sizes the memory) and /dev/shm or the kvmfr module; the memory "
+                "belongs to the user who ran sudo (or --lg-user NAME). Gaming tuning and disk passthrough come in "
+                "later versions. Space toggles an option.",
         .private_size = sizeof(struct goal_view),
         .draw = draw,
         .key = key,
