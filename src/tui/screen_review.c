@@ -108,15 +108,11 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 v->scroll = v->scroll + page < v->lines ? v->scroll + page : v->scroll;
                 return STEP_STAY;
         case 'd':
-                if (!v->dirty)
-                        return STEP_STAY;
-                w->sel.allow_dirty_group = true;
-                w->goto_step = STEP_REVIEW;
-                return STEP_GOTO;
         case 'v':
-                if (!v->boot_vga)
+                /* The confirmations the refusal offered: plan again with them. */
+                if (!(k == 'd' ? v->dirty : v->boot_vga))
                         return STEP_STAY;
-                w->sel.allow_boot_vga = true;
+                *(k == 'd' ? &w->sel.allow_dirty_group : &w->sel.allow_boot_vga) = true;
                 w->goto_step = STEP_REVIEW;
                 return STEP_GOTO;
         case WK_ENTER:
