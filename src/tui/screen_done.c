@@ -5,12 +5,12 @@
 #include "wizard_private.h"
 
 /* What the guest's libvirt domain needs, as `vfio-setup plan --libvirt-xml` prints it. */
-static int draw_libvirt(const struct wizard *w, struct canvas *c, int y, int bottom)
+static void draw_libvirt(const struct wizard *w, struct canvas *c, int y, int bottom)
 {
         const char *p = w->libvirt_xml;
 
         if (!p || !*p || y + 2 >= bottom)
-                return y;
+                return;
         y = canvas_wrap(c, y, 2, c->w - 4, CR_TITLE, "For the guest: add to its domain's <devices> (virsh edit):");
         while (*p && y < bottom) {
                 size_t len = strcspn(p, "\n");
@@ -22,7 +22,6 @@ static int draw_libvirt(const struct wizard *w, struct canvas *c, int y, int bot
                 canvas_printf(c, y++, 4, CR_NORMAL, "%.*s", (int)(len < (size_t)(c->w - 5) ? len : (size_t)(c->w - 5)), p);
                 p += len + (p[len] == '\n');
         }
-        return y;
 }
 
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
