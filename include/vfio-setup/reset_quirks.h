@@ -3,8 +3,10 @@
 
 #include <stdint.h>
 
-/*
- * GPUs known not to reset between guest boots without help (data/reset-quirks).
- * 0 and the family's name when the id is listed, -ENOENT when it is not.
- */
-int reset_quirk_find(uint16_t vendor_id, uint16_t device_id, char **ret_family);
+/* GPUs known not to reset between guest boots without help: the table of data/reset-quirks. */
+struct reset_quirks;
+
+int reset_quirks_load(struct reset_quirks **ret);
+/* The family of a listed GPU, or NULL; a NULL table lists nothing. */
+const char *reset_quirks_find(const struct reset_quirks *q, uint16_t vendor_id, uint16_t device_id);
+void reset_quirks_free(struct reset_quirks *q);

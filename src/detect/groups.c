@@ -167,9 +167,10 @@ static int list_addresses(const struct machine *m, const size_t *idx, size_t n, 
         return r;
 }
 
-static int judge(const struct machine *m, struct gpu_info *g)
+static int judge(const struct machine *m, const struct reset_quirks *quirks, struct gpu_info *g)
 {
         const struct pci_device *d = &m->devices[g->device];
+        const char *family;
         char *detail = NULL;
         int r = 0;
 
@@ -197,14 +198,15 @@ static int judge(const struct machine *m, struct gpu_info *g)
         }
         if (r >= 0 && d->driver && strcmp(d->driver, "vfio-pci") == 0)
                 r = add_reason(g, GPU_REASON_BOUND_VFIO, NULL);
-        /* Advisory only: without the data file there is just no warning. */
-        if (r >= 0 && d->ids_known && reset_quirk_find(d->vendor_id, d->device_id, &g->reset_quirk) == -ENOMEM)
+        if (r >= 0 && d->ids_known && (family = reset_quirks_find(quirks, d->vendor_id, d->device_id)) &&
+            !(g->reset_quirk = strdup(family)))
                 r = -ENOMEM;
         return r;
 }
 
 int detect_groups(struct machine *m)
 {
+        struct reset_quirks *quirks = NULL;
         size_t n = 0;
         int r;
 
@@ -220,32 +222,38 @@ int detect_groups(struct machine *m)
                 if (m->devices[i].class_known && pci_class_is_gpu(m->devices[i].class_id))
                         m->gpus[m->n_gpus++].device = i;
 
-        for (size_t k = 0; k < m->n_gpus; k++) {
+        /* Advisory only: without the data file there is just no warning. */
+        r = m->n_gpus > 0 ? reset_quirks_load(&quirks) : 0;
+        if (r == -ENOMEM)
+                return r;
+        r = 0;
+        for (size_t k = 0; k < m->n_gpus && r >= 0; k++) {
                 struct gpu_info *g = &m->gpus[k];
                 size_t first, end;
 
                 slot_run(m, g->device, &first, &end);
                 g->companions = malloc((end - first) * sizeof(*g->companions));
-                if (!g->companions)
-                        return -ENOMEM;
-                for (size_t i = first; i < end; i++) {
+                if (!g->companions) {
+                        r = -ENOMEM;
+                        break;
+                }
+                for (size_t i = first; i < end && r >= 0; i++) {
                         if (i != g->device)
                                 g->companions[g->n_companions++] = i;
-                        if (m->devices[i].ids_known && (r = id_string(&m->devices[i], &g->vfio_ids)) < 0)
-                                return r;
+                        if (m->devices[i].ids_known)
+                                r = id_string(&m->devices[i], &g->vfio_ids);
                 }
                 strv_uniq(&g->vfio_ids);
 
                 g->group_clean = TRI_UNKNOWN;
-                if (m->iommu.kernel_active && m->devices[g->device].iommu_group != PCI_GROUP_NONE) {
+                if (r >= 0 && m->iommu.kernel_active && m->devices[g->device].iommu_group != PCI_GROUP_NONE) {
                         r = find_blockers(m, g, first, end);
-                        if (r < 0)
-                                return r;
-                        g->group_clean = g->n_blockers == 0 ? TRI_YES : TRI_NO;
+                        if (r >= 0)
+                                g->group_clean = g->n_blockers == 0 ? TRI_YES : TRI_NO;
                 }
-                r = judge(m, g);
-                if (r < 0)
-                        return r;
+                if (r >= 0)
+                        r = judge(m, quirks, g);
         }
-        return 0;
+        reset_quirks_free(quirks);
+        return r;
 }
