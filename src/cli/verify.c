@@ -7,12 +7,14 @@
 #include "output.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/json.h"
 #include "vfio-setup/verify.h"
 
 static int print_json(const struct verify_result *v)
 {
         json_object *root = json_object_new_object(), *checks = json_object_new_array(), *devices = json_object_new_array();
-        const char *text;
+        char *text = NULL;
+        int r;
 
         if (!root || !checks || !devices) {
                 json_object_put(root);
@@ -33,12 +35,11 @@ static int print_json(const struct verify_result *v)
         json_object_object_add(root, "ready", json_object_new_boolean(v->ready));
         json_object_object_add(root, "devices", devices);
         json_object_object_add(root, "checks", checks);
-        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (text)
+        r = json_finish(root, &text);
+        if (r >= 0)
                 puts(text);
-        json_object_put(root);
-        return text ? 0 : -VS_E_JSON;
+        free(text);
+        return r;
 }
 
 static void print_text(const struct verify_result *v, const struct cli_options *opt)

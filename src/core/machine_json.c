@@ -7,6 +7,7 @@
 
 #include "vfio-setup/errors.h"
 #include "vfio-setup/findings.h"
+#include "vfio-setup/json.h"
 #include "vfio-setup/machine_json.h"
 
 /*
@@ -246,8 +247,6 @@ int machine_to_json(const struct machine *m, char **ret)
         struct jb b = { 0 };
         json_object *root = obj(&b), *devices = arr(&b), *groups = arr(&b), *gpus = arr(&b), *distro = obj(&b);
         size_t best;
-        const char *text;
-        char *out;
 
         put(&b, root, "cpu", cpu(&b, m));
         put(&b, root, "board", board(&b, m));
@@ -280,12 +279,9 @@ int machine_to_json(const struct machine *m, char **ret)
         put(&b, root, "vfio", vfio(&b, m));
         put(&b, root, "warnings", strv_array(&b, &m->warnings));
 
-        text = b.failed ? NULL : json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
-        out = text ? strdup(text) : NULL;
-        json_object_put(root);
-        if (!out)
+        if (b.failed) {
+                json_object_put(root);
                 return -VS_E_JSON;
-        *ret = out;
-        return 0;
+        }
+        return json_finish(root, ret);
 }

@@ -8,6 +8,7 @@
 
 #include "vfio-setup/diff.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/json.h"
 #include "vfio-setup/plan.h"
 #include "vfio-setup/strbuf.h"
 
@@ -34,8 +35,6 @@ int plan_to_json(const struct plan *p, char **ret)
         json_object *root = json_object_new_object(), *params = json_object_new_object(), *files = json_object_new_array(),
                     *commands = json_object_new_array();
         bool ok = root && params && files && commands;
-        const char *text;
-        char *out = NULL;
 
         ok = ok && json_object_object_add(params, "add", strings(&p->params_add)) == 0 &&
              json_object_object_add(params, "remove", strings(&p->params_remove)) == 0;
@@ -78,14 +77,7 @@ int plan_to_json(const struct plan *p, char **ret)
                 json_object_put(root);
                 return -VS_E_JSON;
         }
-        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
-        out = text ? strdup(text) : NULL;
-        json_object_put(root);
-        if (!out)
-                return -VS_E_JSON;
-        *ret = out;
-        return 0;
+        return json_finish(root, ret);
 }
 
 static void list(struct strbuf *b, const struct strv *l, const char *empty)
