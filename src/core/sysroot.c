@@ -130,17 +130,17 @@ void sysroot_note(const struct sysroot *sr, enum sysroot_use use, const char *re
  */
 static int chase(const struct sysroot *sr, const char *rel, int flags)
 {
-        char *todo = strdup(rel), *p;
+        char *path = strdup(rel), *p;
         int dir, depth = 0, links = 0, r;
 
-        if (!todo)
+        if (!path)
                 return -ENOMEM;
         dir = fcntl(sr->fd, F_DUPFD_CLOEXEC, 3);
         if (dir < 0) {
-                free(todo);
+                free(path);
                 return -errno;
         }
-        for (p = todo;;) {
+        for (p = path;;) {
                 char *comp, *next;
                 struct stat st;
                 int fd;
@@ -197,8 +197,8 @@ static int chase(const struct sysroot *sr, const char *rel, int flags)
                                 r = -ENOMEM;
                                 break;
                         }
-                        free(todo);
-                        todo = p = joined;
+                        free(path);
+                        path = p = joined;
                         if (target[0] == '/') {
                                 close(dir);
                                 dir = fcntl(sr->fd, F_DUPFD_CLOEXEC, 3);
@@ -222,7 +222,7 @@ static int chase(const struct sysroot *sr, const char *rel, int flags)
         }
         if (dir >= 0)
                 close(dir);
-        free(todo);
+        free(path);
         return r;
 }
 
