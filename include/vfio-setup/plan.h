@@ -42,9 +42,14 @@ struct plan {
         bool lg_kvmfr;                  /* ... through the kvmfr module rather than /dev/shm */
 };
 
-/* -VS_E_SELECTION or -VS_E_CONFIG with *ret_reason (allocated) when the plan is refused. */
+/*
+ * When the plan is refused: *ret_reason (allocated) and -VS_E_SELECTION, -VS_E_CONFIG, or the
+ * refusals a confirmation lifts, -VS_E_DIRTY_GROUP (allow_dirty_group) and -VS_E_BOOT_VGA (allow_boot_vga).
+ */
 int plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel, struct plan **ret,
                char **ret_reason);
+/* One of the refusals of plan_build, as opposed to a failure to make a plan. */
+bool plan_refused(int r);
 /* Nothing to write and nothing to run. */
 bool plan_empty(const struct plan *p);
 void plan_free(struct plan *p);

@@ -97,7 +97,7 @@ int cli_apply(struct sysroot *sr, const struct cli_options *opt)
                 fprintf(stderr, "vfio-setup: apply: %s\n", reason ? reason : vs_strerror(r));
                 free(reason);
                 machine_free(m);
-                return r == -VS_E_CONFIG || r == -VS_E_SELECTION ? EXIT_NOT_READY : EXIT_USAGE;
+                return plan_refused(r) ? EXIT_NOT_READY : EXIT_USAGE;
         }
         machine_free(m);
         r = plan_to_text(p, &text);

@@ -29,7 +29,7 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                         cli_error("plan", r, NULL);
                 free(reason);
                 /* A selection the machine cannot take is the machine's state, not a usage error. */
-                return r == -VS_E_CONFIG || r == -VS_E_SELECTION ? EXIT_NOT_READY : EXIT_USAGE;
+                return plan_refused(r) ? EXIT_NOT_READY : EXIT_USAGE;
         }
         r = opt->libvirt_xml ? plan_libvirt_xml(p, &text) : opt->json ? plan_to_json(p, &text) : plan_to_text(p, &text);
         plan_free(p);

@@ -73,7 +73,7 @@ static int select_gpu(struct plan_ctx *ctx)
                 if (add_device(ctx, g->companions[i]) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && !ctx->sel->allow_boot_vga)
-                return ctx_refuse(ctx, -VS_E_SELECTION,
+                return ctx_refuse(ctx, -VS_E_BOOT_VGA,
                                   "%s is the boot VGA device: the firmware's console and framebuffer (efifb, simpledrm) "
                                   "hold its memory, so vfio-pci may fail to claim it (\"BAR 0: can't reserve\"), and the "
                                   "host shows nothing until the other GPU's driver starts. Best: make the other GPU the "
@@ -158,7 +158,7 @@ static int check_groups(struct plan_ctx *ctx)
                 r = ctx_warn(ctx, "the IOMMU groups also hold %s; the host loses them or the guest may not start "
                                   "(--allow-dirty-group)", list);
         else
-                r = ctx_refuse(ctx, -VS_E_SELECTION,
+                r = ctx_refuse(ctx, -VS_E_DIRTY_GROUP,
                                "the IOMMU groups of the devices also hold %s: pass them along with --extra, move the "
                                "card to another slot, or accept it with --allow-dirty-group",
                                list);
@@ -336,6 +336,11 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
         free(ctx.reason);
         *ret = ctx.plan;
         return 0;
+}
+
+bool plan_refused(int r)
+{
+        return r == -VS_E_SELECTION || r == -VS_E_CONFIG || r == -VS_E_DIRTY_GROUP || r == -VS_E_BOOT_VGA;
 }
 
 bool plan_empty(const struct plan *p)

@@ -25,10 +25,10 @@ static int enter(struct wizard *w, void *priv)
         int r;
 
         r = plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
-        if (r == -VS_E_SELECTION || r == -VS_E_CONFIG) {
+        if (plan_refused(r)) {
                 v->refused = true;
-                v->dirty = reason && strstr(reason, "IOMMU groups");
-                v->boot_vga = reason && strstr(reason, "--allow-boot-vga");
+                v->dirty = r == -VS_E_DIRTY_GROUP;
+                v->boot_vga = r == -VS_E_BOOT_VGA;
                 if (asprintf(&v->text, "The plan is refused:\n%s\n\n%s", reason,
                              v->dirty      ? "Press d to pass the GPU anyway (--allow-dirty-group), or go back and choose "
                                              "another GPU or extra devices."
