@@ -36,6 +36,8 @@ struct selection {
         } lg;
 };
 
+/* The guest resolution asked for, else 1920x1080. */
+void looking_glass_resolution(const struct looking_glass *lg, unsigned *ret_width, unsigned *ret_height);
 /* Looking Glass's shared memory in MiB: two frames of 4 bytes a pixel, 10 MiB more, up to a power of two. */
 unsigned looking_glass_size_mb(unsigned width, unsigned height);
 

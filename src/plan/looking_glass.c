@@ -46,13 +46,14 @@ static int own(struct plan_ctx *ctx, bool *ret_changed, const char *path, const 
 }
 
 /* In the state, so that a re-run of the wizard starts from these choices. */
-static int record(struct tool_state *next, const struct looking_glass *lg, const char *user)
+static int record(struct tool_state *next, const struct looking_glass *lg, unsigned width, unsigned height,
+                  const char *user)
 {
         int r;
 
         r = strv_push(&next->goals, "looking-glass");
         if (r >= 0)
-                r = strv_pushf(&next->looking_glass, "%ux%u", lg->width ? lg->width : 1920, lg->height ? lg->height : 1080);
+                r = strv_pushf(&next->looking_glass, "%ux%u", width, height);
         if (r >= 0)
                 r = strv_push(&next->looking_glass, lg->kvmfr ? "kvmfr" : "shm");
         if (r >= 0)
@@ -67,9 +68,11 @@ int emit_looking_glass(struct plan_ctx *ctx)
         bool shm = on && !lg->kvmfr, kvmfr = on && lg->kvmfr;
         const char *user = lg->user ? lg->user : getenv("SUDO_USER");
         bool changed = false;
-        unsigned mb = looking_glass_size_mb(lg->width ? lg->width : 1920, lg->height ? lg->height : 1080);
+        unsigned width, height, mb;
         int r;
 
+        looking_glass_resolution(lg, &width, &height);
+        mb = looking_glass_size_mb(width, height);
         if (on && (!user || !*user || strcmp(user, "root") == 0))
                 return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: no user to own the shared memory; run vfio-setup through sudo as the user "
                                                         "who runs the client, or plan with --lg-user NAME");
@@ -92,10 +95,10 @@ int emit_looking_glass(struct plan_ctx *ctx)
                 ctx->plan->lg_kvmfr = kvmfr;
         }
         if (r >= 0 && on)
-                r = record(&ctx->next, lg, user);
+                r = record(&ctx->next, lg, width, height, user);
         if (r >= 0 && on)
                 r = ctx_manual(ctx, "Looking Glass: %u MiB of shared memory for %ux%u; add to the domain with "
                                     "vfio-setup plan --libvirt-xml",
-                               mb, lg->width ? lg->width : 1920, lg->height ? lg->height : 1080);
+                               mb, width, height);
         return r;
 }

@@ -59,6 +59,12 @@ void selection_free(struct selection *s)
         strv_free(&s->extra);
 }
 
+void looking_glass_resolution(const struct looking_glass *lg, unsigned *ret_width, unsigned *ret_height)
+{
+        *ret_width = lg->width ? lg->width : 1920;
+        *ret_height = lg->height ? lg->height : 1080;
+}
+
 unsigned looking_glass_size_mb(unsigned width, unsigned height)
 {
         /* Looking Glass's install guide: width x height x 4 x 2 bytes, in MiB, + 10, rounded up to a power of two. */

@@ -48,12 +48,6 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
         return n;
 }
 
-static void lg_size(const struct wizard *w, unsigned *ret_width, unsigned *ret_height)
-{
-        *ret_width = w->sel.lg.width ? w->sel.lg.width : 1920;
-        *ret_height = w->sel.lg.height ? w->sel.lg.height : 1080;
-}
-
 static char *row_text(const struct wizard *w, const struct row *r, enum role_id *ret_role)
 {
         unsigned width, height;
@@ -71,7 +65,7 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
                         line = NULL;
                 break;
         case ROW_LG_RESOLUTION:
-                lg_size(w, &width, &height);
+                looking_glass_resolution(&w->sel.lg, &width, &height);
                 if (asprintf(&line, "      guest resolution  < %ux%u >  %u MiB of shared memory", width, height,
                              looking_glass_size_mb(width, height)) < 0)
                         line = NULL;
@@ -113,7 +107,7 @@ static void step_resolution(struct wizard *w, int direction)
         unsigned width, height;
         int n = (int)(sizeof(resolutions) / sizeof(resolutions[0])), at = -1;
 
-        lg_size(w, &width, &height);
+        looking_glass_resolution(&w->sel.lg, &width, &height);
         for (int i = 0; i < n; i++)
                 if (resolutions[i].width == width && resolutions[i].height == height)
                         at = i;
