@@ -239,6 +239,12 @@ static int open_in_root(const struct sysroot *sr, const char *rel, int flags)
                 fd = (int)syscall(SYS_openat2, sr->fd, relative(rel), &how, sizeof(how));
                 if (fd >= 0)
                         return fd;
+                /*
+                 * EAGAIN: a rename or mount anywhere on the system while a ".." was resolved,
+                 * which sysfs's relative links are full of; the walk below has no such race.
+                 */
+                if (errno == EAGAIN)
+                        return chase(sr, relative(rel), flags);
                 /* Older kernels and seccomp filters refuse openat2 itself. */
                 if (errno != ENOSYS && errno != EPERM)
                         return -errno;

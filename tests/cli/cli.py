@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import WRAP, Tap, run_binary  # noqa: E402
@@ -67,6 +68,31 @@ def pci(root, bdf, vendor, device, cls):
     os.symlink(f"../../../devices/pci0000:00/{bdf}", os.path.join(root, "sys/bus/pci/devices", bdf))
 
 
+def concurrent_renames(tap, tmp):
+    """openat2 gives up with EAGAIN when anything on the system is renamed while it resolves
+    a "..", and sysfs links are full of them: detection must read the same regardless."""
+    root = os.path.join(tmp, "renames")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "chipset-slot-dirty.card"), root], check=True)
+    want = run("--root", root, "detect", "--json").stdout
+    spin = os.path.join(tmp, "spin")
+    open(spin, "w").close()
+    stop = threading.Event()
+
+    def renames():
+        while not stop.is_set():
+            os.rename(spin, spin + ".b")
+            os.rename(spin + ".b", spin)
+
+    worker = threading.Thread(target=renames)
+    worker.start()
+    try:
+        differ = sum(run("--root", root, "detect", "--json").stdout != want for _ in range(10))
+    finally:
+        stop.set()
+        worker.join()
+    tap.ok(differ == 0, "detect reads the same while files are renamed elsewhere", f"{differ} of 10 differ")
+
+
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,6 +135,7 @@ def main():
         p = run("--root", empty, "--lg-user", "alice", "--lg-kvmfr")
         tap.ok(p.returncode == 1 and "the wizard needs a terminal" in p.stderr, "the wizard takes the --lg-* options",
                p.stderr)
+        concurrent_renames(tap, tmp)
         p = run("--root", empty, "detect", "--json")
         ok = p.returncode == 0
         doc = json.loads(p.stdout) if ok else {}
