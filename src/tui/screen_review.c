@@ -12,9 +12,7 @@
 struct review {
         struct plan *plan;
         char *text;             /* the plan, or why there is none */
-        bool refused;
-        bool dirty;             /* refused for the IOMMU group: --allow-dirty-group can help */
-        bool boot_vga;          /* refused for the boot VGA device: --allow-boot-vga can help */
+        int refusal;            /* plan_build's refusal, 0 with a plan */
         int scroll, lines;
 };
 
@@ -26,13 +24,11 @@ static int enter(struct wizard *w, void *priv)
 
         r = plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
         if (plan_refused(r)) {
-                v->refused = true;
-                v->dirty = r == -VS_E_DIRTY_GROUP;
-                v->boot_vga = r == -VS_E_BOOT_VGA;
+                v->refusal = r;
                 if (asprintf(&v->text, "The plan is refused:\n%s\n\n%s", reason,
-                             v->dirty      ? "Press d to pass the GPU anyway (--allow-dirty-group), or go back and choose "
+                             r == -VS_E_DIRTY_GROUP ? "Press d to pass the GPU anyway (--allow-dirty-group), or go back and choose "
                                              "another GPU or extra devices."
-                             : v->boot_vga ? "Press v to pass it anyway (--allow-boot-vga), or go back (b) and choose "
+                             : r == -VS_E_BOOT_VGA  ? "Press v to pass it anyway (--allow-boot-vga), or go back (b) and choose "
                                              "another GPU."
                                            : "Go back (b) and change the choice.") < 0)
                         v->text = NULL;
@@ -68,7 +64,7 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         int line = 0, y = top;
 
         (void)w;
-        if (v->refused) {
+        if (v->refusal) {
                 canvas_wrap(c, top + 1, 2, c->w - 4, CR_PROBLEM, p);
                 return;
         }
@@ -110,14 +106,14 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         case 'd':
         case 'v':
                 /* The confirmations the refusal offered: plan again with them. */
-                if (!(k == 'd' ? v->dirty : v->boot_vga))
+                if (v->refusal != (k == 'd' ? -VS_E_DIRTY_GROUP : -VS_E_BOOT_VGA))
                         return STEP_STAY;
                 *(k == 'd' ? &w->sel.allow_dirty_group : &w->sel.allow_boot_vga) = true;
                 w->goto_step = STEP_REVIEW;
                 return STEP_GOTO;
         case WK_ENTER:
         case 'n':
-                return v->refused ? STEP_STAY : STEP_NEXT;
+                return v->refusal ? STEP_STAY : STEP_NEXT;
         default:
                 return STEP_STAY;
         }
