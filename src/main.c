@@ -14,11 +14,12 @@ enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
+        OPT_VM_MEMORY, OPT_VM_CPUS,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
         OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, \
-        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER
+        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_VM_MEMORY, OPT_VM_CPUS
 
 /* Which options each subcommand takes, besides the global ones. */
 static const struct command {
@@ -34,6 +35,7 @@ static const struct command {
           "plan --gpu ADDRESS [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME] [--json | --libvirt-xml]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-kvmfr] [--lg-user NAME]]\n"
+          "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]]\n"
           "plan --release [--json]",
           "exactly which lines of which files would change, and which commands would run" },
         { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, 0 },
@@ -73,6 +75,8 @@ static const struct option long_options[] = {
         { "lg-resolution", required_argument, NULL, OPT_LG_RESOLUTION },
         { "lg-kvmfr", no_argument, NULL, OPT_LG_KVMFR },
         { "lg-user", required_argument, NULL, OPT_LG_USER },
+        { "vm-memory", required_argument, NULL, OPT_VM_MEMORY },
+        { "vm-cpus", required_argument, NULL, OPT_VM_CPUS },
         { 0 },
 };
 
@@ -105,7 +109,7 @@ static void usage(FILE *f, const struct command *only)
                    "  --version      print the version\n"
                    "  --help         this help; COMMAND --help for one command\n"
                    "\nThe wizard (and --demo) also takes --lg-resolution, --lg-kvmfr and --lg-user for its\n"
-                   "Looking Glass goal.\n");
+                   "Looking Glass goal, and --vm-memory and --vm-cpus for its gaming goal.\n");
 }
 
 static bool takes(const struct command *c, int opt)
@@ -117,9 +121,10 @@ static bool takes(const struct command *c, int opt)
 }
 
 /* The wizard asks for everything else on its screens. */
-static bool is_lg_option(int opt)
+static bool is_wizard_option(int opt)
 {
-        return opt == OPT_LG_RESOLUTION || opt == OPT_LG_KVMFR || opt == OPT_LG_USER;
+        return opt == OPT_LG_RESOLUTION || opt == OPT_LG_KVMFR || opt == OPT_LG_USER || opt == OPT_VM_MEMORY ||
+               opt == OPT_VM_CPUS;
 }
 
 static const struct command *find_command(const char *name)
@@ -157,6 +162,23 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                 s->lg.height = height;
                 return 0;
         }
+        case OPT_VM_MEMORY:
+                if (memory_size_parse(arg, &s->vm.memory_mib) < 0) {
+                        fprintf(stderr, "vfio-setup: --vm-memory %s: a size such as 16G or 12288M (at least 256M)\n", arg);
+                        return -1;
+                }
+                return 0;
+        case OPT_VM_CPUS: {
+                char *end;
+                unsigned long v = strtoul(arg, &end, 10);
+
+                if (!*arg || *end || v == 0 || v > 4096) {
+                        fprintf(stderr, "vfio-setup: --vm-cpus %s: a number of vCPUs from 1 to 4096\n", arg);
+                        return -1;
+                }
+                s->vm.cpus = (unsigned)v;
+                return 0;
+        }
         case OPT_LG_KVMFR:
                 s->lg.kvmfr = true;
                 return 0;
@@ -179,7 +201,7 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
         case OPT_GOAL:
                 r = goal_from_name(arg, &g);
                 if (r == -EOPNOTSUPP)
-                        fprintf(stderr, "vfio-setup: --goal %s: not available in this version (base and looking-glass are)\n", arg);
+                        fprintf(stderr, "vfio-setup: --goal %s: not available in this version (base, looking-glass and gaming are)\n", arg);
                 else if (r < 0)
                         fprintf(stderr, "vfio-setup: --goal %s: unknown goal (base, looking-glass, gaming, storage)\n", arg);
                 else
@@ -235,7 +257,7 @@ static int run(int argc, char **argv, struct cli_options *opt)
         const struct command *cmd = NULL;
         struct sysroot *sr;
         struct strv seen = { 0 };
-        bool help = false, demo = false, only_lg = true;
+        bool help = false, demo = false, only_wizard = true;
         int c, r;
 
         /* Options may stand before or after the command. */
@@ -298,8 +320,8 @@ static int run(int argc, char **argv, struct cli_options *opt)
                 return EXIT_OK;
         }
         for (size_t i = 0; i < seen.n; i++)
-                only_lg = only_lg && is_lg_option(atoi(seen.v[i]));
-        if (!cmd && !only_lg) {
+                only_wizard = only_wizard && is_wizard_option(atoi(seen.v[i]));
+        if (!cmd && !only_wizard) {
                 fprintf(stderr, "vfio-setup: these options go with a command\n");
                 usage(stderr, NULL);
                 strv_free(&seen);

@@ -27,7 +27,7 @@ _vfio_setup()
         --root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --gpu|--extra) COMPREPLY=($(_vfio_setup_devices "$cur")); return ;;
-        --goal) COMPREPLY=($(compgen -W "base looking-glass" -- "$cur")); return ;;
+        --goal) COMPREPLY=($(compgen -W "base looking-glass gaming" -- "$cur")); return ;;
         --bootloader) COMPREPLY=($(compgen -W "grub grub-bls systemd-boot kernelstub refind limine efistub" -- "$cur")); return ;;
         --initramfs) COMPREPLY=($(compgen -W "mkinitcpio dracut initramfs-tools booster" -- "$cur")); return ;;
         --timeout) return ;;
@@ -37,8 +37,8 @@ _vfio_setup()
     local options
     case $command in
         detect) options="--json" ;;
-        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --json --libvirt-xml" ;;
-        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --yes --no-regenerate --timeout" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --vm-memory --vm-cpus --json --libvirt-xml" ;;
+        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --vm-memory --vm-cpus --yes --no-regenerate --timeout" ;;
         undo) options="--no-regenerate --timeout" ;;
         verify) options="--gpu --json" ;;
         snapshot) options="-o --list" ;;

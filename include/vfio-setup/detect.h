@@ -13,6 +13,8 @@
 int detect_machine(const struct sysroot *sr, struct machine **ret);
 
 int detect_cpu(const struct sysroot *sr, struct machine *m);
+/* CPU cores, their SMT siblings and L3 groups, and the memory: what a guest can be given. */
+int detect_topology(const struct sysroot *sr, struct machine *m);
 int detect_board(const struct sysroot *sr, struct machine *m);
 int detect_iommu(const struct sysroot *sr, struct machine *m);
 int detect_pci(const struct sysroot *sr, struct machine *m);

@@ -21,7 +21,27 @@ struct cpu_info {
         char *model;
         const char *virt_flag;      /* "vmx" or "svm" when present, else NULL */
         bool hypervisor;            /* running inside a virtual machine */
+        bool pdpe1gb;               /* 1 GiB pages */
         unsigned threads;
+};
+
+/* Hybrid CPUs (Intel Alder Lake and later) have performance and efficiency cores. */
+enum core_kind { CORE_KIND_ONLY, CORE_KIND_PERFORMANCE, CORE_KIND_EFFICIENCY };
+
+struct cpu_core {
+        unsigned *cpus;             /* its hardware threads (SMT siblings), sorted */
+        size_t n_cpus;
+        unsigned l3;                /* lowest CPU sharing its L3 cache: one value per CCX/CCD */
+        enum core_kind kind;
+};
+
+/* From sys/devices/system/cpu; empty when unreadable. */
+struct cpu_topology {
+        struct cpu_core *cores;     /* ordered by their lowest CPU */
+        size_t n_cores;
+        size_t n_threads;
+        size_t n_l3;                /* distinct L3 groups */
+        bool hybrid;
 };
 
 struct board_info {
@@ -157,6 +177,8 @@ struct vfio_state {
 
 struct machine {
         struct cpu_info cpu;
+        struct cpu_topology topology;
+        unsigned long memory_mib;   /* MemTotal, 0 when unknown */
         struct board_info board;
         struct iommu_info iommu;
         struct pci_device *devices; /* sorted by address */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "vfio-setup/machine.h"
+#include "vfio-setup/pinning.h"
 #include "vfio-setup/selection.h"
 #include "vfio-setup/sysroot.h"
 
@@ -40,6 +41,9 @@ struct plan {
         struct strv manual;             /* what the user must do by hand (unknown bootloader, NixOS) */
         unsigned lg_size_mb;            /* Looking Glass's shared memory, 0 without that goal */
         bool lg_kvmfr;                  /* ... through the kvmfr module rather than /dev/shm */
+        struct pinning pinning;         /* the gaming goal's CPU pinning; n_guest 0 without */
+        unsigned long vm_memory_mib;    /* the gaming goal's hugepage-backed guest memory, 0 without */
+        unsigned long hugepage_kib;     /* ... in pages of this size */
 };
 
 /*

@@ -9,7 +9,7 @@
 #define GOALS(X)                                                                     \
         X(BASE,          "base",          true,  "plain passthrough: bind the GPU to vfio-pci") \
         X(LOOKING_GLASS, "looking-glass", true,  "shared memory for Looking Glass")  \
-        X(GAMING,        "gaming",        false, "hugepages and CPU pinning")        \
+        X(GAMING,        "gaming",        true,  "hugepages and CPU pinning")        \
         X(STORAGE,       "storage",       false, "disk and controller passthrough")
 
 enum goal {
@@ -34,12 +34,24 @@ struct selection {
                 bool kvmfr;             /* the kvmfr module instead of /dev/shm */
                 char *user;             /* who runs the client; NULL: the one behind sudo */
         } lg;
+        struct vm_tuning {
+                unsigned long memory_mib; /* the guest's memory, backed by hugepages; 0: none reserved */
+                unsigned cpus;            /* vCPUs to pin; 0: as many as the host can spare */
+        } vm;
 };
 
 /* The guest resolution asked for, else 1920x1080. */
 void looking_glass_resolution(const struct looking_glass *lg, unsigned *ret_width, unsigned *ret_height);
 /* Looking Glass's shared memory in MiB: two frames of 4 bytes a pixel, 10 MiB more, up to a power of two. */
 unsigned looking_glass_size_mb(unsigned width, unsigned height);
+
+/*
+ * Hugepages for a guest of memory_mib: 1 GiB pages when the CPU has them (pdpe1gb) and the
+ * memory is whole GiB, else 2 MiB pages.
+ */
+void hugepages_for(unsigned long memory_mib, bool pdpe1gb, unsigned long *ret_page_kib, unsigned long *ret_count);
+/* "16G", "16GiB", "12288M", "12288" (MiB); -EINVAL otherwise, and below 256 MiB. */
+int memory_size_parse(const char *text, unsigned long *ret_mib);
 
 /* -EINVAL for an unknown name; -EOPNOTSUPP for a goal this version cannot set up yet. */
 int goal_from_name(const char *name, enum goal *ret);

@@ -25,6 +25,7 @@ struct wizard_options {
         struct apply_options apply;
         /* The Looking Glass goal's settings, from the command line (copied). */
         struct looking_glass lg;
+        struct vm_tuning vm;
         /* Called while apply runs, so the screen follows its progress. */
         void (*redraw)(void *userdata);
         void *userdata;

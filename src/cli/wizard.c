@@ -39,6 +39,7 @@ static int run(struct sysroot *sr, const struct cli_options *opt, bool demo)
                            .run = { .root = sysroot_dir(sr), .command_dir = dir && *dir ? dir : NULL,
                                     .timeout = opt->timeout } },
                 .lg = opt->selection.lg,
+                .vm = opt->selection.vm,
         };
         struct machine *m;
         int r;

@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "vfio-setup/card.h"
+#include "vfio-setup/cpulist.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/pciaddr.h"
+#include "vfio-setup/strbuf.h"
 
 static bool hexn(const char *s, size_t n, unsigned *ret)
 {
@@ -287,6 +289,20 @@ static void write_text(struct builder *b, char *path, const char *text)
         write_path(b, path, text, strlen(text), false);
 }
 
+/* A sysfs attribute: the value and a newline. */
+static void write_lines(struct builder *b, char *path, const char *value)
+{
+        char *line;
+
+        if (asprintf(&line, "%s\n", value) < 0) {
+                free(path);
+                b->err = b->err ? b->err : -ENOMEM;
+                return;
+        }
+        write_text(b, path, line);
+        free(line);
+}
+
 static void make_dir(struct builder *b, char *path)
 {
         if (path && b->err == 0)
@@ -448,31 +464,152 @@ static void drivers(struct builder *b, const struct card *c)
         }
 }
 
-static void cpuinfo(struct builder *b, const struct card *c)
+/*
+ * The CPU's sysfs topology.  Performance cores (with smt threads each) come first, then
+ * single-threaded efficiency cores, each l3 cores sharing one L3 cache.  "split" numbers
+ * the first thread of every core before the second ones (AMD, most Intel), "adjacent"
+ * keeps a core's threads together (Intel hybrid).
+ */
+struct card_topology {
+        unsigned cores, smt, l3, e_cores;
+        bool adjacent;
+};
+
+static int parse_topology(const char *v, struct card_topology *ret)
+{
+        struct card_topology t = { .smt = 1 };
+        char *copy = strdup(v), *save = NULL;
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, " ", &save); w && r == 0; w = strtok_r(NULL, " ", &save)) {
+                if (sscanf(w, "cores=%u", &t.cores) == 1 || sscanf(w, "smt=%u", &t.smt) == 1 ||
+                    sscanf(w, "l3=%u", &t.l3) == 1 || sscanf(w, "e-cores=%u", &t.e_cores) == 1)
+                        continue;
+                if (strcmp(w, "numbering=adjacent") == 0)
+                        t.adjacent = true;
+                else if (strcmp(w, "numbering=split") != 0)
+                        r = -VS_E_CARD_SYNTAX;
+        }
+        free(copy);
+        if (r == 0 && (t.cores == 0 || t.smt == 0 || t.smt > 8 || t.cores > 1024 || t.e_cores > 1024))
+                r = -VS_E_CARD_SYNTAX;
+        if (r == 0 && (t.l3 == 0 || t.l3 > t.cores + t.e_cores))
+                t.l3 = t.cores + t.e_cores;
+        if (r == 0)
+                *ret = t;
+        return r;
+}
+
+/* CPU number of thread th of core c (efficiency cores have thread 0 only). */
+static unsigned topology_cpu(const struct card_topology *t, unsigned c, unsigned th)
+{
+        if (c >= t->cores)
+                return t->cores * t->smt + (c - t->cores);
+        return t->adjacent ? c * t->smt + th : c + th * t->cores;
+}
+
+static char *cores_list(const struct card_topology *t, unsigned first, unsigned n)
+{
+        unsigned *cpus = calloc((size_t)n * t->smt, sizeof(*cpus));
+        size_t k = 0;
+        char *list;
+
+        if (!cpus)
+                return NULL;
+        for (unsigned c = first; c < first + n; c++)
+                for (unsigned th = 0; th < (c < t->cores ? t->smt : 1); th++)
+                        cpus[k++] = topology_cpu(t, c, th);
+        cpulist_sort(cpus, k);
+        list = cpulist_format(cpus, k);
+        free(cpus);
+        return list;
+}
+
+static void topology_files(struct builder *b, const struct card_topology *t)
+{
+        unsigned total = t->cores + t->e_cores;
+
+        for (unsigned c = 0; c < total && b->err == 0; c++) {
+                unsigned group = c / t->l3 * t->l3, n_group = group + t->l3 > total ? total - group : t->l3;
+                char *siblings = cores_list(t, c, 1), *shared = cores_list(t, group, n_group);
+
+                for (unsigned th = 0; siblings && shared && th < (c < t->cores ? t->smt : 1); th++) {
+                        unsigned cpu = topology_cpu(t, c, th);
+                        char line[32];
+
+                        write_lines(b, rooted(b, "sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", cpu), siblings);
+                        snprintf(line, sizeof(line), "%u\n", c);
+                        write_text(b, rooted(b, "sys/devices/system/cpu/cpu%u/topology/core_id", cpu), line);
+                        write_text(b, rooted(b, "sys/devices/system/cpu/cpu%u/cache/index3/level", cpu), "3\n");
+                        write_lines(b, rooted(b, "sys/devices/system/cpu/cpu%u/cache/index3/shared_cpu_list", cpu), shared);
+                }
+                if (!siblings || !shared)
+                        b->err = -ENOMEM;
+                free(siblings);
+                free(shared);
+        }
+        if (t->e_cores > 0 && b->err == 0) {
+                char *p = cores_list(t, 0, t->cores), *e = cores_list(t, t->cores, t->e_cores);
+
+                if (!p || !e)
+                        b->err = -ENOMEM;
+                write_lines(b, rooted(b, "sys/devices/cpu_core/cpus"), p ? p : "");
+                write_lines(b, rooted(b, "sys/devices/cpu_atom/cpus"), e ? e : "");
+                free(p);
+                free(e);
+        }
+}
+
+static void cpuinfo(struct builder *b, const struct card *c, unsigned threads)
 {
         const char *vendor = key(c, "cpu", "amd");
         bool amd = strcmp(vendor, "amd") == 0;
         const char *model = key(c, "cpu-model", amd ? "AMD Ryzen 7 5800X 8-Core Processor"
                                                     : "Intel(R) Core(TM) i7-9700K CPU @ 3.60GHz");
         const char *vid = amd ? "AuthenticAMD" : strcmp(vendor, "intel") == 0 ? "GenuineIntel" : vendor;
-        char *text = NULL, *block;
+        const char *more = key(c, "cpu-flags", NULL);
+        struct strbuf text = { 0 };
+        char *all;
 
-        for (int i = 0; i < 4; i++) {
-                if (asprintf(&block, "%sprocessor\t: %d\nvendor_id\t: %s\nmodel name\t: %s\n"
-                             "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
-                             "clflush mmx fxsr sse sse2 ht syscall nx lm%s%s\n\n",
-                             text ? text : "", i, vid, model,
-                             yes(c, "virt", true) ? (amd ? " svm" : " vmx") : "",
-                             yes(c, "hypervisor", false) ? " hypervisor" : "") < 0) {
-                        free(text);
-                        b->err = -ENOMEM;
+        for (unsigned i = 0; i < threads; i++)
+                strbuf_printf(&text, "processor\t: %u\nvendor_id\t: %s\nmodel name\t: %s\n"
+                              "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
+                              "clflush mmx fxsr sse sse2 ht syscall nx lm%s%s%s%s\n\n",
+                              i, vid, model, yes(c, "virt", true) ? (amd ? " svm" : " vmx") : "",
+                              yes(c, "hypervisor", false) ? " hypervisor" : "", more ? " " : "", more ? more : "");
+        if ((b->err = b->err ? b->err : strbuf_finish(&text, &all)) < 0)
+                return;
+        write_text(b, rooted(b, "proc/cpuinfo"), all);
+        free(all);
+}
+
+/* The keys about the CPU and memory; without cpu-topology, four CPUs and no topology files. */
+static void processor(struct builder *b, const struct card *c)
+{
+        const char *spec = key(c, "cpu-topology", NULL), *memory = key(c, "memory", NULL);
+        struct card_topology t;
+        unsigned threads = 4;
+
+        if (spec) {
+                if ((b->err = parse_topology(spec, &t)) < 0)
+                        return;
+                topology_files(b, &t);
+                threads = t.cores * t.smt + t.e_cores;
+        }
+        cpuinfo(b, c, threads);
+        if (memory) {
+                char line[64];
+                unsigned long mib;
+
+                if (sscanf(memory, "%lu", &mib) != 1) {
+                        b->err = -VS_E_CARD_SYNTAX;
                         return;
                 }
-                free(text);
-                text = block;
+                snprintf(line, sizeof(line), "MemTotal:       %lu kB\nMemFree:        %lu kB\n", mib * 1024, mib * 512);
+                write_text(b, rooted(b, "proc/meminfo"), line);
         }
-        write_text(b, rooted(b, "proc/cpuinfo"), text);
-        free(text);
 }
 
 /* "DEST=VALUE" split at the first '='; -VS_E_CARD_SYNTAX when malformed or escaping. */
@@ -657,7 +794,7 @@ int card_build_root(const struct card *c, const char *dir)
         for (size_t i = 0; i < c->n_devices; i++)
                 device_files(&b, c, &c->devices[i], kernel_iommu, boot, have_boot);
         drivers(&b, c);
-        cpuinfo(&b, c);
+        processor(&b, c);
         snprintf(line, sizeof(line), "%s\n",
                  key(c, "cmdline", "BOOT_IMAGE=/boot/vmlinuz root=UUID=0b7d3f6e-8a5c-4a51-9d0e-2f1e6a3c9b11 ro quiet splash"));
         write_text(&b, rooted(&b, "proc/cmdline"), line);

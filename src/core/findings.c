@@ -102,6 +102,26 @@ add(struct builder *b, enum severity sev, const char *advice, const char *fmt, .
         v[b->f->n++] = (struct finding){ b->section, sev, text, (char *)advice, b->gpu, b->about_gpu };
 }
 
+/* What the gaming goal's pinning and hugepages work from; said only when it could be read. */
+static void topology(struct builder *b, const struct machine *m)
+{
+        const struct cpu_topology *t = &m->topology;
+        size_t e_cores = 0;
+
+        for (size_t i = 0; i < t->n_cores; i++)
+                e_cores += t->cores[i].kind == CORE_KIND_EFFICIENCY;
+        if (t->n_cores && t->hybrid)
+                add(b, SEVERITY_INFO, NULL, "CPU topology: %zu performance and %zu efficiency cores, %zu threads, %zu L3 "
+                                            "cache%s", t->n_cores - e_cores, e_cores, t->n_threads, t->n_l3,
+                    t->n_l3 == 1 ? "" : "s");
+        else if (t->n_cores)
+                add(b, SEVERITY_INFO, NULL, "CPU topology: %zu cores, %zu threads, %zu L3 cache%s%s", t->n_cores,
+                    t->n_threads, t->n_l3, t->n_l3 == 1 ? "" : "s", t->n_l3 > 1 ? " (CCXs/CCDs)" : "");
+        if (m->memory_mib)
+                add(b, SEVERITY_INFO, NULL, "Memory: %lu MiB%s", m->memory_mib,
+                    m->cpu.pdpe1gb ? ", 1 GiB hugepages possible" : "");
+}
+
 static void hardware(struct builder *b, const struct machine *m)
 {
         const struct board_info *bd = &m->board;
@@ -112,6 +132,7 @@ static void hardware(struct builder *b, const struct machine *m)
         else
                 add(b, SEVERITY_INFO, NULL, "CPU: %s (%s, %u threads)", m->cpu.model ? m->cpu.model : "unknown model",
                     m->cpu.vendor_string, m->cpu.threads);
+        topology(b, m);
         if (m->cpu.known && m->cpu.vendor == CPU_VENDOR_UNKNOWN)
                 add(b, SEVERITY_PROBLEM, NULL, "CPU vendor %s: vfio-setup knows Intel and AMD x86 machines only",
                     m->cpu.vendor_string);

@@ -129,6 +129,9 @@ void machine_free(struct machine *m)
                 return;
         free(m->cpu.vendor_string);
         free(m->cpu.model);
+        for (size_t i = 0; i < m->topology.n_cores; i++)
+                free(m->topology.cores[i].cpus);
+        free(m->topology.cores);
         free(m->board.vendor);
         free(m->board.name);
         free(m->board.bios_vendor);

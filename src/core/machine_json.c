@@ -105,6 +105,37 @@ static json_object *addresses(struct jb *b, const struct machine *m, const size_
         return a;
 }
 
+static json_object *cpu_list(struct jb *b, const unsigned *cpus, size_t n)
+{
+        json_object *a = arr(b);
+
+        for (size_t i = 0; i < n; i++)
+                push(b, a, json_object_new_int((int)cpus[i]));
+        return a;
+}
+
+/* Cores with their threads, L3 group and kind; empty when sysfs does not say. */
+static json_object *topology(struct jb *b, const struct cpu_topology *t)
+{
+        static const char *const kinds[] = { [CORE_KIND_ONLY] = "core", [CORE_KIND_PERFORMANCE] = "performance",
+                                             [CORE_KIND_EFFICIENCY] = "efficiency" };
+        json_object *o = obj(b), *cores = arr(b);
+
+        for (size_t i = 0; i < t->n_cores; i++) {
+                json_object *c = obj(b);
+
+                put(b, c, "cpus", cpu_list(b, t->cores[i].cpus, t->cores[i].n_cpus));
+                put(b, c, "l3", json_object_new_int((int)t->cores[i].l3));
+                put(b, c, "kind", str(b, kinds[t->cores[i].kind]));
+                push(b, cores, c);
+        }
+        put(b, o, "cores", cores);
+        put(b, o, "threads", json_object_new_int((int)t->n_threads));
+        put(b, o, "l3_groups", json_object_new_int((int)t->n_l3));
+        put(b, o, "hybrid", boolean(t->hybrid));
+        return o;
+}
+
 static json_object *cpu(struct jb *b, const struct machine *m)
 {
         json_object *o = obj(b);
@@ -115,6 +146,8 @@ static json_object *cpu(struct jb *b, const struct machine *m)
         put(b, o, "flag", str(b, m->cpu.virt_flag));
         put(b, o, "hypervisor", boolean(m->cpu.hypervisor));
         put(b, o, "threads", json_object_new_int((int)m->cpu.threads));
+        put(b, o, "pdpe1gb", boolean(m->cpu.pdpe1gb));
+        put(b, o, "topology", topology(b, &m->topology));
         return o;
 }
 
@@ -249,6 +282,7 @@ int machine_to_json(const struct machine *m, char **ret)
         size_t best;
 
         put(&b, root, "cpu", cpu(&b, m));
+        put(&b, root, "memory_mib", json_object_new_int64((int64_t)m->memory_mib));
         put(&b, root, "board", board(&b, m));
         put(&b, root, "iommu", iommu(&b, m));
         for (size_t i = 0; i < m->n_devices; i++)

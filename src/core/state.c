@@ -21,6 +21,7 @@ static const struct {
         { "dirs", offsetof(struct tool_state, dirs) },
         { "goals", offsetof(struct tool_state, goals) },
         { "looking_glass", offsetof(struct tool_state, looking_glass) },
+        { "vm", offsetof(struct tool_state, vm) },
 };
 
 static struct strv *field(struct tool_state *s, size_t i)

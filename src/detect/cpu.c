@@ -65,6 +65,7 @@ int detect_cpu(const struct sysroot *sr, struct machine *m)
                         cpu->virt_flag = vendors[i].virt_flag;
         }
         cpu->hypervisor = flags && has_flag(flags, "hypervisor");
+        cpu->pdpe1gb = flags && has_flag(flags, "pdpe1gb");
         free(buf);
         if (!cpu->known)
                 return strv_push(&m->warnings, "proc/cpuinfo names no CPU vendor");

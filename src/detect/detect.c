@@ -25,6 +25,8 @@ int detect_machine(const struct sysroot *sr, struct machine **ret)
         /* Order matters where a module reads another's result (see detect.h). */
         r = detect_cpu(sr, m);
         if (r >= 0)
+                r = detect_topology(sr, m);
+        if (r >= 0)
                 r = detect_board(sr, m);
         if (r >= 0)
                 r = detect_iommu(sr, m);

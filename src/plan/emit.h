@@ -49,6 +49,11 @@ int emit_manual(struct plan_ctx *ctx);
 /* The Looking Glass goal's files: written when chosen, removed when not. */
 int emit_looking_glass(struct plan_ctx *ctx);
 
+/* The gaming goal: 1 GiB hugepages are reserved by kernel parameters, added to want.params. */
+int want_gaming_params(struct plan_ctx *ctx);
+/* ... and 2 MiB hugepages by a sysctl drop-in; the CPU pinning suggestion. */
+int emit_gaming(struct plan_ctx *ctx);
+
 /* Keeps the reason of a -VS_E_CONFIG refusal as the plan's; other errors drop it. */
 int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason);
 /* Loads a file to edit; a refusal sets ctx->reason. */

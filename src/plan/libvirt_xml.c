@@ -2,10 +2,47 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "vfio-setup/cpulist.h"
 #include "vfio-setup/pciaddr.h"
 #include "vfio-setup/plan.h"
 #include "vfio-setup/strbuf.h"
+
+/*
+ * The gaming goal's elements (formatdomain: "CPU Tuning", "Memory Backing", "CPU model and
+ * topology"): every vCPU on its host CPU, QEMU's emulator threads beside the host, a guest
+ * topology that puts SMT siblings where the host has them, hugepages of the size reserved.
+ * They go directly into <domain>, not into <devices>.
+ */
+static void tuning(const struct plan *p, struct strbuf *b)
+{
+        const struct pinning *pin = &p->pinning;
+        char *host;
+
+        strbuf_printf(b, "<!-- in <domain>, outside <devices>: -->\n");
+        if (p->vm_memory_mib) {
+                strbuf_printf(b, "<memory unit='MiB'>%lu</memory>\n<currentMemory unit='MiB'>%lu</currentMemory>\n",
+                              p->vm_memory_mib, p->vm_memory_mib);
+                strbuf_printf(b, "<memoryBacking>\n  <hugepages>\n    <page size='%lu' unit='KiB'/>\n  </hugepages>\n"
+                                 "</memoryBacking>\n", p->hugepage_kib);
+        }
+        if (pin->n_guest == 0)
+                return;
+        host = cpulist_format(pin->host, pin->n_host);
+        if (!host) {
+                b->err = -ENOMEM;
+                return;
+        }
+        strbuf_printf(b, "<vcpu placement='static'>%zu</vcpu>\n<cputune>\n", pin->n_guest);
+        for (size_t i = 0; i < pin->n_guest; i++)
+                strbuf_printf(b, "  <vcpupin vcpu='%zu' cpuset='%u'/>\n", i, pin->guest[i]);
+        strbuf_printf(b, "  <emulatorpin cpuset='%s'/>\n</cputune>\n", host);
+        strbuf_printf(b, "<cpu mode='host-passthrough' check='none' migratable='off'>\n"
+                         "  <topology sockets='1' dies='1' cores='%zu' threads='%u'/>\n  <cache mode='passthrough'/>\n"
+                         "</cpu>\n", pin->n_guest / pin->threads, pin->threads);
+        free(host);
+}
 
 /*
  * libvirt's <hostdev> for each device of the plan (formatdomain: "PCI devices
@@ -41,5 +78,7 @@ int plan_libvirt_xml(const struct plan *p, char **ret)
                                   "  <qemu:arg value='{\"qom-type\":\"memory-backend-file\",\"id\":\"looking-glass\","
                                   "\"mem-path\":\"/dev/kvmfr0\",\"size\":%llu,\"share\":true}'/>\n</qemu:commandline>\n",
                               (unsigned long long)p->lg_size_mb * 1024 * 1024);
+        if (p->vm_memory_mib || p->pinning.n_guest)
+                tuning(p, &b);
         return strbuf_finish(&b, ret);
 }

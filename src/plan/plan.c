@@ -193,6 +193,8 @@ static int want_forward(struct plan_ctx *ctx)
         in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, ctx->boot_vga, m->vfio.builtin != TRI_NO,
                                     w->ids };
         r = wanted_params(&in, &w->params);
+        if (r >= 0)
+                r = want_gaming_params(ctx);
         if (r >= 0 && w->modprobe)
                 r = wanted_modules(kernel, &w->modules);
         if (r >= 0 && kernel < 0 && w->modprobe)
@@ -310,6 +312,8 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                 if (r >= 0)
                         r = emit_looking_glass(&ctx);
                 if (r >= 0)
+                        r = emit_gaming(&ctx);
+                if (r >= 0)
                         r = initramfs->emit(&ctx);
                 if (r >= 0)
                         r = boot->emit(&ctx);
@@ -369,5 +373,6 @@ void plan_free(struct plan *p)
         free(p->commands);
         strv_free(&p->warnings);
         strv_free(&p->manual);
+        pinning_free(&p->pinning);
         free(p);
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,36 @@ void selection_free(struct selection *s)
         free(s->gpu);
         free(s->lg.user);
         strv_free(&s->extra);
+}
+
+void hugepages_for(unsigned long memory_mib, bool pdpe1gb, unsigned long *ret_page_kib, unsigned long *ret_count)
+{
+        bool gib = pdpe1gb && memory_mib % 1024 == 0;
+
+        *ret_page_kib = gib ? 1024 * 1024 : 2048;
+        *ret_count = gib ? memory_mib / 1024 : (memory_mib + 1) / 2;
+}
+
+int memory_size_parse(const char *text, unsigned long *ret_mib)
+{
+        static const struct {
+                const char *suffix;
+                unsigned long mib;
+        } units[] = { { "", 1 }, { "M", 1 }, { "MiB", 1 }, { "G", 1024 }, { "GiB", 1024 } };
+        unsigned long v;
+        char *end;
+
+        if (!isdigit((unsigned char)*text))
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(text, &end, 10);
+        for (size_t i = 0; errno == 0 && i < sizeof(units) / sizeof(units[0]); i++) {
+                if (strcmp(end, units[i].suffix) != 0 || v > (1ul << 30) / units[i].mib || v * units[i].mib < 256)
+                        continue;
+                *ret_mib = v * units[i].mib;
+                return 0;
+        }
+        return -EINVAL;
 }
 
 void looking_glass_resolution(const struct looking_glass *lg, unsigned *ret_width, unsigned *ret_height)

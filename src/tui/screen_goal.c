@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vfio-setup/cpulist.h"
+#include "vfio-setup/pinning.h"
 #include "wizard_private.h"
 
 /* The rows of the screen: one per goal, Looking Glass's settings while it is chosen, then iommu=pt. */
-enum row_kind { ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_KVMFR, ROW_IOMMU_PT };
+enum row_kind { ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_KVMFR, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_IOMMU_PT };
 
 struct row {
         enum row_kind kind;
@@ -31,7 +33,10 @@ static const struct {
         { 1920, 1080 }, { 2560, 1080 }, { 2560, 1440 }, { 3440, 1440 }, { 3840, 2160 }, { 5120, 1440 },
 };
 
-#define N_ROWS (_GOAL_MAX + 3)
+/* The guest memory sizes Left/Right steps through, in GiB; 0 reserves none. */
+static const unsigned memory_steps[] = { 0, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512 };
+
+#define N_ROWS (_GOAL_MAX + 5)
 
 static int rows(const struct wizard *w, struct row out[N_ROWS])
 {
@@ -43,9 +48,54 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
                         out[n++] = (struct row){ ROW_LG_RESOLUTION, GOAL_LOOKING_GLASS };
                         out[n++] = (struct row){ ROW_LG_KVMFR, GOAL_LOOKING_GLASS };
                 }
+                if (i == GOAL_GAMING && (w->sel.goals & (1u << GOAL_GAMING))) {
+                        out[n++] = (struct row){ ROW_VM_MEMORY, GOAL_GAMING };
+                        out[n++] = (struct row){ ROW_VM_CPUS, GOAL_GAMING };
+                }
         }
         out[n++] = (struct row){ ROW_IOMMU_PT, GOAL_BASE };
         return n;
+}
+
+static char *memory_text(const struct wizard *w)
+{
+        unsigned long kib, count;
+        char *line;
+
+        if (!w->sel.vm.memory_mib)
+                return strdup("      guest memory  < none >  no hugepages reserved");
+        hugepages_for(w->sel.vm.memory_mib, w->m->cpu.pdpe1gb, &kib, &count);
+        if (asprintf(&line, "      guest memory  < %lu GiB >  %lu hugepages of %s, reserved at boot",
+                     w->sel.vm.memory_mib / 1024, count, kib == 2048 ? "2 MiB" : "1 GiB") < 0)
+                return NULL;
+        return line;
+}
+
+static char *cpus_text(const struct wizard *w, enum role_id *ret_role)
+{
+        struct pinning p;
+        char *reason = NULL, *guest = NULL, *host = NULL, *line = NULL;
+        int r;
+
+        r = pinning_suggest(&w->m->topology, w->sel.vm.cpus, &p, &reason);
+        if (r < 0) {
+                *ret_role = CR_WARNING;
+                if (reason && asprintf(&line, "      %s", reason) < 0)
+                        line = NULL;
+                free(reason);
+                return line;
+        }
+        /* The guest's CPUs come core by core; sorted, they read as ranges. */
+        cpulist_sort(p.guest, p.n_guest);
+        guest = cpulist_format(p.guest, p.n_guest);
+        host = cpulist_format(p.host, p.n_host);
+        if (guest && host && asprintf(&line, "      vCPUs  < %s%zu >  on CPUs %s; the host keeps %s",
+                                      w->sel.vm.cpus ? "" : "all ", p.n_guest, guest, host) < 0)
+                line = NULL;
+        free(guest);
+        free(host);
+        pinning_free(&p);
+        return line;
 }
 
 static char *row_text(const struct wizard *w, const struct row *r, enum role_id *ret_role)
@@ -73,6 +123,12 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
         case ROW_LG_KVMFR:
                 if (asprintf(&line, "      [%c] kvmfr module (/dev/kvmfr0) instead of /dev/shm", w->sel.lg.kvmfr ? 'x' : ' ') < 0)
                         line = NULL;
+                break;
+        case ROW_VM_MEMORY:
+                line = memory_text(w);
+                break;
+        case ROW_VM_CPUS:
+                line = cpus_text(w, ret_role);
                 break;
         case ROW_IOMMU_PT:
                 if (asprintf(&line, "[%c] iommu=pt: host devices skip IOMMU translation (breaks AMD SEV-SNP)",
@@ -126,6 +182,47 @@ static void step_resolution(struct wizard *w, int direction)
         w->changed = true;
 }
 
+static void step_memory(struct wizard *w, int direction)
+{
+        int n = (int)(sizeof(memory_steps) / sizeof(memory_steps[0])), at = 0;
+        unsigned long next;
+
+        while (at + 1 < n && memory_steps[at + 1] * 1024ul <= w->sel.vm.memory_mib)
+                at++;
+        if (direction < 0 && memory_steps[at] * 1024ul < w->sel.vm.memory_mib)
+                at++;
+        at += direction;
+        if (at < 0 || at >= n)
+                return;
+        next = memory_steps[at] * 1024ul;
+        /* The plan refuses more than the host can spare; so does the screen. */
+        if (next && w->m->memory_mib && next + 4096 > w->m->memory_mib)
+                return;
+        w->sel.vm.memory_mib = next;
+        w->changed = true;
+}
+
+/* vCPUs step by whole cores, up to all the host can spare (0). */
+static void step_cpus(struct wizard *w, int direction)
+{
+        struct pinning all;
+        char *reason = NULL;
+        size_t cores, at;
+
+        if (pinning_suggest(&w->m->topology, 0, &all, &reason) < 0) {
+                free(reason);
+                return;
+        }
+        cores = all.n_guest / all.threads;
+        at = w->sel.vm.cpus ? w->sel.vm.cpus / all.threads : cores;
+        if ((direction < 0 && at > 1) || (direction > 0 && at < cores)) {
+                at += direction;
+                w->sel.vm.cpus = at == cores ? 0 : (unsigned)(at * all.threads);
+                w->changed = true;
+        }
+        pinning_free(&all);
+}
+
 static enum step_result key(struct wizard *w, void *priv, int k)
 {
         struct goal_view *v = priv;
@@ -140,6 +237,10 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 v->cursor++;
         else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_LG_RESOLUTION)
                 step_resolution(w, k == WK_RIGHT ? 1 : -1);
+        else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_VM_MEMORY)
+                step_memory(w, k == WK_RIGHT ? 1 : -1);
+        else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_VM_CPUS)
+                step_cpus(w, k == WK_RIGHT ? 1 : -1);
         else if (k == ' ' && at->kind == ROW_IOMMU_PT) {
                 w->sel.iommu_pt = !w->sel.iommu_pt;
                 w->changed = true;
@@ -159,8 +260,11 @@ const struct step_ops goal_step = {
         .help = "Plain passthrough binds the GPU to vfio-pci at boot; every other goal builds on it. Looking Glass "
                 "shows the guest's screen in a window on the host through shared memory: choose the guest's "
                 "resolution with Left/Right (it sizes the memory) and /dev/shm or the kvmfr module; the memory "
-                "belongs to the user who ran sudo (or --lg-user NAME). Gaming tuning and disk passthrough come in "
-                "later versions. Space toggles an option.",
+                "belongs to the user who ran sudo (or --lg-user NAME). Gaming reserves the guest's memory as "
+                "hugepages at boot (Left/Right; none reserves nothing) and suggests CPU pinning that keeps cores "
+                "and L3 caches whole and leaves core 0's to the host (Left/Right sets the vCPUs); the pinning is "
+                "shown as libvirt XML on the last screen. Disk passthrough comes in a later version. Space toggles "
+                "an option.",
         .private_size = sizeof(struct goal_view),
         .draw = draw,
         .key = key,

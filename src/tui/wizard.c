@@ -85,7 +85,7 @@ static void go(struct wizard *w, enum step_id s)
         enter(w, s);
 }
 
-/* A re-run starts from the goals vfio-setup recorded; --lg-* options on the command line win. */
+/* A re-run starts from the goals vfio-setup recorded; --lg-* and --vm-* options on the command line win. */
 static int restore_goals(struct wizard *w)
 {
         const struct tool_state *t = &w->m->vfio.tool;
@@ -96,6 +96,12 @@ static int restore_goals(struct wizard *w)
         for (size_t i = 0; i < t->goals.n; i++)
                 if (goal_from_name(t->goals.v[i], &g) == 0)
                         w->sel.goals |= 1u << g;
+        if (t->vm.n == 2) {
+                if (!w->sel.vm.memory_mib)
+                        w->sel.vm.memory_mib = strtoul(t->vm.v[0], NULL, 10);
+                if (!w->sel.vm.cpus)
+                        w->sel.vm.cpus = (unsigned)strtoul(t->vm.v[1], NULL, 10);
+        }
         if (t->looking_glass.n != 3)
                 return 0;
         if (!lg->width && sscanf(t->looking_glass.v[0], "%ux%u", &width, &height) == 2) {
@@ -120,7 +126,8 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
         w->sr = sr;
         w->m = m;
         w->o = *o;
-        w->sel = (struct selection){ .bootloader = -1, .initramfs = -1, .goals = 1u << GOAL_BASE, .lg = o->lg };
+        w->sel = (struct selection){ .bootloader = -1, .initramfs = -1, .goals = 1u << GOAL_BASE, .lg = o->lg,
+                                    .vm = o->vm };
         w->o.lg.user = NULL;
         w->sel.lg.user = o->lg.user ? strdup(o->lg.user) : NULL;
         if (o->lg.user && !w->sel.lg.user) {

@@ -264,7 +264,7 @@ def bad_input(tap, tmp):
         ("amd-x570-two-gpus", ["--gpu", "0f:00.0"], 2, "no such PCI device"),
         ("amd-x570-two-gpus", ["--gpu", "bogus"], 2, "no such PCI device"),
         ("amd-x570-two-gpus", [], 2, "name the GPU"),
-        ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--goal", "gaming"], 1, "not available in this version"),
+        ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--goal", "storage"], 1, "not available in this version"),
         ("amd-x570-two-gpus", ["--release", "--gpu", "0b:00.0"], 1, "--release takes no devices"),
         ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--bootloader", "lilo"], 1, "unknown boot loader"),
     ]:
@@ -353,6 +353,71 @@ def looking_glass(tap, tmp):
            roots.differences(before, tree(root)))
 
 
+def fixture_root(tmp, name):
+    root = os.path.join(tmp, name)
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", name + ".card"), root], check=True)
+    return root
+
+
+def cpus(text):
+    out = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def gaming(tap, tmp):
+    root = fixture_root(tmp, "threadripper-3970x")
+    before = tree(root)
+    args = ["--gpu", "4a:00.0", "--goal", "gaming", "--vm-memory", "32G"]
+    p, doc = plan(root, *args)
+    tap.ok(doc is not None and {"default_hugepagesz=1G", "hugepagesz=1G", "hugepages=32"} <= set(doc["kernel_params"]["add"])
+           and not any("sysctl.d" in f["path"] for f in doc["files"]),
+           "gaming on a Threadripper: 32 GiB as 1 GiB pages through kernel parameters", p.stderr or doc)
+    xml = run("--root", root, "plan", "--libvirt-xml", *args).stdout
+    dom = ElementTree.fromstring("<domain>" + xml + "</domain>")
+    pins = {int(v.get("vcpu")): int(v.get("cpuset")) for v in dom.iter("vcpupin")}
+    emulator = cpus(dom.find("cputune/emulatorpin").get("cpuset"))
+    topo = dom.find("cpu/topology")
+    tap.ok(len(pins) == 56 and emulator == {0, 1, 2, 3, 32, 33, 34, 35} and not emulator & set(pins.values()) and
+           all(pins[i + 1] == pins[i] + 32 for i in range(0, 56, 2)) and topo.get("cores") == "28" and
+           topo.get("threads") == "2" and dom.find("vcpu").text == "56" and
+           dom.find("memoryBacking/hugepages/page").get("size") == "1048576",
+           "gaming: <cputune> pins 56 vCPUs sibling by sibling, the emulator on core 0's CCX, 1 GiB pages", xml)
+    apply(root, doc)
+    p, again = plan(root, *args)
+    tap.ok(again is not None and again["files"] == [] and again["commands"] == [],
+           "gaming: planned again, nothing to change", again)
+    p, less = plan(root, "--gpu", "4a:00.0", "--goal", "gaming")
+    tap.ok(less is not None and {"default_hugepagesz=1G", "hugepagesz=1G", "hugepages=32"} <= set(less["kernel_params"]["remove"]),
+           "gaming without --vm-memory: the hugepage parameters go again", less)
+    p, release = plan(root, "--release")
+    apply(root, release)
+    tap.ok(roots.differences(before, tree(root)) == [], "gaming: --release gives every file back",
+           roots.differences(before, tree(root)))
+
+    root = fixture_root(tmp, "intel-12700k-hybrid")
+    before = tree(root)
+    p, doc = plan(root, "--gpu", "01:00.0", "--goal", "gaming", "--vm-memory", "16G")
+    files = {f["path"]: f["content"] for f in (doc or {}).get("files", [])}
+    tap.ok(doc is not None and files.get("/etc/sysctl.d/80-vfio-setup-hugepages.conf", "").endswith("vm.nr_hugepages = 8192\n")
+           and not any(t.startswith("huge") for t in doc["kernel_params"]["add"]) and
+           any("14 vCPUs on host CPUs 2-15" in m and "0-1,16-19" in m for m in doc["manual"]),
+           "gaming on a hybrid Intel without pdpe1gb: a sysctl drop-in of 2 MiB pages, P-cores for the guest", doc)
+    apply(root, doc)
+    p, release = plan(root, "--release")
+    apply(root, release)
+    tap.ok(roots.differences(before, tree(root)) == [], "gaming: --release removes the sysctl drop-in",
+           roots.differences(before, tree(root)))
+    for extra, words in ((["--vm-memory", "30G"], "--vm-memory"), (["--vm-cpus", "7"], "multiple of 2"),
+                         (["--vm-cpus", "16"], "14 threads are left")):
+        p = run("--root", root, "plan", "--gpu", "01:00.0", "--goal", "gaming", *extra)
+        tap.ok(p.returncode == 2 and words in p.stderr, f"gaming {' '.join(extra)}: refused, says why", p.stderr)
+    p = run("--root", root, "plan", "--gpu", "01:00.0", "--goal", "gaming", "--vm-memory", "lots")
+    tap.ok(p.returncode != 0 and "16G" in p.stderr, "gaming --vm-memory lots: a usage error with an example", p.stderr)
+
+
 def main():
     tap = Tap()
     distros = sorted(os.listdir(os.path.join(HERE, "distros")))
@@ -363,6 +428,7 @@ def main():
                 check(tap, tmp, distro, hw)
         bad_input(tap, tmp)
         looking_glass(tap, tmp)
+        gaming(tap, tmp)
     tap.done()
 
 

@@ -259,6 +259,28 @@ START_TEST(rerun_keeps_goals)
 }
 END_TEST
 
+START_TEST(gaming_goal)
+{
+        const char *text;
+
+        load("intel-12700k-hybrid", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        /* Gaming on: 16 GiB of hugepages, and two cores fewer than all the host can spare. */
+        keys((int[]){ WK_DOWN, WK_DOWN, ' ', WK_DOWN, WK_RIGHT, WK_RIGHT, WK_RIGHT, WK_RIGHT, WK_DOWN, WK_LEFT, WK_LEFT, 0 });
+        screen("gaming-5-goal", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        text = wizard_plan_text(w);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_nonnull(strstr(text, "vm.nr_hugepages = 8192"));
+        ck_assert_ptr_nonnull(strstr(text, "10 vCPUs on host CPUs 2-11"));
+        /* More memory than the host can spare is not offered. */
+        keys((int[]){ WK_BACKSPACE, WK_DOWN, WK_DOWN, WK_DOWN, 0 });
+        for (int i = 0; i < 10; i++)
+                keys((int[]){ WK_RIGHT, 0 });
+        screen("gaming-5-goal-most", 80, 24);
+}
+END_TEST
+
 START_TEST(resize)
 {
         load("amd-x570-two-gpus", true);
@@ -282,6 +304,7 @@ int main(void)
         tcase_add_test(tc, dirty_group);
         tcase_add_test(tc, rerun_change_gpu);
         tcase_add_test(tc, rerun_keeps_goals);
+        tcase_add_test(tc, gaming_goal);
         tcase_add_test(tc, resize);
         suite_add_tcase(s, tc);
         return tl_run(s);

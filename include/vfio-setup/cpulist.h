@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/* The kernel's CPU list syntax ("0-3,8,10-11"), as in sysfs topology and cache files. */
+
+/* Sorted, without duplicates; -EINVAL for malformed text or CPU numbers above 65535. */
+int cpulist_parse(const char *text, unsigned **ret, size_t *ret_n);
+void cpulist_sort(unsigned *cpus, size_t n);
+/* Ranges collapsed, in the order given (the input need not be sorted); NULL on ENOMEM. */
+char *cpulist_format(const unsigned *cpus, size_t n);
