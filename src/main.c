@@ -14,12 +14,12 @@ enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
-        OPT_VM_MEMORY, OPT_VM_CPUS,
+        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
         OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, \
-        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_VM_MEMORY, OPT_VM_CPUS
+        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK
 
 /* Which options each subcommand takes, besides the global ones. */
 static const struct command {
@@ -35,7 +35,7 @@ static const struct command {
           "plan --gpu ADDRESS [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME] [--json | --libvirt-xml]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-kvmfr] [--lg-user NAME]]\n"
-          "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]]\n"
+          "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
           "plan --release [--json]",
           "exactly which lines of which files would change, and which commands would run" },
         { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, 0 },
@@ -77,6 +77,7 @@ static const struct option long_options[] = {
         { "lg-user", required_argument, NULL, OPT_LG_USER },
         { "vm-memory", required_argument, NULL, OPT_VM_MEMORY },
         { "vm-cpus", required_argument, NULL, OPT_VM_CPUS },
+        { "disk", required_argument, NULL, OPT_DISK },
         { 0 },
 };
 
@@ -198,11 +199,13 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                 return s->gpu ? 0 : -1;
         case OPT_EXTRA:
                 return strv_push(&s->extra, arg) < 0 ? -1 : 0;
+        case OPT_DISK:
+                /* A disk for the guest is what the storage goal is. */
+                s->goals |= 1u << GOAL_STORAGE;
+                return strv_push(&s->disks, arg) < 0 ? -1 : 0;
         case OPT_GOAL:
                 r = goal_from_name(arg, &g);
-                if (r == -EOPNOTSUPP)
-                        fprintf(stderr, "vfio-setup: --goal %s: not available in this version (base, looking-glass and gaming are)\n", arg);
-                else if (r < 0)
+                if (r < 0)
                         fprintf(stderr, "vfio-setup: --goal %s: unknown goal (base, looking-glass, gaming, storage)\n", arg);
                 else
                         s->goals |= 1u << g;

@@ -1,13 +1,24 @@
 # bash completion for vfio-setup
 
-_vfio_setup_devices()
+_vfio_setup_root()
 {
-    # PCI addresses of the machine, below --root when one was given.
+    # The machine's root: / unless --root was given.
     local root=/ i
     for ((i = 1; i < COMP_CWORD; i++)); do
         [[ ${COMP_WORDS[i]} == --root ]] && root=${COMP_WORDS[i + 1]}
     done
-    compgen -W "$(ls "$root/sys/bus/pci/devices" 2>/dev/null)" -- "$1"
+    echo "$root"
+}
+
+_vfio_setup_devices()
+{
+    compgen -W "$(ls "$(_vfio_setup_root)/sys/bus/pci/devices" 2>/dev/null)" -- "$1"
+}
+
+_vfio_setup_disks()
+{
+    # Whole disks by their stable names; partitions are not for --disk.
+    compgen -W "$(ls "$(_vfio_setup_root)/dev/disk/by-id" 2>/dev/null | grep -v -- '-part[0-9]*$')" -- "$1"
 }
 
 _vfio_setup()
@@ -27,18 +38,19 @@ _vfio_setup()
         --root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --gpu|--extra) COMPREPLY=($(_vfio_setup_devices "$cur")); return ;;
-        --goal) COMPREPLY=($(compgen -W "base looking-glass gaming" -- "$cur")); return ;;
+        --goal) COMPREPLY=($(compgen -W "base looking-glass gaming storage" -- "$cur")); return ;;
         --bootloader) COMPREPLY=($(compgen -W "grub grub-bls systemd-boot kernelstub refind limine efistub" -- "$cur")); return ;;
         --initramfs) COMPREPLY=($(compgen -W "mkinitcpio dracut initramfs-tools booster" -- "$cur")); return ;;
-        --timeout) return ;;
+        --disk) COMPREPLY=($(_vfio_setup_disks "$cur")); return ;;
+        --timeout|--vm-memory|--vm-cpus|--lg-resolution|--lg-user) return ;;
         --demo) COMPREPLY=($(compgen -W "$(vfio-setup --demo 2>/dev/null | sed -n 's/^  //p')" -- "$cur")); return ;;
     esac
 
     local options
     case $command in
         detect) options="--json" ;;
-        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --vm-memory --vm-cpus --json --libvirt-xml" ;;
-        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --vm-memory --vm-cpus --yes --no-regenerate --timeout" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml" ;;
+        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout" ;;
         undo) options="--no-regenerate --timeout" ;;
         verify) options="--gpu --json" ;;
         snapshot) options="-o --list" ;;

@@ -13,6 +13,7 @@ enum section {
         SECTION_HARDWARE,
         SECTION_FIRMWARE,
         SECTION_GPUS,
+        SECTION_STORAGE,
         SECTION_BOOT,
         SECTION_VFIO,
         SECTION_DETECTION,

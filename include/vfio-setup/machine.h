@@ -120,6 +120,26 @@ struct gpu_info {
         char *reset_quirk;          /* family that needs vendor-reset to reset (data/reset-quirks), or NULL */
 };
 
+/* A partition, or the whole disk when it has none. */
+struct block_part {
+        char *name;                 /* "nvme0n1p2" */
+        unsigned major, minor;
+        char *fs_type, *label;      /* NULL when unknown */
+        struct strv mounts;         /* where the host uses it: mount points, "[swap]" (through LVM, LUKS, RAID too) */
+};
+
+/* A disk on a PCI storage or USB controller. */
+struct block_disk {
+        char *name;                 /* "nvme0n1", as in sys/block */
+        char *by_id;                /* "nvme-Samsung_SSD_970_EVO_500GB_S466NX0K123456", NULL without one */
+        char *model;                /* NULL when unknown */
+        unsigned long long bytes;
+        size_t controller;          /* index into machine.devices */
+        struct block_part *parts;   /* partitions, or the disk itself when unpartitioned */
+        size_t n_parts;
+        struct strv mounts;         /* all of its partitions' */
+};
+
 struct distro_info {
         char *id, *id_like, *name, *pretty_name, *version_id;
         const char *source;         /* "etc/os-release", "usr/lib/os-release" or NULL */
@@ -187,6 +207,8 @@ struct machine {
         size_t n_groups;
         struct gpu_info *gpus;      /* in device order */
         size_t n_gpus;
+        struct block_disk *disks;   /* by controller, then name */
+        size_t n_disks;
         struct distro_info distro;
         struct esp_info esp;
         struct evidence_result bootloader;
@@ -206,6 +228,11 @@ int machine_find_device(const struct machine *m, const char *address, size_t *re
 
 /* Whether the distribution's ID, or one of its ID_LIKE, is among the space-separated ids. */
 bool distro_is(const struct distro_info *d, const char *ids);
+
+/* Whether the device is a storage (class 01) or USB (0c03) controller, whose disks the storage goal shows. */
+bool pci_class_is_storage(uint16_t class_id);
+/* The disk by its sys/block name or by-id name (with or without /dev/disk/by-id/); -ENOENT. */
+int machine_find_disk(const struct machine *m, const char *name, size_t *ret);
 
 /* PCI classes the rules need. */
 bool pci_class_is_gpu(uint16_t class_id);

@@ -29,6 +29,7 @@ struct plan_file {
 struct plan {
         bool release;
         struct strv devices;            /* addresses bound to vfio-pci */
+        struct strv disks;              /* /dev/disk/by-id paths of whole disks for the guest (storage goal), at most 25 */
         struct strv vfio_ids;
         struct strv params_add;         /* kernel command-line tokens */
         struct strv params_remove;

@@ -7,13 +7,13 @@
 
 /* What the user asked for; the plan is a function of this and the machine. */
 #define GOALS(X)                                                                     \
-        X(BASE,          "base",          true,  "plain passthrough: bind the GPU to vfio-pci") \
-        X(LOOKING_GLASS, "looking-glass", true,  "shared memory for Looking Glass")  \
-        X(GAMING,        "gaming",        true,  "hugepages and CPU pinning")        \
-        X(STORAGE,       "storage",       false, "disk and controller passthrough")
+        X(BASE,          "base",          "plain passthrough: bind the GPU to vfio-pci") \
+        X(LOOKING_GLASS, "looking-glass", "shared memory for Looking Glass")              \
+        X(GAMING,        "gaming",        "hugepages and CPU pinning")                    \
+        X(STORAGE,       "storage",       "disk and controller passthrough")
 
 enum goal {
-#define GOAL_ENUM(id, name, available, text) GOAL_##id,
+#define GOAL_ENUM(id, name, text) GOAL_##id,
         GOALS(GOAL_ENUM)
 #undef GOAL_ENUM
         _GOAL_MAX
@@ -22,6 +22,7 @@ enum goal {
 struct selection {
         char *gpu;              /* address of the GPU to pass through */
         struct strv extra;      /* addresses of further devices (USB, NVMe controllers, ...) */
+        struct strv disks;      /* whole disks for the guest without their controller (storage goal) */
         unsigned goals;         /* 1u << enum goal */
         int bootloader;         /* enum bootloader_kind, or -1 for the detected one */
         int initramfs;          /* enum initramfs_kind, or -1 for the detected one */
@@ -53,7 +54,7 @@ void hugepages_for(unsigned long memory_mib, bool pdpe1gb, unsigned long *ret_pa
 /* "16G", "16GiB", "12288M", "12288" (MiB); -EINVAL otherwise, and below 256 MiB. */
 int memory_size_parse(const char *text, unsigned long *ret_mib);
 
-/* -EINVAL for an unknown name; -EOPNOTSUPP for a goal this version cannot set up yet. */
+/* -EINVAL for an unknown name. */
 int goal_from_name(const char *name, enum goal *ret);
 const char *goal_name(enum goal g);
 int bootloader_from_name(const char *name, int *ret);

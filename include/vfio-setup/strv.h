@@ -16,6 +16,8 @@ int strv_pushf(struct strv *l, const char *fmt, ...) __attribute__((format(print
 /* Takes ownership of s, also on failure. */
 int strv_consume(struct strv *l, char *s);
 bool strv_contains(const struct strv *l, const char *s);
+/* Removes every copy of s; -ENOENT when there was none. */
+int strv_remove(struct strv *l, const char *s);
 /* Appends the strings of from that into does not hold yet. */
 int strv_merge(struct strv *into, const struct strv *from);
 void strv_sort(struct strv *l);

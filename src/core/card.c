@@ -636,7 +636,138 @@ struct extras {
         const char *kver;
         char *mountinfo;
         unsigned mounts;
+        struct strv devnums;        /* "NAME\tMAJOR:MINOR" of the card's block devices, for mounts */
+        struct strv ids;            /* "DISK\tBY-ID" */
+        unsigned minor, dm;         /* the next disk or partition minor (major 259), dm minor (254) */
+        char *swaps;
 };
+
+/*
+ * Block devices: "# disk: BDF NAME SIZE_GIB [BY-ID [MODEL...]]" hangs a disk below a
+ * PCI function, "# partition: DISK N FSTYPE [LABEL]" adds its partition N (with what
+ * udev's database would say; vfat ones are EFI System Partitions), "# dm: NAME
+ * MAPPER-NAME SLAVE..." a device-mapper device (LVM, LUKS) built on others, "# swap:
+ * DEVICE" a line of proc/swaps.  Disks and partitions are 259:100 and up, dm devices 254:N.
+ */
+#define ESP_TYPE "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+
+/* dir: the device's directory below the root. */
+static void devnum(struct builder *b, struct extras *x, const char *name, const char *dir, unsigned major, unsigned minor)
+{
+        char line[32];
+
+        snprintf(line, sizeof(line), "%u:%u\n", major, minor);
+        write_text(b, rooted(b, "%s/dev", dir), line);
+        if (b->err == 0 && strv_pushf(&x->devnums, "%s\t%u:%u", name, major, minor) < 0)
+                b->err = -ENOMEM;
+}
+
+static void key_disk(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char bdf[32], name[32], id[160] = "", dir[160], link[200], line[64];
+        unsigned dom, bus, dev, fn, gib;
+        int model = 0;
+
+        (void)c;
+        if (sscanf(v, "%31s %31s %u %159s %n", bdf, name, &gib, id, &model) < 3 ||
+            pci_address_parse(bdf, &dom, &bus, &dev, &fn) < 0 || !contained(name) || strchr(name, '/')) {
+                b->err = -VS_E_CARD_SYNTAX;
+                return;
+        }
+        pci_address_format(dom, bus, dev, fn, bdf);
+        snprintf(dir, sizeof(dir), "devices/pci%04x:00/%s/host0/%s", dom, bdf, name);
+        snprintf(link, sizeof(link), "../%s", dir);
+        make_link(b, rooted(b, "sys/block/%s", name), link);
+        snprintf(link, sizeof(link), "sys/%s", dir);
+        devnum(b, x, name, link, 259, x->minor++);
+        snprintf(line, sizeof(line), "%llu\n", (unsigned long long)gib * 1024 * 1024 * 2);
+        write_text(b, rooted(b, "sys/%s/size", dir), line);
+        if (model > 0 && v[model])
+                write_lines(b, rooted(b, "sys/%s/device/model", dir), v + model);
+        if (*id) {
+                snprintf(link, sizeof(link), "../../%s", name);
+                make_link(b, rooted(b, "dev/disk/by-id/%s", id), link);
+                if (b->err == 0 && strv_pushf(&x->ids, "%s\t%s", name, id) < 0)
+                        b->err = -ENOMEM;
+        }
+}
+
+/* Value of "NAME\t..." in a list of such lines, or NULL. */
+static const char *lookup(const struct strv *l, const char *name)
+{
+        size_t len = strlen(name);
+
+        for (size_t i = 0; i < l->n; i++)
+                if (strncmp(l->v[i], name, len) == 0 && l->v[i][len] == '\t')
+                        return l->v[i] + len + 1;
+        return NULL;
+}
+
+static void key_partition(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char disk[32], fstype[32], label[64] = "", name[48], link[128], *data;
+        const char *id;
+        unsigned n;
+        size_t len;
+
+        (void)c;
+        if (sscanf(v, "%31s %u %31s %63s", disk, &n, fstype, label) < 3 || !lookup(&x->devnums, disk)) {
+                b->err = -VS_E_CARD_SYNTAX;
+                return;
+        }
+        len = strlen(disk);
+        snprintf(name, sizeof(name), "%s%s%u", disk, disk[len - 1] >= '0' && disk[len - 1] <= '9' ? "p" : "", n);
+        write_text(b, rooted(b, "sys/block/%s/%s/partition", disk, name), "1\n");
+        snprintf(link, sizeof(link), "sys/block/%s/%s", disk, name);
+        devnum(b, x, name, link, 259, x->minor);
+        if (asprintf(&data, "E:ID_FS_TYPE=%s\n%s%s%s%s", fstype, *label ? "E:ID_FS_LABEL=" : "", label, *label ? "\n" : "",
+                     strcmp(fstype, "vfat") == 0 ? "E:ID_PART_ENTRY_TYPE=" ESP_TYPE "\n" : "") < 0) {
+                b->err = -ENOMEM;
+                return;
+        }
+        write_text(b, rooted(b, "run/udev/data/b259:%u", x->minor++), data);
+        free(data);
+        id = lookup(&x->ids, disk);
+        snprintf(link, sizeof(link), "../../%s", name);
+        if (id)
+                make_link(b, rooted(b, "dev/disk/by-id/%s-part%u", id, n), link);
+}
+
+static void key_dm(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char name[32], mapper[64], slave[32], link[96];
+        int used = 0, more;
+
+        (void)c;
+        if (sscanf(v, "%31s %63s %n", name, mapper, &used) < 2 || used == 0 || !contained(name) || strchr(name, '/')) {
+                b->err = -VS_E_CARD_SYNTAX;
+                return;
+        }
+        snprintf(link, sizeof(link), "../devices/virtual/block/%s", name);
+        make_link(b, rooted(b, "sys/block/%s", name), link);
+        snprintf(link, sizeof(link), "sys/devices/virtual/block/%s", name);
+        devnum(b, x, name, link, 254, x->dm);
+        if (b->err == 0 && strv_pushf(&x->devnums, "mapper/%s\t254:%u", mapper, x->dm) < 0)
+                b->err = -ENOMEM;
+        x->dm++;
+        write_lines(b, rooted(b, "sys/devices/virtual/block/%s/dm/name", name), mapper);
+        for (const char *p = v + used; sscanf(p, "%31s%n", slave, &more) == 1; p += more)
+                make_link(b, rooted(b, "sys/devices/virtual/block/%s/slaves/%s", name, slave), "../../x");
+}
+
+static void key_swap(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char *next;
+
+        (void)c;
+        if (asprintf(&next, "%s%s partition 8388604 0 -2\n",
+                     x->swaps ? x->swaps : "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n", v) < 0) {
+                b->err = -ENOMEM;
+                return;
+        }
+        free(x->swaps);
+        x->swaps = next;
+}
 
 static void key_builtin(struct builder *b, const struct card *c, const char *v, struct extras *x)
 {
@@ -702,7 +833,8 @@ static void key_os_release(struct builder *b, const struct card *c, const char *
 /* Each "mount: POINT FSTYPE SOURCE" becomes a line of proc/self/mountinfo. */
 static void key_mount(struct builder *b, const struct card *c, const char *v, struct extras *x)
 {
-        char point[256], fstype[64], source[256], *next;
+        char point[256], fstype[64], source[256], num[32], *next;
+        const char *known;
 
         (void)c;
         if (sscanf(v, "%255s %63s %255s", point, fstype, source) != 3) {
@@ -710,8 +842,11 @@ static void key_mount(struct builder *b, const struct card *c, const char *v, st
                 return;
         }
         x->mounts++;
-        if (asprintf(&next, "%s%u 1 259:%u / %s rw,relatime - %s %s rw\n", x->mountinfo ? x->mountinfo : "",
-                     29 + x->mounts, x->mounts, point, fstype, source) < 0) {
+        /* A block device of the card has its number; any other source gets one of its own. */
+        known = startswith(source, "/dev/") ? lookup(&x->devnums, source + strlen("/dev/")) : NULL;
+        snprintf(num, sizeof(num), "259:%u", x->mounts);
+        if (asprintf(&next, "%s%u 1 %s / %s rw,relatime - %s %s rw\n", x->mountinfo ? x->mountinfo : "",
+                     29 + x->mounts, known ? known : num, point, fstype, source) < 0) {
                 b->err = -ENOMEM;
                 return;
         }
@@ -719,16 +854,22 @@ static void key_mount(struct builder *b, const struct card *c, const char *v, st
         x->mountinfo = next;
 }
 
+/* Block devices first, whatever the card's order, so that mounts find their numbers. */
 static const struct {
         const char *key;
         void (*apply)(struct builder *b, const struct card *c, const char *value, struct extras *x);
+        int pass;
 } extra_keys[] = {
-        { "builtin", key_builtin },
-        { "touch", key_touch },
-        { "line", key_line },
-        { "file", key_file },
-        { "os-release", key_os_release },
-        { "mount", key_mount },
+        { "disk", key_disk, 0 },
+        { "partition", key_partition, 0 },
+        { "dm", key_dm, 0 },
+        { "swap", key_swap, 0 },
+        { "builtin", key_builtin, 1 },
+        { "touch", key_touch, 1 },
+        { "line", key_line, 1 },
+        { "file", key_file, 1 },
+        { "os-release", key_os_release, 1 },
+        { "mount", key_mount, 1 },
 };
 
 static void dmi(struct builder *b, const struct card *c)
@@ -759,18 +900,25 @@ static void dmi(struct builder *b, const struct card *c)
 /* The keys that add files, applied in card order. */
 static void extras(struct builder *b, const struct card *c, const char *kver)
 {
-        struct extras x = { .kver = kver };
+        struct extras x = { .kver = kver, .minor = 100 };
 
-        for (size_t i = 0; i < c->keys.n && b->err == 0; i++) {
-                const char *k = c->keys.v[i], *tab = strchr(k, '\t');
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < c->keys.n && b->err == 0; i++) {
+                        const char *k = c->keys.v[i], *tab = strchr(k, '\t');
 
-                for (size_t e = 0; e < sizeof(extra_keys) / sizeof(extra_keys[0]); e++)
-                        if (strlen(extra_keys[e].key) == (size_t)(tab - k) && strncmp(k, extra_keys[e].key, (size_t)(tab - k)) == 0)
-                                extra_keys[e].apply(b, c, tab + 1, &x);
-        }
+                        for (size_t e = 0; e < sizeof(extra_keys) / sizeof(extra_keys[0]); e++)
+                                if (extra_keys[e].pass == pass && strlen(extra_keys[e].key) == (size_t)(tab - k) &&
+                                    strncmp(k, extra_keys[e].key, (size_t)(tab - k)) == 0)
+                                        extra_keys[e].apply(b, c, tab + 1, &x);
+                }
         if (x.mountinfo)
                 write_text(b, rooted(b, "proc/self/mountinfo"), x.mountinfo);
+        if (x.swaps)
+                write_text(b, rooted(b, "proc/swaps"), x.swaps);
         free(x.mountinfo);
+        free(x.swaps);
+        strv_free(&x.devnums);
+        strv_free(&x.ids);
 }
 
 int card_build_root(const struct card *c, const char *dir)

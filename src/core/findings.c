@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "vfio-setup/findings.h"
+#include "vfio-setup/storage.h"
 #include "vfio-setup/kcmdline.h"
 
 static const char *const section_titles[_SECTION_MAX] = {
         [SECTION_HARDWARE] = "Hardware",
         [SECTION_FIRMWARE] = "Firmware and IOMMU",
         [SECTION_GPUS] = "GPUs and IOMMU groups",
+        [SECTION_STORAGE] = "Disks and their controllers",
         [SECTION_BOOT] = "Distribution and boot chain",
         [SECTION_VFIO] = "Current VFIO state",
         [SECTION_DETECTION] = "Detection",
@@ -311,6 +313,67 @@ static void gpus(struct builder *b, const struct machine *m)
                 add(b, SEVERITY_PROBLEM, NULL, "No GPU can be passed through as the machine is now");
 }
 
+/*
+ * Each controller with disks, and whether it can go to a guest: not while the host uses a
+ * disk on it (a mount, swap), not alone unless its group is its own; a disk the host does not
+ * use can always go alone, through libvirt.
+ */
+static void controller_findings(struct builder *b, const struct machine *m, size_t dev)
+{
+        const struct pci_device *d = &m->devices[dev];
+        char *name = NULL, *summary = NULL, *uses = NULL, *advice = NULL, group[32] = "no group";
+        size_t used;
+
+        if (describe(d, &name) < 0) {
+                b->err = -ENOMEM;
+                return;
+        }
+        if (d->iommu_group != PCI_GROUP_NONE)
+                snprintf(group, sizeof(group), "group %d", d->iommu_group);
+        if (controller_host_disk(m, dev, &used) == 0) {
+                summary = disk_summary(&m->disks[used]);
+                uses = disk_uses(&m->disks[used]);
+                if (!summary || !uses)
+                        b->err = -ENOMEM;
+                add(b, SEVERITY_INFO, NULL, "%s %s (%s): stays with the host: %s holds %s", d->address, name, group,
+                    summary, uses);
+        } else if (device_alone_in_group(m, dev)) {
+                if (asprintf(&advice, "give the guest the controller: --goal storage --extra %s", d->address) < 0) {
+                        advice = NULL;
+                        b->err = -ENOMEM;
+                }
+                add(b, SEVERITY_OK, advice, "%s %s (%s): can be passed through with its disks", d->address, name, group);
+        } else
+                add(b, SEVERITY_INFO, "its disks can still go to a guest one by one: --goal storage --disk NAME",
+                    "%s %s (%s): shares its IOMMU group, cannot be passed through alone", d->address, name, group);
+        free(summary);
+        free(uses);
+        free(advice);
+        free(name);
+        for (size_t i = 0; i < m->n_disks && b->err == 0; i++) {
+                const struct block_disk *disk = &m->disks[i];
+
+                if (disk->controller != dev || disk->mounts.n > 0)
+                        continue;
+                summary = disk_summary(disk);
+                if (!summary) {
+                        b->err = -ENOMEM;
+                        return;
+                }
+                add(b, SEVERITY_INFO, NULL, "  %s: free; alone with --goal storage --disk %s", summary,
+                    disk->by_id ? disk->by_id : disk->name);
+                free(summary);
+        }
+}
+
+static void storage(struct builder *b, const struct machine *m)
+{
+        b->section = SECTION_STORAGE;
+        for (size_t i = 0; i < m->n_devices && b->err == 0; i++)
+                if (m->devices[i].class_known && pci_class_is_storage(m->devices[i].class_id) && controller_has_disks(m, i))
+                        controller_findings(b, m, i);
+}
+
 static void evidence_line(struct builder *b, const char *what, const char *name, const struct evidence_result *e,
                           const char *unknown_advice)
 {
@@ -392,6 +455,7 @@ int findings_build(const struct machine *m, struct findings *ret)
         hardware(&b, m);
         firmware(&b, m);
         gpus(&b, m);
+        storage(&b, m);
         boot(&b, m);
         vfio(&b, m);
         b.section = SECTION_DETECTION;

@@ -89,9 +89,27 @@ bool pci_class_is_gpu(uint16_t class_id)
         return class_id == 0x0300 || class_id == 0x0302 || class_id == 0x0380;
 }
 
+bool pci_class_is_storage(uint16_t class_id)
+{
+        return class_id >> 8 == 0x01 || class_id == 0x0c03;
+}
+
 bool pci_class_is_host_side_bridge(uint16_t class_id)
 {
         return class_id == 0x0600 || class_id == 0x0604 || class_id == 0x0609;
+}
+
+int machine_find_disk(const struct machine *m, const char *name, size_t *ret)
+{
+        const char *base = startswith(name, "/dev/disk/by-id/") ? name + strlen("/dev/disk/by-id/")
+                           : startswith(name, "/dev/") ? name + strlen("/dev/") : name;
+
+        for (size_t i = 0; i < m->n_disks; i++)
+                if (strcmp(m->disks[i].name, base) == 0 || (m->disks[i].by_id && strcmp(m->disks[i].by_id, base) == 0)) {
+                        *ret = i;
+                        return 0;
+                }
+        return -ENOENT;
 }
 
 int machine_find_device(const struct machine *m, const char *address, size_t *ret)
@@ -150,6 +168,22 @@ void machine_free(struct machine *m)
         for (size_t i = 0; i < m->n_groups; i++)
                 free(m->groups[i].devices);
         free(m->groups);
+        for (size_t i = 0; i < m->n_disks; i++) {
+                struct block_disk *d = &m->disks[i];
+
+                for (size_t k = 0; k < d->n_parts; k++) {
+                        free(d->parts[k].name);
+                        free(d->parts[k].fs_type);
+                        free(d->parts[k].label);
+                        strv_free(&d->parts[k].mounts);
+                }
+                free(d->parts);
+                free(d->name);
+                free(d->by_id);
+                free(d->model);
+                strv_free(&d->mounts);
+        }
+        free(m->disks);
         for (size_t i = 0; i < m->n_gpus; i++) {
                 free(m->gpus[i].companions);
                 free(m->gpus[i].blockers);

@@ -136,6 +136,36 @@ static json_object *topology(struct jb *b, const struct cpu_topology *t)
         return o;
 }
 
+/* Disks by controller, with what is on them and where the host uses it. */
+static json_object *disks(struct jb *b, const struct machine *m)
+{
+        json_object *a = arr(b);
+
+        for (size_t i = 0; i < m->n_disks; i++) {
+                const struct block_disk *d = &m->disks[i];
+                json_object *o = obj(b), *parts = arr(b);
+
+                put(b, o, "name", str(b, d->name));
+                put(b, o, "by_id", str(b, d->by_id));
+                put(b, o, "model", str(b, d->model));
+                put(b, o, "bytes", json_object_new_int64((int64_t)d->bytes));
+                put(b, o, "controller", str(b, m->devices[d->controller].address));
+                for (size_t k = 0; k < d->n_parts; k++) {
+                        json_object *p = obj(b);
+
+                        put(b, p, "name", str(b, d->parts[k].name));
+                        put(b, p, "fs_type", str(b, d->parts[k].fs_type));
+                        put(b, p, "label", str(b, d->parts[k].label));
+                        put(b, p, "mounts", strv_array(b, &d->parts[k].mounts));
+                        push(b, parts, p);
+                }
+                put(b, o, "partitions", parts);
+                put(b, o, "host_uses", strv_array(b, &d->mounts));
+                push(b, a, o);
+        }
+        return a;
+}
+
 static json_object *cpu(struct jb *b, const struct machine *m)
 {
         json_object *o = obj(b);
@@ -299,6 +329,7 @@ int machine_to_json(const struct machine *m, char **ret)
         for (size_t i = 0; i < m->n_gpus; i++)
                 push(&b, gpus, gpu(&b, m, &m->gpus[i]));
         put(&b, root, "gpus", gpus);
+        put(&b, root, "disks", disks(&b, m));
         put(&b, root, "recommended_gpu",
             machine_recommended_gpu(m, &best) == 0 ? str(&b, m->devices[m->gpus[best].device].address) : NULL);
         put(&b, distro, "id", str(&b, m->distro.id));

@@ -22,6 +22,7 @@ static const struct {
         { "goals", offsetof(struct tool_state, goals) },
         { "looking_glass", offsetof(struct tool_state, looking_glass) },
         { "vm", offsetof(struct tool_state, vm) },
+        { "disks", offsetof(struct tool_state, disks) },
 };
 
 static struct strv *field(struct tool_state *s, size_t i)

@@ -55,6 +55,20 @@ bool strv_contains(const struct strv *l, const char *s)
         return false;
 }
 
+int strv_remove(struct strv *l, const char *s)
+{
+        size_t kept = 0, n = l->n;
+
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(l->v[i], s) == 0)
+                        free(l->v[i]);
+                else
+                        l->v[kept++] = l->v[i];
+        }
+        l->n = kept;
+        return kept < n ? 0 : -ENOENT;
+}
+
 int strv_merge(struct strv *into, const struct strv *from)
 {
         int r = 0;

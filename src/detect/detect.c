@@ -43,6 +43,8 @@ int detect_machine(const struct sysroot *sr, struct machine **ret)
         if (r >= 0)
                 r = detect_initramfs(sr, m);
         if (r >= 0)
+                r = detect_storage(sr, m);
+        if (r >= 0)
                 r = detect_vfio_state(sr, m);
         if (r < 0) {
                 machine_free(m);

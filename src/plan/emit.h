@@ -54,6 +54,11 @@ int want_gaming_params(struct plan_ctx *ctx);
 /* ... and 2 MiB hugepages by a sysctl drop-in; the CPU pinning suggestion. */
 int emit_gaming(struct plan_ctx *ctx);
 
+/* Says what disks go with passed controllers; the storage goal's whole disks. Writes nothing. */
+int emit_storage(struct plan_ctx *ctx);
+/* A controller with a disk the host uses never goes to a guest: refuses, naming the disk and its mounts. */
+int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device);
+
 /* Keeps the reason of a -VS_E_CONFIG refusal as the plan's; other errors drop it. */
 int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason);
 /* Loads a file to edit; a refusal sets ctx->reason. */

@@ -78,6 +78,12 @@ int plan_libvirt_xml(const struct plan *p, char **ret)
                                   "  <qemu:arg value='{\"qom-type\":\"memory-backend-file\",\"id\":\"looking-glass\","
                                   "\"mem-path\":\"/dev/kvmfr0\",\"size\":%llu,\"share\":true}'/>\n</qemu:commandline>\n",
                               (unsigned long long)p->lg_size_mb * 1024 * 1024);
+        /* SATA needs no driver in the guest; virtio-blk (bus='virtio') is faster once it has one. */
+        for (size_t i = 0; i < p->disks.n; i++)
+                strbuf_printf(&b, "<disk type='block' device='disk'>\n"
+                                  "  <driver name='qemu' type='raw' cache='none' io='native' discard='unmap'/>\n"
+                                  "  <source dev='%s'/>\n  <target dev='sd%c' bus='sata'/>\n</disk>\n",
+                              p->disks.v[i], (char)('b' + i));
         if (p->vm_memory_mib || p->pinning.n_guest)
                 tuning(p, &b);
         return strbuf_finish(&b, ret);

@@ -111,6 +111,8 @@ static int select_extras(struct plan_ctx *ctx)
                 d = &ctx->m->devices[idx];
                 if (d->class_known && pci_class_is_host_side_bridge(d->class_id))
                         return ctx_refuse(ctx, -VS_E_SELECTION, "%s is a bridge: bridges stay with the host", d->address);
+                if (ctx_refuse_host_disk(ctx, idx) < 0)
+                        return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
                 if (add_device(ctx, idx) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         }
@@ -150,8 +152,17 @@ static int check_groups(struct plan_ctx *ctx)
                 strv_free(&blocked);
                 return r;
         }
-        list = strv_join(&blocked, ", ");
+        /* Not even --allow-dirty-group takes the host's own disks. */
+        for (size_t i = 0; i < blocked.n && r >= 0; i++) {
+                size_t idx;
+
+                if (machine_find_device(ctx->m, blocked.v[i], &idx) == 0)
+                        r = ctx_refuse_host_disk(ctx, idx);
+        }
+        list = r >= 0 ? strv_join(&blocked, ", ") : NULL;
         strv_free(&blocked);
+        if (r < 0)
+                return r;
         if (!list)
                 return -ENOMEM;
         if (ctx->sel->allow_dirty_group)
@@ -314,6 +325,8 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                 if (r >= 0)
                         r = emit_gaming(&ctx);
                 if (r >= 0)
+                        r = emit_storage(&ctx);
+                if (r >= 0)
                         r = initramfs->emit(&ctx);
                 if (r >= 0)
                         r = boot->emit(&ctx);
@@ -357,6 +370,7 @@ void plan_free(struct plan *p)
         if (!p)
                 return;
         strv_free(&p->devices);
+        strv_free(&p->disks);
         strv_free(&p->vfio_ids);
         strv_free(&p->params_add);
         strv_free(&p->params_remove);

@@ -61,6 +61,7 @@ int plan_to_json(const struct plan *p, char **ret)
              json_object_object_add(root, "kernel_params", params) == 0 &&
              json_object_object_add(root, "vfio_ids", strings(&p->vfio_ids)) == 0 &&
              json_object_object_add(root, "devices", strings(&p->devices)) == 0 &&
+             json_object_object_add(root, "disks", strings(&p->disks)) == 0 &&
              json_object_object_add(root, "files", files) == 0 &&
              json_object_object_add(root, "remove_dirs", strings(&p->remove_dirs)) == 0 &&
              json_object_object_add(root, "commands", commands) == 0 &&

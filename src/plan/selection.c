@@ -7,21 +7,16 @@
 #include "vfio-setup/machine.h"
 #include "vfio-setup/selection.h"
 
-static const struct {
-        const char *name;
-        bool available;
-} goals[_GOAL_MAX] = {
-#define GOAL_ROW(id, n, a, text) [GOAL_##id] = { n, a },
-        GOALS(GOAL_ROW)
-#undef GOAL_ROW
+static const char *const goals[_GOAL_MAX] = {
+#define GOAL_NAME(id, name, text) [GOAL_##id] = name,
+        GOALS(GOAL_NAME)
+#undef GOAL_NAME
 };
 
 int goal_from_name(const char *name, enum goal *ret)
 {
         for (int g = 0; g < _GOAL_MAX; g++)
-                if (strcmp(goals[g].name, name) == 0) {
-                        if (!goals[g].available)
-                                return -EOPNOTSUPP;
+                if (strcmp(goals[g], name) == 0) {
                         *ret = (enum goal)g;
                         return 0;
                 }
@@ -30,7 +25,7 @@ int goal_from_name(const char *name, enum goal *ret)
 
 const char *goal_name(enum goal g)
 {
-        return g >= 0 && g < _GOAL_MAX ? goals[g].name : "";
+        return g >= 0 && g < _GOAL_MAX ? goals[g] : "";
 }
 
 int bootloader_from_name(const char *name, int *ret)
@@ -58,6 +53,7 @@ void selection_free(struct selection *s)
         free(s->gpu);
         free(s->lg.user);
         strv_free(&s->extra);
+        strv_free(&s->disks);
 }
 
 void hugepages_for(unsigned long memory_mib, bool pdpe1gb, unsigned long *ret_page_kib, unsigned long *ret_count)

@@ -6,14 +6,18 @@
 
 #include "vfio-setup/cpulist.h"
 #include "vfio-setup/pinning.h"
+#include "vfio-setup/storage.h"
 #include "wizard_private.h"
 
 /* The rows of the screen: one per goal, Looking Glass's settings while it is chosen, then iommu=pt. */
-enum row_kind { ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_KVMFR, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_IOMMU_PT };
+enum row_kind {
+        ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_KVMFR, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK, ROW_IOMMU_PT
+};
 
 struct row {
         enum row_kind kind;
         enum goal goal;
+        size_t index;           /* the controller's device or the disk */
 };
 
 struct goal_view {
@@ -21,7 +25,7 @@ struct goal_view {
 };
 
 static const char *const goal_texts[_GOAL_MAX] = {
-#define GOAL_TEXT(id, name, available, text) [GOAL_##id] = text,
+#define GOAL_TEXT(id, name, text) [GOAL_##id] = text,
         GOALS(GOAL_TEXT)
 #undef GOAL_TEXT
 };
@@ -36,7 +40,24 @@ static const struct {
 /* The guest memory sizes Left/Right steps through, in GiB; 0 reserves none. */
 static const unsigned memory_steps[] = { 0, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512 };
 
-#define N_ROWS (_GOAL_MAX + 5)
+/* Goals, their settings, iommu=pt, and under storage a row per controller and disk (as many as fit). */
+#define N_ROWS (_GOAL_MAX + 5 + 48)
+
+/* The storage goal's rows: each controller with disks, then its disks the host does not use. */
+static int storage_rows(const struct machine *m, struct row *out, int room)
+{
+        int n = 0;
+
+        for (size_t i = 0; i < m->n_devices && n < room; i++) {
+                if (!m->devices[i].class_known || !pci_class_is_storage(m->devices[i].class_id) || !controller_has_disks(m, i))
+                        continue;
+                out[n++] = (struct row){ ROW_CONTROLLER, GOAL_STORAGE, i };
+                for (size_t k = 0; k < m->n_disks && n < room; k++)
+                        if (m->disks[k].controller == i && m->disks[k].mounts.n == 0)
+                                out[n++] = (struct row){ ROW_DISK, GOAL_STORAGE, k };
+        }
+        return n;
+}
 
 static int rows(const struct wizard *w, struct row out[N_ROWS])
 {
@@ -52,6 +73,8 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
                         out[n++] = (struct row){ ROW_VM_MEMORY, GOAL_GAMING };
                         out[n++] = (struct row){ ROW_VM_CPUS, GOAL_GAMING };
                 }
+                if (i == GOAL_STORAGE && (w->sel.goals & (1u << GOAL_STORAGE)))
+                        n += storage_rows(w->m, out + n, N_ROWS - 1 - n);
         }
         out[n++] = (struct row){ ROW_IOMMU_PT, GOAL_BASE };
         return n;
@@ -98,20 +121,59 @@ static char *cpus_text(const struct wizard *w, enum role_id *ret_role)
         return line;
 }
 
+/* A controller: toggled when it can go; otherwise why not. */
+static char *controller_text(const struct wizard *w, size_t dev, enum role_id *ret_role)
+{
+        const struct machine *m = w->m;
+        const struct pci_device *d = &m->devices[dev];
+        char *line = NULL, *uses = NULL;
+        size_t disk;
+        int r;
+
+        if (controller_host_disk(m, dev, &disk) == 0) {
+                *ret_role = CR_DIM;
+                uses = disk_uses(&m->disks[disk]);
+                r = uses ? asprintf(&line, "      -   %s the host's: %s holds %s", d->address, m->disks[disk].name, uses)
+                         : -1;
+        } else if (!device_alone_in_group(m, dev)) {
+                *ret_role = CR_DIM;
+                r = asprintf(&line, "      -   %s shares its IOMMU group; its disks can go one by one", d->address);
+        } else
+                r = asprintf(&line, "      [%c] controller %s with its disks:",
+                             strv_contains(&w->sel.extra, d->address) ? 'x' : ' ', d->address);
+        free(uses);
+        return r < 0 ? NULL : line;
+}
+
+static bool disk_chosen(const struct wizard *w, const struct block_disk *d)
+{
+        for (size_t i = 0; i < w->sel.disks.n; i++)
+                if (strcmp(w->sel.disks.v[i], d->name) == 0 || (d->by_id && strcmp(w->sel.disks.v[i], d->by_id) == 0))
+                        return true;
+        return false;
+}
+
+static char *disk_text(const struct wizard *w, size_t disk)
+{
+        const struct block_disk *d = &w->m->disks[disk];
+        char *summary = disk_summary(d), *line = NULL;
+
+        if (summary && asprintf(&line, "        [%c] %s", disk_chosen(w, d) ? 'x' : ' ', summary) < 0)
+                line = NULL;
+        free(summary);
+        return line;
+}
+
 static char *row_text(const struct wizard *w, const struct row *r, enum role_id *ret_role)
 {
         unsigned width, height;
-        enum goal g;
         char *line = NULL;
-        bool available;
 
         *ret_role = CR_NORMAL;
         switch (r->kind) {
         case ROW_GOAL:
-                available = goal_from_name(goal_name(r->goal), &g) == 0;
-                *ret_role = available ? CR_NORMAL : CR_DIM;
-                if (asprintf(&line, "[%c] %-14s %s%s", w->sel.goals & (1u << r->goal) ? 'x' : ' ', goal_name(r->goal),
-                             goal_texts[r->goal], available ? "" : "  (not yet available)") < 0)
+                if (asprintf(&line, "[%c] %-14s %s", w->sel.goals & (1u << r->goal) ? 'x' : ' ', goal_name(r->goal),
+                             goal_texts[r->goal]) < 0)
                         line = NULL;
                 break;
         case ROW_LG_RESOLUTION:
@@ -129,6 +191,12 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
                 break;
         case ROW_VM_CPUS:
                 line = cpus_text(w, ret_role);
+                break;
+        case ROW_CONTROLLER:
+                line = controller_text(w, r->index, ret_role);
+                break;
+        case ROW_DISK:
+                line = disk_text(w, r->index);
                 break;
         case ROW_IOMMU_PT:
                 if (asprintf(&line, "[%c] iommu=pt: host devices skip IOMMU translation (breaks AMD SEV-SNP)",
@@ -223,13 +291,32 @@ static void step_cpus(struct wizard *w, int direction)
         pinning_free(&all);
 }
 
+static void toggle_controller(struct wizard *w, size_t dev)
+{
+        const char *address = w->m->devices[dev].address;
+        size_t disk;
+
+        if (controller_host_disk(w->m, dev, &disk) == 0 || !device_alone_in_group(w->m, dev))
+                return;
+        if (strv_remove(&w->sel.extra, address) == 0 || strv_push(&w->sel.extra, address) >= 0)
+                w->changed = true;
+}
+
+static void toggle_disk(struct wizard *w, size_t disk)
+{
+        const struct block_disk *d = &w->m->disks[disk];
+
+        if (strv_remove(&w->sel.disks, d->name) == 0 || (d->by_id && strv_remove(&w->sel.disks, d->by_id) == 0) ||
+            strv_push(&w->sel.disks, d->by_id ? d->by_id : d->name) >= 0)
+                w->changed = true;
+}
+
 static enum step_result key(struct wizard *w, void *priv, int k)
 {
         struct goal_view *v = priv;
         struct row r[N_ROWS];
         int n = rows(w, r);
         const struct row *at = &r[v->cursor < n ? v->cursor : n - 1];
-        enum goal g;
 
         if (k == WK_UP && v->cursor > 0)
                 v->cursor--;
@@ -244,11 +331,14 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         else if (k == ' ' && at->kind == ROW_IOMMU_PT) {
                 w->sel.iommu_pt = !w->sel.iommu_pt;
                 w->changed = true;
-        } else if (k == ' ' && at->kind == ROW_LG_KVMFR) {
+        } else if (k == ' ' && at->kind == ROW_CONTROLLER)
+                toggle_controller(w, at->index);
+        else if (k == ' ' && at->kind == ROW_DISK)
+                toggle_disk(w, at->index);
+        else if (k == ' ' && at->kind == ROW_LG_KVMFR) {
                 w->sel.lg.kvmfr = !w->sel.lg.kvmfr;
                 w->changed = true;
-        } else if (k == ' ' && at->kind == ROW_GOAL && at->goal != GOAL_BASE &&
-                   goal_from_name(goal_name(at->goal), &g) == 0) {
+        } else if (k == ' ' && at->kind == ROW_GOAL && at->goal != GOAL_BASE) {
                 w->sel.goals ^= 1u << at->goal;
                 w->changed = true;
         }
@@ -263,8 +353,10 @@ const struct step_ops goal_step = {
                 "belongs to the user who ran sudo (or --lg-user NAME). Gaming reserves the guest's memory as "
                 "hugepages at boot (Left/Right; none reserves nothing) and suggests CPU pinning that keeps cores "
                 "and L3 caches whole and leaves core 0's to the host (Left/Right sets the vCPUs); the pinning is "
-                "shown as libvirt XML on the last screen. Disk passthrough comes in a later version. Space toggles "
-                "an option.",
+                "shown as libvirt XML on the last screen. Storage lists the disk controllers: one the host does not "
+                "use can go to the guest whole (vfio-pci), and a disk the host does not use can go alone through "
+                "libvirt by its /dev/disk/by-id name; controllers holding the host's file systems stay. Space "
+                "toggles an option.",
         .private_size = sizeof(struct goal_view),
         .draw = draw,
         .key = key,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vfio-setup/storage.h"
 #include "wizard_private.h"
 
 /* The GPUs to choose from, and other devices that could go along (each alone in its group). */
@@ -18,25 +19,12 @@ struct gpu_view {
 
 static const uint16_t extra_classes[] = { 0x0c03, 0x0108, 0x0106, 0x0200, 0x0280 };
 
-static bool alone_in_group(const struct machine *m, size_t idx)
-{
-        const struct pci_device *d = &m->devices[idx];
-
-        if (d->iommu_group == PCI_GROUP_NONE)
-                return false;
-        for (size_t i = 0; i < m->n_devices; i++)
-                if (i != idx && m->devices[i].iommu_group == d->iommu_group &&
-                    !(m->devices[i].class_known && pci_class_is_host_side_bridge(m->devices[i].class_id)))
-                        return false;
-        return true;
-}
-
 static int enter(struct wizard *w, void *priv)
 {
         struct gpu_view *v = priv;
         const struct machine *m = w->m;
         const char *want = w->sel.gpu ? w->sel.gpu : m->vfio.tool.devices.n ? m->vfio.tool.devices.v[0] : NULL;
-        size_t best;
+        size_t best, disk;
 
         if (machine_recommended_gpu(m, &best) == 0)
                 v->cursor = best;
@@ -53,7 +41,8 @@ static int enter(struct wizard *w, void *priv)
         }
         for (size_t i = 0; i < m->n_devices && v->n_extras < 64; i++)
                 for (size_t k = 0; k < sizeof(extra_classes) / sizeof(extra_classes[0]); k++)
-                        if (m->devices[i].class_known && m->devices[i].class_id == extra_classes[k] && alone_in_group(m, i))
+                        if (m->devices[i].class_known && m->devices[i].class_id == extra_classes[k] &&
+                            device_alone_in_group(m, i) && controller_host_disk(m, i, &disk) < 0)
                                 v->extras[v->n_extras++] = i;
         return 0;
 }
@@ -167,18 +156,8 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 if (v->extras_focus) {
                         const char *addr = w->m->devices[v->extras[v->extra_cursor]].address;
 
-                        w->changed = true;
-                        if (!strv_contains(&w->sel.extra, addr))
-                                strv_push(&w->sel.extra, addr);
-                        else {
-                                struct strv rest = { 0 };
-
-                                for (size_t i = 0; i < w->sel.extra.n; i++)
-                                        if (strcmp(w->sel.extra.v[i], addr) != 0)
-                                                strv_push(&rest, w->sel.extra.v[i]);
-                                strv_free(&w->sel.extra);
-                                w->sel.extra = rest;
-                        }
+                        if (strv_remove(&w->sel.extra, addr) == 0 || strv_push(&w->sel.extra, addr) >= 0)
+                                w->changed = true;
                         return STEP_STAY;
                 }
                 /* Space chooses like Enter outside the extras. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vfio-setup/pciaddr.h"
 #include "wizard_private.h"
 
 static const struct step_ops *const steps[_STEP_MAX] = {
@@ -85,13 +86,28 @@ static void go(struct wizard *w, enum step_id s)
         enter(w, s);
 }
 
-/* A re-run starts from the goals vfio-setup recorded; --lg-* and --vm-* options on the command line win. */
+/*
+ * A re-run starts from what vfio-setup recorded: the goals with their settings, and the
+ * devices beyond the GPU's slot (controllers chosen before), so that changing the GPU keeps
+ * them.  --lg-* and --vm-* options on the command line win.
+ */
 static int restore_goals(struct wizard *w)
 {
         const struct tool_state *t = &w->m->vfio.tool;
         struct looking_glass *lg = &w->sel.lg;
-        unsigned width, height;
+        unsigned width, height, slot[4], other[4];
         enum goal g;
+        int r = 0;
+
+        if (t->devices.n && pci_address_parse(t->devices.v[0], &slot[0], &slot[1], &slot[2], &slot[3]) == 0)
+                for (size_t i = 1; i < t->devices.n && r >= 0; i++)
+                        if (pci_address_parse(t->devices.v[i], &other[0], &other[1], &other[2], &other[3]) == 0 &&
+                            (other[0] != slot[0] || other[1] != slot[1] || other[2] != slot[2]))
+                                r = strv_push(&w->sel.extra, t->devices.v[i]);
+        for (size_t i = 0; i < t->disks.n && r >= 0; i++)
+                r = strv_push(&w->sel.disks, t->disks.v[i]);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < t->goals.n; i++)
                 if (goal_from_name(t->goals.v[i], &g) == 0)

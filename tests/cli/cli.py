@@ -211,16 +211,21 @@ def main():
         else:
             tap.ok(True, "man page # SKIP groff or the built page is missing")
         completion = os.path.join(TESTS, "..", "data", "completions", "vfio-setup.bash")
+        disks = os.path.join(tmp, "disks")
+        subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "threadripper-3970x.card"), disks], check=True)
         script = f'''source {completion}
 complete_for() {{ COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMPREPLY=(); _vfio_setup; echo "${{COMPREPLY[*]}}"; }}
 complete_for vfio-setup pl
 complete_for vfio-setup plan --bootloader sy
 complete_for vfio-setup --root {broken} plan --gpu 0000:0b
-complete_for vfio-setup verify --'''
+complete_for vfio-setup verify --
+complete_for vfio-setup --root {disks} plan --disk nvme-'''
         out = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True).stdout.splitlines()
         tap.ok(out[:3] == ["plan", "systemd-boot", "0000:0b:00.0"] and "--gpu" in out[3].split() and
-               "--yes" not in out[3].split(), "bash completion: commands, names, devices below --root, options per command",
-               out)
+               "--yes" not in out[3].split() and
+               sorted(out[4].split()) == ["nvme-Samsung_SSD_970_EVO_Plus_1TB_S4EWNX0N123456",
+                                          "nvme-WD_BLACK_SN750_1TB_19283A800123"],
+               "bash completion: commands, names, devices and disks below --root, options per command", out)
 
         p = run("detect", "--json")
         try:

@@ -264,7 +264,8 @@ def bad_input(tap, tmp):
         ("amd-x570-two-gpus", ["--gpu", "0f:00.0"], 2, "no such PCI device"),
         ("amd-x570-two-gpus", ["--gpu", "bogus"], 2, "no such PCI device"),
         ("amd-x570-two-gpus", [], 2, "name the GPU"),
-        ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--goal", "storage"], 1, "not available in this version"),
+        ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--goal", "pinball"], 1, "unknown goal"),
+        ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--goal", "storage"], 2, "name a controller"),
         ("amd-x570-two-gpus", ["--release", "--gpu", "0b:00.0"], 1, "--release takes no devices"),
         ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--bootloader", "lilo"], 1, "unknown boot loader"),
     ]:
@@ -418,6 +419,61 @@ def gaming(tap, tmp):
     tap.ok(p.returncode != 0 and "16G" in p.stderr, "gaming --vm-memory lots: a usage error with an example", p.stderr)
 
 
+def storage(tap, tmp):
+    root = fixture_root(tmp, "threadripper-3970x")
+    before = tree(root)
+    gpu = ["--gpu", "4a:00.0"]
+    for args, words in ((["--extra", "01:00.0"], "which the host uses for / /home /boot /boot/efi"),
+                        (["--goal", "storage", "--extra", "04:00.0"], "which the host uses for /srv/data"),
+                        (["--disk", "nvme0n1"], "the host uses it (/ /home /boot /boot/efi)"),
+                        (["--disk", "/dev/disk/by-id/ata-ST4000DM004-2CV104_ZFN0ABCD"], "the host uses it (/srv/data)"),
+                        (["--disk", "nvme9n1"], "no such disk"),
+                        (["--goal", "storage", "--extra", "02:00.0", "--disk", "nvme1n1"], "goes to the guest already")):
+        p = run("--root", root, "plan", *gpu, *args)
+        tap.ok(p.returncode == 2 and words in p.stderr, f"storage {' '.join(args)}: refused, says why", p.stderr)
+
+    p, doc = plan(root, *gpu, "--goal", "storage", "--extra", "02:00.0")
+    tap.ok(doc is not None and "0000:02:00.0" in doc["devices"] and "15b7:5006" in doc["vfio_ids"] and
+           any("nvme1n1" in w and "Windows" in w for w in doc["warnings"]),
+           "storage: the free NVMe controller goes to vfio-pci, and the plan names the disk it takes", doc)
+    apply(root, doc)
+    p, again = plan(root, *gpu, "--goal", "storage", "--extra", "02:00.0")
+    tap.ok(again is not None and again["files"] == [] and again["commands"] == [], "storage: planned again, nothing to change",
+           again)
+    with open(os.path.join(root, "var/lib/vfio-setup/state")) as f:
+        state = f.read()
+    tap.ok("goals=storage\n" in state and "0000:02:00.0" in state, "storage: the state records the goal and the controller",
+           state)
+    p, release = plan(root, "--release")
+    apply(root, release)
+    tap.ok(roots.differences(before, tree(root)) == [], "storage: --release gives every file back",
+           roots.differences(before, tree(root)))
+
+    stick = "usb-SanDisk_Cruzer_Blade_4C530001234567-0:0"
+    p, doc = plan(root, *gpu, "--disk", "sdb", "--disk", "nvme-WD_BLACK_SN750_1TB_19283A800123")
+    tap.ok(doc is not None and doc["disks"] == ["/dev/disk/by-id/" + stick,
+                                                "/dev/disk/by-id/nvme-WD_BLACK_SN750_1TB_19283A800123"] and
+           "0000:03:00.0" not in doc["devices"], "storage --disk: whole disks by their by-id names, controllers stay", doc)
+    xml = run("--root", root, "plan", *gpu, "--disk", "sdb", "--libvirt-xml").stdout
+    disk = ElementTree.fromstring("<devices>" + xml + "</devices>").find("disk")
+    tap.ok(disk is not None and disk.get("type") == "block" and disk.find("source").get("dev") == "/dev/disk/by-id/" + stick
+           and disk.find("target").get("dev") == "sdb", "storage --disk: a libvirt <disk> on the by-id path", xml)
+
+    # A GPU whose group holds the controller of the root file system: not even --allow-dirty-group.
+    card = open(os.path.join(TESTS, "fixtures", "chipset-slot-dirty.card")).read()
+    card = "# disk: 03:00.0 sda 500 ata-CT500MX500SSD1_2038E4B1C2D3 CT500MX500SSD1\n# partition: sda 1 ext4\n" \
+           "# mount: / ext4 /dev/sda1\n" + card
+    path = os.path.join(tmp, "dirty-root.card")
+    os.symlink(os.path.join(os.path.abspath(TESTS), "fixtures", "files"), os.path.join(tmp, "files"))
+    with open(path, "w") as f:
+        f.write(card)
+    root = os.path.join(tmp, "dirty-root")
+    subprocess.run([MKROOT, path, root], check=True)
+    p = run("--root", root, "plan", "--gpu", "04:00.0", "--allow-dirty-group")
+    tap.ok(p.returncode == 2 and "0000:03:00.0 holds sda" in p.stderr and "for /:" in p.stderr,
+           "a dirty group with the root disk's controller: refused even with --allow-dirty-group", p.stderr)
+
+
 def main():
     tap = Tap()
     distros = sorted(os.listdir(os.path.join(HERE, "distros")))
@@ -429,6 +485,7 @@ def main():
         bad_input(tap, tmp)
         looking_glass(tap, tmp)
         gaming(tap, tmp)
+        storage(tap, tmp)
     tap.done()
 
 

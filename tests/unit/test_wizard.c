@@ -281,6 +281,49 @@ START_TEST(gaming_goal)
 }
 END_TEST
 
+START_TEST(storage_goal)
+{
+        const char *text;
+
+        load("threadripper-3970x", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        /* Storage on: the free NVMe controller whole, and the USB stick alone. */
+        keys((int[]){ WK_DOWN, WK_DOWN, WK_DOWN, ' ', WK_DOWN, WK_DOWN, ' ', WK_DOWN, WK_DOWN, WK_DOWN, ' ', 0 });
+        screen("storage-5-goal", 80, 24);
+        /* The controller of the root file system cannot be chosen. */
+        keys((int[]){ WK_UP, WK_UP, WK_UP, WK_UP, WK_UP, ' ', 0 });
+        keys((int[]){ WK_ENTER, 0 });
+        text = wizard_plan_text(w);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_nonnull(strstr(text, "0000:02:00.0"));
+        ck_assert_ptr_null(strstr(text, "0000:01:00.0"));
+        ck_assert_ptr_nonnull(strstr(text, "the guest gets nvme1n1"));
+}
+END_TEST
+
+START_TEST(rerun_keeps_controllers)
+{
+        static const char *const files[] = {
+                "var/lib/vfio-setup/state",
+                "# Written by vfio-setup: what it set up on this machine.\n"
+                "# 'vfio-setup plan --release' removes exactly this; do not edit.\n"
+                "devices=0000:4a:00.0 0000:4a:00.1 0000:02:00.0\nids=10de:1aef 10de:2204 15b7:5006\n"
+                "goals=storage\ndisks=usb-SanDisk_Cruzer_Blade_4C530001234567-0:0\n",
+                NULL,
+        };
+        const char *text;
+
+        load_with("threadripper-3970x", true, files);
+        /* Through the steps again: the controller and the disk chosen before stay chosen. */
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("rerun-storage-5-goal", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        text = wizard_plan_text(w);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_nonnull(strstr(text, "0000:02:00.0"));
+}
+END_TEST
+
 START_TEST(resize)
 {
         load("amd-x570-two-gpus", true);
@@ -305,6 +348,8 @@ int main(void)
         tcase_add_test(tc, rerun_change_gpu);
         tcase_add_test(tc, rerun_keeps_goals);
         tcase_add_test(tc, gaming_goal);
+        tcase_add_test(tc, storage_goal);
+        tcase_add_test(tc, rerun_keeps_controllers);
         tcase_add_test(tc, resize);
         suite_add_tcase(s, tc);
         return tl_run(s);
