@@ -95,7 +95,7 @@ struct iommu_group {
         X(DIRTY_GROUP,   true,  "its IOMMU group holds other devices")              \
         X(BOOT_VGA,      true,  "it is the boot VGA device (the firmware console)") \
         X(ONLY_GPU,      true,  "it is the only GPU: the host would have no display") \
-        X(IDENTICAL,     true,  "another GPU has the same vendor:device id")        \
+        X(IDENTICAL,     false, "another GPU has the same vendor:device id")        \
         X(BOUND_VFIO,    false, "already bound to vfio-pci")                         \
         X(UNKNOWN_IDS,   true,  "its vendor/device id could not be read")
 

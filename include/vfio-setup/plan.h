@@ -24,13 +24,15 @@ struct plan_file {
         char *new_content;      /* NULL for DELETE */
         size_t new_len;
         char *note;             /* e.g. that the path asked for was a link; or NULL */
+        unsigned mode;          /* permissions of a new file; 0 for 0644 (an existing file keeps its own) */
 };
 
 struct plan {
         bool release;
         struct strv devices;            /* addresses bound to vfio-pci */
         struct strv disks;              /* /dev/disk/by-id paths of whole disks for the guest (storage goal), at most 25 */
-        struct strv vfio_ids;
+        struct strv vfio_ids;           /* bound by id: those of the devices no device the host keeps shares */
+        struct strv by_address;         /* bound by address (driver_override): another device has their id */
         struct strv params_add;         /* kernel command-line tokens */
         struct strv params_remove;
         struct plan_file *files;

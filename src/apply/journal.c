@@ -166,7 +166,7 @@ int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal
                 struct stat st;
                 char name[32], *backup;
 
-                *e = (struct journal_entry){ .path = strdup(f->path), .action = f->action, .mode = 0644,
+                *e = (struct journal_entry){ .path = strdup(f->path), .action = f->action, .mode = f->mode ? f->mode : 0644,
                                              .uid = geteuid(), .gid = getegid() };
                 if (!e->path) {
                         r = -ENOMEM;

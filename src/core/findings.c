@@ -230,6 +230,11 @@ static void gpu_notes(struct builder *b, const struct machine *m, const struct g
         int gpu = b->gpu;
 
         b->gpu = -1;
+        if (g->reasons & (1u << GPU_REASON_IDENTICAL))
+                add(b, SEVERITY_INFO, NULL,
+                    "%s shares its vendor:device id with another GPU: vfio-pci ids would take both cards, so vfio-setup "
+                    "binds this one by its address (driver_override), early at boot",
+                    d->address);
         if (g->reset_quirk)
                 add(b, SEVERITY_WARNING, "install the vendor-reset module and its udev rule (github.com/gnif/vendor-reset)",
                     "%s is an AMD %s GPU: it may not reset when the guest restarts (the AMD reset bug)", d->address,
@@ -274,8 +279,6 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
 
                 if (g->reasons & (1u << GPU_REASON_DIRTY_GROUP))
                         advice = "pass the listed devices along, or move the card to a slot wired to the CPU";
-                else if (g->reasons & (1u << GPU_REASON_IDENTICAL))
-                        advice = "vfio-pci ids cannot tell identical cards apart; the card must be bound by address";
                 else if (g->reasons & (1u << GPU_REASON_BOOT_VGA))
                         advice = "usually the host's display GPU; to pass it, make the other GPU primary in the firmware";
                 add(b, SEVERITY_WARNING, advice, "%s %s (%s): not ready, %s", d->address, name, group, reasons);

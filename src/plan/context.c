@@ -101,6 +101,11 @@ int ctx_commit(struct plan_ctx *ctx, const struct textfile *f, bool *changed)
 
 int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, bool *changed)
 {
+        return ctx_own_file_mode(ctx, rel, content, 0, changed);
+}
+
+int ctx_own_file_mode(struct plan_ctx *ctx, const char *rel, const char *content, unsigned mode, bool *changed)
+{
         struct textfile f;
         int r;
 
@@ -108,8 +113,9 @@ int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, boo
         r = ctx_load(ctx, rel, &f);
         if (r < 0)
                 return r;
-        /* Never take over a file of the same name that someone else wrote. */
-        if (f.exists && !strstr(f.n > 0 ? f.lines[0].text : "", "vfio-setup")) {
+        /* Never take over a file of the same name that someone else wrote; a script's mark follows its "#!". */
+        if (f.exists && !strstr(f.n > 0 ? f.lines[0].text : "", "vfio-setup") &&
+            !(f.n > 1 && startswith(f.lines[0].text, "#!") && strstr(f.lines[1].text, "vfio-setup"))) {
                 r = ctx_refuse(ctx, -VS_E_CONFIG, "/%s exists and was not written by vfio-setup; move it away first",
                                f.path);
                 textfile_free(&f);
@@ -131,6 +137,7 @@ int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, boo
                         pf.old_len = f.original_len;
                         pf.new_content = content ? strdup(content) : NULL;
                         pf.new_len = content ? strlen(content) : 0;
+                        pf.mode = mode;
                         if (!pf.path || (f.exists && !pf.old_content) || (content && !pf.new_content) ||
                             add_file(ctx, &pf) < 0) {
                                 free(pf.path);
@@ -190,7 +197,7 @@ static int build_ops(const struct plan_ctx *ctx, const char *line, const char *e
                         ops[n].kind = CMDLINE_REPLACE;
                 n++;
         }
-        if (r >= 0 && w->ids && !ids_param && cmdline_has(line, "vfio_pci.ids", NULL)) {
+        if (r >= 0 && w->ids && *w->ids && !ids_param && cmdline_has(line, "vfio_pci.ids", NULL)) {
                 ops[n] = (struct cmdline_op){ CMDLINE_SET, "vfio-pci.ids", w->ids };
                 n++;
         }

@@ -54,6 +54,10 @@ int want_gaming_params(struct plan_ctx *ctx);
 /* ... and 2 MiB hugepages by a sysctl drop-in; the CPU pinning suggestion. */
 int emit_gaming(struct plan_ctx *ctx);
 
+/* The script that binds devices by address (driver_override), run by modprobe. */
+#define OVERRIDE_SCRIPT "etc/vfio-setup/vfio-pci-override.sh"
+/* The script and what carries it into the initramfs, for plan.by_address. */
+int emit_override(struct plan_ctx *ctx);
 /* Says what disks go with passed controllers; the storage goal's whole disks. Writes nothing. */
 int emit_storage(struct plan_ctx *ctx);
 /* A controller with a disk the host uses never goes to a guest: refuses, naming the disk and its mounts. */
@@ -67,6 +71,8 @@ int ctx_load(struct plan_ctx *ctx, const char *rel, struct textfile *ret);
 int ctx_commit(struct plan_ctx *ctx, const struct textfile *f, bool *changed);
 /* A file vfio-setup owns: written with exactly content, or deleted when content is NULL. */
 int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, bool *changed);
+/* ... created with these permissions (a script). */
+int ctx_own_file_mode(struct plan_ctx *ctx, const char *rel, const char *content, unsigned mode, bool *changed);
 /*
  * Applies the wanted and dropped parameters to one command line.  Parameters
  * already on `elsewhere` (another line the same kernel gets, or NULL) are not

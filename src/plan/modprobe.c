@@ -8,6 +8,7 @@
 #include "emit.h"
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/kcmdline.h"
+#include "vfio-setup/strbuf.h"
 
 #define MODPROBE_PATH "etc/modprobe.d/vfio-setup.conf"
 
@@ -18,24 +19,27 @@
  */
 static char *own_file(const struct plan_ctx *ctx)
 {
-        char *devices = strv_join(&ctx->plan->devices, " "), *text = NULL, *next;
+        char *devices = strv_join(&ctx->plan->devices, " "), *text = NULL;
+        struct strbuf b = { 0 };
 
-        if (!devices || asprintf(&text, "# Written by vfio-setup for GPU passthrough; 'vfio-setup plan --release' "
-                                        "removes it.\n# Devices: %s\noptions vfio-pci ids=%s\n",
-                                 devices, ctx->want.ids) < 0) {
-                free(devices);
+        if (!devices)
                 return NULL;
-        }
+        strbuf_printf(&b, "# Written by vfio-setup for GPU passthrough; 'vfio-setup plan --release' removes it.\n"
+                          "# Devices: %s\n", devices);
         free(devices);
-        for (size_t i = 0; i < ctx->want.softdeps.n; i++) {
-                if (asprintf(&next, "%ssoftdep %s pre: vfio-pci\n", text, ctx->want.softdeps.v[i]) < 0) {
-                        free(text);
-                        return NULL;
-                }
-                free(text);
-                text = next;
-        }
-        return text;
+        if (*ctx->want.ids)
+                strbuf_printf(&b, "options vfio-pci ids=%s\n", ctx->want.ids);
+        for (size_t i = 0; i < ctx->want.softdeps.n; i++)
+                strbuf_printf(&b, "softdep %s pre: vfio-pci\n", ctx->want.softdeps.v[i]);
+        /*
+         * Devices bound by address: before each driver that would claim them loads (after
+         * vfio-pci, by the softdep), the script gives them to vfio-pci.  modprobe.d(5):
+         * "install" runs a shell command instead of loading the module, --ignore-install loads it.
+         */
+        for (size_t i = 0; ctx->plan->by_address.n && i < ctx->want.softdeps.n; i++)
+                strbuf_printf(&b, "install %s /bin/sh /%s; modprobe --ignore-install %s $CMDLINE_OPTS\n",
+                              ctx->want.softdeps.v[i], OVERRIDE_SCRIPT, ctx->want.softdeps.v[i]);
+        return strbuf_finish(&b, &text) < 0 ? NULL : text;
 }
 
 /* "options vfio-pci ids=..." written by hand: the ids are replaced there too, in place. */
@@ -116,8 +120,10 @@ int emit_modprobe(struct plan_ctx *ctx)
                         r = strv_push(&files, path);
                 free(path);
         }
+        /* Ids given by hand stay when nothing is bound by id any more; the plan says so (want_release's way). */
         for (size_t i = 0; i < files.n && r >= 0; i++)
-                r = user_lines(ctx, files.v[i]);
+                r = *ctx->want.ids ? user_lines(ctx, files.v[i])
+                                   : ctx_warn(ctx, "/%s sets vfio-pci ids by hand; remove them there", files.v[i]);
         strv_free(&files);
         return r;
 }

@@ -119,23 +119,46 @@ static int select_extras(struct plan_ctx *ctx)
         return 0;
 }
 
-/* vfio-pci ids bind by id: a device left to the host with one of them would be taken too. */
-static int check_ids(struct plan_ctx *ctx)
+/*
+ * vfio-pci ids bind by id: a device the host keeps with one of them would be taken too.  The
+ * devices with such an id are bound by address instead (driver_override), and their ids
+ * leave the list.
+ */
+static int split_by_address(struct plan_ctx *ctx)
 {
-        for (size_t i = 0; i < ctx->m->n_devices; i++) {
+        struct strv shared = { 0 }, ids = { 0 };
+        int r = 0;
+
+        for (size_t i = 0; i < ctx->m->n_devices && r >= 0; i++) {
                 const struct pci_device *d = &ctx->m->devices[i];
                 char id[16];
 
                 if (!d->ids_known || strv_contains(&ctx->plan->devices, d->address))
                         continue;
                 snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
-                if (strv_contains(&ctx->plan->vfio_ids, id))
-                        return ctx_refuse(ctx, -VS_E_SELECTION,
-                                          "%s has the same id %s as a device to pass through, and vfio-pci ids would take "
-                                          "it too; binding identical devices by address is not supported yet",
-                                          d->address, id);
+                if (strv_contains(&ctx->plan->vfio_ids, id) && !strv_contains(&shared, id))
+                        r = strv_push(&shared, id);
         }
-        return 0;
+        /* plan.devices and plan.vfio_ids are parallel: one id per device. */
+        for (size_t i = 0; i < ctx->plan->devices.n && r >= 0; i++)
+                r = strv_contains(&shared, ctx->plan->vfio_ids.v[i]) ? strv_push(&ctx->plan->by_address, ctx->plan->devices.v[i])
+                                                                      : strv_push(&ids, ctx->plan->vfio_ids.v[i]);
+        if (r >= 0 && shared.n) {
+                char *list = strv_join(&shared, ", ");
+
+                r = list ? ctx_warn(ctx, "the host keeps devices with the same id (%s): vfio-setup binds the devices to pass "
+                                         "through by their address, with driver_override, early at boot",
+                                    list)
+                         : -ENOMEM;
+                free(list);
+        }
+        if (r >= 0) {
+                strv_free(&ctx->plan->vfio_ids);
+                ctx->plan->vfio_ids = ids;
+        } else
+                strv_free(&ids);
+        strv_free(&shared);
+        return r;
 }
 
 static int check_groups(struct plan_ctx *ctx)
@@ -189,7 +212,7 @@ static int want_forward(struct plan_ctx *ctx)
         if (r >= 0)
                 r = select_extras(ctx);
         if (r >= 0)
-                r = check_ids(ctx);
+                r = split_by_address(ctx);
         if (r >= 0)
                 r = check_groups(ctx);
         if (r < 0)
@@ -199,16 +222,20 @@ static int want_forward(struct plan_ctx *ctx)
         if (!w->ids)
                 return -ENOMEM;
 
-        /* Unknown (no modules.builtin): both places; each is harmless where the other works. */
-        w->modprobe = m->vfio.builtin != TRI_YES;
-        in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, ctx->boot_vga, m->vfio.builtin != TRI_NO,
+        /*
+         * Unknown (no modules.builtin): both places; each is harmless where the other works.
+         * Binding by address needs modprobe.d with vfio-pci built in too.
+         */
+        w->modprobe = m->vfio.builtin != TRI_YES || ctx->plan->by_address.n > 0;
+        /* Every id shared with the host's devices: nothing is bound by id. */
+        in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, ctx->boot_vga, m->vfio.builtin != TRI_NO && *w->ids,
                                     w->ids };
         r = wanted_params(&in, &w->params);
         if (r >= 0)
                 r = want_gaming_params(ctx);
-        if (r >= 0 && w->modprobe)
+        if (r >= 0 && m->vfio.builtin != TRI_YES)
                 r = wanted_modules(kernel, &w->modules);
-        if (r >= 0 && kernel < 0 && w->modprobe)
+        if (r >= 0 && kernel < 0 && m->vfio.builtin != TRI_YES)
                 r = ctx_warn(ctx, "the kernel version is unknown: vfio_virqfd (kernels before 6.2) is left out");
         for (size_t i = 0; i < old->params.n && r >= 0; i++)
                 if (!strv_contains(&w->params, old->params.v[i]))
@@ -321,6 +348,8 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                 initramfs = initramfs_emitter(ctx.initramfs);
                 r = emit_modprobe(&ctx);
                 if (r >= 0)
+                        r = emit_override(&ctx);
+                if (r >= 0)
                         r = emit_looking_glass(&ctx);
                 if (r >= 0)
                         r = emit_gaming(&ctx);
@@ -372,6 +401,7 @@ void plan_free(struct plan *p)
         strv_free(&p->devices);
         strv_free(&p->disks);
         strv_free(&p->vfio_ids);
+        strv_free(&p->by_address);
         strv_free(&p->params_add);
         strv_free(&p->params_remove);
         strv_free(&p->remove_dirs);

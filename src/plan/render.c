@@ -50,6 +50,7 @@ int plan_to_json(const struct plan *p, char **ret)
                                                                                                       (int)f->new_len)
                                                                          : NULL) == 0 &&
                      json_object_object_add(o, "note", f->note ? json_object_new_string(f->note) : NULL) == 0 &&
+                     json_object_object_add(o, "mode", json_object_new_int((int)(f->mode ? f->mode : 0644))) == 0 &&
                      json_object_array_add(files, o) == 0;
                 free(path);
                 if (!ok)
@@ -61,6 +62,7 @@ int plan_to_json(const struct plan *p, char **ret)
              json_object_object_add(root, "kernel_params", params) == 0 &&
              json_object_object_add(root, "vfio_ids", strings(&p->vfio_ids)) == 0 &&
              json_object_object_add(root, "devices", strings(&p->devices)) == 0 &&
+             json_object_object_add(root, "by_address", strings(&p->by_address)) == 0 &&
              json_object_object_add(root, "disks", strings(&p->disks)) == 0 &&
              json_object_object_add(root, "files", files) == 0 &&
              json_object_object_add(root, "remove_dirs", strings(&p->remove_dirs)) == 0 &&
@@ -109,7 +111,10 @@ static void file(struct strbuf *b, const struct plan_file *f)
                 strbuf_printf(b, "(%s)\n", f->note);
         switch (f->action) {
         case PLAN_CREATE:
-                strbuf_printf(b, "New file /%s:\n", f->path);
+                if (f->mode)
+                        strbuf_printf(b, "New file /%s (mode %04o):\n", f->path, f->mode);
+                else
+                        strbuf_printf(b, "New file /%s:\n", f->path);
                 b->err = b->err ? b->err : diff_unified("", 0, f->new_content, f->new_len, WHOLE, &diff);
                 break;
         case PLAN_DELETE:
@@ -140,6 +145,10 @@ int plan_to_text(const struct plan *p, char **ret)
                 list(&b, &p->devices, "nothing");
                 strbuf_printf(&b, " to vfio-pci (ids ");
                 list(&b, &p->vfio_ids, "none");
+                if (p->by_address.n) {
+                        strbuf_printf(&b, "; by address ");
+                        list(&b, &p->by_address, "");
+                }
                 strbuf_printf(&b, ")\n");
         }
         strbuf_printf(&b, "Kernel parameters: add ");

@@ -86,10 +86,6 @@ static void details(const struct wizard *w, int gpu, struct canvas *c, int y, in
                 canvas_wrap(c, y, 4, c->w - 6, CR_WARNING,
                             "One GPU only: while a guest has it, the host has no display. Dual GPU is the supported "
                             "way; single-GPU passthrough needs scripts that hand the card over at VM start.");
-        else if ((g->reasons & (1u << GPU_REASON_IDENTICAL)) && y < bottom)
-                canvas_wrap(c, y, 4, c->w - 6, CR_WARNING,
-                            "Two cards share this vendor:device id: vfio-pci ids would take both, so the plan refuses; "
-                            "binding one card by its address is not supported yet.");
         free(ids);
         free(why);
 }

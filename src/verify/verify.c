@@ -97,6 +97,46 @@ static void devices(struct checker *c, const struct machine *m, struct strv *gro
         strv_uniq(groups);
 }
 
+#define OVERRIDE_FIX "the driver_override script did not run before the driver: check the install lines of " \
+        "/etc/modprobe.d/vfio-setup.conf and that the initramfs was rebuilt with /etc/vfio-setup/vfio-pci-override.sh " \
+        "(see the plan's commands), then reboot"
+
+/*
+ * Devices that share their ids with one the host keeps are bound by address: their
+ * driver_override must say vfio-pci, and the host's twins must stay with the host.
+ */
+static void by_address(struct checker *c, const struct sysroot *sr, const struct machine *m)
+{
+        for (size_t i = 0; i < m->n_devices && c->err >= 0; i++) {
+                const struct pci_device *twin = &m->devices[i], *d = NULL;
+                char path[96], *override = NULL;
+                size_t idx;
+
+                if (!twin->ids_known || strv_contains(&c->v->devices, twin->address))
+                        continue;
+                for (size_t k = 0; k < c->v->devices.n && !d; k++)
+                        if (machine_find_device(m, c->v->devices.v[k], &idx) == 0 && m->devices[idx].ids_known &&
+                            m->devices[idx].vendor_id == twin->vendor_id && m->devices[idx].device_id == twin->device_id)
+                                d = &m->devices[idx];
+                if (!d)
+                        continue;
+                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver_override", d->address);
+                if (sysroot_read_line(sr, path, &override) == -ENOMEM) {
+                        c->err = -ENOMEM;
+                        return;
+                }
+                check(c, override && strcmp(override, "vfio-pci") == 0, OVERRIDE_FIX,
+                      "%s (the same id as %s) is held for vfio-pci by driver_override (%s)", d->address, twin->address,
+                      override ? override : "unreadable");
+                check(c, !bound(twin),
+                      "vfio-pci ids take every device with the id: remove them from the kernel command line and "
+                      "modprobe.d (vfio-setup plan shows what it set), then reboot",
+                      "%s, with the same id, stays with the host (%s)", twin->address,
+                      twin->driver ? twin->driver : "no driver");
+                free(override);
+        }
+}
+
 /* Every member of the groups must be with the guest (vfio-pci) or a bridge the host keeps. */
 static void groups_clean(struct checker *c, const struct machine *m, const struct strv *groups)
 {
@@ -185,6 +225,7 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
               "the kernel IOMMU is %s (%zu groups)", m->iommu.kernel_active ? "active" : "not active", m->iommu.group_count);
         cmdline(&c, m);
         devices(&c, m, &groups);
+        by_address(&c, sr, m);
         groups_clean(&c, m, &groups);
         nodes(&c, sr, &groups);
         strv_free(&groups);

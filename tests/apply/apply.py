@@ -282,6 +282,8 @@ def verify(tap, tmp):
                                   "the kernel command line lacks intel_iommu=on"]),
         ("verify-dirty", [], 2, ["IOMMU group 13 also holds 0000:00:1f.0 (lpc_ich)"]),
         ("amd-x570-two-gpus", ["--gpu", "0b:00.0"], 2, ["0000:0b:00.0 is bound to amdgpu", "0000:0b:00.1 is bound to"]),
+        ("verify-identical", [], 0, ["0000:0b:00.0 (the same id as 0000:0a:00.0) is held for vfio-pci by driver_override",
+                                     "0000:0a:00.0, with the same id, stays with the host (amdgpu)"]),
     ]
     for card, args, code, texts in cases:
         root = os.path.join(tmp, "v-" + card)
@@ -294,6 +296,18 @@ def verify(tap, tmp):
         tap.ok(j.returncode == code and doc.get("ready") == (code == 0) and
                all(c["fix"] for c in doc.get("checks", []) if not c["ok"]), f"verify {card} --json: ready, and a fix per problem",
                j.stdout[:500])
+    # Bound by address, but the override did not happen and vfio-pci ids took the host's card too.
+    root = os.path.join(tmp, "v-verify-identical")
+    dev = os.path.join(root, "sys/devices/pci0000:00")
+    with open(os.path.join(dev, "0000:0b:00.0/driver_override"), "w") as f:
+        f.write("(null)\n")
+    os.unlink(os.path.join(dev, "0000:0a:00.0/driver"))
+    os.symlink("../../../bus/pci/drivers/vfio-pci", os.path.join(dev, "0000:0a:00.0/driver"))
+    p = run_binary(BINARY, "--root", root, "--no-color", "verify")
+    tap.ok(p.returncode == 2 and "held for vfio-pci by driver_override ((null))" in p.stdout and
+           "0000:0a:00.0, with the same id, stays with the host (vfio-pci)" in p.stdout and "install lines" in p.stdout,
+           "verify of identical GPUs: a missing override and the host's twin on vfio-pci are problems, with fixes",
+           p.stdout)
     root = os.path.join(tmp, "v-amd-x570-two-gpus")
     p = run_binary(BINARY, "--root", root, "verify")
     tap.ok(p.returncode == 2 and "name the GPU with --gpu" in p.stderr, "verify with nothing set up asks for --gpu", p.stderr)

@@ -259,7 +259,7 @@ def bad_input(tap, tmp):
 
     for card, args, code, message in [
         ("chipset-slot-dirty", ["--gpu", "04:00.0"], 2, "also hold 0000:00:1f.0, 0000:02:00.0, 0000:03:00.0"),
-        ("identical-rx580", ["--gpu", "0b:00.0"], 2, "same id 1002:67df"),
+        ("identical-rx580", ["--gpu", "0b:00.0", "--initramfs", "booster"], 2, "booster does not run them"),
         ("amd-x570-two-gpus", ["--gpu", "01:00.0"], 2, "is not a GPU"),
         ("amd-x570-two-gpus", ["--gpu", "0f:00.0"], 2, "no such PCI device"),
         ("amd-x570-two-gpus", ["--gpu", "bogus"], 2, "no such PCI device"),
@@ -474,6 +474,90 @@ def storage(tap, tmp):
            "a dirty group with the root disk's controller: refused even with --allow-dirty-group", p.stderr)
 
 
+def identical(tap, tmp):
+    """Two RX 580s: the second goes to vfio-pci by address, wired into each initramfs generator."""
+    root = fixture_root(tmp, "identical-rx580")
+    before = tree(root)
+    p, doc = plan(root, "--gpu", "0b:00.0")
+    files = {f["path"]: f for f in (doc or {}).get("files", [])}
+    script = files.get("/etc/vfio-setup/vfio-pci-override.sh", {})
+    conf = files.get("/etc/modprobe.d/vfio-setup.conf", {}).get("content", "")
+    tap.ok(doc is not None and doc["vfio_ids"] == [] and doc["by_address"] == ["0000:0b:00.0", "0000:0b:00.1"] and
+           script.get("mode") == 0o755 and "ids=" not in conf and not any("vfio-pci.ids" in t for t in doc["kernel_params"]["add"])
+           and files.get("/etc/dracut.conf.d/11-vfio-setup-override.conf", {}).get("content", "").endswith(
+               'install_items+=" /etc/vfio-setup/vfio-pci-override.sh "\n'),
+           "identical GPUs: no ids anywhere; an executable script, carried into dracut's image", p.stderr or doc)
+    with open(os.path.join(tmp, "rx-modprobe.conf"), "w") as f:
+        f.write(conf)
+    shown = subprocess.run([MODPROBE, "-C", os.path.join(tmp, "rx-modprobe.conf"), "--showconfig"], capture_output=True,
+                           text=True).stdout
+    tap.ok("install amdgpu /bin/sh /etc/vfio-setup/vfio-pci-override.sh; modprobe --ignore-install amdgpu $CMDLINE_OPTS"
+           in shown and "softdep amdgpu pre: vfio-pci" in shown,
+           "identical GPUs: modprobe reads the install and softdep lines", shown[-600:])
+
+    # The script itself, on the fake sysfs: the chosen card's functions get the override and a probe, the twin nothing.
+    sysfs = os.path.join(root, "sys")
+    for bdf in ("0000:0a:00.0", "0000:0a:00.1", "0000:0b:00.0", "0000:0b:00.1"):
+        with open(os.path.join(sysfs, "bus/pci/devices", bdf, "driver_override"), "w") as f:
+            f.write("(null)\n")
+    for bdf in ("0000:0b:00.0", "0000:0b:00.1"):
+        os.unlink(os.path.join(sysfs, "bus/pci/devices", bdf, "driver"))
+    text = script.get("content", "").replace("/sys/", sysfs + "/")
+    ran = subprocess.run(["sh", "-c", text], capture_output=True, text=True)
+    override = {bdf: open(os.path.join(sysfs, "bus/pci/devices", bdf, "driver_override")).read()
+                for bdf in ("0000:0a:00.0", "0000:0b:00.0", "0000:0b:00.1")}
+    # A plain file keeps the last write; sysfs takes each write as one probe.
+    probed = open(os.path.join(sysfs, "bus/pci/drivers_probe")).read()
+    tap.ok(ran.returncode == 0 and override == {"0000:0a:00.0": "(null)\n", "0000:0b:00.0": "vfio-pci\n",
+                                                "0000:0b:00.1": "vfio-pci\n"}
+           and probed == "0000:0b:00.1\n", "identical GPUs: the script overrides the chosen card only, and asks for a probe",
+           ran.stderr + repr(override) + repr(probed))
+    os.unlink(os.path.join(sysfs, "bus/pci/drivers_probe"))
+    for bdf in ("0000:0a:00.0", "0000:0a:00.1", "0000:0b:00.0", "0000:0b:00.1"):
+        os.unlink(os.path.join(sysfs, "bus/pci/devices", bdf, "driver_override"))
+    for bdf in ("0000:0b:00.0", "0000:0b:00.1"):
+        os.symlink("../../../bus/pci/drivers/amdgpu" if bdf.endswith("0") else "../../../bus/pci/drivers/snd_hda_intel",
+                   os.path.join(sysfs, "devices/pci0000:00", bdf, "driver"))
+
+    # The other generators: initramfs-tools gets an executable hook, mkinitcpio a drop-in bash reads.
+    p, tools = plan(root, "--gpu", "0b:00.0", "--initramfs", "initramfs-tools")
+    hook = {f["path"]: f for f in (tools or {}).get("files", [])}.get("/etc/initramfs-tools/hooks/vfio-setup", {})
+    syntax = subprocess.run(["sh", "-n", "-c", hook.get("content", "exit 1")], capture_output=True, text=True)
+    tap.ok(hook.get("mode") == 0o755 and "copy_file script /etc/vfio-setup/vfio-pci-override.sh" in hook.get("content", "")
+           and syntax.returncode == 0, "identical GPUs with initramfs-tools: an executable hook copies the script",
+           hook)
+    write(root, "etc/mkinitcpio.conf", "MODULES=()\nHOOKS=(base udev autodetect modconf block filesystems fsck)\n")
+    p, cpio = plan(root, "--gpu", "0b:00.0", "--initramfs", "mkinitcpio")
+    dropin = {f["path"]: f["content"] for f in (cpio or {}).get("files", [])}.get("/etc/mkinitcpio.conf.d/vfio-setup.conf")
+    os.makedirs(os.path.join(tmp, "cpio"), exist_ok=True)
+    with open(os.path.join(tmp, "cpio", "vfio-setup.conf"), "w") as f:
+        f.write(dropin or "")
+    got = bash_vars(tmp, ["cpio/vfio-setup.conf"], ["FILES"])
+    tap.ok(got.get("FILES") == "/etc/vfio-setup/vfio-pci-override.sh",
+           "identical GPUs with mkinitcpio: a conf.d drop-in adds the script to FILES", got)
+    os.unlink(os.path.join(root, "etc/mkinitcpio.conf"))
+
+    apply(root, doc)
+    p, again = plan(root, "--gpu", "0b:00.0")
+    tap.ok(again is not None and again["files"] == [] and again["commands"] == [],
+           "identical GPUs: planned again, nothing to change", again)
+    p, other = plan(root, "--gpu", "0a:00.0", "--allow-boot-vga")
+    actions = {f["path"]: f["action"] for f in (other or {}).get("files", [])}
+    script = {f["path"]: f["content"] for f in (other or {}).get("files", [])}.get("/etc/vfio-setup/vfio-pci-override.sh", "")
+    tap.ok(actions.get("/etc/vfio-setup/vfio-pci-override.sh") == "modify" and "0000:0a:00.0 0000:0a:00.1" in script,
+           "identical GPUs: switching cards rewrites the script for the other address", actions)
+    p, release = plan(root, "--release")
+    apply(root, release)
+    tap.ok(roots.differences(before, tree(root)) == [], "identical GPUs: --release gives every file back",
+           roots.differences(before, tree(root)))
+
+    # Applied for real: the script is executable.
+    p = run("--root", root, "apply", "--gpu", "0b:00.0", "--yes", "--no-regenerate")
+    mode = os.stat(os.path.join(root, "etc/vfio-setup/vfio-pci-override.sh")).st_mode & 0o777 if p.returncode == 0 else None
+    tap.ok(mode == 0o755, "identical GPUs: apply writes the script with mode 0755", p.stdout[-300:] + p.stderr)
+    run("--root", root, "undo", "--no-regenerate")
+
+
 def main():
     tap = Tap()
     distros = sorted(os.listdir(os.path.join(HERE, "distros")))
@@ -486,6 +570,7 @@ def main():
         looking_glass(tap, tmp)
         gaming(tap, tmp)
         storage(tap, tmp)
+        identical(tap, tmp)
     tap.done()
 
 
