@@ -14,12 +14,12 @@ enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
-        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK,
+        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
         OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, \
-        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK
+        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_LG_BIT_DEPTH, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK
 
 /* Which options each subcommand takes, besides the global ones. */
 static const struct command {
@@ -34,7 +34,7 @@ static const struct command {
         { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, 0 },
           "plan --gpu ADDRESS [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME] [--json | --libvirt-xml]\n"
-          "       [--goal looking-glass [--lg-resolution WxH] [--lg-kvmfr] [--lg-user NAME]]\n"
+          "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
           "plan --release [--json]",
           "exactly which lines of which files would change, and which commands would run" },
@@ -74,6 +74,7 @@ static const struct option long_options[] = {
         { "libvirt-xml", no_argument, NULL, OPT_LIBVIRT_XML },
         { "lg-resolution", required_argument, NULL, OPT_LG_RESOLUTION },
         { "lg-kvmfr", no_argument, NULL, OPT_LG_KVMFR },
+        { "lg-bit-depth", required_argument, NULL, OPT_LG_BIT_DEPTH },
         { "lg-user", required_argument, NULL, OPT_LG_USER },
         { "vm-memory", required_argument, NULL, OPT_VM_MEMORY },
         { "vm-cpus", required_argument, NULL, OPT_VM_CPUS },
@@ -109,8 +110,8 @@ static void usage(FILE *f, const struct command *only)
                    "  --ascii        ASCII characters only\n"
                    "  --version      print the version\n"
                    "  --help         this help; COMMAND --help for one command\n"
-                   "\nThe wizard (and --demo) also takes --lg-resolution, --lg-kvmfr and --lg-user for its\n"
-                   "Looking Glass goal, and --vm-memory and --vm-cpus for its gaming goal.\n");
+                   "\nThe wizard (and --demo) also takes --lg-resolution, --lg-bit-depth, --lg-kvmfr and --lg-user\n"
+                   "for its Looking Glass goal, and --vm-memory and --vm-cpus for its gaming goal.\n");
 }
 
 static bool takes(const struct command *c, int opt)
@@ -124,8 +125,8 @@ static bool takes(const struct command *c, int opt)
 /* The wizard asks for everything else on its screens. */
 static bool is_wizard_option(int opt)
 {
-        return opt == OPT_LG_RESOLUTION || opt == OPT_LG_KVMFR || opt == OPT_LG_USER || opt == OPT_VM_MEMORY ||
-               opt == OPT_VM_CPUS;
+        return opt == OPT_LG_RESOLUTION || opt == OPT_LG_KVMFR || opt == OPT_LG_USER || opt == OPT_LG_BIT_DEPTH ||
+               opt == OPT_VM_MEMORY || opt == OPT_VM_CPUS;
 }
 
 static const struct command *find_command(const char *name)
@@ -180,6 +181,14 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                 s->vm.cpus = (unsigned)v;
                 return 0;
         }
+        case OPT_LG_BIT_DEPTH:
+                /* 10-bit colour is HDR, which Looking Glass carries in 64-bit frames. */
+                if (strcmp(arg, "8") != 0 && strcmp(arg, "10") != 0) {
+                        fprintf(stderr, "vfio-setup: --lg-bit-depth %s: 8 (SDR) or 10 (HDR)\n", arg);
+                        return -1;
+                }
+                s->lg.hdr = strcmp(arg, "10") == 0;
+                return 0;
         case OPT_LG_KVMFR:
                 s->lg.kvmfr = true;
                 return 0;

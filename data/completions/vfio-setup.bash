@@ -42,6 +42,7 @@ _vfio_setup()
         --bootloader) COMPREPLY=($(compgen -W "grub grub-bls systemd-boot kernelstub refind limine efistub" -- "$cur")); return ;;
         --initramfs) COMPREPLY=($(compgen -W "mkinitcpio dracut initramfs-tools booster" -- "$cur")); return ;;
         --disk) COMPREPLY=($(_vfio_setup_disks "$cur")); return ;;
+        --lg-bit-depth) COMPREPLY=($(compgen -W "8 10" -- "$cur")); return ;;
         --timeout|--vm-memory|--vm-cpus|--lg-resolution|--lg-user) return ;;
         --demo) COMPREPLY=($(compgen -W "$(vfio-setup --demo 2>/dev/null | sed -n 's/^  //p')" -- "$cur")); return ;;
     esac
@@ -49,8 +50,8 @@ _vfio_setup()
     local options
     case $command in
         detect) options="--json" ;;
-        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml" ;;
-        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml" ;;
+        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout" ;;
         undo) options="--no-regenerate --timeout" ;;
         verify) options="--gpu --json" ;;
         snapshot) options="-o --list" ;;

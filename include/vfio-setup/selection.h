@@ -33,6 +33,7 @@ struct selection {
         struct looking_glass {
                 unsigned width, height; /* the guest's resolution */
                 bool kvmfr;             /* the kvmfr module instead of /dev/shm */
+                bool hdr;               /* 10-bit colour: 64-bit frames */
                 char *user;             /* who runs the client; NULL: the one behind sudo */
         } lg;
         struct vm_tuning {
@@ -43,8 +44,8 @@ struct selection {
 
 /* The guest resolution asked for, else 1920x1080. */
 void looking_glass_resolution(const struct looking_glass *lg, unsigned *ret_width, unsigned *ret_height);
-/* Looking Glass's shared memory in MiB: two frames of 4 bytes a pixel, 10 MiB more, up to a power of two. */
-unsigned looking_glass_size_mb(unsigned width, unsigned height);
+/* Looking Glass's shared memory in MiB: two frames of 4 bytes a pixel (8 for HDR), 10 MiB more, up to a power of two. */
+unsigned looking_glass_size_mb(unsigned width, unsigned height, bool hdr);
 
 /*
  * Hugepages for a guest of memory_mib: 1 GiB pages when the CPU has them (pdpe1gb) and the

@@ -23,7 +23,7 @@ struct tool_state {
         struct strv created;    /* shared files it created (removed again on release) */
         struct strv dirs;       /* directories it made for its files, parents first */
         struct strv goals;      /* goals beyond base: "looking-glass" */
-        struct strv looking_glass; /* "2560x1440", "shm" or "kvmfr", the user */
+        struct strv looking_glass; /* "2560x1440", "shm" or "kvmfr", the user, and "hdr" for HDR */
         struct strv disks;      /* the storage goal's whole disks, by-id names */
         struct strv vm;         /* the gaming goal's guest: memory in MiB (0: no hugepages), vCPUs (0: all spare) */
 };

@@ -58,6 +58,9 @@ static int record(struct tool_state *next, const struct looking_glass *lg, unsig
                 r = strv_push(&next->looking_glass, lg->kvmfr ? "kvmfr" : "shm");
         if (r >= 0)
                 r = strv_push(&next->looking_glass, user);
+        /* Only said for HDR, so that the states of SDR setups read as before. */
+        if (r >= 0 && lg->hdr)
+                r = strv_push(&next->looking_glass, "hdr");
         return r;
 }
 
@@ -72,7 +75,7 @@ int emit_looking_glass(struct plan_ctx *ctx)
         int r;
 
         looking_glass_resolution(lg, &width, &height);
-        mb = looking_glass_size_mb(width, height);
+        mb = looking_glass_size_mb(width, height, lg->hdr);
         if (on && (!user || !*user || strcmp(user, "root") == 0))
                 return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: no user to own the shared memory; run vfio-setup through sudo as the user "
                                                         "who runs the client, or plan with --lg-user NAME");
@@ -97,8 +100,8 @@ int emit_looking_glass(struct plan_ctx *ctx)
         if (r >= 0 && on)
                 r = record(&ctx->next, lg, width, height, user);
         if (r >= 0 && on)
-                r = ctx_manual(ctx, "Looking Glass: %u MiB of shared memory for %ux%u; add to the domain with "
+                r = ctx_manual(ctx, "Looking Glass: %u MiB of shared memory for %ux%u %s; add to the domain with "
                                     "vfio-setup plan --libvirt-xml",
-                               mb, width, height);
+                               mb, width, height, lg->hdr ? "HDR" : "SDR");
         return r;
 }

@@ -92,10 +92,13 @@ void looking_glass_resolution(const struct looking_glass *lg, unsigned *ret_widt
         *ret_height = lg->height ? lg->height : 1080;
 }
 
-unsigned looking_glass_size_mb(unsigned width, unsigned height)
+unsigned looking_glass_size_mb(unsigned width, unsigned height, bool hdr)
 {
-        /* Looking Glass's install guide: width x height x 4 x 2 bytes, in MiB, + 10, rounded up to a power of two. */
-        unsigned long long bytes = (unsigned long long)width * height * 4 * 2;
+        /*
+         * Looking Glass's install guide ("Determining memory"): width x height x BPP x 2 bytes, BPP 4
+         * for 32-bit RGB (SDR) or 8 for 64-bit (HDR), in MiB, + 10, rounded up to a power of two.
+         */
+        unsigned long long bytes = (unsigned long long)width * height * (hdr ? 8 : 4) * 2;
         unsigned long long mib = (bytes + 1024 * 1024 - 1) / (1024 * 1024) + 10;
         unsigned size = 1;
 

@@ -11,7 +11,7 @@
 
 /* The rows of the screen: one per goal, Looking Glass's settings while it is chosen, then iommu=pt. */
 enum row_kind {
-        ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_KVMFR, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK, ROW_IOMMU_PT
+        ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_HDR, ROW_LG_KVMFR, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK, ROW_IOMMU_PT
 };
 
 struct row {
@@ -41,7 +41,7 @@ static const struct {
 static const unsigned memory_steps[] = { 0, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512 };
 
 /* Goals, their settings, iommu=pt, and under storage a row per controller and disk (as many as fit). */
-#define N_ROWS (_GOAL_MAX + 5 + 48)
+#define N_ROWS (_GOAL_MAX + 6 + 48)
 
 /* The storage goal's rows: each controller with disks, then its disks the host does not use. */
 static int storage_rows(const struct machine *m, struct row *out, int room)
@@ -67,6 +67,7 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
                 out[n++] = (struct row){ ROW_GOAL, (enum goal)i };
                 if (i == GOAL_LOOKING_GLASS && (w->sel.goals & (1u << GOAL_LOOKING_GLASS))) {
                         out[n++] = (struct row){ ROW_LG_RESOLUTION, GOAL_LOOKING_GLASS };
+                        out[n++] = (struct row){ ROW_LG_HDR, GOAL_LOOKING_GLASS };
                         out[n++] = (struct row){ ROW_LG_KVMFR, GOAL_LOOKING_GLASS };
                 }
                 if (i == GOAL_GAMING && (w->sel.goals & (1u << GOAL_GAMING))) {
@@ -179,7 +180,11 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
         case ROW_LG_RESOLUTION:
                 looking_glass_resolution(&w->sel.lg, &width, &height);
                 if (asprintf(&line, "      guest resolution  < %ux%u >  %u MiB of shared memory", width, height,
-                             looking_glass_size_mb(width, height)) < 0)
+                             looking_glass_size_mb(width, height, w->sel.lg.hdr)) < 0)
+                        line = NULL;
+                break;
+        case ROW_LG_HDR:
+                if (asprintf(&line, "      [%c] HDR (10-bit colour: frames of 8 bytes a pixel)", w->sel.lg.hdr ? 'x' : ' ') < 0)
                         line = NULL;
                 break;
         case ROW_LG_KVMFR:
@@ -331,6 +336,9 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         else if (k == ' ' && at->kind == ROW_IOMMU_PT) {
                 w->sel.iommu_pt = !w->sel.iommu_pt;
                 w->changed = true;
+        } else if (k == ' ' && at->kind == ROW_LG_HDR) {
+                w->sel.lg.hdr = !w->sel.lg.hdr;
+                w->changed = true;
         } else if (k == ' ' && at->kind == ROW_CONTROLLER)
                 toggle_controller(w, at->index);
         else if (k == ' ' && at->kind == ROW_DISK)
@@ -349,7 +357,7 @@ const struct step_ops goal_step = {
         .title = "Goal",
         .help = "Plain passthrough binds the GPU to vfio-pci at boot; every other goal builds on it. Looking Glass "
                 "shows the guest's screen in a window on the host through shared memory: choose the guest's "
-                "resolution with Left/Right (it sizes the memory) and /dev/shm or the kvmfr module; the memory "
+                "resolution with Left/Right and whether it is HDR (they size the memory), and /dev/shm or the kvmfr module; the memory "
                 "belongs to the user who ran sudo (or --lg-user NAME). Gaming reserves the guest's memory as "
                 "hugepages at boot (Left/Right; none reserves nothing) and suggests CPU pinning that keeps cores "
                 "and L3 caches whole and leaves core 0's to the host (Left/Right sets the vCPUs); the pinning is "

@@ -118,13 +118,14 @@ static int restore_goals(struct wizard *w)
                 if (!w->sel.vm.cpus)
                         w->sel.vm.cpus = (unsigned)strtoul(t->vm.v[1], NULL, 10);
         }
-        if (t->looking_glass.n != 3)
+        if (t->looking_glass.n < 3)
                 return 0;
         if (!lg->width && sscanf(t->looking_glass.v[0], "%ux%u", &width, &height) == 2) {
                 lg->width = width;
                 lg->height = height;
         }
         lg->kvmfr = lg->kvmfr || strcmp(t->looking_glass.v[1], "kvmfr") == 0;
+        lg->hdr = lg->hdr || (t->looking_glass.n > 3 && strcmp(t->looking_glass.v[3], "hdr") == 0);
         if (!lg->user && !(lg->user = strdup(t->looking_glass.v[2])))
                 return -ENOMEM;
         return 0;

@@ -329,6 +329,13 @@ def looking_glass(tap, tmp):
     shmem = ElementTree.fromstring("<devices>" + xml + "</devices>").find("shmem")
     tap.ok(shmem is not None and shmem.find("size").text == "32" and shmem.find("model").get("type") == "ivshmem-plain",
            "Looking Glass: 32 MiB <shmem> for 1920x1080", xml)
+    xml = run("--root", root, "plan", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--lg-bit-depth", "10",
+              "--libvirt-xml").stdout
+    shmem = ElementTree.fromstring("<devices>" + xml + "</devices>").find("shmem")
+    tap.ok(shmem is not None and shmem.find("size").text == "64", "Looking Glass: 64 MiB for 1920x1080 HDR (10 bits)", xml)
+    p = run("--root", root, "plan", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--lg-bit-depth", "12")
+    tap.ok(p.returncode == 1 and "8 (SDR) or 10 (HDR)" in p.stderr, "Looking Glass: --lg-bit-depth 12 is a usage error",
+           p.stderr)
     apply(root, doc)
     p, again = plan(root, "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice")
     tap.ok(again is not None and again["files"] == [] and again["commands"] == [],

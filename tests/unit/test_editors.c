@@ -356,11 +356,15 @@ END_TEST
 
 START_TEST(looking_glass_size)
 {
-        ck_assert_uint_eq(looking_glass_size_mb(1920, 1080), 32);
-        ck_assert_uint_eq(looking_glass_size_mb(2560, 1440), 64);
-        ck_assert_uint_eq(looking_glass_size_mb(3840, 2160), 128);
-        ck_assert_uint_eq(looking_glass_size_mb(1024, 768), 16);
-        ck_assert_uint_eq(looking_glass_size_mb(7680, 4320), 512);
+        ck_assert_uint_eq(looking_glass_size_mb(1920, 1080, false), 32);
+        ck_assert_uint_eq(looking_glass_size_mb(2560, 1440, false), 64);
+        ck_assert_uint_eq(looking_glass_size_mb(3840, 2160, false), 128);
+        ck_assert_uint_eq(looking_glass_size_mb(1024, 768, false), 16);
+        ck_assert_uint_eq(looking_glass_size_mb(7680, 4320, false), 512);
+        /* HDR: 64-bit frames, twice the bytes. */
+        ck_assert_uint_eq(looking_glass_size_mb(1920, 1080, true), 64);
+        ck_assert_uint_eq(looking_glass_size_mb(2560, 1440, true), 128);
+        ck_assert_uint_eq(looking_glass_size_mb(3840, 2160, true), 256);
 }
 END_TEST
 

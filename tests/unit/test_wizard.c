@@ -249,7 +249,7 @@ START_TEST(rerun_keeps_goals)
         ck_assert_ptr_null(strstr(text, "10-looking-glass"));
         ck_assert_ptr_null(strstr(text, "systemd-tmpfiles"));
         /* Back to the goals: a larger guest screen, through kvmfr. */
-        keys((int[]){ WK_BACKSPACE, WK_DOWN, WK_DOWN, WK_RIGHT, WK_RIGHT, WK_DOWN, ' ', 0 });
+        keys((int[]){ WK_BACKSPACE, WK_DOWN, WK_DOWN, WK_RIGHT, WK_RIGHT, WK_DOWN, WK_DOWN, ' ', 0 });
         screen("rerun-goals-5-goal-changed", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
         text = wizard_plan_text(w);
