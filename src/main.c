@@ -352,6 +352,9 @@ static int run(int argc, char **argv, struct cli_options *opt)
                 return EXIT_USAGE;
         }
 
+        /* Looking Glass's memory belongs to the user behind sudo unless --lg-user says otherwise. */
+        if (cmd && !opt->selection.lg.user && getenv("SUDO_USER") && !(opt->selection.lg.user = strdup(getenv("SUDO_USER"))))
+                return EXIT_USAGE;
         r = sysroot_new(opt->root, &sr);
         if (r < 0) {
                 fprintf(stderr, "vfio-setup: --root %s: %s\n", opt->root, vs_strerror(r));

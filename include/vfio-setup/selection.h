@@ -34,7 +34,7 @@ struct selection {
                 unsigned width, height; /* the guest's resolution */
                 bool kvmfr;             /* the kvmfr module instead of /dev/shm */
                 bool hdr;               /* 10-bit colour: 64-bit frames */
-                char *user;             /* who runs the client; NULL: the one behind sudo */
+                char *user;             /* who runs the client (the callers default it to the one behind sudo) */
         } lg;
         struct vm_tuning {
                 unsigned long memory_mib; /* the guest's memory, backed by hugepages; 0: none reserved */

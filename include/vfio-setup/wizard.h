@@ -26,6 +26,8 @@ struct wizard_options {
         /* The Looking Glass goal's settings, from the command line (copied). */
         struct looking_glass lg;
         struct vm_tuning vm;
+        /* Looking Glass's user when neither the command line nor the recorded setup names one. */
+        const char *default_user;
         /* Called while apply runs, so the screen follows its progress. */
         void (*redraw)(void *userdata);
         void *userdata;

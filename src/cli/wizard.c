@@ -40,6 +40,7 @@ static int run(struct sysroot *sr, const struct cli_options *opt, bool demo)
                                     .timeout = opt->timeout } },
                 .lg = opt->selection.lg,
                 .vm = opt->selection.vm,
+                .default_user = getenv("SUDO_USER"),
         };
         struct machine *m;
         int r;

@@ -69,7 +69,7 @@ int emit_looking_glass(struct plan_ctx *ctx)
         const struct looking_glass *lg = &ctx->sel->lg;
         bool on = !ctx->sel->release && (ctx->sel->goals & (1u << GOAL_LOOKING_GLASS));
         bool shm = on && !lg->kvmfr, kvmfr = on && lg->kvmfr;
-        const char *user = lg->user ? lg->user : getenv("SUDO_USER");
+        const char *user = lg->user;
         bool changed = false;
         unsigned width, height, mb;
         int r;

@@ -11,7 +11,7 @@
 
 /* The rows of the screen: one per goal, Looking Glass's settings while it is chosen, then iommu=pt. */
 enum row_kind {
-        ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_HDR, ROW_LG_KVMFR, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK, ROW_IOMMU_PT
+        ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_HDR, ROW_LG_KVMFR, ROW_LG_USER, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK, ROW_IOMMU_PT
 };
 
 struct row {
@@ -41,7 +41,7 @@ static const struct {
 static const unsigned memory_steps[] = { 0, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512 };
 
 /* Goals, their settings, iommu=pt, and under storage a row per controller and disk (as many as fit). */
-#define N_ROWS (_GOAL_MAX + 6 + 48)
+#define N_ROWS (_GOAL_MAX + 7 + 48)
 
 /* The storage goal's rows: each controller with disks, then its disks the host does not use. */
 static int storage_rows(const struct machine *m, struct row *out, int room)
@@ -69,6 +69,7 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
                         out[n++] = (struct row){ ROW_LG_RESOLUTION, GOAL_LOOKING_GLASS };
                         out[n++] = (struct row){ ROW_LG_HDR, GOAL_LOOKING_GLASS };
                         out[n++] = (struct row){ ROW_LG_KVMFR, GOAL_LOOKING_GLASS };
+                        out[n++] = (struct row){ ROW_LG_USER, GOAL_LOOKING_GLASS };
                 }
                 if (i == GOAL_GAMING && (w->sel.goals & (1u << GOAL_GAMING))) {
                         out[n++] = (struct row){ ROW_VM_MEMORY, GOAL_GAMING };
@@ -185,6 +186,11 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
                 break;
         case ROW_LG_HDR:
                 if (asprintf(&line, "      [%c] HDR (10-bit colour: frames of 8 bytes a pixel)", w->sel.lg.hdr ? 'x' : ' ') < 0)
+                        line = NULL;
+                break;
+        case ROW_LG_USER:
+                *ret_role = w->sel.lg.user ? CR_NORMAL : CR_WARNING;
+                if (asprintf(&line, "      client's user  < %s >  owns the memory", w->sel.lg.user ? w->sel.lg.user : "none") < 0)
                         line = NULL;
                 break;
         case ROW_LG_KVMFR:
@@ -316,6 +322,32 @@ static void toggle_disk(struct wizard *w, size_t disk)
                 w->changed = true;
 }
 
+/* The users who log in here, in passwd's order; one named elsewhere (--lg-user, the state) stays in the cycle. */
+static void step_user(struct wizard *w, int direction)
+{
+        const struct strv *u = &w->users;
+        size_t at = u->n;
+        char *next;
+
+        for (size_t i = 0; w->sel.lg.user && i < u->n; i++)
+                if (strcmp(u->v[i], w->sel.lg.user) == 0)
+                        at = i;
+        if (u->n == 0)
+                return;
+        if (at == u->n)
+                at = direction > 0 ? 0 : u->n - 1;
+        else if ((direction < 0 && at == 0) || (direction > 0 && at + 1 == u->n))
+                return;
+        else
+                at = direction > 0 ? at + 1 : at - 1;
+        next = strdup(u->v[at]);
+        if (!next)
+                return;
+        free(w->sel.lg.user);
+        w->sel.lg.user = next;
+        w->changed = true;
+}
+
 static enum step_result key(struct wizard *w, void *priv, int k)
 {
         struct goal_view *v = priv;
@@ -329,6 +361,8 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 v->cursor++;
         else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_LG_RESOLUTION)
                 step_resolution(w, k == WK_RIGHT ? 1 : -1);
+        else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_LG_USER)
+                step_user(w, k == WK_RIGHT ? 1 : -1);
         else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_VM_MEMORY)
                 step_memory(w, k == WK_RIGHT ? 1 : -1);
         else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_VM_CPUS)
@@ -357,8 +391,9 @@ const struct step_ops goal_step = {
         .title = "Goal",
         .help = "Plain passthrough binds the GPU to vfio-pci at boot; every other goal builds on it. Looking Glass "
                 "shows the guest's screen in a window on the host through shared memory: choose the guest's "
-                "resolution with Left/Right and whether it is HDR (they size the memory), and /dev/shm or the kvmfr module; the memory "
-                "belongs to the user who ran sudo (or --lg-user NAME). Gaming reserves the guest's memory as "
+                "resolution with Left/Right and whether it is HDR (they size the memory), /dev/shm or the kvmfr module, and "
+                "the user who runs the client and owns the memory (Left/Right among the users who log in here; at "
+                "first the one who ran sudo, or --lg-user NAME). Gaming reserves the guest's memory as "
                 "hugepages at boot (Left/Right; none reserves nothing) and suggests CPU pinning that keeps cores "
                 "and L3 caches whole and leaves core 0's to the host (Left/Right sets the vCPUs); the pinning is "
                 "shown as libvirt XML on the last screen. Storage lists the disk controllers: one the host does not "

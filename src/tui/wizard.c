@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vfio-setup/pciaddr.h"
+#include "vfio-setup/users.h"
 #include "wizard_private.h"
 
 static const struct step_ops *const steps[_STEP_MAX] = {
@@ -152,6 +153,10 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
                 return -ENOMEM;
         }
         r = restore_goals(w);
+        if (r >= 0 && !w->sel.lg.user && o->default_user && !(w->sel.lg.user = strdup(o->default_user)))
+                r = -ENOMEM;
+        if (r >= 0)
+                r = local_users(sr, &w->users);
         if (r >= 0)
                 r = findings_build(m, &w->findings);
         /* Re-run: what is set up comes first, with the ways to change it. */
@@ -176,6 +181,7 @@ void wizard_free(struct wizard *w)
         machine_free(w->m);
         free(w->error);
         free(w->libvirt_xml);
+        strv_free(&w->users);
         free(w);
 }
 

@@ -50,6 +50,7 @@ struct wizard {
         bool applied;                   /* apply succeeded */
         const char *plan_text;          /* the review's plan, while it is shown */
         char *libvirt_xml;              /* the reviewed plan's elements for the guest's domain */
+        struct strv users;              /* who logs in here: the Looking Glass user to choose from */
 };
 
 /* The findings of one section as status lines; returns the row after them. */

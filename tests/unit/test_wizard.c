@@ -281,6 +281,31 @@ START_TEST(gaming_goal)
 }
 END_TEST
 
+START_TEST(looking_glass_user)
+{
+        static const char *const files[] = {
+                "etc/passwd",
+                "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n"
+                "bob:x:1001:1001::/home/bob:/usr/sbin/nologin\ncarol:x:1002:1002::/home/carol:/bin/zsh\n"
+                "nobody:x:65534:65534::/nonexistent:/bin/sh\n",
+                NULL,
+        };
+        const char *text;
+
+        load_with("amd-x570-two-gpus", true, files);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        /* Looking Glass on, nobody behind sudo: the user row says so; Right picks among those who log in. */
+        keys((int[]){ WK_DOWN, ' ', WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, 0 });
+        screen("lg-user-5-goal-none", 80, 24);
+        keys((int[]){ WK_RIGHT, WK_RIGHT, WK_RIGHT, 0 });
+        screen("lg-user-5-goal-carol", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        text = wizard_plan_text(w);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_nonnull(strstr(text, "f /dev/shm/looking-glass 0660 carol kvm -"));
+}
+END_TEST
+
 START_TEST(storage_goal)
 {
         const char *text;
@@ -348,6 +373,7 @@ int main(void)
         tcase_add_test(tc, rerun_change_gpu);
         tcase_add_test(tc, rerun_keeps_goals);
         tcase_add_test(tc, gaming_goal);
+        tcase_add_test(tc, looking_glass_user);
         tcase_add_test(tc, storage_goal);
         tcase_add_test(tc, rerun_keeps_controllers);
         tcase_add_test(tc, resize);
