@@ -46,6 +46,73 @@ out:
         return out;
 }
 
+/*
+ * Parameters whose comma-separated value is a list others add to as well (the kernel
+ * takes every occurrence): vfio-setup adds its items to the list there and takes only
+ * them out again, rather than replacing the user's.
+ */
+static const char *const merged_lists[] = { "initcall_blacklist" };
+
+bool cmdline_key_merged(const char *key)
+{
+        for (size_t i = 0; i < sizeof(merged_lists) / sizeof(merged_lists[0]); i++)
+                if (kcmdline_key_equal(key, merged_lists[i]))
+                        return true;
+        return false;
+}
+
+static bool list_has(const char *list, const char *item, size_t len)
+{
+        for (const char *p = list; p && *p;) {
+                size_t n = strcspn(p, ",");
+
+                if (n == len && strncmp(p, item, len) == 0)
+                        return true;
+                p += n + (p[n] == ',');
+        }
+        return false;
+}
+
+/* Whether every item of items is in list. */
+static bool list_has_all(const char *list, const char *items)
+{
+        for (const char *p = items; *p;) {
+                size_t n = strcspn(p, ",");
+
+                if (n && !list_has(list ? list : "", p, n))
+                        return false;
+                p += n + (p[n] == ',');
+        }
+        return true;
+}
+
+/* list with items appended (add) or taken out (!add), in the list's order; NULL on ENOMEM. */
+static char *list_change(const char *list, const char *items, bool add)
+{
+        struct strv out = { 0 };
+        char *text = NULL;
+        int r = 0;
+
+        for (const char *p = list ? list : ""; *p && r >= 0;) {
+                size_t n = strcspn(p, ",");
+                char *item = strndup(p, n);
+
+                r = !item ? -ENOMEM : n && (add || !list_has(items, p, n)) ? strv_consume(&out, item) : (free(item), 0);
+                p += n + (p[n] == ',');
+        }
+        for (const char *p = items; add && *p && r >= 0;) {
+                size_t n = strcspn(p, ",");
+                char *item = strndup(p, n);
+
+                r = !item ? -ENOMEM : n && !list_has(list ? list : "", p, n) ? strv_consume(&out, item) : (free(item), 0);
+                p += n + (p[n] == ',');
+        }
+        if (r >= 0)
+                text = strv_join(&out, ",");
+        strv_free(&out);
+        return text;
+}
+
 bool cmdline_value_equal(const char *key, const char *a, const char *b)
 {
         char *ca, *cb;
@@ -79,7 +146,8 @@ static int matches(const struct words *w, size_t i, const char *key, const char 
         free(word);
         if (r < 0)
                 return r;
-        r = kcmdline_key_equal(k, key) && (!value || cmdline_value_equal(key, v, value));
+        r = kcmdline_key_equal(k, key) &&
+            (!value || (cmdline_key_merged(key) ? list_has_all(v, value) : cmdline_value_equal(key, v, value)));
         free(k);
         free(v);
         return r;
@@ -126,12 +194,59 @@ static int replace_value(struct words *w, size_t i, const struct cmdline_op *op,
         return r;
 }
 
+/* Adds the items to the first occurrence of a merged list, unless one holds them all already. */
+static int set_merged(struct words *w, const struct cmdline_op *op, struct strv *added, struct strv *removed)
+{
+        size_t first = kernel_end(w);
+        char *old, *k, *v, *value, *token;
+        int r;
+
+        for (size_t i = 0; i < kernel_end(w); i++) {
+                r = matches(w, i, op->key, op->value);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                if (first == kernel_end(w) && (r = matches(w, i, op->key, NULL)) != 0) {
+                        if (r < 0)
+                                return r;
+                        first = i;
+                }
+        }
+        if (first == kernel_end(w))
+                return op->kind == CMDLINE_REPLACE ? 0 : 1;
+        old = words_get(w, first);
+        if (!old)
+                return -ENOMEM;
+        r = kcmdline_parse_token(old, &k, &v);
+        if (r < 0) {
+                free(old);
+                return r;
+        }
+        value = list_change(v, op->value, true);
+        token = value ? make_token(k, value) : NULL;
+        r = token ? 0 : -ENOMEM;
+        if (r >= 0 && removed)
+                r = strv_push(removed, old);
+        if (r >= 0 && added)
+                r = strv_push(added, token);
+        if (r >= 0)
+                r = words_replace(w, first, token);
+        free(old);
+        free(k);
+        free(v);
+        free(value);
+        free(token);
+        return r;
+}
+
 static int set(struct words *w, const struct cmdline_op *op, struct strv *added, struct strv *removed)
 {
         bool found = false;
         char *token;
         int r;
 
+        /* 1 from set_merged: the list is nowhere yet, and comes as a new token like any other. */
+        if (op->value && cmdline_key_merged(op->key) && (r = set_merged(w, op, added, removed)) <= 0)
+                return r;
         for (size_t i = 0; i < kernel_end(w);) {
                 r = matches(w, i, op->key, NULL);
                 if (r < 0)
@@ -163,6 +278,32 @@ static int set(struct words *w, const struct cmdline_op *op, struct strv *added,
         return r;
 }
 
+/* Takes the items out of a merged list's token i; the token goes when nothing is left. */
+static int drop_items(struct words *w, size_t i, const struct cmdline_op *op, struct strv *removed, bool *ret_gone)
+{
+        char *old = words_get(w, i), *k = NULL, *v = NULL, *rest = NULL, *token = NULL;
+        int r;
+
+        if (!old)
+                return -ENOMEM;
+        r = kcmdline_parse_token(old, &k, &v);
+        if (r >= 0 && !(rest = list_change(v, op->value, false)))
+                r = -ENOMEM;
+        if (r >= 0 && removed)
+                r = strv_push(removed, old);
+        *ret_gone = r >= 0 && !*rest;
+        if (r >= 0 && *rest)
+                r = (token = make_token(k, rest)) ? words_replace(w, i, token) : -ENOMEM;
+        else if (r >= 0)
+                r = words_remove(w, i);
+        free(old);
+        free(k);
+        free(v);
+        free(rest);
+        free(token);
+        return r;
+}
+
 static int drop(struct words *w, const struct cmdline_op *op, struct strv *removed)
 {
         int r = 0;
@@ -174,6 +315,13 @@ static int drop(struct words *w, const struct cmdline_op *op, struct strv *remov
                         return m;
                 if (m == 0) {
                         i++;
+                        continue;
+                }
+                if (op->value && cmdline_key_merged(op->key)) {
+                        bool gone = false;
+
+                        r = drop_items(w, i, op, removed, &gone);
+                        i += !gone;
                         continue;
                 }
                 r = note(removed, w, i);

@@ -97,6 +97,36 @@ START_TEST(cmdline_drop_and_replace)
 }
 END_TEST
 
+START_TEST(cmdline_merged_lists)
+{
+        const struct cmdline_op add[] = { { CMDLINE_SET, "initcall_blacklist", "sysfb_init" } };
+        const struct cmdline_op del[] = { { CMDLINE_DROP, "initcall_blacklist", "sysfb_init" } };
+        static const struct {
+                const char *before, *on;
+        } cases[] = {
+                /* The user's list keeps its items and order; vfio-setup's item joins it and leaves it alone. */
+                { "quiet initcall_blacklist=acpi_cpufreq_init splash", "quiet initcall_blacklist=acpi_cpufreq_init,sysfb_init splash" },
+                { "quiet", "quiet initcall_blacklist=sysfb_init" },
+                { "initcall_blacklist=a initcall_blacklist=b", "initcall_blacklist=a,sysfb_init initcall_blacklist=b" },
+                /* Already there, in any occurrence: nothing to do. */
+                { "initcall_blacklist=a initcall_blacklist=b,sysfb_init", "initcall_blacklist=a initcall_blacklist=b,sysfb_init" },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *on = edit(cases[i].before, add, 1), *off = edit(on, del, 1);
+
+                ck_assert_str_eq(on, cases[i].on);
+                /* The fourth had the item before vfio-setup came: nothing was added, the plan records nothing to take. */
+                if (i < 3)
+                        ck_assert_msg(strcmp(off, cases[i].before) == 0, "'%s' -> '%s' -> '%s'", cases[i].before, on, off);
+                free(on);
+                free(off);
+        }
+        ck_assert(cmdline_has("x initcall_blacklist=a,sysfb_init", "initcall_blacklist", "sysfb_init"));
+        ck_assert(!cmdline_has("x initcall_blacklist=a,sysfb_init_x", "initcall_blacklist", "sysfb_init"));
+}
+END_TEST
+
 START_TEST(cmdline_apply_then_release_is_byte_exact)
 {
         static const char *const lines[] = { "quiet splash", "quiet ", "  ", "", "ro  root=/dev/x\t-- init" };
@@ -376,6 +406,7 @@ int main(void)
         tcase_add_test(tc, words_round_trip);
         tcase_add_test(tc, cmdline_set_keeps_the_rest);
         tcase_add_test(tc, cmdline_drop_and_replace);
+        tcase_add_test(tc, cmdline_merged_lists);
         tcase_add_test(tc, cmdline_apply_then_release_is_byte_exact);
         tcase_add_test(tc, textfile_keeps_bytes);
         tcase_add_test(tc, shell_values);
