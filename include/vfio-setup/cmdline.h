@@ -23,7 +23,7 @@ struct cmdline_op {
         const char *value;      /* NULL: a bare flag for SET, any value for DROP */
 };
 
-/* added and removed (may be NULL) collect the tokens that came and went. */
+/* added and removed (may be NULL) collect the tokens that came and went (a list losing an item: both). */
 int cmdline_edit(const char *line, const struct cmdline_op *ops, size_t n_ops, char **ret, struct strv *added,
                  struct strv *removed);
 

@@ -279,7 +279,8 @@ static int set(struct words *w, const struct cmdline_op *op, struct strv *added,
 }
 
 /* Takes the items out of a merged list's token i; the token goes when nothing is left. */
-static int drop_items(struct words *w, size_t i, const struct cmdline_op *op, struct strv *removed, bool *ret_gone)
+static int drop_items(struct words *w, size_t i, const struct cmdline_op *op, struct strv *added, struct strv *removed,
+                      bool *ret_gone)
 {
         char *old = words_get(w, i), *k = NULL, *v = NULL, *rest = NULL, *token = NULL;
         int r;
@@ -296,6 +297,8 @@ static int drop_items(struct words *w, size_t i, const struct cmdline_op *op, st
                 r = (token = make_token(k, rest)) ? words_replace(w, i, token) : -ENOMEM;
         else if (r >= 0)
                 r = words_remove(w, i);
+        if (r >= 0 && token && added)
+                r = strv_push(added, token);
         free(old);
         free(k);
         free(v);
@@ -304,7 +307,7 @@ static int drop_items(struct words *w, size_t i, const struct cmdline_op *op, st
         return r;
 }
 
-static int drop(struct words *w, const struct cmdline_op *op, struct strv *removed)
+static int drop(struct words *w, const struct cmdline_op *op, struct strv *added, struct strv *removed)
 {
         int r = 0;
 
@@ -320,7 +323,7 @@ static int drop(struct words *w, const struct cmdline_op *op, struct strv *remov
                 if (op->value && cmdline_key_merged(op->key)) {
                         bool gone = false;
 
-                        r = drop_items(w, i, op, removed, &gone);
+                        r = drop_items(w, i, op, added, removed, &gone);
                         i += !gone;
                         continue;
                 }
@@ -341,7 +344,7 @@ int cmdline_edit(const char *line, const struct cmdline_op *ops, size_t n_ops, c
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_ops && r >= 0; i++)
-                r = ops[i].kind == CMDLINE_DROP ? drop(&w, &ops[i], removed) : set(&w, &ops[i], added, removed);
+                r = ops[i].kind == CMDLINE_DROP ? drop(&w, &ops[i], added, removed) : set(&w, &ops[i], added, removed);
         if (r >= 0) {
                 *ret = w.text;
                 w.text = NULL;

@@ -216,6 +216,29 @@ static int build_ops(const struct plan_ctx *ctx, const char *line, const char *e
         return 0;
 }
 
+int ctx_record_params(struct plan_ctx *ctx, const struct strv *added)
+{
+        int r = 0;
+
+        /* Of a list shared with the user only the wanted items (what is left of it when an item goes is the user's). */
+        for (size_t i = 0; i < added->n && r >= 0; i++) {
+                const char *own = added->v[i], *value;
+                char *key;
+
+                r = split_token(added->v[i], &key, &value);
+                if (r >= 0 && cmdline_key_merged(key)) {
+                        own = NULL;
+                        for (size_t k = 0; k < ctx->want.params.n; k++)
+                                if (startswith(ctx->want.params.v[k], key) && ctx->want.params.v[k][strlen(key)] == '=')
+                                        own = ctx->want.params.v[k];
+                }
+                if (r >= 0 && own && !strv_contains(&ctx->next.params, own))
+                        r = strv_push(&ctx->next.params, own);
+                free(key);
+        }
+        return r;
+}
+
 int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhere, bool append, char **ret)
 {
         struct strv added = { 0 }, removed = { 0 };
@@ -233,19 +256,8 @@ int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhe
                 r = strv_merge(&ctx->plan->params_add, &added);
         if (r >= 0)
                 r = strv_merge(&ctx->plan->params_remove, &removed);
-        /* What was added now is vfio-setup's from now on: of a list shared with the user, only its items. */
-        for (size_t i = 0; i < added.n && r >= 0; i++) {
-                const char *own = added.v[i], *value;
-                char *key;
-
-                r = split_token(added.v[i], &key, &value);
-                for (size_t k = 0; r >= 0 && cmdline_key_merged(key) && k < ctx->want.params.n; k++)
-                        if (startswith(ctx->want.params.v[k], key) && ctx->want.params.v[k][strlen(key)] == '=')
-                                own = ctx->want.params.v[k];
-                if (r >= 0 && !strv_contains(&ctx->next.params, own))
-                        r = strv_push(&ctx->next.params, own);
-                free(key);
-        }
+        if (r >= 0)
+                r = ctx_record_params(ctx, &added);
         strv_free(&added);
         strv_free(&removed);
         return r;

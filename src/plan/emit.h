@@ -80,6 +80,8 @@ int ctx_own_file_mode(struct plan_ctx *ctx, const char *rel, const char *content
  * they are, never added.
  */
 int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhere, bool append, char **ret);
+/* The tokens a command line gained are vfio-setup's from now on (of a shared list, its items only). */
+int ctx_record_params(struct plan_ctx *ctx, const struct strv *added);
 /* Whether the tokens on line already are what is wanted. */
 bool ctx_cmdline_done(const struct plan_ctx *ctx, const char *line);
 /* A regeneration command, chosen when its file exists on the machine. */

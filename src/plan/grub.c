@@ -215,6 +215,44 @@ static int emit_grub(struct plan_ctx *ctx)
  * wanted parameters some entry lacks (or has with another value), and the
  * dropped ones some entry still has.
  */
+/*
+ * What grubby must be told for one parameter of an entry's options.  grubby's --args
+ * replaces a value, so a list shared with the user (initcall_blacklist) goes as the whole
+ * list with or without vfio-setup's item, as the command-line editor makes it.
+ */
+static int bls_param(const char *options, const char *token, enum cmdline_op_kind kind, struct strv *args,
+                     struct strv *remove)
+{
+        struct strv added = { 0 };
+        struct cmdline_op op = { kind };
+        char *key, *value, *edited = NULL;
+        bool there;
+        int r;
+
+        r = kcmdline_parse_token(token, &key, &value);
+        if (r < 0)
+                return r;
+        op.key = key;
+        op.value = value;
+        there = cmdline_has(options, key, value);
+        if (kind == CMDLINE_SET && !there && cmdline_key_merged(key))
+                r = cmdline_edit(options, &op, 1, &edited, &added, NULL);
+        else if (kind == CMDLINE_SET && !there && !strv_contains(args, token))
+                r = strv_push(args, token);
+        else if (kind == CMDLINE_DROP && there && cmdline_key_merged(key))
+                r = cmdline_edit(options, &op, 1, &edited, &added, NULL);
+        if (r >= 0 && kind == CMDLINE_DROP && there && added.n == 0 && !strv_contains(remove, token))
+                r = strv_push(remove, token);
+        for (size_t i = 0; i < added.n && r >= 0; i++)
+                if (!strv_contains(args, added.v[i]))
+                        r = strv_push(args, added.v[i]);
+        strv_free(&added);
+        free(edited);
+        free(key);
+        free(value);
+        return r;
+}
+
 static int bls_changes(struct plan_ctx *ctx, struct strv *ret_args, struct strv *ret_remove)
 {
         struct strv names = { 0 };
@@ -235,26 +273,10 @@ static int bls_changes(struct plan_ctx *ctx, struct strv *ret_args, struct strv 
                         if (!startswith(options, "options ") && !startswith(options, "options\t"))
                                 continue;
                         options += 8;
-                        for (size_t p = 0; p < ctx->want.params.n && r >= 0; p++) {
-                                char *key, *value;
-
-                                if ((r = kcmdline_parse_token(ctx->want.params.v[p], &key, &value)) < 0)
-                                        break;
-                                if (!cmdline_has(options, key, value) && !strv_contains(ret_args, ctx->want.params.v[p]))
-                                        r = strv_push(ret_args, ctx->want.params.v[p]);
-                                free(key);
-                                free(value);
-                        }
-                        for (size_t p = 0; p < ctx->want.drop.n && r >= 0; p++) {
-                                char *key, *value;
-
-                                if ((r = kcmdline_parse_token(ctx->want.drop.v[p], &key, &value)) < 0)
-                                        break;
-                                if (cmdline_has(options, key, value) && !strv_contains(ret_remove, ctx->want.drop.v[p]))
-                                        r = strv_push(ret_remove, ctx->want.drop.v[p]);
-                                free(key);
-                                free(value);
-                        }
+                        for (size_t p = 0; p < ctx->want.params.n && r >= 0; p++)
+                                r = bls_param(options, ctx->want.params.v[p], CMDLINE_SET, ret_args, ret_remove);
+                        for (size_t p = 0; p < ctx->want.drop.n && r >= 0; p++)
+                                r = bls_param(options, ctx->want.drop.v[p], CMDLINE_DROP, ret_args, ret_remove);
                 }
                 textfile_free(&f);
         }
@@ -290,7 +312,7 @@ static int emit_grubby(struct plan_ctx *ctx)
         if (r >= 0)
                 r = strv_merge(&ctx->plan->params_add, &args);
         if (r >= 0)
-                r = strv_merge(&ctx->next.params, &args);
+                r = ctx_record_params(ctx, &args);
         if (r >= 0)
                 r = strv_merge(&ctx->plan->params_remove, &remove);
         free(a);

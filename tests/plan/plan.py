@@ -564,6 +564,28 @@ def identical(tap, tmp):
     tap.ok(mode == 0o755, "identical GPUs: apply writes the script with mode 0755", p.stdout[-300:] + p.stderr)
     run("--root", root, "undo", "--no-regenerate")
 
+    # The boot VGA card, whose entries already blacklist an initcall of the user's: grubby gets the whole list.
+    root = os.path.join(tmp, "rx-blacklist")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "identical-rx580.card"), root], check=True)
+    entries = os.path.join(root, "boot/loader/entries")
+    for name in os.listdir(entries):
+        text = open(os.path.join(entries, name)).read()
+        open(os.path.join(entries, name), "w").write(re.sub(r"^(options .*)$", r"\1 initcall_blacklist=foo_init", text,
+                                                             flags=re.M))
+    before = tree(root)
+    p, doc = plan(root, "--gpu", "0a:00.0", "--allow-boot-vga")
+    grubby = [c for c in (doc or {}).get("commands", []) if c[0] == "grubby"]
+    tap.ok(grubby and "--args=initcall_blacklist=foo_init,sysfb_init" in grubby[0],
+           "a user's initcall_blacklist: sysfb_init joins the list, through grubby too", doc and doc["commands"])
+    apply(root, doc)
+    p, again = plan(root, "--gpu", "0a:00.0", "--allow-boot-vga")
+    tap.ok(again is not None and again["commands"] == [], "a user's initcall_blacklist: planned again, nothing to run",
+           again and again["commands"])
+    p, release = plan(root, "--release")
+    apply(root, release)
+    tap.ok(roots.differences(before, tree(root)) == [], "a user's initcall_blacklist: --release leaves foo_init",
+           roots.differences(before, tree(root)))
+
 
 def main():
     tap = Tap()
