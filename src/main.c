@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
@@ -137,6 +138,20 @@ static const struct command *find_command(const char *name)
         return NULL;
 }
 
+/* A whole number from 1 to max; -1 after saying what the option takes. */
+static int count(const char *arg, unsigned long max, const char *option, const char *what, unsigned *ret)
+{
+        char *end;
+        unsigned long v = strtoul(arg, &end, 10);
+
+        if (!isdigit((unsigned char)*arg) || *end || v == 0 || v > max) {
+                fprintf(stderr, "vfio-setup: %s %s: %s from 1 to %lu\n", option, arg, what, max);
+                return -1;
+        }
+        *ret = (unsigned)v;
+        return 0;
+}
+
 /* Applies one command option; -1 after printing why it is wrong. */
 static int command_option(struct cli_options *opt, int c, const char *arg)
 {
@@ -170,17 +185,8 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                         return -1;
                 }
                 return 0;
-        case OPT_VM_CPUS: {
-                char *end;
-                unsigned long v = strtoul(arg, &end, 10);
-
-                if (!*arg || *end || v == 0 || v > 4096) {
-                        fprintf(stderr, "vfio-setup: --vm-cpus %s: a number of vCPUs from 1 to 4096\n", arg);
-                        return -1;
-                }
-                s->vm.cpus = (unsigned)v;
-                return 0;
-        }
+        case OPT_VM_CPUS:
+                return count(arg, 4096, "--vm-cpus", "a number of vCPUs", &s->vm.cpus);
         case OPT_LG_BIT_DEPTH:
                 /* 10-bit colour is HDR, which Looking Glass carries in 64-bit frames. */
                 if (strcmp(arg, "8") != 0 && strcmp(arg, "10") != 0) {
@@ -249,17 +255,8 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
         case OPT_NO_REGENERATE:
                 opt->no_regenerate = true;
                 return 0;
-        case OPT_TIMEOUT: {
-                char *end;
-                unsigned long v = strtoul(arg, &end, 10);
-
-                if (!*arg || *end || v == 0 || v > 86400) {
-                        fprintf(stderr, "vfio-setup: --timeout %s: seconds from 1 to 86400\n", arg);
-                        return -1;
-                }
-                opt->timeout = (unsigned)v;
-                return 0;
-        }
+        case OPT_TIMEOUT:
+                return count(arg, 86400, "--timeout", "seconds", &opt->timeout);
         }
         return -1;
 }

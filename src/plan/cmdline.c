@@ -167,18 +167,23 @@ static char *make_token(const char *key, const char *value)
         return asprintf(&token, "%s=%s", key, value) < 0 ? NULL : token;
 }
 
-/* Gives word i the wanted value, keeping the user's spelling of the name. */
+/* Gives word i the wanted value, keeping the user's spelling of the name; a shared list gains the wanted items. */
 static int replace_value(struct words *w, size_t i, const struct cmdline_op *op, struct strv *added,
                          struct strv *removed)
 {
-        char *old = words_get(w, i), *k = NULL, *v = NULL, *token = NULL;
+        char *old = words_get(w, i), *k = NULL, *v = NULL, *list = NULL, *token = NULL;
+        const char *value = op->value;
         int r;
 
         if (!old)
                 return -ENOMEM;
         r = kcmdline_parse_token(old, &k, &v);
-        if (r >= 0 && !cmdline_value_equal(op->key, v, op->value)) {
-                token = make_token(k, op->value);
+        if (r >= 0 && cmdline_key_merged(op->key) && value && !(list = list_change(v, value, true)))
+                r = -ENOMEM;
+        if (list)
+                value = list;
+        if (r >= 0 && !cmdline_value_equal(op->key, v, value)) {
+                token = make_token(k, value);
                 r = token ? 0 : -ENOMEM;
                 if (r >= 0 && removed)
                         r = strv_push(removed, old);
@@ -190,15 +195,18 @@ static int replace_value(struct words *w, size_t i, const struct cmdline_op *op,
         free(old);
         free(k);
         free(v);
+        free(list);
         free(token);
         return r;
 }
 
-/* Adds the items to the first occurrence of a merged list, unless one holds them all already. */
+/*
+ * A shared list: nothing to do when an occurrence holds the items already, else they join
+ * the first occurrence.  1 when the key is nowhere (SET then adds a token like any other).
+ */
 static int set_merged(struct words *w, const struct cmdline_op *op, struct strv *added, struct strv *removed)
 {
         size_t first = kernel_end(w);
-        char *old, *k, *v, *value, *token;
         int r;
 
         for (size_t i = 0; i < kernel_end(w); i++) {
@@ -213,29 +221,7 @@ static int set_merged(struct words *w, const struct cmdline_op *op, struct strv 
         }
         if (first == kernel_end(w))
                 return op->kind == CMDLINE_REPLACE ? 0 : 1;
-        old = words_get(w, first);
-        if (!old)
-                return -ENOMEM;
-        r = kcmdline_parse_token(old, &k, &v);
-        if (r < 0) {
-                free(old);
-                return r;
-        }
-        value = list_change(v, op->value, true);
-        token = value ? make_token(k, value) : NULL;
-        r = token ? 0 : -ENOMEM;
-        if (r >= 0 && removed)
-                r = strv_push(removed, old);
-        if (r >= 0 && added)
-                r = strv_push(added, token);
-        if (r >= 0)
-                r = words_replace(w, first, token);
-        free(old);
-        free(k);
-        free(v);
-        free(value);
-        free(token);
-        return r;
+        return replace_value(w, first, op, added, removed);
 }
 
 static int set(struct words *w, const struct cmdline_op *op, struct strv *added, struct strv *removed)
@@ -244,7 +230,6 @@ static int set(struct words *w, const struct cmdline_op *op, struct strv *added,
         char *token;
         int r;
 
-        /* 1 from set_merged: the list is nowhere yet, and comes as a new token like any other. */
         if (op->value && cmdline_key_merged(op->key) && (r = set_merged(w, op, added, removed)) <= 0)
                 return r;
         for (size_t i = 0; i < kernel_end(w);) {
