@@ -572,6 +572,7 @@ static void cpuinfo(struct builder *b, const struct card *c, unsigned threads)
         const char *more = key(c, "cpu-flags", NULL);
         struct strbuf text = { 0 };
         char *all;
+        int r;
 
         for (unsigned i = 0; i < threads; i++)
                 strbuf_printf(&text, "processor\t: %u\nvendor_id\t: %s\nmodel name\t: %s\n"
@@ -579,8 +580,13 @@ static void cpuinfo(struct builder *b, const struct card *c, unsigned threads)
                               "clflush mmx fxsr sse sse2 ht syscall nx lm%s%s%s%s\n\n",
                               i, vid, model, yes(c, "virt", true) ? (amd ? " svm" : " vmx") : "",
                               yes(c, "hypervisor", false) ? " hypervisor" : "", more ? " " : "", more ? more : "");
-        if ((b->err = b->err ? b->err : strbuf_finish(&text, &all)) < 0)
+        r = strbuf_finish(&text, &all);
+        if (r < 0 || b->err < 0) {
+                if (r >= 0)
+                        free(all);
+                b->err = b->err < 0 ? b->err : r;
                 return;
+        }
         write_text(b, rooted(b, "proc/cpuinfo"), all);
         free(all);
 }

@@ -37,7 +37,8 @@ static int cmp_unsigned(const void *a, const void *b)
 
 void cpulist_sort(unsigned *cpus, size_t n)
 {
-        qsort(cpus, n, sizeof(*cpus), cmp_unsigned);
+        if (n > 1)
+                qsort(cpus, n, sizeof(*cpus), cmp_unsigned);
 }
 
 int cpulist_parse(const char *text, unsigned **ret, size_t *ret_n)
