@@ -94,6 +94,30 @@ static int quoted_list(const struct strv *l, char **ret)
         return r;
 }
 
+/*
+ * NixOS runs boot.initrd.preDeviceCommands after loading boot.initrd.kernelModules (vfio-pci)
+ * and before udev loads any other driver: there the devices bound by address get their
+ * driver_override, and a probe that vfio-pci answers.
+ */
+static int manual_override(struct plan_ctx *ctx)
+{
+        char *addresses = strv_join(&ctx->plan->by_address, " ");
+        int r;
+
+        if (!addresses)
+                return -ENOMEM;
+        r = ctx_manual(ctx, "NixOS: the host keeps devices with the same ids, so these go by address; add:\n"
+                            "  boot.initrd.preDeviceCommands = ''\n"
+                            "    for dev in %s; do\n"
+                            "      echo vfio-pci > /sys/bus/pci/devices/$dev/driver_override\n"
+                            "      echo $dev > /sys/bus/pci/drivers_probe\n"
+                            "    done\n"
+                            "  '';",
+                       addresses);
+        free(addresses);
+        return r;
+}
+
 int emit_manual(struct plan_ctx *ctx)
 {
         char *params = NULL, *modules = NULL, *modprobe = NULL, *next;
@@ -105,10 +129,11 @@ int emit_manual(struct plan_ctx *ctx)
         r = quoted_list(&ctx->want.params, &params);
         if (r >= 0)
                 r = quoted_list(&ctx->want.modules, &modules);
-        if (r >= 0 && asprintf(&modprobe, "options vfio-pci ids=%s", ctx->want.ids) < 0)
+        if (r >= 0 && asprintf(&modprobe, *ctx->want.ids ? "options vfio-pci ids=%s" : "%s", ctx->want.ids) < 0)
                 r = -ENOMEM;
         for (size_t i = 0; i < ctx->want.softdeps.n && r >= 0; i++) {
-                if (asprintf(&next, "%s\n    softdep %s pre: vfio-pci", modprobe, ctx->want.softdeps.v[i]) < 0)
+                if (asprintf(&next, "%s%ssoftdep %s pre: vfio-pci", modprobe, *modprobe ? "\n    " : "",
+                             ctx->want.softdeps.v[i]) < 0)
                         r = -ENOMEM;
                 else {
                         free(modprobe);
@@ -122,6 +147,8 @@ int emit_manual(struct plan_ctx *ctx)
                                "  boot.initrd.kernelModules = [ %s ];\n"
                                "  boot.extraModprobeConfig = ''\n    %s\n  '';",
                                params, modules, ctx->want.modprobe ? modprobe : "");
+        if (r >= 0 && ctx->plan->by_address.n)
+                r = manual_override(ctx);
         free(params);
         free(modules);
         free(modprobe);

@@ -564,6 +564,19 @@ def identical(tap, tmp):
     tap.ok(mode == 0o755, "identical GPUs: apply writes the script with mode 0755", p.stdout[-300:] + p.stderr)
     run("--root", root, "undo", "--no-regenerate")
 
+    # NixOS: the same by hand, in preDeviceCommands.
+    nixos = os.path.join(tmp, "rx-nixos")
+    os.makedirs(nixos)
+    os.symlink(os.path.join(os.path.abspath(TESTS), "fixtures", "files"), os.path.join(nixos, "files"))
+    card = open(os.path.join(TESTS, "fixtures", "identical-rx580.card")).read()
+    with open(os.path.join(nixos, "nixos.card"), "w") as f:
+        f.write(card.replace("files/os-release.fedora", "files/os-release.nixos"))
+    subprocess.run([MKROOT, os.path.join(nixos, "nixos.card"), os.path.join(nixos, "root")], check=True)
+    p, nix = plan(os.path.join(nixos, "root"), "--gpu", "0b:00.0")
+    steps = "\n".join((nix or {}).get("manual", []))
+    tap.ok("boot.initrd.preDeviceCommands" in steps and "for dev in 0000:0b:00.0 0000:0b:00.1" in steps and
+           "ids=" not in steps, "identical GPUs on NixOS: driver_override in preDeviceCommands, no ids", steps)
+
     # The boot VGA card, whose entries already blacklist an initcall of the user's: grubby gets the whole list.
     root = os.path.join(tmp, "rx-blacklist")
     subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "identical-rx580.card"), root], check=True)
