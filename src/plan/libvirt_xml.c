@@ -53,6 +53,9 @@ int plan_libvirt_xml(const struct plan *p, char **ret)
 {
         struct strbuf b = { 0 };
 
+        /* The gaming goal's elements go elsewhere, and say so; then the others say where they go too. */
+        if (p->vm_memory_mib || p->pinning.n_guest)
+                strbuf_printf(&b, "<!-- in <devices>: -->\n");
         for (size_t i = 0; i < p->devices.n; i++) {
                 unsigned domain, bus, dev, func;
 

@@ -104,6 +104,8 @@ static const struct claimer {
         { 0x8086, 0x0300, 0xff00, { "i915", "xe" } },
         { 0x0000, 0x0403, 0xffff, { "snd_hda_intel" } },
         { 0x0000, 0x0c03, 0xffff, { "xhci_pci" } },
+        { 0x0000, 0x0108, 0xffff, { "nvme" } },
+        { 0x0000, 0x0106, 0xffff, { "ahci" } },
         { 0x10de, 0x0c80, 0xffff, { "i2c_nvidia_gpu" } },
 };
 

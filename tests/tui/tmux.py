@@ -120,6 +120,32 @@ def main():
             keys("q", "y")
             wait_for("EXITED")
 
+        start(f"{BINARY} --demo workstation")
+        wait_for("1/8 Hardware")
+        keys("Enter", "Enter", "Enter", "Enter")
+        wait_for("5/8 Goal")
+        keys("Down", "Down", "Space", "Down", "Right", "Right", "Right", "Right")
+        s = wait_for("16 GiB")
+        tap.ok("vCPUs  < all 56 >" in s and "on CPUs 4-31,36-63; the host keeps 0-3,32-35" in s and
+               "16 hugepages of 1 GiB" in s, "gaming on the workstation: hugepages and the pinning of a Threadripper", s)
+        keys("Down", "Down", "Space")
+        s = wait_for("controller 0000:02:00.0")
+        tap.ok("0000:01:00.0 the host's: nvme0n1 holds / /home /boot /boot/efi" in s,
+               "storage on the workstation: the root disk's controller stays, named with its mounts", s)
+        keys("Down", "Down", "Space", "Enter")
+        s = wait_for("6/8 Review")
+        tap.ok("default_hugepagesz=1G" in s and "softdep nvme pre: vfio-pci" in s, "the review plans the hugepages", s)
+        keys("Enter", "y")
+        wait_for("Applied.")
+        keys("Enter")
+        wait_for("8/8 Done")
+        keys("PageDown", "PageDown")
+        s = wait_for("<cputune>")
+        tap.ok("<vcpupin vcpu='0' cpuset='4'/>" in s and "lines 21-32 of 88; Up/Down/PgUp/PgDn scroll" in s,
+               "done scrolls through the guest's elements to <cputune>", s)
+        keys("q", "y")
+        wait_for("EXITED")
+
         start(f"{BINARY} --demo intel-laptop")
         wait_for("1/8 Hardware")
         keys("Enter", "Enter")
