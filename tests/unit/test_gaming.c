@@ -223,6 +223,32 @@ START_TEST(pinning_hybrid)
 }
 END_TEST
 
+START_TEST(pinning_ryzen_two_ccds)
+{
+        /* A Ryzen 9 5950X: two CCDs of eight cores, siblings numbered 16 up. */
+        static const char card_text[] = "# cpu: amd\n# cpu-topology: cores=16 smt=2 l3=8\n"
+                                        "IOMMU Group 1 0b:00.0 VGA compatible controller [0300]: X [1002:73bf]\n";
+        struct card c;
+        struct machine *cm;
+        struct sysroot *csr;
+        char *dir;
+
+        ck_assert_int_ge(asprintf(&dir, "%s/5950x", root), 0);
+        ck_assert_int_eq(card_parse(card_text, root, &c), 0);
+        ck_assert_int_eq(card_build_root(&c, dir), 0);
+        ck_assert_int_eq(sysroot_new(dir, &csr), 0);
+        ck_assert_int_eq(detect_machine(csr, &cm), 0);
+        ck_assert_uint_eq(cm->topology.n_l3, 2);
+        /* The host keeps the first CCD; the guest gets the whole second one. */
+        check_pinning(cm, 0, "8-15,24-31", "0-7,16-23", 2, 1);
+        check_refused(cm, 18, "16 threads are left");
+        machine_free(cm);
+        sysroot_free(csr);
+        card_free(&c);
+        free(dir);
+}
+END_TEST
+
 START_TEST(pinning_without_topology)
 {
         struct machine *cm = card_machine("amd-x570-two-gpus");
@@ -245,6 +271,7 @@ int main(void)
         tcase_add_test(tc, topology_unreadable);
         tcase_add_test(tc, pinning_threadripper);
         tcase_add_test(tc, pinning_hybrid);
+        tcase_add_test(tc, pinning_ryzen_two_ccds);
         tcase_add_test(tc, pinning_without_topology);
         suite_add_tcase(s, tc);
         return tl_run(s);
