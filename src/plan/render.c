@@ -30,6 +30,37 @@ static json_object *strings(const struct strv *l)
         return a;
 }
 
+static json_object *cpus(const unsigned *v, size_t n)
+{
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < n; i++)
+                if (json_object_array_add(a, json_object_new_int((int)v[i])) < 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        return a;
+}
+
+/* The gaming goal's decisions, or null without it: hugepages and the pinning by vCPU. */
+static json_object *gaming(const struct plan *p)
+{
+        json_object *o;
+
+        if (!p->vm_memory_mib && !p->pinning.n_guest)
+                return NULL;
+        o = json_object_new_object();
+        if (o && (json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)p->vm_memory_mib)) < 0 ||
+                  json_object_object_add(o, "hugepage_kib", json_object_new_int64((int64_t)p->hugepage_kib)) < 0 ||
+                  json_object_object_add(o, "vcpu_pins", cpus(p->pinning.guest, p->pinning.n_guest)) < 0 ||
+                  json_object_object_add(o, "host_cpus", cpus(p->pinning.host, p->pinning.n_host)) < 0 ||
+                  json_object_object_add(o, "threads_per_core", json_object_new_int((int)p->pinning.threads)) < 0)) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
 int plan_to_json(const struct plan *p, char **ret)
 {
         json_object *root = json_object_new_object(), *params = json_object_new_object(), *files = json_object_new_array(),
@@ -64,6 +95,7 @@ int plan_to_json(const struct plan *p, char **ret)
              json_object_object_add(root, "devices", strings(&p->devices)) == 0 &&
              json_object_object_add(root, "by_address", strings(&p->by_address)) == 0 &&
              json_object_object_add(root, "disks", strings(&p->disks)) == 0 &&
+             json_object_object_add(root, "gaming", gaming(p)) == 0 &&
              json_object_object_add(root, "files", files) == 0 &&
              json_object_object_add(root, "remove_dirs", strings(&p->remove_dirs)) == 0 &&
              json_object_object_add(root, "commands", commands) == 0 &&

@@ -120,8 +120,8 @@ int emit_storage(struct plan_ctx *ctx)
                 any = true;
         }
         if (r >= 0 && !any)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "storage: name a controller to pass through (--extra ADDRESS) or "
-                                                        "a disk (--disk NAME); vfio-setup detect lists them");
+                return ctx_refuse(ctx, -VS_E_SELECTION, "storage: no controller or disk is chosen for the guest "
+                                                        "(--extra ADDRESS, --disk NAME; vfio-setup detect lists them)");
         if (r >= 0)
                 r = strv_push(&ctx->next.goals, "storage");
         if (r >= 0 && ctx->plan->disks.n)

@@ -265,7 +265,7 @@ def bad_input(tap, tmp):
         ("amd-x570-two-gpus", ["--gpu", "bogus"], 2, "no such PCI device"),
         ("amd-x570-two-gpus", [], 2, "name the GPU"),
         ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--goal", "pinball"], 1, "unknown goal"),
-        ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--goal", "storage"], 2, "name a controller"),
+        ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--goal", "storage"], 2, "no controller or disk is chosen"),
         ("amd-x570-two-gpus", ["--release", "--gpu", "0b:00.0"], 1, "--release takes no devices"),
         ("amd-x570-two-gpus", ["--gpu", "0b:00.0", "--bootloader", "lilo"], 1, "unknown boot loader"),
     ]:
@@ -393,6 +393,10 @@ def gaming(tap, tmp):
            topo.get("threads") == "2" and dom.find("vcpu").text == "56" and
            dom.find("memoryBacking/hugepages/page").get("size") == "1048576",
            "gaming: <cputune> pins 56 vCPUs sibling by sibling, the emulator on core 0's CCX, 1 GiB pages", xml)
+    g = (doc or {}).get("gaming") or {}
+    tap.ok(g.get("memory_mib") == 32768 and g.get("hugepage_kib") == 1048576 and g.get("vcpu_pins", [])[:4] == [4, 36, 5, 37]
+           and g.get("host_cpus") == [0, 1, 2, 3, 32, 33, 34, 35] and g.get("threads_per_core") == 2,
+           "gaming: plan --json carries the hugepages and the pinning", g)
     apply(root, doc)
     p, again = plan(root, *args)
     tap.ok(again is not None and again["files"] == [] and again["commands"] == [],
