@@ -209,6 +209,34 @@ static void cmdline(struct checker *c, const struct machine *m)
         free(ids);
 }
 
+/* The hugepages the gaming goal reserved for the guest: all there, or memory was short at boot. */
+static void hugepages(struct checker *c, const struct sysroot *sr, const struct machine *m)
+{
+        const struct tool_state *t = &m->vfio.tool;
+        unsigned long want = t->vm.n == 2 ? strtoul(t->vm.v[0], NULL, 10) : 0, pages = 0, kib = 0;
+        const char *p;
+        char *info;
+        int r;
+
+        if (!want)
+                return;
+        r = sysroot_read(sr, "proc/meminfo", 0, &info, NULL);
+        if (r == -ENOMEM) {
+                c->err = r;
+                return;
+        }
+        if (r >= 0 && (p = strstr(info, "HugePages_Total:")))
+                sscanf(p, "HugePages_Total: %lu", &pages);
+        if (r >= 0 && (p = strstr(info, "Hugepagesize:")))
+                sscanf(p, "Hugepagesize: %lu kB", &kib);
+        if (r >= 0)
+                free(info);
+        check(c, pages * kib >= want * 1024,
+              "the kernel could not reserve them all at boot (memory short or fragmented): reserve fewer, or 1 GiB "
+              "pages on the kernel command line, and reboot",
+              "%lu MiB of hugepages reserved for the guest's %lu MiB", pages * kib / 1024, want);
+}
+
 int verify_machine(const struct sysroot *sr, const struct machine *m, const char *gpu, struct verify_result *ret,
                    char **ret_reason)
 {
@@ -228,6 +256,7 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
         by_address(&c, sr, m);
         groups_clean(&c, m, &groups);
         nodes(&c, sr, &groups);
+        hugepages(&c, sr, m);
         strv_free(&groups);
         if (c.err < 0) {
                 verify_result_free(&v);

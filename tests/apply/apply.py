@@ -282,6 +282,8 @@ def verify(tap, tmp):
                                   "the kernel command line lacks intel_iommu=on"]),
         ("verify-dirty", [], 2, ["IOMMU group 13 also holds 0000:00:1f.0 (lpc_ich)"]),
         ("amd-x570-two-gpus", ["--gpu", "0b:00.0"], 2, ["0000:0b:00.0 is bound to amdgpu", "0000:0b:00.1 is bound to"]),
+        ("verify-hugepages", [], 2, ["12288 MiB of hugepages reserved for the guest's 16384 MiB",
+                                     "0000:03:00.0 is bound to vfio-pci"]),
         ("verify-identical", [], 0, ["0000:0b:00.0 (the same id as 0000:0a:00.0) is held for vfio-pci by driver_override",
                                      "0000:0a:00.0, with the same id, stays with the host (amdgpu)"]),
     ]
@@ -296,6 +298,14 @@ def verify(tap, tmp):
         tap.ok(j.returncode == code and doc.get("ready") == (code == 0) and
                all(c["fix"] for c in doc.get("checks", []) if not c["ok"]), f"verify {card} --json: ready, and a fix per problem",
                j.stdout[:500])
+    # All the pages there: ready.
+    meminfo = os.path.join(tmp, "v-verify-hugepages", "proc/meminfo")
+    with open(meminfo, "w") as f:
+        f.write("MemTotal:       33554432 kB\nHugePages_Total:    8192\nHugepagesize:       2048 kB\n")
+    p = run_binary(BINARY, "--root", os.path.join(tmp, "v-verify-hugepages"), "--no-color", "verify")
+    tap.ok(p.returncode == 0 and "16384 MiB of hugepages reserved for the guest's 16384 MiB" in p.stdout,
+           "verify: every hugepage the gaming goal asked for is there", p.stdout)
+
     # Bound by address, but the override did not happen and vfio-pci ids took the host's card too.
     root = os.path.join(tmp, "v-verify-identical")
     dev = os.path.join(root, "sys/devices/pci0000:00")
