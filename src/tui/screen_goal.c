@@ -222,11 +222,13 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
 {
         const struct goal_view *v = priv;
         struct row r[N_ROWS];
-        int n = rows(w, r), y = top + 1;
+        int n = rows(w, r), y = top + 1, room = bottom - top - 4, first;
 
         canvas_text(c, y++, 2, CR_NORMAL, "What is the guest for?");
         y++;
-        for (int i = 0; i < n && y < bottom; i++) {
+        /* Many disks make more rows than fit: the list follows the cursor. */
+        first = v->cursor >= room ? v->cursor - room + 1 : 0;
+        for (int i = first; i < n && y < bottom; i++) {
                 enum role_id role;
                 char *line = row_text(w, &r[i], &role);
 

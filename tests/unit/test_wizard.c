@@ -315,6 +315,10 @@ START_TEST(storage_goal)
         /* Storage on: the free NVMe controller whole, and the USB stick alone. */
         keys((int[]){ WK_DOWN, WK_DOWN, WK_DOWN, ' ', WK_DOWN, WK_DOWN, ' ', WK_DOWN, WK_DOWN, WK_DOWN, ' ', 0 });
         screen("storage-5-goal", 80, 24);
+        /* Down to the last row on a small terminal: the list follows the cursor. */
+        keys((int[]){ WK_DOWN, WK_DOWN, 0 });
+        screen("storage-5-goal-small", 64, 18);
+        keys((int[]){ WK_UP, WK_UP, 0 });
         /* The controller of the root file system cannot be chosen. */
         keys((int[]){ WK_UP, WK_UP, WK_UP, WK_UP, WK_UP, ' ', 0 });
         keys((int[]){ WK_ENTER, 0 });
