@@ -23,11 +23,12 @@ def screen():
     return tmux("capture-pane", "-p", "-t", "w").stdout
 
 
-def wait_for(text, timeout=5.0):
+def wait_for(*texts, timeout=5.0):
+    """The screen once it shows every text (a screen's last line among them, so that it is all drawn)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         s = screen()
-        if text in s:
+        if all(t in s for t in texts):
             return s
         time.sleep(0.05)
     return screen()
@@ -63,13 +64,13 @@ def main():
         s = wait_for("3/8 GPU choice")
         tap.ok("> 0000:0b:00.0" in s and "ready" in s, "the recommended GPU is preselected", s)
         tmux("resize-window", "-t", "w", "-x", "70", "-y", "22")
-        s = wait_for("3/8 GPU choice")
+        s = wait_for("3/8 GPU choice", "q quit")
         tap.ok(max(len(line) for line in s.splitlines()) <= 70 and "q quit" in s, "redrawn after a resize to 70x22", s)
         tmux("resize-window", "-t", "w", "-x", "50", "-y", "12")
         s = wait_for("terminal too small")
         tap.ok("terminal too small: 50x12" in s, "says when the terminal is too small", s)
         tmux("resize-window", "-t", "w", "-x", "100", "-y", "30")
-        s = wait_for("3/8 GPU choice")
+        s = wait_for("3/8 GPU choice", "Navi 21", "q quit")
         tap.ok("Navi 21" in s, "back at 100x30", s)
         keys("?")
         s = wait_for("Help: GPU choice")
@@ -125,22 +126,22 @@ def main():
         keys("Enter", "Enter", "Enter", "Enter")
         wait_for("5/8 Goal")
         keys("Down", "Down", "Space", "Down", "Right", "Right", "Right", "Right")
-        s = wait_for("16 GiB")
+        s = wait_for("16 hugepages of 1 GiB", "the host keeps 0-3,32-35")
         tap.ok("vCPUs  < all 56 >" in s and "on CPUs 4-31,36-63; the host keeps 0-3,32-35" in s and
                "16 hugepages of 1 GiB" in s, "gaming on the workstation: hugepages and the pinning of a Threadripper", s)
         keys("Down", "Down", "Space")
-        s = wait_for("controller 0000:02:00.0")
+        s = wait_for("controller 0000:02:00.0", "the host's: nvme0n1")
         tap.ok("0000:01:00.0 the host's: nvme0n1 holds / /home /boot /boot/efi" in s,
                "storage on the workstation: the root disk's controller stays, named with its mounts", s)
         keys("Down", "Down", "Space", "Enter")
-        s = wait_for("6/8 Review")
+        s = wait_for("6/8 Review", "softdep nvme pre: vfio-pci")
         tap.ok("default_hugepagesz=1G" in s and "softdep nvme pre: vfio-pci" in s, "the review plans the hugepages", s)
         keys("Enter", "y")
         wait_for("Applied.")
         keys("Enter")
         wait_for("8/8 Done")
         keys("PageDown", "PageDown")
-        s = wait_for("<cputune>")
+        s = wait_for("<vcpupin vcpu='0' cpuset='4'/>", "lines 21-32 of 88")
         tap.ok("<vcpupin vcpu='0' cpuset='4'/>" in s and "lines 21-32 of 88; Up/Down/PgUp/PgDn scroll" in s,
                "done scrolls through the guest's elements to <cputune>", s)
         keys("q", "y")
