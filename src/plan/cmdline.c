@@ -167,22 +167,17 @@ static char *make_token(const char *key, const char *value)
         return asprintf(&token, "%s=%s", key, value) < 0 ? NULL : token;
 }
 
-/* Gives word i the wanted value, keeping the user's spelling of the name; a shared list gains the wanted items. */
-static int replace_value(struct words *w, size_t i, const struct cmdline_op *op, struct strv *added,
-                         struct strv *removed)
+/* Word i gets value, keeping the user's spelling of the name; the tokens that went and came are noted. */
+static int set_value(struct words *w, size_t i, const char *key, const char *value, struct strv *added,
+                     struct strv *removed)
 {
-        char *old = words_get(w, i), *k = NULL, *v = NULL, *list = NULL, *token = NULL;
-        const char *value = op->value;
+        char *old = words_get(w, i), *k = NULL, *v = NULL, *token = NULL;
         int r;
 
         if (!old)
                 return -ENOMEM;
         r = kcmdline_parse_token(old, &k, &v);
-        if (r >= 0 && cmdline_key_merged(op->key) && value && !(list = list_change(v, value, true)))
-                r = -ENOMEM;
-        if (list)
-                value = list;
-        if (r >= 0 && !cmdline_value_equal(op->key, v, value)) {
+        if (r >= 0 && !cmdline_value_equal(key, v, value)) {
                 token = make_token(k, value);
                 r = token ? 0 : -ENOMEM;
                 if (r >= 0 && removed)
@@ -195,8 +190,40 @@ static int replace_value(struct words *w, size_t i, const struct cmdline_op *op,
         free(old);
         free(k);
         free(v);
-        free(list);
         free(token);
+        return r;
+}
+
+/* Word i's shared list, changed: the items added, or taken out (allocated; "" when none is left). */
+static int list_of(const struct words *w, size_t i, const char *items, bool add, char **ret)
+{
+        char *word = words_get(w, i), *k = NULL, *v = NULL;
+        int r;
+
+        if (!word)
+                return -ENOMEM;
+        r = kcmdline_parse_token(word, &k, &v);
+        if (r >= 0 && !(*ret = list_change(v, items, add)))
+                r = -ENOMEM;
+        free(word);
+        free(k);
+        free(v);
+        return r;
+}
+
+/* Gives word i the wanted value; a shared list gains the wanted items instead. */
+static int replace_value(struct words *w, size_t i, const struct cmdline_op *op, struct strv *added,
+                         struct strv *removed)
+{
+        char *list = NULL;
+        int r;
+
+        if (!op->value || !cmdline_key_merged(op->key))
+                return set_value(w, i, op->key, op->value, added, removed);
+        r = list_of(w, i, op->value, true, &list);
+        if (r >= 0)
+                r = set_value(w, i, op->key, list, added, removed);
+        free(list);
         return r;
 }
 
@@ -267,28 +294,16 @@ static int set(struct words *w, const struct cmdline_op *op, struct strv *added,
 static int drop_items(struct words *w, size_t i, const struct cmdline_op *op, struct strv *added, struct strv *removed,
                       bool *ret_gone)
 {
-        char *old = words_get(w, i), *k = NULL, *v = NULL, *rest = NULL, *token = NULL;
+        char *rest = NULL;
         int r;
 
-        if (!old)
-                return -ENOMEM;
-        r = kcmdline_parse_token(old, &k, &v);
-        if (r >= 0 && !(rest = list_change(v, op->value, false)))
-                r = -ENOMEM;
-        if (r >= 0 && removed)
-                r = strv_push(removed, old);
+        r = list_of(w, i, op->value, false, &rest);
         *ret_gone = r >= 0 && !*rest;
         if (r >= 0 && *rest)
-                r = (token = make_token(k, rest)) ? words_replace(w, i, token) : -ENOMEM;
-        else if (r >= 0)
+                r = set_value(w, i, op->key, rest, added, removed);
+        else if (r >= 0 && (r = note(removed, w, i)) >= 0)
                 r = words_remove(w, i);
-        if (r >= 0 && token && added)
-                r = strv_push(added, token);
-        free(old);
-        free(k);
-        free(v);
         free(rest);
-        free(token);
         return r;
 }
 
