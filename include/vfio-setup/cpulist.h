@@ -8,5 +8,5 @@
 /* Sorted, without duplicates; -EINVAL for malformed text or CPU numbers above 65535. */
 int cpulist_parse(const char *text, unsigned **ret, size_t *ret_n);
 void cpulist_sort(unsigned *cpus, size_t n);
-/* Ranges collapsed, in the order given (the input need not be sorted); NULL on ENOMEM. */
-char *cpulist_format(const unsigned *cpus, size_t n);
+/* The set as a list, ascending with ranges collapsed, whatever the order given; NULL on ENOMEM. */
+char *cpulist_format(const unsigned *set, size_t n);

@@ -521,7 +521,6 @@ static char *cores_list(const struct card_topology *t, unsigned first, unsigned 
         for (unsigned c = first; c < first + n; c++)
                 for (unsigned th = 0; th < (c < t->cores ? t->smt : 1); th++)
                         cpus[k++] = topology_cpu(t, c, th);
-        cpulist_sort(cpus, k);
         list = cpulist_format(cpus, k);
         free(cpus);
         return list;

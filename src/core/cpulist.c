@@ -90,11 +90,17 @@ invalid:
         return -EINVAL;
 }
 
-char *cpulist_format(const unsigned *cpus, size_t n)
+char *cpulist_format(const unsigned *set, size_t n)
 {
+        unsigned *cpus = malloc((n ? n : 1) * sizeof(*cpus));
         struct strbuf b = { 0 };
         char *text;
 
+        if (!cpus)
+                return NULL;
+        if (n)
+                memcpy(cpus, set, n * sizeof(*cpus));
+        cpulist_sort(cpus, n);
         for (size_t i = 0; i < n;) {
                 size_t j = i;
 
@@ -106,5 +112,6 @@ char *cpulist_format(const unsigned *cpus, size_t n)
                         strbuf_printf(&b, "%s%u-%u", i ? "," : "", cpus[i], cpus[j]);
                 i = j + 1;
         }
+        free(cpus);
         return strbuf_finish(&b, &text) < 0 ? NULL : text;
 }

@@ -62,7 +62,6 @@ static int pin(struct plan_ctx *ctx)
 {
         struct pinning *p = &ctx->plan->pinning;
         char *reason = NULL, *guest, *host;
-        unsigned *sorted;
         int r;
 
         r = pinning_suggest(&ctx->m->topology, ctx->sel->vm.cpus, p, &reason);
@@ -79,13 +78,7 @@ static int pin(struct plan_ctx *ctx)
         }
         if (r < 0)
                 return r;
-        sorted = malloc(p->n_guest * sizeof(*sorted));
-        if (!sorted)
-                return -ENOMEM;
-        memcpy(sorted, p->guest, p->n_guest * sizeof(*sorted));
-        cpulist_sort(sorted, p->n_guest);
-        guest = cpulist_format(sorted, p->n_guest);
-        free(sorted);
+        guest = cpulist_format(p->guest, p->n_guest);
         host = cpulist_format(p->host, p->n_host);
         r = guest && host ? ctx_manual(ctx, "CPU pinning: %zu vCPUs on host CPUs %s (%zu core%s, %zu L3 group%s), the host and "
                                             "QEMU's emulator threads on %s; vfio-setup plan --libvirt-xml prints <cputune>",

@@ -110,8 +110,6 @@ static char *cpus_text(const struct wizard *w, enum role_id *ret_role)
                 free(reason);
                 return line;
         }
-        /* The guest's CPUs come core by core; sorted, they read as ranges. */
-        cpulist_sort(p.guest, p.n_guest);
         guest = cpulist_format(p.guest, p.n_guest);
         host = cpulist_format(p.host, p.n_host);
         if (guest && host && asprintf(&line, "      vCPUs  < %s%zu >  on CPUs %s; the host keeps %s",
