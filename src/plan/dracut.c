@@ -25,7 +25,7 @@ static const struct regenerator regenerators[] = {
 static int emit_dracut(struct plan_ctx *ctx)
 {
         char *modules = strv_join(&ctx->want.modules, " "), *text = NULL;
-        bool changed;
+        bool changed = false;
         int r = 0;
 
         if (!modules)
