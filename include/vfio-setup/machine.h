@@ -231,6 +231,8 @@ bool distro_is(const struct distro_info *d, const char *ids);
 
 /* Whether the device is a storage (class 01) or USB (0c03) controller, whose disks the storage goal shows. */
 bool pci_class_is_storage(uint16_t class_id);
+/* The IOMMU group by its number; NULL when there is none. */
+const struct iommu_group *machine_find_group(const struct machine *m, int id);
 /* The disk by its sys/block name or by-id name (with or without /dev/disk/by-id/); -ENOENT. */
 int machine_find_disk(const struct machine *m, const char *name, size_t *ret);
 

@@ -99,6 +99,23 @@ bool pci_class_is_host_side_bridge(uint16_t class_id)
         return class_id == 0x0600 || class_id == 0x0604 || class_id == 0x0609;
 }
 
+const struct iommu_group *machine_find_group(const struct machine *m, int id)
+{
+        size_t lo = 0, hi = m->n_groups;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (m->groups[mid].id == id)
+                        return &m->groups[mid];
+                if (m->groups[mid].id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
 int machine_find_disk(const struct machine *m, const char *name, size_t *ret)
 {
         const char *base = startswith(name, "/dev/disk/by-id/") ? name + strlen("/dev/disk/by-id/")

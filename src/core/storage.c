@@ -50,21 +50,11 @@ bool controller_has_disks(const struct machine *m, size_t device)
         return false;
 }
 
-static int cmp_group(const void *key, const void *g)
-{
-        int id = *(const int *)key, other = ((const struct iommu_group *)g)->id;
-
-        return id < other ? -1 : id > other;
-}
-
 bool device_alone_in_group(const struct machine *m, size_t device)
 {
-        const struct pci_device *d = &m->devices[device];
-        const struct iommu_group *g;
+        /* NULL too for PCI_GROUP_NONE: a device without a group is not alone in one. */
+        const struct iommu_group *g = machine_find_group(m, m->devices[device].iommu_group);
 
-        if (d->iommu_group == PCI_GROUP_NONE)
-                return false;
-        g = bsearch(&d->iommu_group, m->groups, m->n_groups, sizeof(*m->groups), cmp_group);
         for (size_t i = 0; g && i < g->n_devices; i++) {
                 const struct pci_device *other = &m->devices[g->devices[i]];
 

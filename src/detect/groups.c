@@ -59,23 +59,6 @@ static int build_groups(struct machine *m)
         return 0;
 }
 
-static const struct iommu_group *find_group(const struct machine *m, int id)
-{
-        size_t lo = 0, hi = m->n_groups;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (m->groups[mid].id == id)
-                        return &m->groups[mid];
-                if (m->groups[mid].id < id)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
-}
-
 static bool same_slot(const struct pci_device *a, const struct pci_device *b)
 {
         return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev;
@@ -118,7 +101,7 @@ static int find_blockers(const struct machine *m, struct gpu_info *g, size_t fir
 
                 for (size_t k = 0; k < n_seen; k++)
                         dup |= seen[k] == id;
-                if (id == PCI_GROUP_NONE || dup || !(grp = find_group(m, id)))
+                if (id == PCI_GROUP_NONE || dup || !(grp = machine_find_group(m, id)))
                         continue;
                 seen[n_seen++] = id;
                 for (size_t k = 0; k < grp->n_devices; k++) {
