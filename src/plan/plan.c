@@ -15,16 +15,16 @@ static int blockers(const struct machine *m, const struct strv *selected, struct
         int r = 0;
 
         for (size_t i = 0; i < selected->n && r >= 0; i++) {
+                const struct iommu_group *g;
                 size_t idx;
-                int group;
 
                 if (machine_find_device(m, selected->v[i], &idx) < 0)
                         continue;
-                group = m->devices[idx].iommu_group;
-                for (size_t k = 0; group != PCI_GROUP_NONE && k < m->n_devices && r >= 0; k++) {
-                        const struct pci_device *d = &m->devices[k];
+                g = machine_find_group(m, m->devices[idx].iommu_group);
+                for (size_t k = 0; g && k < g->n_devices && r >= 0; k++) {
+                        const struct pci_device *d = &m->devices[g->devices[k]];
 
-                        if (d->iommu_group != group || strv_contains(selected, d->address) || strv_contains(ret, d->address))
+                        if (strv_contains(selected, d->address) || strv_contains(ret, d->address))
                                 continue;
                         if (d->class_known && pci_class_is_host_side_bridge(d->class_id))
                                 continue;

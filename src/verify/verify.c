@@ -142,12 +142,13 @@ static void groups_clean(struct checker *c, const struct machine *m, const struc
 {
         for (size_t g = 0; g < groups->n; g++) {
                 int id = atoi(groups->v[g]);
+                const struct iommu_group *group = machine_find_group(m, id);
                 struct strv others = { 0 };
 
-                for (size_t i = 0; i < m->n_devices && c->err >= 0; i++) {
-                        const struct pci_device *d = &m->devices[i];
+                for (size_t i = 0; group && i < group->n_devices && c->err >= 0; i++) {
+                        const struct pci_device *d = &m->devices[group->devices[i]];
 
-                        if (d->iommu_group != id || bound(d) || (d->class_known && pci_class_is_host_side_bridge(d->class_id)))
+                        if (bound(d) || (d->class_known && pci_class_is_host_side_bridge(d->class_id)))
                                 continue;
                         c->err = strv_pushf(&others, "%s (%s)", d->address, d->driver ? d->driver : "no driver");
                 }
