@@ -7,7 +7,6 @@
  * collide, and every code carries its message.
  */
 #define VS_ERRORS(X)                                                        \
-        X(VS_E_PCI,          "the PCI library could not read the device tree") \
         X(VS_E_CARD_SYNTAX,  "machine card has a line that is not understood") \
         X(VS_E_CARD_EMPTY,   "machine card lists no PCI devices")           \
         X(VS_E_JSON,         "could not build the JSON document")           \
@@ -19,7 +18,8 @@
         X(VS_E_COMMAND,      "a regeneration command failed")               \
         X(VS_E_STALE,        "a file changed since the plan was made")      \
         X(VS_E_UNFINISHED,   "an earlier apply did not finish")             \
-        X(VS_E_JOURNAL,      "the journal of an earlier apply is damaged")
+        X(VS_E_JOURNAL,      "the journal of an earlier apply is damaged") \
+        X(VS_E_NOT_REGULAR,  "not a regular file (a FIFO, device or socket)")
 
 enum {
         VS_E_BASE = 4096,

@@ -35,8 +35,6 @@ void sysroot_free(struct sysroot *sr);
 
 /* The root directory, absolute and without links ("/" for the real system). */
 const char *sysroot_dir(const struct sysroot *sr);
-/* Newly allocated path of rel below the root, for libraries that need a name. */
-int sysroot_path(const struct sysroot *sr, const char *rel, char **ret);
 
 /* Starts or stops recording accesses; the record lives until sysroot_free. */
 void sysroot_record(struct sysroot *sr, bool on);
@@ -45,8 +43,19 @@ bool sysroot_recording(const struct sysroot *sr);
 /* Records an access made by a library that opens files by name itself. */
 void sysroot_note(const struct sysroot *sr, enum sysroot_use use, const char *rel, size_t limit);
 
+/* A whole file is never read past this: a crafted tree cannot make a read cost more. */
+#define SYSROOT_READ_MAX (8u << 20)
+
 int sysroot_open(const struct sysroot *sr, const char *rel, int flags, int *ret_fd);
-/* Reads at most max bytes (whole file when 0); the result is NUL-terminated. */
+/*
+ * Opens a regular file for reading; -EISDIR for a directory, -VS_E_NOT_REGULAR
+ * for a FIFO, device or socket (opened without blocking, never as a terminal).
+ */
+int sysroot_open_regular(const struct sysroot *sr, const char *rel, int *ret_fd);
+/*
+ * Reads a regular file: its first max bytes, or when max is 0 the whole file,
+ * -EFBIG when that is over SYSROOT_READ_MAX.  The result is NUL-terminated.
+ */
 int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **ret, size_t *ret_len);
 /* First line without surrounding white space. */
 int sysroot_read_line(const struct sysroot *sr, const char *rel, char **ret);

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "vfio-setup/errors.h"
 #include "vfio-setup/sysroot.h"
 
 struct accesses {
@@ -75,16 +76,6 @@ const char *sysroot_dir(const struct sysroot *sr)
         return sr->dir;
 }
 
-int sysroot_path(const struct sysroot *sr, const char *rel, char **ret)
-{
-        char *p;
-
-        if (asprintf(&p, "%s/%s", strcmp(sr->dir, "/") == 0 ? "" : sr->dir, relative(rel)) < 0)
-                return -ENOMEM;
-        *ret = p;
-        return 0;
-}
-
 void sysroot_record(struct sysroot *sr, bool on)
 {
         sr->recording = on;
@@ -124,26 +115,55 @@ void sysroot_note(const struct sysroot *sr, enum sysroot_use use, const char *re
 }
 
 /*
- * What RESOLVE_IN_ROOT does, in user space, for kernels (and valgrind) without
- * openat2: walk one component at a time, follow links by hand, and let
- * absolute targets and ".." stop at the root.
+ * What RESOLVE_IN_ROOT does, in user space: walk one component at a time from
+ * the root's descriptor with O_PATH|O_NOFOLLOW, follow links by hand, and let
+ * absolute targets and ".." stop at the root.  ".." never asks the file
+ * system for a parent: it goes back to the descriptor this walk came down
+ * through, so a directory renamed out of the root mid-walk cannot lead the
+ * walk out after it.
  */
+struct walk {
+        int *fds;             /* fds[0] is the root; the top is the current directory */
+        size_t n, cap;
+};
+
+static int walk_push(struct walk *w, int fd)
+{
+        if (w->n == w->cap) {
+                size_t cap = w->cap ? w->cap * 2 : 16;
+                int *v = reallocarray(w->fds, cap, sizeof(*v));
+
+                if (!v)
+                        return -ENOMEM;
+                w->fds = v;
+                w->cap = cap;
+        }
+        w->fds[w->n++] = fd;
+        return 0;
+}
+
+/* Back to the root alone; the root's descriptor is shared, not owned. */
+static void walk_reset(struct walk *w)
+{
+        while (w->n > 1)
+                close(w->fds[--w->n]);
+}
+
 static int chase(const struct sysroot *sr, const char *rel, int flags)
 {
+        struct walk w = { 0 };
         char *path = strdup(rel), *p;
-        int dir, depth = 0, links = 0, r;
+        int links = 0, r;
 
-        if (!path)
-                return -ENOMEM;
-        dir = fcntl(sr->fd, F_DUPFD_CLOEXEC, 3);
-        if (dir < 0) {
+        if (!path || walk_push(&w, sr->fd) < 0) {
                 free(path);
-                return -errno;
+                free(w.fds);
+                return -ENOMEM;
         }
         for (p = path;;) {
+                int dir = w.fds[w.n - 1], fd;
                 char *comp, *next;
                 struct stat st;
-                int fd;
 
                 while (*p == '/')
                         p++;
@@ -161,16 +181,8 @@ static int chase(const struct sysroot *sr, const char *rel, int flags)
                 if (strcmp(comp, ".") == 0)
                         continue;
                 if (strcmp(comp, "..") == 0) {
-                        if (depth == 0)
-                                continue;
-                        fd = openat(dir, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                        if (fd < 0) {
-                                r = -errno;
-                                break;
-                        }
-                        close(dir);
-                        dir = fd;
-                        depth--;
+                        if (w.n > 1)
+                                close(w.fds[--w.n]);
                         continue;
                 }
                 fd = openat(dir, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -199,29 +211,30 @@ static int chase(const struct sysroot *sr, const char *rel, int flags)
                         }
                         free(path);
                         path = p = joined;
-                        if (target[0] == '/') {
-                                close(dir);
-                                dir = fcntl(sr->fd, F_DUPFD_CLOEXEC, 3);
-                                depth = 0;
-                                if (dir < 0) {
-                                        r = -errno;
-                                        break;
-                                }
-                        }
+                        if (target[0] == '/')
+                                walk_reset(&w);
                         continue;
                 }
                 if (!*p) {
                         close(fd);
+                        /* Replaced by a link since the look above: O_NOFOLLOW refuses it. */
                         r = openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC);
                         r = r < 0 ? -errno : r;
                         break;
                 }
-                close(dir);
-                dir = fd;
-                depth++;
+                if (!S_ISDIR(st.st_mode)) {
+                        close(fd);
+                        r = -ENOTDIR;
+                        break;
+                }
+                r = walk_push(&w, fd);
+                if (r < 0) {
+                        close(fd);
+                        break;
+                }
         }
-        if (dir >= 0)
-                close(dir);
+        walk_reset(&w);
+        free(w.fds);
         free(path);
         return r;
 }
@@ -233,18 +246,19 @@ static int open_in_root(const struct sysroot *sr, const char *rel, int flags)
                 .flags = (unsigned long long)(flags | O_CLOEXEC),
                 .resolve = RESOLVE_IN_ROOT,
         };
-        int fd;
 
-        if (!no_openat2) {
-                fd = (int)syscall(SYS_openat2, sr->fd, relative(rel), &how, sizeof(how));
+        /*
+         * EAGAIN: a rename or mount anywhere on the system while a ".." was resolved,
+         * which sysfs's relative links are full of.  A few tries, then the walk,
+         * which has no such race.
+         */
+        for (int tries = 0; !no_openat2 && tries < 3; tries++) {
+                int fd = (int)syscall(SYS_openat2, sr->fd, relative(rel), &how, sizeof(how));
+
                 if (fd >= 0)
                         return fd;
-                /*
-                 * EAGAIN: a rename or mount anywhere on the system while a ".." was resolved,
-                 * which sysfs's relative links are full of; the walk below has no such race.
-                 */
                 if (errno == EAGAIN)
-                        return chase(sr, relative(rel), flags);
+                        continue;
                 /* Older kernels and seccomp filters refuse openat2 itself. */
                 if (errno != ENOSYS && errno != EPERM)
                         return -errno;
@@ -283,31 +297,51 @@ static int open_parent(const struct sysroot *sr, const char *rel, const char **r
         return fd;
 }
 
-int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **ret, size_t *ret_len)
+int sysroot_open_regular(const struct sysroot *sr, const char *rel, int *ret_fd)
 {
-        size_t len = 0, cap = 4096;
-        char *buf;
-        int fd;
+        struct stat st;
+        int fd, r = 0;
 
-        sysroot_note(sr, SYSROOT_USE_READ, rel, max);
-        fd = open_in_root(sr, rel, O_RDONLY);
+        /* O_NONBLOCK: opening a FIFO to look at it must not wait for a writer. */
+        fd = open_in_root(sr, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return fd;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (!S_ISREG(st.st_mode))
+                r = S_ISDIR(st.st_mode) ? -EISDIR : -VS_E_NOT_REGULAR;
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **ret, size_t *ret_len)
+{
+        size_t len = 0, cap = 4096, limit = max ? max : SYSROOT_READ_MAX + 1;
+        char *buf;
+        int fd, r;
+
+        sysroot_note(sr, SYSROOT_USE_READ, rel, max);
+        r = sysroot_open_regular(sr, rel, &fd);
+        if (r < 0)
+                return r;
         buf = malloc(cap);
         if (!buf) {
                 close(fd);
                 return -ENOMEM;
         }
-        for (;;) {
+        while (len < limit) {
                 size_t want = cap - 1 - len;
                 ssize_t k;
 
-                if (max && want > max - len)
-                        want = max - len;
+                if (want > limit - len)
+                        want = limit - len;
                 if (want == 0) {
-                        if (max && len >= max)
-                                break;
                         char *nb = realloc(buf, cap * 2);
+
                         if (!nb) {
                                 free(buf);
                                 close(fd);
@@ -321,7 +355,7 @@ int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **r
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        int r = -errno;
+                        r = -errno;
                         free(buf);
                         close(fd);
                         return r;
@@ -331,6 +365,10 @@ int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **r
                 len += (size_t)k;
         }
         close(fd);
+        if (!max && len > SYSROOT_READ_MAX) {
+                free(buf);
+                return -EFBIG;
+        }
         buf[len] = '\0';
         *ret = buf;
         if (ret_len)

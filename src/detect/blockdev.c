@@ -2,10 +2,13 @@
 #define _GNU_SOURCE
 #include <blkid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "blockdev.h"
 #include "vfio-setup/strv.h"
@@ -107,19 +110,25 @@ static int blkid_says(const struct sysroot *sr, const char *node, struct block_p
         };
         const char *value;
         blkid_probe pr;
-        char *dev;
-        int r;
+        struct stat st;
+        int fd, r;
 
         if (!node || node[0] != '/')
                 return -ENODEV;
-        r = sysroot_path(sr, node, &dev);
+        /* libblkid gets a descriptor opened inside the root: a name could lead it out along a link. */
+        r = sysroot_open(sr, node, O_RDONLY | O_NONBLOCK | O_NOCTTY, &fd);
         if (r < 0)
                 return r;
-        errno = 0;
-        pr = blkid_new_probe_from_filename(dev);
-        free(dev);
-        if (!pr)
-                return errno ? -errno : -EACCES;
+        if (fstat(fd, &st) < 0 || !(S_ISBLK(st.st_mode) || S_ISREG(st.st_mode))) {
+                close(fd);
+                return -ENODEV;
+        }
+        pr = blkid_new_probe();
+        if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0) {
+                blkid_free_probe(pr);
+                close(fd);
+                return -ENOMEM;
+        }
         blkid_probe_enable_superblocks(pr, 1);
         blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL);
         blkid_probe_enable_partitions(pr, 1);
@@ -132,6 +141,7 @@ static int blkid_says(const struct sysroot *sr, const char *node, struct block_p
                         r = -ENOMEM;
         }
         blkid_free_probe(pr);
+        close(fd);
         return r;
 }
 

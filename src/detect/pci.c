@@ -13,21 +13,16 @@
 #include "vfio-setup/pciaddr.h"
 
 /*
- * libpci reports fatal errors through a callback that must not return, and
- * its default one exits the process.  Ours jumps back to the call that was
- * guarded, so one unreadable device costs that device, not the program (and
- * never leaves a terminal in curses mode).
+ * libpci reports fatal errors (an unreadable ID database) through a callback
+ * that must not return, and its default one exits the process.  Ours jumps
+ * back to the guarded call, so the program goes on without names (and never
+ * leaves a terminal in curses mode).
  */
 static jmp_buf *pci_jump;
-static char pci_error_text[512];
 
 static void __attribute__((noreturn)) pci_error(char *msg, ...)
 {
-        va_list ap;
-
-        va_start(ap, msg);
-        vsnprintf(pci_error_text, sizeof(pci_error_text), msg, ap);
-        va_end(ap);
+        (void)msg;
         longjmp(*pci_jump, 1);
 }
 
@@ -52,55 +47,63 @@ static int warn(struct machine *m, const char *address, const char *what)
         return strv_pushf(&m->warnings, "PCI device %s: %s", address, what);
 }
 
-/* libpci turns garbage into 0 (or ~0); read the file strictly to tell the two apart. */
-static bool attr_valid(const struct sysroot *sr, const char *address, const char *attr, unsigned long max)
+/*
+ * The identity of a device, read from its sysfs attributes through the root
+ * (never by libpci, which would follow a tree's absolute links out of it);
+ * what an attribute lacks, the standard config header gives.
+ */
+static bool attr(const struct sysroot *sr, const char *address, const char *name, unsigned long max, unsigned long *ret)
 {
         char path[128];
         unsigned long v;
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", address, attr);
-        return sysroot_read_uint(sr, path, &v) == 0 && v <= max;
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", address, name);
+        if (sysroot_read_uint(sr, path, &v) < 0 || v > max)
+                return false;
+        *ret = v;
+        return true;
 }
 
-/* The only call into libpci that reads device files; -EIO with pci_error_text set when libpci gave up. */
-static int libpci_fill(struct pci_access *acc, struct pci_device *d)
+static int read_ids(const struct sysroot *sr, struct pci_device *d, struct machine *m)
 {
-        struct pci_dev *pd;
-        jmp_buf jump;
-
-        pd = pci_get_dev(acc, (int)d->domain, (int)d->bus, (int)d->dev, (int)d->func);
-        pci_jump = &jump;
-        if (setjmp(jump)) {
-                pci_jump = NULL;
-                pci_free_dev(pd);
-                return -EIO;
-        }
-        pci_fill_info(pd, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT);
-        pci_jump = NULL;
-        d->vendor_id = pd->vendor_id;
-        d->device_id = pd->device_id;
-        d->class_id = pd->device_class;
-        d->prog_if = pd->prog_if;
-        d->revision = pd->rev_id;
-        pci_free_dev(pd);
-        return 0;
-}
-
-static int read_ids(struct pci_access *acc, const struct sysroot *sr, struct pci_device *d, struct machine *m)
-{
+        unsigned long vendor = 0, device = 0, class = 0, revision = 0;
+        unsigned char *cfg = NULL;
+        size_t cfg_len = 0;
         char path[128];
+        bool have_vendor, have_device, have_class, have_rev;
 
-        if (libpci_fill(acc, d) < 0) {
-                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", d->address);
-                if (!sysroot_is_dir(sr, path))
-                        return warn(m, d->address, "its sysfs entry is a dangling link; shown as unknown");
-                return warn(m, d->address, pci_error_text);
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", d->address);
+        if (!sysroot_is_dir(sr, path))
+                return warn(m, d->address, "its sysfs entry is a dangling link; shown as unknown");
+        have_vendor = attr(sr, d->address, "vendor", 0xffff, &vendor);
+        have_device = attr(sr, d->address, "device", 0xffff, &device);
+        have_class = attr(sr, d->address, "class", 0xffffff, &class);
+        have_rev = attr(sr, d->address, "revision", 0xff, &revision);
+        if (!(have_vendor && have_device && have_class && have_rev)) {
+                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/config", d->address);
+                if (sysroot_read(sr, path, 64, (char **)&cfg, &cfg_len) < 0)
+                        cfg_len = 0;
         }
-        d->ids_known = true;
-        if (d->vendor_id == 0 || d->vendor_id == 0xffff || d->device_id == 0 || d->device_id == 0xffff)
-                d->ids_known = attr_valid(sr, d->address, "vendor", 0xffff) &&
-                               attr_valid(sr, d->address, "device", 0xffff);
-        d->class_known = d->class_id != 0 || attr_valid(sr, d->address, "class", 0xffffff);
+        if (cfg_len >= 12) {
+                vendor = have_vendor ? vendor : (cfg[0] | (unsigned)cfg[1] << 8);
+                device = have_device ? device : (cfg[2] | (unsigned)cfg[3] << 8);
+                revision = have_rev ? revision : cfg[8];
+                class = have_class ? class : (cfg[9] | (unsigned)cfg[10] << 8 | (unsigned)cfg[11] << 16);
+                have_vendor = have_device = have_class = have_rev = true;
+        }
+        free(cfg);
+        d->ids_known = have_vendor && have_device && vendor != 0xffff && device != 0xffff;
+        d->class_known = have_class;
+        if (d->ids_known) {
+                d->vendor_id = (uint16_t)vendor;
+                d->device_id = (uint16_t)device;
+        }
+        if (have_class) {
+                d->class_id = (uint16_t)(class >> 8);
+                d->prog_if = (uint8_t)class;
+        }
+        if (have_rev)
+                d->revision = (uint8_t)revision;
         if (!d->ids_known && warn(m, d->address, "vendor or device id unreadable; shown as unknown") < 0)
                 return -ENOMEM;
         if (!d->class_known)
@@ -210,7 +213,7 @@ static int scan(struct pci_access *acc, const struct sysroot *sr, const struct s
 
                 if (sysroot_recording(sr))
                         note_attributes(sr, names->v[i]);
-                r = read_ids(acc, sr, d, m);
+                r = read_ids(sr, d, m);
                 if (r >= 0)
                         r = lookup_names(acc, d);
                 if (r >= 0)
@@ -226,8 +229,6 @@ int detect_pci(const struct sysroot *sr, struct machine *m)
 {
         struct pci_access *acc;
         struct strv names = { 0 };
-        char *path;
-        jmp_buf jump;
         int r;
 
         r = sysroot_list(sr, "sys/bus/pci/devices", &names);
@@ -236,33 +237,15 @@ int detect_pci(const struct sysroot *sr, struct machine *m)
         if (r < 0)
                 return detect_warn_file(m, "sys/bus/pci/devices", r);
 
-        r = sysroot_path(sr, "sys/bus/pci", &path);
-        if (r < 0) {
-                strv_free(&names);
-                return r;
-        }
+        /* libpci only names devices, from the host's ID database: it opens nothing of the tree. */
         acc = pci_alloc();
         acc->error = pci_error;
         acc->warning = pci_quiet;
         acc->debug = pci_quiet;
-        acc->method = PCI_ACCESS_SYS_BUS_PCI;
         /* The host's ID database names devices of any root the same way; udev's hwdb would not. */
         acc->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
-        pci_jump = &jump;
-        if (setjmp(jump)) {
-                pci_jump = NULL;
-                pci_cleanup(acc);
-                free(path);
-                strv_free(&names);
-                return -VS_E_PCI;
-        }
-        pci_set_param(acc, "sysfs.path", path);
-        pci_init(acc);
-        pci_jump = NULL;
-
         r = scan(acc, sr, &names, m);
         pci_cleanup(acc);
-        free(path);
         strv_free(&names);
         return r;
 }
