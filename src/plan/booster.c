@@ -33,7 +33,7 @@ static int split_list(const char *value, struct strv *ret)
 static int emit_booster(struct plan_ctx *ctx)
 {
         struct strv have = { 0 }, next = { 0 };
-        struct textfile f;
+        struct textfile f = { 0 };
         size_t line = 0;
         bool found = false, changed;
         char *joined, *text;

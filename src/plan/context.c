@@ -106,7 +106,7 @@ int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, boo
 
 int ctx_own_file_mode(struct plan_ctx *ctx, const char *rel, const char *content, unsigned mode, bool *changed)
 {
-        struct textfile f;
+        struct textfile f = { 0 };
         int r;
 
         *changed = false;

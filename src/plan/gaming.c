@@ -95,7 +95,7 @@ int emit_gaming(struct plan_ctx *ctx)
         const struct vm_tuning *vm = &ctx->sel->vm;
         unsigned long kib = 0, count = 0;
         char *text = NULL;
-        bool changed;
+        bool changed = false;
         int r;
 
         if (gaming(ctx) && vm->memory_mib)

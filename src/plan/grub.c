@@ -99,7 +99,7 @@ static int edit_var(struct plan_ctx *ctx, struct textfile *f, const char *key, c
 static int dropin(struct plan_ctx *ctx, struct textfile *f, bool *changed)
 {
         char *linux_value = NULL, *default_value = NULL, *both = NULL, *tokens = NULL, *text = NULL;
-        struct textfile own;
+        struct textfile own = { 0 };
         struct strv want = { 0 }, had = { 0 };
         int r;
 
@@ -164,7 +164,7 @@ static int dropin(struct plan_ctx *ctx, struct textfile *f, bool *changed)
 static int default_grub(struct plan_ctx *ctx, bool *changed)
 {
         const struct grub_family *fam = family(ctx->m);
-        struct textfile f;
+        struct textfile f = { 0 };
         char *linux_value = NULL;
         bool own_changed = false;
         int r;
@@ -261,7 +261,7 @@ static int bls_changes(struct plan_ctx *ctx, struct strv *ret_args, struct strv 
         if (sysroot_list(ctx->sr, "boot/loader/entries", &names) < 0)
                 return 0;
         for (size_t i = 0; i < names.n && r >= 0; i++) {
-                struct textfile f;
+                struct textfile f = { 0 };
                 char path[512];
 
                 snprintf(path, sizeof(path), "boot/loader/entries/%s", names.v[i]);
@@ -289,7 +289,7 @@ static int emit_grubby(struct plan_ctx *ctx)
 {
         struct strv args = { 0 }, remove = { 0 };
         char *a = NULL, *d = NULL, *joined;
-        bool changed;
+        bool changed = false;
         int r;
 
         r = default_grub(ctx, &changed);

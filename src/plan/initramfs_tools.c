@@ -19,7 +19,7 @@
 
 static int emit_initramfs_tools(struct plan_ctx *ctx)
 {
-        struct textfile f;
+        struct textfile f = { 0 };
         size_t begin = 0, end = 0, at;
         bool in_block = false, found = false, changed;
         struct strv user = { 0 }, block = { 0 };

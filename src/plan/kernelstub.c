@@ -22,7 +22,7 @@
 static int current_options(struct plan_ctx *ctx, char **ret)
 {
         json_object *doc, *section, *options;
-        struct textfile f;
+        struct textfile f = { 0 };
         struct strv words = { 0 };
         int r;
 

@@ -41,8 +41,8 @@ static size_t cmdline_value(const char *text)
 
 static int edit(struct plan_ctx *ctx, const char *path)
 {
-        struct textfile f;
-        bool changed;
+        struct textfile f = { 0 };
+        bool changed = false;
         int r;
 
         r = ctx_load(ctx, path, &f);

@@ -28,7 +28,7 @@ static int own(struct plan_ctx *ctx, bool *ret_changed, const char *path, const 
 {
         char *body = NULL, *text = NULL;
         va_list ap;
-        bool changed;
+        bool changed = false;
         int r = 0;
 
         if (fmt) {

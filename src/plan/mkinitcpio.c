@@ -164,8 +164,8 @@ static int hooks(struct plan_ctx *ctx, struct textfile *f)
 
 static int emit_mkinitcpio(struct plan_ctx *ctx)
 {
-        struct textfile f;
-        bool changed;
+        struct textfile f = { 0 };
+        bool changed = false;
         int r;
 
         r = ctx_load(ctx, CONF, &f);

@@ -45,8 +45,8 @@ static char *own_file(const struct plan_ctx *ctx)
 /* "options vfio-pci ids=..." written by hand: the ids are replaced there too, in place. */
 static int user_lines(struct plan_ctx *ctx, const char *path)
 {
-        struct textfile f;
-        bool changed, edited = false;
+        struct textfile f = { 0 };
+        bool changed = false, edited = false;
         int r;
 
         r = ctx_load(ctx, path, &f);
@@ -96,7 +96,7 @@ int emit_modprobe(struct plan_ctx *ctx)
 {
         struct strv files = { 0 };
         char *text = NULL;
-        bool changed;
+        bool changed = false;
         int r = 0;
 
         if (ctx->want.modprobe && !(text = own_file(ctx)))

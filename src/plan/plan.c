@@ -298,7 +298,7 @@ static int write_state(struct plan_ctx *ctx)
 {
         const struct tool_state *old = &ctx->m->vfio.tool;
         char *text = NULL;
-        bool changed;
+        bool changed = false;
         int r = 0;
 
         if (ctx->sel->release) {

@@ -51,8 +51,8 @@ static int edit_line(struct plan_ctx *ctx, struct textfile *f, size_t i, bool *f
 
 static int emit_refind(struct plan_ctx *ctx)
 {
-        struct textfile f;
-        bool changed, first = true;
+        struct textfile f = { 0 };
+        bool changed = false, first = true;
         int r;
 
         r = ctx_load(ctx, REFIND_LINUX, &f);

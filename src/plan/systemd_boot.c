@@ -63,8 +63,8 @@ static bool any_line(const char *text)
 
 int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found)
 {
-        struct textfile f;
-        bool changed, have_tool;
+        struct textfile f = { 0 };
+        bool changed = false, have_tool;
         int r;
 
         *ret_found = false;
@@ -109,7 +109,7 @@ static bool linux_entry(const struct textfile *f, size_t *ret_linux_line)
 
 static int entry(struct plan_ctx *ctx, const char *path)
 {
-        struct textfile f;
+        struct textfile f = { 0 };
         size_t linux_line;
         bool has_options = false, changed;
         int r;
