@@ -193,6 +193,7 @@ struct vfio_state {
         enum tristate builtin;      /* vfio-pci built into the kernel */
         char *kernel;               /* running kernel release */
         struct tool_state tool;     /* what vfio-setup set up before, if anything */
+        char *tool_error;           /* why the record of that could not be read ("file:line: ...") */
 };
 
 struct machine {

@@ -18,6 +18,7 @@ struct shell_value {
         size_t start, end;      /* the value's bytes in that line, inside quotes or parentheses */
         size_t last_line;       /* for an array: the line of its ')' */
         size_t last_end;        /* ... and the offset of that ')' (end, on one line) */
+        char quote;             /* '"', '\'', '(' for an array, 0 for a bare value */
 };
 
 /* The last assignment of key (the one the shell keeps). 0 with *found = false when there is none. */
@@ -30,5 +31,9 @@ int shell_find_list(const struct textfile *f, const char *key, struct shell_valu
                     char **ret_reason);
 /* The value's text (first line's part, for an array). */
 char *shell_value_text(const struct textfile *f, const struct shell_value *v);
-/* Puts text in place of the value, keeping the quotes and the rest of the line. */
+/*
+ * Puts text in place of the value, keeping the quotes and the rest of the
+ * line; a bare value that needs quotes now gets them.  -VS_E_CONFIG when the
+ * text cannot be written inside the value's quotes.
+ */
 int shell_value_set(struct textfile *f, const struct shell_value *v, const char *text);

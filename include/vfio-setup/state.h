@@ -12,6 +12,8 @@
  * replaces exactly these; --release removes exactly these.
  */
 #define STATE_PATH "var/lib/vfio-setup/state"
+/* Far above what any setup records. */
+#define STATE_MAX (64u * 1024)
 
 struct tool_state {
         bool present;
@@ -26,10 +28,11 @@ struct tool_state {
         struct strv looking_glass; /* "2560x1440", "shm" or "kvmfr", the user, and "hdr" for HDR */
         struct strv disks;      /* the storage goal's whole disks, by-id names */
         struct strv vm;         /* the gaming goal's guest: memory in MiB (0: no hugepages), vCPUs (0: all spare) */
+        struct strv unknown;    /* "key=value" lines of a newer version, written back as they came */
 };
 
-/* -EBADMSG for a line that is not KEY=words. */
-int state_parse(const char *text, struct tool_state *ret);
+/* -EBADMSG for a line that is not key=words, with its number (from 1) in *ret_line when not NULL. */
+int state_parse(const char *text, struct tool_state *ret, size_t *ret_line);
 /* The file's content; header included. */
 char *state_format(const struct tool_state *s);
 void state_free(struct tool_state *s);

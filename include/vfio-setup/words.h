@@ -8,17 +8,20 @@
  * of a shell array), edited without touching what is not edited: words keep
  * their spelling and order, the white space between them is kept, and
  * removing a word that was inserted gives back the original byte for byte.
- * Double and single quotes group words as the kernel and the shell do.
+ * Quotes group words as the kernel (double quotes only) or the shell does.
  */
+enum words_syntax { WORDS_KERNEL, WORDS_SHELL };
+
 struct words {
         char *text;
+        enum words_syntax syntax;
         size_t n;
         struct word_span {
                 size_t start, end;      /* byte offsets of the word in text */
         } *spans;
 };
 
-int words_parse(const char *text, struct words *ret);
+int words_parse(const char *text, enum words_syntax syntax, struct words *ret);
 void words_free(struct words *w);
 
 /* A newly allocated copy of word i. */

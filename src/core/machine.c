@@ -229,6 +229,7 @@ void machine_free(struct machine *m)
         strv_free(&m->vfio.bound);
         free(m->vfio.kernel);
         state_free(&m->vfio.tool);
+        free(m->vfio.tool_error);
         strv_free(&m->warnings);
         free(m);
 }

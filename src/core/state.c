@@ -30,37 +30,58 @@ static struct strv *field(struct tool_state *s, size_t i)
         return (struct strv *)((char *)s + state_keys[i].offset);
 }
 
-int state_parse(const char *text, struct tool_state *ret)
+/* Key names are lower-case words: anything else is not a line of this file. */
+static bool valid_key(const char *key)
+{
+        return *key && strspn(key, "abcdefghijklmnopqrstuvwxyz_") == strlen(key);
+}
+
+int state_parse(const char *text, struct tool_state *ret, size_t *ret_line)
 {
         struct tool_state s = { .present = true };
-        char *copy = strdup(text), *line, *save = NULL;
+        char *copy = strdup(text), *line, *next;
+        size_t number = 0;
         int r = 0;
 
         if (!copy)
                 return -ENOMEM;
-        for (line = strtok_r(copy, "\n", &save); line && r >= 0; line = strtok_r(NULL, "\n", &save)) {
-                char *eq = strchr(line, '='), *wsave = NULL;
+        for (line = copy; line && r >= 0; line = next) {
+                char *eq, *wsave = NULL;
                 size_t k;
 
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                number++;
                 if (line[0] == '#' || strip(line)[0] == '\0')
                         continue;
+                eq = strchr(line, '=');
                 if (!eq) {
                         r = -EBADMSG;
                         break;
                 }
                 *eq = '\0';
+                if (!valid_key(line)) {
+                        r = -EBADMSG;
+                        break;
+                }
                 for (k = 0; k < sizeof(state_keys) / sizeof(state_keys[0]); k++)
                         if (strcmp(line, state_keys[k].key) == 0)
                                 break;
-                /* Keys of a newer version are left alone. */
-                if (k == sizeof(state_keys) / sizeof(state_keys[0]))
+                /* A newer version's key goes back into the file as it came. */
+                if (k == sizeof(state_keys) / sizeof(state_keys[0])) {
+                        *eq = '=';
+                        r = strv_push(&s.unknown, line);
                         continue;
+                }
                 for (char *w = strtok_r(eq + 1, " \t\r", &wsave); w && r >= 0; w = strtok_r(NULL, " \t\r", &wsave))
                         r = strv_push(field(&s, k), w);
         }
         free(copy);
         if (r < 0) {
                 state_free(&s);
+                if (r == -EBADMSG && ret_line)
+                        *ret_line = number;
                 return r;
         }
         *ret = s;
@@ -89,6 +110,14 @@ char *state_format(const struct tool_state *s)
                 free(out);
                 out = next;
         }
+        for (size_t i = 0; i < s->unknown.n; i++) {
+                if (asprintf(&next, "%s%s\n", out, s->unknown.v[i]) < 0) {
+                        free(out);
+                        return NULL;
+                }
+                free(out);
+                out = next;
+        }
         return out;
 }
 
@@ -96,5 +125,6 @@ void state_free(struct tool_state *s)
 {
         for (size_t k = 0; k < sizeof(state_keys) / sizeof(state_keys[0]); k++)
                 strv_free(field(s, k));
+        strv_free(&s->unknown);
         s->present = false;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vfio-setup/detect.h"
+#include "vfio-setup/errors.h"
 #include "vfio-setup/kcmdline.h"
 
 /* modprobe.d(5) directories, highest priority first: a file name seen earlier hides later ones. */
@@ -193,17 +194,31 @@ static int builtin(const struct sysroot *sr, struct machine *m)
 
 static int tool_state(const struct sysroot *sr, struct machine *m)
 {
+        size_t len, line = 0;
         char *text;
         int r;
 
-        r = sysroot_read(sr, STATE_PATH, 64 * 1024, &text, NULL);
-        if (r < 0)
-                return detect_warn_file(m, STATE_PATH, r);
-        r = state_parse(text, &m->vfio.tool);
-        free(text);
+        r = sysroot_read(sr, STATE_PATH, STATE_MAX + 1, &text, &len);
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0 && len > STATE_MAX) {
+                free(text);
+                r = -EFBIG;
+        }
+        if (r >= 0) {
+                r = state_parse(text, &m->vfio.tool, &line);
+                free(text);
+        }
+        if (r == -ENOMEM)
+                return r;
+        /* What vfio-setup set up cannot be known: nothing may be planned over it. */
         if (r == -EBADMSG)
-                return strv_push(&m->warnings, "/" STATE_PATH ": not written by this version of vfio-setup; ignored");
-        return r;
+                r = asprintf(&m->vfio.tool_error, "/%s:%zu: a line vfio-setup cannot read", STATE_PATH, line);
+        else if (r < 0)
+                r = asprintf(&m->vfio.tool_error, "/%s: %s", STATE_PATH, vs_strerror(r));
+        if (r < 0)
+                return -ENOMEM;
+        return m->vfio.tool_error ? strv_pushf(&m->warnings, "%s", m->vfio.tool_error) : 0;
 }
 
 int detect_vfio_state(const struct sysroot *sr, struct machine *m)

@@ -340,7 +340,7 @@ int cmdline_edit(const char *line, const struct cmdline_op *ops, size_t n_ops, c
         struct words w;
         int r;
 
-        r = words_parse(line, &w);
+        r = words_parse(line, WORDS_KERNEL, &w);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_ops && r >= 0; i++)
@@ -358,7 +358,7 @@ bool cmdline_has(const char *line, const char *key, const char *value)
         struct words w;
         bool found = false;
 
-        if (words_parse(line, &w) < 0)
+        if (words_parse(line, WORDS_KERNEL, &w) < 0)
                 return false;
         for (size_t i = 0; i < kernel_end(&w) && !found; i++)
                 found = matches(&w, i, key, value) == 1;

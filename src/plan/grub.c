@@ -78,9 +78,12 @@ static int edit_var(struct plan_ctx *ctx, struct textfile *f, const char *key, c
                 return r;
         r = ctx_edit_cmdline(ctx, old, elsewhere, append, &edited);
         if (r >= 0 && strcmp(old, edited) != 0) {
-                if (found)
+                if (found) {
                         r = shell_value_set(f, &v, edited);
-                else if (asprintf(&line, "%s=\"%s\"", key, edited) < 0)
+                        if (r == -VS_E_CONFIG)
+                                r = ctx_refuse(ctx, r, "/%s:%zu: %s cannot be quoted for the shell; edit it by hand",
+                                               f->path, v.line + 1, key);
+                } else if (asprintf(&line, "%s=\"%s\"", key, edited) < 0)
                         r = -ENOMEM;
                 else {
                         r = textfile_insert(f, f->n, line);
@@ -125,7 +128,7 @@ static int dropin(struct plan_ctx *ctx, struct textfile *f, bool *changed)
                                 struct words w;
                                 char *inner = strndup(own.lines[i].text + strlen(DROPIN_PREFIX),
                                                       strcspn(own.lines[i].text + strlen(DROPIN_PREFIX), "\""));
-                                if (inner && words_parse(inner, &w) == 0) {
+                                if (inner && words_parse(inner, WORDS_KERNEL, &w) == 0) {
                                         for (size_t k = 0; k < w.n; k++)
                                                 strv_consume(&had, words_get(&w, k));
                                         words_free(&w);

@@ -41,7 +41,7 @@ static int array_words(const struct textfile *f, const struct shell_value *v, st
 
                 if (!part)
                         return -ENOMEM;
-                r = words_parse(part, &w);
+                r = words_parse(part, WORDS_SHELL, &w);
                 free(part);
                 for (size_t k = 0; k < w.n && r >= 0; k++)
                         r = strv_consume(ret, words_get(&w, k));
@@ -61,7 +61,7 @@ static int edit_array(struct textfile *f, const struct shell_value *v, const str
 
         if (!text)
                 return -ENOMEM;
-        r = words_parse(text, &w);
+        r = words_parse(text, WORDS_SHELL, &w);
         free(text);
         if (r < 0)
                 return r;

@@ -308,6 +308,8 @@ static int write_state(struct plan_ctx *ctx)
         } else {
                 r = strv_merge(&ctx->next.dirs, &old->dirs);
                 if (r >= 0)
+                        r = strv_merge(&ctx->next.unknown, &old->unknown);
+                if (r >= 0)
                         r = new_dirs(ctx, &ctx->next.dirs);
                 for (size_t i = 0; i < ctx->plan->devices.n && r >= 0; i++)
                         r = strv_push(&ctx->next.devices, ctx->plan->devices.v[i]);
@@ -339,7 +341,14 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
         ctx.bootloader = sel->bootloader >= 0 ? sel->bootloader : m->bootloader.kind;
         ctx.initramfs = sel->initramfs >= 0 ? sel->initramfs : m->initramfs.kind;
 
-        r = sel->release ? want_release(&ctx) : want_forward(&ctx);
+        if (m->vfio.tool_error)
+                r = ctx_refuse(&ctx, -VS_E_CONFIG, "%s; put the file back as vfio-setup wrote it (vfio-setup undo, "
+                               "or from a backup) before planning", m->vfio.tool_error);
+        else if (sel->release && m->vfio.tool.unknown.n)
+                r = ctx_refuse(&ctx, -VS_E_CONFIG, "/%s records what a newer vfio-setup set up (%s): release it with "
+                               "that version", STATE_PATH, m->vfio.tool.unknown.v[0]);
+        else
+                r = sel->release ? want_release(&ctx) : want_forward(&ctx);
         /* NixOS is configured in configuration.nix: vfio-setup writes nothing there. */
         if (r >= 0 && m->distro.id && strcmp(m->distro.id, "nixos") == 0)
                 r = emit_manual(&ctx);

@@ -41,6 +41,14 @@ static bool clean_tail(const char *p)
         return *p == '\0' || *p == '#';
 }
 
+/* What the shell would read differently inside each kind of quoting. */
+static const char *const special[] = {
+        [0] = " \t\n\"'$`\\;&|<>()#*?[]~{}",
+        ['"'] = "\"$`\\",
+        ['\''] = "'",
+        ['('] = "$`\\()",
+};
+
 static int parse_scalar(const struct textfile *f, size_t i, size_t at, struct shell_value *v, char **ret_reason)
 {
         const char *t = f->lines[i].text, *p = t + at, *close;
@@ -61,13 +69,16 @@ static int parse_scalar(const struct textfile *f, size_t i, size_t at, struct sh
                 if (strpbrk(p, "$`\\\"'(") && strpbrk(p, "$`\\\"'(") < close)
                         return refuse(f, i, "the value is built from other variables or commands; edit it by hand",
                                       ret_reason);
-                *v = (struct shell_value){ i, at, (size_t)(close - t), i, (size_t)(close - t) };
+                if (strpbrk(p, special[0]) && strpbrk(p, special[0]) < close)
+                        return refuse(f, i, "the bare value holds characters the shell reads specially; quote it",
+                                      ret_reason);
+                *v = (struct shell_value){ i, at, (size_t)(close - t), i, (size_t)(close - t), 0 };
                 return clean_tail(close) ? 0 : refuse(f, i, "more follows the value than vfio-setup understands",
                                                        ret_reason);
         }
         if (!clean_tail(close + 1))
                 return refuse(f, i, "more follows the value than vfio-setup understands", ret_reason);
-        *v = (struct shell_value){ i, at + 1, (size_t)(close - t), i, (size_t)(close - t) };
+        *v = (struct shell_value){ i, at + 1, (size_t)(close - t), i, (size_t)(close - t), *p };
         return 0;
 }
 
@@ -125,7 +136,7 @@ int shell_find_list(const struct textfile *f, const char *key, struct shell_valu
                 if (!clean_tail(close + 1))
                         return refuse(f, last, "more follows the array than vfio-setup understands", ret_reason);
                 v = (struct shell_value){ i, at + 1, last == i ? (size_t)(close - t) : strlen(t), last,
-                                          (size_t)(close - f->lines[last].text) };
+                                          (size_t)(close - f->lines[last].text), '(' };
                 any = true;
                 i = last;
         }
@@ -142,11 +153,18 @@ char *shell_value_text(const struct textfile *f, const struct shell_value *v)
 
 int shell_value_set(struct textfile *f, const struct shell_value *v, const char *text)
 {
-        const char *old = f->lines[v->line].text;
+        const char *old = f->lines[v->line].text, *open = "", *close = "";
         char *line;
         int r;
 
-        if (asprintf(&line, "%.*s%s%s", (int)v->start, old, text, old + v->end) < 0)
+        /* A bare value that now needs quoting gets double quotes, or the shell would split it. */
+        if (v->quote == 0 && text[strcspn(text, special[0])]) {
+                open = close = text[strcspn(text, special['"'])] ? "'" : "\"";
+                if (*open == '\'' && strchr(text, '\''))
+                        return -VS_E_CONFIG;
+        } else if (text[strcspn(text, special[(unsigned char)v->quote])])
+                return -VS_E_CONFIG;
+        if (asprintf(&line, "%.*s%s%s%s%s", (int)v->start, old, open, text, close, old + v->end) < 0)
                 return -ENOMEM;
         r = textfile_set(f, v->line, line);
         free(line);

@@ -23,8 +23,9 @@ static int scan(struct words *w)
                 if (!t[pos])
                         return 0;
                 start = pos;
+                /* The kernel groups with double quotes only (lib/cmdline.c); the shell with either. */
                 while (t[pos] && (quote || !isspace((unsigned char)t[pos]))) {
-                        if (!quote && (t[pos] == '"' || t[pos] == '\''))
+                        if (!quote && (t[pos] == '"' || (w->syntax == WORDS_SHELL && t[pos] == '\'')))
                                 quote = t[pos];
                         else if (quote && t[pos] == quote)
                                 quote = 0;
@@ -40,9 +41,9 @@ static int scan(struct words *w)
         }
 }
 
-int words_parse(const char *text, struct words *ret)
+int words_parse(const char *text, enum words_syntax syntax, struct words *ret)
 {
-        struct words w = { .text = strdup(text) };
+        struct words w = { .text = strdup(text), .syntax = syntax };
         int r;
 
         if (!w.text)

@@ -53,12 +53,12 @@ static void words_property(const char *text)
 {
         struct words w;
 
-        if (!balanced(text) || words_parse(text, &w) < 0)
+        if (!balanced(text) || words_parse(text, WORDS_SHELL, &w) < 0)
                 return;
         for (size_t at = 0; at <= w.n; at++) {
                 struct words v;
 
-                if (words_parse(text, &v) < 0)
+                if (words_parse(text, WORDS_SHELL, &v) < 0)
                         break;
                 if (words_insert(&v, at, "NEW") == 0 && words_remove(&v, at) == 0)
                         check(strcmp(v.text, text) == 0, "insert then remove", text);
@@ -139,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         words_property(text);
         cmdline_property(text);
         config((const char *)data, size);
-        if (state_parse(text, &state) == 0) {
+        if (state_parse(text, &state, NULL) == 0) {
                 free(state_format(&state));
                 state_free(&state);
         }

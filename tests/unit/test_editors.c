@@ -34,7 +34,7 @@ START_TEST(words_round_trip)
                         struct words w;
                         size_t n;
 
-                        ck_assert_int_eq(words_parse(texts[i], &w), 0);
+                        ck_assert_int_eq(words_parse(texts[i], WORDS_SHELL, &w), 0);
                         n = w.n;
                         ck_assert_int_eq(words_insert(&w, at > n ? n : at, "NEW"), 0);
                         ck_assert_uint_eq(w.n, n + 1);
@@ -331,6 +331,7 @@ START_TEST(state_round_trip)
 {
         struct tool_state s = { 0 }, t;
         char *text, *again;
+        size_t line;
 
         ck_assert_int_eq(strv_push(&s.devices, "0000:0b:00.0"), 0);
         ck_assert_int_eq(strv_push(&s.params, "intel_iommu=on"), 0);
@@ -338,15 +339,25 @@ START_TEST(state_round_trip)
         text = state_format(&s);
         ck_assert_ptr_nonnull(strstr(text, "params=intel_iommu=on vfio-pci.ids=1002:73bf,1002:ab28\n"));
         ck_assert_ptr_null(strstr(text, "hooks="));
-        ck_assert_int_eq(state_parse(text, &t), 0);
+        ck_assert_int_eq(state_parse(text, &t, NULL), 0);
         ck_assert(t.present);
         again = state_format(&t);
         ck_assert_str_eq(text, again);
         state_free(&t);
-        ck_assert_int_eq(state_parse("garbage\n", &t), -EBADMSG);
         free(text);
         free(again);
         state_free(&s);
+
+        /* A line it cannot read is named; a newer version's keys go back into the file unchanged. */
+        line = 0;
+        ck_assert_int_eq(state_parse("ids=1002:73bf\n# note\ngarbage\n", &t, &line), -EBADMSG);
+        ck_assert_uint_eq(line, 3);
+        ck_assert_int_eq(state_parse("Ids=x\n", &t, &line), -EBADMSG);
+        ck_assert_int_eq(state_parse("ids=1002:73bf\nfuture_key=a b  c\n", &t, NULL), 0);
+        text = state_format(&t);
+        ck_assert_ptr_nonnull(strstr(text, "ids=1002:73bf\nfuture_key=a b  c\n"));
+        free(text);
+        state_free(&t);
 }
 END_TEST
 
