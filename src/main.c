@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/machine.h"
 
@@ -42,8 +43,9 @@ static const struct command {
         { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, 0 },
           "apply (the options of plan) [--yes] [--no-regenerate] [--timeout SECONDS]",
           "carry the plan out: back up, write each file atomically, regenerate; roll back on failure" },
-        { "undo", cli_undo, (const int[]){ OPT_NO_REGENERATE, OPT_TIMEOUT, 0 }, "undo [--no-regenerate]",
-          "put back what the last apply changed, where nobody changed it since" },
+        { "undo", cli_undo, (const int[]){ OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, 0 },
+          "undo [--yes] [--no-regenerate] [--timeout SECONDS]",
+          "show what the last apply changed and put it back, where nobody changed it since" },
         { "verify", cli_verify, (const int[]){ OPT_GPU, OPT_JSON, 0 }, "verify [--gpu ADDRESS] [--json]",
           "after the reboot: are the devices bound to vfio-pci and ready for a guest" },
         { "snapshot", cli_snapshot, (const int[]){ 'o', OPT_LIST, 0 }, "snapshot -o FILE.tar.gz [--list]",
@@ -357,6 +359,9 @@ static int run(int argc, char **argv, struct cli_options *opt)
                 fprintf(stderr, "vfio-setup: --root %s: %s\n", opt->root, vs_strerror(r));
                 return EXIT_USAGE;
         }
+        /* The wizard draws through curses, which escapes what it shows; everything else prints. */
+        if (cmd)
+                output_guard_streams();
         r = cmd ? cmd->run(sr, opt) : cli_wizard(sr, opt);
         sysroot_free(sr);
         return r;

@@ -25,21 +25,39 @@ struct apply_options {
 struct apply_result {
         char *failed;                   /* what failed, when the apply was rolled back */
         struct strv rolled_back;        /* files put back */
-        struct strv left;               /* files that could not be put back */
+        struct strv left;               /* files that do not hold what they held before */
+        bool checked;                   /* every file was read back after the rollback or undo: all as before */
+        char *note;                     /* the journal could not record the rollback or undo */
 };
 
 /*
- * 0 when applied; -VS_E_STALE / -VS_E_UNFINISHED before anything was written
- * (failed names why); -VS_E_COMMAND or a write error after a rollback.
+ * Runs under the lock of lock.h.  0 when applied; before anything was
+ * written (failed names why): -VS_E_LOCKED, -VS_E_UNFINISHED, -VS_E_STALE,
+ * -VS_E_UNTRUSTED (the tree's programs would run as root), a damaged journal
+ * (-VS_E_JOURNAL, -VS_E_JOURNAL_NEWER); -VS_E_COMMAND or a write error after
+ * a rollback.
  */
 int apply_plan(const struct sysroot *sr, const struct plan *p, const struct apply_options *o, struct apply_result *ret);
 
 /*
  * Puts back what the newest unfinished or complete apply changed, where each
  * file still holds what that apply wrote (else the file is named in left and
- * stays); runs the regeneration commands again.  -ENOENT when there is nothing
+ * stays, -VS_E_STALE); runs the regeneration commands again.  Every copy is
+ * checked before the first file is written.  -ENOENT when there is nothing
  * to undo.
  */
 int undo_last(const struct sysroot *sr, const struct apply_options *o, struct apply_result *ret, unsigned *ret_seq);
+
+/* What undo_last would put back, to show before asking; read without the lock. */
+struct undo_preview {
+        unsigned seq;
+        bool unfinished;                /* the apply was cut short */
+        struct strv files;              /* "/etc/default/grub" */
+        struct strv commands;
+};
+
+/* -ENOENT when there is nothing to undo; a damaged journal as journal_open_last says. */
+int undo_pending(const struct sysroot *sr, struct undo_preview *ret, char **ret_reason);
+void undo_preview_free(struct undo_preview *u);
 
 void apply_result_free(struct apply_result *r);

@@ -19,7 +19,10 @@
         X(VS_E_STALE,        "a file changed since the plan was made")      \
         X(VS_E_UNFINISHED,   "an earlier apply did not finish")             \
         X(VS_E_JOURNAL,      "the journal of an earlier apply is damaged") \
-        X(VS_E_NOT_REGULAR,  "not a regular file (a FIFO, device or socket)")
+        X(VS_E_NOT_REGULAR,  "not a regular file (a FIFO, device or socket)") \
+        X(VS_E_LOCKED,       "another vfio-setup is changing this system")  \
+        X(VS_E_JOURNAL_NEWER, "the journal was written by a newer vfio-setup") \
+        X(VS_E_UNTRUSTED,    "the tree is not the root user's alone")
 
 enum {
         VS_E_BASE = 4096,

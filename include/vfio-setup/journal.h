@@ -9,12 +9,19 @@
 
 /*
  * What one apply changed, kept below JOURNAL_DIR/NNNN: for each file its
- * mode, owner and SHA-256 before and after, a copy of what it held, the
- * directories apply made, and the regeneration commands.  It is written, with
- * the copies, before the first file is touched, so that an apply cut short
- * can always be rolled back; its state says how far the apply got.
+ * mode, owner and SHA-256 before and after, the name of a copy of what it
+ * held, the directories apply made, and the regeneration commands.  It is
+ * built aside and renamed into place, with the copies, before the first file
+ * is touched, so that an apply cut short can always be rolled back; its state
+ * says how far the apply got.  The journal ends with a checksum of itself.
+ *
+ * Reading one trusts nothing in it: it must be owned by the user running
+ * vfio-setup and writable by nobody else, of a known format, every record
+ * whole and well-formed, and every copy must match its SHA-256; otherwise it
+ * is refused as a whole, with the record named.
  */
 #define JOURNAL_DIR "var/lib/vfio-setup/journal"
+#define JOURNAL_FORMAT 2
 
 enum journal_state { JOURNAL_BEGUN, JOURNAL_COMPLETE, JOURNAL_ROLLED_BACK, JOURNAL_UNDONE, _JOURNAL_STATE_MAX };
 
@@ -26,6 +33,7 @@ struct journal_entry {
         gid_t gid;
         char before[65];                /* SHA-256; "" when the file did not exist */
         char after[65];                 /* "" when apply removes it */
+        char *backup;                   /* the copy of the file before, "files/N"; NULL for a new file */
 };
 
 struct journal {
@@ -41,9 +49,19 @@ struct journal {
 /* Records the plan and copies the files it touches; state BEGUN. */
 int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal **ret);
 int journal_set_state(const struct sysroot *sr, struct journal *j, enum journal_state state);
-/* The newest journal with something to roll back or undo (BEGUN or COMPLETE); -ENOENT when none. */
-int journal_open_last(const struct sysroot *sr, struct journal **ret);
-/* The copy of entry i taken before apply. */
-int journal_backup(const struct sysroot *sr, const struct journal *j, size_t i, char **ret, size_t *ret_len);
+/*
+ * The newest journal with something to roll back or undo (BEGUN or
+ * COMPLETE); -ENOENT when none.  -VS_E_JOURNAL, -VS_E_JOURNAL_NEWER or
+ * -VS_E_UNTRUSTED with *ret_reason saying which file or record is wrong.
+ */
+int journal_open_last(const struct sysroot *sr, struct journal **ret, char **ret_reason);
+/* The copy of entry i taken before apply, checked against its SHA-256 (-VS_E_JOURNAL with a reason if it differs). */
+int journal_backup(const struct sysroot *sr, const struct journal *j, size_t i, char **ret, size_t *ret_len,
+                   char **ret_reason);
+/*
+ * Removes what runs killed half-way left behind: journals that were never
+ * renamed into place, and temporary files beside the newest journal's files.
+ */
+int journal_tidy(const struct sysroot *sr);
 void journal_free(struct journal *j);
 const char *journal_state_name(enum journal_state s);

@@ -2,16 +2,20 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vfio-setup/apply.h"
 #include "vfio-setup/atomic.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/lock.h"
 #include "vfio-setup/sha256.h"
+
+/* How long a run waits for another to finish before it refuses. */
+#define LOCK_WAIT_MS 3000
 
 static void progress(const struct apply_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void progress(const struct apply_options *o, const char *fmt, ...)
@@ -27,6 +31,23 @@ static void progress(const struct apply_options *o, const char *fmt, ...)
                 free(s);
         }
         va_end(ap);
+}
+
+static int fail(struct apply_result *res, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct apply_result *res, int err, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        free(res->failed);
+        va_start(ap, fmt);
+        n = vasprintf(&res->failed, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                res->failed = NULL;
+                return -ENOMEM;
+        }
+        return err;
 }
 
 /* The SHA-256 of a file below the root, "" when it does not exist. */
@@ -56,107 +77,173 @@ static int check_fresh(const struct sysroot *sr, const struct plan *p, struct ap
                 int r = current_hash(sr, f->path, now);
 
                 if (r < 0)
-                        return r;
+                        return fail(res, r, "/%s: %s", f->path, vs_strerror(r));
                 if (f->action != PLAN_CREATE)
                         sha256_hex(f->old_content, f->old_len, then);
                 if (strcmp(now, then) != 0)
-                        return asprintf(&res->failed, "/%s changed since the plan was made; plan again", f->path) < 0
-                                       ? -ENOMEM
-                                       : -VS_E_STALE;
+                        return fail(res, -VS_E_STALE, "/%s changed since the plan was made; plan again", f->path);
         }
         return 0;
 }
 
-/* Fault injection for the crash tests: VFIO_SETUP_CRASH_AFTER_WRITES=N dies by SIGKILL after N writes. */
-static void maybe_crash(unsigned writes)
+/*
+ * Commands run chrooted into another root are that tree's programs, run as
+ * root: only when the tree is the root user's alone, as the system's own is.
+ */
+static int check_tree(const struct sysroot *sr, const struct apply_options *o, size_t n_commands,
+                      struct apply_result *res)
 {
-        const char *after = getenv("VFIO_SETUP_CRASH_AFTER_WRITES");
+        static const char *const dirs[] = { ".", "bin", "sbin", "lib", "lib64", "etc", "usr", "usr/bin",
+                                            "usr/sbin", "usr/lib", "usr/lib64", "usr/libexec" };
 
-        if (after && *after && strtoul(after, NULL, 10) == writes)
-                raise(SIGKILL);
+        if (!o->regenerate || n_commands == 0 || o->run.command_dir || strcmp(sysroot_dir(sr), "/") == 0 ||
+            geteuid() != 0)
+                return 0;
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+                struct stat st;
+                int r = sysroot_stat(sr, dirs[i], false, &st);
+
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0 || st.st_uid != 0 || (st.st_mode & 022))
+                        return fail(res, -VS_E_UNTRUSTED,
+                                    "%s/%s is %s: its programs will not be run as root; add --no-regenerate and run "
+                                    "the commands yourself",
+                                    sysroot_dir(sr), strcmp(dirs[i], ".") == 0 ? "" : dirs[i],
+                                    r < 0 ? "unreadable" : st.st_uid != 0 ? "not owned by root" : "writable by others");
+        }
+        return 0;
 }
 
-static int restore_entry(const struct sysroot *sr, const struct journal *j, size_t i)
+static int take_lock(const struct sysroot *sr, struct tool_lock **ret, struct apply_result *res)
 {
-        const struct journal_entry *e = &j->entries[i];
-        char *data;
-        size_t len;
-        int r;
+        pid_t holder = 0;
+        int r = tool_lock_take(sr, LOCK_WAIT_MS, ret, &holder);
 
-        if (e->action == PLAN_CREATE) {
-                r = atomic_remove(sr, e->path);
-                return r == -ENOENT ? 0 : r;
-        }
-        r = journal_backup(sr, j, i, &data, &len);
+        if (r == -VS_E_LOCKED && holder)
+                return fail(res, r, "another vfio-setup (pid %ld) is changing this system; try again when it is done",
+                            (long)holder);
+        if (r == -VS_E_LOCKED)
+                return fail(res, r, "another vfio-setup is changing this system; try again when it is done");
         if (r < 0)
-                return r;
-        r = atomic_write(sr, e->path, data, len, e->mode, e->uid, e->gid, NULL);
-        free(data);
+                return fail(res, r, "/" LOCK_PATH ": %s", vs_strerror(r));
+        return 0;
+}
+
+/* Under the lock: what a run cut short left behind goes, then the newest journal is read. */
+static int open_last(const struct sysroot *sr, struct journal **ret, struct apply_result *res)
+{
+        char *reason = NULL;
+        int r = journal_tidy(sr);
+
+        if (r < 0)
+                return fail(res, r, "/" JOURNAL_DIR ": %s", vs_strerror(r));
+        r = journal_open_last(sr, ret, &reason);
+        if (r < 0 && r != -ENOENT)
+                r = reason ? fail(res, r, "%s", reason) : fail(res, r, "/" JOURNAL_DIR ": %s", vs_strerror(r));
+        free(reason);
         return r;
 }
 
 /*
- * Puts files back from the journal, newest last-written first.  With `check`
- * a file is only touched while it holds what apply wrote (or already what it
- * held before); otherwise it is left and named.
+ * Puts files back from the journal, last written first.  With `check` a file
+ * is only touched while it holds what apply wrote (or already what it held
+ * before); otherwise it is left and named.  Every copy is read and checked
+ * first: a bad one refuses the whole restore with nothing written.  Then
+ * every file is read back: res->checked says each holds what it held before.
  */
 static int restore(const struct sysroot *sr, const struct journal *j, bool check, const struct apply_options *o,
                    struct apply_result *res)
 {
+        struct copy {
+                char *data;
+                size_t len;
+                bool todo;
+        } *copies = calloc(j->n ? j->n : 1, sizeof(*copies));
         int r = 0;
 
-        for (size_t k = j->n; k-- > 0;) {
+        if (!copies)
+                return -ENOMEM;
+        for (size_t k = 0; k < j->n && r >= 0; k++) {
                 const struct journal_entry *e = &j->entries[k];
-                char now[65];
+                char now[65], *reason = NULL;
                 int q = current_hash(sr, e->path, now);
 
                 if (q >= 0 && strcmp(now, e->before) == 0)
                         continue;
                 if (q >= 0 && check && strcmp(now, e->after) != 0) {
-                        q = strv_pushf(&res->left, "/%s", e->path);
-                        r = r < 0 ? r : q < 0 ? q : 1;
+                        r = strv_pushf(&res->left, "/%s", e->path);
                         continue;
                 }
+                copies[k].todo = true;
+                if (e->action == PLAN_CREATE)
+                        continue;
+                q = journal_backup(sr, j, k, &copies[k].data, &copies[k].len, &reason);
+                if (q < 0)
+                        r = reason ? fail(res, q, "%s", reason) : fail(res, q, "%s", vs_strerror(q));
+                free(reason);
+        }
+        for (size_t k = j->n; k-- > 0 && r >= 0;) {
+                const struct journal_entry *e = &j->entries[k];
+                int q;
+
+                if (!copies[k].todo)
+                        continue;
                 progress(o, "restoring /%s", e->path);
-                if (q >= 0)
-                        q = restore_entry(sr, j, k);
-                if (q >= 0)
-                        q = strv_pushf(&res->rolled_back, "/%s", e->path);
-                else if (strv_pushf(&res->left, "/%s", e->path) < 0)
-                        q = -ENOMEM;
-                if (q < 0 && r >= 0)
+                if (e->action == PLAN_CREATE) {
+                        q = atomic_remove(sr, e->path);
+                        q = q == -ENOENT ? 0 : q;
+                } else
+                        /* A configuration file never gets set-id bits back, whatever the journal says. */
+                        q = atomic_write(sr, e->path, copies[k].data, copies[k].len, e->mode & 0777, e->uid, e->gid,
+                                         NULL);
+                q = q < 0 ? strv_pushf(&res->left, "/%s", e->path) : strv_pushf(&res->rolled_back, "/%s", e->path);
+                if (q < 0)
                         r = q;
         }
-        for (size_t k = j->dirs.n; k-- > 0;)
+        for (size_t k = j->dirs.n; k-- > 0 && r >= 0;)
                 remove_empty_dir(sr, j->dirs.v[k]);
+        /* Read back, so that what is reported is what is on the disk. */
+        res->checked = r >= 0;
+        for (size_t k = 0; k < j->n && r >= 0; k++) {
+                char now[65];
+
+                if (current_hash(sr, j->entries[k].path, now) < 0 || strcmp(now, j->entries[k].before) != 0) {
+                        res->checked = false;
+                        r = strv_pushf(&res->left, "/%s", j->entries[k].path);
+                }
+        }
+        strv_uniq(&res->left);
+        for (size_t k = 0; k < j->n; k++)
+                free(copies[k].data);
+        free(copies);
         return r;
 }
 
-/* Runs the journal's commands in order; *ret_ran counts those that succeeded. */
-static int run_commands(const struct journal *j, const struct apply_options *o, size_t *ret_ran, char **ret_failed)
+/* Runs the journal's first n commands in order; *ret_ran counts those that succeeded. */
+static int run_commands(const struct journal *j, size_t n, const struct apply_options *o, size_t *ret_ran,
+                        struct apply_result *res)
 {
         *ret_ran = 0;
-        for (size_t i = 0; i < j->n_commands; i++) {
+        for (size_t i = 0; i < n; i++) {
                 char *line = strv_join(&j->commands[i], " ");
-                int status = 0, r, q = 0;
+                int status = 0, r;
 
                 if (!line)
                         return -ENOMEM;
-                progress(o, "running %s (%zu/%zu)", line, i + 1, j->n_commands);
+                progress(o, "running %s (%zu/%zu)", line, i + 1, n);
                 r = run_command(&j->commands[i], &o->run, &status);
-                if (r < 0 && ret_failed) {
+                if (r < 0 && res) {
                         if (r == -ENOENT)
-                                q = asprintf(ret_failed, "%s: command not found", j->commands[i].v[0]);
+                                r = fail(res, r, "%s: command not found", j->commands[i].v[0]);
                         else if (r == -ETIMEDOUT)
-                                q = asprintf(ret_failed, "%s: still running after %u seconds, killed", line, o->run.timeout);
+                                r = fail(res, r, "%s: still running after %u seconds, killed", line, o->run.timeout);
                         else if (r == -VS_E_COMMAND)
-                                q = asprintf(ret_failed, "%s: exit status %d", line, status);
+                                r = fail(res, r, "%s: exit status %d", line, status);
                         else
-                                q = asprintf(ret_failed, "%s: %s", line, vs_strerror(r));
+                                r = fail(res, r, "%s: %s", line, vs_strerror(r));
                 }
                 free(line);
-                if (q < 0)
-                        return -ENOMEM;
                 if (r < 0)
                         return r == -ENOMEM ? r : -VS_E_COMMAND;
                 (*ret_ran)++;
@@ -164,46 +251,55 @@ static int run_commands(const struct journal *j, const struct apply_options *o, 
         return 0;
 }
 
-static int roll_back(const struct sysroot *sr, struct journal *j, size_t commands_ran, const struct apply_options *o,
-                     struct apply_result *res)
+/* Records the journal's new state; when it cannot, says so rather than pretend. */
+static int mark(const struct sysroot *sr, struct journal *j, enum journal_state state, struct apply_result *res)
 {
-        int r = restore(sr, j, false, o, res);
+        int r = journal_set_state(sr, j, state);
+
+        if (r < 0 && asprintf(&res->note, "the journal /" JOURNAL_DIR "/%04u could not record it (%s); it still says "
+                              "\"%s\": vfio-setup undo will finish the job", j->seq, vs_strerror(r),
+                              journal_state_name(j->state)) < 0)
+                res->note = NULL;
+        return r;
+}
+
+static void roll_back(const struct sysroot *sr, struct journal *j, size_t commands_ran, const struct apply_options *o,
+                      struct apply_result *res)
+{
         size_t ran;
 
+        if (restore(sr, j, false, o, res) < 0)
+                return;
         /* Boot files made from the new configuration are made again from the old one. */
-        if (r >= 0 && commands_ran) {
-                size_t all = j->n_commands;
-
-                j->n_commands = commands_ran;
-                run_commands(j, o, &ran, NULL);
-                j->n_commands = all;
-        }
-        if (r >= 0)
-                r = journal_set_state(sr, j, JOURNAL_ROLLED_BACK);
-        return r;
+        if (commands_ran)
+                run_commands(j, commands_ran, o, &ran, NULL);
+        mark(sr, j, JOURNAL_ROLLED_BACK, res);
 }
 
 int apply_plan(const struct sysroot *sr, const struct plan *p, const struct apply_options *o, struct apply_result *ret)
 {
         struct apply_result res = { 0 };
+        struct tool_lock *lock = NULL;
         struct journal *j = NULL;
-        unsigned writes = 0;
         size_t ran = 0;
         int r;
 
-        r = journal_open_last(sr, &j);
-        if (r >= 0 && j->state == JOURNAL_BEGUN) {
-                r = asprintf(&res.failed, "apply %04u did not finish; run vfio-setup undo to put its files back first",
-                             j->seq) < 0 ? -ENOMEM : -VS_E_UNFINISHED;
-                goto out;
-        }
+        r = take_lock(sr, &lock, &res);
+        if (r >= 0)
+                r = open_last(sr, &j, &res);
+        if (r >= 0 && j->state == JOURNAL_BEGUN)
+                r = fail(&res, -VS_E_UNFINISHED, "apply %04u did not finish; run vfio-setup undo to put its files "
+                         "back first", j->seq);
         journal_free(j);
         j = NULL;
-        if (r < 0 && r != -ENOENT)
-                goto out;
-        r = check_fresh(sr, p, &res);
+        if (r == -ENOENT)
+                r = 0;
         if (r >= 0)
-                r = journal_begin(sr, p, &j);
+                r = check_tree(sr, o, p->n_commands, &res);
+        if (r >= 0)
+                r = check_fresh(sr, p, &res);
+        if (r >= 0 && (r = journal_begin(sr, p, &j)) < 0)
+                r = fail(&res, r, "/" JOURNAL_DIR ": %s; nothing was changed", vs_strerror(r));
         if (r < 0)
                 goto out;
 
@@ -215,25 +311,23 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
                 if (f->action == PLAN_DELETE)
                         r = atomic_remove(sr, f->path);
                 else
-                        r = atomic_write(sr, f->path, f->new_content, f->new_len, e->mode, e->uid, e->gid, NULL);
-                if (r < 0 && asprintf(&res.failed, "/%s: %s", f->path, vs_strerror(r)) < 0)
-                        r = -ENOMEM;
-                maybe_crash(++writes);
+                        r = atomic_write(sr, f->path, f->new_content, f->new_len, e->mode & 0777, e->uid, e->gid, NULL);
+                if (r < 0)
+                        r = fail(&res, r, "/%s: %s", f->path, vs_strerror(r));
         }
         for (size_t i = 0; i < p->remove_dirs.n && r >= 0; i++)
-                r = remove_empty_dir(sr, p->remove_dirs.v[i]);
+                if ((r = remove_empty_dir(sr, p->remove_dirs.v[i])) < 0)
+                        r = fail(&res, r, "/%s: %s", p->remove_dirs.v[i], vs_strerror(r));
         if (r >= 0 && o->regenerate)
-                r = run_commands(j, o, &ran, &res.failed);
-        if (r < 0) {
-                int q = roll_back(sr, j, ran, o, &res);
-
-                if (q < 0 && q != -ENOMEM)
-                        r = q;
-                goto out;
-        }
-        r = journal_set_state(sr, j, JOURNAL_COMPLETE);
+                r = run_commands(j, j->n_commands, o, &ran, &res);
+        /* An apply the journal cannot call complete is not one: it goes back too. */
+        if (r >= 0 && (r = journal_set_state(sr, j, JOURNAL_COMPLETE)) < 0)
+                r = fail(&res, r, "/" JOURNAL_DIR "/%04u/journal: %s", j->seq, vs_strerror(r));
+        if (r < 0)
+                roll_back(sr, j, ran, o, &res);
 out:
         journal_free(j);
+        tool_lock_release(lock);
         *ret = res;
         return r;
 }
@@ -241,32 +335,66 @@ out:
 int undo_last(const struct sysroot *sr, const struct apply_options *o, struct apply_result *ret, unsigned *ret_seq)
 {
         struct apply_result res = { 0 };
-        struct journal *j;
+        struct tool_lock *lock = NULL;
+        struct journal *j = NULL;
         size_t ran;
-        int r, q;
+        int r;
 
-        r = journal_open_last(sr, &j);
-        if (r < 0) {
-                *ret = res;
-                return r;
+        r = take_lock(sr, &lock, &res);
+        if (r >= 0)
+                r = open_last(sr, &j, &res);
+        if (r >= 0) {
+                *ret_seq = j->seq;
+                r = check_tree(sr, o, j->n_commands, &res);
         }
-        *ret_seq = j->seq;
         /* An apply cut short may have written some files and not others: there is nothing to check against. */
-        r = restore(sr, j, j->state == JOURNAL_COMPLETE, o, &res);
-        if (r >= 0 && o->regenerate && (q = run_commands(j, o, &ran, &res.failed)) < 0)
-                r = q;
-        if (r == 0)
-                r = journal_set_state(sr, j, j->state == JOURNAL_COMPLETE ? JOURNAL_UNDONE : JOURNAL_ROLLED_BACK);
-        else if (r == 1)
+        if (r >= 0)
+                r = restore(sr, j, j->state == JOURNAL_COMPLETE, o, &res);
+        if (r >= 0 && res.left.n)
                 r = -VS_E_STALE;
+        if (r >= 0 && o->regenerate)
+                r = run_commands(j, j->n_commands, o, &ran, &res);
+        if (r >= 0)
+                r = mark(sr, j, j->state == JOURNAL_COMPLETE ? JOURNAL_UNDONE : JOURNAL_ROLLED_BACK, &res);
         journal_free(j);
+        tool_lock_release(lock);
         *ret = res;
         return r;
+}
+
+int undo_pending(const struct sysroot *sr, struct undo_preview *ret, char **ret_reason)
+{
+        struct undo_preview u = { 0 };
+        struct journal *j;
+        int r = journal_open_last(sr, &j, ret_reason);
+
+        if (r < 0)
+                return r;
+        u.seq = j->seq;
+        u.unfinished = j->state == JOURNAL_BEGUN;
+        for (size_t i = 0; i < j->n && r >= 0; i++)
+                r = strv_pushf(&u.files, "/%s", j->entries[i].path);
+        for (size_t i = 0; i < j->n_commands && r >= 0; i++)
+                r = strv_consume(&u.commands, strv_join(&j->commands[i], " "));
+        journal_free(j);
+        if (r < 0) {
+                undo_preview_free(&u);
+                return r;
+        }
+        *ret = u;
+        return 0;
+}
+
+void undo_preview_free(struct undo_preview *u)
+{
+        strv_free(&u->files);
+        strv_free(&u->commands);
 }
 
 void apply_result_free(struct apply_result *r)
 {
         free(r->failed);
+        free(r->note);
         strv_free(&r->rolled_back);
         strv_free(&r->left);
 }

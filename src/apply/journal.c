@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include <unistd.h>
 
 #include "vfio-setup/atomic.h"
+#include "vfio-setup/diskop.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/journal.h"
 #include "vfio-setup/sha256.h"
@@ -46,6 +50,7 @@ static void put_escaped(struct strbuf *b, const char *s)
                         strbuf_printf(b, "%c", *s);
 }
 
+/* NULL for an escape that put_escaped does not write. */
 static char *unescape(const char *s)
 {
         char *out = malloc(strlen(s) + 1), *w = out;
@@ -53,34 +58,44 @@ static char *unescape(const char *s)
         if (!out)
                 return NULL;
         for (; *s; s++) {
-                if (*s == '\\' && s[1]) {
-                        s++;
-                        *w++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s;
-                } else
+                if (*s != '\\') {
                         *w++ = *s;
+                        continue;
+                }
+                s++;
+                if (*s != 't' && *s != 'n' && *s != '\\') {
+                        free(out);
+                        return NULL;
+                }
+                *w++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : '\\';
         }
         *w = '\0';
         return out;
 }
 
-static int path_of(const struct journal *j, const char *name, char **ret)
+/* A journal's directory while it is built, and once it is in place. */
+static int dir_of(unsigned seq, bool building, const char *name, char **ret)
 {
-        return asprintf(ret, JOURNAL_DIR "/%04u/%s", j->seq, name) < 0 ? -ENOMEM : 0;
+        int n = building ? asprintf(ret, JOURNAL_DIR "/.%04u.new%s%s", seq, name ? "/" : "", name ? name : "")
+                         : asprintf(ret, JOURNAL_DIR "/%04u%s%s", seq, name ? "/" : "", name ? name : "");
+
+        return n < 0 ? -ENOMEM : 0;
 }
 
-static int save(const struct sysroot *sr, const struct journal *j)
+static int save(const struct sysroot *sr, const struct journal *j, bool building)
 {
         struct strbuf b = { 0 };
-        char *text, *path;
+        char *text, *path, sum[65];
         int r;
 
-        strbuf_printf(&b, "# vfio-setup journal: what one apply changed, to put it back\nformat\t1\nstate\t%s\n",
-                      state_names[j->state]);
+        strbuf_printf(&b, "# vfio-setup journal: what one apply changed, to put it back\nformat\t%d\nstate\t%s\n",
+                      JOURNAL_FORMAT, state_names[j->state]);
         for (size_t i = 0; i < j->n; i++) {
                 const struct journal_entry *e = &j->entries[i];
 
-                strbuf_printf(&b, "file\t%s\t%o\t%u\t%u\t%s\t%s\t", action_names[e->action], (unsigned)e->mode,
-                              (unsigned)e->uid, (unsigned)e->gid, *e->before ? e->before : "-", *e->after ? e->after : "-");
+                strbuf_printf(&b, "file\t%s\t%o\t%u\t%u\t%s\t%s\t%s\t", action_names[e->action], (unsigned)e->mode,
+                              (unsigned)e->uid, (unsigned)e->gid, *e->before ? e->before : "-",
+                              *e->after ? e->after : "-", e->backup ? e->backup : "-");
                 put_escaped(&b, e->path);
                 strbuf_printf(&b, "\n");
         }
@@ -100,7 +115,15 @@ static int save(const struct sysroot *sr, const struct journal *j)
         r = strbuf_finish(&b, &text);
         if (r < 0)
                 return r;
-        r = path_of(j, "journal", &path);
+        /* A checksum of all the lines above it: a journal cut short or damaged is known as such. */
+        sha256_hex(text, strlen(text), sum);
+        b = (struct strbuf){ 0 };
+        strbuf_printf(&b, "%ssum\t%s\n", text, sum);
+        free(text);
+        r = strbuf_finish(&b, &text);
+        if (r < 0)
+                return r;
+        r = dir_of(j->seq, building, "journal", &path);
         if (r >= 0)
                 r = atomic_write(sr, path, text, strlen(text), 0600, 0, 0, NULL);
         free(path);
@@ -108,23 +131,67 @@ static int save(const struct sysroot *sr, const struct journal *j)
         return r;
 }
 
-static int next_seq(const struct sysroot *sr, unsigned *ret)
+/* A journal's number: digits only, as journal_begin names them. */
+static bool seq_of(const char *name, unsigned *ret)
+{
+        unsigned long v;
+        char *end;
+
+        if (!isdigit((unsigned char)name[0]))
+                return false;
+        errno = 0;
+        v = strtoul(name, &end, 10);
+        if (*end || errno || v == 0 || v > 999999)
+                return false;
+        *ret = (unsigned)v;
+        return true;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+        unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+        return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The numbers of the journals in place, newest first. */
+static int list_seqs(const struct sysroot *sr, unsigned **ret, size_t *ret_n)
 {
         struct strv names = { 0 };
-        unsigned max = 0;
+        unsigned *seqs;
+        size_t n = 0;
         int r = sysroot_list(sr, JOURNAL_DIR, &names);
 
-        if (r < 0 && r != -ENOENT)
+        if (r < 0)
                 return r;
-        for (size_t i = 0; i < names.n; i++) {
-                unsigned v;
-                char end;
-
-                if (sscanf(names.v[i], "%u%c", &v, &end) == 1 && v > max)
-                        max = v;
+        seqs = calloc(names.n ? names.n : 1, sizeof(*seqs));
+        if (!seqs) {
+                strv_free(&names);
+                return -ENOMEM;
         }
+        for (size_t i = 0; i < names.n; i++)
+                n += seq_of(names.v[i], &seqs[n]);
         strv_free(&names);
-        *ret = max + 1;
+        qsort(seqs, n, sizeof(*seqs), cmp_desc);
+        *ret = seqs;
+        *ret_n = n;
+        return 0;
+}
+
+static int next_seq(const struct sysroot *sr, unsigned *ret)
+{
+        unsigned *seqs;
+        size_t n;
+        int r = list_seqs(sr, &seqs, &n);
+
+        if (r == -ENOENT) {
+                *ret = 1;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        *ret = n ? seqs[0] + 1 : 1;
+        free(seqs);
         return 0;
 }
 
@@ -146,9 +213,40 @@ static int missing_dirs(const struct sysroot *sr, const char *path, struct strv 
         return r;
 }
 
+static int fsync_dir(const struct sysroot *sr, const char *rel)
+{
+        int fd, r = sysroot_open(sr, rel, O_RDONLY | O_DIRECTORY, &fd);
+
+        if (r < 0)
+                return r;
+        r = disk_fsync(fd);
+        close(fd);
+        return r;
+}
+
+/* Renames the journal built aside into place: until then, no apply of it exists. */
+static int publish(const struct sysroot *sr, const struct journal *j)
+{
+        char building[32], done[32];
+        int fd, r;
+
+        snprintf(building, sizeof(building), ".%04u.new", j->seq);
+        snprintf(done, sizeof(done), "%04u", j->seq);
+        r = sysroot_open(sr, JOURNAL_DIR, O_RDONLY | O_DIRECTORY, &fd);
+        if (r < 0)
+                return r;
+        r = disk_renameat(fd, building, fd, done);
+        /* Not known to be on the disk: no file may be written on its strength, and it goes back aside. */
+        if (r >= 0 && (r = disk_fsync(fd)) < 0)
+                (void)disk_renameat(fd, done, fd, building);
+        close(fd);
+        return r;
+}
+
 int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal **ret)
 {
         struct journal *j = calloc(1, sizeof(*j));
+        char *files;
         int r;
 
         if (!j)
@@ -164,7 +262,7 @@ int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal
                 const struct plan_file *f = &p->files[i];
                 struct journal_entry *e = &j->entries[j->n++];
                 struct stat st;
-                char name[32], *backup;
+                char *backup;
 
                 *e = (struct journal_entry){ .path = strdup(f->path), .action = f->action, .mode = f->mode ? f->mode : 0644,
                                              .uid = geteuid(), .gid = getegid() };
@@ -180,8 +278,12 @@ int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal
                         e->uid = st.st_uid;
                         e->gid = st.st_gid;
                         sha256_hex(f->old_content, f->old_len, e->before);
-                        snprintf(name, sizeof(name), "files/%zu", i);
-                        r = path_of(j, name, &backup);
+                        if (asprintf(&e->backup, "files/%zu", i) < 0) {
+                                e->backup = NULL;
+                                r = -ENOMEM;
+                                break;
+                        }
+                        r = dir_of(j->seq, true, e->backup, &backup);
                         if (r >= 0)
                                 r = atomic_write(sr, backup, f->old_content, f->old_len, 0600, 0, 0, NULL);
                         free(backup);
@@ -190,8 +292,18 @@ int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal
                 if (f->action != PLAN_DELETE)
                         sha256_hex(f->new_content, f->new_len, e->after);
         }
+        for (size_t i = 0; i < j->n && r >= 0; i++)
+                if (j->entries[i].backup) {
+                        r = dir_of(j->seq, true, "files", &files);
+                        if (r >= 0)
+                                r = fsync_dir(sr, files);
+                        free(files);
+                        break;
+                }
         if (r >= 0)
-                r = save(sr, j);
+                r = save(sr, j, true);
+        if (r >= 0)
+                r = publish(sr, j);
         if (r < 0) {
                 journal_free(j);
                 return r;
@@ -202,94 +314,289 @@ int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal
 
 int journal_set_state(const struct sysroot *sr, struct journal *j, enum journal_state state)
 {
+        enum journal_state was = j->state;
+        int r;
+
         j->state = state;
-        return save(sr, j);
-}
-
-static int parse_line(struct journal *j, char *line)
-{
-        struct strv f = { 0 };
-        char *save = NULL;
-        int r = 0;
-
-        for (char *t = strtok_r(line, "\t", &save); t && r >= 0; t = strtok_r(NULL, "\t", &save))
-                r = strv_consume(&f, unescape(t));
-        if (r < 0 || f.n == 0) {
-                strv_free(&f);
-                return r;
-        }
-        if (strcmp(f.v[0], "state") == 0 && f.n == 2) {
-                r = -VS_E_JOURNAL;
-                for (int s = 0; s < _JOURNAL_STATE_MAX; s++)
-                        if (strcmp(f.v[1], state_names[s]) == 0) {
-                                j->state = (enum journal_state)s;
-                                r = 0;
-                        }
-        } else if (strcmp(f.v[0], "file") == 0 && f.n == 8) {
-                struct journal_entry *v = realloc(j->entries, (j->n + 1) * sizeof(*v)), *e;
-                unsigned mode, uid, gid;
-
-                if (!v) {
-                        strv_free(&f);
-                        return -ENOMEM;
-                }
-                j->entries = v;
-                e = &v[j->n];
-                *e = (struct journal_entry){ 0 };
-                e->action = strcmp(f.v[1], "create") == 0 ? PLAN_CREATE : strcmp(f.v[1], "delete") == 0 ? PLAN_DELETE : PLAN_MODIFY;
-                if (sscanf(f.v[2], "%o", &mode) != 1 || sscanf(f.v[3], "%u", &uid) != 1 || sscanf(f.v[4], "%u", &gid) != 1 ||
-                    strlen(f.v[5]) > 64 || strlen(f.v[6]) > 64)
-                        r = -VS_E_JOURNAL;
-                else {
-                        e->mode = mode;
-                        e->uid = uid;
-                        e->gid = gid;
-                        snprintf(e->before, sizeof(e->before), "%s", strcmp(f.v[5], "-") ? f.v[5] : "");
-                        snprintf(e->after, sizeof(e->after), "%s", strcmp(f.v[6], "-") ? f.v[6] : "");
-                        e->path = strdup(f.v[7]);
-                        r = e->path ? 0 : -ENOMEM;
-                        j->n += r >= 0;
-                }
-        } else if (strcmp(f.v[0], "dir") == 0 && f.n == 2) {
-                r = strv_push(&j->dirs, f.v[1]);
-        } else if (strcmp(f.v[0], "command") == 0 && f.n >= 2) {
-                struct strv *v = realloc(j->commands, (j->n_commands + 1) * sizeof(*v));
-
-                if (!v)
-                        r = -ENOMEM;
-                else {
-                        j->commands = v;
-                        v[j->n_commands] = (struct strv){ 0 };
-                        for (size_t k = 1; k < f.n && r >= 0; k++)
-                                r = strv_push(&v[j->n_commands], f.v[k]);
-                        j->n_commands++;
-                }
-        }
-        strv_free(&f);
+        r = save(sr, j, false);
+        if (r < 0)
+                j->state = was;
         return r;
 }
 
-static int load(const struct sysroot *sr, unsigned seq, struct journal **ret)
+static int refuse(char **ret_reason, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char **ret_reason, int err, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(ret_reason, fmt, ap);
+        va_end(ap);
+        return n < 0 ? -ENOMEM : err;
+}
+
+/*
+ * Only the user running vfio-setup may have written what undo trusts: owned
+ * by that user, writable by nobody else, no link on the way.
+ */
+static int check_owner(const struct sysroot *sr, const char *rel, char **ret_reason)
+{
+        struct stat st;
+        int r = sysroot_stat(sr, rel, true, &st);
+
+        if (r < 0)
+                return r == -ENOENT ? r : refuse(ret_reason, -VS_E_JOURNAL, "/%s: %s", rel, vs_strerror(r));
+        if (S_ISLNK(st.st_mode))
+                return refuse(ret_reason, -VS_E_UNTRUSTED, "/%s is a link: vfio-setup trusts only its own journal", rel);
+        if (st.st_uid != geteuid() || (st.st_mode & 022))
+                return refuse(ret_reason, -VS_E_UNTRUSTED,
+                              "/%s is %s: vfio-setup will not undo from a journal others could have written", rel,
+                              st.st_uid != geteuid() ? "owned by another user" : "writable by others");
+        return 0;
+}
+
+static bool valid_hash(const char *s)
+{
+        return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+static bool valid_number(const char *s, unsigned long max, int base, unsigned long *ret)
+{
+        char *end;
+
+        if (!*s || strspn(s, base == 8 ? "01234567" : "0123456789") != strlen(s))
+                return false;
+        errno = 0;
+        *ret = strtoul(s, &end, base);
+        return !errno && *ret <= max;
+}
+
+/* Relative, without "." or ".." or empty components, without control characters. */
+static bool valid_path(const char *p)
+{
+        if (!*p || *p == '/')
+                return false;
+        for (const char *c = p; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        return false;
+        for (const char *comp = p; comp; comp = strchr(comp, '/') ? strchr(comp, '/') + 1 : NULL) {
+                size_t len = strcspn(comp, "/");
+
+                if (len == 0 || (len == 1 && comp[0] == '.') || (len == 2 && comp[0] == '.' && comp[1] == '.'))
+                        return false;
+        }
+        return true;
+}
+
+static bool valid_backup(const char *s)
+{
+        unsigned long v;
+
+        return strncmp(s, "files/", 6) == 0 && valid_number(s + 6, 999999, 10, &v);
+}
+
+/* One file record; format 1 had no backup field: the copy was files/<the record's index>. */
+static int parse_file(struct journal *j, const struct strv *f, unsigned format)
+{
+        struct journal_entry e = { 0 };
+        const char *backup, *path;
+        unsigned long mode, uid, gid;
+        int action = -1;
+
+        if (f->n != (format == 1 ? 8u : 9u))
+                return -EBADMSG;
+        for (int a = 0; a < (int)(sizeof(action_names) / sizeof(action_names[0])); a++)
+                if (strcmp(f->v[1], action_names[a]) == 0)
+                        action = a;
+        backup = format == 1 ? NULL : f->v[7];
+        path = f->v[format == 1 ? 7 : 8];
+        if (action < 0 || !valid_number(f->v[2], 07777, 8, &mode) || !valid_number(f->v[3], 0xfffffffe, 10, &uid) ||
+            !valid_number(f->v[4], 0xfffffffe, 10, &gid) || !valid_path(path))
+                return -EBADMSG;
+        /* What each action has: a new file has no "before" and no copy; a removed one no "after". */
+        if ((action == PLAN_CREATE) != (strcmp(f->v[5], "-") == 0) || (action != PLAN_CREATE && !valid_hash(f->v[5])) ||
+            (action == PLAN_DELETE) != (strcmp(f->v[6], "-") == 0) || (action != PLAN_DELETE && !valid_hash(f->v[6])) ||
+            (backup && ((action == PLAN_CREATE) != (strcmp(backup, "-") == 0) ||
+                        (action != PLAN_CREATE && !valid_backup(backup)))))
+                return -EBADMSG;
+        e.action = (enum plan_action)action;
+        e.mode = (mode_t)mode;
+        e.uid = (uid_t)uid;
+        e.gid = (gid_t)gid;
+        snprintf(e.before, sizeof(e.before), "%s", action == PLAN_CREATE ? "" : f->v[5]);
+        snprintf(e.after, sizeof(e.after), "%s", action == PLAN_DELETE ? "" : f->v[6]);
+        e.path = strdup(path);
+        if (action != PLAN_CREATE)
+                e.backup = backup ? strdup(backup) : NULL;
+        if (action != PLAN_CREATE && !backup && asprintf(&e.backup, "files/%zu", j->n) < 0)
+                e.backup = NULL;
+        if (!e.path || (action != PLAN_CREATE && !e.backup)) {
+                free(e.path);
+                free(e.backup);
+                return -ENOMEM;
+        }
+        j->entries[j->n++] = e;
+        return 0;
+}
+
+/* One record; -EBADMSG when it is not one this format has, whole and well-formed. */
+static int parse_record(struct journal *j, const struct strv *f, unsigned format, bool *have_state)
+{
+        if (strcmp(f->v[0], "state") == 0 && f->n == 2 && !*have_state) {
+                for (int s = 0; s < _JOURNAL_STATE_MAX; s++)
+                        if (strcmp(f->v[1], state_names[s]) == 0) {
+                                j->state = (enum journal_state)s;
+                                *have_state = true;
+                                return 0;
+                        }
+                return -EBADMSG;
+        }
+        if (strcmp(f->v[0], "file") == 0) {
+                struct journal_entry *v = realloc(j->entries, (j->n + 1) * sizeof(*v));
+
+                if (!v)
+                        return -ENOMEM;
+                j->entries = v;
+                return parse_file(j, f, format);
+        }
+        if (strcmp(f->v[0], "dir") == 0 && f->n == 2)
+                return valid_path(f->v[1]) ? strv_push(&j->dirs, f->v[1]) : -EBADMSG;
+        if (strcmp(f->v[0], "command") == 0 && f->n >= 2) {
+                struct strv *v = realloc(j->commands, (j->n_commands + 1) * sizeof(*v));
+                int r = 0;
+
+                if (!v)
+                        return -ENOMEM;
+                j->commands = v;
+                v[j->n_commands] = (struct strv){ 0 };
+                for (size_t k = 1; k < f->n && r >= 0; k++)
+                        r = strv_push(&v[j->n_commands], f->v[k]);
+                j->n_commands++;
+                return r;
+        }
+        return -EBADMSG;
+}
+
+/* Splits a line into its unescaped fields; -EBADMSG for an escape no journal has. */
+static int fields(const char *line, size_t len, struct strv *ret)
+{
+        struct strv f = { 0 };
+        int r = 0;
+
+        for (const char *p = line; p <= line + len && r >= 0;) {
+                size_t n = strcspn(p, "\t");
+                char *raw, *field;
+
+                if (p + n > line + len)
+                        n = (size_t)(line + len - p);
+                raw = strndup(p, n);
+                field = raw ? unescape(raw) : NULL;
+                r = !raw ? -ENOMEM : !field ? -EBADMSG : strv_consume(&f, field);
+                free(raw);
+                p += n + 1;
+        }
+        if (r < 0) {
+                strv_free(&f);
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
+static int parse(struct journal *j, const char *text, size_t len, const char *where, char **ret_reason)
+{
+        const char *line = text, *end = text + len, *sum_at = NULL;
+        unsigned format = 0;
+        bool have_state = false;
+        size_t number = 0;
+        int r = 0;
+
+        if (memchr(text, '\0', len))
+                return refuse(ret_reason, -VS_E_JOURNAL, "%s: holds binary data", where);
+        for (; line < end && r >= 0; number++) {
+                const char *nl = memchr(line, '\n', (size_t)(end - line));
+                struct strv f = { 0 };
+
+                if (!nl)
+                        return refuse(ret_reason, -VS_E_JOURNAL, "%s:%zu: the last line is cut short", where, number + 1);
+                if (sum_at)
+                        return refuse(ret_reason, -VS_E_JOURNAL, "%s:%zu: lines after the checksum", where, number + 1);
+                if (line[0] == '#') {
+                        line = nl + 1;
+                        continue;
+                }
+                r = fields(line, (size_t)(nl - line), &f);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0 && format == 0) {
+                        unsigned long v;
+
+                        if (f.n != 2 || strcmp(f.v[0], "format") != 0 || !valid_number(f.v[1], 999, 10, &v) || v == 0)
+                                r = -EBADMSG;
+                        else if (v > JOURNAL_FORMAT)
+                                r = refuse(ret_reason, -VS_E_JOURNAL_NEWER,
+                                           "%s is of format %lu, written by a newer vfio-setup (this one reads up to %d): "
+                                           "undo with that version",
+                                           where, v, JOURNAL_FORMAT);
+                        else
+                                format = (unsigned)v;
+                } else if (r >= 0 && format >= 2 && strcmp(f.v[0], "sum") == 0) {
+                        char want[65];
+
+                        sha256_hex(text, (size_t)(line - text), want);
+                        if (f.n != 2 || strcmp(f.v[1], want) != 0)
+                                r = refuse(ret_reason, -VS_E_JOURNAL, "%s:%zu: the checksum does not match: the journal "
+                                           "was changed or damaged", where, number + 1);
+                        sum_at = line;
+                } else if (r >= 0)
+                        r = parse_record(j, &f, format, &have_state);
+                strv_free(&f);
+                if (r == -EBADMSG)
+                        return refuse(ret_reason, -VS_E_JOURNAL, "%s:%zu: %s", where, number + 1,
+                                      format ? "a record vfio-setup cannot read" : "no format line");
+                line = nl + 1;
+        }
+        if (r < 0)
+                return r;
+        if (format == 0 || !have_state)
+                return refuse(ret_reason, -VS_E_JOURNAL, "%s: %s", where, format ? "no state" : "empty");
+        if (format >= 2 && !sum_at)
+                return refuse(ret_reason, -VS_E_JOURNAL, "%s: no checksum: the journal is cut short", where);
+        return 0;
+}
+
+static int load(const struct sysroot *sr, unsigned seq, struct journal **ret, char **ret_reason)
 {
         struct journal *j = calloc(1, sizeof(*j));
-        char *path, *text = NULL, *line, *save = NULL;
+        char *dir = NULL, *path = NULL, *text = NULL;
+        size_t len;
         int r;
 
         if (!j)
                 return -ENOMEM;
         j->seq = seq;
-        j->state = _JOURNAL_STATE_MAX;
-        r = path_of(j, "journal", &path);
+        r = dir_of(seq, false, NULL, &dir);
+        if (r >= 0)
+                r = dir_of(seq, false, "journal", &path);
+        if (r >= 0)
+                r = check_owner(sr, dir, ret_reason);
+        if (r >= 0)
+                r = check_owner(sr, path, ret_reason);
         if (r >= 0) {
-                r = sysroot_read(sr, path, 1024 * 1024, &text, NULL);
-                free(path);
+                r = sysroot_read(sr, path, 0, &text, &len);
+                if (r < 0 && r != -ENOENT && r != -ENOMEM)
+                        r = refuse(ret_reason, -VS_E_JOURNAL, "/%s: %s", path, vs_strerror(r));
         }
-        for (line = r >= 0 ? strtok_r(text, "\n", &save) : NULL; line && r >= 0; line = strtok_r(NULL, "\n", &save))
-                if (line[0] != '#')
-                        r = parse_line(j, line);
+        if (r >= 0) {
+                char where[128];
+
+                snprintf(where, sizeof(where), "/%s", path);
+                r = parse(j, text, len, where, ret_reason);
+        }
         free(text);
-        if (r >= 0 && j->state == _JOURNAL_STATE_MAX)
-                r = -VS_E_JOURNAL;
+        free(dir);
+        free(path);
         if (r < 0) {
                 journal_free(j);
                 return r;
@@ -298,40 +605,27 @@ static int load(const struct sysroot *sr, unsigned seq, struct journal **ret)
         return 0;
 }
 
-static int cmp_desc(const void *a, const void *b)
+int journal_open_last(const struct sysroot *sr, struct journal **ret, char **ret_reason)
 {
-        unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-
-        return x < y ? 1 : x > y ? -1 : 0;
-}
-
-int journal_open_last(const struct sysroot *sr, struct journal **ret)
-{
-        struct strv names = { 0 };
         unsigned *seqs;
-        size_t n = 0;
-        int r = sysroot_list(sr, JOURNAL_DIR, &names);
+        size_t n;
+        int r;
 
+        r = check_owner(sr, "var/lib/vfio-setup", ret_reason);
+        if (r >= 0)
+                r = check_owner(sr, JOURNAL_DIR, ret_reason);
+        if (r >= 0)
+                r = list_seqs(sr, &seqs, &n);
         if (r < 0)
                 return r;
-        seqs = calloc(names.n ? names.n : 1, sizeof(*seqs));
-        if (!seqs) {
-                strv_free(&names);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < names.n; i++) {
-                char end;
-
-                if (sscanf(names.v[i], "%u%c", &seqs[n], &end) == 1)
-                        n++;
-        }
-        strv_free(&names);
-        qsort(seqs, n, sizeof(*seqs), cmp_desc);
         r = -ENOENT;
         for (size_t i = 0; i < n; i++) {
                 struct journal *j;
-                int k = load(sr, seqs[i], &j);
+                int k = load(sr, seqs[i], &j, ret_reason);
 
+                /* A directory without its journal never held an apply: journal_tidy removes it. */
+                if (k == -ENOENT)
+                        continue;
                 if (k < 0) {
                         r = k;
                         break;
@@ -347,17 +641,152 @@ int journal_open_last(const struct sysroot *sr, struct journal **ret)
         return r;
 }
 
-int journal_backup(const struct sysroot *sr, const struct journal *j, size_t i, char **ret, size_t *ret_len)
+int journal_backup(const struct sysroot *sr, const struct journal *j, size_t i, char **ret, size_t *ret_len,
+                   char **ret_reason)
 {
-        char name[32], *path;
+        const struct journal_entry *e = &j->entries[i];
+        char *path, *files, *data, hash[65];
+        size_t len;
         int r;
 
-        snprintf(name, sizeof(name), "files/%zu", i);
-        r = path_of(j, name, &path);
+        r = dir_of(j->seq, false, e->backup, &path);
         if (r < 0)
                 return r;
-        r = sysroot_read(sr, path, 0, ret, ret_len);
+        r = dir_of(j->seq, false, "files", &files);
+        if (r >= 0) {
+                r = check_owner(sr, files, ret_reason);
+                free(files);
+        }
+        if (r >= 0)
+                r = check_owner(sr, path, ret_reason);
+        if (r >= 0)
+                r = sysroot_read(sr, path, 0, &data, &len);
+        if (r >= 0) {
+                sha256_hex(data, len, hash);
+                if (strcmp(hash, e->before) != 0) {
+                        free(data);
+                        r = refuse(ret_reason, -VS_E_JOURNAL, "/%s, the copy of /%s, is not what the file held: "
+                                   "it was changed or damaged", path, e->path);
+                }
+        } else if (r != -ENOMEM && r != -VS_E_UNTRUSTED)
+                r = refuse(ret_reason, -VS_E_JOURNAL, "/%s, the copy of /%s: %s", path, e->path, vs_strerror(r));
         free(path);
+        if (r < 0)
+                return r;
+        *ret = data;
+        *ret_len = len;
+        return 0;
+}
+
+/* Removes a journal directory that holds no apply: its copies, its journal, temporaries, itself. */
+static int remove_dir_of_ours(int parent, const char *name, int depth)
+{
+        struct dirent *de;
+        DIR *d;
+        int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -ENOMEM;
+        }
+        while (r >= 0 && (de = readdir(d))) {
+                struct stat st;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode) && depth > 0)
+                        r = remove_dir_of_ours(dirfd(d), de->d_name, depth - 1);
+                else if (S_ISREG(st.st_mode) && st.st_uid == geteuid())
+                        r = disk_unlinkat(dirfd(d), de->d_name, 0);
+        }
+        closedir(d);
+        if (r >= 0)
+                r = disk_unlinkat(parent, name, AT_REMOVEDIR);
+        if (r >= 0)
+                r = disk_fsync(parent);
+        return r;
+}
+
+/* The journals never published, and numbered directories without a journal. */
+static int remove_orphans(const struct sysroot *sr, int jfd)
+{
+        struct strv names = { 0 };
+        int r = sysroot_list(sr, JOURNAL_DIR, &names);
+
+        for (size_t i = 0; i < names.n && r >= 0; i++) {
+                const char *name = names.v[i];
+                size_t len = strlen(name);
+                struct stat st;
+                unsigned seq;
+                bool orphan = false;
+
+                if (name[0] == '.' && len > 5 && strcmp(name + len - 4, ".new") == 0)
+                        orphan = true;
+                else if (seq_of(name, &seq)) {
+                        char *journal;
+
+                        if (asprintf(&journal, "%s/journal", name) < 0) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        orphan = fstatat(jfd, journal, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+                        free(journal);
+                }
+                if (orphan && fstatat(jfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+                    st.st_uid == geteuid())
+                        r = remove_dir_of_ours(jfd, name, 1);
+        }
+        strv_free(&names);
+        return r;
+}
+
+static char *parent_of(const char *rel)
+{
+        const char *slash = strrchr(rel, '/');
+
+        return slash ? strndup(rel, (size_t)(slash - rel)) : strdup(".");
+}
+
+int journal_tidy(const struct sysroot *sr)
+{
+        struct journal *j = NULL;
+        char *reason = NULL;
+        unsigned *seqs;
+        size_t n;
+        int jfd, r;
+
+        r = sysroot_open(sr, JOURNAL_DIR, O_RDONLY | O_DIRECTORY, &jfd);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        r = remove_orphans(sr, jfd);
+        close(jfd);
+        if (r >= 0)
+                r = list_seqs(sr, &seqs, &n);
+        if (r < 0)
+                return r;
+        /* Only the newest apply can have been cut short, and only its files have temporaries beside them. */
+        if (n > 0 && load(sr, seqs[0], &j, &reason) >= 0) {
+                char *dir;
+
+                r = dir_of(j->seq, false, NULL, &dir);
+                if (r >= 0) {
+                        r = atomic_clean_temporaries(sr, dir);
+                        free(dir);
+                }
+                for (size_t i = 0; i < j->n && r >= 0; i++) {
+                        char *parent = parent_of(j->entries[i].path);
+
+                        r = parent ? atomic_clean_temporaries(sr, parent) : -ENOMEM;
+                        free(parent);
+                }
+                journal_free(j);
+        }
+        free(reason);
+        free(seqs);
         return r;
 }
 
@@ -365,8 +794,10 @@ void journal_free(struct journal *j)
 {
         if (!j)
                 return;
-        for (size_t i = 0; i < j->n; i++)
+        for (size_t i = 0; i < j->n; i++) {
                 free(j->entries[i].path);
+                free(j->entries[i].backup);
+        }
         free(j->entries);
         strv_free(&j->dirs);
         for (size_t i = 0; i < j->n_commands; i++)

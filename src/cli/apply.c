@@ -47,25 +47,65 @@ static bool allowed(const struct cli_options *opt, const char *what)
         return false;
 }
 
-static bool confirmed(const struct cli_options *opt)
+static bool confirmed(const struct cli_options *opt, const char *what, const char *question)
 {
         char answer[16];
 
         if (opt->yes)
                 return true;
         if (!isatty(STDIN_FILENO)) {
-                fprintf(stderr, "vfio-setup: apply: nothing to confirm with: stdin is not a terminal\nhint: add --yes\n");
+                fprintf(stderr, "vfio-setup: %s: nothing to confirm with: stdin is not a terminal\nhint: add --yes\n",
+                        what);
                 return false;
         }
-        printf("Apply this plan? [y/N] ");
+        printf("%s [y/N] ", question);
         fflush(stdout);
         return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
 }
 
-static void report_rollback(const struct apply_result *res)
+/* Refusals that come before anything is written. */
+static bool refused_before_writing(int r)
 {
-        for (size_t i = 0; i < res->left.n; i++)
-                fprintf(stderr, "  could not put back %s (vfio-setup undo tries again)\n", res->left.v[i]);
+        return r == -VS_E_STALE || r == -VS_E_UNFINISHED || r == -VS_E_LOCKED || r == -VS_E_UNTRUSTED ||
+               r == -VS_E_JOURNAL || r == -VS_E_JOURNAL_NEWER;
+}
+
+/* Only what was read back is claimed. */
+static void report_rollback(const char *what, const struct apply_result *res)
+{
+        if (res->checked && !res->left.n)
+                fprintf(stderr, "vfio-setup: %s: every file was put back as it was (each read back and compared)\n",
+                        what);
+        else if (res->rolled_back.n || res->left.n) {
+                fprintf(stderr, "vfio-setup: %s: files were put back, except:\n", what);
+                for (size_t i = 0; i < res->left.n; i++)
+                        fprintf(stderr, "  %s does not hold what it held before (vfio-setup undo tries again)\n",
+                                res->left.v[i]);
+        }
+        if (res->note)
+                fprintf(stderr, "vfio-setup: %s: %s\n", what, res->note);
+}
+
+/* An apply cut short is undone before anything else is planned: its files are half old, half new. */
+static bool unfinished(const struct sysroot *sr, const char *what)
+{
+        struct undo_preview u;
+        char *reason = NULL;
+        int r = undo_pending(sr, &u, &reason);
+
+        if (r == -ENOENT)
+                return false;
+        if (r < 0) {
+                fprintf(stderr, "vfio-setup: %s: %s\n", what, reason ? reason : vs_strerror(r));
+                free(reason);
+                return true;
+        }
+        if (u.unfinished)
+                fprintf(stderr, "vfio-setup: %s: apply %04u did not finish; its files are partly changed\n"
+                                "hint: vfio-setup undo puts them back; then plan again\n", what, u.seq);
+        r = u.unfinished;
+        undo_preview_free(&u);
+        return r;
 }
 
 static void commands_by_hand(const struct plan *p)
@@ -90,6 +130,8 @@ int cli_apply(struct sysroot *sr, const struct cli_options *opt)
 
         if (!allowed(opt, "apply"))
                 return EXIT_USAGE;
+        if (unfinished(sr, "apply"))
+                return EXIT_NOT_READY;
         r = detect_machine(sr, &m);
         if (r >= 0)
                 r = plan_build(sr, m, &opt->selection, &p, &reason);
@@ -109,20 +151,19 @@ int cli_apply(struct sysroot *sr, const struct cli_options *opt)
                 plan_free(p);
                 return EXIT_OK;
         }
-        if (!confirmed(opt)) {
+        if (!confirmed(opt, "apply", "Apply this plan?")) {
                 plan_free(p);
                 return EXIT_USAGE;
         }
         options(opt, &o);
         printf("Applying:\n");
         r = apply_plan(sr, p, &o, &res);
-        if (r == -VS_E_STALE || r == -VS_E_UNFINISHED) {
-                fprintf(stderr, "vfio-setup: apply: %s\n", res.failed);
+        if (refused_before_writing(r)) {
+                fprintf(stderr, "vfio-setup: apply: %s; nothing was changed\n", res.failed ? res.failed : vs_strerror(r));
                 r = EXIT_NOT_READY;
         } else if (r < 0) {
-                fprintf(stderr, "vfio-setup: apply: %s; %s\n", res.failed ? res.failed : vs_strerror(r),
-                        res.left.n ? "files were put back, except:" : "every file was put back as it was");
-                report_rollback(&res);
+                fprintf(stderr, "vfio-setup: apply: %s\n", res.failed ? res.failed : vs_strerror(r));
+                report_rollback("apply", &res);
                 r = EXIT_APPLY_FAILED;
         } else {
                 if (!o.regenerate && p->n_commands)
@@ -140,29 +181,61 @@ int cli_undo(struct sysroot *sr, const struct cli_options *opt)
 {
         struct apply_options o;
         struct apply_result res;
+        struct undo_preview u;
+        char *reason = NULL;
         unsigned seq = 0;
         int r;
 
         if (!allowed(opt, "undo"))
                 return EXIT_USAGE;
+        r = undo_pending(sr, &u, &reason);
+        if (r == -ENOENT) {
+                /* Still under the lock: what a run cut short before its journal existed is removed. */
+                options(opt, &o);
+                r = undo_last(sr, &o, &res, &seq);
+                if (r < 0 && r != -ENOENT)
+                        fprintf(stderr, "vfio-setup: undo: %s\n", res.failed ? res.failed : vs_strerror(r));
+                else
+                        printf("Nothing to undo: no apply of vfio-setup is left to put back.\n");
+                apply_result_free(&res);
+                return r < 0 && r != -ENOENT ? EXIT_NOT_READY : EXIT_OK;
+        }
+        if (r < 0) {
+                fprintf(stderr, "vfio-setup: undo: %s; nothing was changed\n", reason ? reason : vs_strerror(r));
+                free(reason);
+                return EXIT_NOT_READY;
+        }
+        printf("Undo apply %04u%s: put back\n", u.seq, u.unfinished ? " (cut short)" : "");
+        for (size_t i = 0; i < u.files.n; i++)
+                printf("  %s\n", u.files.v[i]);
+        if (u.commands.n)
+                printf("then run%s:\n", opt->no_regenerate ? " (by hand, --no-regenerate)" : "");
+        for (size_t i = 0; i < u.commands.n; i++)
+                printf("  %s\n", u.commands.v[i]);
+        undo_preview_free(&u);
+        if (!confirmed(opt, "undo", "Undo it?"))
+                return EXIT_USAGE;
         options(opt, &o);
         r = undo_last(sr, &o, &res, &seq);
         if (r == -ENOENT) {
                 printf("Nothing to undo: no apply of vfio-setup is left to put back.\n");
-                apply_result_free(&res);
-                return EXIT_OK;
-        }
-        if (r == -VS_E_STALE) {
+                r = EXIT_OK;
+        } else if (r == -VS_E_STALE) {
                 for (size_t i = 0; i < res.left.n; i++)
                         fprintf(stderr, "vfio-setup: undo: %s changed since apply %04u wrote it; left as it is\n",
                                 res.left.v[i], seq);
                 fprintf(stderr, "hint: put it back by hand (or as it was after apply) and run vfio-setup undo again\n");
                 r = EXIT_APPLY_FAILED;
+        } else if (r < 0 && refused_before_writing(r)) {
+                fprintf(stderr, "vfio-setup: undo: %s; nothing was changed\n", res.failed ? res.failed : vs_strerror(r));
+                r = EXIT_NOT_READY;
         } else if (r < 0) {
                 fprintf(stderr, "vfio-setup: undo: %s\n", res.failed ? res.failed : vs_strerror(r));
+                report_rollback("undo", &res);
                 r = EXIT_APPLY_FAILED;
         } else {
-                printf("Apply %04u undone.%s\n", seq, o.regenerate ? "" : " Regenerate the boot files by hand.");
+                printf("Apply %04u undone: every file holds what it held before (each read back and compared).%s\n",
+                       seq, o.regenerate ? "" : " Regenerate the boot files by hand.");
                 r = EXIT_OK;
         }
         apply_result_free(&res);

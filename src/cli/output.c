@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <langinfo.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,13 +18,120 @@ static const char *const role_escape[] = {
         [ROLE_DIM] = "\033[2m",
 };
 
+/*
+ * What the program prints carries text from the tree (names, file contents,
+ * paths), which may hold terminal control sequences.  The guarded streams
+ * write every control character (C0 but newline and tab, DEL, C1 in UTF-8) as
+ * \xHH; only the colour escapes of output_role pass, flushed on their own.
+ */
+struct guard {
+        int fd;
+        bool trusted;                   /* the bytes now written are the program's own escapes */
+        bool lead;                      /* the last byte was 0xc2, which may start a C1 character */
+};
+
+static struct guard guards[] = { { STDOUT_FILENO, false, false }, { STDERR_FILENO, false, false } };
+
+static int write_fd(int fd, const char *p, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -1;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+static ssize_t guarded_write(void *cookie, const char *buf, size_t size)
+{
+        struct guard *g = cookie;
+        char out[4096 * 4 + 8];
+        size_t o = 0;
+
+        if (g->trusted)
+                return write_fd(g->fd, buf, size) < 0 ? -1 : (ssize_t)size;
+        for (size_t i = 0; i < size; i++) {
+                unsigned char c = (unsigned char)buf[i];
+                bool c1 = g->lead && c >= 0x80 && c <= 0x9f;
+
+                if (g->lead && !c1)
+                        out[o++] = (char)0xc2;
+                g->lead = c == 0xc2;
+                if (c1)
+                        o += (size_t)snprintf(out + o, 16, "\\xc2\\x%02x", c);
+                else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+                        o += (size_t)snprintf(out + o, 8, "\\x%02x", c);
+                else if (!g->lead)
+                        out[o++] = (char)c;
+                if (o > sizeof(out) - 16) {
+                        if (write_fd(g->fd, out, o) < 0)
+                                return -1;
+                        o = 0;
+                }
+        }
+        return write_fd(g->fd, out, o) < 0 ? -1 : (ssize_t)size;
+}
+
+/* A 0xc2 held back at the end is no C1 character: it goes out as it came. */
+static int guarded_close(void *cookie)
+{
+        struct guard *g = cookie;
+
+        if (g->lead)
+                (void)write_fd(g->fd, "\xc2", 1);
+        g->lead = false;
+        return 0;
+}
+
+void output_guard_streams(void)
+{
+        cookie_io_functions_t io = { .write = guarded_write, .close = guarded_close };
+        FILE *streams[2];
+
+        for (size_t i = 0; i < 2; i++) {
+                streams[i] = fopencookie(&guards[i], "w", io);
+                if (!streams[i])
+                        return;
+        }
+        setvbuf(streams[0], NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, 0);
+        setvbuf(streams[1], NULL, _IOLBF, 0);
+        fflush(stdout);
+        fflush(stderr);
+        stdout = streams[0];
+        stderr = streams[1];
+}
+
+static struct guard *guard_of(FILE *f)
+{
+        return f == stdout && fileno(f) < 0 ? &guards[0] : f == stderr && fileno(f) < 0 ? &guards[1] : NULL;
+}
+
 void output_init(struct output *o, FILE *f, bool no_color, bool ascii)
 {
         const char *nc = getenv("NO_COLOR");
+        struct guard *g = guard_of(f);
 
         o->f = f;
-        o->color = !no_color && !(nc && *nc) && isatty(fileno(f));
+        o->color = !no_color && !(nc && *nc) && isatty(g ? g->fd : fileno(f));
         o->ascii = ascii || strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
+}
+
+static void own_escape(const struct output *o, const char *escape)
+{
+        struct guard *g = guard_of(o->f);
+
+        fflush(o->f);
+        if (g)
+                g->trusted = true;
+        fputs(escape, o->f);
+        fflush(o->f);
+        if (g)
+                g->trusted = false;
 }
 
 void output_role(const struct output *o, enum role r, const char *fmt, ...)
@@ -30,12 +139,12 @@ void output_role(const struct output *o, enum role r, const char *fmt, ...)
         va_list ap;
 
         if (o->color && r != ROLE_PLAIN)
-                fputs(role_escape[r], o->f);
+                own_escape(o, role_escape[r]);
         va_start(ap, fmt);
         vfprintf(o->f, fmt, ap);
         va_end(ap);
         if (o->color && r != ROLE_PLAIN)
-                fputs("\033[0m", o->f);
+                own_escape(o, "\033[0m");
 }
 
 enum role severity_role(enum severity s)

@@ -15,6 +15,11 @@ struct output {
         bool ascii;
 };
 
+/*
+ * Replaces stdout and stderr by streams that write control characters from
+ * the tree as \xHH, so that no text the program prints can steer the terminal.
+ */
+void output_guard_streams(void);
 /* Colour only on a terminal, never with NO_COLOR set or --no-color. */
 void output_init(struct output *o, FILE *f, bool no_color, bool ascii);
 void output_role(const struct output *o, enum role r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -40,15 +40,24 @@ static void put(struct canvas *c, int y, int x, char ch, enum role_id role)
 {
         if (y < 0 || y >= c->h || x < 0 || x >= c->w)
                 return;
-        /* What the terminal cannot show as one cell becomes '?': names are ASCII in the PCI database. */
-        c->ch[y * c->w + x] = (ch >= 0 && ch < 32 && ch > CANVAS_CORNER) || ch < 0 ? '?' : ch;
+        c->ch[y * c->w + x] = ch;
         c->role[y * c->w + x] = (unsigned char)role;
+}
+
+/*
+ * Text (from the tree, too) is never a control character nor a line glyph's
+ * code: what the terminal cannot show as one cell becomes '?' (names are
+ * ASCII in the PCI database).
+ */
+static void put_text(struct canvas *c, int y, int x, char ch, enum role_id role)
+{
+        put(c, y, x, (ch >= 0 && ch < 32) || ch == 127 || ch < 0 ? '?' : ch, role);
 }
 
 int canvas_text(struct canvas *c, int y, int x, enum role_id role, const char *text)
 {
         for (; *text; text++, x++)
-                put(c, y, x, *text, role);
+                put_text(c, y, x, *text, role);
         return x;
 }
 
@@ -87,7 +96,7 @@ int canvas_wrap(struct canvas *c, int y, int x, int width, enum role_id role, co
                                 cut = (size_t)width;
                 }
                 for (size_t i = 0; i < cut; i++)
-                        put(c, y, x + (int)i, p[i], role);
+                        put_text(c, y, x + (int)i, p[i], role);
                 y++;
                 p += cut;
                 while (*p == ' ')

@@ -566,7 +566,7 @@ def identical(tap, tmp):
     p = run("--root", root, "apply", "--gpu", "0b:00.0", "--yes", "--no-regenerate")
     mode = os.stat(os.path.join(root, "etc/vfio-setup/vfio-pci-override.sh")).st_mode & 0o777 if p.returncode == 0 else None
     tap.ok(mode == 0o755, "identical GPUs: apply writes the script with mode 0755", p.stdout[-300:] + p.stderr)
-    run("--root", root, "undo", "--no-regenerate")
+    run("--root", root, "undo", "--yes", "--no-regenerate")
 
     # NixOS: the same by hand, in preDeviceCommands.
     nixos = os.path.join(tmp, "rx-nixos")

@@ -37,13 +37,14 @@ def tree(root, skip=(), meaning=None, dirs=True):
     return out
 
 
-# What vfio-setup keeps of its own (the journal) and the directories made for it: not part of the machine.
+# What vfio-setup keeps of its own (the journal, the lock) and the directories made for it: not part of the machine.
 JOURNAL = "var/lib/vfio-setup/journal"
+LOCK = "var/lib/vfio-setup/lock"
 JOURNAL_PARENTS = ("var/", "var/lib/", "var/lib/vfio-setup/")
 
 
 def machine_tree(root, meaning=None):
-    t = tree(root, skip=(JOURNAL,), meaning=meaning)
+    t = tree(root, skip=(JOURNAL, LOCK), meaning=meaning)
     for d in JOURNAL_PARENTS:
         t.pop(d, None)
     return t

@@ -13,6 +13,7 @@
 #include "vfio-setup/apply.h"
 #include "vfio-setup/atomic.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/sha256.h"
 
 static struct strv seen;
 
@@ -163,7 +164,7 @@ START_TEST(apply_journal_undo)
         ck_assert(!sysroot_exists(sr, "etc/gone.conf"));
         ck_assert(sysroot_exists(sr, "etc/new.d/mine.conf"));
 
-        ck_assert_int_eq(journal_open_last(sr, &j), 0);
+        ck_assert_int_eq(journal_open_last(sr, &j, NULL), 0);
         ck_assert_int_eq(j->state, JOURNAL_COMPLETE);
         ck_assert_uint_eq(j->n, 3);
         ck_assert_str_eq(j->entries[2].path, "etc/new.d/mine.conf");
@@ -242,8 +243,218 @@ START_TEST(failed_command_rolls_back)
         ck_assert(sysroot_exists(sr, "etc/gone.conf"));
         ck_assert(!sysroot_exists(sr, "etc/new.d"));
         /* Rolled back: nothing is left to undo. */
-        ck_assert_int_eq(journal_open_last(sr, &j), -ENOENT);
+        ck_assert_int_eq(journal_open_last(sr, &j, NULL), -ENOENT);
         plan_free(p);
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
+/* Applies the hand plan on a fresh root; the journal is JOURNAL_DIR/0001. */
+static struct sysroot *applied(char **ret_root)
+{
+        char *root = tl_root_new();
+        struct apply_options o = { .regenerate = false, .run = { .root = "/" } };
+        struct apply_result res;
+        struct sysroot *sr;
+        struct plan *p = hand_plan();
+
+        tl_write(root, "etc/a.conf", "A=1\n");
+        tl_write(root, "etc/gone.conf", "bye\n");
+        sr = tl_sysroot(root);
+        ck_assert_int_eq(apply_plan(sr, p, &o, &res), 0);
+        apply_result_free(&res);
+        plan_free(p);
+        *ret_root = root;
+        return sr;
+}
+
+static char *journal_text(const char *root)
+{
+        struct sysroot *sr = tl_sysroot(root);
+        char *text;
+
+        ck_assert_int_eq(sysroot_read(sr, JOURNAL_DIR "/0001/journal", 0, &text, NULL), 0);
+        sysroot_free(sr);
+        return text;
+}
+
+/* Writes a journal as someone with the right to would: with the checksum made again. */
+static void forge(const char *root, const char *body)
+{
+        char sum[65], *text;
+
+        sha256_hex(body, strlen(body), sum);
+        ck_assert_int_ge(asprintf(&text, "%ssum\t%s\n", body, sum), 0);
+        tl_write(root, JOURNAL_DIR "/0001/journal", text);
+        free(text);
+}
+
+/* The journal without its checksum line, with one substring replaced. */
+static char *body_with(const char *root, const char *from, const char *to)
+{
+        char *text = journal_text(root), *sum = strstr(text, "sum\t"), *at, *out;
+
+        *sum = '\0';
+        at = strstr(text, from);
+        ck_assert_ptr_nonnull(at);
+        ck_assert_int_ge(asprintf(&out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from)), 0);
+        free(text);
+        return out;
+}
+
+static void undo_refused(struct sysroot *sr, int err, const char *why)
+{
+        struct apply_options o = { .regenerate = false, .run = { .root = "/" } };
+        struct apply_result res;
+        unsigned seq = 0;
+        char *content;
+
+        ck_assert_int_eq(undo_last(sr, &o, &res, &seq), err);
+        ck_assert_msg(res.failed && strstr(res.failed, why), "%s", res.failed ? res.failed : "(nothing said)");
+        apply_result_free(&res);
+        /* Nothing was written: the files hold what apply made of them. */
+        ck_assert_int_eq(sysroot_read(sr, "etc/a.conf", 0, &content, NULL), 0);
+        ck_assert_str_eq(content, "A=2\n");
+        free(content);
+        ck_assert(!sysroot_exists(sr, "etc/gone.conf"));
+        ck_assert(sysroot_exists(sr, "etc/new.d/mine.conf"));
+}
+
+/* A copy that is not what the file held (cut short, or replaced) refuses the whole undo. */
+START_TEST(undo_checks_every_copy)
+{
+        char *root;
+        struct sysroot *sr = applied(&root);
+
+        tl_write(root, JOURNAL_DIR "/0001/files/0", "");
+        undo_refused(sr, -VS_E_JOURNAL, "files/0, the copy of /etc/a.conf, is not what the file held");
+        tl_write(root, JOURNAL_DIR "/0001/files/0", "A=1\n");
+        tl_write(root, JOURNAL_DIR "/0001/files/1", "A=1\n");
+        undo_refused(sr, -VS_E_JOURNAL, "the copy of /etc/gone.conf, is not what the file held");
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
+/* Each record names its copy, and one damaged record refuses all, named by its line. */
+START_TEST(undo_refuses_a_damaged_journal)
+{
+        static const struct {
+                const char *from, *to, *why;
+        } damage[] = {
+                { "file\tmodify", "file\tmodfy", "journal:4: a record vfio-setup cannot read" },
+                { "\tfiles/0\t", "\tfiles/../../etc/shadow\t", "journal:4: a record" },
+                { "\tetc/a.conf", "\t../a.conf", "journal:4: a record" },
+                { "\tetc/a.conf", "\t/etc/a.conf", "journal:4: a record" },
+                { "state\tcomplete", "state\tcomplete\nstate\tundone", "journal:4: a record" },
+                { "dir\t", "mystery\t", "a record vfio-setup cannot read" },
+                { "format\t2", "format\t3", "is of format 3, written by a newer vfio-setup" },
+                { "format\t2", "format\tx", "journal:2: no format line" },
+        };
+        char *root;
+        struct sysroot *sr = applied(&root);
+        char *good = journal_text(root);
+
+        for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+                char *body = body_with(root, damage[i].from, damage[i].to);
+
+                forge(root, body);
+                undo_refused(sr, strstr(damage[i].why, "newer") ? -VS_E_JOURNAL_NEWER : -VS_E_JOURNAL, damage[i].why);
+                free(body);
+                tl_write(root, JOURNAL_DIR "/0001/journal", good);
+        }
+        /* Changed without the checksum made again, or cut short. */
+        {
+                char *body = body_with(root, "\t644\t", "\t4755\t"), *text;
+
+                ck_assert_int_ge(asprintf(&text, "%ssum\t%.64s\n", body, strstr(good, "sum\t") + 4), 0);
+                tl_write(root, JOURNAL_DIR "/0001/journal", text);
+                undo_refused(sr, -VS_E_JOURNAL, "the checksum does not match");
+                free(text);
+                free(body);
+                text = strndup(good, strlen(good) / 2);
+                tl_write(root, JOURNAL_DIR "/0001/journal", text);
+                undo_refused(sr, -VS_E_JOURNAL, "");
+                *strstr(good, "sum\t") = '\0';
+                tl_write(root, JOURNAL_DIR "/0001/journal", good);
+                undo_refused(sr, -VS_E_JOURNAL, "no checksum");
+                free(text);
+        }
+        free(good);
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
+/* Even a journal written with every right gives a configuration file no set-id bits. */
+START_TEST(undo_restores_no_set_id_bits)
+{
+        struct apply_options o = { .regenerate = false, .run = { .root = "/" } };
+        struct apply_result res;
+        char *root, path[512];
+        struct sysroot *sr = applied(&root);
+        struct stat st;
+        unsigned seq;
+        char *body = body_with(root, "\t644\t", "\t6755\t");
+
+        forge(root, body);
+        free(body);
+        ck_assert_int_eq(undo_last(sr, &o, &res, &seq), 0);
+        ck_assert(res.checked);
+        apply_result_free(&res);
+        snprintf(path, sizeof(path), "%s/etc/a.conf", root);
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0755);
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
+/* Only a journal of the user running vfio-setup, writable by nobody else, is trusted. */
+START_TEST(undo_refuses_a_journal_others_wrote)
+{
+        char *root, path[512];
+        struct sysroot *sr = applied(&root);
+
+        snprintf(path, sizeof(path), "%s/" JOURNAL_DIR "/0001", root);
+        ck_assert_int_eq(chmod(path, 0777), 0);
+        undo_refused(sr, -VS_E_UNTRUSTED, "is writable by others");
+        ck_assert_int_eq(chmod(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/" JOURNAL_DIR "/0001/files/0", root);
+        ck_assert_int_eq(chmod(path, 0666), 0);
+        undo_refused(sr, -VS_E_UNTRUSTED, "files/0 is writable by others");
+        ck_assert_int_eq(chmod(path, 0600), 0);
+        if (geteuid() == 0) {
+                snprintf(path, sizeof(path), "%s/" JOURNAL_DIR, root);
+                ck_assert_int_eq(chown(path, 65534, 65534), 0);
+                undo_refused(sr, -VS_E_UNTRUSTED, "journal is owned by another user");
+        }
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
+/* What a run killed in journal_begin leaves hides no earlier apply, and goes. */
+START_TEST(orphans_are_ignored_and_removed)
+{
+        struct apply_options o = { .regenerate = false, .run = { .root = "/" } };
+        struct apply_result res;
+        char *root;
+        struct sysroot *sr = applied(&root);
+        unsigned seq = 0;
+
+        tl_write(root, JOURNAL_DIR "/0002/files/0", "half");
+        tl_write(root, JOURNAL_DIR "/.0003.new/files/0", "half");
+        tl_write(root, "etc/" ATOMIC_TEMP_PREFIX "0123456789abcdef", "half");
+        ck_assert_int_eq(undo_last(sr, &o, &res, &seq), 0);
+        ck_assert_uint_eq(seq, 1);
+        ck_assert(res.checked);
+        apply_result_free(&res);
+        ck_assert(!sysroot_exists(sr, JOURNAL_DIR "/0002"));
+        ck_assert(!sysroot_exists(sr, JOURNAL_DIR "/.0003.new"));
+        ck_assert(!sysroot_exists(sr, "etc/" ATOMIC_TEMP_PREFIX "0123456789abcdef"));
+        ck_assert(sysroot_exists(sr, "etc/gone.conf"));
         sysroot_free(sr);
         tl_root_free(root);
 }
@@ -261,6 +472,11 @@ int main(void)
         tcase_add_test(tc, apply_journal_undo);
         tcase_add_test(tc, apply_refuses_a_stale_plan);
         tcase_add_test(tc, failed_command_rolls_back);
+        tcase_add_test(tc, undo_checks_every_copy);
+        tcase_add_test(tc, undo_refuses_a_damaged_journal);
+        tcase_add_test(tc, undo_restores_no_set_id_bits);
+        tcase_add_test(tc, undo_refuses_a_journal_others_wrote);
+        tcase_add_test(tc, orphans_are_ignored_and_removed);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }

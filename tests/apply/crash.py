@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Crash consistency, proven at every step: apply and undo are killed (SIGKILL) before each system
+call that changes the disk, and fail with ENOSPC at each one that takes space, on several boot
+chains (VFIO_SETUP_FAULT). After each: what the journal says is true, the next run refuses or
+repairs as it should, `undo` gives every file back byte for byte, no temporary file outlives the
+next run, and a run that claims "every file was put back" has put every file back.
+Usage: crash.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plan"))
+import roots  # noqa: E402
+from tap import WRAP, Tap, run_binary  # noqa: E402
+
+BINARY, MKROOT, TESTS = sys.argv[1:4]
+GPU = "0000:03:00.0"
+CHAINS = os.environ.get("CRASH_CHAINS", "debian12-grub arch-systemd-boot endeavouros-systemd-boot limine-cachyos").split()
+# Under valgrind each run costs a second: every third point there, every point otherwise.
+STRIDE = 3 if WRAP else 1
+
+
+def stand_ins(directory):
+    os.makedirs(directory, exist_ok=True)
+    for name in ("update-grub", "update-initramfs", "mkinitcpio", "dracut", "grub-mkconfig", "reinstall-kernels"):
+        with open(os.path.join(directory, name), "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(os.path.join(directory, name), 0o755)
+    return directory
+
+
+def run(root, commands, *args, fault=None):
+    env = dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands)
+    env.pop("VFIO_SETUP_FAULT", None)
+    if fault:
+        env["VFIO_SETUP_FAULT"] = fault
+    return run_binary(BINARY, "--root", root, "--no-color", *args, env=env)
+
+
+def journal_states(root):
+    base = os.path.join(root, "var/lib/vfio-setup/journal")
+    out = []
+    for seq in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        path = os.path.join(base, seq, "journal")
+        if seq.isdigit() and os.path.exists(path):
+            out += [line.split("\t")[1].strip() for line in open(path) if line.startswith("state\t")]
+    return out
+
+
+def leftovers(root):
+    """Temporary files anywhere, and journals never published."""
+    found = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.startswith(".#vfio-setup.")]
+    base = os.path.join(root, "var/lib/vfio-setup/journal")
+    if os.path.isdir(base):
+        found += [n for n in os.listdir(base) if n.endswith(".new") or not os.path.exists(os.path.join(base, n, "journal"))]
+    return found
+
+
+def clone(src, dest):
+    """A copy to run on: sysfs and procfs, which apply only reads, as hard links (fast); the rest copied."""
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+    for name in os.listdir(src):
+        if name in ("sys", "proc"):
+            subprocess.run(["cp", "-al", os.path.join(src, name), dest], check=True)
+        elif os.path.isdir(os.path.join(src, name)) and not os.path.islink(os.path.join(src, name)):
+            shutil.copytree(os.path.join(src, name), os.path.join(dest, name), symlinks=True)
+        else:
+            shutil.copy2(os.path.join(src, name), dest, follow_symlinks=False)
+
+
+def fresh(tmp, chain):
+    root = os.path.join(tmp, "root")
+    shutil.rmtree(root, ignore_errors=True)
+    roots.build(MKROOT, chain, "hw-intel-amd", root)
+    return root
+
+
+def kill_points(tap, tmp, chain, commands):
+    """apply killed at change N, then what a user does next: apply refuses, undo repairs."""
+    root = fresh(tmp, chain)
+    pristine = os.path.join(tmp, "pristine")
+    shutil.rmtree(pristine, ignore_errors=True)
+    shutil.copytree(root, pristine, symlinks=True)
+    before = roots.machine_tree(root)
+    bad, points, n = [], 0, 1
+    while True:
+        clone(pristine, root)
+        p = run(root, commands, "apply", "--gpu", GPU, "--yes", fault=f"kill:{n}")
+        if p.returncode != -9:
+            break
+        points += 1
+        states = journal_states(root)
+        # Killed after the journal said complete (its directory's fsync, the lock): the apply is whole.
+        if states not in ([], ["begun"], ["complete"]):
+            bad.append(f"kill:{n}: journal says {states} after a kill during apply")
+        if states == ["begun"]:
+            again = run(root, commands, "apply", "--gpu", GPU, "--yes")
+            if again.returncode != 2 or "did not finish" not in again.stderr:
+                bad.append(f"kill:{n}: a second apply did not refuse: {again.returncode} {again.stderr[-200:]}")
+        u = run(root, commands, "undo", "--yes")
+        if u.returncode != 0:
+            bad.append(f"kill:{n}: undo failed: {u.stderr[-300:]}")
+        diff = roots.differences(before, roots.machine_tree(root))
+        if diff:
+            bad.append(f"kill:{n}: after undo, differs: {diff}")
+        if leftovers(root):
+            bad.append(f"kill:{n}: left behind: {leftovers(root)}")
+        if "begun" in journal_states(root):
+            bad.append(f"kill:{n}: a journal still says begun after undo")
+        n += STRIDE
+    tap.ok(p.returncode == 0 and points > 20 and not bad,
+           f"{chain}: apply killed at each of {points} changes to the disk; undo gives everything back each time",
+           "\n".join(bad[:10]) or p.stderr)
+
+    # undo killed at change N, then undo again.
+    bad, points, n = [], 0, 1
+    applied = os.path.join(tmp, "applied")
+    shutil.rmtree(applied, ignore_errors=True)
+    clone(pristine, root)
+    run(root, commands, "apply", "--gpu", GPU, "--yes")
+    clone(root, applied)
+    while True:
+        clone(applied, root)
+        p = run(root, commands, "undo", "--yes", fault=f"kill:{n}")
+        if p.returncode != -9:
+            break
+        points += 1
+        u = run(root, commands, "undo", "--yes")
+        diff = roots.differences(before, roots.machine_tree(root))
+        if u.returncode != 0 or diff or leftovers(root):
+            bad.append(f"kill:{n}: second undo {u.returncode}, differs {diff}, left {leftovers(root)} {u.stderr[-200:]}")
+        n += STRIDE
+    tap.ok(p.returncode == 0 and points > 10 and not bad,
+           f"{chain}: undo killed at each of {points} changes; undo again finishes it", "\n".join(bad[:10]) or p.stderr)
+
+
+def enospc_points(tap, tmp, chain, commands):
+    """Each change that takes space fails with ENOSPC in turn: apply refuses or rolls back, and says only what is true."""
+    root = fresh(tmp, chain)
+    pristine = os.path.join(tmp, "pristine")
+    shutil.rmtree(pristine, ignore_errors=True)
+    shutil.copytree(root, pristine, symlinks=True)
+    before = roots.machine_tree(root)
+    bad, points, n = [], 0, 1
+    while True:
+        clone(pristine, root)
+        p = run(root, commands, "apply", "--gpu", GPU, "--yes", fault=f"enospc:{n}")
+        if p.returncode == 0:
+            break
+        points += 1
+        diff = roots.differences(before, roots.machine_tree(root))
+        if p.returncode not in (2, 3) or "No space left on device" not in p.stderr:
+            bad.append(f"enospc:{n}: exit {p.returncode}: {p.stderr[-300:]}")
+        if diff:
+            bad.append(f"enospc:{n}: the machine differs after a failed apply: {diff}")
+        if "every file was put back" in p.stderr and (diff or p.returncode != 3):
+            bad.append(f"enospc:{n}: claimed every file back: {p.stderr[-300:]}")
+        if "begun" in journal_states(root) and "vfio-setup undo will finish" not in p.stderr:
+            bad.append(f"enospc:{n}: journal says begun, and the user was not told: {p.stderr[-300:]}")
+        again = run(root, commands, "undo", "--yes")
+        if again.returncode != 0 or leftovers(root) or roots.differences(before, roots.machine_tree(root)):
+            bad.append(f"enospc:{n}: undo after it: {again.returncode} {leftovers(root)} {again.stderr[-200:]}")
+        n += STRIDE
+    tap.ok(points > 20 and not bad, f"{chain}: ENOSPC at each of {points} writes; nothing changed, nothing claimed falsely",
+           "\n".join(bad[:10]))
+
+
+def main():
+    tap = Tap()
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = stand_ins(os.path.join(tmp, "commands"))
+        for chain in CHAINS:
+            kill_points(tap, tmp, chain, commands)
+            enospc_points(tap, tmp, chain, commands)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
