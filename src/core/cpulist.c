@@ -41,12 +41,19 @@ void cpulist_sort(unsigned *cpus, size_t n)
                 qsort(cpus, n, sizeof(*cpus), cmp_unsigned);
 }
 
-int cpulist_parse(const char *text, unsigned **ret, size_t *ret_n)
+int cpulist_parse(const char *text, unsigned limit, unsigned **ret, size_t *ret_n)
 {
-        unsigned *cpus = NULL;
-        size_t n = 0, cap = 0, out = 0;
+        unsigned char *seen;
+        unsigned *cpus;
+        size_t n = 0;
         const char *p = text;
 
+        if (limit > CPU_MAX + 1)
+                limit = CPU_MAX + 1;
+        /* One bit a CPU the machine has: a list of any length costs its text and the CPU count, no more. */
+        seen = calloc(limit / 8 + 1, 1);
+        if (!seen)
+                return -ENOMEM;
         while (*p == ' ' || *p == '\t')
                 p++;
         while (*p && *p != '\n') {
@@ -60,33 +67,32 @@ int cpulist_parse(const char *text, unsigned **ret, size_t *ret_n)
                         if (number(&p, &hi) < 0 || hi < lo)
                                 goto invalid;
                 }
-                for (unsigned c = lo; c <= hi; c++) {
-                        if (n == cap) {
-                                unsigned *grown = reallocarray(cpus, cap ? cap * 2 : 16, sizeof(*cpus));
-
-                                if (!grown) {
-                                        free(cpus);
-                                        return -ENOMEM;
-                                }
-                                cpus = grown;
-                                cap = cap ? cap * 2 : 16;
-                        }
-                        cpus[n++] = c;
-                }
+                if (hi >= limit)
+                        goto invalid;
+                for (unsigned c = lo; c <= hi; c++)
+                        seen[c / 8] |= (unsigned char)(1u << (c % 8));
                 if (*p == ',')
                         p++;
                 else if (*p && *p != '\n')
                         goto invalid;
         }
-        cpulist_sort(cpus, n);
-        for (size_t i = 0; i < n; i++)
-                if (out == 0 || cpus[out - 1] != cpus[i])
-                        cpus[out++] = cpus[i];
+        for (unsigned c = 0; c < limit; c++)
+                n += (seen[c / 8] >> (c % 8)) & 1;
+        cpus = malloc((n ? n : 1) * sizeof(*cpus));
+        if (!cpus) {
+                free(seen);
+                return -ENOMEM;
+        }
+        n = 0;
+        for (unsigned c = 0; c < limit; c++)
+                if ((seen[c / 8] >> (c % 8)) & 1)
+                        cpus[n++] = c;
+        free(seen);
         *ret = cpus;
-        *ret_n = out;
+        *ret_n = n;
         return 0;
 invalid:
-        free(cpus);
+        free(seen);
         return -EINVAL;
 }
 

@@ -18,7 +18,7 @@ struct cpu_sets {
         size_t n_p, n_e;
 };
 
-static int read_list(const struct sysroot *sr, const char *rel, unsigned **ret, size_t *ret_n)
+static int read_list(const struct sysroot *sr, const char *rel, unsigned limit, unsigned **ret, size_t *ret_n)
 {
         char *line;
         int r;
@@ -26,7 +26,7 @@ static int read_list(const struct sysroot *sr, const char *rel, unsigned **ret, 
         r = sysroot_read_line(sr, rel, &line);
         if (r < 0)
                 return r;
-        r = cpulist_parse(line, ret, ret_n);
+        r = cpulist_parse(line, limit, ret, ret_n);
         free(line);
         return r;
 }
@@ -40,7 +40,7 @@ static bool in_list(const unsigned *cpus, size_t n, unsigned cpu)
 }
 
 /* The lowest CPU sharing cpu's L3 cache; without one (or unreadable), the core itself. */
-static unsigned l3_of(const struct sysroot *sr, unsigned cpu, unsigned core_first)
+static unsigned l3_of(const struct sysroot *sr, unsigned cpu, unsigned core_first, unsigned limit)
 {
         for (int i = 0; i < MAX_CACHE_INDEX; i++) {
                 char rel[96];
@@ -53,7 +53,7 @@ static unsigned l3_of(const struct sysroot *sr, unsigned cpu, unsigned core_firs
                 if (sysroot_read_uint(sr, rel, &level) < 0 || level != 3)
                         continue;
                 snprintf(rel, sizeof(rel), CPU_DIR "/cpu%u/cache/index%d/shared_cpu_list", cpu, i);
-                if (read_list(sr, rel, &shared, &n) < 0 || n == 0)
+                if (read_list(sr, rel, limit, &shared, &n) < 0 || n == 0)
                         break;
                 first = shared[0];
                 free(shared);
@@ -70,7 +70,8 @@ static int cmp_core(const void *a, const void *b)
 }
 
 /* One core per set of SMT siblings, made when its lowest CPU comes by. */
-static int add_core(const struct sysroot *sr, struct cpu_topology *t, unsigned cpu, const struct cpu_sets *sets)
+static int add_core(const struct sysroot *sr, struct cpu_topology *t, unsigned cpu, const struct cpu_sets *sets,
+                    unsigned limit)
 {
         struct cpu_core *grown, *core;
         unsigned *siblings;
@@ -79,7 +80,7 @@ static int add_core(const struct sysroot *sr, struct cpu_topology *t, unsigned c
         int r;
 
         snprintf(rel, sizeof(rel), CPU_DIR "/cpu%u/topology/thread_siblings_list", cpu);
-        r = read_list(sr, rel, &siblings, &n);
+        r = read_list(sr, rel, limit, &siblings, &n);
         /* Offline or unreadable: a CPU the guest cannot be pinned to anyway. */
         if (r < 0)
                 return r == -ENOMEM ? r : 0;
@@ -99,7 +100,7 @@ static int add_core(const struct sysroot *sr, struct cpu_topology *t, unsigned c
         }
         t->cores = grown;
         core = &t->cores[t->n_cores++];
-        *core = (struct cpu_core){ .cpus = siblings, .n_cpus = n, .l3 = l3_of(sr, cpu, cpu) };
+        *core = (struct cpu_core){ .cpus = siblings, .n_cpus = n, .l3 = l3_of(sr, cpu, cpu, limit) };
         if (in_list(sets->p, sets->n_p, cpu))
                 core->kind = CORE_KIND_PERFORMANCE;
         else if (in_list(sets->e, sets->n_e, cpu))
@@ -111,22 +112,24 @@ static int read_topology(const struct sysroot *sr, struct cpu_topology *t)
 {
         struct cpu_sets sets = { 0 };
         struct strv names = { 0 };
+        unsigned limit = 0, cpu;
+        char tail;
         int r;
 
         r = sysroot_list(sr, CPU_DIR, &names);
         if (r < 0)
                 return r == -ENOMEM ? r : 0;
-        if (read_list(sr, "sys/devices/cpu_core/cpus", &sets.p, &sets.n_p) == -ENOMEM ||
-            read_list(sr, "sys/devices/cpu_atom/cpus", &sets.e, &sets.n_e) == -ENOMEM)
+        /* CPU lists name only CPUs the machine has. */
+        for (size_t i = 0; i < names.n; i++)
+                if (sscanf(names.v[i], "cpu%u%c", &cpu, &tail) == 1 && cpu >= limit)
+                        limit = cpu + 1;
+        if (read_list(sr, "sys/devices/cpu_core/cpus", limit, &sets.p, &sets.n_p) == -ENOMEM ||
+            read_list(sr, "sys/devices/cpu_atom/cpus", limit, &sets.e, &sets.n_e) == -ENOMEM)
                 r = -ENOMEM;
         t->hybrid = sets.n_p > 0 && sets.n_e > 0;
-        for (size_t i = 0; i < names.n && r >= 0; i++) {
-                unsigned cpu;
-                char tail;
-
+        for (size_t i = 0; i < names.n && r >= 0; i++)
                 if (sscanf(names.v[i], "cpu%u%c", &cpu, &tail) == 1)
-                        r = add_core(sr, t, cpu, &sets);
-        }
+                        r = add_core(sr, t, cpu, &sets, limit);
         if (r >= 0 && t->n_cores > 0) {
                 unsigned *seen = calloc(t->n_cores, sizeof(*seen));
 

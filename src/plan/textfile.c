@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vfio-setup/errors.h"
@@ -102,6 +103,7 @@ int textfile_parse(const char *data, size_t len, const char *path, struct textfi
 int textfile_load(const struct sysroot *sr, const char *rel, struct textfile *ret, char **ret_reason)
 {
         struct textfile f = { 0 };
+        struct stat st;
         size_t len = 0;
         char *data, *path = NULL;
         int r;
@@ -109,6 +111,16 @@ int textfile_load(const struct sysroot *sr, const char *rel, struct textfile *re
         while (*rel == '/')
                 rel++;
         r = sysroot_read(sr, rel, TEXTFILE_MAX + 1, &data, &len);
+        /* A link to nothing would be created through by the plan and refused by apply: refused now. */
+        if (r == -ENOENT && sysroot_stat(sr, rel, true, &st) == 0 && S_ISLNK(st.st_mode)) {
+                char *target = NULL;
+
+                (void)sysroot_readlink(sr, rel, &target);
+                r = asprintf(ret_reason, "/%s is a link to %s, which does not exist; make it point at the real file "
+                             "or remove it", rel, target ? target : "(unreadable)");
+                free(target);
+                return r < 0 ? -ENOMEM : -VS_E_CONFIG;
+        }
         if (r == -ENOENT) {
                 f.path = strdup(rel);
                 f.original = strdup("");
@@ -120,11 +132,20 @@ int textfile_load(const struct sysroot *sr, const char *rel, struct textfile *re
                 return 0;
         }
         if (r < 0) {
-                if (asprintf(ret_reason, "/%s: %s", rel, strerror(-r)) < 0)
+                if (asprintf(ret_reason, "/%s: %s", rel, vs_strerror(r)) < 0)
                         return -ENOMEM;
                 return -VS_E_CONFIG;
         }
         r = resolve(sr, rel, &path);
+        /* Files are replaced by renaming: another name for the same file would keep the old content. */
+        if (r >= 0 && sysroot_stat(sr, path, true, &st) == 0 && st.st_nlink > 1) {
+                free(data);
+                r = asprintf(ret_reason, "/%s has %lu hard links: replacing it would leave the other names with the "
+                             "old content; make it a single file (or a symbolic link) first", path,
+                             (unsigned long)st.st_nlink);
+                free(path);
+                return r < 0 ? -ENOMEM : -VS_E_CONFIG;
+        }
         if (r >= 0)
                 r = textfile_parse(data, len, path, &f, ret_reason);
         free(data);
@@ -134,7 +155,7 @@ int textfile_load(const struct sysroot *sr, const char *rel, struct textfile *re
         }
         if (r < 0 && r != -ENOMEM && r != -VS_E_CONFIG) {
                 free(path);
-                return asprintf(ret_reason, "/%s: %s", rel, strerror(-r)) < 0 ? -ENOMEM : -VS_E_CONFIG;
+                return asprintf(ret_reason, "/%s: %s", rel, vs_strerror(r)) < 0 ? -ENOMEM : -VS_E_CONFIG;
         }
         free(path);
         if (r < 0)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fixture.h"
 #include "vfio-setup/card.h"
@@ -19,7 +20,7 @@ START_TEST(cpu_lists)
         size_t n;
         char *text;
 
-        ck_assert_int_eq(cpulist_parse("0-3,8,10-11\n", &cpus, &n), 0);
+        ck_assert_int_eq(cpulist_parse("0-3,8,10-11\n", 16, &cpus, &n), 0);
         ck_assert_uint_eq(n, 7);
         ck_assert_uint_eq(cpus[4], 8);
         text = cpulist_format(cpus, n);
@@ -27,7 +28,7 @@ START_TEST(cpu_lists)
         free(text);
         free(cpus);
         /* Unsorted and overlapping input comes out sorted and once each. */
-        ck_assert_int_eq(cpulist_parse("5,1-2,2,0", &cpus, &n), 0);
+        ck_assert_int_eq(cpulist_parse("5,1-2,2,0", 16, &cpus, &n), 0);
         text = cpulist_format(cpus, n);
         ck_assert_str_eq(text, "0-2,5");
         free(text);
@@ -36,14 +37,40 @@ START_TEST(cpu_lists)
         text = cpulist_format((const unsigned[]){ 5, 36, 4, 37 }, 4);
         ck_assert_str_eq(text, "4-5,36-37");
         free(text);
-        ck_assert_int_eq(cpulist_parse("\n", &cpus, &n), 0);
+        ck_assert_int_eq(cpulist_parse("\n", 16, &cpus, &n), 0);
         ck_assert_uint_eq(n, 0);
         text = cpulist_format(cpus, n);
         ck_assert_str_eq(text, "");
         free(text);
         free(cpus);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-                ck_assert_msg(cpulist_parse(bad[i], &cpus, &n) == -EINVAL, "accepted: %s", bad[i]);
+                ck_assert_msg(cpulist_parse(bad[i], 65536, &cpus, &n) == -EINVAL, "accepted: %s", bad[i]);
+        /* Only CPUs the machine has. */
+        ck_assert_int_eq(cpulist_parse("0-16", 16, &cpus, &n), -EINVAL);
+}
+END_TEST
+
+/* A crafted list costs its length and the CPU count, not the product of its ranges. */
+START_TEST(cpu_lists_are_cheap)
+{
+        char *text = malloc(4097);
+        struct timespec a, b;
+        unsigned *cpus;
+        size_t n;
+
+        for (size_t i = 0; i < 4096; i++)
+                text[i] = "0-65535,"[i % 8];
+        text[4095] = '\0';
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (int k = 0; k < 64; k++) {
+                ck_assert_int_eq(cpulist_parse(text, 16, &cpus, &n), -EINVAL);
+                text[4094] = '5';
+                ck_assert_int_eq(cpulist_parse("0-15,0-15,0-15,0-15", 16, &cpus, &n), 0);
+                free(cpus);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        ck_assert_int_lt((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000, 500);
+        free(text);
 }
 END_TEST
 
@@ -264,6 +291,7 @@ int main(void)
 
         tl_fixture(tc);
         tcase_add_test(tc, cpu_lists);
+        tcase_add_test(tc, cpu_lists_are_cheap);
         tcase_add_test(tc, sizes);
         tcase_add_test(tc, topology_from_sysfs);
         tcase_add_test(tc, topology_unreadable);
