@@ -4,7 +4,7 @@
 # Debian package names: build tools, libraries, and what the tests run.
 BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev libpci-dev libblkid-dev libjson-c-dev zlib1g-dev libncurses-dev"
 RUN_PACKAGES="pci.ids"
-TEST_PACKAGES="check python3 pciutils tar kmod tmux"
+TEST_PACKAGES="check python3 pciutils tar kmod tmux time"
 
 : "${BUILD:=$TOP/build}"
 

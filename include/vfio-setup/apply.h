@@ -48,7 +48,7 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
  */
 int undo_last(const struct sysroot *sr, const struct apply_options *o, struct apply_result *ret, unsigned *ret_seq);
 
-/* What undo_last would put back, to show before asking; read without the lock. */
+/* What undo_last would put back, to show before asking; read under the lock, which is let go again. */
 struct undo_preview {
         unsigned seq;
         bool unfinished;                /* the apply was cut short */
@@ -56,7 +56,10 @@ struct undo_preview {
         struct strv commands;
 };
 
-/* -ENOENT when there is nothing to undo; a damaged journal as journal_open_last says. */
+/*
+ * -ENOENT when there is nothing to undo; -VS_E_LOCKED while another run
+ * works; a damaged journal as journal_open_last says; *ret_reason says why.
+ */
 int undo_pending(const struct sysroot *sr, struct undo_preview *ret, char **ret_reason);
 void undo_preview_free(struct undo_preview *u);
 

@@ -115,19 +115,29 @@ static int check_tree(const struct sysroot *sr, const struct apply_options *o, s
         return 0;
 }
 
-static int take_lock(const struct sysroot *sr, struct tool_lock **ret, struct apply_result *res)
+/* The lock, or why not in *ret_reason. */
+static int lock(const struct sysroot *sr, struct tool_lock **ret, char **ret_reason)
 {
         pid_t holder = 0;
-        int r = tool_lock_take(sr, LOCK_WAIT_MS, ret, &holder);
+        int r = tool_lock_take(sr, LOCK_WAIT_MS, ret, &holder), n;
 
+        if (r >= 0)
+                return 0;
         if (r == -VS_E_LOCKED && holder)
-                return fail(res, r, "another vfio-setup (pid %ld) is changing this system; try again when it is done",
-                            (long)holder);
-        if (r == -VS_E_LOCKED)
-                return fail(res, r, "another vfio-setup is changing this system; try again when it is done");
-        if (r < 0)
-                return fail(res, r, "/" LOCK_PATH ": %s", vs_strerror(r));
-        return 0;
+                n = asprintf(ret_reason, "another vfio-setup (pid %ld) is changing this system; try again when it is "
+                             "done", (long)holder);
+        else if (r == -VS_E_LOCKED)
+                n = asprintf(ret_reason, "another vfio-setup is changing this system; try again when it is done");
+        else
+                n = asprintf(ret_reason, "/" LOCK_PATH ": %s", vs_strerror(r));
+        return n < 0 ? -ENOMEM : r;
+}
+
+static int take_lock(const struct sysroot *sr, struct tool_lock **ret, struct apply_result *res)
+{
+        free(res->failed);
+        res->failed = NULL;
+        return lock(sr, ret, &res->failed);
 }
 
 /* Under the lock: what a run cut short left behind goes, then the newest journal is read. */
@@ -279,12 +289,12 @@ static void roll_back(const struct sysroot *sr, struct journal *j, size_t comman
 int apply_plan(const struct sysroot *sr, const struct plan *p, const struct apply_options *o, struct apply_result *ret)
 {
         struct apply_result res = { 0 };
-        struct tool_lock *lock = NULL;
+        struct tool_lock *held = NULL;
         struct journal *j = NULL;
         size_t ran = 0;
         int r;
 
-        r = take_lock(sr, &lock, &res);
+        r = take_lock(sr, &held, &res);
         if (r >= 0)
                 r = open_last(sr, &j, &res);
         if (r >= 0 && j->state == JOURNAL_BEGUN)
@@ -327,7 +337,7 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
                 roll_back(sr, j, ran, o, &res);
 out:
         journal_free(j);
-        tool_lock_release(lock);
+        tool_lock_release(held);
         *ret = res;
         return r;
 }
@@ -335,12 +345,12 @@ out:
 int undo_last(const struct sysroot *sr, const struct apply_options *o, struct apply_result *ret, unsigned *ret_seq)
 {
         struct apply_result res = { 0 };
-        struct tool_lock *lock = NULL;
+        struct tool_lock *held = NULL;
         struct journal *j = NULL;
         size_t ran;
         int r;
 
-        r = take_lock(sr, &lock, &res);
+        r = take_lock(sr, &held, &res);
         if (r >= 0)
                 r = open_last(sr, &j, &res);
         if (r >= 0) {
@@ -357,7 +367,7 @@ int undo_last(const struct sysroot *sr, const struct apply_options *o, struct ap
         if (r >= 0)
                 r = mark(sr, j, j->state == JOURNAL_COMPLETE ? JOURNAL_UNDONE : JOURNAL_ROLLED_BACK, &res);
         journal_free(j);
-        tool_lock_release(lock);
+        tool_lock_release(held);
         *ret = res;
         return r;
 }
@@ -365,9 +375,16 @@ int undo_last(const struct sysroot *sr, const struct apply_options *o, struct ap
 int undo_pending(const struct sysroot *sr, struct undo_preview *ret, char **ret_reason)
 {
         struct undo_preview u = { 0 };
+        struct tool_lock *l;
         struct journal *j;
-        int r = journal_open_last(sr, &j, ret_reason);
+        int r;
 
+        /* While another run works, its journal says "begun": it is not read until that run is done. */
+        r = lock(sr, &l, ret_reason);
+        if (r < 0)
+                return r;
+        r = journal_open_last(sr, &j, ret_reason);
+        tool_lock_release(l);
         if (r < 0)
                 return r;
         u.seq = j->seq;

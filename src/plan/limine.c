@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "emit.h"
@@ -77,9 +78,12 @@ static int emit_limine(struct plan_ctx *ctx)
         for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
                 char path[512];
 
+                struct stat st;
+
                 snprintf(path, sizeof(path), "%s%s%s", configs[i].on_esp ? esp : "", configs[i].on_esp && *esp ? "/" : "",
                          configs[i].path);
-                if (!sysroot_exists(ctx->sr, path))
+                /* A broken link where the configuration goes is refused by name, not taken for no file. */
+                if (sysroot_stat(ctx->sr, path, true, &st) < 0)
                         continue;
                 r = edit(ctx, path);
                 if (r >= 0 && sysroot_exists(ctx->sr, "etc/default/limine"))

@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""Hostile and broken trees: what someone else controls, or what is damaged, never turns
+vfio-setup against the machine. A tree owned by another user gets none of its programs run as
+root; links in sysfs lead nowhere outside; FIFOs, huge and crafted files cost no hang and no
+gigabytes; refused configuration files are refused, not crashed on; edits read back right by
+the shell and the kernel; a damaged state file stops the plan by line; control characters
+never reach the terminal; two runs at once do not share a journal; metadata is kept.
+Usage: trust.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plan"))
+import roots  # noqa: E402
+from tap import Tap, run_binary  # noqa: E402
+
+BINARY, MKROOT, TESTS = sys.argv[1:4]
+GPU = "0000:03:00.0"
+ROOT_USER = os.geteuid() == 0
+SKIP = "" if ROOT_USER else " # SKIP needs root"
+
+
+def machine(tmp, name, distro="debian12-grub"):
+    root = os.path.join(tmp, name)
+    roots.build(MKROOT, distro, "hw-intel-amd", root)
+    return root
+
+
+def stand_ins(directory, sleep=0):
+    os.makedirs(directory, exist_ok=True)
+    for name in ("update-grub", "update-initramfs", "mkinitcpio", "dracut", "grub-mkconfig", "reinstall-kernels"):
+        with open(os.path.join(directory, name), "w") as f:
+            f.write(f"#!/bin/sh\nsleep {sleep}\nexit 0\n")
+        os.chmod(os.path.join(directory, name), 0o755)
+    return directory
+
+
+def run(root, *args, commands=None, timeout=60):
+    env = dict(os.environ)
+    env.pop("VFIO_SETUP_COMMAND_PATH", None)
+    if commands:
+        env["VFIO_SETUP_COMMAND_PATH"] = commands
+    return run_binary(BINARY, "--root", root, "--no-color", *args, env=env)
+
+
+def write(root, rel, content, mode="w"):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.lexists(path):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    with open(path, mode) as f:
+        f.write(content)
+
+
+def untrusted_tree(tap, tmp):
+    """A tree owned by another user: apply and undo run none of its programs as root."""
+    if not ROOT_USER:
+        tap.ok(True, "a tree owned by another user gets no program run as root" + SKIP)
+        return
+    root = machine(tmp, "untrusted")
+    subprocess.run(["chown", "-R", "65534:65534", root], check=True)
+    before = roots.machine_tree(root)
+    # The tree's own update-grub, which would write outside the tree if it ran.
+    witness = os.path.join(tmp, "outside-witness")
+    write(root, "usr/sbin/update-grub", f"#!/bin/sh\ntouch {witness}\n")
+    os.chmod(os.path.join(root, "usr/sbin/update-grub"), 0o755)
+    p = run(root, "apply", "--gpu", GPU, "--yes")
+    tap.ok(p.returncode == 2 and "not owned by root" in p.stderr and "--no-regenerate" in p.stderr and
+           "nothing was changed" in p.stderr and not os.path.exists(witness) and
+           roots.differences(before, roots.machine_tree(root)) == ["usr/sbin/update-grub"],
+           "a tree owned by another user: apply refuses to run its programs as root, says the way out", p.stderr)
+    p = run(root, "apply", "--gpu", GPU, "--yes", "--no-regenerate")
+    tap.ok(p.returncode == 0 and "run these by hand" in p.stdout and not os.path.exists(witness),
+           "... with --no-regenerate it applies and lists the commands", p.stderr + p.stdout[-300:])
+    p = run(root, "undo", "--yes")
+    tap.ok(p.returncode == 2 and "not owned by root" in p.stderr and not os.path.exists(witness),
+           "... undo refuses to run them too", p.stderr)
+    # The journal lives in a directory the tree's owner could replace: it is checked, not trusted.
+    p = run(root, "undo", "--yes", "--no-regenerate")
+    tap.ok(p.returncode == 0, "... undo --no-regenerate puts the files back", p.stderr)
+    subprocess.run(["chown", "-R", "65534:65534", os.path.join(root, "var/lib/vfio-setup")], check=True)
+    run(root, "apply", "--gpu", GPU, "--yes", "--no-regenerate")
+    p = run(root, "undo", "--yes", "--no-regenerate")
+    tap.ok(p.returncode == 2 and "owned by another user" in p.stderr,
+           "a journal directory someone else owns is not undone from", p.stderr)
+
+
+def sysfs_links_stay_inside(tap, tmp):
+    """An absolute link in the tree's sysfs names the tree's file, never the host's."""
+    root = machine(tmp, "links")
+    secret = os.path.join(tmp, "secret-vendor")
+    with open(secret, "w") as f:
+        f.write("0x1234\n")
+    os.chmod(secret, 0o600)
+    dev = os.path.realpath(os.path.join(root, "sys/bus/pci/devices", GPU))
+    os.unlink(os.path.join(dev, "vendor"))
+    os.symlink(secret, os.path.join(dev, "vendor"))
+    p = run(root, "detect", "--json")
+    doc = json.loads(p.stdout)
+    gpu = [d for d in doc["devices"] if d["address"] == GPU][0]
+    tap.ok(p.returncode == 0 and gpu["vendor_id"] != "1234", "an absolute link in sysfs does not lead out of the tree",
+           json.dumps(gpu))
+
+
+def special_files(tap, tmp):
+    """FIFOs, devices and huge files where files should be: refused by name, quickly."""
+    for rel, distro in [("etc/os-release", "debian12-grub"), ("etc/default/grub", "arch-grub"),
+                        ("etc/mkinitcpio.conf", "arch-grub"), ("proc/cpuinfo", "debian12-grub"),
+                        ("proc/cmdline", "debian12-grub"), ("var/lib/vfio-setup/state", "debian12-grub")]:
+        root = machine(tmp, "fifo-" + rel.replace("/", "-"), distro)
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.mkfifo(path)
+        start = time.monotonic()
+        try:
+            d = run_binary(BINARY, "--root", root, "detect", "--json")
+            p = run_binary(BINARY, "--root", root, "plan", "--gpu", GPU)
+            took = time.monotonic() - start
+            tap.ok(took < 20 and d.returncode in (0, 2) and p.returncode in (0, 2),
+                   f"a FIFO at /{rel}: detect and plan finish ({took:.1f} s), exit {d.returncode}/{p.returncode}",
+                   p.stderr[-300:])
+        except subprocess.TimeoutExpired:
+            tap.ok(False, f"a FIFO at /{rel}: detect or plan hangs")
+
+    root = machine(tmp, "huge")
+    with open(os.path.join(root, "proc/cpuinfo"), "r+") as f:
+        f.truncate(1 << 30)
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", BINARY, "--root", root, "detect", "--json"], capture_output=True,
+                       text=True)
+    rss_kib = int(p.stderr.strip().splitlines()[-1])
+    tap.ok(p.returncode == 0 and rss_kib < 64 * 1024, f"a 1 GiB sparse /proc/cpuinfo costs {rss_kib // 1024} MiB",
+           p.stderr[-300:])
+
+    root = machine(tmp, "siblings")
+    topo = os.path.join(root, "sys/devices/system/cpu/cpu0/topology")
+    os.makedirs(topo, exist_ok=True)
+    for n in range(8):
+        os.makedirs(os.path.join(root, f"sys/devices/system/cpu/cpu{n}/topology"), exist_ok=True)
+        with open(os.path.join(root, f"sys/devices/system/cpu/cpu{n}/topology/thread_siblings_list"), "w") as f:
+            f.write(("0-65535," * 512)[:4095] + "\n")
+    start = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", BINARY, "--root", root, "detect", "--json"], capture_output=True,
+                       text=True)
+    took = time.monotonic() - start
+    rss_kib = int(p.stderr.strip().splitlines()[-1])
+    tap.ok(p.returncode == 0 and took < 2 and rss_kib < 64 * 1024,
+           f"crafted CPU lists cost {took:.2f} s and {rss_kib // 1024} MiB", p.stderr[-300:])
+
+
+def refused_configs(tap, tmp):
+    """A configuration file vfio-setup will not edit is refused with its name, never crashed on."""
+    # The boot loader named, for detection would not recognise Limine without a readable limine.conf.
+    cases = [
+        ("endeavouros-systemd-boot", "etc/kernel/cmdline", "systemd-boot"),
+        ("limine-cachyos", "boot/limine.conf", "limine"),
+        ("arch-grub", "etc/default/grub", "grub"),
+    ]
+    for distro, rel, loader in cases:
+        for what in ("nul", "big", "dir", "loop", "dangling", "hardlink"):
+            root = machine(tmp, f"refuse-{distro}-{what}", distro)
+            path = os.path.join(root, rel)
+            if what == "nul":
+                write(root, rel, b"quiet\0splash\n", "wb")
+            elif what == "big":
+                write(root, rel, "x" * (2 << 20))
+            elif what == "dir":
+                os.unlink(path)
+                os.makedirs(path)
+            elif what == "loop":
+                os.unlink(path)
+                os.symlink(os.path.basename(rel), path)
+            elif what == "dangling":
+                os.unlink(path)
+                os.symlink("/nowhere/at/all", path)
+            else:
+                os.link(path, path + ".second-name")
+            p = run(root, "plan", "--gpu", GPU, "--bootloader", loader)
+            a = run(root, "apply", "--gpu", GPU, "--bootloader", loader, "--yes", commands=os.path.join(tmp, "cmd-refuse"))
+            tap.ok(p.returncode == 2 and a.returncode == 2 and f"/{rel}" in p.stderr and "Traceback" not in p.stderr,
+                   f"{distro}: /{rel} ({what}) refused by name, exit 2", f"{p.returncode} {a.returncode} {p.stderr[-300:]}")
+
+
+def shell_and_kernel_read_back(tap, tmp, commands):
+    # An unquoted value: the shell must still see one word.
+    root = machine(tmp, "unquoted", "arch-grub")
+    grub = os.path.join(root, "etc/default/grub")
+    text = open(grub).read().replace('GRUB_CMDLINE_LINUX_DEFAULT="loglevel=3 quiet"', "GRUB_CMDLINE_LINUX_DEFAULT=quiet")
+    write(root, "etc/default/grub", text)
+    p = run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    sourced = subprocess.run(["bash", "-c", f'set -e; . "{grub}"; printf %s "$GRUB_CMDLINE_LINUX_DEFAULT"'],
+                             capture_output=True, text=True)
+    tap.ok(p.returncode == 0 and sourced.returncode == 0 and "intel_iommu=on" in sourced.stdout.split() and
+           sourced.stdout.startswith("quiet "),
+           "an unquoted GRUB value gets quotes: bash reads every parameter", sourced.stdout + sourced.stderr + p.stderr)
+
+    # An apostrophe on the kernel command line is no quote: the second plan is empty.
+    root = machine(tmp, "apostrophe", "endeavouros-systemd-boot")
+    cmdline = os.path.join(root, "etc/kernel/cmdline")
+    write(root, "etc/kernel/cmdline", open(cmdline).read().rstrip("\n") + " acpi_osi='Windows 2015'\n")
+    p = run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    again = run(root, "plan", "--gpu", GPU, "--json")
+    doc = json.loads(again.stdout) if again.returncode == 0 else {}
+    tap.ok(p.returncode == 0 and doc.get("files") == [] and open(cmdline).read().count("intel_iommu=on") == 1,
+           "an apostrophe in the kernel command line: applied once, nothing left to do", open(cmdline).read())
+
+
+def state_file(tap, tmp, commands):
+    root = machine(tmp, "state")
+    run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    state = os.path.join(root, "var/lib/vfio-setup/state")
+    text = open(state).read()
+    write(root, "var/lib/vfio-setup/state", text + "this line is not key=value\n".replace("=", " ") + "\n")
+    p = run(root, "plan", "--gpu", GPU)
+    r = run(root, "plan", "--release")
+    line = len(text.splitlines()) + 1
+    tap.ok(p.returncode == 2 and r.returncode == 2 and f"/var/lib/vfio-setup/state:{line}" in p.stderr,
+           "a state line vfio-setup cannot read stops plan and --release, named by line", p.stderr + r.stderr)
+    write(root, "var/lib/vfio-setup/state", text + "future_key=kept as it is\n")
+    p = run(root, "apply", "--gpu", "0000:04:00.0", "--yes", commands=commands)
+    tap.ok(p.returncode == 0 and "future_key=kept as it is\n" in open(state).read(),
+           "a newer version's key is kept when the state is written again", p.stderr)
+    p = run(root, "plan", "--release")
+    tap.ok(p.returncode == 2 and "newer vfio-setup" in p.stderr, "... and --release leaves it to that version", p.stderr)
+
+
+def no_control_characters(tap, tmp, commands):
+    root = machine(tmp, "escapes")
+    osr = os.path.join(root, "etc/os-release")
+    write(root, "etc/os-release", open(osr).read().replace('PRETTY_NAME="', 'PRETTY_NAME="\x1b]0;owned\x07\x1b[2J\u009b31m'))
+    grub = os.path.join(root, "etc/default/grub")
+    write(root, "etc/default/grub", "# \x1b[31mred\x1b[0m\r\n" + open(grub).read())
+    outs = []
+    for args in (["detect"], ["detect", "--json"], ["plan", "--gpu", GPU], ["plan", "--gpu", GPU, "--json"],
+                 ["apply", "--gpu", GPU, "--yes"], ["undo", "--yes"]):
+        p = subprocess.run([BINARY, "--root", root, *args], capture_output=True,
+                           env=dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands))
+        raw = p.stdout + p.stderr
+        bad = [c for c in raw if (c < 0x20 and c not in (0x0a, 0x09)) or c == 0x7f]
+        c1 = b"\xc2\x9b" in raw
+        outs.append((args, p.returncode, bad, c1))
+        if "--json" in args:
+            json.loads(p.stdout)
+    tap.ok(all(not bad and not c1 for _, _, bad, c1 in outs) and all(code == 0 for _, code, _, _ in outs),
+           "control characters from the tree reach no terminal: text escaped, JSON escaped and valid", outs)
+    p = subprocess.run([BINARY, "--root", root, "detect"], capture_output=True)
+    tap.ok(b"\\x1b]0;owned\\x07" in p.stdout, "... and they are shown as \\xHH", p.stdout[:400])
+
+
+def one_at_a_time(tap, tmp):
+    root = machine(tmp, "race")
+    slow = stand_ins(os.path.join(tmp, "cmd-slow"), sleep=6)
+    results = {}
+
+    def apply(name, gpu):
+        results[name] = run(root, "apply", "--gpu", gpu, "--yes", commands=slow)
+
+    first = threading.Thread(target=apply, args=("first", GPU))
+    first.start()
+    time.sleep(1.5)
+    second = threading.Thread(target=apply, args=("second", "0000:04:00.0"))
+    second.start()
+    first.join()
+    second.join()
+    journals = sorted(os.listdir(os.path.join(root, "var/lib/vfio-setup/journal")))
+    tap.ok(results["first"].returncode == 0 and results["second"].returncode == 2 and
+           "another vfio-setup (pid" in results["second"].stderr and journals == ["0001"],
+           "two applies at once: the second waits, then refuses naming the first's pid; one journal",
+           results["second"].stderr + repr(journals))
+    p = run(root, "undo", "--yes", commands=slow)
+    tap.ok(p.returncode == 0, "... and undo of the one that ran works", p.stderr)
+
+
+def metadata(tap, tmp, commands):
+    root = machine(tmp, "xattr", "arch-grub")
+    grub = os.path.join(root, "etc/default/grub")
+    try:
+        os.setxattr(grub, "user.vfio_setup_test", b"kept")
+    except OSError:
+        tap.ok(True, "extended attributes are kept # SKIP the file system has no user attributes")
+        return
+    p = run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    kept = os.getxattr(grub, "user.vfio_setup_test") == b"kept"
+    u = run(root, "undo", "--yes", commands=commands)
+    tap.ok(p.returncode == 0 and u.returncode == 0 and kept and os.getxattr(grub, "user.vfio_setup_test") == b"kept",
+           "extended attributes survive apply and undo", p.stderr + u.stderr)
+
+
+def confirmation(tap, tmp, commands):
+    root = machine(tmp, "confirm")
+    run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    p = subprocess.run([BINARY, "--root", root, "undo"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands))
+    tap.ok(p.returncode == 1 and "add --yes" in p.stderr and "/etc/default/grub.d/vfio-setup.cfg" in p.stdout,
+           "undo shows what it puts back and, without a terminal, asks for --yes as apply does", p.stdout + p.stderr)
+
+
+def main():
+    tap = Tap()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        commands = stand_ins(os.path.join(tmp, "cmd"))
+        stand_ins(os.path.join(tmp, "cmd-refuse"))
+        untrusted_tree(tap, tmp)
+        sysfs_links_stay_inside(tap, tmp)
+        special_files(tap, tmp)
+        refused_configs(tap, tmp)
+        shell_and_kernel_read_back(tap, tmp, commands)
+        state_file(tap, tmp, commands)
+        no_control_characters(tap, tmp, commands)
+        one_at_a_time(tap, tmp)
+        metadata(tap, tmp, commands)
+        confirmation(tap, tmp, commands)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
