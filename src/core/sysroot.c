@@ -416,7 +416,7 @@ int sysroot_read_uint(const struct sysroot *sr, const char *rel, unsigned long *
 int sysroot_readlink(const struct sysroot *sr, const char *rel, char **ret)
 {
         const char *base;
-        char buf[PATH_MAX];
+        char buf[PATH_MAX], *copy;
         ssize_t n;
         int fd;
 
@@ -432,8 +432,11 @@ int sysroot_readlink(const struct sysroot *sr, const char *rel, char **ret)
         }
         close(fd);
         buf[n] = '\0';
-        *ret = strdup(buf);
-        return *ret ? 0 : -ENOMEM;
+        copy = strdup(buf);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
 }
 
 int sysroot_readlink_base(const struct sysroot *sr, const char *rel, char **ret)

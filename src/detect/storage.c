@@ -75,6 +75,7 @@ static int controller_of(const struct machine *m, const char *target, size_t *re
 static int by_id(const struct strv *ids, const struct strv *targets, const char *name, char **ret)
 {
         const char *found = NULL;
+        char *copy;
 
         for (int pass = 0; pass < 2 && !found; pass++)
                 for (size_t i = 0; i < ids->n && !found; i++) {
@@ -87,8 +88,11 @@ static int by_id(const struct strv *ids, const struct strv *targets, const char 
                                 continue;
                         found = id;
                 }
-        if (found && !(*ret = strdup(found)))
+        copy = found ? strdup(found) : NULL;
+        if (found && !copy)
                 return -ENOMEM;
+        if (copy)
+                *ret = copy;
         return 0;
 }
 

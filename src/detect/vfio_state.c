@@ -201,12 +201,8 @@ static int tool_state(const struct sysroot *sr, struct machine *m)
         r = sysroot_read(sr, STATE_PATH, STATE_MAX + 1, &text, &len);
         if (r == -ENOENT)
                 return 0;
-        if (r >= 0 && len > STATE_MAX) {
-                free(text);
-                r = -EFBIG;
-        }
         if (r >= 0) {
-                r = state_parse(text, &m->vfio.tool, &line);
+                r = len > STATE_MAX ? -EFBIG : state_parse(text, &m->vfio.tool, &line);
                 free(text);
         }
         if (r == -ENOMEM)

@@ -15,7 +15,7 @@
 /* Where a path below the root really is, links followed (inside the root). */
 static int resolve(const struct sysroot *sr, const char *rel, char **ret)
 {
-        char proc[64], target[PATH_MAX];
+        char proc[64], target[PATH_MAX], *copy;
         const char *dir = sysroot_dir(sr);
         size_t dl = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
         ssize_t n;
@@ -32,8 +32,11 @@ static int resolve(const struct sysroot *sr, const char *rel, char **ret)
         target[n] = '\0';
         if (strncmp(target, dir, dl) != 0 || target[dl] != '/')
                 return -EXDEV;
-        *ret = strdup(target + dl + 1);
-        return *ret ? 0 : -ENOMEM;
+        copy = strdup(target + dl + 1);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
 }
 
 static int split(struct textfile *f)
@@ -233,7 +236,8 @@ int textfile_insert(struct textfile *f, size_t i, const char *text)
                 eol = "";
         }
         memmove(&f->lines[i + 1], &f->lines[i], (f->n - i) * sizeof(*l));
-        f->lines[i] = (struct textfile_line){ t, eol };
+        f->lines[i].text = t;
+        f->lines[i].eol = eol;
         f->n++;
         return 0;
 }

@@ -121,9 +121,10 @@ static int translate(int ch)
         }
 }
 
-int tui_run(struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t)
+int tui_run(const struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t)
 {
         struct loop l = { .ascii = t->ascii };
+        struct wizard_options wo = *o;
         struct sigaction sa = { .sa_handler = on_signal };
         int r;
 
@@ -131,9 +132,10 @@ int tui_run(struct wizard_options *o, const struct sysroot *sr, struct machine *
                 machine_free(m);
                 return -ENOTTY;
         }
-        o->redraw = redraw;
-        o->userdata = &l;
-        r = wizard_new(sr, m, o, &l.w);
+        /* The wizard keeps its own copy: the loop it calls back lives as long as this call. */
+        wo.redraw = redraw;
+        wo.userdata = &l;
+        r = wizard_new(sr, m, &wo, &l.w);
         if (r < 0)
                 return r;
         sigaction(SIGINT, &sa, NULL);

@@ -9,4 +9,4 @@ struct tui_options {
 };
 
 /* Runs the wizard on the terminal until the user quits; takes the machine. -ENOTTY without a terminal. */
-int tui_run(struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t);
+int tui_run(const struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t);
