@@ -52,7 +52,7 @@ _vfio_setup()
         detect) options="--json" ;;
         plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml" ;;
         apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout" ;;
-        undo) options="--no-regenerate --timeout" ;;
+        undo) options="--yes --no-regenerate --timeout" ;;
         verify) options="--gpu --json" ;;
         snapshot) options="-o --list" ;;
         *) COMPREPLY=($(compgen -W "$commands $global" -- "$cur")); return ;;
