@@ -63,4 +63,12 @@ struct undo_preview {
 int undo_pending(const struct sysroot *sr, struct undo_preview *ret, char **ret_reason);
 void undo_preview_free(struct undo_preview *u);
 
+/* Whether apply_plan's or undo_last's error came before anything was written. */
+bool apply_refused(int r);
+/*
+ * One line for a failed apply or undo: what failed, then what is true of the
+ * files now (nothing changed, every file read back as before, or which do not
+ * hold what they held), then what the journal could not record.
+ */
+int apply_outcome(int r, const struct apply_result *res, char **ret);
 void apply_result_free(struct apply_result *r);

@@ -161,6 +161,8 @@ static int open_last(const struct sysroot *sr, struct journal **ret, struct appl
  * before); otherwise it is left and named.  Every copy is read and checked
  * first: a bad one refuses the whole restore with nothing written.  Then
  * every file is read back: res->checked says each holds what it held before.
+ * A file that could not be written is named in left; the first such error is
+ * returned once all the others were tried.
  */
 static int restore(const struct sysroot *sr, const struct journal *j, bool check, const struct apply_options *o,
                    struct apply_result *res)
@@ -170,7 +172,7 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
                 size_t len;
                 bool todo;
         } *copies = calloc(j->n ? j->n : 1, sizeof(*copies));
-        int r = 0;
+        int r = 0, werr = 0;
 
         if (!copies)
                 return -ENOMEM;
@@ -207,6 +209,12 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
                         /* A configuration file never gets set-id bits back, whatever the journal says. */
                         q = atomic_write(sr, e->path, copies[k].data, copies[k].len, e->mode & 0777, e->uid, e->gid,
                                          NULL);
+                if (q < 0 && !werr) {
+                        werr = q;
+                        /* A rollback keeps the failure that caused it; undo says what stopped it. */
+                        if (!res->failed && fail(res, q, "/%s: %s", e->path, vs_strerror(q)) == -ENOMEM)
+                                r = -ENOMEM;
+                }
                 q = q < 0 ? strv_pushf(&res->left, "/%s", e->path) : strv_pushf(&res->rolled_back, "/%s", e->path);
                 if (q < 0)
                         r = q;
@@ -227,7 +235,7 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
         for (size_t k = 0; k < j->n; k++)
                 free(copies[k].data);
         free(copies);
-        return r;
+        return r < 0 ? r : werr;
 }
 
 /* Runs the journal's first n commands in order; *ret_ran counts those that succeeded. */
@@ -406,6 +414,34 @@ void undo_preview_free(struct undo_preview *u)
 {
         strv_free(&u->files);
         strv_free(&u->commands);
+}
+
+bool apply_refused(int r)
+{
+        return r == -VS_E_STALE || r == -VS_E_UNFINISHED || r == -VS_E_LOCKED || r == -VS_E_UNTRUSTED ||
+               r == -VS_E_JOURNAL || r == -VS_E_JOURNAL_NEWER;
+}
+
+int apply_outcome(int r, const struct apply_result *res, char **ret)
+{
+        char *left = strv_join(&res->left, ", ");
+        const char *what = res->failed ? res->failed : vs_strerror(r);
+        int n;
+
+        if (!left)
+                return -ENOMEM;
+        /* Only what was read back is claimed. */
+        if (apply_refused(r))
+                n = asprintf(ret, "%s; nothing was changed", what);
+        else if (res->checked && !res->left.n)
+                n = asprintf(ret, "%s; every file was put back as it was (each read back and compared)%s%s", what,
+                             res->note ? "; " : "", res->note ? res->note : "");
+        else
+                n = asprintf(ret, "%s; %s%s (vfio-setup undo tries again)%s%s", what,
+                             res->left.n ? "these do not hold what they held before: " : "the files could not all be read "
+                             "back", left, res->note ? "; " : "", res->note ? res->note : "");
+        free(left);
+        return n < 0 ? -ENOMEM : 0;
 }
 
 void apply_result_free(struct apply_result *r)

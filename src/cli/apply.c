@@ -63,27 +63,16 @@ static bool confirmed(const struct cli_options *opt, const char *what, const cha
         return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
 }
 
-/* Refusals that come before anything is written. */
-static bool refused_before_writing(int r)
+/* The outcome as apply_outcome words it. */
+static void report(const char *what, int r, const struct apply_result *res)
 {
-        return r == -VS_E_STALE || r == -VS_E_UNFINISHED || r == -VS_E_LOCKED || r == -VS_E_UNTRUSTED ||
-               r == -VS_E_JOURNAL || r == -VS_E_JOURNAL_NEWER;
-}
+        char *text = NULL;
 
-/* Only what was read back is claimed. */
-static void report_rollback(const char *what, const struct apply_result *res)
-{
-        if (res->checked && !res->left.n)
-                fprintf(stderr, "vfio-setup: %s: every file was put back as it was (each read back and compared)\n",
-                        what);
-        else if (res->rolled_back.n || res->left.n) {
-                fprintf(stderr, "vfio-setup: %s: files were put back, except:\n", what);
-                for (size_t i = 0; i < res->left.n; i++)
-                        fprintf(stderr, "  %s does not hold what it held before (vfio-setup undo tries again)\n",
-                                res->left.v[i]);
-        }
-        if (res->note)
-                fprintf(stderr, "vfio-setup: %s: %s\n", what, res->note);
+        if (apply_outcome(r, res, &text) < 0)
+                fprintf(stderr, "vfio-setup: %s: %s\n", what, vs_strerror(r));
+        else
+                fprintf(stderr, "vfio-setup: %s: %s\n", what, text);
+        free(text);
 }
 
 /* An apply cut short is undone before anything else is planned: its files are half old, half new. */
@@ -158,13 +147,9 @@ int cli_apply(struct sysroot *sr, const struct cli_options *opt)
         options(opt, &o);
         printf("Applying:\n");
         r = apply_plan(sr, p, &o, &res);
-        if (refused_before_writing(r)) {
-                fprintf(stderr, "vfio-setup: apply: %s; nothing was changed\n", res.failed ? res.failed : vs_strerror(r));
-                r = EXIT_NOT_READY;
-        } else if (r < 0) {
-                fprintf(stderr, "vfio-setup: apply: %s\n", res.failed ? res.failed : vs_strerror(r));
-                report_rollback("apply", &res);
-                r = EXIT_APPLY_FAILED;
+        if (r < 0) {
+                report("apply", r, &res);
+                r = apply_refused(r) ? EXIT_NOT_READY : EXIT_APPLY_FAILED;
         } else {
                 if (!o.regenerate && p->n_commands)
                         commands_by_hand(p);
@@ -226,13 +211,9 @@ int cli_undo(struct sysroot *sr, const struct cli_options *opt)
                                 res.left.v[i], seq);
                 fprintf(stderr, "hint: put it back by hand (or as it was after apply) and run vfio-setup undo again\n");
                 r = EXIT_APPLY_FAILED;
-        } else if (r < 0 && refused_before_writing(r)) {
-                fprintf(stderr, "vfio-setup: undo: %s; nothing was changed\n", res.failed ? res.failed : vs_strerror(r));
-                r = EXIT_NOT_READY;
         } else if (r < 0) {
-                fprintf(stderr, "vfio-setup: undo: %s\n", res.failed ? res.failed : vs_strerror(r));
-                report_rollback("undo", &res);
-                r = EXIT_APPLY_FAILED;
+                report("undo", r, &res);
+                r = apply_refused(r) ? EXIT_NOT_READY : EXIT_APPLY_FAILED;
         } else {
                 printf("Apply %04u undone: every file holds what it held before (each read back and compared).%s\n",
                        seq, o.regenerate ? "" : " Regenerate the boot files by hand.");

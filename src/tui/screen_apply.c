@@ -115,8 +115,7 @@ static void run(struct wizard *w, struct apply_view *v)
         r = apply_plan(w->sr, v->plan, &o, &res);
         if (r < 0) {
                 v->phase = FAILED;
-                if (asprintf(&v->failed, "%s%s", res.failed ? res.failed : vs_strerror(r),
-                             r == -VS_E_STALE || r == -VS_E_UNFINISHED ? "" : "; every file was put back as it was") < 0)
+                if (apply_outcome(r, &res, &v->failed) < 0)
                         v->failed = NULL;
         } else {
                 v->phase = APPLIED;

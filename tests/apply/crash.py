@@ -171,6 +171,29 @@ def enospc_points(tap, tmp, chain, commands):
     tap.ok(points > 20 and not bad, f"{chain}: ENOSPC at each of {points} writes; nothing changed, nothing claimed falsely",
            "\n".join(bad[:10]))
 
+    # undo failing with ENOSPC at each write: it says what failed, and undo again finishes.
+    applied = os.path.join(tmp, "applied")
+    clone(pristine, root)
+    run(root, commands, "apply", "--gpu", GPU, "--yes")
+    clone(root, applied)
+    bad, points, n = [], 0, 1
+    while True:
+        clone(applied, root)
+        p = run(root, commands, "undo", "--yes", fault=f"enospc:{n}")
+        if p.returncode == 0:
+            break
+        points += 1
+        if p.returncode not in (2, 3) or "No space left on device" not in p.stderr or "changed since" in p.stderr:
+            bad.append(f"enospc:{n}: undo exit {p.returncode}: {p.stderr[-300:]}")
+        if "every file was put back" in p.stderr and roots.differences(before, roots.machine_tree(root)):
+            bad.append(f"enospc:{n}: undo claimed every file back: {p.stderr[-300:]}")
+        again = run(root, commands, "undo", "--yes")
+        if again.returncode != 0 or leftovers(root) or roots.differences(before, roots.machine_tree(root)):
+            bad.append(f"enospc:{n}: undo again: {again.returncode} {leftovers(root)} {again.stderr[-200:]}")
+        n += STRIDE
+    tap.ok(points > 5 and not bad, f"{chain}: undo failing with ENOSPC at each of {points} writes; undo again finishes",
+           "\n".join(bad[:10]))
+
 
 def main():
     tap = Tap()
