@@ -399,6 +399,9 @@ int main(int argc, char **argv)
                 LLVMFuzzerTestOneInput((const uint8_t *)input, len);
                 runs++;
         }
+        for (size_t i = 0; i < n_seeds; i++)
+                for (size_t k = 0; k < N_TARGETS; k++)
+                        free(seeds[i].files[k]);
         printf("1..1\nok 1 - %lu inputs through the whole root, from detection to undo\n", runs);
         return 0;
 }
