@@ -82,115 +82,88 @@ def fresh(tmp, chain):
     return root
 
 
-def kill_points(tap, tmp, chain, commands):
-    """apply killed at change N, then what a user does next: apply refuses, undo repairs."""
-    root = fresh(tmp, chain)
-    pristine = os.path.join(tmp, "pristine")
-    shutil.rmtree(pristine, ignore_errors=True)
-    shutil.copytree(root, pristine, symlinks=True)
-    before = roots.machine_tree(root)
+def each_fault(root, start, commands, args, kind, check):
+    """Runs vfio-setup ARGS on a copy of start with its Nth fault of kind, for N = 1, 2, ... until a run
+    no longer meets one; check(fault, run) returns the problems seen after each. Gives the number of
+    faults met, the problems, and the last (unhindered) run."""
     bad, points, n = [], 0, 1
     while True:
-        clone(pristine, root)
-        p = run(root, commands, "apply", "--gpu", GPU, "--yes", fault=f"kill:{n}")
-        if p.returncode != -9:
-            break
+        clone(start, root)
+        p = run(root, commands, *args, fault=f"{kind}:{n}")
+        if (p.returncode != -9) if kind == "kill" else (p.returncode == 0):
+            return points, bad, p
         points += 1
+        bad += check(f"{kind}:{n}", p)
+        n += STRIDE
+
+
+def restored(root, before, commands, fault, what):
+    """What a user does next: undo (again); then every file is back and nothing is left behind."""
+    u = run(root, commands, "undo", "--yes")
+    diff = roots.differences(before, roots.machine_tree(root))
+    if u.returncode != 0 or diff or leftovers(root) or "begun" in journal_states(root):
+        return [f"{fault}: undo after {what}: exit {u.returncode}, differs {diff}, left {leftovers(root)}, "
+                f"journals {journal_states(root)}: {u.stderr[-200:]}"]
+    return []
+
+
+def faults(tap, tmp, chain, commands):
+    root = fresh(tmp, chain)
+    pristine, applied = os.path.join(tmp, "pristine"), os.path.join(tmp, "applied")
+    clone(root, pristine)
+    before = roots.machine_tree(root)
+    run(root, commands, "apply", "--gpu", GPU, "--yes")
+    clone(root, applied)
+    apply = ("apply", "--gpu", GPU, "--yes")
+
+    def killed_apply(fault, p):
+        bad = []
         states = journal_states(root)
         # Killed after the journal said complete (its directory's fsync, the lock): the apply is whole.
         if states not in ([], ["begun"], ["complete"]):
-            bad.append(f"kill:{n}: journal says {states} after a kill during apply")
+            bad.append(f"{fault}: journal says {states} after a kill during apply")
         if states == ["begun"]:
-            again = run(root, commands, "apply", "--gpu", GPU, "--yes")
+            again = run(root, commands, *apply)
             if again.returncode != 2 or "did not finish" not in again.stderr:
-                bad.append(f"kill:{n}: a second apply did not refuse: {again.returncode} {again.stderr[-200:]}")
-        u = run(root, commands, "undo", "--yes")
-        if u.returncode != 0:
-            bad.append(f"kill:{n}: undo failed: {u.stderr[-300:]}")
-        diff = roots.differences(before, roots.machine_tree(root))
-        if diff:
-            bad.append(f"kill:{n}: after undo, differs: {diff}")
-        if leftovers(root):
-            bad.append(f"kill:{n}: left behind: {leftovers(root)}")
-        if "begun" in journal_states(root):
-            bad.append(f"kill:{n}: a journal still says begun after undo")
-        n += STRIDE
+                bad.append(f"{fault}: a second apply did not refuse: {again.returncode} {again.stderr[-200:]}")
+        return bad + restored(root, before, commands, fault, "a killed apply")
+
+    points, bad, p = each_fault(root, pristine, commands, apply, "kill", killed_apply)
     tap.ok(p.returncode == 0 and points > 20 and not bad,
            f"{chain}: apply killed at each of {points} changes to the disk; undo gives everything back each time",
            "\n".join(bad[:10]) or p.stderr)
 
-    # undo killed at change N, then undo again.
-    bad, points, n = [], 0, 1
-    applied = os.path.join(tmp, "applied")
-    shutil.rmtree(applied, ignore_errors=True)
-    clone(pristine, root)
-    run(root, commands, "apply", "--gpu", GPU, "--yes")
-    clone(root, applied)
-    while True:
-        clone(applied, root)
-        p = run(root, commands, "undo", "--yes", fault=f"kill:{n}")
-        if p.returncode != -9:
-            break
-        points += 1
-        u = run(root, commands, "undo", "--yes")
-        diff = roots.differences(before, roots.machine_tree(root))
-        if u.returncode != 0 or diff or leftovers(root):
-            bad.append(f"kill:{n}: second undo {u.returncode}, differs {diff}, left {leftovers(root)} {u.stderr[-200:]}")
-        n += STRIDE
+    points, bad, p = each_fault(root, applied, commands, ("undo", "--yes"), "kill",
+                                lambda fault, p: restored(root, before, commands, fault, "a killed undo"))
     tap.ok(p.returncode == 0 and points > 10 and not bad,
            f"{chain}: undo killed at each of {points} changes; undo again finishes it", "\n".join(bad[:10]) or p.stderr)
 
-
-def enospc_points(tap, tmp, chain, commands):
-    """Each change that takes space fails with ENOSPC in turn: apply refuses or rolls back, and says only what is true."""
-    root = fresh(tmp, chain)
-    pristine = os.path.join(tmp, "pristine")
-    shutil.rmtree(pristine, ignore_errors=True)
-    shutil.copytree(root, pristine, symlinks=True)
-    before = roots.machine_tree(root)
-    bad, points, n = [], 0, 1
-    while True:
-        clone(pristine, root)
-        p = run(root, commands, "apply", "--gpu", GPU, "--yes", fault=f"enospc:{n}")
-        if p.returncode == 0:
-            break
-        points += 1
+    def full_apply(fault, p):
+        bad = []
         diff = roots.differences(before, roots.machine_tree(root))
         if p.returncode not in (2, 3) or "No space left on device" not in p.stderr:
-            bad.append(f"enospc:{n}: exit {p.returncode}: {p.stderr[-300:]}")
+            bad.append(f"{fault}: exit {p.returncode}: {p.stderr[-300:]}")
         if diff:
-            bad.append(f"enospc:{n}: the machine differs after a failed apply: {diff}")
+            bad.append(f"{fault}: the machine differs after a failed apply: {diff}")
         if "every file was put back" in p.stderr and (diff or p.returncode != 3):
-            bad.append(f"enospc:{n}: claimed every file back: {p.stderr[-300:]}")
+            bad.append(f"{fault}: claimed every file back: {p.stderr[-300:]}")
         if "begun" in journal_states(root) and "vfio-setup undo will finish" not in p.stderr:
-            bad.append(f"enospc:{n}: journal says begun, and the user was not told: {p.stderr[-300:]}")
-        again = run(root, commands, "undo", "--yes")
-        if again.returncode != 0 or leftovers(root) or roots.differences(before, roots.machine_tree(root)):
-            bad.append(f"enospc:{n}: undo after it: {again.returncode} {leftovers(root)} {again.stderr[-200:]}")
-        n += STRIDE
+            bad.append(f"{fault}: journal says begun, and the user was not told: {p.stderr[-300:]}")
+        return bad + restored(root, before, commands, fault, "a full disk")
+
+    points, bad, p = each_fault(root, pristine, commands, apply, "enospc", full_apply)
     tap.ok(points > 20 and not bad, f"{chain}: ENOSPC at each of {points} writes; nothing changed, nothing claimed falsely",
            "\n".join(bad[:10]))
 
-    # undo failing with ENOSPC at each write: it says what failed, and undo again finishes.
-    applied = os.path.join(tmp, "applied")
-    clone(pristine, root)
-    run(root, commands, "apply", "--gpu", GPU, "--yes")
-    clone(root, applied)
-    bad, points, n = [], 0, 1
-    while True:
-        clone(applied, root)
-        p = run(root, commands, "undo", "--yes", fault=f"enospc:{n}")
-        if p.returncode == 0:
-            break
-        points += 1
+    def full_undo(fault, p):
+        bad = []
         if p.returncode not in (2, 3) or "No space left on device" not in p.stderr or "changed since" in p.stderr:
-            bad.append(f"enospc:{n}: undo exit {p.returncode}: {p.stderr[-300:]}")
+            bad.append(f"{fault}: undo exit {p.returncode}: {p.stderr[-300:]}")
         if "every file was put back" in p.stderr and roots.differences(before, roots.machine_tree(root)):
-            bad.append(f"enospc:{n}: undo claimed every file back: {p.stderr[-300:]}")
-        again = run(root, commands, "undo", "--yes")
-        if again.returncode != 0 or leftovers(root) or roots.differences(before, roots.machine_tree(root)):
-            bad.append(f"enospc:{n}: undo again: {again.returncode} {leftovers(root)} {again.stderr[-200:]}")
-        n += STRIDE
+            bad.append(f"{fault}: undo claimed every file back: {p.stderr[-300:]}")
+        return bad + restored(root, before, commands, fault, "an undo on a full disk")
+
+    points, bad, p = each_fault(root, applied, commands, ("undo", "--yes"), "enospc", full_undo)
     tap.ok(points > 5 and not bad, f"{chain}: undo failing with ENOSPC at each of {points} writes; undo again finishes",
            "\n".join(bad[:10]))
 
@@ -200,8 +173,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         commands = stand_ins(os.path.join(tmp, "commands"))
         for chain in CHAINS:
-            kill_points(tap, tmp, chain, commands)
-            enospc_points(tap, tmp, chain, commands)
+            faults(tap, tmp, chain, commands)
     tap.done()
 
 

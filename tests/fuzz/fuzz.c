@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mutate.h"
 #include "vfio-setup/card.h"
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/diff.h"
@@ -167,66 +168,6 @@ static const char *const seeds[] = {
         "   ",
 };
 
-static uint64_t rng = 0x9e3779b97f4a7c15u;
-
-static uint64_t next(void)
-{
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        return rng;
-}
-
-/* Mutates buf (len bytes, room for cap) in place; returns the new length. */
-static size_t mutate(uint8_t *buf, size_t len, size_t cap)
-{
-        static const char specials[] = "\"'\\$`=()#,: \t\r\n\0-_.";
-        unsigned n = 1 + (unsigned)(next() % 4);
-
-        while (n--) {
-                size_t at = len ? (size_t)(next() % (len + 1)) : 0;
-
-                switch (next() % 5) {
-                case 0: /* flip */
-                        if (len)
-                                buf[at % len] ^= (uint8_t)(1u << (next() % 8));
-                        break;
-                case 1: /* insert a character that means something to a parser */
-                        if (len < cap) {
-                                memmove(buf + at + 1, buf + at, len - at);
-                                buf[at] = (uint8_t)specials[next() % (sizeof(specials) - 1)];
-                                len++;
-                        }
-                        break;
-                case 2: /* delete */
-                        if (len) {
-                                at %= len;
-                                memmove(buf + at, buf + at + 1, len - at - 1);
-                                len--;
-                        }
-                        break;
-                case 3: /* truncate */
-                        len = at;
-                        break;
-                default: /* duplicate a slice */
-                        if (len && len < cap) {
-                                size_t from = (size_t)(next() % len), k = 1 + (size_t)(next() % 16);
-                                uint8_t slice[16];
-
-                                if (from + k > len)
-                                        k = len - from;
-                                if (len + k > cap)
-                                        k = cap - len;
-                                memcpy(slice, buf + from, k);
-                                memmove(buf + at + k, buf + at, len - at);
-                                memcpy(buf + at, slice, k);
-                                len += k;
-                        }
-                }
-        }
-        return len;
-}
-
 int main(int argc, char **argv)
 {
         unsigned long runs = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
@@ -237,7 +178,7 @@ int main(int argc, char **argv)
                 size_t len = strlen(seed);
 
                 memcpy(buf, seed, len);
-                len = mutate(buf, len, sizeof(buf));
+                len = fuzz_mutate(buf, len, sizeof(buf));
                 LLVMFuzzerTestOneInput(buf, len);
         }
         printf("1..1\nok 1 - %lu mutated inputs through every parser\n", runs);

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mutate.h"
 #include "vfio-setup/apply.h"
 #include "vfio-setup/card.h"
 #include "vfio-setup/detect.h"
@@ -208,16 +209,6 @@ struct seed {
         size_t lens[N_TARGETS];
 };
 
-static uint64_t rng = 0x2545f4914f6cdd1du;
-
-static uint64_t next(void)
-{
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        return rng;
-}
-
 static void slurp(const char *path, char **ret, size_t *ret_len)
 {
         FILE *f = fopen(path, "re");
@@ -270,62 +261,12 @@ static size_t load_seeds(struct seed *seeds, size_t max)
         return n;
 }
 
-static size_t mutate(char *buf, size_t len, size_t cap)
-{
-        static const char specials[] = "\"'\\$`=()#,: \t\r\n\0-_.{}[]/";
-        unsigned n = 1 + (unsigned)(next() % 6);
-
-        while (n--) {
-                size_t at = len ? (size_t)(next() % (len + 1)) : 0;
-
-                switch (next() % 5) {
-                case 0:
-                        if (len)
-                                buf[at % len] ^= (char)(1u << (next() % 8));
-                        break;
-                case 1:
-                        if (len < cap) {
-                                memmove(buf + at + 1, buf + at, len - at);
-                                buf[at] = specials[next() % (sizeof(specials) - 1)];
-                                len++;
-                        }
-                        break;
-                case 2:
-                        if (len) {
-                                at %= len;
-                                memmove(buf + at, buf + at + 1, len - at - 1);
-                                len--;
-                        }
-                        break;
-                case 3:
-                        if (next() % 4 == 0)
-                                len = at;
-                        break;
-                default:
-                        if (len && len < cap) {
-                                size_t from = (size_t)(next() % len), k = 1 + (size_t)(next() % 32);
-                                char slice[32];
-
-                                if (from + k > len)
-                                        k = len - from;
-                                if (len + k > cap)
-                                        k = cap - len;
-                                memcpy(slice, buf + from, k);
-                                memmove(buf + at + k, buf + at, len - at);
-                                memcpy(buf + at, slice, k);
-                                len += k;
-                        }
-                }
-        }
-        return len;
-}
-
 /* One input: the selector, then each file, mutated now and then, joined by '\f'. */
 static size_t compose(const struct seed *s, char *out, size_t cap)
 {
         size_t len = 1;
 
-        out[0] = (char)(next() & 0xff);
+        out[0] = (char)(fuzz_next() & 0xff);
         for (size_t i = 0; i < N_TARGETS; i++) {
                 char file[16384];
                 size_t flen = s->files[i] ? s->lens[i] : 0;
@@ -334,8 +275,8 @@ static size_t compose(const struct seed *s, char *out, size_t cap)
                         flen = sizeof(file) / 2;
                 if (flen)
                         memcpy(file, s->files[i], flen);
-                if (next() % 3 == 0)
-                        flen = mutate(file, flen, sizeof(file));
+                if (fuzz_next() % 3 == 0)
+                        flen = fuzz_mutate((uint8_t *)file, flen, sizeof(file));
                 /* The separator is the input's, not the file's. */
                 for (size_t k = 0; k < flen; k++)
                         if (file[k] == '\f')
@@ -361,7 +302,7 @@ int main(int argc, char **argv)
         unsigned long runs = 0;
 
         if (getenv("VFIO_SETUP_FUZZ_SEED"))
-                rng = strtoull(getenv("VFIO_SETUP_FUZZ_SEED"), NULL, 0) | 1;
+                fuzz_seed(strtoull(getenv("VFIO_SETUP_FUZZ_SEED"), NULL, 0));
         /* A corpus directory given: each input in it, as regression tests. */
         if (argc > 1 && access(argv[1], R_OK) == 0) {
                 struct dirent **names;
