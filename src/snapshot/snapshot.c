@@ -138,7 +138,7 @@ static void capture_path(struct capture *c, const char *path, enum sysroot_use u
                 if (S_ISLNK(st.st_mode)) {
                         char *target = NULL, *dir = strdup(cur), *next = NULL;
 
-                        if (dir && sysroot_readlink(c->sr, p, &target) == 0) {
+                        if (dir && sysroot_readlink(c->sr, p, &target) == 0 && target) {
                                 add(c, p, ENTRY_LINK, 0, target, 0777);
                                 next = resolve(dir, target);
                         }
