@@ -12,8 +12,8 @@
  * The input is a selector byte, then the files' contents separated by '\f'.
  * Built as a libFuzzer target with -DVS_LIBFUZZER (the root is made on the
  * first input); otherwise main() mutates the distribution fixtures' files
- * (tests/plan/distros) with a fixed random sequence for N inputs or S
- * seconds, and keeps each failing input in a directory when asked.
+ * (tests/plan/distros) with a fixed random sequence: "N" inputs, "S seconds",
+ * "N save DIR" writes N inputs to DIR as a corpus, and "DIR/" runs a corpus.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -304,10 +304,12 @@ int main(int argc, char **argv)
         if (getenv("VFIO_SETUP_FUZZ_SEED"))
                 fuzz_seed(strtoull(getenv("VFIO_SETUP_FUZZ_SEED"), NULL, 0));
         /* A corpus directory given: each input in it, as regression tests. */
-        if (argc > 1 && access(argv[1], R_OK) == 0) {
+        if (argc > 1 && strchr(argv[1], '/')) {
                 struct dirent **names;
                 int n = scandir(argv[1], &names, NULL, alphasort), ran = 0;
 
+                if (n < 0)
+                        die(argv[1]);
                 for (int i = 0; i < n; i++) {
                         char path[4096], *data;
                         size_t len;
@@ -322,7 +324,21 @@ int main(int argc, char **argv)
                         free(names[i]);
                 }
                 free(names);
-                printf("1..1\nok 1 - %d corpus inputs through the whole root\n", ran);
+                printf("1..1\n%s 1 - %d corpus inputs through the whole root\n", ran ? "ok" : "not ok", ran);
+                return ran ? 0 : 1;
+        }
+        /* "save DIR": N inputs made as below are written to DIR as a corpus. */
+        if (argc > 3 && strcmp(argv[2], "save") == 0) {
+                for (unsigned long i = 0; i < limit; i++) {
+                        char path[4096];
+                        size_t len = compose(&seeds[i % n_seeds], input, sizeof(input));
+                        FILE *f;
+
+                        snprintf(path, sizeof(path), "%s/%04lu", argv[3], i);
+                        f = fopen(path, "we");
+                        if (!f || fwrite(input, 1, len, f) != len || fclose(f) != 0)
+                                die(path);
+                }
                 return 0;
         }
         while (seconds ? (unsigned long)(time(NULL) - start) < limit : runs < limit) {
