@@ -296,7 +296,7 @@ int main(int argc, char **argv)
         unsigned long limit = argc > 1 ? strtoul(argv[1], NULL, 10) : 200;
         bool seconds = argc > 2 && strcmp(argv[2], "seconds") == 0;
         struct seed seeds[16];
-        size_t n_seeds = load_seeds(seeds, 16);
+        size_t n_seeds;
         static char input[1 << 20];
         time_t start = time(NULL);
         unsigned long runs = 0;
@@ -327,6 +327,7 @@ int main(int argc, char **argv)
                 printf("1..1\n%s 1 - %d corpus inputs through the whole root\n", ran ? "ok" : "not ok", ran);
                 return ran ? 0 : 1;
         }
+        n_seeds = load_seeds(seeds, 16);
         /* "save DIR": N inputs made as below are written to DIR as a corpus. */
         if (argc > 3 && strcmp(argv[2], "save") == 0) {
                 for (unsigned long i = 0; i < limit; i++) {
@@ -339,7 +340,7 @@ int main(int argc, char **argv)
                         if (!f || fwrite(input, 1, len, f) != len || fclose(f) != 0)
                                 die(path);
                 }
-                return 0;
+                limit = 0;
         }
         while (seconds ? (unsigned long)(time(NULL) - start) < limit : runs < limit) {
                 size_t len = compose(&seeds[runs % n_seeds], input, sizeof(input));
@@ -359,7 +360,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n_seeds; i++)
                 for (size_t k = 0; k < N_TARGETS; k++)
                         free(seeds[i].files[k]);
-        printf("1..1\nok 1 - %lu inputs through the whole root, from detection to undo\n", runs);
+        if (argc <= 3)
+                printf("1..1\nok 1 - %lu inputs through the whole root, from detection to undo\n", runs);
         return 0;
 }
 #endif
