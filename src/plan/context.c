@@ -239,6 +239,15 @@ int ctx_record_params(struct plan_ctx *ctx, const struct strv *added)
         return r;
 }
 
+static bool quotes_closed(const char *line)
+{
+        size_t quotes = 0;
+
+        for (const char *p = strchr(line, '"'); p; p = strchr(p + 1, '"'))
+                quotes++;
+        return quotes % 2 == 0;
+}
+
 int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhere, bool append, char **ret)
 {
         struct strv added = { 0 }, removed = { 0 };
@@ -247,6 +256,10 @@ int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhe
         size_t n;
         int r;
 
+        /* The kernel reads everything after an open quote as one value: no parameter could be added after it. */
+        if (strchr(line, '"') && !quotes_closed(line))
+                return ctx_refuse(ctx, -VS_E_CONFIG, "a kernel command line has a quote that is not closed (%s): the "
+                                  "kernel would read what follows as one value; close it first", line);
         r = build_ops(ctx, line, elsewhere, append, &ops, &keys, &n);
         if (r < 0)
                 return r;

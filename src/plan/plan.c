@@ -7,7 +7,9 @@
 
 #include "emit.h"
 #include "params.h"
+#include "vfio-setup/cmdline.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/kcmdline.h"
 
 /* Devices in the groups of the selected ones that would have to go along. */
 static int blockers(const struct machine *m, const struct strv *selected, struct strv *ret)
@@ -200,6 +202,23 @@ static int check_groups(struct plan_ctx *ctx)
         return r;
 }
 
+/* Whether a wanted parameter has token's name: setting it replaces the value, dropping it would undo that. */
+static bool same_name_wanted(const struct strv *params, const char *token)
+{
+        char *key = strndup(token, strcspn(token, "="));
+        bool found = false;
+
+        /* A shared list (initcall_blacklist) keeps its items apart: each is kept or dropped alone. */
+        for (size_t i = 0; key && !cmdline_key_merged(key) && i < params->n && !found; i++) {
+                char *k = strndup(params->v[i], strcspn(params->v[i], "="));
+
+                found = k && kcmdline_key_equal(k, key);
+                free(k);
+        }
+        free(key);
+        return found;
+}
+
 static int want_forward(struct plan_ctx *ctx)
 {
         const struct machine *m = ctx->m;
@@ -237,8 +256,9 @@ static int want_forward(struct plan_ctx *ctx)
                 r = wanted_modules(kernel, &w->modules);
         if (r >= 0 && kernel < 0 && m->vfio.builtin != TRI_YES)
                 r = ctx_warn(ctx, "the kernel version is unknown: vfio_virqfd (kernels before 6.2) is left out");
+        /* What it added before and no longer wants goes, unless a wanted parameter of that name takes its place. */
         for (size_t i = 0; i < old->params.n && r >= 0; i++)
-                if (!strv_contains(&w->params, old->params.v[i]))
+                if (!strv_contains(&w->params, old->params.v[i]) && !same_name_wanted(&w->params, old->params.v[i]))
                         r = strv_push(&w->drop, old->params.v[i]);
         for (size_t i = 0; i < old->modules.n && r >= 0; i++)
                 if (!strv_contains(&w->modules, old->modules.v[i]))

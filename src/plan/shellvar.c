@@ -104,6 +104,34 @@ int shell_find(const struct textfile *f, const char *key, struct shell_value *re
         return 0;
 }
 
+/*
+ * The array's ')' outside quotes, from line i at offset at on, perhaps on a
+ * later line (its index in *ret_last); NULL when there is none, with *ret_quote
+ * set when a quote was left open, which the shell would refuse to read.
+ */
+static const char *array_end(const struct textfile *f, size_t i, size_t at, char *ret_quote, size_t *ret_last)
+{
+        char quote = 0;
+
+        for (size_t l = i; l < f->n; l++) {
+                const char *p = f->lines[l].text + (l == i ? at : 0);
+
+                for (; *p; p++)
+                        if (quote && *p == quote)
+                                quote = 0;
+                        else if (!quote && (*p == '"' || *p == '\''))
+                                quote = *p;
+                        else if (!quote && *p == ')') {
+                                *ret_quote = 0;
+                                *ret_last = l;
+                                return p;
+                        }
+        }
+        *ret_quote = quote;
+        *ret_last = f->n;
+        return NULL;
+}
+
 int shell_find_list(const struct textfile *f, const char *key, struct shell_value *ret, bool *found,
                     char **ret_reason)
 {
@@ -113,6 +141,7 @@ int shell_find_list(const struct textfile *f, const char *key, struct shell_valu
         for (size_t i = 0; i < f->n; i++) {
                 size_t at = assigns(f->lines[i].text, key), last;
                 const char *t = f->lines[i].text, *close;
+                char quote;
 
                 if (!at)
                         continue;
@@ -128,9 +157,9 @@ int shell_find_list(const struct textfile *f, const char *key, struct shell_valu
                 if (strpbrk(t + at, "$`\\"))
                         return refuse(f, i, "the array is built from other variables or commands; edit it by hand",
                                       ret_reason);
-                close = strchr(t + at, ')');
-                for (last = i; !close && ++last < f->n;)
-                        close = strchr(f->lines[last].text, ')');
+                close = array_end(f, i, at + 1, &quote, &last);
+                if (quote)
+                        return refuse(f, i, "a quote in the array is not closed", ret_reason);
                 if (!close)
                         return refuse(f, i, "the array's ')' is missing", ret_reason);
                 if (!clean_tail(close + 1))

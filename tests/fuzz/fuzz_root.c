@@ -9,7 +9,8 @@
  * planned again, then undone.  Besides not crashing: a plan that was applied
  * leaves nothing to do the second time.
  *
- * The input is a selector byte, then the files' contents separated by '\f'.
+ * The input is a selector byte, then the files' contents separated by '\f'
+ * (an empty one is a file that is not there).
  * Built as a libFuzzer target with -DVS_LIBFUZZER (the root is made on the
  * first input); otherwise main() mutates the distribution fixtures' files
  * (tests/plan/distros) with a fixed random sequence: "N" inputs, "S seconds",
@@ -172,7 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const char *ff = memchr(p, '\f', (size_t)(end - p));
                 size_t len = ff ? (size_t)(ff - p) : (size_t)(end - p);
 
-                write_file(targets[i], p, len);
+                /* An empty part is a file that is not there. */
+                if (len)
+                        write_file(targets[i], p, len);
                 p += len + 1;
         }
         /* The boot chain from the selector: each emitter, and the detected one. */
@@ -191,7 +194,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 apply_result_free(&res);
                 again = plan_once(sr, &sel);
                 check(again != NULL, "the applied plan's result is refused when planned again");
-                check(again->n_files == 0 && again->remove_dirs.n == 0, "planned again, the plan changes files");
+                if (again->n_files || again->remove_dirs.n) {
+                        char *text;
+
+                        if (plan_to_text(again, &text) == 0)
+                                fprintf(stderr, "%s\n", text);
+                        check(false, "planned again, the plan changes files");
+                }
                 plan_free(again);
         } else if (plan && !plan_empty(plan))
                 apply_result_free(&res);
@@ -261,6 +270,49 @@ static size_t load_seeds(struct seed *seeds, size_t max)
         return n;
 }
 
+/*
+ * vfio-setup's own files (its modprobe.d file and drop-ins, the state, a
+ * journal) as an apply writes them, on a machine of the first seed, for
+ * every seed that lacks them: the parsers of those files get well-formed
+ * inputs to start from.
+ */
+static void own_seeds(struct seed *seeds, size_t n)
+{
+        struct apply_options o = { .regenerate = false, .run = { .root = "/" } };
+        struct selection sel = { .bootloader = -1, .initramfs = -1, .gpu = (char *)"0000:03:00.0" };
+        struct apply_result res;
+        struct sysroot *sr;
+        struct plan *plan;
+
+        if (!root)
+                make_root();
+        reset_root();
+        for (size_t i = 0; i < N_TARGETS; i++)
+                if (seeds[0].files[i] && seeds[0].lens[i])
+                        write_file(targets[i], seeds[0].files[i], seeds[0].lens[i]);
+        if (sysroot_new(root, &sr) < 0)
+                die(root);
+        plan = plan_once(sr, &sel);
+        if (!plan || apply_plan(sr, plan, &o, &res) < 0)
+                die("applying the first seed");
+        apply_result_free(&res);
+        plan_free(plan);
+        sysroot_free(sr);
+        for (size_t i = 0; i < N_TARGETS; i++) {
+                char path[4096], *data;
+                size_t len;
+
+                snprintf(path, sizeof(path), "%s/%s", root, targets[i]);
+                slurp(path, &data, &len);
+                for (size_t k = 0; data && k < n; k++)
+                        if (!seeds[k].files[i] && (seeds[k].files[i] = malloc(len ? len : 1))) {
+                                memcpy(seeds[k].files[i], data, len);
+                                seeds[k].lens[i] = len;
+                        }
+                free(data);
+        }
+}
+
 /* One input: the selector, then each file, mutated now and then, joined by '\f'. */
 static size_t compose(const struct seed *s, char *out, size_t cap)
 {
@@ -328,6 +380,7 @@ int main(int argc, char **argv)
                 return ran ? 0 : 1;
         }
         n_seeds = load_seeds(seeds, 16);
+        own_seeds(seeds, n_seeds);
         /* "save DIR": N inputs made as below are written to DIR as a corpus. */
         if (argc > 3 && strcmp(argv[2], "save") == 0) {
                 for (unsigned long i = 0; i < limit; i++) {

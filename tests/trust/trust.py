@@ -316,6 +316,33 @@ def confirmation(tap, tmp, commands):
            "undo shows what it puts back and, without a terminal, asks for --yes as apply does", p.stdout + p.stderr)
 
 
+def fuzz_findings(tap, tmp, commands):
+    """What the whole-root fuzzer found, as the user would meet it."""
+    root = machine(tmp, "open-quote", "endeavouros-systemd-boot")
+    write(root, "etc/kernel/cmdline", 'root=UUID=1234 rw "quiet\n')
+    p = run(root, "plan", "--gpu", GPU)
+    tap.ok(p.returncode == 2 and "quote that is not closed" in p.stderr,
+           "a kernel command line with an open quote is refused: nothing added after it would reach the kernel",
+           p.stderr)
+
+    root = machine(tmp, "array-quote", "arch-grub")
+    conf = os.path.join(root, "etc/mkinitcpio.conf")
+    write(root, "etc/mkinitcpio.conf", open(conf).read().replace("HOOKS=(base udev", "HOOKS=(base ude'v"))
+    p = run(root, "plan", "--gpu", GPU)
+    tap.ok(p.returncode == 2 and "/etc/mkinitcpio.conf:" in p.stderr and "quote in the array is not closed" in p.stderr,
+           "a shell array with an open quote is refused by line, not edited again on every run", p.stderr)
+
+    root = machine(tmp, "renamed-param", "arch-grub")
+    run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    state = os.path.join(root, "var/lib/vfio-setup/state")
+    write(root, "var/lib/vfio-setup/state", open(state).read().replace("intel_iommu=on", "intel_iommu"))
+    p = run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    again = run(root, "plan", "--gpu", GPU, "--json")
+    grub = open(os.path.join(root, "etc/default/grub")).read()
+    tap.ok(p.returncode == 0 and json.loads(again.stdout)["files"] == [] and "intel_iommu=on" in grub,
+           "a parameter recorded by name alone is replaced, not dropped along with its new value", p.stdout[-400:])
+
+
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
@@ -332,6 +359,7 @@ def main():
         one_at_a_time(tap, tmp)
         metadata(tap, tmp, commands)
         confirmation(tap, tmp, commands)
+        fuzz_findings(tap, tmp, commands)
     tap.done()
 
 

@@ -306,6 +306,18 @@ START_TEST(shell_lists)
         ck_assert_ptr_nonnull(strstr(reason, "')' is missing"));
         free(reason);
         textfile_free(&f);
+
+        /* The shell would not read an array with a quote left open: neither does vfio-setup. */
+        f = lines_of("HOOKS=(base ude'v autodetect modconf)\n");
+        ck_assert_int_eq(shell_find_list(&f, "HOOKS", &v, &found, &reason), -VS_E_CONFIG);
+        ck_assert_ptr_nonnull(strstr(reason, ":1: a quote in the array is not closed"));
+        free(reason);
+        textfile_free(&f);
+        /* Quoted words may hold ')' and span lines. */
+        f = lines_of("FILES=('/a)b' \"c\nd\")\n");
+        ck_assert_int_eq(shell_find_list(&f, "FILES", &v, &found, &reason), 0);
+        ck_assert_uint_eq(v.last_line, 1);
+        textfile_free(&f);
 }
 END_TEST
 
