@@ -80,7 +80,8 @@ int cli_verify(struct sysroot *sr, const struct cli_options *opt)
         if (r < 0) {
                 fprintf(stderr, "vfio-setup: verify: %s\n", reason ? reason : vs_strerror(r));
                 free(reason);
-                return r == -VS_E_SELECTION ? EXIT_NOT_READY : EXIT_USAGE;
+                /* Nothing to verify (no setup, no --gpu, or not a device) is a usage error, not a failed check. */
+                return EXIT_USAGE;
         }
         if (opt->json)
                 r = print_json(&v);

@@ -125,9 +125,10 @@ static void by_address(struct checker *c, const struct sysroot *sr, const struct
                         c->err = -ENOMEM;
                         return;
                 }
+                /* The kernel shows an unset override as "(null)". */
                 check(c, override && strcmp(override, "vfio-pci") == 0, OVERRIDE_FIX,
                       "%s (the same id as %s) is held for vfio-pci by driver_override (%s)", d->address, twin->address,
-                      override ? override : "unreadable");
+                      !override ? "unreadable" : strcmp(override, "(null)") == 0 ? "not set" : override);
                 check(c, !bound(twin),
                       "vfio-pci ids take every device with the id: remove them from the kernel command line and "
                       "modprobe.d (vfio-setup plan shows what it set), then reboot",
@@ -144,10 +145,16 @@ static void groups_clean(struct checker *c, const struct machine *m, const struc
                 int id = atoi(groups->v[g]);
                 const struct iommu_group *group = machine_find_group(m, id);
                 struct strv others = { 0 };
+                bool passed_bound = true;
 
                 for (size_t i = 0; group && i < group->n_devices && c->err >= 0; i++) {
                         const struct pci_device *d = &m->devices[group->devices[i]];
 
+                        /* The devices passed have checks of their own; this one is about the others. */
+                        if (strv_contains(&c->v->devices, d->address)) {
+                                passed_bound &= bound(d);
+                                continue;
+                        }
                         if (bound(d) || (d->class_known && pci_class_is_host_side_bridge(d->class_id)))
                                 continue;
                         c->err = strv_pushf(&others, "%s (%s)", d->address, d->driver ? d->driver : "no driver");
@@ -160,7 +167,9 @@ static void groups_clean(struct checker *c, const struct machine *m, const struc
                         else
                                 check(c, others.n == 0,
                                       "every device of the group must be bound to vfio-pci before a guest can use it",
-                                      others.n ? "IOMMU group %d also holds %s" : "IOMMU group %d is all with vfio-pci%s",
+                                      others.n       ? "IOMMU group %d also holds %s"
+                                      : passed_bound ? "IOMMU group %d is all with vfio-pci%s"
+                                                     : "IOMMU group %d holds nothing the host keeps%s",
                                       id, list);
                         free(list);
                 }
