@@ -78,6 +78,7 @@ struct pci_device {
         char *vendor_name;          /* from the PCI ID database, NULL if unknown */
         char *device_name;
         char *driver;               /* bound driver, NULL if none */
+        char *driver_module;        /* the module of that driver (sysfs driver/module), NULL if none or built in */
         int iommu_group;            /* PCI_GROUP_NONE without a kernel IOMMU */
         int boot_vga;               /* 1, 0, or -1 where the attribute is absent */
 };

@@ -180,6 +180,7 @@ void machine_free(struct machine *m)
                 free(m->devices[i].vendor_name);
                 free(m->devices[i].device_name);
                 free(m->devices[i].driver);
+                free(m->devices[i].driver_module);
         }
         free(m->devices);
         for (size_t i = 0; i < m->n_groups; i++)

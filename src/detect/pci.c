@@ -147,6 +147,11 @@ static int read_links(const struct sysroot *sr, struct pci_device *d, struct mac
         r = sysroot_readlink_base(sr, path, &d->driver);
         if (r < 0 && r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
                 return r;
+        /* The module behind the driver ("bochs" for bochs-drm): none when the driver is built in. */
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver/module", d->address);
+        r = d->driver ? sysroot_readlink_base(sr, path, &d->driver_module) : -ENOENT;
+        if (r < 0 && r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
+                return r;
 
         snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/iommu_group", d->address);
         r = sysroot_readlink_base(sr, path, &group);

@@ -30,6 +30,7 @@ struct plan_ctx {
         bool boot_changed;          /* a file the bootloader reads changed */
         bool initramfs_changed;     /* a file the initramfs generator reads changed */
         bool boot_vga;              /* the chosen GPU is the firmware's console (and the user allowed it) */
+        char *aliases;              /* the running kernel's modules.alias, read when first needed ("" if none) */
         char *reason;               /* why the plan was refused */
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,58 @@ static int blockers(const struct machine *m, const struct strv *selected, struct
         return r;
 }
 
+/* "alias pci:v00001234d00001111sv*sd*bc03sc*i* bochs": the modules whose patterns match a modalias. */
+static int alias_modules(struct plan_ctx *ctx, const char *modalias, struct strv *ret)
+{
+        char *line, *save = NULL, *copy;
+        int r = 0;
+
+        if (!ctx->aliases) {
+                char path[256];
+
+                snprintf(path, sizeof(path), "lib/modules/%s/modules.alias", ctx->m->vfio.kernel ? ctx->m->vfio.kernel : "");
+                if (!ctx->m->vfio.kernel || sysroot_read(ctx->sr, path, 0, &ctx->aliases, NULL) < 0)
+                        ctx->aliases = strdup("");
+                if (!ctx->aliases)
+                        return -ENOMEM;
+        }
+        copy = strdup(ctx->aliases);
+        if (!copy)
+                return -ENOMEM;
+        for (line = strtok_r(copy, "\n", &save); line && r >= 0; line = strtok_r(NULL, "\n", &save)) {
+                char pattern[512], module[128];
+
+                if (sscanf(line, "alias %511s %127s", pattern, module) == 2 && startswith(pattern, "pci:") &&
+                    fnmatch(pattern, modalias, 0) == 0 && !strv_contains(ret, module))
+                        r = strv_push(ret, module);
+        }
+        free(copy);
+        return r;
+}
+
+/*
+ * The modules that would claim a device: the known ones for its vendor and
+ * class, the module of the driver bound to it now, and for a device without
+ * a driver, those whose aliases match it.
+ */
+static int claimers(struct plan_ctx *ctx, const struct pci_device *d, struct strv *ret)
+{
+        int r = wanted_softdeps(d, ret);
+
+        if (r >= 0 && d->driver_module && !strv_contains(ret, d->driver_module))
+                r = strv_push(ret, d->driver_module);
+        if (r >= 0 && !d->driver) {
+                char path[96], *modalias;
+
+                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/modalias", d->address);
+                if (sysroot_read_line(ctx->sr, path, &modalias) == 0) {
+                        r = alias_modules(ctx, modalias, ret);
+                        free(modalias);
+                }
+        }
+        return r;
+}
+
 static int add_device(struct plan_ctx *ctx, size_t idx)
 {
         const struct pci_device *d = &ctx->m->devices[idx];
@@ -49,7 +102,7 @@ static int add_device(struct plan_ctx *ctx, size_t idx)
         if (r >= 0)
                 r = strv_pushf(&ctx->plan->vfio_ids, "%04x:%04x", d->vendor_id, d->device_id);
         if (r >= 0)
-                r = wanted_softdeps(d, &ctx->want.softdeps);
+                r = claimers(ctx, d, &ctx->want.softdeps);
         return r;
 }
 
@@ -145,6 +198,21 @@ static int split_by_address(struct plan_ctx *ctx)
         for (size_t i = 0; i < ctx->plan->devices.n && r >= 0; i++)
                 r = strv_contains(&shared, ctx->plan->vfio_ids.v[i]) ? strv_push(&ctx->plan->by_address, ctx->plan->devices.v[i])
                                                                       : strv_push(&ids, ctx->plan->vfio_ids.v[i]);
+        /* Bound by address, a device is given to vfio-pci before its driver loads: that driver must be known. */
+        for (size_t i = 0; i < ctx->plan->by_address.n && r >= 0; i++) {
+                struct strv mods = { 0 };
+                size_t idx;
+
+                if (machine_find_device(ctx->m, ctx->plan->by_address.v[i], &idx) == 0)
+                        r = claimers(ctx, &ctx->m->devices[idx], &mods);
+                if (r >= 0 && mods.n == 0)
+                        r = ctx_refuse(ctx, -VS_E_SELECTION,
+                                       "%s shares its id with a device the host keeps, and the module that would claim "
+                                       "it is not known (its driver is built in, or neither sysfs nor modules.alias "
+                                       "names one): vfio-setup cannot give it to vfio-pci first",
+                                       ctx->plan->by_address.v[i]);
+                strv_free(&mods);
+        }
         if (r >= 0 && shared.n) {
                 char *list = strv_join(&shared, ", ");
 
@@ -393,6 +461,7 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                 if (r >= 0)
                         r = write_state(&ctx);
         }
+        free(ctx.aliases);
         free(ctx.want.ids);
         strv_free(&ctx.want.params);
         strv_free(&ctx.want.drop);

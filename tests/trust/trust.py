@@ -343,6 +343,45 @@ def fuzz_findings(tap, tmp, commands):
            "a parameter recorded by name alone is replaced, not dropped along with its new value", p.stdout[-400:])
 
 
+STDVGA_CARD = """# Two identical std VGA display devices (QEMU), driver bochs-drm (module bochs): not in the name table.
+# cpu: intel
+# boot-vga: 0000:00:01.0
+# driver: 00:01.0 bochs-drm
+# driver: 00:02.0 bochs-drm
+# kernel: 6.1.0-26-amd64
+IOMMU Group 0 00:00.0 Host bridge [0600]: Intel Corporation 82G33/G31/P35/P31 Express DRAM Controller [8086:29c0]
+IOMMU Group 1 00:01.0 VGA compatible controller [0300]: Device [1234:1111] (rev 02)
+IOMMU Group 2 00:02.0 VGA compatible controller [0300]: Device [1234:1111] (rev 02)
+"""
+
+
+def driver_modules(tap, tmp):
+    """Identical devices bound by address need the module that would claim them: from sysfs or modules.alias."""
+    card = os.path.join(tmp, "stdvga.card")
+    with open(card, "w") as f:
+        f.write(STDVGA_CARD)
+    root = os.path.join(tmp, "stdvga")
+    subprocess.run([MKROOT, card, root], check=True)
+    shutil.copytree(os.path.join(TESTS, "plan", "distros", "debian12-grub"), root, symlinks=True, dirs_exist_ok=True)
+    p = run(root, "plan", "--gpu", "00:02.0")
+    tap.ok(p.returncode == 2 and "module that would claim it is not known" in p.stderr,
+           "a device bound by address whose driver's module is unknown is refused, with why", p.stderr + p.stdout[-300:])
+    drivers = os.path.join(root, "sys/bus/pci/drivers/bochs-drm")
+    os.makedirs(os.path.join(root, "sys/module/bochs"), exist_ok=True)
+    os.symlink("../../../../module/bochs", os.path.join(drivers, "module"))
+    p = run(root, "plan", "--gpu", "00:02.0")
+    tap.ok(p.returncode == 0 and "install bochs /bin/sh /etc/vfio-setup/vfio-pci-override.sh" in p.stdout,
+           "... the module behind the bound driver comes from sysfs (bochs for bochs-drm)", p.stderr + p.stdout[-600:])
+    os.unlink(os.path.join(drivers, "module"))
+    for dev in ("0000:00:01.0", "0000:00:02.0"):
+        os.unlink(os.path.join(root, "sys/bus/pci/devices", dev, "driver"))
+    write(root, "lib/modules/6.1.0-26-amd64/modules.alias",
+          "alias pci:v00001234d00001111sv*sd*bc03sc*i* bochs\nalias pci:v000010DEd*sv*sd*bc03sc*i* nouveau\n")
+    p = run(root, "plan", "--gpu", "00:02.0")
+    tap.ok(p.returncode == 0 and "install bochs /bin/sh" in p.stdout and "nouveau" not in p.stdout,
+           "... and for a device without a driver, from modules.alias", p.stderr + p.stdout[-600:])
+
+
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
@@ -360,6 +399,7 @@ def main():
         metadata(tap, tmp, commands)
         confirmation(tap, tmp, commands)
         fuzz_findings(tap, tmp, commands)
+        driver_modules(tap, tmp)
     tap.done()
 
 
