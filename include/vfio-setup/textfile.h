@@ -27,6 +27,7 @@ struct textfile {
         size_t original_len;
         struct textfile_line *lines;
         size_t n;
+        const char *eol;        /* the ending the file was read with ("\n" or "\r\n"), for lines added to it */
 };
 
 /* Lines of data as if read from path (which only names it in messages); refuses as textfile_load does. */

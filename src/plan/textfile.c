@@ -51,6 +51,8 @@ static int split(struct textfile *f)
 
                 if (nl)
                         eol = (stop > p && stop[-1] == '\r') ? "\r\n" : "\n";
+                if (nl && !f->eol)
+                        f->eol = eol;
                 if (nl && eol[0] == '\r')
                         stop--;
                 if (f->n == cap) {
@@ -209,9 +211,14 @@ int textfile_set(struct textfile *f, size_t i, const char *text)
         return 0;
 }
 
-/* The ending the file already uses; a new file gets "\n". */
+/*
+ * The ending the file uses: the one it was read with, also after the lines
+ * that had it were removed, or one a line added since took; a new file gets "\n".
+ */
 static const char *file_eol(const struct textfile *f)
 {
+        if (f->eol)
+                return f->eol;
         for (size_t i = 0; i < f->n; i++)
                 if (*f->lines[i].eol)
                         return f->lines[i].eol;
@@ -220,9 +227,9 @@ static const char *file_eol(const struct textfile *f)
 
 int textfile_insert(struct textfile *f, size_t i, const char *text)
 {
-        const char *eol = file_eol(f);
         struct textfile_line *l = realloc(f->lines, (f->n + 1) * sizeof(*l));
         char *t = strdup(text);
+        const char *eol;
 
         if (l)
                 f->lines = l;
@@ -230,11 +237,23 @@ int textfile_insert(struct textfile *f, size_t i, const char *text)
                 free(t);
                 return -ENOMEM;
         }
-        /* After a last line without an ending, that line gets one and the new last line goes without. */
+        /*
+         * After a last line without an ending, that line gets one and the new last line goes without.
+         * A carriage return it ends with would make a CRLF of that ending: it is taken as one, so the
+         * file reads back as it was written.
+         */
         if (i == f->n && f->n > 0 && !*f->lines[f->n - 1].eol) {
-                f->lines[f->n - 1].eol = eol;
+                struct textfile_line *last = &f->lines[f->n - 1];
+                size_t len = strlen(last->text);
+
+                if (len && last->text[len - 1] == '\r') {
+                        last->text[len - 1] = '\0';
+                        last->eol = "\r\n";
+                } else
+                        last->eol = file_eol(f);
                 eol = "";
-        }
+        } else
+                eol = file_eol(f);
         memmove(&f->lines[i + 1], &f->lines[i], (f->n - i) * sizeof(*l));
         f->lines[i].text = t;
         f->lines[i].eol = eol;
