@@ -226,6 +226,32 @@ static struct textfile lines_of(const char *text)
         return f;
 }
 
+/* Lines added after the lines that carried the file's ending were removed keep that ending. */
+START_TEST(textfile_keeps_its_line_ending)
+{
+        struct textfile f;
+        char *reason = NULL, *content;
+
+        ck_assert_int_eq(textfile_parse("x\r\n# begin\r\nm\r\n# end", 20, "t", &f, &reason), 0);
+        for (int i = 0; i < 3; i++)
+                textfile_remove(&f, 1);
+        ck_assert_int_eq(textfile_insert(&f, 1, "# begin"), 0);
+        ck_assert_int_eq(textfile_insert(&f, 2, "m"), 0);
+        content = textfile_content(&f, NULL);
+        ck_assert_str_eq(content, "x\r\n# begin\r\nm");
+        free(content);
+        textfile_free(&f);
+        /* A last line that ends in a carriage return takes the added ending as CRLF, as it reads back. */
+        ck_assert_int_eq(textfile_parse("\r", 1, "t", &f, &reason), 0);
+        ck_assert_int_eq(textfile_insert(&f, 1, "a"), 0);
+        ck_assert_int_eq(textfile_insert(&f, 2, "b"), 0);
+        content = textfile_content(&f, NULL);
+        ck_assert_str_eq(content, "\r\na\r\nb");
+        free(content);
+        textfile_free(&f);
+}
+END_TEST
+
 START_TEST(shell_values)
 {
         struct textfile f = lines_of("# GRUB_CMDLINE_LINUX_DEFAULT=\"commented\"\n"
@@ -432,6 +458,7 @@ int main(void)
         tcase_add_test(tc, cmdline_merged_lists);
         tcase_add_test(tc, cmdline_apply_then_release_is_byte_exact);
         tcase_add_test(tc, textfile_keeps_bytes);
+        tcase_add_test(tc, textfile_keeps_its_line_ending);
         tcase_add_test(tc, shell_values);
         tcase_add_test(tc, shell_refusals);
         tcase_add_test(tc, shell_lists);
