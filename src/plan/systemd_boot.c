@@ -21,8 +21,60 @@ static const struct regenerator regenerators[] = {
         { "usr/bin/reinstall-kernels", { "reinstall-kernels" } },
         { "usr/bin/sdbootutil", { "sdbootutil", "update-all-entries" } },
         { "usr/sbin/sdbootutil", { "sdbootutil", "update-all-entries" } },
-        { "usr/bin/kernel-install", { "kernel-install", "add-all" } },
 };
+
+/*
+ * Debian's systemd-boot package hooks update-initramfs: each run makes the
+ * kernel's entry again with kernel-install, from /etc/kernel/cmdline.  There
+ * regenerating the initramfs is regenerating the entries.
+ */
+#define INITRAMFS_TOOLS_HOOK "etc/initramfs/post-update.d/systemd-boot"
+
+/* Where kernels keep their modules, and so their versions; the image beside them or in /boot. */
+static const char *const module_dirs[] = { "usr/lib/modules", "lib/modules" };
+
+/*
+ * kernel-install add for each installed kernel: "add-all" came with systemd
+ * 255, "add VERSION IMAGE" works with every version.
+ */
+static int kernel_install_each(struct plan_ctx *ctx)
+{
+        struct strv seen = { 0 };
+        int r = 0;
+
+        for (size_t d = 0; d < sizeof(module_dirs) / sizeof(module_dirs[0]) && r >= 0; d++) {
+                struct strv versions = { 0 };
+
+                if (sysroot_list(ctx->sr, module_dirs[d], &versions) < 0)
+                        continue;
+                for (size_t i = 0; i < versions.n && r >= 0; i++) {
+                        char in_modules[512], in_boot[512];
+                        const char *image = NULL;
+
+                        snprintf(in_modules, sizeof(in_modules), "%s/%s/vmlinuz", module_dirs[d], versions.v[i]);
+                        snprintf(in_boot, sizeof(in_boot), "boot/vmlinuz-%s", versions.v[i]);
+                        if (sysroot_exists(ctx->sr, in_modules))
+                                image = in_modules;
+                        else if (sysroot_exists(ctx->sr, in_boot))
+                                image = in_boot;
+                        if (!image || strv_contains(&seen, versions.v[i]))
+                                continue;
+                        r = strv_push(&seen, versions.v[i]);
+                        if (r >= 0) {
+                                char path[520];
+
+                                snprintf(path, sizeof(path), "/%s", image);
+                                r = ctx_command(ctx, "kernel-install", "add", versions.v[i], path, (char *)NULL);
+                        }
+                }
+                strv_free(&versions);
+        }
+        if (r >= 0 && seen.n == 0)
+                r = ctx_warn(ctx, "no installed kernel image was found for kernel-install: rebuild the boot entries by "
+                                  "hand");
+        strv_free(&seen);
+        return r;
+}
 
 static const char *const esp_fallbacks[] = { "efi", "boot", "boot/efi" };
 
@@ -80,14 +132,17 @@ int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found)
         textfile_free(&f);
         if (r < 0 || !changed)
                 return r;
-        /* mkinitcpio -P (already planned) builds the UKIs that carry this file. */
-        if (ctx->initramfs == INITRAMFS_MKINITCPIO) {
+        /* mkinitcpio -P (already planned) builds the UKIs that carry this file; Debian's hook, the entries. */
+        if (ctx->initramfs == INITRAMFS_MKINITCPIO ||
+            (ctx->initramfs == INITRAMFS_INITRAMFS_TOOLS && sysroot_exists(ctx->sr, INITRAMFS_TOOLS_HOOK))) {
                 ctx->initramfs_changed = true;
                 return 0;
         }
         r = ctx_command_first(ctx, regenerators, sizeof(regenerators) / sizeof(regenerators[0]), &have_tool);
         if (r < 0 || have_tool)
                 return r;
+        if (sysroot_exists(ctx->sr, "usr/bin/kernel-install"))
+                return kernel_install_each(ctx);
         return ctx_warn(ctx, "no tool to rebuild the boot entries from /etc/kernel/cmdline was found: rebuild them by hand");
 }
 

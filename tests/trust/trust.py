@@ -382,6 +382,19 @@ def driver_modules(tap, tmp):
            "... and for a device without a driver, from modules.alias", p.stderr + p.stdout[-600:])
 
 
+def boot_findings(tap, tmp):
+    """What real boots of Debian 12 with systemd-boot found, as fake roots."""
+    root = machine(tmp, "debian-sdboot", "debian12-systemd-boot-cmdline")
+    p = run(root, "plan", "--gpu", GPU)
+    tap.ok(p.returncode == 0 and "update-initramfs -u -k all" in p.stdout and "kernel-install" not in p.stdout,
+           "Debian 12, systemd-boot, /etc/kernel/cmdline: its update-initramfs hook remakes the entries", p.stdout[-300:])
+    os.unlink(os.path.join(root, "etc/initramfs/post-update.d/systemd-boot"))
+    p = run(root, "plan", "--gpu", GPU)
+    tap.ok(p.returncode == 0 and "kernel-install add 6.1.0-26-amd64 /boot/vmlinuz-6.1.0-26-amd64" in p.stdout and
+           "add-all" not in p.stdout,
+           "without that hook, kernel-install add for each kernel (add-all needs systemd 255)", p.stdout[-300:])
+
+
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
@@ -400,6 +413,7 @@ def main():
         confirmation(tap, tmp, commands)
         fuzz_findings(tap, tmp, commands)
         driver_modules(tap, tmp)
+        boot_findings(tap, tmp)
     tap.done()
 
 
