@@ -49,7 +49,7 @@ static int edit(struct plan_ctx *ctx, const char *path)
         r = ctx_load(ctx, path, &f);
         for (size_t i = 0; r >= 0 && i < f.n; i++) {
                 size_t at = cmdline_value(f.lines[i].text);
-                char *edited, *line;
+                char *edited = NULL, *line;
 
                 if (!at)
                         continue;
