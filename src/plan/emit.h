@@ -31,6 +31,7 @@ struct plan_ctx {
         bool initramfs_changed;     /* a file the initramfs generator reads changed */
         bool boot_vga;              /* the chosen GPU is the firmware's console (and the user allowed it) */
         char *aliases;              /* the running kernel's modules.alias, read when first needed ("" if none) */
+        bool kernel_install;        /* boot entries to remake with kernel-install once the initramfs is made */
         char *reason;               /* why the plan was refused */
 };
 
@@ -46,6 +47,8 @@ const struct emitter *initramfs_emitter(int kind);
 int emit_modprobe(struct plan_ctx *ctx);
 /* Edits /etc/kernel/cmdline when it exists (*ret_found), for systemd-boot and UKIs. */
 int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found);
+/* kernel-install add for each installed kernel, after the initramfs the entries copy. */
+int emit_kernel_install(struct plan_ctx *ctx);
 int emit_manual(struct plan_ctx *ctx);
 /* The Looking Glass goal's files: written when chosen, removed when not. */
 int emit_looking_glass(struct plan_ctx *ctx);

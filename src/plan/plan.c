@@ -458,6 +458,8 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                         r = boot->emit(&ctx);
                 if (r >= 0 && ctx.initramfs_changed && initramfs->regenerate)
                         r = initramfs->regenerate(&ctx);
+                if (r >= 0 && ctx.kernel_install)
+                        r = emit_kernel_install(&ctx);
                 if (r >= 0)
                         r = write_state(&ctx);
         }

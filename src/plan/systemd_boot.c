@@ -37,7 +37,7 @@ static const char *const module_dirs[] = { "usr/lib/modules", "lib/modules" };
  * kernel-install add for each installed kernel: "add-all" came with systemd
  * 255, "add VERSION IMAGE" works with every version.
  */
-static int kernel_install_each(struct plan_ctx *ctx)
+int emit_kernel_install(struct plan_ctx *ctx)
 {
         struct strv seen = { 0 };
         int r = 0;
@@ -141,8 +141,11 @@ int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found)
         r = ctx_command_first(ctx, regenerators, sizeof(regenerators) / sizeof(regenerators[0]), &have_tool);
         if (r < 0 || have_tool)
                 return r;
-        if (sysroot_exists(ctx->sr, "usr/bin/kernel-install"))
-                return kernel_install_each(ctx);
+        /* The entries copy the initramfs: they are made after it (plan_build runs emit_kernel_install last). */
+        if (sysroot_exists(ctx->sr, "usr/bin/kernel-install")) {
+                ctx->kernel_install = true;
+                return 0;
+        }
         return ctx_warn(ctx, "no tool to rebuild the boot entries from /etc/kernel/cmdline was found: rebuild them by hand");
 }
 
