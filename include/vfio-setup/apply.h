@@ -26,6 +26,7 @@ struct apply_result {
         char *failed;                   /* what failed, when the apply was rolled back */
         struct strv rolled_back;        /* files put back */
         struct strv left;               /* files that do not hold what they held before */
+        bool wrote;                     /* a file of the machine was written or removed (else nothing changed) */
         bool checked;                   /* every file was read back after the rollback or undo: all as before */
         char *note;                     /* the journal could not record the rollback or undo */
 };
@@ -63,8 +64,6 @@ struct undo_preview {
 int undo_pending(const struct sysroot *sr, struct undo_preview *ret, char **ret_reason);
 void undo_preview_free(struct undo_preview *u);
 
-/* Whether apply_plan's or undo_last's error came before anything was written. */
-bool apply_refused(int r);
 /*
  * One line for a failed apply or undo: what failed, then what is true of the
  * files now (nothing changed, every file read back as before, or which do not

@@ -201,6 +201,7 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
 
                 if (!copies[k].todo)
                         continue;
+                res->wrote = true;
                 progress(o, "restoring /%s", e->path);
                 if (e->action == PLAN_CREATE) {
                         q = atomic_remove(sr, e->path);
@@ -317,9 +318,10 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
         if (r >= 0)
                 r = check_fresh(sr, p, &res);
         if (r >= 0 && (r = journal_begin(sr, p, &j)) < 0)
-                r = fail(&res, r, "/" JOURNAL_DIR ": %s; nothing was changed", vs_strerror(r));
+                r = fail(&res, r, "/" JOURNAL_DIR ": %s", vs_strerror(r));
         if (r < 0)
                 goto out;
+        res.wrote = true;
 
         for (size_t i = 0; i < p->n_files && r >= 0; i++) {
                 const struct plan_file *f = &p->files[i];
@@ -416,12 +418,6 @@ void undo_preview_free(struct undo_preview *u)
         strv_free(&u->commands);
 }
 
-bool apply_refused(int r)
-{
-        return r == -VS_E_STALE || r == -VS_E_UNFINISHED || r == -VS_E_LOCKED || r == -VS_E_UNTRUSTED ||
-               r == -VS_E_JOURNAL || r == -VS_E_JOURNAL_NEWER;
-}
-
 int apply_outcome(int r, const struct apply_result *res, char **ret)
 {
         char *left = strv_join(&res->left, ", ");
@@ -431,7 +427,7 @@ int apply_outcome(int r, const struct apply_result *res, char **ret)
         if (!left)
                 return -ENOMEM;
         /* Only what was read back is claimed. */
-        if (apply_refused(r))
+        if (!res->wrote)
                 n = asprintf(ret, "%s; nothing was changed", what);
         else if (res->checked && !res->left.n)
                 n = asprintf(ret, "%s; every file was put back as it was (each read back and compared)%s%s", what,

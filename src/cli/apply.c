@@ -85,7 +85,7 @@ static bool unfinished(const struct sysroot *sr, const char *what)
         if (r == -ENOENT)
                 return false;
         if (r < 0) {
-                fprintf(stderr, "vfio-setup: %s: %s\n", what, reason ? reason : vs_strerror(r));
+                fprintf(stderr, "vfio-setup: %s: %s; nothing was changed\n", what, reason ? reason : vs_strerror(r));
                 free(reason);
                 return true;
         }
@@ -149,7 +149,7 @@ int cli_apply(struct sysroot *sr, const struct cli_options *opt)
         r = apply_plan(sr, p, &o, &res);
         if (r < 0) {
                 report("apply", r, &res);
-                r = apply_refused(r) ? EXIT_NOT_READY : EXIT_APPLY_FAILED;
+                r = res.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
         } else {
                 if (!o.regenerate && p->n_commands)
                         commands_by_hand(p);
@@ -213,7 +213,7 @@ int cli_undo(struct sysroot *sr, const struct cli_options *opt)
                 r = EXIT_APPLY_FAILED;
         } else if (r < 0) {
                 report("undo", r, &res);
-                r = apply_refused(r) ? EXIT_NOT_READY : EXIT_APPLY_FAILED;
+                r = res.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
         } else {
                 printf("Apply %04u undone: every file holds what it held before (each read back and compared).%s\n",
                        seq, o.regenerate ? "" : " Regenerate the boot files by hand.");

@@ -148,6 +148,10 @@ def faults(tap, tmp, chain, commands):
             bad.append(f"{fault}: the machine differs after a failed apply: {diff}")
         if "every file was put back" in p.stderr and (diff or p.returncode != 3):
             bad.append(f"{fault}: claimed every file back: {p.stderr[-300:]}")
+        # Exit 2 is "nothing was changed", exit 3 a rollback: the words must say which.
+        if ("nothing was changed" in p.stderr) != (p.returncode == 2) or (
+                p.returncode == 2 and "could not all be read back" in p.stderr):
+            bad.append(f"{fault}: exit {p.returncode} and its words disagree: {p.stderr[-300:]}")
         if "begun" in journal_states(root) and "vfio-setup undo will finish" not in p.stderr:
             bad.append(f"{fault}: journal says begun, and the user was not told: {p.stderr[-300:]}")
         return bad + restored(root, before, commands, fault, "a full disk")
