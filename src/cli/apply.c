@@ -175,11 +175,11 @@ int cli_undo(struct sysroot *sr, const struct cli_options *opt)
                 return EXIT_USAGE;
         r = undo_pending(sr, &u, &reason);
         if (r == -ENOENT) {
-                /* Still under the lock: what a run cut short before its journal existed is removed. */
+                /* undo_last still runs: under its lock it removes what a run cut short before its journal existed. */
                 options(opt, &o);
                 r = undo_last(sr, &o, &res, &seq);
                 if (r < 0 && r != -ENOENT)
-                        fprintf(stderr, "vfio-setup: undo: %s\n", res.failed ? res.failed : vs_strerror(r));
+                        report("undo", r, &res);
                 else
                         printf("Nothing to undo: no apply of vfio-setup is left to put back.\n");
                 apply_result_free(&res);

@@ -257,7 +257,7 @@ int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhe
         int r;
 
         /* The kernel reads everything after an open quote as one value: no parameter could be added after it. */
-        if (strchr(line, '"') && !quotes_closed(line))
+        if (!quotes_closed(line))
                 return ctx_refuse(ctx, -VS_E_CONFIG, "a kernel command line has a quote that is not closed (%s): the "
                                   "kernel would read what follows as one value; close it first", line);
         r = build_ops(ctx, line, elsewhere, append, &ops, &keys, &n);

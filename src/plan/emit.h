@@ -32,6 +32,7 @@ struct plan_ctx {
         bool boot_vga;              /* the chosen GPU is the firmware's console (and the user allowed it) */
         char *aliases;              /* the running kernel's modules.alias, read when first needed ("" if none) */
         bool kernel_install;        /* boot entries to remake with kernel-install once the initramfs is made */
+        struct strv unclaimed;      /* devices passed that no known module would claim */
         char *reason;               /* why the plan was refused */
 };
 

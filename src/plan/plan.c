@@ -101,8 +101,17 @@ static int add_device(struct plan_ctx *ctx, size_t idx)
         r = strv_push(&ctx->plan->devices, d->address);
         if (r >= 0)
                 r = strv_pushf(&ctx->plan->vfio_ids, "%04x:%04x", d->vendor_id, d->device_id);
-        if (r >= 0)
-                r = claimers(ctx, d, &ctx->want.softdeps);
+        if (r >= 0) {
+                struct strv mods = { 0 };
+
+                r = claimers(ctx, d, &mods);
+                for (size_t i = 0; i < mods.n && r >= 0; i++)
+                        if (!strv_contains(&ctx->want.softdeps, mods.v[i]))
+                                r = strv_push(&ctx->want.softdeps, mods.v[i]);
+                if (r >= 0 && mods.n == 0)
+                        r = strv_push(&ctx->unclaimed, d->address);
+                strv_free(&mods);
+        }
         return r;
 }
 
@@ -199,20 +208,13 @@ static int split_by_address(struct plan_ctx *ctx)
                 r = strv_contains(&shared, ctx->plan->vfio_ids.v[i]) ? strv_push(&ctx->plan->by_address, ctx->plan->devices.v[i])
                                                                       : strv_push(&ids, ctx->plan->vfio_ids.v[i]);
         /* Bound by address, a device is given to vfio-pci before its driver loads: that driver must be known. */
-        for (size_t i = 0; i < ctx->plan->by_address.n && r >= 0; i++) {
-                struct strv mods = { 0 };
-                size_t idx;
-
-                if (machine_find_device(ctx->m, ctx->plan->by_address.v[i], &idx) == 0)
-                        r = claimers(ctx, &ctx->m->devices[idx], &mods);
-                if (r >= 0 && mods.n == 0)
+        for (size_t i = 0; i < ctx->plan->by_address.n && r >= 0; i++)
+                if (strv_contains(&ctx->unclaimed, ctx->plan->by_address.v[i]))
                         r = ctx_refuse(ctx, -VS_E_SELECTION,
                                        "%s shares its id with a device the host keeps, and the module that would claim "
                                        "it is not known (its driver is built in, or neither sysfs nor modules.alias "
                                        "names one): vfio-setup cannot give it to vfio-pci first",
                                        ctx->plan->by_address.v[i]);
-                strv_free(&mods);
-        }
         if (r >= 0 && shared.n) {
                 char *list = strv_join(&shared, ", ");
 
@@ -464,6 +466,7 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                         r = write_state(&ctx);
         }
         free(ctx.aliases);
+        strv_free(&ctx.unclaimed);
         free(ctx.want.ids);
         strv_free(&ctx.want.params);
         strv_free(&ctx.want.drop);
