@@ -21,7 +21,7 @@
  * is refused as a whole, with the record named.
  */
 #define JOURNAL_DIR "var/lib/vfio-setup/journal"
-#define JOURNAL_FORMAT 2
+#define JOURNAL_FORMAT 3
 
 enum journal_state { JOURNAL_BEGUN, JOURNAL_COMPLETE, JOURNAL_ROLLED_BACK, JOURNAL_UNDONE, _JOURNAL_STATE_MAX };
 
@@ -34,6 +34,12 @@ struct journal_entry {
         char before[65];                /* SHA-256; "" when the file did not exist */
         char after[65];                 /* "" when apply removes it */
         char *backup;                   /* the copy of the file before, "files/N"; NULL for a new file */
+        /*
+         * A new file that undo writes as its copy rather than removing it
+         * (plan_file.seed): before and backup are the seed's.  A rollback,
+         * in the same boot, still removes it.
+         */
+        bool seeded;
 };
 
 struct journal {

@@ -25,6 +25,13 @@ struct plan_file {
         size_t new_len;
         char *note;             /* e.g. that the path asked for was a link; or NULL */
         unsigned mode;          /* permissions of a new file; 0 for 0644 (an existing file keeps its own) */
+        /*
+         * A new file that the machine behaved as if it held this when absent
+         * (/etc/kernel/cmdline: the running command line).  Undo, after the
+         * reboot, writes it rather than removing the file; NULL for most.
+         */
+        char *seed;
+        size_t seed_len;
 };
 
 struct plan {

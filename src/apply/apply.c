@@ -164,8 +164,14 @@ static int open_last(const struct sysroot *sr, struct journal **ret, struct appl
  * A file that could not be written is named in left; the first such error is
  * returned once all the others were tried.
  */
-static int restore(const struct sysroot *sr, const struct journal *j, bool check, const struct apply_options *o,
-                   struct apply_result *res)
+/* What a file held before apply, as a hash ("" for none): for a seeded new file, undo gives back the seed. */
+static const char *target(const struct journal_entry *e, bool undo)
+{
+        return e->seeded && !undo ? "" : e->before;
+}
+
+static int restore(const struct sysroot *sr, const struct journal *j, bool check, bool undo,
+                   const struct apply_options *o, struct apply_result *res)
 {
         struct copy {
                 char *data;
@@ -181,14 +187,14 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
                 char now[65], *reason = NULL;
                 int q = current_hash(sr, e->path, now);
 
-                if (q >= 0 && strcmp(now, e->before) == 0)
+                if (q >= 0 && strcmp(now, target(e, undo)) == 0)
                         continue;
                 if (q >= 0 && check && strcmp(now, e->after) != 0) {
                         r = strv_pushf(&res->left, "/%s", e->path);
                         continue;
                 }
                 copies[k].todo = true;
-                if (e->action == PLAN_CREATE)
+                if (!*target(e, undo))
                         continue;
                 q = journal_backup(sr, j, k, &copies[k].data, &copies[k].len, &reason);
                 if (q < 0)
@@ -203,7 +209,7 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
                         continue;
                 res->wrote = true;
                 progress(o, "restoring /%s", e->path);
-                if (e->action == PLAN_CREATE) {
+                if (!*target(e, undo)) {
                         q = atomic_remove(sr, e->path);
                         q = q == -ENOENT ? 0 : q;
                 } else
@@ -227,7 +233,7 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
         for (size_t k = 0; k < j->n && r >= 0; k++) {
                 char now[65];
 
-                if (current_hash(sr, j->entries[k].path, now) < 0 || strcmp(now, j->entries[k].before) != 0) {
+                if (current_hash(sr, j->entries[k].path, now) < 0 || strcmp(now, target(&j->entries[k], undo)) != 0) {
                         res->checked = false;
                         r = strv_pushf(&res->left, "/%s", j->entries[k].path);
                 }
@@ -270,15 +276,40 @@ static int run_commands(const struct journal *j, size_t n, const struct apply_op
         return 0;
 }
 
+/* Adds to what the outcome says after its verdict. */
+static int add_note(struct apply_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_note(struct apply_result *res, const char *fmt, ...)
+{
+        char *text, *joined;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&text, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        if (!res->note) {
+                res->note = text;
+                return 0;
+        }
+        n = asprintf(&joined, "%s; %s", res->note, text);
+        free(text);
+        if (n < 0)
+                return -ENOMEM;
+        free(res->note);
+        res->note = joined;
+        return 0;
+}
+
 /* Records the journal's new state; when it cannot, says so rather than pretend. */
 static int mark(const struct sysroot *sr, struct journal *j, enum journal_state state, struct apply_result *res)
 {
         int r = journal_set_state(sr, j, state);
 
-        if (r < 0 && asprintf(&res->note, "the journal /" JOURNAL_DIR "/%04u could not record it (%s); it still says "
-                              "\"%s\": vfio-setup undo will finish the job", j->seq, vs_strerror(r),
-                              journal_state_name(j->state)) < 0)
-                res->note = NULL;
+        if (r < 0)
+                add_note(res, "the journal /" JOURNAL_DIR "/%04u could not record it (%s); it still says \"%s\": "
+                         "vfio-setup undo will finish the job", j->seq, vs_strerror(r), journal_state_name(j->state));
         return r;
 }
 
@@ -287,7 +318,7 @@ static void roll_back(const struct sysroot *sr, struct journal *j, size_t comman
 {
         size_t ran;
 
-        if (restore(sr, j, false, o, res) < 0)
+        if (restore(sr, j, false, false, o, res) < 0)
                 return;
         /* Boot files made from the new configuration are made again from the old one. */
         if (commands_ran)
@@ -369,7 +400,11 @@ int undo_last(const struct sysroot *sr, const struct apply_options *o, struct ap
         }
         /* An apply cut short may have written some files and not others: there is nothing to check against. */
         if (r >= 0)
-                r = restore(sr, j, j->state == JOURNAL_COMPLETE, o, &res);
+                r = restore(sr, j, j->state == JOURNAL_COMPLETE, true, o, &res);
+        for (size_t k = 0; r >= 0 && k < j->n; k++)
+                if (j->entries[k].seeded)
+                        r = add_note(&res, "/%s, which apply made, stays: it holds the command line the boot entries "
+                                     "had before, which they would not follow without it", j->entries[k].path);
         if (r >= 0 && res.left.n)
                 r = -VS_E_STALE;
         if (r >= 0 && o->regenerate)

@@ -270,14 +270,20 @@ int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal
                         r = -ENOMEM;
                         break;
                 }
-                if (f->action != PLAN_CREATE) {
-                        r = sysroot_stat(sr, f->path, true, &st);
-                        if (r < 0)
-                                break;
-                        e->mode = st.st_mode & 07777;
-                        e->uid = st.st_uid;
-                        e->gid = st.st_gid;
-                        sha256_hex(f->old_content, f->old_len, e->before);
+                if (f->action != PLAN_CREATE || f->seed) {
+                        const char *copy = f->seed ? f->seed : f->old_content;
+                        size_t copy_len = f->seed ? f->seed_len : f->old_len;
+
+                        if (f->action != PLAN_CREATE) {
+                                r = sysroot_stat(sr, f->path, true, &st);
+                                if (r < 0)
+                                        break;
+                                e->mode = st.st_mode & 07777;
+                                e->uid = st.st_uid;
+                                e->gid = st.st_gid;
+                        }
+                        e->seeded = f->action == PLAN_CREATE;
+                        sha256_hex(copy, copy_len, e->before);
                         if (asprintf(&e->backup, "files/%zu", i) < 0) {
                                 e->backup = NULL;
                                 r = -ENOMEM;
@@ -285,9 +291,10 @@ int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal
                         }
                         r = dir_of(j->seq, true, e->backup, &backup);
                         if (r >= 0)
-                                r = atomic_write(sr, backup, f->old_content, f->old_len, 0600, 0, 0, NULL);
+                                r = atomic_write(sr, backup, copy, copy_len, 0600, 0, 0, NULL);
                         free(backup);
-                } else
+                }
+                if (f->action == PLAN_CREATE && r >= 0)
                         r = missing_dirs(sr, f->path, &j->dirs);
                 if (f->action != PLAN_DELETE)
                         sha256_hex(f->new_content, f->new_len, e->after);
@@ -402,6 +409,7 @@ static int parse_file(struct journal *j, const struct strv *f, unsigned format)
         struct journal_entry e = { 0 };
         const char *backup, *path;
         unsigned long mode, uid, gid;
+        bool seeded, has_before;
         int action = -1;
 
         if (f->n != (format == 1 ? 8u : 9u))
@@ -414,24 +422,29 @@ static int parse_file(struct journal *j, const struct strv *f, unsigned format)
         if (action < 0 || !valid_number(f->v[2], 07777, 8, &mode) || !valid_number(f->v[3], 0xfffffffe, 10, &uid) ||
             !valid_number(f->v[4], 0xfffffffe, 10, &gid) || !valid_path(path))
                 return -EBADMSG;
-        /* What each action has: a new file has no "before" and no copy; a removed one no "after". */
-        if ((action == PLAN_CREATE) != (strcmp(f->v[5], "-") == 0) || (action != PLAN_CREATE && !valid_hash(f->v[5])) ||
+        /*
+         * What each action has: a new file has no "before" and no copy (from
+         * format 3 on, a seeded one has both); a removed one no "after".
+         */
+        seeded = format >= 3 && action == PLAN_CREATE && strcmp(f->v[5], "-") != 0;
+        has_before = action != PLAN_CREATE || seeded;
+        if (has_before != (strcmp(f->v[5], "-") != 0) || (has_before && !valid_hash(f->v[5])) ||
             (action == PLAN_DELETE) != (strcmp(f->v[6], "-") == 0) || (action != PLAN_DELETE && !valid_hash(f->v[6])) ||
-            (backup && ((action == PLAN_CREATE) != (strcmp(backup, "-") == 0) ||
-                        (action != PLAN_CREATE && !valid_backup(backup)))))
+            (backup && (has_before != (strcmp(backup, "-") != 0) || (has_before && !valid_backup(backup)))))
                 return -EBADMSG;
         e.action = (enum plan_action)action;
         e.mode = (mode_t)mode;
         e.uid = (uid_t)uid;
         e.gid = (gid_t)gid;
-        snprintf(e.before, sizeof(e.before), "%s", action == PLAN_CREATE ? "" : f->v[5]);
+        e.seeded = seeded;
+        snprintf(e.before, sizeof(e.before), "%s", has_before ? f->v[5] : "");
         snprintf(e.after, sizeof(e.after), "%s", action == PLAN_DELETE ? "" : f->v[6]);
         e.path = strdup(path);
-        if (action != PLAN_CREATE)
+        if (has_before)
                 e.backup = backup ? strdup(backup) : NULL;
-        if (action != PLAN_CREATE && !backup && asprintf(&e.backup, "files/%zu", j->n) < 0)
+        if (has_before && !backup && asprintf(&e.backup, "files/%zu", j->n) < 0)
                 e.backup = NULL;
-        if (!e.path || (action != PLAN_CREATE && !e.backup)) {
+        if (!e.path || (has_before && !e.backup)) {
                 free(e.path);
                 free(e.backup);
                 return -ENOMEM;

@@ -215,8 +215,9 @@ int cli_undo(struct sysroot *sr, const struct cli_options *opt)
                 report("undo", r, &res);
                 r = res.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
         } else {
-                printf("Apply %04u undone: every file holds what it held before (each read back and compared).%s\n",
-                       seq, o.regenerate ? "" : " Regenerate the boot files by hand.");
+                printf("Apply %04u undone: every file holds what it held before (each read back and compared).%s%s%s\n",
+                       seq, res.note ? " Note: " : "", res.note ? res.note : "",
+                       o.regenerate ? "" : " Regenerate the boot files by hand.");
                 r = EXIT_OK;
         }
         apply_result_free(&res);

@@ -99,6 +99,30 @@ int ctx_commit(struct plan_ctx *ctx, const struct textfile *f, bool *changed)
         return 0;
 }
 
+int ctx_seed(struct plan_ctx *ctx, const char *rel, const char *content)
+{
+        for (size_t i = ctx->plan->n_files; i-- > 0;) {
+                struct plan_file *pf = &ctx->plan->files[i];
+
+                if (strcmp(pf->path, rel) != 0 || pf->action != PLAN_CREATE)
+                        continue;
+                free(pf->seed);
+                if (asprintf(&pf->seed, "%s\n", content) < 0) {
+                        pf->seed = NULL;
+                        return -ENOMEM;
+                }
+                pf->seed_len = strlen(pf->seed);
+                if (!pf->note && asprintf(&pf->note, "/%s is made from the running command line: undo leaves it "
+                                                     "holding that line, as without it the boot entries follow "
+                                                     "whichever line is running", rel) < 0) {
+                        pf->note = NULL;
+                        return -ENOMEM;
+                }
+                return 0;
+        }
+        return 0;
+}
+
 int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, bool *changed)
 {
         return ctx_own_file_mode(ctx, rel, content, 0, changed);

@@ -46,8 +46,11 @@ struct emitter {
 const struct emitter *bootloader_emitter(int kind);
 const struct emitter *initramfs_emitter(int kind);
 int emit_modprobe(struct plan_ctx *ctx);
-/* Edits /etc/kernel/cmdline when it exists (*ret_found), for systemd-boot and UKIs. */
-int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found);
+/*
+ * Edits /etc/kernel/cmdline when it exists (*ret_found), for systemd-boot and
+ * UKIs; with `seed`, creates it from the running command line when absent.
+ */
+int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found);
 /* kernel-install add for each installed kernel, after the initramfs the entries copy. */
 int emit_kernel_install(struct plan_ctx *ctx);
 int emit_manual(struct plan_ctx *ctx);
@@ -74,6 +77,8 @@ int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason);
 int ctx_load(struct plan_ctx *ctx, const char *rel, struct textfile *ret);
 /* Adds the file to the plan when its lines changed; *changed tells whether they did. */
 int ctx_commit(struct plan_ctx *ctx, const struct textfile *f, bool *changed);
+/* The file created by this plan is put back by undo as `content`, not removed (plan_file.seed). */
+int ctx_seed(struct plan_ctx *ctx, const char *rel, const char *content);
 /* A file vfio-setup owns: written with exactly content, or deleted when content is NULL. */
 int ctx_own_file(struct plan_ctx *ctx, const char *rel, const char *content, bool *changed);
 /* ... created with these permissions (a script). */

@@ -60,7 +60,7 @@ static int emit_unknown_bootloader(struct plan_ctx *ctx)
 static int emit_efistub(struct plan_ctx *ctx)
 {
         bool found;
-        int r = emit_kernel_cmdline_file(ctx, &found);
+        int r = emit_kernel_cmdline_file(ctx, false, &found);
 
         if (r < 0 || found)
                 return r;

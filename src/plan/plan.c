@@ -513,6 +513,7 @@ void plan_free(struct plan *p)
                 free(p->files[i].old_content);
                 free(p->files[i].new_content);
                 free(p->files[i].note);
+                free(p->files[i].seed);
         }
         free(p->files);
         for (size_t i = 0; i < p->n_commands; i++)

@@ -7,6 +7,7 @@
 
 #include "emit.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/words.h"
 
 #define KERNEL_CMDLINE "etc/kernel/cmdline"
 
@@ -113,15 +114,54 @@ static bool any_line(const char *text)
         return text[0] != '#';
 }
 
-int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found)
+/* The words kernel-install keeps of a running command line: those naming the image and initrd go. */
+static int running_cmdline(const struct plan_ctx *ctx, char **ret)
+{
+        struct words w;
+        int r;
+
+        if (!ctx->m->iommu.cmdline)
+                return -ENOENT;
+        r = words_parse(ctx->m->iommu.cmdline, WORDS_KERNEL, &w);
+        for (size_t i = w.n; r >= 0 && i-- > 0;) {
+                char *word = words_get(&w, i);
+
+                if (!word)
+                        r = -ENOMEM;
+                else if (startswith(word, "BOOT_IMAGE=") || startswith(word, "initrd="))
+                        r = words_remove(&w, i);
+                free(word);
+        }
+        if (r < 0) {
+                words_free(&w);
+                return r;
+        }
+        /* /proc/cmdline ends with a newline; the file holds one line. */
+        w.text[strcspn(w.text, "\n")] = '\0';
+        *ret = w.text;
+        w.text = NULL;
+        words_free(&w);
+        return 0;
+}
+
+int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found)
 {
         struct textfile f = { 0 };
+        char *running = NULL;
         bool changed = false, have_tool;
         int r;
 
         *ret_found = false;
         r = ctx_load(ctx, KERNEL_CMDLINE, &f);
-        if (r < 0 || !f.exists) {
+        if (r >= 0 && !f.exists && seed && ctx->want.params.n > 0) {
+                r = running_cmdline(ctx, &running);
+                if (r == -ENOENT)
+                        r = ctx_refuse(ctx, -VS_E_CONFIG, "the boot entries are made from /etc/kernel/cmdline or, "
+                                       "without it, from the running command line, and /proc/cmdline cannot be read");
+                if (r >= 0)
+                        r = textfile_insert(&f, 0, running);
+        }
+        if (r < 0 || (!f.exists && !running)) {
                 textfile_free(&f);
                 return r;
         }
@@ -129,6 +169,13 @@ int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool *ret_found)
         r = edit_lines(ctx, &f, any_line, 0);
         if (r >= 0)
                 r = ctx_commit(ctx, &f, &changed);
+        /*
+         * Undo leaves the file with the line the entries were made from: without
+         * it they would follow the running command line, vfio-setup's once booted.
+         */
+        if (r >= 0 && changed && running)
+                r = ctx_seed(ctx, KERNEL_CMDLINE, running);
+        free(running);
         textfile_free(&f);
         if (r < 0 || !changed)
                 return r;
@@ -198,6 +245,52 @@ static int entry(struct plan_ctx *ctx, const char *path)
         return r;
 }
 
+static bool is_entry_name(const char *name)
+{
+        size_t len = strlen(name);
+
+        return len > 5 && strcmp(name + len - 5, ".conf") == 0;
+}
+
+/* Something that makes the entries again from /etc/kernel/cmdline is installed. */
+static bool have_entry_tool(const struct plan_ctx *ctx)
+{
+        if (ctx->initramfs == INITRAMFS_INITRAMFS_TOOLS && sysroot_exists(ctx->sr, INITRAMFS_TOOLS_HOOK))
+                return true;
+        for (size_t i = 0; i < sizeof(regenerators) / sizeof(regenerators[0]); i++)
+                if (sysroot_exists(ctx->sr, regenerators[i].exists))
+                        return true;
+        return sysroot_exists(ctx->sr, "usr/bin/kernel-install");
+}
+
+/*
+ * Entries kernel-install wrote carry a machine-id line.  They are written
+ * again at the next kernel update, from /etc/kernel/cmdline or, without it,
+ * from the command line running then: an edit of the entry would not last.
+ */
+static bool made_by_kernel_install(const struct plan_ctx *ctx, const char *dir, const struct strv *names)
+{
+        if (!have_entry_tool(ctx))
+                return false;
+        for (size_t i = 0; i < names->n; i++) {
+                struct textfile f = { 0 };
+                char path[512], *reason = NULL;
+                bool found = false;
+
+                if (!is_entry_name(names->v[i]))
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, names->v[i]);
+                if (textfile_load(ctx->sr, path, &f, &reason) >= 0)
+                        for (size_t k = 0; k < f.n && !found; k++)
+                                found = startswith(f.lines[k].text, "machine-id ");
+                free(reason);
+                textfile_free(&f);
+                if (found)
+                        return true;
+        }
+        return false;
+}
+
 static int emit_systemd_boot(struct plan_ctx *ctx)
 {
         struct strv names = { 0 };
@@ -205,9 +298,6 @@ static int emit_systemd_boot(struct plan_ctx *ctx)
         bool found;
         int r;
 
-        r = emit_kernel_cmdline_file(ctx, &found);
-        if (r < 0 || found)
-                return r;
         if (ctx->m->esp.path)
                 snprintf(dir, sizeof(dir), "%s/loader/entries", ctx->m->esp.path + 1);
         for (size_t i = 0; !ctx->m->esp.path && i < 3; i++) {
@@ -215,15 +305,19 @@ static int emit_systemd_boot(struct plan_ctx *ctx)
                 if (sysroot_is_dir(ctx->sr, dir))
                         break;
         }
-        if (sysroot_list(ctx->sr, dir, &names) < 0 || names.n == 0) {
+        if (sysroot_list(ctx->sr, dir, &names) < 0)
+                names = (struct strv){ 0 };
+        r = emit_kernel_cmdline_file(ctx, made_by_kernel_install(ctx, dir, &names), &found);
+        if (r < 0 || found) {
                 strv_free(&names);
-                return ctx_refuse(ctx, -VS_E_CONFIG, "systemd-boot: no /%s and no /etc/kernel/cmdline to edit", dir);
+                return r;
         }
+        if (names.n == 0)
+                return ctx_refuse(ctx, -VS_E_CONFIG, "systemd-boot: no /%s and no /etc/kernel/cmdline to edit", dir);
         for (size_t i = 0; i < names.n && r >= 0; i++) {
                 char path[512];
-                size_t len = strlen(names.v[i]);
 
-                if (len < 6 || strcmp(names.v[i] + len - 5, ".conf") != 0)
+                if (!is_entry_name(names.v[i]))
                         continue;
                 snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]);
                 r = entry(ctx, path);

@@ -54,5 +54,16 @@ def differences(before, after):
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
+def made_and_kept(root, before, after):
+    """Where the boot entries follow /etc/kernel/cmdline or else the running command line,
+    the file vfio-setup made of the running line stays after undo and --release, holding
+    that line: what is expected of it (and of its directory), or {} where it was not made."""
+    if "etc/kernel/cmdline" in before or "etc/kernel/cmdline" not in after:
+        return {}
+    words = [w for w in open(os.path.join(root, "proc/cmdline")).read().split()
+             if not w.startswith(("BOOT_IMAGE=", "initrd="))]
+    return {"etc/kernel/": ("dir", 0o755), "etc/kernel/cmdline": ((" ".join(words) + "\n").encode(), 0o644)}
+
+
 def kernelstub_options(root):
     return json.load(open(os.path.join(root, "etc/kernelstub/configuration")))["user"]["kernel_options"]

@@ -250,6 +250,87 @@ START_TEST(failed_command_rolls_back)
 }
 END_TEST
 
+static char *journal_text_of(const char *root, const char *rel)
+{
+        struct sysroot *sr = tl_sysroot(root);
+        char *text;
+
+        ck_assert_int_eq(sysroot_read(sr, rel, 0, &text, NULL), 0);
+        sysroot_free(sr);
+        return text;
+}
+
+/* Writes a journal as someone with the right to would: with the checksum made again. */
+static void forge_at(const char *root, const char *rel, const char *body)
+{
+        char sum[65], *text;
+
+        sha256_hex(body, strlen(body), sum);
+        ck_assert_int_ge(asprintf(&text, "%ssum\t%s\n", body, sum), 0);
+        tl_write(root, rel, text);
+        free(text);
+}
+
+/* A seeded new file: undo leaves it holding the seed; a rollback in the same boot removes it. */
+START_TEST(seeded_file_undo_and_rollback)
+{
+        char *root = tl_root_new(), *content, *text, *at, path[512];
+        struct apply_options o = { .regenerate = false, .run = { .root = "/" } };
+        struct apply_result res;
+        struct sysroot *sr;
+        struct plan *p = calloc(1, sizeof(*p));
+        struct journal *j;
+        unsigned seq;
+
+        add_file(p, "etc/kernel/cmdline", PLAN_CREATE, NULL, "root=/dev/vda ro quiet intel_iommu=on\n");
+        p->files[0].seed = strdup("root=/dev/vda ro quiet\n");
+        p->files[0].seed_len = strlen(p->files[0].seed);
+        sr = tl_sysroot(root);
+        ck_assert_int_eq(apply_plan(sr, p, &o, &res), 0);
+        apply_result_free(&res);
+        ck_assert_int_eq(journal_open_last(sr, &j, NULL), 0);
+        ck_assert(j->entries[0].seeded);
+        journal_free(j);
+        ck_assert_int_eq(undo_last(sr, &o, &res, &seq), 0);
+        ck_assert(res.checked);
+        ck_assert_ptr_nonnull(res.note);
+        ck_assert_ptr_nonnull(strstr(res.note, "/etc/kernel/cmdline, which apply made, stays"));
+        apply_result_free(&res);
+        ck_assert_int_eq(sysroot_read(sr, "etc/kernel/cmdline", 0, &content, NULL), 0);
+        ck_assert_str_eq(content, "root=/dev/vda ro quiet\n");
+        free(content);
+
+        /* Rolled back in the boot it was made in, the file goes. */
+        snprintf(path, sizeof(path), "%s/etc/kernel/cmdline", root);
+        ck_assert_int_eq(unlink(path), 0);
+        p->commands = calloc(1, sizeof(*p->commands));
+        strv_push(&p->commands[0], "false");
+        p->n_commands = 1;
+        o.regenerate = true;
+        ck_assert_int_eq(apply_plan(sr, p, &o, &res), -VS_E_COMMAND);
+        ck_assert(res.checked);
+        apply_result_free(&res);
+        ck_assert(!sysroot_exists(sr, "etc/kernel/cmdline"));
+
+        /* A format 2 journal has no seeded records: one that says it has is refused. */
+        o.regenerate = false;
+        ck_assert_int_eq(apply_plan(sr, p, &o, &res), 0);
+        apply_result_free(&res);
+        text = journal_text_of(root, JOURNAL_DIR "/0003/journal");
+        *strstr(text, "sum\t") = '\0';
+        at = strstr(text, "format\t3");
+        at[strlen("format\t")] = '2';
+        forge_at(root, JOURNAL_DIR "/0003/journal", text);
+        free(text);
+        ck_assert_int_eq(undo_last(sr, &o, &res, &seq), -VS_E_JOURNAL);
+        ck_assert_ptr_nonnull(strstr(res.failed, "journal:4: a record"));
+        apply_result_free(&res);
+        plan_free(p);
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
 /* Applies the hand plan on a fresh root; the journal is JOURNAL_DIR/0001. */
 static struct sysroot *applied(char **ret_root)
 {
@@ -271,23 +352,12 @@ static struct sysroot *applied(char **ret_root)
 
 static char *journal_text(const char *root)
 {
-        struct sysroot *sr = tl_sysroot(root);
-        char *text;
-
-        ck_assert_int_eq(sysroot_read(sr, JOURNAL_DIR "/0001/journal", 0, &text, NULL), 0);
-        sysroot_free(sr);
-        return text;
+        return journal_text_of(root, JOURNAL_DIR "/0001/journal");
 }
 
-/* Writes a journal as someone with the right to would: with the checksum made again. */
 static void forge(const char *root, const char *body)
 {
-        char sum[65], *text;
-
-        sha256_hex(body, strlen(body), sum);
-        ck_assert_int_ge(asprintf(&text, "%ssum\t%s\n", body, sum), 0);
-        tl_write(root, JOURNAL_DIR "/0001/journal", text);
-        free(text);
+        forge_at(root, JOURNAL_DIR "/0001/journal", body);
 }
 
 /* The journal without its checksum line, with one substring replaced. */
@@ -349,8 +419,8 @@ START_TEST(undo_refuses_a_damaged_journal)
                 { "\tetc/a.conf", "\t/etc/a.conf", "journal:4: a record" },
                 { "state\tcomplete", "state\tcomplete\nstate\tundone", "journal:4: a record" },
                 { "dir\t", "mystery\t", "a record vfio-setup cannot read" },
-                { "format\t2", "format\t3", "is of format 3, written by a newer vfio-setup" },
-                { "format\t2", "format\tx", "journal:2: no format line" },
+                { "format\t3", "format\t4", "is of format 4, written by a newer vfio-setup" },
+                { "format\t3", "format\tx", "journal:2: no format line" },
         };
         char *root;
         struct sysroot *sr = applied(&root);
@@ -474,6 +544,7 @@ int main(void)
         tcase_add_test(tc, failed_command_rolls_back);
         tcase_add_test(tc, undo_checks_every_copy);
         tcase_add_test(tc, undo_refuses_a_damaged_journal);
+        tcase_add_test(tc, seeded_file_undo_and_rollback);
         tcase_add_test(tc, undo_restores_no_set_id_bits);
         tcase_add_test(tc, undo_refuses_a_journal_others_wrote);
         tcase_add_test(tc, orphans_are_ignored_and_removed);
