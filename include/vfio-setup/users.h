@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <sys/types.h>
+
 #include "vfio-setup/strv.h"
 #include "vfio-setup/sysroot.h"
 
@@ -10,3 +12,5 @@
  * that lets them in.  In file order; empty when etc/passwd is unreadable.
  */
 int local_users(const struct sysroot *sr, struct strv *ret);
+/* The UID etc/passwd gives name; -ENOENT when it names no such user. */
+int user_uid(const struct sysroot *sr, const char *name, uid_t *ret);

@@ -21,6 +21,44 @@ static bool logs_in(const char *shell)
         return *base != '\0';
 }
 
+/* Splits a passwd line in place; false when it has not its seven fields. */
+static bool passwd_fields(char *line, char *fields[7])
+{
+        char *p = line;
+        size_t n = 0;
+
+        for (; n < 7 && p; n++) {
+                fields[n] = p;
+                p = strchr(p, ':');
+                if (p)
+                        *p++ = '\0';
+        }
+        return n == 7 && *fields[0];
+}
+
+int user_uid(const struct sysroot *sr, const char *name, uid_t *ret)
+{
+        char *text, *line, *save = NULL, *fields[7], *end;
+        unsigned long uid;
+        int r;
+
+        r = sysroot_read(sr, "etc/passwd", 0, &text, NULL);
+        if (r < 0)
+                return r;
+        r = -ENOENT;
+        for (line = strtok_r(text, "\n", &save); line && r == -ENOENT; line = strtok_r(NULL, "\n", &save)) {
+                if (!passwd_fields(line, fields) || strcmp(fields[0], name) != 0)
+                        continue;
+                uid = strtoul(fields[2], &end, 10);
+                if (*end || end == fields[2] || uid > 0xfffffffeul)
+                        continue;
+                *ret = (uid_t)uid;
+                r = 0;
+        }
+        free(text);
+        return r;
+}
+
 int local_users(const struct sysroot *sr, struct strv *ret)
 {
         struct strv users = { 0 };
@@ -32,18 +70,10 @@ int local_users(const struct sysroot *sr, struct strv *ret)
                 return r == -ENOMEM ? r : 0;
         /* name:password:uid:gid:gecos:home:shell */
         for (line = strtok_r(text, "\n", &save); line && r >= 0; line = strtok_r(NULL, "\n", &save)) {
-                char *fields[7], *p = line;
-                size_t n = 0;
+                char *fields[7], *end;
                 unsigned long uid;
-                char *end;
 
-                for (; n < 7 && p; n++) {
-                        fields[n] = p;
-                        p = strchr(p, ':');
-                        if (p)
-                                *p++ = '\0';
-                }
-                if (n < 7 || !*fields[0])
+                if (!passwd_fields(line, fields))
                         continue;
                 uid = strtoul(fields[2], &end, 10);
                 if (*end || uid < UID_MIN || uid >= UID_MAX || !logs_in(fields[6]))

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../plan/params.h"
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/kcmdline.h"
+#include "vfio-setup/users.h"
 #include "vfio-setup/verify.h"
 
 struct checker {
@@ -247,6 +249,31 @@ static void hugepages(struct checker *c, const struct sysroot *sr, const struct 
               "%lu MiB of hugepages reserved for the guest's %lu MiB", pages * kib / 1024, want);
 }
 
+/* The Looking Glass goal's shared memory: made at boot, the user's, readable and writable by them and kvm. */
+static void looking_glass(struct checker *c, const struct sysroot *sr, const struct machine *m)
+{
+        const struct strv *lg = &m->vfio.tool.looking_glass;
+        bool kvmfr, there, theirs = false;
+        const char *node;
+        struct stat st;
+        uid_t uid;
+
+        if (lg->n < 3)
+                return;
+        kvmfr = strcmp(lg->v[1], "kvmfr") == 0;
+        node = kvmfr ? "dev/kvmfr0" : "dev/shm/looking-glass";
+        there = sysroot_stat(sr, node, true, &st) >= 0 && (kvmfr ? S_ISCHR(st.st_mode) : S_ISREG(st.st_mode));
+        if (there && user_uid(sr, lg->v[2], &uid) >= 0)
+                theirs = st.st_uid == uid && (st.st_mode & 0777) == 0660;
+        check(c, theirs,
+              kvmfr ? "the kvmfr module makes it when loaded (modprobe kvmfr; it is listed in /etc/modules-load.d); "
+                      "the udev rule gives it to the user"
+                    : "systemd-tmpfiles makes it at boot: run systemd-tmpfiles --create "
+                      "/etc/tmpfiles.d/10-looking-glass.conf",
+              "Looking Glass: /%s %s%s%s", node, !there ? "does not exist" : theirs ? "is " : "is not ", there ? lg->v[2] : "",
+              there ? "'s, mode 0660" : "");
+}
+
 int verify_machine(const struct sysroot *sr, const struct machine *m, const char *gpu, struct verify_result *ret,
                    char **ret_reason)
 {
@@ -267,6 +294,7 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
         groups_clean(&c, m, &groups);
         nodes(&c, sr, &groups);
         hugepages(&c, sr, m);
+        looking_glass(&c, sr, m);
         strv_free(&groups);
         if (c.err < 0) {
                 verify_result_free(&v);

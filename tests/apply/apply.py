@@ -302,6 +302,27 @@ def verify(tap, tmp):
     tap.ok(p.returncode == 0 and "16384 MiB of hugepages reserved for the guest's 16384 MiB" in p.stdout,
            "verify: every hugepage the gaming goal asked for is there", p.stdout)
 
+    # Looking Glass's shared memory: the user's with mode 0660, or not.
+    root = os.path.join(tmp, "v-lg")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "verify-looking-glass.card"), root], check=True)
+    shm = os.path.join(root, "dev/shm/looking-glass")
+    lg_cases = [(None, 2, "Looking Glass: /dev/shm/looking-glass is not alice's, mode 0660"),
+                ((1000, 0o660), 0, "Looking Glass: /dev/shm/looking-glass is alice's, mode 0660"),
+                ((1000, 0o644), 2, "is not alice's, mode 0660"),
+                ("gone", 2, "Looking Glass: /dev/shm/looking-glass does not exist")]
+    for how, code, text in lg_cases:
+        if how == "gone":
+            os.unlink(shm)
+        elif how:
+            os.chown(shm, how[0], -1) if os.getuid() == 0 else None
+            os.chmod(shm, how[1])
+        if how and how != "gone" and os.getuid() != 0 and code == 0:
+            continue  # giving the file to another user needs root
+        p = run_binary(BINARY, "--root", root, "--no-color", "verify")
+        tap.ok(p.returncode == code and text in p.stdout and
+               ("systemd-tmpfiles --create" in p.stdout) == (code != 0),
+               f"verify: Looking Glass shared memory ({how}): exit {code}", p.stdout)
+
     # Bound by address, but the override did not happen and vfio-pci ids took the host's card too.
     root = os.path.join(tmp, "v-verify-identical")
     dev = os.path.join(root, "sys/devices/pci0000:00")
