@@ -5,6 +5,8 @@
 BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev libpci-dev libblkid-dev libjson-c-dev zlib1g-dev libncurses-dev"
 RUN_PACKAGES="pci.ids"
 TEST_PACKAGES="check python3 pciutils tar kmod tmux time"
+# The VM tier (tests/vm/run): QEMU, UEFI firmware, guest images made here.
+VM_PACKAGES="qemu-system-x86 qemu-utils ovmf mmdebstrap fdisk dosfstools e2fsprogs"
 
 : "${BUILD:=$TOP/build}"
 

@@ -15,7 +15,8 @@
 /*
  * modprobe.d(5): "options vfio-pci ids=..." for vfio-pci as a module, and
  * "softdep <driver> pre: vfio-pci" so that modprobe loads vfio-pci before any
- * driver that would claim the devices first.
+ * driver that would claim the devices first (or, for devices bound by address,
+ * an install line that does that and runs the override script).
  */
 static char *own_file(const struct plan_ctx *ctx)
 {
@@ -29,16 +30,20 @@ static char *own_file(const struct plan_ctx *ctx)
         free(devices);
         if (*ctx->want.ids)
                 strbuf_printf(&b, "options vfio-pci ids=%s\n", ctx->want.ids);
-        for (size_t i = 0; i < ctx->want.softdeps.n; i++)
-                strbuf_printf(&b, "softdep %s pre: vfio-pci\n", ctx->want.softdeps.v[i]);
         /*
-         * Devices bound by address: before each driver that would claim them loads (after
-         * vfio-pci, by the softdep), the script gives them to vfio-pci.  modprobe.d(5):
-         * "install" runs a shell command instead of loading the module, --ignore-install loads it.
+         * Devices bound by address: before each driver that would claim them loads, vfio-pci
+         * is loaded and the script gives them to it.  modprobe.d(5): "install" runs a shell
+         * command instead of loading the module, --ignore-install loads it.  The line loads
+         * vfio-pci itself rather than by a softdep: kmod ignores the install command of a
+         * module that has softdeps (libkmod's probe list), and the script would never run.
          */
-        for (size_t i = 0; ctx->plan->by_address.n && i < ctx->want.softdeps.n; i++)
-                strbuf_printf(&b, "install %s /bin/sh /%s; modprobe --ignore-install %s $CMDLINE_OPTS\n",
-                              ctx->want.softdeps.v[i], OVERRIDE_SCRIPT, ctx->want.softdeps.v[i]);
+        for (size_t i = 0; i < ctx->want.softdeps.n; i++)
+                if (ctx->plan->by_address.n)
+                        strbuf_printf(&b, "install %s modprobe vfio-pci; /bin/sh /%s; modprobe --ignore-install %s "
+                                          "$CMDLINE_OPTS\n", ctx->want.softdeps.v[i], OVERRIDE_SCRIPT,
+                                      ctx->want.softdeps.v[i]);
+                else
+                        strbuf_printf(&b, "softdep %s pre: vfio-pci\n", ctx->want.softdeps.v[i]);
         return strbuf_finish(&b, &text) < 0 ? NULL : text;
 }
 

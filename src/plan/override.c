@@ -14,7 +14,7 @@
  * bound by vfio-pci ids.  They are bound by address: a script writes
  * "vfio-pci" to each one's driver_override (sysfs-bus-pci ABI: "the device
  * will only bind to a driver with a matching name") and asks for a probe
- * (drivers_probe), which vfio-pci, loaded first by the softdeps, answers.
+ * (drivers_probe), which vfio-pci, loaded first by the same install line, answers.
  * modprobe.d's install lines run it before every driver that would claim the
  * devices, with vfio-pci a module or built in; each initramfs generator
  * is told to carry the script, since modprobe runs there first.

@@ -370,7 +370,7 @@ def driver_modules(tap, tmp):
     os.makedirs(os.path.join(root, "sys/module/bochs"), exist_ok=True)
     os.symlink("../../../../module/bochs", os.path.join(drivers, "module"))
     p = run(root, "plan", "--gpu", "00:02.0")
-    tap.ok(p.returncode == 0 and "install bochs /bin/sh /etc/vfio-setup/vfio-pci-override.sh" in p.stdout,
+    tap.ok(p.returncode == 0 and "install bochs modprobe vfio-pci; /bin/sh /etc/vfio-setup/vfio-pci-override.sh" in p.stdout,
            "... the module behind the bound driver comes from sysfs (bochs for bochs-drm)", p.stderr + p.stdout[-600:])
     os.unlink(os.path.join(drivers, "module"))
     for dev in ("0000:00:01.0", "0000:00:02.0"):
@@ -378,7 +378,7 @@ def driver_modules(tap, tmp):
     write(root, "lib/modules/6.1.0-26-amd64/modules.alias",
           "alias pci:v00001234d00001111sv*sd*bc03sc*i* bochs\nalias pci:v000010DEd*sv*sd*bc03sc*i* nouveau\n")
     p = run(root, "plan", "--gpu", "00:02.0")
-    tap.ok(p.returncode == 0 and "install bochs /bin/sh" in p.stdout and "nouveau" not in p.stdout,
+    tap.ok(p.returncode == 0 and "install bochs modprobe vfio-pci; /bin/sh" in p.stdout and "nouveau" not in p.stdout,
            "... and for a device without a driver, from modules.alias", p.stderr + p.stdout[-600:])
 
 

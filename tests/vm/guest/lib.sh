@@ -1,0 +1,45 @@
+# Sourced by each step: report blocks the host parses, and the guest's state.
+export VS=/var/lib/vmtest/vfio-setup
+export VFIO_SETUP_DATADIR=/var/lib/vmtest/data NO_COLOR=1
+
+# block NAME COMMAND...: the command's output between markers, with its exit status.
+block() {
+        name=$1
+        shift
+        echo "@@BEGIN $name"
+        "$@" 2>&1
+        rc=$?
+        echo "@@END $name $rc"
+        return $rc
+}
+
+# Every PCI function: address, vendor:device, class, the driver bound ("-" for none).
+drivers() {
+        for d in /sys/bus/pci/devices/*; do
+                drv=-
+                [ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
+                echo "$(basename "$d") $(cat "$d/vendor"):$(cat "$d/device") $(cat "$d/class") $drv"
+        done
+}
+
+# What the boot chain and vfio-setup read and write, hashed; a missing file is absent.
+WATCHED="/etc/default/grub /etc/default/grub.d /etc/modprobe.d /etc/modules-load.d /etc/initramfs-tools/modules
+/etc/initramfs-tools/conf.d /etc/dracut.conf.d /etc/kernel/cmdline /boot/grub/grub.cfg /boot/efi/loader/entries
+/etc/vfio-setup /etc/tmpfiles.d /etc/sysctl.d /etc/udev/rules.d /var/lib/vfio-setup/state"
+files() {
+        for f in $WATCHED; do
+                if [ -d "$f" ]; then
+                        find "$f" -type f | sort | while read -r g; do sha256sum "$g"; done
+                elif [ -f "$f" ]; then
+                        sha256sum "$f"
+                fi
+        done
+}
+
+# state PREFIX: what the host compares between boots.
+state() {
+        block "$1.cmdline" cat /proc/cmdline
+        block "$1.drivers" drivers
+        block "$1.files" files
+        block "$1.groups" sh -c 'ls /sys/kernel/iommu_groups | wc -l'
+}

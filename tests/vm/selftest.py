@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The VM tier's own parts, without booting: the guest scripts parse, the apt sources of a
+machine are found, the serial protocol is read back, the cycles chain.  Run by ./test;
+tests/vm/run does the boots.  Usage: selftest.py   (TAP on stdout)"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "cli"))
+import vmlib  # noqa: E402
+from tap import Tap  # noqa: E402
+
+tap = Tap()
+
+for name in ("agent", "lib.sh"):
+    p = subprocess.run(["sh", "-n", os.path.join(vmlib.GUEST, name)], capture_output=True, text=True)
+    tap.ok(p.returncode == 0, f"guest/{name} parses (sh -n)", p.stderr)
+    if shutil.which("shellcheck"):
+        p = subprocess.run(["shellcheck", "-s", "sh", os.path.join(vmlib.GUEST, name)], capture_output=True, text=True)
+        tap.ok(p.returncode == 0, f"guest/{name}: shellcheck", p.stdout)
+
+with tempfile.TemporaryDirectory() as etc:
+    os.makedirs(os.path.join(etc, "sources.list.d"))
+    open(os.path.join(etc, "sources.list"), "w").write(
+        "# comment\ndeb http://mirror.example/debian bookworm main\ndeb-src http://mirror.example/debian bookworm main\n"
+        "deb http://other.example/repo nodistro main\ndeb [arch=amd64] http://x.example/d bookworm-updates main\n")
+    open(os.path.join(etc, "sources.list.d/debian.sources"), "w").write(
+        "Types: deb\nURIs: http://deb.example/debian-security\nSuites: bookworm-security\nComponents: main\n\n"
+        "Types: deb\nURIs: https://third.example\nSuites: stable\nComponents: main\n")
+    open(os.path.join(etc, "sources.list.d/off.list.disabled"), "w").write("deb http://off.example bookworm main\n")
+    found = vmlib.apt_sources("bookworm", etc)
+    text = "".join(t for _, t in found)
+    tap.ok("mirror.example/debian bookworm" in text and "deb-src" not in text and "other.example" not in text and
+           "deb.example/debian-security" in text and "third.example" not in text and "off.example" not in text,
+           "the machine's apt sources for its release are taken, others left", found)
+    tap.ok("deb [arch=amd64] http://x.example/d bookworm-updates main" in text,
+           "a one-line source with options is taken, options and all", found)
+    try:
+        vmlib.apt_sources("trixie", etc)
+        tap.ok(False, "no source for another release: refused")
+    except vmlib.VmError as e:
+        tap.ok("no apt source for trixie" in str(e), "no source for another release: refused", e)
+
+log = ("noise\r\n@@BEGIN c1.verify\r\n{\"ready\": true}\r\n@@END c1.verify 0\r\n"
+       "@@BEGIN c1.apply\nline\n@@BEGIN inner\n@@END c1.apply 3\n@@BEGIN cut\nno end\n")
+blocks = vmlib.serial_blocks(log)
+tap.ok(blocks.get("c1.verify") == (0, '{"ready": true}\n') and blocks.get("c1.apply", (None,))[0] == 3 and
+       "cut" not in blocks, "serial blocks are read with their exit status; one cut short is not", blocks)
+
+with tempfile.TemporaryDirectory() as d:
+    p = subprocess.run(["sh", "-c", f". {vmlib.GUEST}/lib.sh; drivers | head -3; block x sh -c 'echo hi; exit 4'"],
+                       capture_output=True, text=True, cwd=d)
+    lines = p.stdout.splitlines()
+    tap.ok(lines[-3:] == ["@@BEGIN x", "hi", "@@END x 4"], "lib.sh: block frames a command and its status", p.stdout)
+    tap.ok(all(len(ln.split()) == 4 for ln in lines[:-3]), "lib.sh: drivers lists address, ids, class, driver",
+           p.stdout)
+
+p = subprocess.run([os.path.join(HERE, "run"), "--list"], capture_output=True, text=True)
+tap.ok(p.returncode == 0 and len(p.stdout.splitlines()) == 7 and p.stdout.count("(CI)") == 4,
+       "run --list: seven cycles, four of them CI's", p.stdout + p.stderr)
+sys.exit(tap.done())
