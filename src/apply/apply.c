@@ -404,7 +404,8 @@ int undo_last(const struct sysroot *sr, const struct apply_options *o, struct ap
         for (size_t k = 0; r >= 0 && k < j->n; k++)
                 if (j->entries[k].seeded)
                         r = add_note(&res, "/%s, which apply made, stays: it holds the command line the boot entries "
-                                     "had before, which they would not follow without it", j->entries[k].path);
+                                     "had before (without it they would be made from the running one)",
+                                     j->entries[k].path);
         if (r >= 0 && res.left.n)
                 r = -VS_E_STALE;
         if (r >= 0 && o->regenerate)
