@@ -80,9 +80,13 @@ int emit_looking_glass(struct plan_ctx *ctx)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: no user to own the shared memory; run vfio-setup through sudo as the user "
                                                         "who runs the client, or plan with --lg-user NAME");
         r = own(ctx, &changed, TMPFILES, shm ? "f /dev/shm/looking-glass 0660 %s kvm -\n" : NULL, user);
-        /* Creates the file now rather than at the next boot. */
+        /*
+         * Creates the file now rather than at the next boot.  By prefix, not by the
+         * configuration file: undo runs the command again once the file is gone, and
+         * there it must do nothing rather than fail.
+         */
         if (r >= 0 && shm && changed)
-                r = ctx_command(ctx, "systemd-tmpfiles", "--create", "/" TMPFILES, (char *)NULL);
+                r = ctx_command(ctx, "systemd-tmpfiles", "--create", "--prefix=/dev/shm/looking-glass", (char *)NULL);
         if (r >= 0)
                 r = own(ctx, NULL, KVMFR_OPTIONS, kvmfr ? "options kvmfr static_size_mb=%u\n" : NULL, mb);
         if (r >= 0)

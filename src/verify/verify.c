@@ -268,8 +268,8 @@ static void looking_glass(struct checker *c, const struct sysroot *sr, const str
         check(c, theirs,
               kvmfr ? "the kvmfr module makes it when loaded (modprobe kvmfr; it is listed in /etc/modules-load.d); "
                       "the udev rule gives it to the user"
-                    : "systemd-tmpfiles makes it at boot: run systemd-tmpfiles --create "
-                      "/etc/tmpfiles.d/10-looking-glass.conf",
+                    : "systemd-tmpfiles makes it at boot, from /etc/tmpfiles.d/10-looking-glass.conf: run "
+                      "systemd-tmpfiles --create --prefix=/dev/shm/looking-glass",
               "Looking Glass: /%s %s%s%s", node, !there ? "does not exist" : theirs ? "is " : "is not ", there ? lg->v[2] : "",
               there ? "'s, mode 0660" : "");
 }

@@ -329,7 +329,7 @@ def looking_glass(tap, tmp):
     p, doc = plan(root, "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice")
     files = {f["path"]: f["content"] for f in (doc or {}).get("files", [])}
     tap.ok(files.get("/etc/tmpfiles.d/10-looking-glass.conf", "").endswith("f /dev/shm/looking-glass 0660 alice kvm -\n") and
-           ["systemd-tmpfiles", "--create", "/etc/tmpfiles.d/10-looking-glass.conf"] in doc["commands"],
+           ["systemd-tmpfiles", "--create", "--prefix=/dev/shm/looking-glass"] in doc["commands"],
            "Looking Glass: a tmpfiles entry for /dev/shm/looking-glass, created right away", json.dumps(doc)[:500])
     xml = run("--root", root, "plan", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--libvirt-xml").stdout
     shmem = ElementTree.fromstring("<devices>" + xml + "</devices>").find("shmem")
