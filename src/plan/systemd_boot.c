@@ -123,6 +123,8 @@ static int running_cmdline(const struct plan_ctx *ctx, char **ret)
         if (!ctx->m->iommu.cmdline)
                 return -ENOENT;
         r = words_parse(ctx->m->iommu.cmdline, WORDS_KERNEL, &w);
+        if (r < 0)
+                return r;
         for (size_t i = w.n; r >= 0 && i-- > 0;) {
                 char *word = words_get(&w, i);
 
