@@ -57,8 +57,10 @@ struct plan {
 };
 
 /*
- * When the plan is refused: *ret_reason (allocated) and -VS_E_SELECTION, -VS_E_CONFIG, or the
- * refusals a confirmation lifts, -VS_E_DIRTY_GROUP (allow_dirty_group) and -VS_E_BOOT_VGA (allow_boot_vga).
+ * When the plan is refused: *ret_reason (allocated; every reason found, each with the flag or
+ * action that lifts it) and -VS_E_SELECTION, -VS_E_CONFIG, or when only confirmations are
+ * missing, -VS_E_DIRTY_GROUP (allow_dirty_group), -VS_E_BOOT_VGA (allow_boot_vga) or
+ * -VS_E_CONFIRM (both).
  */
 int plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel, struct plan **ret,
                char **ret_reason);

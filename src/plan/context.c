@@ -7,20 +7,70 @@
 #include <string.h>
 
 #include "emit.h"
+#include "vfio-setup/strbuf.h"
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/kcmdline.h"
 
+/* The refusals a confirmation lifts: planning goes on, so that one answer can name them all. */
+static bool liftable(int err)
+{
+        return err == -VS_E_DIRTY_GROUP || err == -VS_E_BOOT_VGA;
+}
+
+/* Every reason held so far, then text; one reason alone stands as it is. */
+static int all_reasons(const struct plan_ctx *ctx, const char *text, char **ret)
+{
+        struct strbuf b = { 0 };
+        size_t n = ctx->held.n + (text != NULL);
+
+        if (n == 1) {
+                *ret = strdup(text ? text : ctx->held.v[0]);
+                return *ret ? 0 : -ENOMEM;
+        }
+        strbuf_printf(&b, "%zu reasons:", n);
+        for (size_t i = 0; i < ctx->held.n; i++)
+                strbuf_printf(&b, "\n  %zu. %s", i + 1, ctx->held.v[i]);
+        if (text)
+                strbuf_printf(&b, "\n  %zu. %s", n, text);
+        return strbuf_finish(&b, ret);
+}
+
 int ctx_refuse(struct plan_ctx *ctx, int err, const char *fmt, ...)
 {
+        char *text;
         va_list ap;
+        int n, r;
 
-        free(ctx->reason);
         va_start(ap, fmt);
-        if (vasprintf(&ctx->reason, fmt, ap) < 0)
-                ctx->reason = NULL;
+        n = vasprintf(&text, fmt, ap);
         va_end(ap);
-        return ctx->reason ? err : -ENOMEM;
+        if (n < 0)
+                return -ENOMEM;
+        if (liftable(err)) {
+                ctx->held_codes |= 1u << (err == -VS_E_BOOT_VGA);
+                return strv_consume(&ctx->held, text);
+        }
+        free(ctx->reason);
+        ctx->reason = NULL;
+        r = all_reasons(ctx, text, &ctx->reason);
+        free(text);
+        return r < 0 ? r : err;
+}
+
+int ctx_held_refusals(struct plan_ctx *ctx)
+{
+        int r;
+
+        if (ctx->held.n == 0)
+                return 0;
+        free(ctx->reason);
+        ctx->reason = NULL;
+        r = all_reasons(ctx, NULL, &ctx->reason);
+        if (r < 0)
+                return r;
+        /* bit 0: the IOMMU group, bit 1: the boot VGA device */
+        return ctx->held_codes == 3 ? -VS_E_CONFIRM : ctx->held_codes == 2 ? -VS_E_BOOT_VGA : -VS_E_DIRTY_GROUP;
 }
 
 int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason)

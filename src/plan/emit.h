@@ -34,6 +34,8 @@ struct plan_ctx {
         bool kernel_install;        /* boot entries to remake with kernel-install once the initramfs is made */
         struct strv unclaimed;      /* devices passed that no known module would claim */
         char *reason;               /* why the plan was refused */
+        struct strv held;           /* refusals a confirmation lifts, named together at the end */
+        unsigned held_codes;        /* which confirmations: 1 the IOMMU group, 2 the boot VGA device */
 };
 
 /* Each piece of the boot chain is one emitter. */
@@ -106,7 +108,14 @@ int ctx_command_first(struct plan_ctx *ctx, const struct regenerator *table, siz
 int ctx_command(struct plan_ctx *ctx, const char *arg0, ...) __attribute__((sentinel));
 int ctx_warn(struct plan_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ctx_manual(struct plan_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Refuses the plan.  A refusal a confirmation lifts (-VS_E_DIRTY_GROUP,
+ * -VS_E_BOOT_VGA) is held and returns 0, so that planning goes on and finds
+ * the others; any other ends planning with every reason held so far.
+ */
 int ctx_refuse(struct plan_ctx *ctx, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The held refusals as one: 0 without any; -VS_E_CONFIRM when both confirmations are needed. */
+int ctx_held_refusals(struct plan_ctx *ctx);
 /* The modules, for editors that add them to a list: modules added now are recorded in the state. */
 int ctx_note_module(struct plan_ctx *ctx, const char *module);
 /* Space-separated wanted parameters, for commands and manual steps. */

@@ -136,6 +136,7 @@ static int select_gpu(struct plan_ctx *ctx)
         for (size_t i = 0; i < g->n_companions; i++)
                 if (add_device(ctx, g->companions[i]) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
+        /* Held, not final: the other reasons (its IOMMU group) are named with it. */
         if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && !ctx->sel->allow_boot_vga)
                 return ctx_refuse(ctx, -VS_E_BOOT_VGA,
                                   "%s is the boot VGA device: the firmware's console and framebuffer (efifb, simpledrm) "
@@ -304,6 +305,8 @@ static int want_forward(struct plan_ctx *ctx)
                 r = split_by_address(ctx);
         if (r >= 0)
                 r = check_groups(ctx);
+        if (r >= 0)
+                r = ctx_held_refusals(ctx);
         if (r < 0)
                 return r;
         strv_uniq(&ctx->plan->vfio_ids);
@@ -467,6 +470,7 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
         }
         free(ctx.aliases);
         strv_free(&ctx.unclaimed);
+        strv_free(&ctx.held);
         free(ctx.want.ids);
         strv_free(&ctx.want.params);
         strv_free(&ctx.want.drop);
@@ -489,7 +493,8 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
 
 bool plan_refused(int r)
 {
-        return r == -VS_E_SELECTION || r == -VS_E_CONFIG || r == -VS_E_DIRTY_GROUP || r == -VS_E_BOOT_VGA;
+        return r == -VS_E_SELECTION || r == -VS_E_CONFIG || r == -VS_E_DIRTY_GROUP || r == -VS_E_BOOT_VGA ||
+               r == -VS_E_CONFIRM;
 }
 
 bool plan_empty(const struct plan *p)

@@ -26,11 +26,13 @@ static int enter(struct wizard *w, void *priv)
         if (plan_refused(r)) {
                 v->refusal = r;
                 if (asprintf(&v->text, "The plan is refused:\n%s\n\n%s", reason,
-                             r == -VS_E_DIRTY_GROUP ? "Press d to pass the GPU anyway (--allow-dirty-group), or go back and choose "
-                                             "another GPU or extra devices."
-                             : r == -VS_E_BOOT_VGA  ? "Press v to pass it anyway (--allow-boot-vga), or go back (b) and choose "
-                                             "another GPU."
-                                           : "Go back (b) and change the choice.") < 0)
+                             r == -VS_E_CONFIRM ? "Press d and v to pass the GPU anyway (--allow-dirty-group, "
+                                                  "--allow-boot-vga), or go back (b) and choose another GPU."
+                             : r == -VS_E_DIRTY_GROUP ? "Press d to pass the GPU anyway (--allow-dirty-group), or go back "
+                                                        "and choose another GPU or extra devices."
+                             : r == -VS_E_BOOT_VGA ? "Press v to pass it anyway (--allow-boot-vga), or go back (b) and "
+                                                     "choose another GPU."
+                                                   : "Go back (b) and change the choice.") < 0)
                         v->text = NULL;
                 free(reason);
                 return v->text ? 0 : -ENOMEM;
@@ -106,7 +108,7 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         case 'd':
         case 'v':
                 /* The confirmations the refusal offered: plan again with them. */
-                if (v->refusal != (k == 'd' ? -VS_E_DIRTY_GROUP : -VS_E_BOOT_VGA))
+                if (v->refusal != -VS_E_CONFIRM && v->refusal != (k == 'd' ? -VS_E_DIRTY_GROUP : -VS_E_BOOT_VGA))
                         return STEP_STAY;
                 *(k == 'd' ? &w->sel.allow_dirty_group : &w->sel.allow_boot_vga) = true;
                 w->goto_step = STEP_REVIEW;

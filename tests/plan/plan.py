@@ -281,6 +281,20 @@ def bad_input(tap, tmp):
         p = run("--root", root, "plan", *args)
         tap.ok(p.returncode == code and message in p.stderr, f"selection {card} {' '.join(args)}: exit {code}",
                f"exit {p.returncode}: {p.stderr}")
+    root = os.path.join(tmp, "minipc")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "minipc-one-gpu-nvme-group.card"), root], check=True)
+    p = run("--root", root, "plan", "--gpu", "c5:00.0")
+    tap.ok(p.returncode == 2 and "2 reasons:" in p.stderr and "1. 0000:c5:00.0 is the boot VGA device" in p.stderr and
+           "--allow-boot-vga" in p.stderr and "2. the IOMMU groups of the devices also hold 0000:c4:00.0" in p.stderr and
+           "--allow-dirty-group" in p.stderr, "one GPU in a group with the NVMe: both reasons and both flags at once",
+           p.stderr)
+    p = run("--root", root, "plan", "--gpu", "c5:00.0", "--allow-boot-vga")
+    tap.ok(p.returncode == 2 and "reasons" not in p.stderr and "--allow-dirty-group" in p.stderr and
+           "boot VGA" not in p.stderr, "... with --allow-boot-vga, the group alone is left", p.stderr)
+    p, doc = plan(root, "--gpu", "c5:00.0", "--allow-boot-vga", "--allow-dirty-group")
+    tap.ok(doc is not None and any("only GPU" in w for w in doc["warnings"]) and
+           any("also hold 0000:c4:00.0" in w for w in doc["warnings"]), "... with both, planned, with both warnings",
+           p.stderr)
     root = os.path.join(tmp, "reset-quirk")
     subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "intel-no-kernel-iommu.card"), root], check=True)
     p = run("--root", root, "plan", "--gpu", "00:02.0")

@@ -190,6 +190,19 @@ START_TEST(single_gpu)
 }
 END_TEST
 
+START_TEST(two_confirmations)
+{
+        /* Both refusals at once, each key lifting its own. */
+        load("minipc-one-gpu-nvme-group", false);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("minipc-6-review-refused", 80, 30);
+        keys((int[]){ 'd', 0 });
+        screen("minipc-6-review-boot-vga", 80, 24);
+        keys((int[]){ 'v', 0 });
+        screen("minipc-6-review-allowed", 80, 24);
+}
+END_TEST
+
 START_TEST(dirty_group)
 {
         load("chipset-slot-dirty", false);
@@ -373,6 +386,7 @@ int main(void)
         tcase_add_test(tc, amd_dual_gpu_through_apply);
         tcase_add_test(tc, intel_iommu_off);
         tcase_add_test(tc, single_gpu);
+        tcase_add_test(tc, two_confirmations);
         tcase_add_test(tc, dirty_group);
         tcase_add_test(tc, rerun_change_gpu);
         tcase_add_test(tc, rerun_keeps_goals);
