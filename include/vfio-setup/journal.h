@@ -21,7 +21,7 @@
  * is refused as a whole, with the record named.
  */
 #define JOURNAL_DIR "var/lib/vfio-setup/journal"
-#define JOURNAL_FORMAT 3
+#define JOURNAL_FORMAT 4
 
 enum journal_state { JOURNAL_BEGUN, JOURNAL_COMPLETE, JOURNAL_ROLLED_BACK, JOURNAL_UNDONE, _JOURNAL_STATE_MAX };
 
@@ -49,6 +49,7 @@ struct journal {
         size_t n;
         struct strv dirs;               /* directories apply makes, parents first */
         struct strv *commands;
+        struct strv *undo_commands;     /* per command, what undoes it; empty: run it again (plan.undo_commands) */
         size_t n_commands;
 };
 

@@ -46,6 +46,7 @@ struct plan {
         size_t n_files;
         struct strv remove_dirs;        /* directories vfio-setup made, removed when empty (release) */
         struct strv *commands;          /* argv of each regeneration command, in order */
+        struct strv *undo_commands;     /* per command, what undoes it (rpm-ostree kargs); empty: run it again */
         size_t n_commands;
         struct strv warnings;
         struct strv manual;             /* what the user must do by hand (unknown bootloader, NixOS) */
@@ -64,6 +65,14 @@ struct plan {
  */
 int plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel, struct plan **ret,
                char **ret_reason);
+/*
+ * What undo runs after the files are back, for n commands that ran: the
+ * inverses of those that change state, newest first, then again, in order,
+ * those that regenerate boot files from the files.  *ret holds n_ret argv.
+ */
+int commands_for_undo(const struct strv *commands, const struct strv *undo, size_t n, struct strv **ret, size_t *ret_n);
+void commands_free(struct strv *v, size_t n);
+
 /* One of the refusals of plan_build, as opposed to a failure to make a plan. */
 bool plan_refused(int r);
 /* Nothing to write and nothing to run. */

@@ -245,22 +245,22 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
         return r < 0 ? r : werr;
 }
 
-/* Runs the journal's first n commands in order; *ret_ran counts those that succeeded. */
-static int run_commands(const struct journal *j, size_t n, const struct apply_options *o, size_t *ret_ran,
+/* Runs the first n commands in order; *ret_ran counts those that succeeded. */
+static int run_commands(const struct strv *commands, size_t n, const struct apply_options *o, size_t *ret_ran,
                         struct apply_result *res)
 {
         *ret_ran = 0;
         for (size_t i = 0; i < n; i++) {
-                char *line = strv_join(&j->commands[i], " ");
+                char *line = strv_join(&commands[i], " ");
                 int status = 0, r;
 
                 if (!line)
                         return -ENOMEM;
                 progress(o, "running %s (%zu/%zu)", line, i + 1, n);
-                r = run_command(&j->commands[i], &o->run, &status);
+                r = run_command(&commands[i], &o->run, &status);
                 if (r < 0 && res) {
                         if (r == -ENOENT)
-                                r = fail(res, r, "%s: command not found", j->commands[i].v[0]);
+                                r = fail(res, r, "%s: command not found", commands[i].v[0]);
                         else if (r == -ETIMEDOUT)
                                 r = fail(res, r, "%s: still running after %u seconds, killed", line, o->run.timeout);
                         else if (r == -VS_E_COMMAND)
@@ -313,16 +313,31 @@ static int mark(const struct sysroot *sr, struct journal *j, enum journal_state 
         return r;
 }
 
+/*
+ * After the files are back: what the first n commands changed outside the
+ * files is undone, and boot files made from the new configuration are made
+ * again from the old one.
+ */
+static int run_undo_commands(const struct journal *j, size_t n, const struct apply_options *o, struct apply_result *res)
+{
+        struct strv *undo;
+        size_t n_undo, ran;
+        int r = commands_for_undo(j->commands, j->undo_commands, n, &undo, &n_undo);
+
+        if (r < 0)
+                return r;
+        r = run_commands(undo, n_undo, o, &ran, res);
+        commands_free(undo, n_undo);
+        return r;
+}
+
 static void roll_back(const struct sysroot *sr, struct journal *j, size_t commands_ran, const struct apply_options *o,
                       struct apply_result *res)
 {
-        size_t ran;
-
         if (restore(sr, j, false, false, o, res) < 0)
                 return;
-        /* Boot files made from the new configuration are made again from the old one. */
         if (commands_ran)
-                run_commands(j, commands_ran, o, &ran, NULL);
+                run_undo_commands(j, commands_ran, o, NULL);
         mark(sr, j, JOURNAL_ROLLED_BACK, res);
 }
 
@@ -370,7 +385,7 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
                 if ((r = remove_empty_dir(sr, p->remove_dirs.v[i])) < 0)
                         r = fail(&res, r, "/%s: %s", p->remove_dirs.v[i], vs_strerror(r));
         if (r >= 0 && o->regenerate)
-                r = run_commands(j, j->n_commands, o, &ran, &res);
+                r = run_commands(j->commands, j->n_commands, o, &ran, &res);
         /* An apply the journal cannot call complete is not one: it goes back too. */
         if (r >= 0 && (r = journal_set_state(sr, j, JOURNAL_COMPLETE)) < 0)
                 r = fail(&res, r, "/" JOURNAL_DIR "/%04u/journal: %s", j->seq, vs_strerror(r));
@@ -388,7 +403,6 @@ int undo_last(const struct sysroot *sr, const struct apply_options *o, struct ap
         struct apply_result res = { 0 };
         struct tool_lock *held = NULL;
         struct journal *j = NULL;
-        size_t ran;
         int r;
 
         r = take_lock(sr, &held, &res);
@@ -409,7 +423,7 @@ int undo_last(const struct sysroot *sr, const struct apply_options *o, struct ap
         if (r >= 0 && res.left.n)
                 r = -VS_E_STALE;
         if (r >= 0 && o->regenerate)
-                r = run_commands(j, j->n_commands, o, &ran, &res);
+                r = run_undo_commands(j, j->n_commands, o, &res);
         if (r >= 0)
                 r = mark(sr, j, j->state == JOURNAL_COMPLETE ? JOURNAL_UNDONE : JOURNAL_ROLLED_BACK, &res);
         journal_free(j);
@@ -437,8 +451,17 @@ int undo_pending(const struct sysroot *sr, struct undo_preview *ret, char **ret_
         u.unfinished = j->state == JOURNAL_BEGUN;
         for (size_t i = 0; i < j->n && r >= 0; i++)
                 r = strv_pushf(&u.files, "/%s", j->entries[i].path);
-        for (size_t i = 0; i < j->n_commands && r >= 0; i++)
-                r = strv_consume(&u.commands, strv_join(&j->commands[i], " "));
+        if (r >= 0) {
+                struct strv *undo;
+                size_t n_undo;
+
+                r = commands_for_undo(j->commands, j->undo_commands, j->n_commands, &undo, &n_undo);
+                if (r >= 0) {
+                        for (size_t i = 0; r >= 0 && i < n_undo; i++)
+                                r = strv_consume(&u.commands, strv_join(&undo[i], " "));
+                        commands_free(undo, n_undo);
+                }
+        }
         journal_free(j);
         if (r < 0) {
                 undo_preview_free(&u);

@@ -82,6 +82,16 @@ static int dir_of(unsigned seq, bool building, const char *name, char **ret)
         return n < 0 ? -ENOMEM : 0;
 }
 
+static void put_argv(struct strbuf *b, const char *record, const struct strv *argv)
+{
+        strbuf_printf(b, "%s", record);
+        for (size_t k = 0; k < argv->n; k++) {
+                strbuf_printf(b, "\t");
+                put_escaped(b, argv->v[k]);
+        }
+        strbuf_printf(b, "\n");
+}
+
 static int save(const struct sysroot *sr, const struct journal *j, bool building)
 {
         struct strbuf b = { 0 };
@@ -105,12 +115,9 @@ static int save(const struct sysroot *sr, const struct journal *j, bool building
                 strbuf_printf(&b, "\n");
         }
         for (size_t i = 0; i < j->n_commands; i++) {
-                strbuf_printf(&b, "command");
-                for (size_t k = 0; k < j->commands[i].n; k++) {
-                        strbuf_printf(&b, "\t");
-                        put_escaped(&b, j->commands[i].v[k]);
-                }
-                strbuf_printf(&b, "\n");
+                put_argv(&b, "command", &j->commands[i]);
+                if (j->undo_commands[i].n)
+                        put_argv(&b, "undo", &j->undo_commands[i]);
         }
         r = strbuf_finish(&b, &text);
         if (r < 0)
@@ -254,10 +261,14 @@ int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal
         r = next_seq(sr, &j->seq);
         j->entries = calloc(p->n_files ? p->n_files : 1, sizeof(*j->entries));
         j->commands = calloc(p->n_commands ? p->n_commands : 1, sizeof(*j->commands));
-        if (r >= 0 && (!j->entries || !j->commands))
+        j->undo_commands = calloc(p->n_commands ? p->n_commands : 1, sizeof(*j->undo_commands));
+        if (r >= 0 && (!j->entries || !j->commands || !j->undo_commands))
                 r = -ENOMEM;
-        for (size_t i = 0; i < p->n_commands && r >= 0; i++, j->n_commands++)
+        for (size_t i = 0; i < p->n_commands && r >= 0; i++, j->n_commands++) {
                 r = strv_merge(&j->commands[i], &p->commands[i]);
+                if (r >= 0)
+                        r = strv_merge(&j->undo_commands[i], &p->undo_commands[i]);
+        }
         for (size_t i = 0; i < p->n_files && r >= 0; i++) {
                 const struct plan_file *f = &p->files[i];
                 struct journal_entry *e = &j->entries[j->n++];
@@ -476,16 +487,29 @@ static int parse_record(struct journal *j, const struct strv *f, unsigned format
         if (strcmp(f->v[0], "dir") == 0 && f->n == 2)
                 return valid_path(f->v[1]) ? strv_push(&j->dirs, f->v[1]) : -EBADMSG;
         if (strcmp(f->v[0], "command") == 0 && f->n >= 2) {
-                struct strv *v = realloc(j->commands, (j->n_commands + 1) * sizeof(*v));
+                struct strv *v = realloc(j->commands, (j->n_commands + 1) * sizeof(*v)), *u;
                 int r = 0;
 
                 if (!v)
                         return -ENOMEM;
                 j->commands = v;
-                v[j->n_commands] = (struct strv){ 0 };
-                for (size_t k = 1; k < f->n && r >= 0; k++)
-                        r = strv_push(&v[j->n_commands], f->v[k]);
+                u = realloc(j->undo_commands, (j->n_commands + 1) * sizeof(*u));
+                if (!u)
+                        return -ENOMEM;
+                j->undo_commands = u;
+                v[j->n_commands] = u[j->n_commands] = (struct strv){ 0 };
                 j->n_commands++;
+                for (size_t k = 1; k < f->n && r >= 0; k++)
+                        r = strv_push(&v[j->n_commands - 1], f->v[k]);
+                return r;
+        }
+        /* The command that undoes the one just before it; one each, from format 4 on. */
+        if (strcmp(f->v[0], "undo") == 0 && f->n >= 2 && format >= 4 && j->n_commands > 0 &&
+            j->undo_commands[j->n_commands - 1].n == 0) {
+                int r = 0;
+
+                for (size_t k = 1; k < f->n && r >= 0; k++)
+                        r = strv_push(&j->undo_commands[j->n_commands - 1], f->v[k]);
                 return r;
         }
         return -EBADMSG;
@@ -813,8 +837,7 @@ void journal_free(struct journal *j)
         }
         free(j->entries);
         strv_free(&j->dirs);
-        for (size_t i = 0; i < j->n_commands; i++)
-                strv_free(&j->commands[i]);
-        free(j->commands);
+        commands_free(j->commands, j->n_commands);
+        commands_free(j->undo_commands, j->n_commands);
         free(j);
 }

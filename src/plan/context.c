@@ -383,9 +383,43 @@ int ctx_command_first(struct plan_ctx *ctx, const struct regenerator *table, siz
         return 0;
 }
 
+int ctx_command_undo(struct plan_ctx *ctx, struct strv *argv, struct strv *undo)
+{
+        struct strv *v, *u;
+
+        for (size_t i = 0; i < ctx->plan->n_commands; i++) {
+                char *a = strv_join(&ctx->plan->commands[i], "\x1f"), *b = strv_join(argv, "\x1f");
+                bool same = a && b && strcmp(a, b) == 0;
+
+                free(a);
+                free(b);
+                if (same) {
+                        strv_free(argv);
+                        strv_free(undo);
+                        return 0;
+                }
+        }
+        v = realloc(ctx->plan->commands, (ctx->plan->n_commands + 1) * sizeof(*v));
+        if (v)
+                ctx->plan->commands = v;
+        u = v ? realloc(ctx->plan->undo_commands, (ctx->plan->n_commands + 1) * sizeof(*u)) : NULL;
+        if (u)
+                ctx->plan->undo_commands = u;
+        if (!v || !u) {
+                strv_free(argv);
+                strv_free(undo);
+                return -ENOMEM;
+        }
+        v[ctx->plan->n_commands] = *argv;
+        u[ctx->plan->n_commands++] = *undo;
+        *argv = (struct strv){ 0 };
+        *undo = (struct strv){ 0 };
+        return 0;
+}
+
 int ctx_command(struct plan_ctx *ctx, const char *arg0, ...)
 {
-        struct strv argv = { 0 }, *v;
+        struct strv argv = { 0 }, none = { 0 };
         va_list ap;
         int r = strv_push(&argv, arg0);
 
@@ -393,25 +427,11 @@ int ctx_command(struct plan_ctx *ctx, const char *arg0, ...)
         for (const char *a = va_arg(ap, const char *); a && r >= 0; a = va_arg(ap, const char *))
                 r = strv_push(&argv, a);
         va_end(ap);
-        for (size_t i = 0; i < ctx->plan->n_commands && r >= 0; i++) {
-                char *a = strv_join(&ctx->plan->commands[i], "\x1f"), *b = strv_join(&argv, "\x1f");
-                bool same = a && b && strcmp(a, b) == 0;
-
-                free(a);
-                free(b);
-                if (same) {
-                        strv_free(&argv);
-                        return 0;
-                }
-        }
-        v = r < 0 ? NULL : realloc(ctx->plan->commands, (ctx->plan->n_commands + 1) * sizeof(*v));
-        if (!v) {
+        if (r < 0) {
                 strv_free(&argv);
-                return -ENOMEM;
+                return r;
         }
-        ctx->plan->commands = v;
-        v[ctx->plan->n_commands++] = argv;
-        return 0;
+        return ctx_command_undo(ctx, &argv, &none);
 }
 
 static int vpush(struct strv *l, const char *fmt, va_list ap)

@@ -104,6 +104,11 @@ struct regenerator {
 
 /* Adds the command of the first regenerator whose file exists; 0 and *found = false when none does. */
 int ctx_command_first(struct plan_ctx *ctx, const struct regenerator *table, size_t n, bool *found);
+/*
+ * A command that changes state outside the files (rpm-ostree kargs), and the
+ * one that undoes it; both are taken (emptied), also on failure.
+ */
+int ctx_command_undo(struct plan_ctx *ctx, struct strv *argv, struct strv *undo);
 /* Adds a command to run after the files are written; the same command twice runs once. */
 int ctx_command(struct plan_ctx *ctx, const char *arg0, ...) __attribute__((sentinel));
 int ctx_warn(struct plan_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -497,6 +497,34 @@ bool plan_refused(int r)
                r == -VS_E_CONFIRM;
 }
 
+int commands_for_undo(const struct strv *commands, const struct strv *undo, size_t n, struct strv **ret, size_t *ret_n)
+{
+        struct strv *v = calloc(n ? n : 1, sizeof(*v));
+        size_t k = 0;
+        int r = v ? 0 : -ENOMEM;
+
+        for (size_t i = n; i-- > 0 && r >= 0;)
+                if (undo && undo[i].n)
+                        r = strv_merge(&v[k++], &undo[i]);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                if (!undo || !undo[i].n)
+                        r = strv_merge(&v[k++], &commands[i]);
+        if (r < 0) {
+                commands_free(v, k);
+                return r;
+        }
+        *ret = v;
+        *ret_n = k;
+        return 0;
+}
+
+void commands_free(struct strv *v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                strv_free(&v[i]);
+        free(v);
+}
+
 bool plan_empty(const struct plan *p)
 {
         return p->n_files == 0 && p->n_commands == 0 && p->remove_dirs.n == 0;
@@ -521,9 +549,8 @@ void plan_free(struct plan *p)
                 free(p->files[i].seed);
         }
         free(p->files);
-        for (size_t i = 0; i < p->n_commands; i++)
-                strv_free(&p->commands[i]);
-        free(p->commands);
+        commands_free(p->commands, p->n_commands);
+        commands_free(p->undo_commands, p->n_commands);
         strv_free(&p->warnings);
         strv_free(&p->manual);
         pinning_free(&p->pinning);

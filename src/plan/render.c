@@ -61,10 +61,32 @@ static json_object *gaming(const struct plan *p)
         return o;
 }
 
+/* What undo of the applied plan runs: [] where it only regenerates from the files it put back. */
+static int commands_json(const struct plan *p, json_object **ret)
+{
+        struct strv *v;
+        size_t n;
+        json_object *a;
+        int r;
+
+        r = commands_for_undo(p->commands, p->undo_commands, p->n_commands, &v, &n);
+        if (r < 0)
+                return r;
+        a = json_object_new_array();
+        for (size_t i = 0; a && i < n; i++)
+                if (json_object_array_add(a, strings(&v[i])) < 0) {
+                        json_object_put(a);
+                        a = NULL;
+                }
+        commands_free(v, n);
+        *ret = a;
+        return a ? 0 : -ENOMEM;
+}
+
 int plan_to_json(const struct plan *p, char **ret)
 {
         json_object *root = json_object_new_object(), *params = json_object_new_object(), *files = json_object_new_array(),
-                    *commands = json_object_new_array();
+                    *commands = json_object_new_array(), *undo = NULL;
         bool ok = root && params && files && commands;
 
         ok = ok && json_object_object_add(params, "add", strings(&p->params_add)) == 0 &&
@@ -89,6 +111,7 @@ int plan_to_json(const struct plan *p, char **ret)
         }
         for (size_t i = 0; ok && i < p->n_commands; i++)
                 ok = json_object_array_add(commands, strings(&p->commands[i])) == 0;
+        ok = ok && commands_json(p, &undo) == 0;
         ok = ok && json_object_object_add(root, "release", json_object_new_boolean(p->release)) == 0 &&
              json_object_object_add(root, "kernel_params", params) == 0 &&
              json_object_object_add(root, "vfio_ids", strings(&p->vfio_ids)) == 0 &&
@@ -99,6 +122,7 @@ int plan_to_json(const struct plan *p, char **ret)
              json_object_object_add(root, "files", files) == 0 &&
              json_object_object_add(root, "remove_dirs", strings(&p->remove_dirs)) == 0 &&
              json_object_object_add(root, "commands", commands) == 0 &&
+             json_object_object_add(root, "undo_commands", undo) == 0 &&
              json_object_object_add(root, "warnings", strings(&p->warnings)) == 0 &&
              json_object_object_add(root, "manual", strings(&p->manual)) == 0;
         if (!ok) {
@@ -109,6 +133,8 @@ int plan_to_json(const struct plan *p, char **ret)
                         json_object_put(files);
                 if (!json_object_object_get_ex(root, "commands", NULL))
                         json_object_put(commands);
+                if (!json_object_object_get_ex(root, "undo_commands", NULL))
+                        json_object_put(undo);
                 json_object_put(root);
                 return -VS_E_JSON;
         }
@@ -124,12 +150,12 @@ static void list(struct strbuf *b, const struct strv *l, const char *empty)
 }
 
 /* A shell-ready rendering of an argv: arguments with spaces in single quotes. */
-static void command(struct strbuf *b, const struct strv *argv)
+static void command(struct strbuf *b, const char *lead, const struct strv *argv, const char *tail)
 {
-        strbuf_printf(b, " ");
+        strbuf_printf(b, "%s", lead);
         for (size_t i = 0; i < argv->n; i++)
                 strbuf_printf(b, strpbrk(argv->v[i], " \t\"$`\\") ? " '%s'" : " %s", argv->v[i]);
-        strbuf_printf(b, "\n");
+        strbuf_printf(b, "%s\n", tail);
 }
 
 /* Context enough for one hunk over a whole file. */
@@ -199,8 +225,11 @@ int plan_to_text(const struct plan *p, char **ret)
                               p->remove_dirs.v[i], i + 1 == p->remove_dirs.n ? "\n\n" : "");
         if (p->n_commands)
                 strbuf_printf(&b, "Then run, in this order:\n");
-        for (size_t i = 0; i < p->n_commands; i++)
-                command(&b, &p->commands[i]);
+        for (size_t i = 0; i < p->n_commands; i++) {
+                command(&b, " ", &p->commands[i], "");
+                if (p->undo_commands[i].n)
+                        command(&b, "    (undo runs", &p->undo_commands[i], ")");
+        }
         if (p->n_commands)
                 strbuf_printf(&b, "\n");
         if (p->warnings.n)

@@ -132,6 +132,7 @@ static struct plan *hand_plan(void)
         add_file(p, "etc/gone.conf", PLAN_DELETE, "bye\n", NULL);
         add_file(p, "etc/new.d/mine.conf", PLAN_CREATE, NULL, "mine\n");
         p->commands = calloc(1, sizeof(*p->commands));
+        p->undo_commands = calloc(1, sizeof(*p->undo_commands));
         strv_push(&p->commands[0], "true");
         strv_push(&p->commands[0], "with\ttab");
         p->n_commands = 1;
@@ -304,6 +305,7 @@ START_TEST(seeded_file_undo_and_rollback)
         snprintf(path, sizeof(path), "%s/etc/kernel/cmdline", root);
         ck_assert_int_eq(unlink(path), 0);
         p->commands = calloc(1, sizeof(*p->commands));
+        p->undo_commands = calloc(1, sizeof(*p->undo_commands));
         strv_push(&p->commands[0], "false");
         p->n_commands = 1;
         o.regenerate = true;
@@ -318,13 +320,101 @@ START_TEST(seeded_file_undo_and_rollback)
         apply_result_free(&res);
         text = journal_text_of(root, JOURNAL_DIR "/0003/journal");
         *strstr(text, "sum\t") = '\0';
-        at = strstr(text, "format\t3");
+        at = strstr(text, "format\t4");
         at[strlen("format\t")] = '2';
         forge_at(root, JOURNAL_DIR "/0003/journal", text);
         free(text);
         ck_assert_int_eq(undo_last(sr, &o, &res, &seq), -VS_E_JOURNAL);
         ck_assert_ptr_nonnull(strstr(res.failed, "journal:4: a record"));
         apply_result_free(&res);
+        plan_free(p);
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
+/* A command that appends word to log, and the one that undoes it (or none). */
+static void add_command(struct plan *p, const char *log, const char *word, const char *undo_word)
+{
+        p->commands = realloc(p->commands, (p->n_commands + 1) * sizeof(*p->commands));
+        p->undo_commands = realloc(p->undo_commands, (p->n_commands + 1) * sizeof(*p->undo_commands));
+        p->commands[p->n_commands] = p->undo_commands[p->n_commands] = (struct strv){ 0 };
+        strv_push(&p->commands[p->n_commands], "/bin/sh");
+        strv_push(&p->commands[p->n_commands], "-c");
+        strv_pushf(&p->commands[p->n_commands], "echo %s >> %s; [ %s != fail ]", word, log, word);
+        if (undo_word) {
+                strv_push(&p->undo_commands[p->n_commands], "/bin/sh");
+                strv_push(&p->undo_commands[p->n_commands], "-c");
+                strv_pushf(&p->undo_commands[p->n_commands], "echo %s >> %s", undo_word, log);
+        }
+        p->n_commands++;
+}
+
+static char *read_log(const char *path)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = fopen(path, "r");
+
+        if (!f)
+                return strdup("");
+        ck_assert_int_ge(getdelim(&text, &len, '\0', f), 0);
+        fclose(f);
+        return text;
+}
+
+/*
+ * Commands that change state outside the files (rpm-ostree kargs) are undone by
+ * their inverses, newest first; those that regenerate from the files run again.
+ */
+START_TEST(state_commands_are_undone)
+{
+        char *root = tl_root_new(), log[512], *text;
+        struct apply_options o = { .regenerate = true, .run = { .root = "/" } };
+        struct apply_result res;
+        struct undo_preview u;
+        struct sysroot *sr;
+        struct plan *p = calloc(1, sizeof(*p));
+        unsigned seq;
+
+        snprintf(log, sizeof(log), "%s/log", root);
+        add_file(p, "etc/new.conf", PLAN_CREATE, NULL, "x\n");
+        add_command(p, log, "kargs-a", "unkargs-a");
+        add_command(p, log, "regen", NULL);
+        add_command(p, log, "kargs-b", "unkargs-b");
+        sr = tl_sysroot(root);
+        ck_assert_int_eq(apply_plan(sr, p, &o, &res), 0);
+        apply_result_free(&res);
+        text = read_log(log);
+        ck_assert_str_eq(text, "kargs-a\nregen\nkargs-b\n");
+        free(text);
+        text = journal_text_of(root, JOURNAL_DIR "/0001/journal");
+        ck_assert_ptr_nonnull(strstr(text, "\nundo\t/bin/sh\t-c\techo unkargs-a"));
+        free(text);
+        ck_assert_int_eq(undo_pending(sr, &u, NULL), 0);
+        ck_assert_uint_eq(u.commands.n, 3);
+        ck_assert_ptr_nonnull(strstr(u.commands.v[0], "unkargs-b"));
+        undo_preview_free(&u);
+        unlink(log);
+        ck_assert_int_eq(undo_last(sr, &o, &res, &seq), 0);
+        apply_result_free(&res);
+        text = read_log(log);
+        ck_assert_str_eq(text, "unkargs-b\nunkargs-a\nregen\n");
+        free(text);
+        plan_free(p);
+
+        /* Cut short by a failing command: only what ran is undone. */
+        p = calloc(1, sizeof(*p));
+        add_file(p, "etc/new.conf", PLAN_CREATE, NULL, "x\n");
+        add_command(p, log, "kargs-a", "unkargs-a");
+        add_command(p, log, "fail", NULL);
+        add_command(p, log, "kargs-b", "unkargs-b");
+        unlink(log);
+        ck_assert_int_eq(apply_plan(sr, p, &o, &res), -VS_E_COMMAND);
+        apply_result_free(&res);
+        text = read_log(log);
+        ck_assert_str_eq(text, "kargs-a\nfail\nunkargs-a\n");
+        free(text);
         plan_free(p);
         sysroot_free(sr);
         tl_root_free(root);
@@ -419,8 +509,10 @@ START_TEST(undo_refuses_a_damaged_journal)
                 { "\tetc/a.conf", "\t/etc/a.conf", "journal:4: a record" },
                 { "state\tcomplete", "state\tcomplete\nstate\tundone", "journal:4: a record" },
                 { "dir\t", "mystery\t", "a record vfio-setup cannot read" },
-                { "format\t3", "format\t4", "is of format 4, written by a newer vfio-setup" },
-                { "format\t3", "format\tx", "journal:2: no format line" },
+                { "format\t4", "format\t5", "is of format 5, written by a newer vfio-setup" },
+                { "format\t4", "format\tx", "journal:2: no format line" },
+                { "command\t", "undo\ttrue\ncommand\t", "a record vfio-setup cannot read" },
+                { "\twith\\ttab\n", "\twith\\ttab\nundo\ta\nundo\tb\n", "a record vfio-setup cannot read" },
         };
         char *root;
         struct sysroot *sr = applied(&root);
@@ -542,6 +634,7 @@ int main(void)
         tcase_add_test(tc, apply_journal_undo);
         tcase_add_test(tc, apply_refuses_a_stale_plan);
         tcase_add_test(tc, failed_command_rolls_back);
+        tcase_add_test(tc, state_commands_are_undone);
         tcase_add_test(tc, undo_checks_every_copy);
         tcase_add_test(tc, undo_refuses_a_damaged_journal);
         tcase_add_test(tc, seeded_file_undo_and_rollback);
