@@ -161,6 +161,11 @@ enum bootloader_kind {
         BOOTLOADER_REFIND,
         BOOTLOADER_LIMINE,
         BOOTLOADER_EFISTUB,
+        /* Tools that own the whole boot chain: the loader under them is theirs to configure. */
+        BOOTLOADER_PROXMOX_SDBOOT,      /* proxmox-boot-tool, systemd-boot on its ESPs */
+        BOOTLOADER_PROXMOX_GRUB,        /* proxmox-boot-tool, GRUB on its ESPs */
+        BOOTLOADER_RPM_OSTREE,          /* kernel arguments of ostree deployments */
+        BOOTLOADER_SDBOOTUTIL,          /* openSUSE's systemd-boot and GRUB-BLS entries */
         _BOOTLOADER_MAX
 };
 
@@ -170,6 +175,7 @@ enum initramfs_kind {
         INITRAMFS_DRACUT,
         INITRAMFS_INITRAMFS_TOOLS,
         INITRAMFS_BOOSTER,
+        INITRAMFS_RPM_OSTREE,           /* the image's, or one rpm-ostree builds */
         _INITRAMFS_MAX
 };
 

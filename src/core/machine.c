@@ -15,6 +15,10 @@ static const char *const bootloader_names[_BOOTLOADER_MAX] = {
         [BOOTLOADER_REFIND] = "refind",
         [BOOTLOADER_LIMINE] = "limine",
         [BOOTLOADER_EFISTUB] = "efistub",
+        [BOOTLOADER_PROXMOX_SDBOOT] = "proxmox-boot-tool:systemd-boot",
+        [BOOTLOADER_PROXMOX_GRUB] = "proxmox-boot-tool:grub",
+        [BOOTLOADER_RPM_OSTREE] = "rpm-ostree",
+        [BOOTLOADER_SDBOOTUTIL] = "sdbootutil",
 };
 
 static const char *const initramfs_names[_INITRAMFS_MAX] = {
@@ -23,6 +27,7 @@ static const char *const initramfs_names[_INITRAMFS_MAX] = {
         [INITRAMFS_DRACUT] = "dracut",
         [INITRAMFS_INITRAMFS_TOOLS] = "initramfs-tools",
         [INITRAMFS_BOOSTER] = "booster",
+        [INITRAMFS_RPM_OSTREE] = "rpm-ostree",
 };
 
 static const struct {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot_chain.h"
 #include "probe.h"
 #include "vfio-setup/osrelease.h"
 
@@ -108,6 +109,24 @@ static bool grub_uses_bls(const struct sysroot *sr, struct strv *evidence, int *
         return bls;
 }
 
+/* A tool that owns the boot chain decides over the loader its files show; that loader stays in also_found. */
+static int boot_chain(const struct sysroot *sr, struct machine *m, const char *info)
+{
+        struct boot_facts f = { info };
+        struct strv why = { 0 };
+        int kind, r;
+
+        r = detect_boot_chain(sr, m, &f, &why, &kind);
+        if (r <= 0)
+                return r;
+        if (m->bootloader.kind != BOOTLOADER_UNKNOWN)
+                r = strv_push(&m->bootloader.also_found, bootloader_name((enum bootloader_kind)m->bootloader.kind));
+        strv_free(&m->bootloader.evidence);
+        m->bootloader.evidence = why;
+        m->bootloader.kind = kind;
+        return r;
+}
+
 int detect_bootloader(const struct sysroot *sr, struct machine *m)
 {
         struct probe_bonus bonus[1];
@@ -126,12 +145,14 @@ int detect_bootloader(const struct sysroot *sr, struct machine *m)
                 /* The firmware's own word on what booted outweighs any file left on disk. */
                 bonus[n_bonus++] = (struct probe_bonus){ BOOTLOADER_SYSTEMD_BOOT, 100, why, false };
         }
-        free(info);
 
         r = probe_score(sr, m, bootloader_probes, sizeof(bootloader_probes) / sizeof(bootloader_probes[0]),
                         bonus, n_bonus, _BOOTLOADER_MAX, kind_name, &m->bootloader);
         free(why);
         if (r >= 0 && m->bootloader.kind == BOOTLOADER_GRUB && grub_uses_bls(sr, &m->bootloader.evidence, &r))
                 m->bootloader.kind = BOOTLOADER_GRUB_BLS;
+        if (r >= 0)
+                r = boot_chain(sr, m, info);
+        free(info);
         return r;
 }

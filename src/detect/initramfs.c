@@ -75,5 +75,14 @@ int detect_initramfs(const struct sysroot *sr, struct machine *m)
         r = probe_score(sr, m, initramfs_probes, sizeof(initramfs_probes) / sizeof(initramfs_probes[0]),
                         &bonus, why ? 1 : 0, _INITRAMFS_MAX, kind_name, &m->initramfs);
         free(why);
+        /* An ostree deployment boots the initramfs of its image (or one rpm-ostree builds): dracut's files are inert. */
+        if (r >= 0 && m->bootloader.kind == BOOTLOADER_RPM_OSTREE) {
+                if (m->initramfs.kind != INITRAMFS_UNKNOWN)
+                        r = strv_push(&m->initramfs.also_found, kind_name(m->initramfs.kind));
+                strv_free(&m->initramfs.evidence);
+                m->initramfs.kind = INITRAMFS_RPM_OSTREE;
+                if (r >= 0)
+                        r = strv_push(&m->initramfs.evidence, "the deployment's own, as rpm-ostree manages the boot chain");
+        }
         return r;
 }

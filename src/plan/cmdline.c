@@ -51,7 +51,12 @@ out:
  * takes every occurrence): vfio-setup adds its items to the list there and takes only
  * them out again, rather than replacing the user's.
  */
-static const char *const merged_lists[] = { "initcall_blacklist" };
+static const char *const merged_lists[] = {
+        "initcall_blacklist",
+        /* dracut.cmdline(7): rd.driver.pre=<drivername>[,<drivername>,...], and rd.driver.blacklist alike. */
+        "rd.driver.pre",
+        "rd.driver.blacklist",
+};
 
 bool cmdline_key_merged(const char *key)
 {

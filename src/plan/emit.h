@@ -41,8 +41,19 @@ struct plan_ctx {
 /* Each piece of the boot chain is one emitter. */
 struct emitter {
         int (*emit)(struct plan_ctx *ctx);
-        /* Initramfs generators: the command that rebuilds the images, once every input is planned. */
+        /*
+         * Initramfs generators: the command that rebuilds the images, once every input is planned.
+         * Boot loaders: what runs after that (proxmox-boot-tool refresh copies both to the ESPs).
+         */
         int (*regenerate)(struct plan_ctx *ctx);
+        /* A boot tool that rebuilds the initramfs itself (sdbootutil mkinitrd): the generator's command is not run. */
+        bool owns_initramfs;
+        /*
+         * The initramfs is the image's, which reads no /etc/modprobe.d (rpm-ostree): the ids go on the
+         * command line, dracut loads vfio-pci first (rd.driver.pre) and leaves the drivers that would claim
+         * the devices to the real root (rd.driver.blacklist).
+         */
+        bool early_by_cmdline;
 };
 
 const struct emitter *bootloader_emitter(int kind);
@@ -53,6 +64,15 @@ int emit_modprobe(struct plan_ctx *ctx);
  * UKIs; with `seed`, creates it from the running command line when absent.
  */
 int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found);
+/*
+ * Edits /etc/kernel/cmdline, or when it is absent and parameters are wanted,
+ * creates it from seed (what the tool reads without it); *ret_changed.
+ */
+int edit_kernel_cmdline_file(struct plan_ctx *ctx, const char *seed, bool *ret_changed);
+/* The running command line as kernel-install and its kin read it: the words naming the image and initrd go. */
+int running_cmdline(const struct plan_ctx *ctx, char **ret);
+/* Edits /etc/default/grub (or vfio-setup's drop-in, by distribution family); *changed. */
+int edit_default_grub(struct plan_ctx *ctx, bool *changed);
 /* kernel-install add for each installed kernel, after the initramfs the entries copy. */
 int emit_kernel_install(struct plan_ctx *ctx);
 int emit_manual(struct plan_ctx *ctx);

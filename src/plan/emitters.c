@@ -2,9 +2,10 @@
 #include "emit.h"
 
 extern const struct emitter grub_emitter, grubby_emitter, systemd_boot_emitter, kernelstub_emitter, refind_emitter,
-        limine_emitter, efistub_emitter, unknown_bootloader_emitter;
+        limine_emitter, efistub_emitter, proxmox_systemd_boot_emitter, proxmox_grub_emitter, rpm_ostree_emitter,
+        sdbootutil_emitter, unknown_bootloader_emitter;
 extern const struct emitter mkinitcpio_emitter, dracut_emitter, initramfs_tools_emitter, booster_emitter,
-        unknown_initramfs_emitter;
+        rpm_ostree_initramfs_emitter, unknown_initramfs_emitter;
 
 static const struct emitter *const bootloaders[_BOOTLOADER_MAX] = {
         [BOOTLOADER_UNKNOWN] = &unknown_bootloader_emitter,
@@ -15,6 +16,10 @@ static const struct emitter *const bootloaders[_BOOTLOADER_MAX] = {
         [BOOTLOADER_REFIND] = &refind_emitter,
         [BOOTLOADER_LIMINE] = &limine_emitter,
         [BOOTLOADER_EFISTUB] = &efistub_emitter,
+        [BOOTLOADER_PROXMOX_SDBOOT] = &proxmox_systemd_boot_emitter,
+        [BOOTLOADER_PROXMOX_GRUB] = &proxmox_grub_emitter,
+        [BOOTLOADER_RPM_OSTREE] = &rpm_ostree_emitter,
+        [BOOTLOADER_SDBOOTUTIL] = &sdbootutil_emitter,
 };
 
 static const struct emitter *const initramfs_generators[_INITRAMFS_MAX] = {
@@ -23,6 +28,7 @@ static const struct emitter *const initramfs_generators[_INITRAMFS_MAX] = {
         [INITRAMFS_DRACUT] = &dracut_emitter,
         [INITRAMFS_INITRAMFS_TOOLS] = &initramfs_tools_emitter,
         [INITRAMFS_BOOSTER] = &booster_emitter,
+        [INITRAMFS_RPM_OSTREE] = &rpm_ostree_initramfs_emitter,
 };
 
 const struct emitter *bootloader_emitter(int kind)

@@ -164,7 +164,7 @@ static int dropin(struct plan_ctx *ctx, struct textfile *f, bool *changed)
         return r;
 }
 
-static int default_grub(struct plan_ctx *ctx, bool *changed)
+int edit_default_grub(struct plan_ctx *ctx, bool *changed)
 {
         const struct grub_family *fam = family(ctx->m);
         struct textfile f = { 0 };
@@ -206,7 +206,7 @@ static int regenerate(struct plan_ctx *ctx)
 static int emit_grub(struct plan_ctx *ctx)
 {
         bool changed = false;
-        int r = default_grub(ctx, &changed);
+        int r = edit_default_grub(ctx, &changed);
 
         if (r >= 0 && changed)
                 r = regenerate(ctx);
@@ -295,7 +295,7 @@ static int emit_grubby(struct plan_ctx *ctx)
         bool changed = false;
         int r;
 
-        r = default_grub(ctx, &changed);
+        r = edit_default_grub(ctx, &changed);
         if (r >= 0)
                 r = bls_changes(ctx, &args, &remove);
         if (r >= 0 && args.n > 0) {

@@ -32,6 +32,8 @@ static const struct carrier {
         /* dracut.conf(5): install_items, spaces around the list. */
         { INITRAMFS_DRACUT, "etc/dracut.conf.d/11-vfio-setup-override.conf", HEADER "install_items+=\" ", " \"\n", 0 },
         /* initramfs-tools(7): an executable hook, which answers "prereqs" and copies with copy_file. */
+        /* The image's initramfs loads none of the drivers that would claim them (rd.driver.blacklist): the real root runs it. */
+        { INITRAMFS_RPM_OSTREE, NULL, NULL, NULL, 0 },
         { INITRAMFS_INITRAMFS_TOOLS, "etc/initramfs-tools/hooks/vfio-setup",
           "#!/bin/sh\n" HEADER "PREREQ=\"\"\nif [ \"$1\" = prereqs ]; then\n\techo \"$PREREQ\"\n\texit 0\nfi\n"
           ". /usr/share/initramfs-tools/hook-functions\ncopy_file script ",
@@ -79,13 +81,15 @@ int emit_override(struct plan_ctx *ctx)
                 const struct carrier *c = &carriers[i];
                 bool wanted = on && c->initramfs == ctx->initramfs;
 
+                carried |= wanted;
+                if (!c->path)
+                        continue;
                 text = NULL;
                 if (wanted && asprintf(&text, "%s/%s%s", c->before, OVERRIDE_SCRIPT, c->after) < 0)
                         return -ENOMEM;
                 r = ctx_own_file_mode(ctx, c->path, text, c->mode, &changed);
                 free(text);
                 ctx->initramfs_changed |= changed;
-                carried |= wanted;
         }
         if (r >= 0 && on && !carried)
                 r = ctx_manual(ctx, "make the initramfs carry /%s and /etc/modprobe.d/vfio-setup.conf: modprobe runs the "

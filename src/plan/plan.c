@@ -273,6 +273,26 @@ static int check_groups(struct plan_ctx *ctx)
         return r;
 }
 
+/*
+ * Where the initramfs is the image's (early_by_cmdline): dracut loads vfio-pci first where the
+ * image has it, and leaves the drivers that would claim the devices to the real root, whose
+ * /etc/modprobe.d loads vfio-pci before them.
+ */
+static int want_early_params(struct plan_ctx *ctx)
+{
+        char *list;
+        int r = 0;
+
+        if (ctx->m->vfio.builtin != TRI_YES)
+                r = strv_push(&ctx->want.params, "rd.driver.pre=vfio_pci");
+        if (r < 0 || ctx->want.softdeps.n == 0)
+                return r;
+        list = strv_join(&ctx->want.softdeps, ",");
+        r = list ? strv_pushf(&ctx->want.params, "rd.driver.blacklist=%s", list) : -ENOMEM;
+        free(list);
+        return r;
+}
+
 /* Whether a wanted parameter has token's name: setting it replaces the value, dropping it would undo that. */
 static bool same_name_wanted(const struct strv *params, const char *token)
 {
@@ -296,6 +316,7 @@ static int want_forward(struct plan_ctx *ctx)
         const struct tool_state *old = &m->vfio.tool;
         struct want *w = &ctx->want;
         struct params_input in;
+        bool early = bootloader_emitter(ctx->bootloader)->early_by_cmdline;
         int kernel = kernel_version(m->vfio.kernel), r;
 
         r = select_gpu(ctx);
@@ -320,9 +341,11 @@ static int want_forward(struct plan_ctx *ctx)
          */
         w->modprobe = m->vfio.builtin != TRI_YES || ctx->plan->by_address.n > 0;
         /* Every id shared with the host's devices: nothing is bound by id. */
-        in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, ctx->boot_vga, m->vfio.builtin != TRI_NO && *w->ids,
-                                    w->ids };
+        in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, ctx->boot_vga,
+                                    (m->vfio.builtin != TRI_NO || early) && *w->ids, w->ids };
         r = wanted_params(&in, &w->params);
+        if (r >= 0 && early)
+                r = want_early_params(ctx);
         if (r >= 0)
                 r = want_gaming_params(ctx);
         if (r >= 0 && m->vfio.builtin != TRI_YES)
@@ -461,8 +484,10 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                         r = initramfs->emit(&ctx);
                 if (r >= 0)
                         r = boot->emit(&ctx);
-                if (r >= 0 && ctx.initramfs_changed && initramfs->regenerate)
+                if (r >= 0 && ctx.initramfs_changed && initramfs->regenerate && !boot->owns_initramfs)
                         r = initramfs->regenerate(&ctx);
+                if (r >= 0 && boot->regenerate)
+                        r = boot->regenerate(&ctx);
                 if (r >= 0 && ctx.kernel_install)
                         r = emit_kernel_install(&ctx);
                 if (r >= 0)

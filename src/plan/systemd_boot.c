@@ -114,8 +114,7 @@ static bool any_line(const char *text)
         return text[0] != '#';
 }
 
-/* The words kernel-install keeps of a running command line: those naming the image and initrd go. */
-static int running_cmdline(const struct plan_ctx *ctx, char **ret)
+int running_cmdline(const struct plan_ctx *ctx, char **ret)
 {
         struct words w;
         int r;
@@ -146,39 +145,55 @@ static int running_cmdline(const struct plan_ctx *ctx, char **ret)
         return 0;
 }
 
-int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found)
+int edit_kernel_cmdline_file(struct plan_ctx *ctx, const char *seed, bool *ret_changed)
 {
         struct textfile f = { 0 };
-        char *running = NULL;
-        bool changed = false, have_tool;
         int r;
 
-        *ret_found = false;
+        *ret_changed = false;
         r = ctx_load(ctx, KERNEL_CMDLINE, &f);
-        if (r >= 0 && !f.exists && seed && ctx->want.params.n > 0) {
-                r = running_cmdline(ctx, &running);
-                if (r == -ENOENT)
-                        r = ctx_refuse(ctx, -VS_E_CONFIG, "the boot entries are made from /etc/kernel/cmdline or, "
-                                       "without it, from the running command line, and /proc/cmdline cannot be read");
-                if (r >= 0)
-                        r = textfile_insert(&f, 0, running);
-        }
-        if (r < 0 || (!f.exists && !running)) {
-                textfile_free(&f);
-                return r;
-        }
-        *ret_found = true;
-        r = edit_lines(ctx, &f, any_line, 0);
+        if (r >= 0 && !f.exists && seed && ctx->want.params.n > 0)
+                r = textfile_insert(&f, 0, seed);
+        if (r >= 0 && f.n > 0)
+                r = edit_lines(ctx, &f, any_line, 0);
         if (r >= 0)
-                r = ctx_commit(ctx, &f, &changed);
+                r = ctx_commit(ctx, &f, ret_changed);
         /*
          * Undo leaves the file with the line the entries were made from: without
          * it they would follow the running command line, vfio-setup's once booted.
          */
-        if (r >= 0 && changed && running)
-                r = ctx_seed(ctx, KERNEL_CMDLINE, running);
-        free(running);
+        if (r >= 0 && *ret_changed && !f.exists && seed)
+                r = ctx_seed(ctx, KERNEL_CMDLINE, seed);
         textfile_free(&f);
+        return r;
+}
+
+/* The running line, for a tool that reads it when /etc/kernel/cmdline is absent; refuses when unreadable. */
+static int running_seed(struct plan_ctx *ctx, char **ret)
+{
+        int r = running_cmdline(ctx, ret);
+
+        if (r == -ENOENT)
+                return ctx_refuse(ctx, -VS_E_CONFIG, "the boot entries are made from /etc/kernel/cmdline or, without "
+                                  "it, from the running command line, and /proc/cmdline cannot be read");
+        return r;
+}
+
+int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found)
+{
+        char *running = NULL;
+        bool changed = false, have_tool;
+        int r = 0;
+
+        *ret_found = sysroot_exists(ctx->sr, KERNEL_CMDLINE);
+        if (!*ret_found && !(seed && ctx->want.params.n > 0))
+                return 0;
+        if (!*ret_found)
+                r = running_seed(ctx, &running);
+        if (r >= 0)
+                r = edit_kernel_cmdline_file(ctx, running, &changed);
+        *ret_found = true;
+        free(running);
         if (r < 0 || !changed)
                 return r;
         /* mkinitcpio -P (already planned) builds the UKIs that carry this file; Debian's hook, the entries. */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "emit.h"
+#include "vfio-setup/errors.h"
+
+/*
+ * openSUSE's sdbootutil writes the systemd-boot or GRUB-BLS entries on the
+ * ESP, with initrds it builds with dracut.  The command line of an entry is
+ * /etc/kernel/cmdline, else /usr/lib/kernel/cmdline, else the running one
+ * (sdbootutil's create_boot_options).  "update-all-entries" rewrites the
+ * entries' options; "mkinitrd" builds the initrds again and writes the
+ * entries with them.  dracut --regenerate-all would write initrds to /boot,
+ * which these entries do not use.
+ */
+
+static int seed(struct plan_ctx *ctx, char **ret)
+{
+        int r = sysroot_read_line(ctx->sr, "usr/lib/kernel/cmdline", ret);
+
+        if (r != -ENOENT)
+                return r;
+        r = running_cmdline(ctx, ret);
+        if (r == -ENOENT)
+                return ctx_refuse(ctx, -VS_E_CONFIG, "sdbootutil makes the boot entries from /etc/kernel/cmdline or, "
+                                  "without it, from the running command line, and /proc/cmdline cannot be read");
+        return r;
+}
+
+static int emit_sdbootutil(struct plan_ctx *ctx)
+{
+        char *from = NULL;
+        bool changed;
+        int r = 0;
+
+        if (!sysroot_exists(ctx->sr, "etc/kernel/cmdline") && ctx->want.params.n > 0)
+                r = seed(ctx, &from);
+        if (r >= 0)
+                r = edit_kernel_cmdline_file(ctx, from, &changed);
+        free(from);
+        ctx->boot_changed |= r >= 0 && changed;
+        return r;
+}
+
+static int regenerate(struct plan_ctx *ctx)
+{
+        if (ctx->initramfs_changed)
+                return ctx_command(ctx, "sdbootutil", "mkinitrd", (char *)NULL);
+        if (ctx->boot_changed)
+                return ctx_command(ctx, "sdbootutil", "update-all-entries", (char *)NULL);
+        return 0;
+}
+
+const struct emitter sdbootutil_emitter = { emit_sdbootutil, regenerate, .owns_initramfs = true };
