@@ -310,6 +310,54 @@ static bool same_name_wanted(const struct strv *params, const char *token)
         return found;
 }
 
+/* The comma-separated items of a list value. */
+static int list_items(const char *value, struct strv *ret)
+{
+        int r = 0;
+
+        for (const char *p = value; *p && r >= 0;) {
+                size_t n = strcspn(p, ",");
+
+                if (n)
+                        r = strv_consume(ret, strndup(p, n));
+                p += n + (p[n] == ',');
+        }
+        return r;
+}
+
+/*
+ * Drops an old token; of a shared list (rd.driver.blacklist=a,b) only the items no wanted
+ * parameter of that name still has, so that moving to other devices keeps what both need.
+ */
+static int drop_items(const struct strv *params, const char *token, struct strv *drop)
+{
+        size_t klen = strcspn(token, "=");
+        struct strv keep = { 0 }, gone = { 0 };
+        char *key = strndup(token, klen), *list;
+        int r = key ? 0 : -ENOMEM;
+
+        if (r < 0 || !token[klen] || !cmdline_key_merged(key)) {
+                free(key);
+                return r < 0 ? r : strv_push(drop, token);
+        }
+        for (size_t i = 0; i < params->n && r >= 0; i++)
+                if (strncmp(params->v[i], key, klen) == 0 && params->v[i][klen] == '=')
+                        r = list_items(params->v[i] + klen + 1, &keep);
+        if (r >= 0)
+                r = list_items(token + klen + 1, &gone);
+        for (size_t i = 0; i < keep.n && r >= 0; i++)
+                strv_remove(&gone, keep.v[i]);
+        if (r >= 0 && gone.n) {
+                list = strv_join(&gone, ",");
+                r = list ? strv_pushf(drop, "%s=%s", key, list) : -ENOMEM;
+                free(list);
+        }
+        free(key);
+        strv_free(&keep);
+        strv_free(&gone);
+        return r;
+}
+
 static int want_forward(struct plan_ctx *ctx)
 {
         const struct machine *m = ctx->m;
@@ -355,7 +403,7 @@ static int want_forward(struct plan_ctx *ctx)
         /* What it added before and no longer wants goes, unless a wanted parameter of that name takes its place. */
         for (size_t i = 0; i < old->params.n && r >= 0; i++)
                 if (!strv_contains(&w->params, old->params.v[i]) && !same_name_wanted(&w->params, old->params.v[i]))
-                        r = strv_push(&w->drop, old->params.v[i]);
+                        r = drop_items(&w->params, old->params.v[i], &w->drop);
         for (size_t i = 0; i < old->modules.n && r >= 0; i++)
                 if (!strv_contains(&w->modules, old->modules.v[i]))
                         r = strv_push(&w->drop_modules, old->modules.v[i]);

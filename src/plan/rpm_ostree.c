@@ -7,7 +7,8 @@
 
 #include "emit.h"
 #include "vfio-setup/errors.h"
-#include "vfio-setup/words.h"
+#include "vfio-setup/cmdline.h"
+#include "vfio-setup/kcmdline.h"
 
 /*
  * Fedora Atomic and its derivatives (Silverblue, Kinoite, Bazzite, Aurora,
@@ -76,19 +77,6 @@ static int default_options(struct plan_ctx *ctx, char **ret)
         return r;
 }
 
-static int split(const char *line, struct strv *ret)
-{
-        struct words w;
-        int r = words_parse(line, WORDS_KERNEL, &w);
-
-        if (r < 0)
-                return r;
-        for (size_t i = 0; r >= 0 && i < w.n; i++)
-                r = strv_consume(ret, words_get(&w, i));
-        words_free(&w);
-        return r;
-}
-
 /* The words of `from` that `to` lacks, each occurrence counted. */
 static int missing(const struct strv *from, const struct strv *to, struct strv *ret)
 {
@@ -122,13 +110,49 @@ static int kargs(const struct strv *append, const struct strv *delete, struct st
 }
 
 /*
+ * A staged deployment has what vfio-setup gave it: its own parameters, each in place of
+ * any other value of that name (a shared list keeps the others' items).
+ */
+static int with_own(const struct strv *own, struct strv *words)
+{
+        int r = 0;
+
+        for (size_t i = 0; i < own->n && r >= 0; i++) {
+                char *key, *value;
+
+                r = kcmdline_parse_token(own->v[i], &key, &value);
+                if (r < 0)
+                        break;
+                for (size_t k = words->n; !cmdline_key_merged(key) && k-- > 0 && r >= 0;) {
+                        char *wkey, *wvalue;
+
+                        r = kcmdline_parse_token(words->v[k], &wkey, &wvalue);
+                        if (r >= 0 && kcmdline_key_equal(wkey, key) && strcmp(words->v[k], own->v[i]) != 0) {
+                                free(words->v[k]);
+                                memmove(&words->v[k], &words->v[k + 1], (words->n - k - 1) * sizeof(*words->v));
+                                words->n--;
+                        }
+                        if (r >= 0) {
+                                free(wkey);
+                                free(wvalue);
+                        }
+                }
+                if (r >= 0 && !strv_contains(words, own->v[i]))
+                        r = strv_push(words, own->v[i]);
+                free(key);
+                free(value);
+        }
+        return r;
+}
+
+/*
  * What the pending deployment has: its entry's options.  A staged deployment
  * (rpm-ostree stages by default) has no entry until shutdown: what vfio-setup
- * gave it is known from its state, and counted as there.
+ * gave it is known from its state.
  */
 static int pending(struct plan_ctx *ctx, char **ret)
 {
-        const struct strv *own = &ctx->m->vfio.tool.params;
+        struct strv words = { 0 };
         char *line = NULL;
         int r = default_options(ctx, &line);
 
@@ -138,14 +162,15 @@ static int pending(struct plan_ctx *ctx, char **ret)
                         r = ctx_refuse(ctx, -VS_E_CONFIG, "neither an ostree boot entry in /boot/loader/entries nor "
                                        "/proc/cmdline can be read: the deployment's kernel arguments are unknown");
         }
-        if (r >= 0 && sysroot_exists(ctx->sr, "run/ostree/staged-deployment") && own->n) {
-                char *joined = strv_join(own, " "), *more = NULL;
-
-                if (!joined || asprintf(&more, "%s %s", line, joined) < 0)
-                        r = -ENOMEM;
-                free(joined);
+        if (r >= 0 && sysroot_exists(ctx->sr, "run/ostree/staged-deployment")) {
+                r = kcmdline_split(line, &words);
+                if (r >= 0)
+                        r = with_own(&ctx->m->vfio.tool.params, &words);
                 free(line);
-                line = more;
+                line = r >= 0 ? strv_join(&words, " ") : NULL;
+                if (r >= 0 && !line)
+                        r = -ENOMEM;
+                strv_free(&words);
         }
         if (r < 0) {
                 free(line);
@@ -169,9 +194,9 @@ static int emit_rpm_ostree(struct plan_ctx *ctx)
         if (r >= 0)
                 r = ctx_edit_cmdline(ctx, line, NULL, true, &edited);
         if (r >= 0)
-                r = split(line, &before);
+                r = kcmdline_split(line, &before);
         if (r >= 0)
-                r = split(edited, &after);
+                r = kcmdline_split(edited, &after);
         if (r >= 0)
                 r = missing(&after, &before, &add);
         if (r >= 0)

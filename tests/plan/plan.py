@@ -65,9 +65,16 @@ def tokens_update(line, add, remove):
     return words
 
 
+STANDINS = os.path.join(TESTS, "standins")
+
+
 def stand_in(root, argv):
-    """grubby and kernelstub change state a plan reads again; others only regenerate images."""
-    if argv[0] == "grubby":
+    """grubby, kernelstub and rpm-ostree change state a plan reads again; others only regenerate
+    images. The boot tools' stand-ins (tests/standins) also refuse what the real tools refuse."""
+    if os.path.exists(os.path.join(STANDINS, argv[0])):
+        subprocess.run([os.path.join(STANDINS, argv[0])] + argv[1:], check=True, capture_output=True,
+                       env=dict(os.environ, STANDIN_ROOT=root, STANDIN_LOG=os.path.join(root, "..", "standin.log")))
+    elif argv[0] == "grubby":
         add = [a[len("--args="):] for a in argv if a.startswith("--args=")]
         rem = [a[len("--remove-args="):] for a in argv if a.startswith("--remove-args=")]
         add = add[0].split() if add else []
@@ -381,6 +388,90 @@ def looking_glass(tap, tmp):
            roots.differences(before, tree(root)))
 
 
+def boot_chains(tap, tmp):
+    """The tools that own a boot chain: what each plan touches and runs, and the cases around them."""
+    gpu = HARDWARE["hw-intel-amd"][0]
+
+    def machine(name, distro):
+        root = os.path.join(tmp, "chain-" + name)
+        build(distro, "hw-intel-amd", root)
+        return root
+
+    def detected(root):
+        d = json.loads(run("--root", root, "detect", "--json").stdout)
+        return d["bootloader"]["name"], d["initramfs"]["name"]
+
+    root = machine("pve-no-list", "proxmox8-zfs-grub")
+    write(root, "etc/kernel/proxmox-boot-uuids", "")
+    p, doc = plan(root, "--gpu", gpu)
+    tap.ok(detected(root)[0] == "grub" and doc is not None and ["update-grub"] in doc["commands"] and
+           not any(c[0] == "proxmox-boot-tool" for c in doc["commands"]),
+           "Proxmox VE with an empty ESP list: plain Debian GRUB", (detected(root), p.stderr))
+
+    root = machine("pve-no-cmdline", "proxmox8-zfs-systemd-boot")
+    os.unlink(os.path.join(root, "etc/kernel/cmdline"))
+    p, doc = plan(root, "--gpu", gpu)
+    files = {f["path"]: f for f in (doc or {}).get("files", [])}
+    cmdline = files.get("/etc/kernel/cmdline", {})
+    tap.ok(cmdline.get("action") == "create" and
+           cmdline.get("content") == "root=ZFS=rpool/ROOT/pve-1 boot=zfs intel_iommu=on\n" and
+           doc["commands"][-1] == ["proxmox-boot-tool", "refresh"],
+           "Proxmox VE, systemd-boot without /etc/kernel/cmdline: made from the running line without initrd=, then "
+           "proxmox-boot-tool refresh", p.stderr or cmdline)
+    apply(root, doc)
+
+    root = machine("ostree", "fedora41-silverblue")
+    tap.ok(detected(root) == ("rpm-ostree", "rpm-ostree"), "Silverblue: rpm-ostree boot chain and initramfs",
+           detected(root))
+    entry = os.path.join(root, "boot/loader.1/entries/ostree-2-fedora.conf")
+    text = open(entry).read().replace(" rw ", " rw intel_iommu=off ")
+    write(root, "boot/loader.1/entries/ostree-2-fedora.conf", text)
+    p, doc = plan(root, "--gpu", gpu)
+    paths = [f["path"] for f in (doc or {}).get("files", [])]
+    tools = sorted({c[0] for c in (doc or {}).get("commands", [])})
+    tap.ok(doc is not None and tools == ["rpm-ostree"] and
+           not any(x.startswith(("/boot/", "/usr/", "/etc/default/grub", "/etc/dracut")) for x in paths),
+           "rpm-ostree: no file under /boot, /usr, /etc/default/grub or dracut's, and no command but rpm-ostree",
+           (paths, tools, p.stderr))
+    kargs = doc["commands"][0] if doc and doc["commands"] else []
+    tap.ok("--append-if-missing=intel_iommu=on" in kargs and "--delete-if-present=intel_iommu=off" in kargs and
+           "--delete-if-present=intel_iommu=on" in doc["undo_commands"][0] and
+           "--append-if-missing=intel_iommu=off" in doc["undo_commands"][0],
+           "rpm-ostree: intel_iommu=off is replaced, and undo puts it back", (kargs, doc and doc["undo_commands"]))
+    tap.ok(any("next reboot" in w for w in doc["warnings"]), "rpm-ostree: the plan says the change comes with the "
+           "next deployment, at reboot", doc["warnings"])
+    # Applied but not booted: the deployment is staged, its entry not written yet.
+    for f in doc["files"]:
+        write(root, f["path"].lstrip("/"), f["content"])
+    write(root, "run/ostree/staged-deployment", "")
+    p, again = plan(root, "--gpu", gpu)
+    tap.ok(again is not None and again["commands"] == [], "rpm-ostree, staged: what vfio-setup gave the pending "
+           "deployment counts as there, nothing is appended twice", p.stderr or again["commands"])
+    p, release = plan(root, "--release")
+    deletes = sorted(a for a in (release or {}).get("commands", [[]])[0] if a.startswith("--delete-if-present="))
+    tap.ok(release is not None and deletes == sorted("--delete-if-present=" + t for t in doc["kernel_params"]["add"]
+                                                     if t != "intel_iommu=off"),
+           "rpm-ostree, staged: --release deletes exactly the arguments vfio-setup added", deletes)
+    os.unlink(os.path.join(root, "usr/bin/rpm-ostree"))
+    p = run("--root", root, "plan", "--gpu", gpu)
+    tap.ok(p.returncode == 2 and "rpm-ostree is not installed" in p.stderr, "an ostree system without rpm-ostree: "
+           "refused, nothing under /boot is edited", p.stderr)
+
+    root = machine("suse", "opensuse-tw-sdbootutil")
+    os.unlink(os.path.join(root, "etc/kernel/cmdline"))
+    write(root, "usr/lib/kernel/cmdline", "root=UUID=8f4c2e1a-5b3d-4c7e-9a1f-2d6b8e0c4a73 quiet\n")
+    p, doc = plan(root, "--gpu", gpu)
+    files = {f["path"]: f for f in (doc or {}).get("files", [])}
+    tap.ok(files.get("/etc/kernel/cmdline", {}).get("content") == "root=UUID=8f4c2e1a-5b3d-4c7e-9a1f-2d6b8e0c4a73 "
+           "quiet intel_iommu=on\n" and doc["commands"] == [["sdbootutil", "mkinitrd"]],
+           "sdbootutil without /etc/kernel/cmdline: made from /usr/lib/kernel/cmdline; sdbootutil mkinitrd, no dracut",
+           p.stderr or doc)
+    apply(root, doc)
+    p, doc = plan(root, "--gpu", gpu, "--iommu-pt")
+    tap.ok(doc is not None and doc["commands"] == [["sdbootutil", "update-all-entries"]],
+           "sdbootutil: only the command line changed, sdbootutil update-all-entries", p.stderr or doc)
+
+
 def fixture_root(tmp, name):
     root = os.path.join(tmp, name)
     subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", name + ".card"), root], check=True)
@@ -639,6 +730,7 @@ def main():
         gaming(tap, tmp)
         storage(tap, tmp)
         identical(tap, tmp)
+        boot_chains(tap, tmp)
     tap.done()
 
 
