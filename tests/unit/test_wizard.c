@@ -190,6 +190,17 @@ START_TEST(single_gpu)
 }
 END_TEST
 
+START_TEST(ostree_boot_chain)
+{
+        /* The chain rpm-ostree owns, with its evidence and what the plan does there; Left goes to the one before. */
+        load("bazzite-ostree", false);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("ostree-4-boot", 80, 24);
+        keys((int[]){ WK_LEFT, 0 });
+        screen("ostree-4-boot-left", 80, 24);
+}
+END_TEST
+
 START_TEST(two_confirmations)
 {
         /* Both refusals at once, each key lifting its own. */
@@ -386,6 +397,7 @@ int main(void)
         tcase_add_test(tc, amd_dual_gpu_through_apply);
         tcase_add_test(tc, intel_iommu_off);
         tcase_add_test(tc, single_gpu);
+        tcase_add_test(tc, ostree_boot_chain);
         tcase_add_test(tc, two_confirmations);
         tcase_add_test(tc, dirty_group);
         tcase_add_test(tc, rerun_change_gpu);
