@@ -39,8 +39,8 @@ _vfio_setup()
         -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --gpu|--extra) COMPREPLY=($(_vfio_setup_devices "$cur")); return ;;
         --goal) COMPREPLY=($(compgen -W "base looking-glass gaming storage" -- "$cur")); return ;;
-        --bootloader) COMPREPLY=($(compgen -W "grub grub-bls systemd-boot kernelstub refind limine efistub" -- "$cur")); return ;;
-        --initramfs) COMPREPLY=($(compgen -W "mkinitcpio dracut initramfs-tools booster" -- "$cur")); return ;;
+        --bootloader) COMPREPLY=($(compgen -W "grub grub-bls systemd-boot kernelstub refind limine efistub proxmox-boot-tool:systemd-boot proxmox-boot-tool:grub rpm-ostree sdbootutil" -- "$cur")); return ;;
+        --initramfs) COMPREPLY=($(compgen -W "mkinitcpio dracut initramfs-tools booster rpm-ostree" -- "$cur")); return ;;
         --disk) COMPREPLY=($(_vfio_setup_disks "$cur")); return ;;
         --lg-bit-depth) COMPREPLY=($(compgen -W "8 10" -- "$cur")); return ;;
         --timeout|--vm-memory|--vm-cpus|--lg-resolution|--lg-user) return ;;
