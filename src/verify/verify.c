@@ -204,6 +204,10 @@ static void cmdline(struct checker *c, const struct machine *m)
         if (m->vfio.tool.ids.n == 0)
                 in.ids_on_cmdline = false;
         c->err = wanted_params(&in, &want);
+        /* And every parameter vfio-setup added for its boot chain (rpm-ostree's rd.driver.* and ids). */
+        for (size_t i = 0; i < m->vfio.tool.params.n && c->err >= 0; i++)
+                if (!strv_contains(&want, m->vfio.tool.params.v[i]))
+                        c->err = strv_push(&want, m->vfio.tool.params.v[i]);
         for (size_t i = 0; i < want.n && c->err >= 0; i++) {
                 char *key, *value;
 

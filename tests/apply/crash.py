@@ -20,7 +20,7 @@ from tap import WRAP, Tap, run_binary  # noqa: E402
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 GPU = "0000:03:00.0"
 CHAINS = os.environ.get("CRASH_CHAINS", "debian12-grub arch-systemd-boot endeavouros-systemd-boot limine-cachyos "
-                        "debian12-systemd-boot").split()
+                        "debian12-systemd-boot fedora41-silverblue").split()
 # Under valgrind each run costs a second or two: one chain and every fourth point there, all of them otherwise.
 STRIDE = 4 if WRAP else 1
 if WRAP:
@@ -29,16 +29,20 @@ EACH = "each" if STRIDE == 1 else f"every {STRIDE}th"
 
 
 def stand_ins(directory):
+    """Regeneration commands that do nothing; rpm-ostree's changes the fake root's boot entry (tests/standins)."""
     os.makedirs(directory, exist_ok=True)
     for name in ("update-grub", "update-initramfs", "mkinitcpio", "dracut", "grub-mkconfig", "reinstall-kernels"):
         with open(os.path.join(directory, name), "w") as f:
             f.write("#!/bin/sh\nexit 0\n")
         os.chmod(os.path.join(directory, name), 0o755)
+    for name in ("rpm-ostree", "standin.py"):
+        shutil.copy2(os.path.join(TESTS, "standins", name), directory)
     return directory
 
 
 def run(root, commands, *args, fault=None):
-    env = dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands)
+    env = dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands, STANDIN_ROOT=root,
+               STANDIN_LOG=os.path.join(commands, "log"))
     env.pop("VFIO_SETUP_FAULT", None)
     if fault:
         env["VFIO_SETUP_FAULT"] = fault

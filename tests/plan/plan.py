@@ -440,6 +440,22 @@ def boot_chains(tap, tmp):
            "rpm-ostree: intel_iommu=off is replaced, and undo puts it back", (kargs, doc and doc["undo_commands"]))
     tap.ok(any("next reboot" in w for w in doc["warnings"]), "rpm-ostree: the plan says the change comes with the "
            "next deployment, at reboot", doc["warnings"])
+    verify_root = os.path.join(tmp, "chain-ostree-verify")
+    shutil.copytree(root, verify_root, symlinks=True)
+    apply(verify_root, doc)
+
+    def cmdline_checks():
+        v = json.loads(run("--root", verify_root, "verify", "--json").stdout)
+        return {c["check"]: c["ok"] for c in v["checks"] if c["check"].startswith("the kernel command line")}
+    before_boot = cmdline_checks()
+    entry_options = [ln for ln in open(os.path.join(verify_root, "boot/loader.1/entries/ostree-2-fedora.conf"))
+                     if ln.startswith("options ")][0][len("options "):]
+    write(verify_root, "proc/cmdline", "BOOT_IMAGE=(hd0,gpt2)/ostree/vmlinuz " + entry_options)
+    after_boot = cmdline_checks()
+    tap.ok(before_boot.get("the kernel command line lacks rd.driver.pre=vfio_pci") is False and
+           after_boot.get("the kernel command line has rd.driver.pre=vfio_pci") is True and
+           after_boot.get("the kernel command line has rd.driver.blacklist=amdgpu,radeon,snd_hda_intel") is True,
+           "rpm-ostree: verify checks the arguments of the deployment once it has booted", (before_boot, after_boot))
     # Applied but not booted: the deployment is staged, its entry not written yet.
     for f in doc["files"]:
         write(root, f["path"].lstrip("/"), f["content"])
