@@ -20,7 +20,7 @@
 static int emit_systemd_boot(struct plan_ctx *ctx)
 {
         char *running = NULL;
-        bool changed;
+        bool changed = false;
         int r = 0;
 
         /* Its hook makes the entries from the running line, initrd= dropped, when the file is absent. */

@@ -31,7 +31,7 @@ static int seed(struct plan_ctx *ctx, char **ret)
 static int emit_sdbootutil(struct plan_ctx *ctx)
 {
         char *from = NULL;
-        bool changed;
+        bool changed = false;
         int r = 0;
 
         if (!sysroot_exists(ctx->sr, "etc/kernel/cmdline") && ctx->want.params.n > 0)
