@@ -71,6 +71,13 @@ int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found);
 int edit_kernel_cmdline_file(struct plan_ctx *ctx, const char *seed, bool *ret_changed);
 /* The running command line as kernel-install and its kin read it: the words naming the image and initrd go. */
 int running_cmdline(const struct plan_ctx *ctx, char **ret);
+/* ... as the seed of /etc/kernel/cmdline; refuses when /proc/cmdline cannot be read. */
+int running_seed(struct plan_ctx *ctx, char **ret);
+/*
+ * Edits /etc/kernel/cmdline for a tool that makes the boot entries from it, or when absent
+ * from what seed gives (what the tool reads then); sets boot_changed and *ret_changed (or NULL).
+ */
+int emit_cmdline_file_from(struct plan_ctx *ctx, int (*seed)(struct plan_ctx *ctx, char **ret), bool *ret_changed);
 /* Edits /etc/default/grub (or vfio-setup's drop-in, by distribution family); *changed. */
 int edit_default_grub(struct plan_ctx *ctx, bool *changed);
 /* kernel-install add for each installed kernel, after the initramfs the entries copy. */

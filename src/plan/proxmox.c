@@ -1,9 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <errno.h>
-#include <stdlib.h>
-
 #include "emit.h"
-#include "vfio-setup/errors.h"
 
 /*
  * Proxmox VE on ZFS (or with its ESPs kept in sync) boots through
@@ -17,24 +13,10 @@
  * kernel hook, zz-proxmox-boot.)
  */
 
+/* Its hook makes the entries from the running line, initrd= dropped, when the file is absent. */
 static int emit_systemd_boot(struct plan_ctx *ctx)
 {
-        char *running = NULL;
-        bool changed = false;
-        int r = 0;
-
-        /* Its hook makes the entries from the running line, initrd= dropped, when the file is absent. */
-        if (!sysroot_exists(ctx->sr, "etc/kernel/cmdline") && ctx->want.params.n > 0) {
-                r = running_cmdline(ctx, &running);
-                if (r == -ENOENT)
-                        r = ctx_refuse(ctx, -VS_E_CONFIG, "proxmox-boot-tool makes the boot entries from /etc/kernel/cmdline "
-                                       "or, without it, from the running command line, and /proc/cmdline cannot be read");
-        }
-        if (r >= 0)
-                r = edit_kernel_cmdline_file(ctx, running, &changed);
-        free(running);
-        ctx->boot_changed |= r >= 0 && changed;
-        return r;
+        return emit_cmdline_file_from(ctx, running_seed, NULL);
 }
 
 static int emit_grub(struct plan_ctx *ctx)

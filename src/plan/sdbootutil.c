@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include "emit.h"
-#include "vfio-setup/errors.h"
 
 /*
  * openSUSE's sdbootutil writes the systemd-boot or GRUB-BLS entries on the
@@ -19,28 +18,12 @@ static int seed(struct plan_ctx *ctx, char **ret)
 {
         int r = sysroot_read_line(ctx->sr, "usr/lib/kernel/cmdline", ret);
 
-        if (r != -ENOENT)
-                return r;
-        r = running_cmdline(ctx, ret);
-        if (r == -ENOENT)
-                return ctx_refuse(ctx, -VS_E_CONFIG, "sdbootutil makes the boot entries from /etc/kernel/cmdline or, "
-                                  "without it, from the running command line, and /proc/cmdline cannot be read");
-        return r;
+        return r == -ENOENT ? running_seed(ctx, ret) : r;
 }
 
 static int emit_sdbootutil(struct plan_ctx *ctx)
 {
-        char *from = NULL;
-        bool changed = false;
-        int r = 0;
-
-        if (!sysroot_exists(ctx->sr, "etc/kernel/cmdline") && ctx->want.params.n > 0)
-                r = seed(ctx, &from);
-        if (r >= 0)
-                r = edit_kernel_cmdline_file(ctx, from, &changed);
-        free(from);
-        ctx->boot_changed |= r >= 0 && changed;
-        return r;
+        return emit_cmdline_file_from(ctx, seed, NULL);
 }
 
 static int regenerate(struct plan_ctx *ctx)

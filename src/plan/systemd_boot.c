@@ -168,8 +168,7 @@ int edit_kernel_cmdline_file(struct plan_ctx *ctx, const char *seed, bool *ret_c
         return r;
 }
 
-/* The running line, for a tool that reads it when /etc/kernel/cmdline is absent; refuses when unreadable. */
-static int running_seed(struct plan_ctx *ctx, char **ret)
+int running_seed(struct plan_ctx *ctx, char **ret)
 {
         int r = running_cmdline(ctx, ret);
 
@@ -179,21 +178,32 @@ static int running_seed(struct plan_ctx *ctx, char **ret)
         return r;
 }
 
-int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found)
+int emit_cmdline_file_from(struct plan_ctx *ctx, int (*seed)(struct plan_ctx *ctx, char **ret), bool *ret_changed)
 {
-        char *running = NULL;
-        bool changed = false, have_tool;
+        char *from = NULL;
+        bool changed = false;
         int r = 0;
 
-        *ret_found = sysroot_exists(ctx->sr, KERNEL_CMDLINE);
-        if (!*ret_found && !(seed && ctx->want.params.n > 0))
-                return 0;
-        if (!*ret_found)
-                r = running_seed(ctx, &running);
+        if (seed && !sysroot_exists(ctx->sr, KERNEL_CMDLINE) && ctx->want.params.n > 0)
+                r = seed(ctx, &from);
         if (r >= 0)
-                r = edit_kernel_cmdline_file(ctx, running, &changed);
-        *ret_found = true;
-        free(running);
+                r = edit_kernel_cmdline_file(ctx, from, &changed);
+        free(from);
+        ctx->boot_changed |= changed;
+        if (ret_changed)
+                *ret_changed = changed;
+        return r;
+}
+
+int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found)
+{
+        bool changed, have_tool;
+        int r;
+
+        *ret_found = sysroot_exists(ctx->sr, KERNEL_CMDLINE) || (seed && ctx->want.params.n > 0);
+        if (!*ret_found)
+                return 0;
+        r = emit_cmdline_file_from(ctx, seed ? running_seed : NULL, &changed);
         if (r < 0 || !changed)
                 return r;
         /* mkinitcpio -P (already planned) builds the UKIs that carry this file; Debian's hook, the entries. */
