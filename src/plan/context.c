@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "emit.h"
-#include "vfio-setup/strbuf.h"
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/kcmdline.h"
+#include "vfio-setup/strbuf.h"
 
 /* The refusals a confirmation lifts: planning goes on, so that one answer can name them all. */
 static bool liftable(int err)
