@@ -408,6 +408,18 @@ def boot_chains(tap, tmp):
            not any(c[0] == "proxmox-boot-tool" for c in doc["commands"]),
            "Proxmox VE with an empty ESP list: plain Debian GRUB", (detected(root), p.stderr))
 
+    # The mode without mounting the ESPs: UEFI with GRUB (Secure Boot), UEFI with systemd-boot but no LoaderInfo.
+    root = machine("pve-uefi-grub", "proxmox8-zfs-grub")
+    os.makedirs(os.path.join(root, "sys/firmware/efi/efivars"))
+    d = json.loads(run("--root", root, "detect", "--json").stdout)["bootloader"]
+    tap.ok(d["name"] == "proxmox-boot-tool:grub" and any("GRUB (as with Secure Boot)" in e for e in d["evidence"]),
+           "Proxmox VE booted by UEFI without systemd-boot's signs: GRUB mode, and why", d)
+    root = machine("pve-uefi-sdboot", "proxmox8-zfs-systemd-boot")
+    os.unlink(os.path.join(root, "sys/firmware/efi/efivars/LoaderInfo-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"))
+    d = json.loads(run("--root", root, "detect", "--json").stdout)["bootloader"]
+    tap.ok(d["name"] == "proxmox-boot-tool:systemd-boot" and any("/etc/kernel/cmdline" in e for e in d["evidence"]),
+           "Proxmox VE booted by UEFI with /etc/kernel/cmdline and no LoaderInfo: systemd-boot mode", d)
+
     root = machine("pve-no-cmdline", "proxmox8-zfs-systemd-boot")
     os.unlink(os.path.join(root, "etc/kernel/cmdline"))
     p, doc = plan(root, "--gpu", gpu)
