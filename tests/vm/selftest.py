@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from importlib.machinery import SourceFileLoader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -60,6 +61,16 @@ with tempfile.TemporaryDirectory() as d:
            p.stdout)
 
 p = subprocess.run([os.path.join(HERE, "run"), "--list"], capture_output=True, text=True)
-tap.ok(p.returncode == 0 and len(p.stdout.splitlines()) == 7 and p.stdout.count("(CI)") == 4,
-       "run --list: seven cycles, four of them CI's", p.stdout + p.stderr)
+tap.ok(p.returncode == 0 and len(p.stdout.splitlines()) == 8 and p.stdout.count("(CI)") == 5,
+       "run --list: eight cycles, five of them CI's", p.stdout + p.stderr)
+
+# Every step of every cycle is a shell script the guest runs: each must parse.
+run_module = SourceFileLoader("vm_run", os.path.join(HERE, "run")).load_module()
+bad = []
+for n, make in run_module.CYCLES.items():
+    for k, (script, _) in enumerate(make().boots, 1):
+        p = subprocess.run(["sh", "-n"], input=script, capture_output=True, text=True)
+        if p.returncode != 0:
+            bad.append(f"cycle {n} boot {k}: {p.stderr}")
+tap.ok(bad == [], "every cycle's step scripts parse (sh -n)", bad)
 sys.exit(tap.done())
