@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "boot_chain.h"
+#include "vfio-setup/cmdline.h"
 #include "vfio-setup/osrelease.h"
-#include "vfio-setup/words.h"
 
 /*
  * Some systems hand their whole boot chain to one tool: the loader found on
@@ -85,22 +85,8 @@ static int rpm_ostree(const struct sysroot *sr, const struct machine *m, const s
         (void)f;
         if (sysroot_exists(sr, "run/ostree-booted"))
                 r = strv_push(why, "/run/ostree-booted");
-        if (r >= 0 && m->iommu.cmdline) {
-                struct words w;
-
-                if (words_parse(m->iommu.cmdline, WORDS_KERNEL, &w) >= 0) {
-                        for (size_t i = 0; i < w.n && r >= 0; i++) {
-                                char *word = words_get(&w, i);
-
-                                if (!word)
-                                        r = -ENOMEM;
-                                else if (startswith(word, "ostree="))
-                                        r = strv_push(why, "ostree= on the kernel command line");
-                                free(word);
-                        }
-                        words_free(&w);
-                }
-        }
+        if (r >= 0 && m->iommu.cmdline && cmdline_has(m->iommu.cmdline, "ostree", NULL))
+                r = strv_push(why, "ostree= on the kernel command line");
         if (r >= 0 && sysroot_list(sr, "boot/loader/entries", &entries) >= 0)
                 for (size_t i = 0; i < entries.n && r >= 0; i++)
                         if (startswith(entries.v[i], "ostree-")) {

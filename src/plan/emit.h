@@ -64,11 +64,6 @@ int emit_modprobe(struct plan_ctx *ctx);
  * UKIs; with `seed`, creates it from the running command line when absent.
  */
 int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found);
-/*
- * Edits /etc/kernel/cmdline, or when it is absent and parameters are wanted,
- * creates it from seed (what the tool reads without it); *ret_changed.
- */
-int edit_kernel_cmdline_file(struct plan_ctx *ctx, const char *seed, bool *ret_changed);
 /* The running command line as kernel-install and its kin read it: the words naming the image and initrd go. */
 int running_cmdline(const struct plan_ctx *ctx, char **ret);
 /* ... as the seed of /etc/kernel/cmdline; refuses when /proc/cmdline cannot be read. */

@@ -145,14 +145,15 @@ int running_cmdline(const struct plan_ctx *ctx, char **ret)
         return 0;
 }
 
-int edit_kernel_cmdline_file(struct plan_ctx *ctx, const char *seed, bool *ret_changed)
+/* Edits /etc/kernel/cmdline, created from seed when absent (seed NULL: left absent); *ret_changed. */
+static int edit_kernel_cmdline_file(struct plan_ctx *ctx, const char *seed, bool *ret_changed)
 {
         struct textfile f = { 0 };
         int r;
 
         *ret_changed = false;
         r = ctx_load(ctx, KERNEL_CMDLINE, &f);
-        if (r >= 0 && !f.exists && seed && ctx->want.params.n > 0)
+        if (r >= 0 && !f.exists && seed)
                 r = textfile_insert(&f, 0, seed);
         if (r >= 0 && f.n > 0)
                 r = edit_lines(ctx, &f, any_line, 0);
