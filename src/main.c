@@ -15,7 +15,7 @@
 enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
-        OPT_TIMEOUT, OPT_DEMO, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
+        OPT_TIMEOUT, OPT_DEMO, OPT_KEEP, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
         OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH,
 };
 
@@ -74,6 +74,7 @@ static const struct option long_options[] = {
         { "no-regenerate", no_argument, NULL, OPT_NO_REGENERATE },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "demo", no_argument, NULL, OPT_DEMO },
+        { "keep", no_argument, NULL, OPT_KEEP },
         { "libvirt-xml", no_argument, NULL, OPT_LIBVIRT_XML },
         { "lg-resolution", required_argument, NULL, OPT_LG_RESOLUTION },
         { "lg-kvmfr", no_argument, NULL, OPT_LG_KVMFR },
@@ -268,7 +269,7 @@ static int run(int argc, char **argv, struct cli_options *opt)
         const struct command *cmd = NULL;
         struct sysroot *sr;
         struct strv seen = { 0 };
-        bool help = false, demo = false, only_wizard = true;
+        bool help = false, demo = false, keep = false, only_wizard = true;
         int c, r;
 
         /* Options may stand before or after the command. */
@@ -292,8 +293,13 @@ static int run(int argc, char **argv, struct cli_options *opt)
                 case OPT_DEMO:
                         demo = true;
                         break;
+                case OPT_KEEP:
+                        keep = true;
+                        break;
                 case '?':
-                        usage(stderr, NULL);
+                        /* getopt said what is wrong. */
+                        fprintf(stderr, "hint: vfio-setup --help lists the commands and options\n");
+                        strv_free(&seen);
                         return EXIT_USAGE;
                 default:
                         if (command_option(opt, c, optarg) < 0 || strv_pushf(&seen, "%d", c) < 0) {
@@ -302,25 +308,34 @@ static int run(int argc, char **argv, struct cli_options *opt)
                         }
                 }
         }
+        if (keep && !demo) {
+                fprintf(stderr, "vfio-setup: --keep goes with --demo NAME\n");
+                strv_free(&seen);
+                return EXIT_USAGE;
+        }
         if (demo && !help) {
                 strv_free(&seen);
                 if (optind + 1 < argc) {
                         fprintf(stderr, "vfio-setup: --demo takes one sample name\n");
                         return EXIT_USAGE;
                 }
-                return cli_demo(optind < argc ? argv[optind] : NULL, opt);
+                /* A demo's copy kept before: the wizard again on it, as it was left. */
+                if (optind == argc && strcmp(opt->root, "/") != 0)
+                        return cli_demo_again(opt);
+                return cli_demo(optind < argc ? argv[optind] : NULL, opt, keep);
         }
         if (optind < argc) {
                 cmd = find_command(argv[optind]);
                 if (!cmd) {
-                        fprintf(stderr, "vfio-setup: unknown command '%s'\n", argv[optind]);
-                        usage(stderr, NULL);
+                        fprintf(stderr, "vfio-setup: unknown command '%s'\n"
+                                        "hint: vfio-setup --help lists the commands; without one, the wizard starts\n",
+                                argv[optind]);
                         strv_free(&seen);
                         return EXIT_USAGE;
                 }
                 if (optind + 1 < argc) {
-                        fprintf(stderr, "vfio-setup: %s: unexpected argument '%s'\n", cmd->name, argv[optind + 1]);
-                        usage(stderr, cmd);
+                        fprintf(stderr, "vfio-setup: %s: unexpected argument '%s'\nhint: vfio-setup %s --help\n",
+                                cmd->name, argv[optind + 1], cmd->name);
                         strv_free(&seen);
                         return EXIT_USAGE;
                 }
@@ -333,15 +348,15 @@ static int run(int argc, char **argv, struct cli_options *opt)
         for (size_t i = 0; i < seen.n; i++)
                 only_wizard = only_wizard && is_wizard_option(atoi(seen.v[i]));
         if (!cmd && !only_wizard) {
-                fprintf(stderr, "vfio-setup: these options go with a command\n");
-                usage(stderr, NULL);
+                fprintf(stderr, "vfio-setup: these options go with a command\n"
+                                "hint: vfio-setup --help lists the commands and their options\n");
                 strv_free(&seen);
                 return EXIT_USAGE;
         }
         for (size_t i = 0; cmd && i < seen.n; i++)
                 if (!takes(cmd, atoi(seen.v[i]))) {
-                        fprintf(stderr, "vfio-setup: %s: option not valid for this command\n", cmd->name);
-                        usage(stderr, cmd);
+                        fprintf(stderr, "vfio-setup: %s: option not valid for this command\nhint: vfio-setup %s --help\n",
+                                cmd->name, cmd->name);
                         strv_free(&seen);
                         return EXIT_USAGE;
                 }

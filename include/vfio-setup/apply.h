@@ -29,7 +29,12 @@ struct apply_result {
         bool wrote;                     /* a file of the machine was written or removed (else nothing changed) */
         bool checked;                   /* every file was read back after the rollback or undo: all as before */
         char *note;                     /* the journal could not record the rollback or undo */
+        unsigned seq;                   /* the journal of this apply (or of the apply undone); 0 when none */
+        char *output;                   /* where the commands' output was kept, "/var/lib/.../0003/output", or NULL */
 };
+
+/* The commands' output kept beside a journal: the newest this many bytes of it. */
+#define APPLY_OUTPUT_MAX (64 * 1024)
 
 /*
  * Runs under the lock of lock.h.  0 when applied; before anything was

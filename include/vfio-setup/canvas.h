@@ -13,7 +13,10 @@ enum role_id {
 };
 
 /* Line-drawing cells; printed as '-', '|' and '+' where no line characters exist. */
-enum { CANVAS_HLINE = 1, CANVAS_VLINE = 2, CANVAS_CORNER = 3 };
+enum { CANVAS_HLINE = 1, CANVAS_VLINE, CANVAS_ULCORNER, CANVAS_URCORNER, CANVAS_LLCORNER, CANVAS_LRCORNER };
+/* Ends a row whose text goes on in the next one. */
+#define CANVAS_CONTINUED '\\'
+
 
 struct canvas {
         int w, h;
@@ -28,8 +31,25 @@ void canvas_clear(struct canvas *c);
 int canvas_text(struct canvas *c, int y, int x, enum role_id role, const char *text);
 int canvas_printf(struct canvas *c, int y, int x, enum role_id role, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
-/* Text wrapped at word boundaries into width columns from (y, x); returns the row after it. */
+/*
+ * Text wrapped at word boundaries into width columns from (y, x); returns the
+ * row after it.  A line of the text that starts with "N. " or "- " continues
+ * under its first word, so that numbered and bulleted items stay readable.
+ */
 int canvas_wrap(struct canvas *c, int y, int x, int width, enum role_id role, const char *text);
+/* How many rows canvas_wrap takes for text in width columns. */
+int canvas_wrap_rows(int width, const char *text);
+/*
+ * A line whose every character counts (a diff line, a command line) cut into
+ * rows of width columns rather than wrapped at words: each row but the last
+ * ends with CANVAS_CONTINUED, and the rows after the first are indented by
+ * two.  canvas_cut_rows says how many rows a line of len characters takes.
+ */
+int canvas_cut_rows(size_t len, int width);
+/* Draws row `row` (from 0) of such a line at (y, x). */
+void canvas_cut_draw(struct canvas *c, int y, int x, int width, enum role_id role, const char *text, size_t len, int row);
+/* "v more below" / "^ more above" at (y, x). */
+void canvas_more(struct canvas *c, int y, int x, bool below);
 void canvas_hline(struct canvas *c, int y, int x, int len);
 void canvas_box(struct canvas *c, int y, int x, int h, int w);
 void canvas_fill(struct canvas *c, int y, int x, int h, int w, enum role_id role);

@@ -70,5 +70,12 @@ int journal_backup(const struct sysroot *sr, const struct journal *j, size_t i, 
  * renamed into place, and temporary files beside the newest journal's files.
  */
 int journal_tidy(const struct sysroot *sr);
+/*
+ * Keeps text (the commands' output) as NAME in the journal's directory,
+ * beside the journal and outside its checksum: it is for people to read.
+ * *ret_path is "/var/lib/vfio-setup/journal/NNNN/NAME".
+ */
+int journal_put_text(const struct sysroot *sr, unsigned seq, const char *name, const char *text, size_t len,
+                     char **ret_path);
 void journal_free(struct journal *j);
 const char *journal_state_name(enum journal_state s);

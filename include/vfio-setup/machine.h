@@ -217,6 +217,7 @@ struct machine {
         size_t n_gpus;
         struct block_disk *disks;   /* by controller, then name */
         size_t n_disks;
+        bool storage_known;         /* sys/block and the mount table were read: disks and their uses are known */
         struct distro_info distro;
         struct esp_info esp;
         struct evidence_result bootloader;

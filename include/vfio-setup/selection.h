@@ -30,6 +30,7 @@ struct selection {
         bool allow_dirty_group; /* pass the GPU although its group holds other devices */
         bool allow_boot_vga;    /* pass the firmware's console GPU, releasing its framebuffer */
         bool iommu_pt;          /* add iommu=pt */
+        bool wizard_wording;    /* refusals name the wizard's keys and screens rather than options */
         struct looking_glass {
                 unsigned width, height; /* the guest's resolution */
                 bool kvmfr;             /* the kvmfr module instead of /dev/shm */
@@ -61,3 +62,11 @@ const char *goal_name(enum goal g);
 int bootloader_from_name(const char *name, int *ret);
 int initramfs_from_name(const char *name, int *ret);
 void selection_free(struct selection *s);
+
+struct tool_state;
+/*
+ * What vfio-setup set up (the recorded state) as a selection: the GPU, the
+ * devices beyond its slot, the goals with their settings, the disks.  What
+ * sel holds already wins.  0 with nothing recorded.
+ */
+int selection_from_state(const struct tool_state *t, struct selection *sel);

@@ -13,5 +13,13 @@ char *disk_uses(const struct block_disk *d);
 int controller_host_disk(const struct machine *m, size_t device, size_t *ret_disk);
 /* Whether the controller has disks at all. */
 bool controller_has_disks(const struct machine *m, size_t device);
+/*
+ * Why the host cannot give the device away, a few words to follow "DEVICE is",
+ * or NULL when it can: the chipset's own functions (host bridge, ISA/LPC
+ * bridge, SMBus), a controller holding the host's disks, or whose disks' use
+ * could not be read (sys/block, the mount table: unknown counts as used), the
+ * only USB controller (the keyboard).  Allocated.
+ */
+char *device_host_needs(const struct machine *m, size_t device);
 /* Whether the device is alone in its IOMMU group (bridges aside). */
 bool device_alone_in_group(const struct machine *m, size_t device);

@@ -12,5 +12,5 @@
  * that lets them in.  In file order; empty when etc/passwd is unreadable.
  */
 int local_users(const struct sysroot *sr, struct strv *ret);
-/* The UID etc/passwd gives name; -ENOENT when it names no such user. */
+/* The UID etc/passwd gives name; -ESRCH when it names no such user, -ENOENT without etc/passwd. */
 int user_uid(const struct sysroot *sr, const char *name, uid_t *ret);

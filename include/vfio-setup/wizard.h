@@ -22,6 +22,9 @@ struct wizard_options {
         bool can_apply;                 /* root on /, or a root of one's own */
         const char *why_not;            /* shown when it cannot */
         bool demo;                      /* a sample machine: nothing real is touched */
+        const char *demo_root;          /* where the demo's copy is kept after the wizard, or NULL */
+        /* How the commands the wizard names are typed here: "sudo vfio-setup" (the default), or with --root. */
+        const char *invocation;
         struct apply_options apply;
         /* The Looking Glass goal's settings, from the command line (copied). */
         struct looking_glass lg;
@@ -41,6 +44,13 @@ void wizard_free(struct wizard *w);
 void wizard_draw(struct wizard *w, struct canvas *c);
 void wizard_key(struct wizard *w, int key);
 bool wizard_finished(const struct wizard *w);
+/*
+ * Whether a step began (or a long one, apply, ended) since the last call:
+ * keys typed ahead before it was shown are not meant for it.
+ */
+bool wizard_step_began(struct wizard *w);
+/* What the wizard leaves on the terminal when it ends (the next steps, the files it saved), or NULL. */
+const char *wizard_farewell(const struct wizard *w);
 /* The plan the review step shows (as `vfio-setup plan` prints it), or NULL elsewhere. */
 const char *wizard_plan_text(const struct wizard *w);
 

@@ -17,6 +17,77 @@
 /* How long a run waits for another to finish before it refuses. */
 #define LOCK_WAIT_MS 3000
 
+/*
+ * The commands' output as it comes, for the journal: each line is also
+ * handed on to the caller.  The newest APPLY_OUTPUT_MAX bytes are kept (an
+ * error is at the end), and how much was dropped is said.
+ */
+struct capture {
+        char *buf;
+        size_t len, dropped;
+        struct apply_options o;         /* the caller's, with run.line pointing here */
+        const struct apply_options *caller;
+};
+
+static void capture_text(struct capture *c, const char *text)
+{
+        size_t n = strlen(text);
+
+        if (n > APPLY_OUTPUT_MAX) {
+                c->dropped += n - APPLY_OUTPUT_MAX;
+                text += n - APPLY_OUTPUT_MAX;
+                n = APPLY_OUTPUT_MAX;
+        }
+        if (!c->buf && !(c->buf = malloc(APPLY_OUTPUT_MAX)))
+                return;
+        if (c->len + n > APPLY_OUTPUT_MAX) {
+                size_t cut = c->len + n - APPLY_OUTPUT_MAX;
+
+                memmove(c->buf, c->buf + cut, c->len - cut);
+                c->len -= cut;
+                c->dropped += cut;
+        }
+        memcpy(c->buf + c->len, text, n);
+        c->len += n;
+}
+
+static void capture_line(void *userdata, const char *line)
+{
+        struct capture *c = userdata;
+
+        capture_text(c, line);
+        capture_text(c, "\n");
+        if (c->caller->run.line)
+                c->caller->run.line(c->caller->run.userdata, line);
+}
+
+static void capture_init(struct capture *c, const struct apply_options *o)
+{
+        *c = (struct capture){ .o = *o, .caller = o };
+        c->o.run.line = capture_line;
+        c->o.run.userdata = c;
+}
+
+/* Keeps what was captured beside journal seq; a journal without it is still whole, so failing here is only noted. */
+static void capture_keep(struct capture *c, const struct sysroot *sr, unsigned seq, const char *name,
+                         struct apply_result *res)
+{
+        char *head = NULL, *text = NULL;
+
+        if (c->len && c->dropped && asprintf(&head, "[the first %zu bytes are not kept]\n", c->dropped) < 0)
+                head = NULL;
+        if (c->len && asprintf(&text, "%s%.*s", head ? head : "", (int)c->len, c->buf) >= 0) {
+                free(res->output);
+                res->output = NULL;
+                if (journal_put_text(sr, seq, name, text, strlen(text), &res->output) < 0)
+                        res->output = NULL;
+        }
+        free(head);
+        free(text);
+        free(c->buf);
+        c->buf = NULL;
+}
+
 static void progress(const struct apply_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void progress(const struct apply_options *o, const char *fmt, ...)
 {
@@ -341,14 +412,18 @@ static void roll_back(const struct sysroot *sr, struct journal *j, size_t comman
         mark(sr, j, JOURNAL_ROLLED_BACK, res);
 }
 
-int apply_plan(const struct sysroot *sr, const struct plan *p, const struct apply_options *o, struct apply_result *ret)
+int apply_plan(const struct sysroot *sr, const struct plan *p, const struct apply_options *caller,
+               struct apply_result *ret)
 {
         struct apply_result res = { 0 };
         struct tool_lock *held = NULL;
         struct journal *j = NULL;
+        struct capture cap;
+        const struct apply_options *o = &cap.o;
         size_t ran = 0;
         int r;
 
+        capture_init(&cap, caller);
         r = take_lock(sr, &held, &res);
         if (r >= 0)
                 r = open_last(sr, &j, &res);
@@ -384,32 +459,47 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
         for (size_t i = 0; i < p->remove_dirs.n && r >= 0; i++)
                 if ((r = remove_empty_dir(sr, p->remove_dirs.v[i])) < 0)
                         r = fail(&res, r, "/%s: %s", p->remove_dirs.v[i], vs_strerror(r));
+        res.seq = j->seq;
         if (r >= 0 && o->regenerate)
                 r = run_commands(j->commands, j->n_commands, o, &ran, &res);
+        /* A command stopped half-way made what it made: that is no file of the journal's to put back. */
+        if (r < 0 && o->regenerate && ran < j->n_commands && res.failed && j->n_commands) {
+                char *line = strv_join(&j->commands[ran], " ");
+
+                if (line)
+                        add_note(&res, "what %s made before it failed (boot images, its own files) stays as it left "
+                                 "them: run it again once its error is fixed", line);
+                free(line);
+        }
         /* An apply the journal cannot call complete is not one: it goes back too. */
         if (r >= 0 && (r = journal_set_state(sr, j, JOURNAL_COMPLETE)) < 0)
                 r = fail(&res, r, "/" JOURNAL_DIR "/%04u/journal: %s", j->seq, vs_strerror(r));
         if (r < 0)
                 roll_back(sr, j, ran, o, &res);
+        capture_keep(&cap, sr, j->seq, "output", &res);
 out:
+        free(cap.buf);
         journal_free(j);
         tool_lock_release(held);
         *ret = res;
         return r;
 }
 
-int undo_last(const struct sysroot *sr, const struct apply_options *o, struct apply_result *ret, unsigned *ret_seq)
+int undo_last(const struct sysroot *sr, const struct apply_options *caller, struct apply_result *ret, unsigned *ret_seq)
 {
         struct apply_result res = { 0 };
         struct tool_lock *held = NULL;
         struct journal *j = NULL;
+        struct capture cap;
+        const struct apply_options *o = &cap.o;
         int r;
 
+        capture_init(&cap, caller);
         r = take_lock(sr, &held, &res);
         if (r >= 0)
                 r = open_last(sr, &j, &res);
         if (r >= 0) {
-                *ret_seq = j->seq;
+                *ret_seq = res.seq = j->seq;
                 r = check_tree(sr, o, j->n_commands, &res);
         }
         /* An apply cut short may have written some files and not others: there is nothing to check against. */
@@ -426,6 +516,9 @@ int undo_last(const struct sysroot *sr, const struct apply_options *o, struct ap
                 r = run_undo_commands(j, j->n_commands, o, &res);
         if (r >= 0)
                 r = mark(sr, j, j->state == JOURNAL_COMPLETE ? JOURNAL_UNDONE : JOURNAL_ROLLED_BACK, &res);
+        if (j)
+                capture_keep(&cap, sr, j->seq, "undo-output", &res);
+        free(cap.buf);
         journal_free(j);
         tool_lock_release(held);
         *ret = res;
@@ -503,6 +596,7 @@ void apply_result_free(struct apply_result *r)
 {
         free(r->failed);
         free(r->note);
+        free(r->output);
         strv_free(&r->rolled_back);
         strv_free(&r->left);
 }

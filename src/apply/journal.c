@@ -827,6 +827,23 @@ int journal_tidy(const struct sysroot *sr)
         return r;
 }
 
+int journal_put_text(const struct sysroot *sr, unsigned seq, const char *name, const char *text, size_t len,
+                     char **ret_path)
+{
+        char *path, *shown;
+        int r = dir_of(seq, false, name, &path);
+
+        if (r < 0)
+                return r;
+        r = atomic_write(sr, path, text, len, 0600, 0, 0, NULL);
+        if (r >= 0 && asprintf(&shown, "/%s", path) < 0)
+                r = -ENOMEM;
+        free(path);
+        if (r >= 0)
+                *ret_path = shown;
+        return r;
+}
+
 void journal_free(struct journal *j)
 {
         if (!j)

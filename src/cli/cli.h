@@ -31,7 +31,10 @@ int cli_undo(struct sysroot *sr, const struct cli_options *opt);
 int cli_verify(struct sysroot *sr, const struct cli_options *opt);
 /* The guided setup on a terminal; the demo runs it on a sample machine (NULL lists them). */
 int cli_wizard(struct sysroot *sr, const struct cli_options *opt);
-int cli_demo(const char *name, const struct cli_options *opt);
+/* The wizard on a copy of a sample machine, removed afterwards unless keep. */
+int cli_demo(const char *name, const struct cli_options *opt, bool keep);
+/* The wizard again on a demo's kept copy (--demo --root DIR). */
+int cli_demo_again(const struct cli_options *opt);
 
 /* "vfio-setup: what: why" on stderr, and a hint line when hint is not NULL. */
 void cli_error(const char *what, int err, const char *hint);

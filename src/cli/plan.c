@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "vfio-setup/detect.h"
@@ -20,7 +21,26 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 cli_error("plan", r, NULL);
                 return EXIT_USAGE;
         }
-        r = plan_build(sr, m, &opt->selection, &p, &reason);
+        /* Without --gpu, what vfio-setup set up here: after an apply, plan --libvirt-xml needs nothing more. */
+        if (!opt->selection.gpu && !opt->selection.release && m->vfio.tool.present) {
+                struct selection sel = opt->selection;
+
+                sel.gpu = NULL;
+                sel.extra = (struct strv){ 0 };
+                sel.disks = (struct strv){ 0 };
+                sel.lg.user = NULL;
+                r = strv_merge(&sel.extra, &opt->selection.extra);
+                if (r >= 0)
+                        r = strv_merge(&sel.disks, &opt->selection.disks);
+                if (r >= 0 && opt->selection.lg.user && !(sel.lg.user = strdup(opt->selection.lg.user)))
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = selection_from_state(&m->vfio.tool, &sel);
+                if (r >= 0)
+                        r = plan_build(sr, m, &sel, &p, &reason);
+                selection_free(&sel);
+        } else
+                r = plan_build(sr, m, &opt->selection, &p, &reason);
         machine_free(m);
         if (r < 0) {
                 if (reason)

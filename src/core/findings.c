@@ -278,7 +278,13 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
                 const char *advice = NULL;
 
                 if (g->reasons & (1u << GPU_REASON_DIRTY_GROUP))
-                        advice = "pass the listed devices along, or move the card to a slot wired to the CPU";
+                        advice = "pass the listed devices along (if the host can do without them), or move the card to "
+                                 "a slot wired to the CPU. The ACS override (pcie_acs_override=, a kernel patch) only "
+                                 "pretends the isolation: devices of one real group can still reach each other's "
+                                 "memory. vfio-setup does not set it";
+                else if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && m->n_gpus == 1)
+                        advice = "the host's only display: passing it leaves the host without a screen (plan "
+                                 "--allow-boot-vga; single-GPU passthrough)";
                 else if (g->reasons & (1u << GPU_REASON_BOOT_VGA))
                         advice = "usually the host's display GPU; to pass it, make the other GPU primary in the firmware";
                 add(b, SEVERITY_WARNING, advice, "%s %s (%s): not ready, %s", d->address, name, group, reasons);

@@ -39,10 +39,13 @@ static int add_quirk(struct reset_quirks *q, unsigned long vendor_id, unsigned l
         return 0;
 }
 
-/* One family a line: name<TAB>vendor id<TAB>device ids, space-separated, hex; lines that do not parse are skipped. */
+/*
+ * One family a line: name<TAB>vendor id<TAB>device ids, space-separated, hex<TAB>where they
+ * come from; lines that do not parse are skipped.
+ */
 static int parse_line(struct reset_quirks *q, char *line)
 {
-        char *vendor = strchr(line, '\t'), *ids, *end, *save = NULL;
+        char *vendor = strchr(line, '\t'), *ids, *source, *end, *save = NULL;
         unsigned long vendor_id;
         int family;
         int r = 0;
@@ -51,6 +54,8 @@ static int parse_line(struct reset_quirks *q, char *line)
                 return 0;
         *vendor++ = '\0';
         *ids++ = '\0';
+        if ((source = strchr(ids, '\t')))
+                *source = '\0';
         vendor_id = strtoul(vendor, &end, 16);
         if (*end != '\0' || vendor_id > 0xffff)
                 return 0;

@@ -45,8 +45,8 @@ int user_uid(const struct sysroot *sr, const char *name, uid_t *ret)
         r = sysroot_read(sr, "etc/passwd", 0, &text, NULL);
         if (r < 0)
                 return r;
-        r = -ENOENT;
-        for (line = strtok_r(text, "\n", &save); line && r == -ENOENT; line = strtok_r(NULL, "\n", &save)) {
+        r = -ESRCH;
+        for (line = strtok_r(text, "\n", &save); line && r == -ESRCH; line = strtok_r(NULL, "\n", &save)) {
                 if (!passwd_fields(line, fields) || strcmp(fields[0], name) != 0)
                         continue;
                 uid = strtoul(fields[2], &end, 10);

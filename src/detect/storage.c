@@ -257,6 +257,8 @@ static int mounts(struct scan *s)
         r = sysroot_read(s->sr, "proc/self/mountinfo", 0, &text, NULL);
         if (r < 0)
                 return r == -ENOMEM ? r : 0;
+        s->m->storage_known = true;
+        /* A mounted block device (major 0 is no device) that sys/block does not show: whose disk it is, is unknown. */
         for (line = strtok_r(text, "\n", &save); line && r >= 0; line = strtok_r(NULL, "\n", &save)) {
                 struct mount mt;
                 const char *name;
@@ -266,6 +268,8 @@ static int mounts(struct scan *s)
                 name = name_of(s, mt.major, mt.minor);
                 if (name)
                         r = use(s, name, mt.point, 0);
+                else if (mt.major != 0)
+                        s->m->storage_known = false;
                 mount_clear(&mt);
         }
         free(text);

@@ -474,3 +474,27 @@ char *ctx_params_text(const struct plan_ctx *ctx)
 {
         return strv_join(&ctx->want.params, " ");
 }
+
+static const char *const remedies[_REMEDY_MAX][2] = {
+        [REMEDY_NAME_GPU] = { "name the GPU to pass through with --gpu ADDRESS",
+                              "choose the GPU to pass through on the GPU screen" },
+        [REMEDY_BOOT_VGA] = { "Or pass it anyway with --allow-boot-vga, which also adds initcall_blacklist=sysfb_init",
+                              "Or press v to pass it anyway, which also adds initcall_blacklist=sysfb_init" },
+        [REMEDY_DIRTY_GROUP] = { "pass them along with --extra, move the card to a slot wired to the CPU, or accept it "
+                                 "with --allow-dirty-group (detect explains the ACS override, which vfio-setup does not "
+                                 "set)",
+                                 "tick them on the GPU screen (Tab) to pass them along, move the card to a slot wired "
+                                 "to the CPU, or press d to accept it (the GPU screen explains the ACS override)" },
+        [REMEDY_DIRTY_ACCEPTED] = { "(--allow-dirty-group)", "(accepted with d)" },
+        [REMEDY_LG_USER] = { "run vfio-setup through sudo as the user who runs the client, or name one with --lg-user NAME",
+                             "choose the user who runs the client on the Goal screen (Left/Right on its row)" },
+        [REMEDY_STORAGE] = { "(--extra ADDRESS, --disk NAME; vfio-setup detect lists them)",
+                             "(tick them under storage on the Goal screen)" },
+        [REMEDY_HOST_DISK] = { "Give the guest a disk the host does not use (--disk), or another controller",
+                               "Give the guest a disk the host does not use, or another controller" },
+};
+
+const char *ctx_remedy(const struct plan_ctx *ctx, enum remedy r)
+{
+        return remedies[r][ctx->sel->wizard_wording];
+}

@@ -93,7 +93,14 @@ int emit_override(struct plan_ctx *ctx);
 /* Says what disks go with passed controllers; the storage goal's whole disks. Writes nothing. */
 int emit_storage(struct plan_ctx *ctx);
 /* A controller with a disk the host uses never goes to a guest: refuses, naming the disk and its mounts. */
+/* The way out of a refusal, in the words of whoever asked: command-line options, or the wizard's keys. */
+enum remedy { REMEDY_NAME_GPU, REMEDY_BOOT_VGA, REMEDY_DIRTY_GROUP, REMEDY_DIRTY_ACCEPTED, REMEDY_LG_USER,
+              REMEDY_STORAGE, REMEDY_HOST_DISK, _REMEDY_MAX };
+const char *ctx_remedy(const struct plan_ctx *ctx, enum remedy r);
+
 int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device);
+/* Refuses a device the host runs on (device_host_needs); the only USB controller is a warning. */
+int ctx_refuse_host_device(struct plan_ctx *ctx, size_t device);
 
 /* Keeps the reason of a -VS_E_CONFIG refusal as the plan's; other errors drop it. */
 int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason);

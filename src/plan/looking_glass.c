@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "vfio-setup/users.h"
 #include "vfio-setup/errors.h"
 
 /*
@@ -72,13 +73,19 @@ int emit_looking_glass(struct plan_ctx *ctx)
         const char *user = lg->user;
         bool changed = false;
         unsigned width, height, mb;
+        uid_t uid;
         int r;
 
         looking_glass_resolution(lg, &width, &height);
         mb = looking_glass_size_mb(width, height, lg->hdr);
+
         if (on && (!user || !*user || strcmp(user, "root") == 0))
-                return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: no user to own the shared memory; run vfio-setup through sudo as the user "
-                                                        "who runs the client, or plan with --lg-user NAME");
+                return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: no user to own the shared memory; %s",
+                                  ctx_remedy(ctx, REMEDY_LG_USER));
+        /* A name written into tmpfiles.d or a udev rule that no account has would leave the memory root's. */
+        if (on && user_uid(ctx->sr, user, &uid) == -ESRCH)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: there is no user %s in /etc/passwd; %s", user,
+                                  ctx_remedy(ctx, REMEDY_LG_USER));
         r = own(ctx, &changed, TMPFILES, shm ? "f /dev/shm/looking-glass 0660 %s kvm -\n" : NULL, user);
         /*
          * Creates the file now rather than at the next boot.  By prefix, not by the
@@ -97,6 +104,10 @@ int emit_looking_glass(struct plan_ctx *ctx)
         if (r >= 0 && kvmfr)
                 r = ctx_warn(ctx, "kvmfr is not part of the kernel: install Looking Glass's module (its DKMS package) "
                                   "before rebooting");
+        /* libvirt's QEMU runs in a device cgroup that lets only its default list through. */
+        if (r >= 0 && kvmfr)
+                r = ctx_manual(ctx, "kvmfr: add \"/dev/kvmfr0\" to cgroup_device_acl in /etc/libvirt/qemu.conf (keep the "
+                                    "default entries of that list) and restart libvirtd, or the guest cannot open it");
         if (on) {
                 ctx->plan->lg_size_mb = mb;
                 ctx->plan->lg_kvmfr = kvmfr;

@@ -122,7 +122,7 @@ static int select_gpu(struct plan_ctx *ctx)
         size_t idx;
 
         if (!ctx->sel->gpu)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "name the GPU to pass through with --gpu ADDRESS");
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s", ctx_remedy(ctx, REMEDY_NAME_GPU));
         if (machine_find_device(m, ctx->sel->gpu, &idx) < 0)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "%s: no such PCI device on this machine", ctx->sel->gpu);
         for (size_t i = 0; i < m->n_gpus; i++)
@@ -137,15 +137,23 @@ static int select_gpu(struct plan_ctx *ctx)
                 if (add_device(ctx, g->companions[i]) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         /* Held, not final: the other reasons (its IOMMU group) are named with it. */
-        if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && !ctx->sel->allow_boot_vga)
+        /* With a second GPU the firmware can be told to start on it; with one, there is nothing else to show. */
+        if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && !ctx->sel->allow_boot_vga && m->n_gpus > 1)
                 return ctx_refuse(ctx, -VS_E_BOOT_VGA,
                                   "%s is the boot VGA device: the firmware's console and framebuffer (efifb, simpledrm) "
                                   "hold its memory, so vfio-pci may fail to claim it (\"BAR 0: can't reserve\"), and the "
                                   "host shows nothing until the other GPU's driver starts. Best: make the other GPU the "
                                   "primary display in the firmware setup (often \"Initial display output\" or \"Primary "
-                                  "graphics adapter\"). Or pass it anyway with --allow-boot-vga, which also adds "
-                                  "initcall_blacklist=sysfb_init",
-                                  m->devices[idx].address);
+                                  "graphics adapter\"). %s",
+                                  m->devices[idx].address, ctx_remedy(ctx, REMEDY_BOOT_VGA));
+        if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && !ctx->sel->allow_boot_vga)
+                return ctx_refuse(ctx, -VS_E_BOOT_VGA,
+                                  "%s is the boot VGA device and the machine's only GPU: once vfio-pci takes it the host "
+                                  "has no display at all, from early boot on, and the firmware's framebuffer must be "
+                                  "kept off it (\"BAR 0: can't reserve\" otherwise). Have a way in without a screen "
+                                  "first (ssh), and know the way back: module_blacklist=vfio_pci on the kernel line at "
+                                  "the boot menu for one boot, then undo. %s",
+                                  m->devices[idx].address, ctx_remedy(ctx, REMEDY_BOOT_VGA));
         ctx->boot_vga = g->reasons & (1u << GPU_REASON_BOOT_VGA);
         if (ctx->boot_vga &&
             ctx_warn(ctx, "%s is the boot VGA device: initcall_blacklist=sysfb_init keeps the firmware framebuffer off "
@@ -176,7 +184,7 @@ static int select_extras(struct plan_ctx *ctx)
                 d = &ctx->m->devices[idx];
                 if (d->class_known && pci_class_is_host_side_bridge(d->class_id))
                         return ctx_refuse(ctx, -VS_E_SELECTION, "%s is a bridge: bridges stay with the host", d->address);
-                if (ctx_refuse_host_disk(ctx, idx) < 0)
+                if (ctx_refuse_host_disk(ctx, idx) < 0 || ctx_refuse_host_device(ctx, idx) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
                 if (add_device(ctx, idx) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
@@ -262,13 +270,11 @@ static int check_groups(struct plan_ctx *ctx)
         if (!list)
                 return -ENOMEM;
         if (ctx->sel->allow_dirty_group)
-                r = ctx_warn(ctx, "the IOMMU groups also hold %s; the host loses them or the guest may not start "
-                                  "(--allow-dirty-group)", list);
+                r = ctx_warn(ctx, "the IOMMU groups also hold %s; the host loses them or the guest may not start %s",
+                             list, ctx_remedy(ctx, REMEDY_DIRTY_ACCEPTED));
         else
-                r = ctx_refuse(ctx, -VS_E_DIRTY_GROUP,
-                               "the IOMMU groups of the devices also hold %s: pass them along with --extra, move the "
-                               "card to another slot, or accept it with --allow-dirty-group",
-                               list);
+                r = ctx_refuse(ctx, -VS_E_DIRTY_GROUP, "the IOMMU groups of the devices also hold %s: %s", list,
+                               ctx_remedy(ctx, REMEDY_DIRTY_GROUP));
         free(list);
         return r;
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vfio-setup/machine.h"
+#include "vfio-setup/pciaddr.h"
 #include "vfio-setup/selection.h"
+#include "vfio-setup/state.h"
 
 static const char *const goals[_GOAL_MAX] = {
 #define GOAL_NAME(id, name, text) [GOAL_##id] = name,
@@ -105,4 +108,52 @@ unsigned looking_glass_size_mb(unsigned width, unsigned height, bool hdr)
         while (size < mib)
                 size *= 2;
         return size;
+}
+
+/*
+ * The devices beyond the GPU's slot (controllers chosen before) become extras, so that
+ * changing the GPU keeps them; what sel already has (from the command line) wins.
+ */
+int selection_from_state(const struct tool_state *t, struct selection *sel)
+{
+        struct looking_glass *lg = &sel->lg;
+        unsigned width, height, slot[4], other[4];
+        enum goal g;
+        int r = 0;
+
+        if (!t->present)
+                return 0;
+        if (!sel->gpu && t->devices.n && !(sel->gpu = strdup(t->devices.v[0])))
+                return -ENOMEM;
+        if (t->devices.n && pci_address_parse(t->devices.v[0], &slot[0], &slot[1], &slot[2], &slot[3]) == 0)
+                for (size_t i = 1; i < t->devices.n && r >= 0; i++)
+                        if (pci_address_parse(t->devices.v[i], &other[0], &other[1], &other[2], &other[3]) == 0 &&
+                            (other[0] != slot[0] || other[1] != slot[1] || other[2] != slot[2]) &&
+                            !strv_contains(&sel->extra, t->devices.v[i]))
+                                r = strv_push(&sel->extra, t->devices.v[i]);
+        for (size_t i = 0; i < t->disks.n && r >= 0; i++)
+                if (!strv_contains(&sel->disks, t->disks.v[i]))
+                        r = strv_push(&sel->disks, t->disks.v[i]);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < t->goals.n; i++)
+                if (goal_from_name(t->goals.v[i], &g) == 0)
+                        sel->goals |= 1u << g;
+        if (t->vm.n == 2) {
+                if (!sel->vm.memory_mib)
+                        sel->vm.memory_mib = strtoul(t->vm.v[0], NULL, 10);
+                if (!sel->vm.cpus)
+                        sel->vm.cpus = (unsigned)strtoul(t->vm.v[1], NULL, 10);
+        }
+        if (t->looking_glass.n < 3)
+                return 0;
+        if (!lg->width && sscanf(t->looking_glass.v[0], "%ux%u", &width, &height) == 2) {
+                lg->width = width;
+                lg->height = height;
+        }
+        lg->kvmfr = lg->kvmfr || strcmp(t->looking_glass.v[1], "kvmfr") == 0;
+        lg->hdr = lg->hdr || (t->looking_glass.n > 3 && strcmp(t->looking_glass.v[3], "hdr") == 0);
+        if (!lg->user && !(lg->user = strdup(t->looking_glass.v[2])))
+                return -ENOMEM;
+        return 0;
 }

@@ -33,12 +33,28 @@ int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device)
         uses = disk_uses(&m->disks[disk]);
         r = summary && uses ? ctx_refuse(ctx, -VS_E_SELECTION,
                                          "%s holds %s, which the host uses for %s: passing the controller would take "
-                                         "them from the host. Give the guest a disk the host does not use (--disk), or "
-                                         "another controller",
-                                         m->devices[device].address, summary, uses)
+                                         "them from the host. %s",
+                                         m->devices[device].address, summary, uses, ctx_remedy(ctx, REMEDY_HOST_DISK))
                             : -ENOMEM;
         free(summary);
         free(uses);
+        return r;
+}
+
+int ctx_refuse_host_device(struct plan_ctx *ctx, size_t device)
+{
+        const struct pci_device *d = &ctx->m->devices[device];
+        char *why = device_host_needs(ctx->m, device);
+        int r = 0;
+
+        if (!why)
+                return 0;
+        /* Some hosts have no USB keyboard (a remote console, PS/2): said, not refused. */
+        if (d->class_known && d->class_id == 0x0c03 && ctx->m->storage_known)
+                r = ctx_warn(ctx, "%s is %s: the host loses what is plugged into it", d->address, why);
+        else
+                r = ctx_refuse(ctx, -VS_E_SELECTION, "%s is %s: it stays with the host", d->address, why);
+        free(why);
         return r;
 }
 
@@ -120,8 +136,8 @@ int emit_storage(struct plan_ctx *ctx)
                 any = true;
         }
         if (r >= 0 && !any)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "storage: no controller or disk is chosen for the guest "
-                                                        "(--extra ADDRESS, --disk NAME; vfio-setup detect lists them)");
+                return ctx_refuse(ctx, -VS_E_SELECTION, "storage: no controller or disk is chosen for the guest %s",
+                                  ctx_remedy(ctx, REMEDY_STORAGE));
         if (r >= 0)
                 r = strv_push(&ctx->next.goals, "storage");
         if (r >= 0 && ctx->plan->disks.n)

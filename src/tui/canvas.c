@@ -76,35 +76,119 @@ int canvas_printf(struct canvas *c, int y, int x, enum role_id role, const char 
         return end;
 }
 
-int canvas_wrap(struct canvas *c, int y, int x, int width, enum role_id role, const char *text)
+/* Where an item's text starts: after "N. " or "- " at the start of a line, else 0. */
+static size_t hang_of(const char *line)
+{
+        size_t i = strspn(line, " ");
+
+        if (line[i] == '-' && line[i + 1] == ' ')
+                return i + 2;
+        if (line[i] >= '0' && line[i] <= '9') {
+                i += strspn(line + i, "0123456789");
+                if (line[i] == '.' && line[i + 1] == ' ')
+                        return i + 2;
+        }
+        return 0;
+}
+
+/* Wraps text; draws it when c is set.  Returns the number of rows. */
+static int wrap(struct canvas *c, int y, int x, int width, enum role_id role, const char *text)
 {
         const char *p = text;
+        size_t hang = 0;
+        int rows = 0;
+        bool line_start = true;
 
         if (width < 8)
                 width = 8;
         while (*p) {
-                size_t len = strlen(p), cut = len;
-                const char *nl = strchr(p, '\n');
+                size_t indent = line_start ? 0 : hang, room, len, cut;
+                const char *nl;
 
-                if (nl && (size_t)(nl - p) <= (size_t)width)
+                if (line_start)
+                        hang = hang_of(p);
+                if (hang > (size_t)width / 2)
+                        hang = 0;
+                room = (size_t)width - indent;
+                len = strlen(p);
+                cut = len;
+                nl = strchr(p, '\n');
+                if (nl && (size_t)(nl - p) <= room)
                         cut = (size_t)(nl - p);
-                else if (len > (size_t)width) {
-                        cut = (size_t)width;
+                else if (len > room) {
+                        cut = room;
                         while (cut > 0 && p[cut] != ' ')
                                 cut--;
                         if (cut == 0)
-                                cut = (size_t)width;
+                                cut = room;
                 }
-                for (size_t i = 0; i < cut; i++)
-                        put_text(c, y, x + (int)i, p[i], role);
-                y++;
+                for (size_t i = 0; c && i < cut; i++)
+                        put_text(c, y + rows, x + (int)(indent + i), p[i], role);
+                rows++;
                 p += cut;
-                while (*p == ' ')
+                line_start = *p == '\n';
+                if (!line_start)
+                        while (*p == ' ')
+                                p++;
+                if (*p == '\n') {
                         p++;
-                if (*p == '\n')
-                        p++;
+                        line_start = true;
+                }
         }
-        return y;
+        return rows;
+}
+
+int canvas_wrap(struct canvas *c, int y, int x, int width, enum role_id role, const char *text)
+{
+        return y + wrap(c, y, x, width, role, text);
+}
+
+int canvas_wrap_rows(int width, const char *text)
+{
+        return wrap(NULL, 0, 0, width, CR_NORMAL, text);
+}
+
+int canvas_cut_rows(size_t len, int width)
+{
+        int rows = 1;
+
+        if (width < 8)
+                width = 8;
+        if (len <= (size_t)width)
+                return 1;
+        len -= (size_t)width - 1;
+        while (len > (size_t)width - 2) {
+                len -= (size_t)width - 3;
+                rows++;
+        }
+        return rows + 1;
+}
+
+void canvas_cut_draw(struct canvas *c, int y, int x, int width, enum role_id role, const char *text, size_t len, int row)
+{
+        int rows = canvas_cut_rows(len, width);
+        size_t start, take;
+
+        if (width < 8)
+                width = 8;
+        if (rows == 1) {
+                for (size_t i = 0; i < len; i++)
+                        put_text(c, y, x + (int)i, text[i], role);
+                return;
+        }
+        start = row == 0 ? 0 : (size_t)width - 1 + (size_t)(row - 1) * ((size_t)width - 3);
+        if (start >= len)
+                return;
+        take = row == 0 ? (size_t)width - 1 : row + 1 == rows ? len - start : (size_t)width - 3;
+        for (size_t i = 0; i < take && start + i < len; i++)
+                put_text(c, y, x + (row ? 2 : 0) + (int)i, text[start + i], role);
+        if (row + 1 < rows)
+                put(c, y, x + width - 1, CANVAS_CONTINUED, CR_DIM);
+}
+
+void canvas_more(struct canvas *c, int y, int x, bool below)
+{
+        canvas_text(c, y, x, CR_DIM, below ? "v more below" : "^ more above");
 }
 
 void canvas_hline(struct canvas *c, int y, int x, int len)
@@ -121,10 +205,10 @@ void canvas_box(struct canvas *c, int y, int x, int h, int w)
                 put(c, y + i, x, CANVAS_VLINE, CR_BORDER);
                 put(c, y + i, x + w - 1, CANVAS_VLINE, CR_BORDER);
         }
-        put(c, y, x, CANVAS_CORNER, CR_BORDER);
-        put(c, y, x + w - 1, CANVAS_CORNER, CR_BORDER);
-        put(c, y + h - 1, x, CANVAS_CORNER, CR_BORDER);
-        put(c, y + h - 1, x + w - 1, CANVAS_CORNER, CR_BORDER);
+        put(c, y, x, CANVAS_ULCORNER, CR_BORDER);
+        put(c, y, x + w - 1, CANVAS_URCORNER, CR_BORDER);
+        put(c, y + h - 1, x, CANVAS_LLCORNER, CR_BORDER);
+        put(c, y + h - 1, x + w - 1, CANVAS_LRCORNER, CR_BORDER);
 }
 
 void canvas_fill(struct canvas *c, int y, int x, int h, int w, enum role_id role)
@@ -145,7 +229,7 @@ char *canvas_dump(const struct canvas *c)
 
                 for (int x = 0; x < c->w; x++) {
                         char ch = c->ch[y * c->w + x];
-                        *p++ = ch == CANVAS_HLINE ? '-' : ch == CANVAS_VLINE ? '|' : ch == CANVAS_CORNER ? '+' : ch;
+                        *p++ = ch == CANVAS_HLINE ? '-' : ch == CANVAS_VLINE ? '|' : ch >= CANVAS_ULCORNER && ch <= CANVAS_LRCORNER ? '+' : ch;
                 }
                 while (p > line && p[-1] == ' ')
                         p--;

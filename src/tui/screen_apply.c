@@ -9,14 +9,21 @@
 #include "vfio-setup/errors.h"
 #include "wizard_private.h"
 
-enum apply_phase { CONFIRM, RUNNING, APPLIED, FAILED, NOTHING };
+/*
+ * Carries out the reviewed plan, or (w->undo) puts back the last apply.  The
+ * log of what happened stays scrollable afterwards: a failing command's error
+ * is the thing to read.
+ */
+enum apply_phase { CONFIRM, RUNNING, DONE, FAILED, NOTHING };
 
 struct apply_view {
         enum apply_phase phase;
         struct plan *plan;
-        struct strv log;        /* progress and command output, as it came */
-        char *failed;
-        struct wizard *w;       /* for the progress callbacks */
+        struct undo_preview undo;       /* with w->undo: what goes back */
+        char *why_not;                  /* with w->undo: why nothing can be undone */
+        struct strv log;                /* progress and command output, as it came */
+        int scroll;                     /* rows up from the newest */
+        struct wizard *w;               /* for the progress callbacks */
 };
 
 static int enter(struct wizard *w, void *priv)
@@ -26,12 +33,26 @@ static int enter(struct wizard *w, void *priv)
         int r;
 
         v->w = w;
+        if (w->undo) {
+                r = undo_pending(w->sr, &v->undo, &reason);
+                if (r == -ENOENT)
+                        v->why_not = strdup("There is no apply to undo: vfio-setup has not changed this machine, or "
+                                            "its last change was undone already.");
+                else if (r < 0 && asprintf(&v->why_not, "Undo is not possible now: %s",
+                                           reason ? reason : vs_strerror(r)) < 0)
+                        v->why_not = NULL;
+                free(reason);
+                v->phase = r < 0 ? NOTHING : CONFIRM;
+                return r < 0 && r != -ENOENT && !v->why_not ? -ENOMEM : 0;
+        }
         /* The same plan review showed: made again from the same machine and choices. */
         r = plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
         free(reason);
         if (r < 0)
                 return r;
         v->phase = plan_empty(v->plan) ? NOTHING : CONFIRM;
+        if (v->phase == NOTHING)
+                w->outcome = OUTCOME_NOTHING;
         return 0;
 }
 
@@ -40,8 +61,9 @@ static void release(void *priv)
         struct apply_view *v = priv;
 
         plan_free(v->plan);
+        undo_preview_free(&v->undo);
+        free(v->why_not);
         strv_free(&v->log);
-        free(v->failed);
 }
 
 static void progress(void *userdata, const char *what)
@@ -62,75 +84,162 @@ static void output(void *userdata, const char *line)
                 v->w->o.redraw(v->w->o.userdata);
 }
 
-static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
+static size_t count_action(const struct plan *p, bool deletes)
 {
-        const struct apply_view *v = priv;
-        int y = top + 1;
-        size_t first;
+        size_t n = 0;
 
-        switch (v->phase) {
-        case NOTHING:
-                canvas_wrap(c, y, 2, c->w - 4, CR_OK, "Nothing to change: the machine is already set up this way.");
-                return;
-        case CONFIRM:
-                if (!w->o.can_apply) {
-                        y = canvas_wrap(c, y, 2, c->w - 4, CR_WARNING, w->o.why_not ? w->o.why_not : "apply is not possible here");
-                        canvas_wrap(c, y + 1, 2, c->w - 4, CR_NORMAL,
-                                    "The plan you reviewed is what would be written. Run the wizard as root to apply it.");
-                        return;
-                }
-                canvas_printf(c, y++, 2, CR_NORMAL, "%zu file%s to write, %zu command%s to run%s.", v->plan->n_files,
-                              v->plan->n_files == 1 ? "" : "s", v->plan->n_commands, v->plan->n_commands == 1 ? "" : "s",
+        for (size_t i = 0; i < p->n_files; i++)
+                n += (p->files[i].action == PLAN_DELETE) == deletes;
+        return n;
+}
+
+static const char *const only_gpu_text =
+        "This is the machine's only GPU. After the reboot the host has no display: the screen stays dark from "
+        "early boot, while the GPU waits for a guest. To get the display back: log in over the network (ssh) and "
+        "run sudo vfio-setup undo, then reboot; or, at the boot menu, edit the entry, add module_blacklist=vfio_pci "
+        "to the kernel's line for that one boot, and then undo.";
+
+static int draw_confirm(const struct wizard *w, const struct apply_view *v, struct canvas *c, int y)
+{
+        if (w->undo) {
+                y = canvas_wrap(c, y, 2, c->w - 4, CR_NORMAL,
+                                v->undo.unfinished ? "The last apply did not finish. Undo puts back the files it had "
+                                                     "changed, from the copies its journal keeps:"
+                                                   : "Undo puts back what the last apply changed, where nobody has "
+                                                     "changed the file since:");
+                for (size_t i = 0; i < v->undo.files.n && y < c->h - 6; i++)
+                        canvas_printf(c, y++, 4, CR_NORMAL, "%s", v->undo.files.v[i]);
+                for (size_t i = 0; i < v->undo.commands.n && y < c->h - 6; i++)
+                        canvas_printf(c, y++, 4, CR_DIM, "then runs %s", v->undo.commands.v[i]);
+        } else {
+                size_t deletes = count_action(v->plan, true), writes = v->plan->n_files - deletes;
+
+                canvas_printf(c, y++, 2, CR_NORMAL, "%zu file%s to write, %zu to remove, %zu command%s to run%s.", writes,
+                              writes == 1 ? "" : "s", deletes, v->plan->n_commands, v->plan->n_commands == 1 ? "" : "s",
                               w->o.apply.regenerate ? "" : " (listed for you, not run)");
                 y = canvas_wrap(c, y + 1, 2, c->w - 4, CR_NORMAL,
                                 "Every file is backed up first, written atomically, and put back if anything fails; "
-                                "vfio-setup undo reverses it later.");
-                canvas_text(c, y + 1, 2, CR_KEY, "Press y to apply, b to go back.");
+                                "undo (here, or sudo vfio-setup undo) reverses it later.");
+                if (w->m->n_gpus == 1 && !w->sel.release)
+                        y = canvas_wrap(c, y + 1, 2, c->w - 4, CR_WARNING, only_gpu_text);
+        }
+        if (!w->o.can_apply) {
+                y = canvas_wrap(c, y + 1, 2, c->w - 4, CR_WARNING, w->o.why_not ? w->o.why_not : "apply is not possible here");
+                return canvas_wrap(c, y, 2, c->w - 4, CR_NORMAL, w->undo ? "Nothing was changed."
+                                                                         : "The plan you reviewed is what would be written.");
+        }
+        canvas_text(c, y + 1, 2, CR_KEY, w->undo ? "Press y to undo, b to go back." : "Press y to apply, b to go back.");
+        return y + 2;
+}
+
+/* What the apply or undo ended with: the outcome, where its journal and the commands' output are. */
+static char *status_text(const struct wizard *w, const struct apply_view *v)
+{
+        char *text = NULL;
+        int n = 0;
+
+        if (v->phase == FAILED)
+                n = asprintf(&text, "%s failed: %s\n%s%s\nEnter shows what to do now.", w->undo ? "Undo" : "Apply",
+                             w->outcome_text ? w->outcome_text : "", w->journal ? "Journal: " : "",
+                             w->journal ? w->journal : "");
+        else if (v->phase == DONE)
+                n = asprintf(&text, "%s%s%s\nEnter shows what comes next.", w->undo ? "Undone." : "Applied.",
+                             w->journal ? " Journal: " : "", w->journal ? w->journal : "");
+        return n < 0 ? NULL : text;
+}
+
+static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
+{
+        const struct apply_view *v = priv;
+        int y = top + 1, width = c->w - 4, rows = 0, room, skip;
+        char *status;
+
+        switch (v->phase) {
+        case NOTHING:
+                canvas_wrap(c, y, 2, width, v->why_not ? CR_WARNING : CR_OK,
+                            v->why_not ? v->why_not : "Nothing to change: the machine is already set up this way.");
+                return;
+        case CONFIRM:
+                draw_confirm(w, v, c, y);
                 return;
         default:
                 break;
         }
-        /* The newest lines of the log fill the screen. */
-        first = v->log.n > (size_t)(bottom - top - 4) ? v->log.n - (size_t)(bottom - top - 4) : 0;
-        for (size_t i = first; i < v->log.n && y < bottom - 3; i++)
-                canvas_text(c, y++, 2, v->log.v[i][0] == ' ' ? CR_DIM : CR_NORMAL, v->log.v[i]);
-        if (v->phase == APPLIED)
-                canvas_text(c, bottom - 2, 2, CR_OK, "Applied. Enter shows what comes next.");
-        else if (v->phase == FAILED)
-                canvas_wrap(c, bottom - 3, 2, c->w - 4, CR_PROBLEM, v->failed ? v->failed : "apply failed");
+        status = status_text(w, v);
+        room = bottom - y - 1 - (status ? canvas_wrap_rows(width, status) : 0);
+        for (size_t i = 0; i < v->log.n; i++)
+                rows += canvas_cut_rows(strlen(v->log.v[i]), width);
+        /* The newest rows fill the room, or older ones as scrolled. */
+        skip = rows > room ? rows - room - v->scroll : 0;
+        for (size_t i = 0, row = 0; i < v->log.n && y < top + 1 + room; i++) {
+                size_t len = strlen(v->log.v[i]);
+                int n = canvas_cut_rows(len, width);
+
+                for (int k = 0; k < n && y < top + 1 + room; k++, row++)
+                        if ((int)row >= skip)
+                                canvas_cut_draw(c, y++, 2, width, v->log.v[i][0] == ' ' ? CR_DIM : CR_NORMAL, v->log.v[i],
+                                                len, k);
+        }
+        draw_more_marks(c, top, top + 1 + room, skip > 0, v->scroll > 0);
+        if (status)
+                canvas_wrap(c, top + 2 + room, 2, width, v->phase == FAILED ? CR_PROBLEM : CR_OK, status);
+        free(status);
+}
+
+static void run_undo(struct wizard *w, struct apply_view *v, struct apply_options *o, struct apply_result *res)
+{
+        unsigned seq = 0;
+        int r = undo_last(w->sr, o, res, &seq);
+
+        w->outcome = r < 0 ? OUTCOME_FAILED : OUTCOME_UNDONE;
+        if (r < 0 && apply_outcome(r, res, &w->outcome_text) < 0)
+                w->outcome_text = NULL;
+        v->phase = r < 0 ? FAILED : DONE;
 }
 
 static void run(struct wizard *w, struct apply_view *v)
 {
         struct apply_options o = w->o.apply;
-        struct apply_result res;
+        struct apply_result res = { 0 };
         struct machine *m;
-        int r;
+        int r = 0;
 
         o.progress = progress;
         o.userdata = v;
         o.run.line = output;
         o.run.userdata = v;
         v->phase = RUNNING;
-        r = apply_plan(w->sr, v->plan, &o, &res);
-        if (r < 0) {
-                v->phase = FAILED;
-                if (apply_outcome(r, &res, &v->failed) < 0)
-                        v->failed = NULL;
-        } else {
-                v->phase = APPLIED;
+        free(w->outcome_text);
+        w->outcome_text = NULL;
+        if (w->undo)
+                run_undo(w, v, &o, &res);
+        else {
+                r = apply_plan(w->sr, v->plan, &o, &res);
+                v->phase = r < 0 ? FAILED : DONE;
+                w->outcome = r < 0 ? OUTCOME_FAILED : v->plan->release ? OUTCOME_REMOVED : OUTCOME_APPLIED;
+                if (r < 0 && apply_outcome(r, &res, &w->outcome_text) < 0)
+                        w->outcome_text = NULL;
+        }
+        free(w->journal);
+        w->journal = NULL;
+        if (res.seq && asprintf(&w->journal, "/" JOURNAL_DIR "/%04u%s%s", res.seq,
+                                res.output ? "; the commands' output: " : "", res.output ? res.output : "") < 0)
+                w->journal = NULL;
+        if (v->phase == DONE) {
                 w->applied = true;
-                if (!o.regenerate && v->plan->n_commands)
+                if (!o.regenerate && !w->undo && v->plan->n_commands)
                         strv_push(&v->log, w->o.demo ? "In this demo the commands are not run; on a real machine they would be:"
                                                      : "Run these by hand, in this order:");
-                for (size_t i = 0; !o.regenerate && i < v->plan->n_commands; i++)
+                for (size_t i = 0; !o.regenerate && !w->undo && i < v->plan->n_commands; i++)
                         strv_consume(&v->log, strv_join(&v->plan->commands[i], " "));
-                /* What follows (done, a re-run) speaks of the machine as it is now. */
-                if (detect_machine(w->sr, &m) >= 0) {
-                        machine_free(w->m);
-                        w->m = m;
-                }
         }
+        /* What follows (done, a re-run) speaks of the machine as it is now. */
+        if (res.wrote && detect_machine(w->sr, &m) >= 0) {
+                machine_free(w->m);
+                w->m = m;
+        }
+        /* Keys typed while it ran were typed blind. */
+        w->began = true;
         apply_result_free(&res);
 }
 
@@ -142,19 +251,56 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 run(w, v);
                 return STEP_STAY;
         }
-        if ((v->phase == APPLIED || v->phase == NOTHING) && (k == WK_ENTER || k == 'n'))
-                return STEP_NEXT;
-        if (v->phase == FAILED && (k == WK_BACKSPACE || k == WK_ESC)) {
-                w->goto_step = STEP_REVIEW;
-                return STEP_GOTO;
+        if (v->phase == DONE || v->phase == FAILED) {
+                int rows = 0;
+
+                for (size_t i = 0; i < v->log.n; i++)
+                        rows += canvas_cut_rows(strlen(v->log.v[i]), (w->width ? w->width : 80) - 4);
+                /* Never further up than the log goes: Down must start to work at once. */
+                if (k == WK_UP || k == WK_PGUP)
+                        v->scroll = v->scroll + (k == WK_UP ? 1 : 10) < rows ? v->scroll + (k == WK_UP ? 1 : 10) : rows;
+                else if (k == WK_DOWN || k == WK_PGDN)
+                        v->scroll = v->scroll > (k == WK_DOWN ? 1 : 10) ? v->scroll - (k == WK_DOWN ? 1 : 10) : 0;
+                else if (k == WK_ENTER || k == 'n')
+                        return STEP_NEXT;
+                else if (v->phase == FAILED && !w->undo && (k == WK_BACKSPACE || k == WK_ESC)) {
+                        /* Nothing stayed written: the choices can be changed and tried again. */
+                        w->goto_step = STEP_REVIEW;
+                        return STEP_GOTO;
+                }
+                return STEP_HOLD;
         }
+        if (v->phase == NOTHING && !v->why_not && (k == WK_ENTER || k == 'n'))
+                return STEP_NEXT;
         return STEP_STAY;
+}
+
+static const char *keys_now(const struct wizard *w, const void *priv)
+{
+        const struct apply_view *v = priv;
+
+        switch (v->phase) {
+        case CONFIRM:
+                return w->o.can_apply ? (w->undo ? "y undo  b back" : "y apply  b back") : "b back";
+        case RUNNING:
+                return "running: keys wait until it ends";
+        case NOTHING:
+                return v->why_not ? "b back" : "Enter next  b back";
+        case FAILED:
+                return w->undo ? "Enter next  Up/Down PgUp/PgDn scroll the log"
+                               : "Enter next  Up/Down PgUp/PgDn scroll the log  b back to the review";
+        default:
+                return "Enter next  Up/Down PgUp/PgDn scroll the log";
+        }
 }
 
 const struct step_ops apply_step = {
         .title = "Apply",
         .help = "y writes the plan: a journal with copies of every file first, then each file atomically, then the "
-                "regeneration commands with their output. If anything fails, every file is put back.",
+                "regeneration commands with their output (kept in the journal's directory). If anything fails, every "
+                "file is put back and read back to be sure; what a failing command made itself (a half-built boot "
+                "image) is named, to run it again once its error is fixed. The log scrolls with Up/Down.",
+        .keys_now = keys_now,
         .private_size = sizeof(struct apply_view),
         .enter = enter,
         .release = release,

@@ -41,9 +41,15 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         const struct bios *b = priv;
         int y = draw_findings(w, c, top + 1, bottom, SECTION_FIRMWARE);
 
-        if (b->hint)
+        if (b->hint && !w->m->cpu.hypervisor)
                 y = canvas_wrap(c, y + 1, 2, c->w - 4, CR_NORMAL, b->hint);
-        if (!w->m->iommu.firmware_table && !w->m->iommu.kernel_active)
+        /* A guest has no firmware switch of its own for this: the hypervisor gives it a virtual IOMMU or not. */
+        if (w->m->cpu.hypervisor && !w->m->iommu.firmware_table && !w->m->iommu.kernel_active)
+                canvas_wrap(c, y + 1, 2, c->w - 4, CR_WARNING,
+                            "This is a virtual machine: it has an IOMMU only when its hypervisor gives it a virtual one "
+                            "(QEMU: -device intel-iommu or amd-iommu on a q35 machine). To pass the host's GPUs to a "
+                            "guest, run vfio-setup on the host.");
+        else if (!w->m->iommu.firmware_table && !w->m->iommu.kernel_active)
                 canvas_wrap(c, y + 1, 2, c->w - 4, CR_WARNING,
                             "You may go on: the plan adds what the kernel needs. But the IOMMU must be enabled in the "
                             "firmware setup before passthrough can work: reboot into it after applying.");
@@ -74,6 +80,7 @@ const struct step_ops bios_step = {
         .private_size = sizeof(struct bios),
         .enter = enter,
         .release = release,
+        .keys = "Enter next  b back",
         .draw = draw,
         .key = key,
 };

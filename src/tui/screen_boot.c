@@ -55,35 +55,41 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         if (m->esp.path)
                 canvas_printf(c, y++, 2, CR_NORMAL, "EFI System Partition: %s", m->esp.path);
         y++;
-        snprintf(line, sizeof(line), "Boot loader:      < %s >%s", bootloader_name((enum bootloader_kind)bl),
+        snprintf(line, sizeof(line), "Boot loader:      < %s >%s",
+                 w->sel.bootloader == 0 ? "by hand" : bootloader_name((enum bootloader_kind)bl),
                  w->sel.bootloader >= 0 ? "  (chosen by you)" : "  (detected)");
         draw_item(c, y++, 2, c->w - 4, v->field == 0, bl ? CR_OK : CR_WARNING, line);
         if (w->sel.bootloader < 0)
                 evidence(c, &y, &m->bootloader.evidence);
         if (bl >= 0 && bl < _BOOTLOADER_MAX)
                 y = canvas_wrap(c, y, 6, c->w - 8, CR_NORMAL, chain_notes[bl]);
-        snprintf(line, sizeof(line), "Initramfs:        < %s >%s", initramfs_name((enum initramfs_kind)ir),
+        snprintf(line, sizeof(line), "Initramfs:        < %s >%s",
+                 w->sel.initramfs == 0 ? "by hand" : initramfs_name((enum initramfs_kind)ir),
                  w->sel.initramfs >= 0 ? "  (chosen by you)" : "  (detected)");
         draw_item(c, y++, 2, c->w - 4, v->field == 1, ir ? CR_OK : CR_WARNING, line);
         if (w->sel.initramfs < 0)
                 evidence(c, &y, &m->initramfs.evidence);
         y++;
         canvas_wrap(c, y, 2, c->w - 4, CR_DIM,
-                    "Left and Right change the highlighted one when detection got it wrong. An unknown boot loader "
-                    "gets the parameters to add by hand; NixOS gets a configuration.nix snippet.");
+                    "Left and Right change the highlighted one when detection got it wrong; \"by hand\" lists what to "
+                    "add yourself and writes nothing there. NixOS gets a configuration.nix snippet.");
 }
 
-/* Cycles detected -> each known kind -> detected. */
-static void cycle(int *value, int max, int step)
+/*
+ * Cycles detected -> each other kind -> by hand (kind 0: the parameters listed to add
+ * yourself) -> detected.  The detected kind is not offered twice.
+ */
+static void cycle(int *value, int max, int detected, int step)
 {
-        int v = *value + step;
+        int v = *value;
 
-        if (v == 0)
-                v = step > 0 ? 1 : -1;
-        if (v >= max)
-                v = -1;
-        if (v < -1)
-                v = max - 1;
+        do {
+                v += step;
+                if (v >= max)
+                        v = -1;
+                if (v < -1)
+                        v = max - 1;
+        } while (v == detected && detected != 0);
         *value = v;
 }
 
@@ -95,7 +101,8 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 v->field = !v->field;
         else if (k == WK_LEFT || k == WK_RIGHT) {
                 cycle(v->field == 0 ? &w->sel.bootloader : &w->sel.initramfs,
-                      v->field == 0 ? _BOOTLOADER_MAX : _INITRAMFS_MAX, k == WK_RIGHT ? 1 : -1);
+                      v->field == 0 ? _BOOTLOADER_MAX : _INITRAMFS_MAX,
+                      v->field == 0 ? (int)w->m->bootloader.kind : (int)w->m->initramfs.kind, k == WK_RIGHT ? 1 : -1);
                 w->changed = true;
         }
         return STEP_STAY;
@@ -107,6 +114,8 @@ const struct step_ops boot_step = {
                 "that owns the boot chain (proxmox-boot-tool, rpm-ostree, sdbootutil), and the early vfio modules on "
                 "the initramfs generator (mkinitcpio, dracut, ...). The evidence shows why each was recognised; "
                 "override it with Left/Right when it is wrong.",
+        .keys = "Enter next  Left/Right change  Up/Down field  b back",
+        .keeps_view = true,
         .private_size = sizeof(struct boot_view),
         .draw = draw,
         .key = key,

@@ -1,13 +1,138 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "vfio-setup/atomic.h"
+#include "vfio-setup/strbuf.h"
 #include "wizard_private.h"
 
-/* The libvirt elements scroll when they are longer than the room left for them. */
+/*
+ * What comes next, one text per outcome.  The same text is left on the
+ * terminal when the wizard ends (the alternate screen goes with it), and
+ * after an apply the plan and the guest's libvirt elements are saved where
+ * they can be found again.
+ */
 struct done_view {
-        int scroll;
+        int scroll;             /* of the libvirt elements */
+        char *text;
 };
+
+#define SAVED_PLAN "var/lib/vfio-setup/wizard-plan.txt"
+#define SAVED_XML "var/lib/vfio-setup/guest-devices.xml"
+
+static int save(struct wizard *w, const char *rel, const char *text)
+{
+        int r = atomic_write(w->sr, rel, text, strlen(text), 0644, 0, 0, NULL);
+
+        return r < 0 ? r : strv_pushf(&w->saved, "/%s", rel);
+}
+
+static void step_line(struct strbuf *b, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void step_line(struct strbuf *b, int *n, const char *fmt, ...)
+{
+        va_list ap;
+        char *text;
+
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) >= 0) {
+                strbuf_printf(b, "%d. %s\n", (*n)++, text);
+                free(text);
+        }
+        va_end(ap);
+}
+
+/* The commands as they are typed on this machine (in a kept demo: with its --root). */
+static const char *invocation(const struct wizard *w)
+{
+        return w->o.invocation ? w->o.invocation : "sudo vfio-setup";
+}
+
+static void next_steps(const struct wizard *w, struct strbuf *b)
+{
+        const struct machine *m = w->m;
+        int n = 1;
+
+        switch (w->outcome) {
+        case OUTCOME_APPLIED:
+                strbuf_printf(b, "The configuration for passthrough is written.\n\nWhat comes next:\n");
+                step_line(b, &n, "Reboot.");
+                if (!m->iommu.firmware_table || !m->cpu.virt_flag)
+                        step_line(b, &n, "On the way, enter the firmware setup and enable virtualization and the "
+                                         "IOMMU (Enabled, not Auto): see the Firmware step.");
+                step_line(b, &n, "Then run: %s verify  (are the devices bound to vfio-pci, is the IOMMU on?)",
+                          invocation(w));
+                if (m->n_gpus == 1)
+                        step_line(b, &n, "The host has no display after the reboot. To get it back: ssh in and run "
+                                         "%s undo; or add module_blacklist=vfio_pci to the kernel line at the boot "
+                                         "menu for one boot.", invocation(w));
+                strbuf_printf(b, "\nTo put every file back as it was: %s undo. To remove passthrough later, or move "
+                                 "it to another GPU: run the wizard again.\n", invocation(w));
+                break;
+        case OUTCOME_REMOVED:
+                strbuf_printf(b, "Passthrough is removed from the configuration.\n\nWhat comes next:\n");
+                step_line(b, &n, "Reboot: the devices go back to their own drivers.");
+                step_line(b, &n, "Then %s detect shows each with its driver.", invocation(w));
+                strbuf_printf(b, "\nTo have passthrough back as it was: %s undo.\n", invocation(w));
+                break;
+        case OUTCOME_NOTHING:
+                strbuf_printf(b, "Nothing was changed: the machine is already configured this way.\n\n");
+                strbuf_printf(b, "If it has been rebooted since, %s verify says whether the devices are ready.\n",
+                              invocation(w));
+                break;
+        case OUTCOME_UNDONE:
+                strbuf_printf(b, "The last apply is undone: its files hold what they held before.\n\nWhat comes next:\n");
+                step_line(b, &n, "Reboot, so that the machine starts from them.");
+                break;
+        case OUTCOME_FAILED:
+                /* What was put back, and what not, is the outcome's to say: it was read back. */
+                strbuf_printf(b, "%s failed.\n%s\n", w->undo ? "Undo" : "Apply", w->outcome_text ? w->outcome_text : "");
+                if (w->journal)
+                        strbuf_printf(b, "Journal: %s\n", w->journal);
+                strbuf_printf(b, "\nWhat to do now:\n");
+                step_line(b, &n, "%s", w->journal ? "Read the error above; the commands' whole output is kept beside the "
+                                              "journal."
+                                            : "Read the error above.");
+                step_line(b, &n, "Fix its cause, then run the wizard again.");
+                strbuf_printf(b, "\nDo not reboot before the boot files are made again without error.\n");
+                break;
+        case OUTCOME_NONE:
+                break;
+        }
+        if (w->o.demo)
+                strbuf_printf(b, "\nThis was a demo on a sample machine: only its copy%s%s was changed%s.\n",
+                              w->o.demo_root ? " in " : "", w->o.demo_root ? w->o.demo_root : "",
+                              w->o.demo_root ? " (kept)" : ", which is removed when the wizard ends");
+        if (w->journal && w->outcome != OUTCOME_FAILED)
+                strbuf_printf(b, "\nJournal: %s\n", w->journal);
+        for (size_t i = 0; i < w->saved.n; i++)
+                strbuf_printf(b, "%s %s\n", i == 0 ? "Saved:" : "      ", w->saved.v[i]);
+}
+
+static int enter(struct wizard *w, void *priv)
+{
+        struct done_view *v = priv;
+        struct strbuf b = { 0 };
+
+        strv_free(&w->saved);
+        if (w->outcome == OUTCOME_APPLIED || w->outcome == OUTCOME_REMOVED) {
+                /* A record, not configuration: failing to keep it changes nothing the apply did. */
+                if (w->plan_text)
+                        save(w, SAVED_PLAN, w->plan_text);
+                if (w->outcome == OUTCOME_APPLIED && w->libvirt_xml)
+                        save(w, SAVED_XML, w->libvirt_xml);
+        }
+        next_steps(w, &b);
+        return strbuf_finish(&b, &v->text);
+}
+
+static void release(void *priv)
+{
+        free(((struct done_view *)priv)->text);
+}
 
 static int xml_lines(const struct wizard *w)
 {
@@ -18,86 +143,106 @@ static int xml_lines(const struct wizard *w)
         return n;
 }
 
-/* What the guest's libvirt domain needs, as `vfio-setup plan --libvirt-xml` prints it. */
+/* What the guest's libvirt domain needs: the lines that fit, scrolled. */
 static void draw_libvirt(const struct wizard *w, int scroll, struct canvas *c, int y, int bottom)
 {
         const char *p = w->libvirt_xml;
-        int total = xml_lines(w), line = 0, first;
+        int total = xml_lines(w), line = 0, first, room;
 
-        if (!p || !*p || y + 2 >= bottom)
+        if (!p || !*p || y + 3 >= bottom)
                 return;
         y = canvas_wrap(c, y, 2, c->w - 4, CR_TITLE,
                         strncmp(p, "<!--", 4) == 0 ? "For the guest: add to its domain (virsh edit), where the comments say:"
                                                    : "For the guest: add to its domain's <devices> (virsh edit):");
         first = y;
-        while (*p && y < bottom) {
+        room = bottom - first - (total > bottom - first ? 1 : 0);
+        while (*p && y < first + room) {
                 size_t len = strcspn(p, "\n");
 
-                if (y == bottom - 1 && line + 1 < total) {
-                        canvas_printf(c, y, 4, CR_DIM, "lines %d-%d of %d; Up/Down/PgUp/PgDn scroll "
-                                                        "(all of it: vfio-setup plan --libvirt-xml)",
-                                      scroll + 1, scroll + (y - first), total);
-                        break;
-                }
                 if (line++ >= scroll)
                         canvas_printf(c, y++, 4, CR_NORMAL, "%.*s",
                                       (int)(len < (size_t)(c->w - 5) ? len : (size_t)(c->w - 5)), p);
                 p += len + (p[len] == '\n');
         }
+        if (total > room)
+                canvas_printf(c, bottom - 1, 4, CR_DIM, "lines %d-%d of %d; Up/Down/PgUp/PgDn scroll", scroll + 1,
+                              scroll + (y - first), total);
+}
+
+static int draw_text(struct canvas *c, int y, int bottom, const char *text)
+{
+        for (const char *p = text; *p && y < bottom;) {
+                size_t len = strcspn(p, "\n");
+                char *line = strndup(p, len);
+                enum role_id role = strncmp(p, "Journal:", 8) == 0 || strncmp(p, "Saved:", 6) == 0 || *p == ' '
+                                            ? CR_DIM
+                                            : CR_NORMAL;
+
+                if (!line)
+                        return y;
+                if (len == 0)
+                        y++;
+                else
+                        y = canvas_wrap(c, y, 2, c->w - 4, p == text ? CR_OK : role, line);
+                free(line);
+                p += len + (p[len] == '\n');
+        }
+        return y;
 }
 
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
 {
         const struct done_view *v = priv;
-        const struct machine *m = w->m;
-        int y = top + 1, n = 1;
+        int y = draw_text(c, top + 1, bottom, v->text ? v->text : "");
 
-        if (w->sel.release)
-                y = canvas_wrap(c, y, 2, c->w - 4, CR_OK, "Passthrough is removed from the configuration.");
-        else
-                y = canvas_wrap(c, y, 2, c->w - 4, CR_OK, "The configuration for passthrough is written.");
-        y++;
-        canvas_text(c, y++, 2, CR_TITLE, "What comes next:");
-        canvas_printf(c, y, 4, CR_NORMAL, "%d.", n++);
-        y = canvas_wrap(c, y, 7, c->w - 9, CR_NORMAL, "Reboot.");
-        if (!m->iommu.firmware_table || !m->cpu.virt_flag) {
-                canvas_printf(c, y, 4, CR_WARNING, "%d.", n++);
-                y = canvas_wrap(c, y, 7, c->w - 9, CR_WARNING,
-                                "On the way, enter the firmware setup and enable virtualization and the IOMMU "
-                                "(Enabled, not Auto): see the Firmware step.");
-        }
-        canvas_printf(c, y, 4, CR_NORMAL, "%d.", n);
-        y = canvas_wrap(c, y, 7, c->w - 9, CR_NORMAL,
-                        "Then run: vfio-setup verify  (are the devices bound to vfio-pci, is the IOMMU on?)");
-        y++;
-        y = canvas_wrap(c, y, 2, c->w - 4, CR_DIM,
-                        "To put every file back as it was: sudo vfio-setup undo. To remove passthrough later, or "
-                        "move it to another GPU: run vfio-setup again.");
-        if (w->o.demo)
-                y = canvas_wrap(c, y + 1, 2, c->w - 4, CR_WARNING,
-                                "This was a demo on a sample machine: only its temporary copy was changed.");
-        if (!w->sel.release)
+        if (w->outcome == OUTCOME_APPLIED)
                 draw_libvirt(w, v->scroll, c, y + 1, bottom);
+}
+
+/* How far the elements scroll: until their last line is on the screen. */
+static int last_scroll(const struct wizard *w, const struct done_view *v)
+{
+        int rows = w->height - 4 - canvas_wrap_rows(w->width - 4, v->text ? v->text : "") - 3, last;
+
+        last = xml_lines(w) - (rows > 1 ? rows - 1 : 1);
+        return last > 0 ? last : 0;
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)
 {
         struct done_view *v = priv;
-        int last = xml_lines(w) - 1, step = k == WK_UP || k == WK_DOWN ? 1 : 10;
+        int last = last_scroll(w, v), step = k == WK_UP || k == WK_DOWN ? 1 : 10;
 
         if (k == WK_UP || k == WK_PGUP)
                 v->scroll = v->scroll > step ? v->scroll - step : 0;
-        else if ((k == WK_DOWN || k == WK_PGDN) && last > 0)
+        else if (k == WK_DOWN || k == WK_PGDN)
                 v->scroll = v->scroll + step < last ? v->scroll + step : last;
-        return k == WK_ENTER || k == 'n' ? STEP_QUIT : STEP_STAY;
+        return k == WK_ENTER || k == 'n' ? STEP_QUIT : STEP_HOLD;
+}
+
+const char *wizard_farewell(const struct wizard *w)
+{
+        const struct done_view *v = w->priv[STEP_DONE];
+
+        return v ? v->text : NULL;
+}
+
+static const char *keys_now(const struct wizard *w, const void *priv)
+{
+        (void)priv;
+        return w->outcome == OUTCOME_APPLIED && w->libvirt_xml ? "Enter quit  Up/Down PgUp/PgDn scroll" : "Enter quit";
 }
 
 const struct step_ops done_step = {
         .title = "Done",
-        .help = "Reboot for the new configuration to take effect, then check it with vfio-setup verify. "
-                "vfio-setup undo puts back what this run changed. Up/Down/PgUp/PgDn scroll the libvirt elements "
-                "for the guest's domain.",
+        .help = "What to do next, for what happened: after an apply, reboot and check with verify; after a removal, "
+                "reboot; after a failure, the error and where the output is. The same text stays on the terminal "
+                "when the wizard ends. After an apply the reviewed plan and the libvirt elements for the guest's "
+                "domain are saved under /var/lib/vfio-setup; Up/Down/PgUp/PgDn scroll the elements.",
+        .keys_now = keys_now,
         .private_size = sizeof(struct done_view),
+        .enter = enter,
+        .release = release,
         .draw = draw,
         .key = key,
 };

@@ -22,6 +22,7 @@ struct row {
 
 struct goal_view {
         int cursor;
+        const char *note;       /* said once, after a key that did nothing */
 };
 
 static const char *const goal_texts[_GOAL_MAX] = {
@@ -135,6 +136,9 @@ static char *controller_text(const struct wizard *w, size_t dev, enum role_id *r
                 uses = disk_uses(&m->disks[disk]);
                 r = uses ? asprintf(&line, "      -   %s the host's: %s holds %s", d->address, m->disks[disk].name, uses)
                          : -1;
+        } else if ((uses = device_host_needs(m, dev))) {
+                *ret_role = CR_DIM;
+                r = asprintf(&line, "      -   %s the host's: %s", d->address, uses);
         } else if (!device_alone_in_group(m, dev)) {
                 *ret_role = CR_DIM;
                 r = asprintf(&line, "      -   %s shares its IOMMU group; its disks can go one by one", d->address);
@@ -153,12 +157,21 @@ static bool disk_chosen(const struct wizard *w, const struct block_disk *d)
         return false;
 }
 
+/* A disk of a controller that goes whole goes with it: it is not chosen on its own as well. */
+static bool controller_chosen(const struct wizard *w, const struct block_disk *d)
+{
+        return strv_contains(&w->sel.extra, w->m->devices[d->controller].address);
+}
+
 static char *disk_text(const struct wizard *w, size_t disk)
 {
         const struct block_disk *d = &w->m->disks[disk];
         char *summary = disk_summary(d), *line = NULL;
 
-        if (summary && asprintf(&line, "        [%c] %s", disk_chosen(w, d) ? 'x' : ' ', summary) < 0)
+        if (summary && controller_chosen(w, d) && asprintf(&line, "         -  with it: %s", summary) < 0)
+                line = NULL;
+        else if (summary && !controller_chosen(w, d) &&
+                 asprintf(&line, "        [%c] %s", disk_chosen(w, d) ? 'x' : ' ', summary) < 0)
                 line = NULL;
         free(summary);
         return line;
@@ -222,11 +235,15 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         struct row r[N_ROWS];
         int n = rows(w, r), y = top + 1, room = bottom - top - 4, first;
 
-        canvas_text(c, y++, 2, CR_NORMAL, "What is the guest for?");
+        canvas_text(c, y++, 2, CR_NORMAL, "What is the guest for? Space ticks a goal; Enter goes on to the review.");
+        if (v->note)
+                canvas_text(c, y, 2, CR_WARNING, v->note);
         y++;
         /* Many disks make more rows than fit: the list follows the cursor. */
         first = v->cursor >= room ? v->cursor - room + 1 : 0;
-        for (int i = first; i < n && y < bottom; i++) {
+        int i, list_top = y;
+
+        for (i = first; i < n && y < bottom; i++) {
                 enum role_id role;
                 char *line = row_text(w, &r[i], &role);
 
@@ -235,6 +252,7 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                         draw_item(c, y++, 2, c->w - 4, v->cursor == i, role, line);
                 free(line);
         }
+        draw_more_marks(c, list_top, y - 1, first > 0, i < n);
 }
 
 static void step_resolution(struct wizard *w, int direction)
@@ -307,16 +325,33 @@ static void toggle_controller(struct wizard *w, size_t dev)
         const char *address = w->m->devices[dev].address;
         size_t disk;
 
-        if (controller_host_disk(w->m, dev, &disk) == 0 || !device_alone_in_group(w->m, dev))
+        char *why = device_host_needs(w->m, dev);
+
+        free(why);
+        if (why || controller_host_disk(w->m, dev, &disk) == 0 || !device_alone_in_group(w->m, dev))
                 return;
-        if (strv_remove(&w->sel.extra, address) == 0 || strv_push(&w->sel.extra, address) >= 0)
+        if (strv_remove(&w->sel.extra, address) == 0) {
                 w->changed = true;
+                return;
+        }
+        if (strv_push(&w->sel.extra, address) < 0)
+                return;
+        w->changed = true;
+        /* Its disks go with it now. */
+        for (size_t i = 0; i < w->m->n_disks; i++)
+                if (w->m->disks[i].controller == dev) {
+                        strv_remove(&w->sel.disks, w->m->disks[i].name);
+                        if (w->m->disks[i].by_id)
+                                strv_remove(&w->sel.disks, w->m->disks[i].by_id);
+                }
 }
 
 static void toggle_disk(struct wizard *w, size_t disk)
 {
         const struct block_disk *d = &w->m->disks[disk];
 
+        if (controller_chosen(w, d))
+                return;
         if (strv_remove(&w->sel.disks, d->name) == 0 || (d->by_id && strv_remove(&w->sel.disks, d->by_id) == 0) ||
             strv_push(&w->sel.disks, d->by_id ? d->by_id : d->name) >= 0)
                 w->changed = true;
@@ -355,6 +390,11 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         int n = rows(w, r);
         const struct row *at = &r[v->cursor < n ? v->cursor : n - 1];
 
+        v->note = NULL;
+        if (k == ' ' && at->kind == ROW_GOAL && at->goal == GOAL_BASE)
+                v->note = "Plain passthrough is part of every goal: it stays.";
+        else if (k == ' ' && at->kind == ROW_CONTROLLER && !device_alone_in_group(w->m, at->index))
+                v->note = "That controller shares its IOMMU group: tick its disks one by one.";
         if (k == WK_UP && v->cursor > 0)
                 v->cursor--;
         else if (k == WK_DOWN && v->cursor + 1 < n)
@@ -393,13 +433,15 @@ const struct step_ops goal_step = {
                 "shows the guest's screen in a window on the host through shared memory: choose the guest's "
                 "resolution with Left/Right and whether it is HDR (they size the memory), /dev/shm or the kvmfr module, and "
                 "the user who runs the client and owns the memory (Left/Right among the users who log in here; at "
-                "first the one who ran sudo, or --lg-user NAME). Gaming reserves the guest's memory as "
+                "first the one who ran sudo). Gaming reserves the guest's memory as "
                 "hugepages at boot (Left/Right; none reserves nothing) and suggests CPU pinning that keeps cores "
                 "and L3 caches whole and leaves core 0's to the host (Left/Right sets the vCPUs); the pinning is "
                 "shown as libvirt XML on the last screen. Storage lists the disk controllers: one the host does not "
                 "use can go to the guest whole (vfio-pci), and a disk the host does not use can go alone through "
                 "libvirt by its /dev/disk/by-id name; controllers holding the host's file systems stay. Space "
                 "toggles an option.",
+        .keys = "Enter review  Space tick  Left/Right change  Up/Down move  b back",
+        .keeps_view = true,
         .private_size = sizeof(struct goal_view),
         .draw = draw,
         .key = key,

@@ -8,23 +8,90 @@
 #include "vfio-setup/storage.h"
 #include "wizard_private.h"
 
-/* The GPUs to choose from, and other devices that could go along (each alone in its group). */
+/*
+ * The GPUs to choose from; devices that may go along with the chosen one
+ * (first those sharing its IOMMU group, then others alone in theirs); and,
+ * on g, every IOMMU group with its devices.
+ */
+#define MAX_EXTRAS 64
+
+struct extra {
+        size_t device;
+        bool blocker;           /* shares the chosen GPU's group */
+        char *host_needs;       /* why it cannot go, or NULL */
+};
+
 struct gpu_view {
         size_t cursor;
         bool extras_focus;
         size_t extra_cursor;
-        size_t extras[64];
+        struct extra extras[MAX_EXTRAS];
         size_t n_extras;
+        bool groups;            /* the IOMMU group view is open */
+        int group_scroll;
 };
 
-static const uint16_t extra_classes[] = { 0x0c03, 0x0108, 0x0106, 0x0200, 0x0280 };
+/* Devices alone in their group that guests commonly get. */
+static const uint16_t extra_classes[] = { 0x0c03, 0x0108, 0x0106, 0x0200, 0x0280, 0x0403 };
+
+/* Why a GPU is not ready, in the few words its row has room for. */
+static const char *const short_reasons[_GPU_REASON_MAX] = {
+        [GPU_REASON_IOMMU_OFF] = "IOMMU off",
+        [GPU_REASON_NO_GROUP] = "no IOMMU group",
+        [GPU_REASON_DIRTY_GROUP] = "group shared",
+        [GPU_REASON_BOOT_VGA] = "boot display",
+        [GPU_REASON_ONLY_GPU] = "only GPU",
+        [GPU_REASON_UNKNOWN_IDS] = "ids unreadable",
+};
+
+static void clear_extras(struct gpu_view *v)
+{
+        for (size_t i = 0; i < v->n_extras; i++)
+                free(v->extras[i].host_needs);
+        v->n_extras = 0;
+        v->extra_cursor = 0;
+}
+
+static void add_extra(struct gpu_view *v, const struct machine *m, size_t device, bool blocker)
+{
+        for (size_t i = 0; i < v->n_extras; i++)
+                if (v->extras[i].device == device)
+                        return;
+        if (v->n_extras < MAX_EXTRAS)
+                v->extras[v->n_extras++] = (struct extra){ device, blocker, device_host_needs(m, device) };
+}
+
+/* The extras follow the GPU under the cursor: its group's other devices come first. */
+static void build_extras(struct gpu_view *v, const struct machine *m)
+{
+        const struct gpu_info *g = m->n_gpus ? &m->gpus[v->cursor] : NULL;
+
+        clear_extras(v);
+        for (size_t i = 0; g && i < g->n_blockers; i++)
+                add_extra(v, m, g->blockers[i], true);
+        for (size_t i = 0; i < m->n_devices; i++) {
+                char *why;
+
+                if (!m->devices[i].class_known || !device_alone_in_group(m, i))
+                        continue;
+                for (size_t k = 0; k < sizeof(extra_classes) / sizeof(extra_classes[0]); k++) {
+                        if (m->devices[i].class_id != extra_classes[k])
+                                continue;
+                        /* What the host needs is not offered here; a blocker that it needs is shown, to explain. */
+                        why = device_host_needs(m, i);
+                        if (!why)
+                                add_extra(v, m, i, false);
+                        free(why);
+                }
+        }
+}
 
 static int enter(struct wizard *w, void *priv)
 {
         struct gpu_view *v = priv;
         const struct machine *m = w->m;
         const char *want = w->sel.gpu ? w->sel.gpu : m->vfio.tool.devices.n ? m->vfio.tool.devices.v[0] : NULL;
-        size_t best, disk;
+        size_t best;
 
         if (machine_recommended_gpu(m, &best) == 0)
                 v->cursor = best;
@@ -39,26 +106,72 @@ static int enter(struct wizard *w, void *priv)
                 if (machine_find_device(m, want, &idx) == 0 && m->gpus[i].device == idx)
                         v->cursor = i;
         }
-        for (size_t i = 0; i < m->n_devices && v->n_extras < 64; i++)
-                for (size_t k = 0; k < sizeof(extra_classes) / sizeof(extra_classes[0]); k++)
-                        if (m->devices[i].class_known && m->devices[i].class_id == extra_classes[k] &&
-                            device_alone_in_group(m, i) && controller_host_disk(m, i, &disk) < 0)
-                                v->extras[v->n_extras++] = i;
+        build_extras(v, m);
         return 0;
+}
+
+static void release(void *priv)
+{
+        clear_extras(priv);
 }
 
 static const char *name_of(const struct pci_device *d)
 {
-        return d->device_name ? d->device_name : d->vendor_name ? d->vendor_name : "unknown device";
+        return d->device_name ? d->device_name : "unknown device";
 }
 
-static void details(const struct wizard *w, int gpu, struct canvas *c, int y, int bottom)
+/* "NVIDIA Corporation" -> "NVIDIA"; "Advanced Micro Devices, Inc. [AMD/ATI]" -> "AMD/ATI". */
+static char *vendor_of(const struct pci_device *d)
+{
+        const char *v = d->vendor_name, *open;
+
+        if (!v)
+                return strdup("");
+        open = strchr(v, '[');
+        if (open && strchr(open, ']'))
+                return strndup(open + 1, strcspn(open + 1, "]"));
+        return strndup(v, strcspn(v, " ,"));
+}
+
+static bool passed_now(const struct machine *m, const struct pci_device *d)
+{
+        return strv_contains(&m->vfio.tool.devices, d->address) || strv_contains(&m->vfio.bound, d->address);
+}
+
+static char *status_of(const struct machine *m, const struct gpu_info *g, const struct pci_device *d)
+{
+        const char *why = "ready";
+        char *text;
+
+        for (int r = 0; r < _GPU_REASON_MAX && !g->passthrough_ok; r++)
+                if ((g->reasons & (1u << r)) && short_reasons[r]) {
+                        why = short_reasons[r];
+                        break;
+                }
+        if (asprintf(&text, "%s%s", why, passed_now(m, d) ? ", passed through now" : "") < 0)
+                return NULL;
+        return text;
+}
+
+static const char *const dirty_ways =
+        "Ways out: tick the devices sharing the group below to pass them along (only if the host can do without "
+        "them), move the card to a slot wired to the CPU, or accept it on the review (d). A kernel with the ACS "
+        "override patch (pcie_acs_override=downstream,multifunction) splits groups by pretending an isolation the "
+        "hardware does not promise: devices of one real group can then reach each other's memory, so a guest may "
+        "read the host's. vfio-setup does not set it.";
+
+static const char *const only_gpu_text =
+        "One GPU only: while a guest has it, the host has no display, from early boot on. To get it back: ssh in "
+        "and run undo, or add module_blacklist=vfio_pci to the kernel line at the boot menu for one boot. Two GPUs "
+        "are the supported way.";
+
+static int details(const struct wizard *w, int gpu, struct canvas *c, int y, int bottom)
 {
         const struct machine *m = w->m;
         const struct gpu_info *g = &m->gpus[gpu];
         const struct pci_device *d = &m->devices[g->device];
-        char *ids = strv_join(&g->vfio_ids, ", "), *why = strv_join(&g->reason_texts, "; ");
-        char group[16] = "unknown";
+        char *ids = strv_join(&g->vfio_ids, ", ");
+        char group[16] = "none";
 
         if (d->iommu_group != PCI_GROUP_NONE)
                 snprintf(group, sizeof(group), "%d", d->iommu_group);
@@ -68,11 +181,13 @@ static void details(const struct wizard *w, int gpu, struct canvas *c, int y, in
         for (size_t i = 0; i < g->n_companions && y < bottom; i++)
                 canvas_printf(c, y++, 4, CR_DIM, "goes along: %s %s", m->devices[g->companions[i]].address,
                               name_of(&m->devices[g->companions[i]]));
-        for (size_t i = 0; i < g->n_blockers && y < bottom; i++)
-                canvas_printf(c, y++, 4, CR_PROBLEM, "shares its group: %s %s", m->devices[g->blockers[i]].address,
-                              name_of(&m->devices[g->blockers[i]]));
-        if (why && *why && y < bottom)
-                y = canvas_wrap(c, y, 4, c->w - 6, g->passthrough_ok ? CR_DIM : CR_WARNING, why);
+        /* The blockers are the extras list's first rows; the reasons other than the group are said here. */
+        for (int r = 0; r < _GPU_REASON_MAX && y < bottom; r++)
+                if ((g->reasons & (1u << r)) && r != GPU_REASON_DIRTY_GROUP && r != GPU_REASON_ONLY_GPU)
+                        y = canvas_wrap(c, y, 4, c->w - 6, g->passthrough_ok ? CR_DIM : CR_WARNING,
+                                        gpu_reason_text((enum gpu_reason)r));
+        if ((g->reasons & (1u << GPU_REASON_DIRTY_GROUP)) && y < bottom)
+                y = canvas_wrap(c, y, 4, c->w - 6, CR_WARNING, dirty_ways);
         for (size_t i = 0; i < w->findings.n && y < bottom; i++) {
                 const struct finding *f = &w->findings.v[i];
 
@@ -83,51 +198,183 @@ static void details(const struct wizard *w, int gpu, struct canvas *c, int y, in
                         y = canvas_wrap(c, y, 6, c->w - 8, CR_DIM, f->advice);
         }
         if (m->n_gpus == 1 && y < bottom)
-                canvas_wrap(c, y, 4, c->w - 6, CR_WARNING,
-                            "One GPU only: while a guest has it, the host has no display. Dual GPU is the supported "
-                            "way; single-GPU passthrough needs scripts that hand the card over at VM start.");
+                y = canvas_wrap(c, y, 4, c->w - 6, CR_WARNING, only_gpu_text);
         free(ids);
-        free(why);
+        return y;
+}
+
+static void draw_gpus(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int *y, int last)
+{
+        const struct machine *m = w->m;
+        size_t first = v->cursor + 1 > (size_t)(last - *y) ? v->cursor + 1 - (size_t)(last - *y) : 0;
+        int top = *y, width = c->w - 4, status_width = 0, name_width;
+
+        /* The name takes what the address and the longest status leave. */
+        for (size_t i = 0; i < m->n_gpus; i++) {
+                char *status = status_of(m, &m->gpus[i], &m->devices[m->gpus[i].device]);
+
+                if (status && (int)strlen(status) > status_width)
+                        status_width = (int)strlen(status);
+                free(status);
+        }
+        name_width = width - 2 - 14 - 1 - status_width;
+        if (name_width < 16)
+                name_width = 16;
+        for (size_t i = first; i < m->n_gpus && *y < last; i++) {
+                const struct gpu_info *g = &m->gpus[i];
+                const struct pci_device *d = &m->devices[g->device];
+                char *vendor = vendor_of(d), *status = status_of(m, g, d), *name = NULL, *line = NULL;
+
+                if (vendor && status && asprintf(&name, "%s%s%s", vendor, *vendor ? " " : "", name_of(d)) >= 0 &&
+                    asprintf(&line, "%s  %-*.*s %s", d->address, name_width, name_width, name, status) >= 0)
+                        draw_item(c, (*y)++, 2, width, i == v->cursor && !v->extras_focus,
+                                  g->passthrough_ok ? CR_OK : CR_WARNING, line);
+                free(vendor);
+                free(status);
+                free(name);
+                free(line);
+        }
+        draw_more_marks(c, top, *y - 1, first > 0, first + (size_t)(*y - top) < m->n_gpus);
+}
+
+static void draw_extras(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int *y, int rows)
+{
+        const struct machine *m = w->m;
+        size_t first = v->extra_cursor + 1 > (size_t)rows ? v->extra_cursor + 1 - (size_t)rows : 0;
+        int top;
+
+        if (!v->n_extras)
+                return;
+        canvas_text(c, (*y)++, 2, CR_NORMAL, "Devices that may go along (Tab, then Space ticks one):");
+        top = *y;
+        for (size_t i = first; i < v->n_extras && *y < top + rows; i++) {
+                const struct extra *e = &v->extras[i];
+                const struct pci_device *d = &m->devices[e->device];
+                char *line;
+                int n;
+
+                if (e->host_needs)
+                        n = asprintf(&line, " -  %s  %s (stays with the host)", d->address, name_of(d));
+                else
+                        n = asprintf(&line, "[%c] %s  %s%s", strv_contains(&w->sel.extra, d->address) ? 'x' : ' ',
+                                     d->address, name_of(d), e->blocker ? " (shares the GPU's group)" : "");
+                if (n < 0)
+                        continue;
+                draw_item(c, (*y)++, 2, c->w - 4, v->extras_focus && i == v->extra_cursor,
+                          e->host_needs ? CR_DIM : e->blocker ? CR_WARNING : CR_NORMAL, line);
+                free(line);
+        }
+        draw_more_marks(c, top, *y - 1, first > 0, first + (size_t)(*y - top) < v->n_extras);
+}
+
+/* Why the device under the extras cursor cannot go: in full, where the GPU's details would be. */
+static int draw_host_needs(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int y)
+{
+        const struct extra *e = &v->extras[v->extra_cursor];
+        char *text;
+
+        if (!v->extras_focus || !e->host_needs ||
+            asprintf(&text, "%s is %s: the host needs it, so it is not offered.", w->m->devices[e->device].address,
+                     e->host_needs) < 0)
+                return y;
+        y = canvas_wrap(c, y, 2, c->w - 4, CR_WARNING, text);
+        free(text);
+        return y;
+}
+
+/* Every IOMMU group, its devices with class, ids and driver; the chosen GPU's group marked. */
+static int group_lines(const struct wizard *w, const struct gpu_view *v, struct strv *out, struct strv *roles)
+{
+        const struct machine *m = w->m;
+        int chosen = m->n_gpus ? m->devices[m->gpus[v->cursor].device].iommu_group : PCI_GROUP_NONE;
+        int r = 0, driver_width = 1;
+
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (m->devices[i].driver && (int)strlen(m->devices[i].driver) > driver_width)
+                        driver_width = (int)strlen(m->devices[i].driver);
+        if (driver_width > 13)
+                driver_width = 13;
+        if (m->n_groups == 0)
+                return strv_push(out, "The kernel made no IOMMU groups: the IOMMU is not on yet.");
+        for (size_t i = 0; i < m->n_groups && r >= 0; i++) {
+                const struct iommu_group *g = &m->groups[i];
+                bool mine = g->id == chosen;
+
+                r = strv_pushf(out, "Group %d%s", g->id, mine ? "  <- the GPU under the cursor; a group goes to a guest "
+                                                                 "whole, bridges aside" : "");
+                if (r >= 0)
+                        r = strv_push(roles, mine ? "t" : "n");
+                for (size_t k = 0; k < g->n_devices && r >= 0; k++) {
+                        const struct pci_device *d = &m->devices[g->devices[k]];
+
+                        r = strv_pushf(out, "  %s [%04x] %04x:%04x %-*.*s %s", d->address, d->class_id, d->vendor_id,
+                                       d->device_id, driver_width, driver_width, d->driver ? d->driver : "-", name_of(d));
+                        if (r >= 0)
+                                r = strv_push(roles, mine ? "o" : "d");
+                }
+        }
+        return r;
+}
+
+static void draw_groups(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int top, int bottom)
+{
+        struct strv lines = { 0 }, roles = { 0 };
+        int y = top + 1, room = bottom - top - 2, first;
+
+        canvas_text(c, top, 2, CR_NORMAL, "IOMMU groups: address, class, ids, driver, name");
+        if (group_lines(w, v, &lines, &roles) >= 0) {
+                first = v->group_scroll < (int)lines.n - room ? v->group_scroll : (int)lines.n - room;
+                if (first < 0)
+                        first = 0;
+                for (int i = first; i < (int)lines.n && y < top + 1 + room; i++) {
+                        char kind = i < (int)roles.n ? roles.v[i][0] : 'n';
+
+                        canvas_text(c, y++, 2, kind == 't' ? CR_TITLE : kind == 'o' ? CR_OK : kind == 'd' ? CR_DIM : CR_NORMAL,
+                                    lines.v[i]);
+                }
+                draw_more_marks(c, top + 1, y - 1, first > 0, first + room < (int)lines.n);
+        }
+        strv_free(&lines);
+        strv_free(&roles);
 }
 
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
 {
         const struct gpu_view *v = priv;
         const struct machine *m = w->m;
-        int y = top + 1, list_end;
+        int y = top + 1, extra_rows;
 
         if (m->n_gpus == 0) {
-                canvas_wrap(c, y, 2, c->w - 4, CR_PROBLEM, "No GPU was found: there is nothing to pass through.");
+                y = canvas_wrap(c, y, 2, c->w - 4, CR_PROBLEM, "No GPU was found: there is nothing to pass through.");
+                canvas_wrap(c, y + 1, 2, c->w - 4, CR_NORMAL,
+                            "A GPU is a PCI device of class 0300 (VGA), 0302 (3D) or 0380 (display). If one is "
+                            "installed: check that it is seated and powered, and that the firmware has not disabled "
+                            "its slot; then run vfio-setup again. Inside a virtual machine, run vfio-setup on the host. "
+                            "q quits.");
+                return;
+        }
+        if (v->groups) {
+                draw_groups(w, v, c, y, bottom);
                 return;
         }
         canvas_printf(c, y++, 2, CR_NORMAL, "%zu GPU%s. Choose the one the guest gets:", m->n_gpus, m->n_gpus == 1 ? "" : "s");
-        for (size_t i = 0; i < m->n_gpus && y < bottom - 6; i++) {
-                const struct gpu_info *g = &m->gpus[i];
-                const struct pci_device *d = &m->devices[g->device];
-                char *line;
-
-                if (asprintf(&line, "%s  %-32.32s %s%s", d->address, name_of(d), g->passthrough_ok ? "ready" : "not ready",
-                             d->boot_vga == 1 ? ", boot VGA" : "") < 0)
-                        continue;
-                draw_item(c, y++, 2, c->w - 4, i == v->cursor && !v->extras_focus, g->passthrough_ok ? CR_OK : CR_WARNING, line);
-                free(line);
-        }
-        list_end = y;
-        if (v->n_extras) {
-                canvas_text(c, y++, 2, CR_NORMAL, "Devices that may go along (Tab, then Space):");
-                for (size_t i = 0; i < v->n_extras && y < list_end + 3; i++) {
-                        const struct pci_device *d = &m->devices[v->extras[i]];
-                        char *line;
-
-                        if (asprintf(&line, "[%c] %s  %s", strv_contains(&w->sel.extra, d->address) ? 'x' : ' ', d->address,
-                                     name_of(d)) < 0)
-                                continue;
-                        draw_item(c, y++, 2, c->w - 4, v->extras_focus && i == v->extra_cursor, CR_NORMAL, line);
-                        free(line);
-                }
-        }
+        draw_gpus(w, v, c, &y, top + 1 + 1 + 4);
+        extra_rows = v->n_extras < 4 ? (int)v->n_extras : 4;
+        draw_extras(w, v, c, &y, extra_rows);
         canvas_hline(c, y++, 2, c->w - 4);
+        y = draw_host_needs(w, v, c, y);
         details(w, (int)v->cursor, c, y, bottom);
+}
+
+static void toggle_extra(struct wizard *w, struct gpu_view *v)
+{
+        const struct extra *e = &v->extras[v->extra_cursor];
+        const char *addr = w->m->devices[e->device].address;
+
+        if (e->host_needs)
+                return;
+        if (strv_remove(&w->sel.extra, addr) == 0 || strv_push(&w->sel.extra, addr) >= 0)
+                w->changed = true;
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)
@@ -136,32 +383,42 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         size_t *cur = v->extras_focus ? &v->extra_cursor : &v->cursor;
         size_t n = v->extras_focus ? v->n_extras : w->m->n_gpus;
 
+        if (w->m->n_gpus == 0)
+                return k == WK_BACKSPACE || k == WK_ESC ? STEP_STAY : STEP_HOLD;
+        if (v->groups) {
+                if (k == WK_UP || k == WK_PGUP)
+                        v->group_scroll = v->group_scroll > (k == WK_UP ? 1 : 10) ? v->group_scroll - (k == WK_UP ? 1 : 10) : 0;
+                else if (k == WK_DOWN || k == WK_PGDN)
+                        v->group_scroll += k == WK_DOWN ? 1 : 10;
+                else
+                        v->groups = false;
+                return STEP_HOLD;
+        }
         switch (k) {
         case WK_UP:
                 if (*cur > 0)
                         (*cur)--;
-                return STEP_STAY;
+                break;
         case WK_DOWN:
                 if (*cur + 1 < n)
                         (*cur)++;
-                return STEP_STAY;
+                break;
         case WK_TAB:
                 v->extras_focus = !v->extras_focus && v->n_extras > 0;
                 return STEP_STAY;
+        case 'g':
+                v->groups = true;
+                v->group_scroll = 0;
+                return STEP_HOLD;
         case ' ':
                 if (v->extras_focus) {
-                        const char *addr = w->m->devices[v->extras[v->extra_cursor]].address;
-
-                        if (strv_remove(&w->sel.extra, addr) == 0 || strv_push(&w->sel.extra, addr) >= 0)
-                                w->changed = true;
+                        toggle_extra(w, v);
                         return STEP_STAY;
                 }
                 /* Space chooses like Enter outside the extras. */
                 __attribute__((fallthrough));
         case WK_ENTER:
         case 'n':
-                if (w->m->n_gpus == 0)
-                        return STEP_STAY;
                 free(w->sel.gpu);
                 w->sel.gpu = strdup(w->m->devices[w->m->gpus[v->cursor].device].address);
                 w->sel.release = false;
@@ -170,16 +427,37 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         default:
                 return STEP_STAY;
         }
+        if (!v->extras_focus && (k == WK_UP || k == WK_DOWN))
+                build_extras(v, w->m);
+        return STEP_STAY;
+}
+
+static const char *keys_now(const struct wizard *w, const void *priv)
+{
+        const struct gpu_view *v = priv;
+
+        if (w->m->n_gpus == 0)
+                return "b back";
+        if (v->groups)
+                return "Up/Down PgUp/PgDn scroll  any other key closes the groups";
+        return v->extras_focus ? "Enter choose the GPU  Space tick  Tab GPUs  Up/Down move  g groups  b back"
+                               : "Enter choose  Up/Down move  Tab devices  g groups  b back";
 }
 
 const struct step_ops gpu_step = {
         .title = "GPU choice",
         .help = "Choose the GPU the guest gets. \"ready\" means it can be passed through as it is: its IOMMU group "
-                "holds nothing the host needs, it is not the boot VGA device, and another GPU is left for the "
-                "host. The functions of the same card (HDMI audio, USB-C) always go along. With Tab you reach "
-                "other devices, each alone in its group, that may go along too (Space toggles one).",
+                "holds nothing the host needs, it is not the boot display, and another GPU is left for the host; "
+                "otherwise the row says what stands in the way. The functions of the same card (HDMI audio, USB-C) "
+                "always go along. Tab reaches the devices that may go along: first those sharing the GPU's IOMMU "
+                "group, then others alone in their groups; Space ticks one. What the host runs on (the chipset's "
+                "bridges, the controller of its disks, its only USB controller) is never offered. g shows every "
+                "IOMMU group with its devices.",
+        .keys_now = keys_now,
+        .keeps_view = true,
         .private_size = sizeof(struct gpu_view),
         .enter = enter,
+        .release = release,
         .draw = draw,
         .key = key,
 };

@@ -13,7 +13,8 @@ struct review {
         struct plan *plan;
         char *text;             /* the plan, or why there is none */
         int refusal;            /* plan_build's refusal, 0 with a plan */
-        int scroll, lines;
+        char *command;          /* the same choices as a command line */
+        int scroll;
 };
 
 static int enter(struct wizard *w, void *priv)
@@ -25,14 +26,7 @@ static int enter(struct wizard *w, void *priv)
         r = plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
         if (plan_refused(r)) {
                 v->refusal = r;
-                if (asprintf(&v->text, "The plan is refused:\n%s\n\n%s", reason,
-                             r == -VS_E_CONFIRM ? "Press d and v to pass the GPU anyway (--allow-dirty-group, "
-                                                  "--allow-boot-vga), or go back (b) and choose another GPU."
-                             : r == -VS_E_DIRTY_GROUP ? "Press d to pass the GPU anyway (--allow-dirty-group), or go back "
-                                                        "and choose another GPU or extra devices."
-                             : r == -VS_E_BOOT_VGA ? "Press v to pass it anyway (--allow-boot-vga), or go back (b) and "
-                                                     "choose another GPU."
-                                                   : "Go back (b) and change the choice.") < 0)
+                if (asprintf(&v->text, "The plan is refused:\n%s\n\nb goes back to change the choice.", reason) < 0)
                         v->text = NULL;
                 free(reason);
                 return v->text ? 0 : -ENOMEM;
@@ -45,8 +39,8 @@ static int enter(struct wizard *w, void *priv)
         r = v->plan->release ? 0 : plan_libvirt_xml(v->plan, &w->libvirt_xml);
         if (r >= 0)
                 r = plan_to_text(v->plan, &v->text);
-        for (const char *p = v->text; r >= 0 && p && *p; p++)
-                v->lines += *p == '\n';
+        if (r >= 0 && !(v->command = selection_command(w)))
+                r = -ENOMEM;
         w->plan_text = r >= 0 ? v->text : NULL;
         return r;
 }
@@ -57,53 +51,83 @@ static void release(void *priv)
 
         plan_free(v->plan);
         free(v->text);
+        free(v->command);
+}
+
+/* The width the plan's lines are cut to. */
+static int text_width(const struct wizard *w)
+{
+        return (w->width ? w->width : 80) - 2;
+}
+
+/* Rows the plan takes at the width: long lines are cut into several, none hidden. */
+static int total_rows(const struct review *v, int width)
+{
+        int rows = 0;
+
+        for (const char *p = v->text ? v->text : ""; *p;) {
+                size_t len = strcspn(p, "\n");
+
+                rows += canvas_cut_rows(len, width);
+                p += len + (p[len] == '\n');
+        }
+        return rows;
+}
+
+static enum role_id role_of(const char *line)
+{
+        return line[0] == '+' ? CR_OK : line[0] == '-' ? CR_PROBLEM : line[0] == '@' ? CR_DIM : CR_NORMAL;
 }
 
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
 {
         const struct review *v = priv;
         const char *p = v->text ? v->text : "";
-        int line = 0, y = top;
+        int width = c->w - 2, row = 0, y, total = total_rows(v, width), room;
 
         (void)w;
         if (v->refusal) {
                 canvas_wrap(c, top + 1, 2, c->w - 4, CR_PROBLEM, p);
                 return;
         }
+        top = canvas_wrap(c, top, 1, width, CR_DIM, v->command);
+        canvas_hline(c, top++, 1, width);
+        y = top;
+        room = bottom - 1 - top;
         while (*p && y < bottom - 1) {
                 size_t len = strcspn(p, "\n");
+                int rows = canvas_cut_rows(len, width);
 
-                if (line++ >= v->scroll) {
-                        enum role_id role = p[0] == '+' ? CR_OK : p[0] == '-' ? CR_PROBLEM : p[0] == '@' ? CR_DIM : CR_NORMAL;
-                        char *piece = strndup(p, len < (size_t)(c->w - 2) ? len : (size_t)(c->w - 2));
-
-                        if (piece)
-                                canvas_text(c, y++, 1, role, piece);
-                        free(piece);
-                }
+                for (int i = 0; i < rows && y < bottom - 1; i++, row++)
+                        if (row >= v->scroll)
+                                canvas_cut_draw(c, y++, 1, width, role_of(p), p, len, i);
                 p += len + (p[len] == '\n');
         }
-        canvas_printf(c, bottom - 1, 1, CR_DIM, "lines %d-%d of %d; Up/Down/PgUp/PgDn scroll; Enter goes on to apply",
-                      v->scroll + 1, v->scroll + (y - top), v->lines);
+        canvas_printf(c, bottom - 1, 1, CR_DIM, "rows %d-%d of %d%s", v->scroll + 1, v->scroll + (y - top), total,
+                      total > room ? "; a row ending in \\ goes on in the next" : "");
+        draw_more_marks(c, top, bottom - 1, v->scroll > 0, v->scroll + room < total);
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)
 {
         struct review *v = priv;
-        int page = 10;
+        int room = (w->height ? w->height : 24) - 6 - canvas_wrap_rows(text_width(w), v->command ? v->command : ""),
+            last = total_rows(v, text_width(w)) - room;
 
+        if (last < 0)
+                last = 0;
         switch (k) {
         case WK_UP:
                 v->scroll -= v->scroll > 0;
                 return STEP_STAY;
         case WK_DOWN:
-                v->scroll += v->scroll + 1 < v->lines;
+                v->scroll += v->scroll < last;
                 return STEP_STAY;
         case WK_PGUP:
-                v->scroll = v->scroll > page ? v->scroll - page : 0;
+                v->scroll = v->scroll > room ? v->scroll - room : 0;
                 return STEP_STAY;
         case WK_PGDN:
-                v->scroll = v->scroll + page < v->lines ? v->scroll + page : v->scroll;
+                v->scroll = v->scroll + room < last ? v->scroll + room : last;
                 return STEP_STAY;
         case 'd':
         case 'v':
@@ -121,11 +145,31 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         }
 }
 
+static const char *keys_now(const struct wizard *w, const void *priv)
+{
+        const struct review *v = priv;
+
+        (void)w;
+        switch (v->refusal) {
+        case 0:
+                return "Enter to apply  Up/Down PgUp/PgDn scroll  b back";
+        case -VS_E_CONFIRM:
+                return "d accept the group  v accept boot VGA  b back";
+        case -VS_E_DIRTY_GROUP:
+                return "d accept the group  b back";
+        case -VS_E_BOOT_VGA:
+                return "v accept boot VGA  b back";
+        default:
+                return "b back";
+        }
+}
+
 const struct step_ops review_step = {
         .title = "Review",
         .help = "The exact plan: for each file the lines that go and come (unified diff), new files in full, then "
                 "the commands that regenerate the boot files, then warnings. It is what `vfio-setup plan` prints for "
                 "the same choices. Nothing has been written yet.",
+        .keys_now = keys_now,
         .private_size = sizeof(struct review),
         .enter = enter,
         .release = release,

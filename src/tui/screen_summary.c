@@ -6,20 +6,50 @@
 
 #include "wizard_private.h"
 
-/* A re-run: what vfio-setup set up, and what to do with it. */
+/*
+ * The first screen when vfio-setup has been here before: what it set up, an
+ * apply that did not finish, and what to do with them.
+ */
+enum choice { CHANGE_GPU, CHANGE_GOALS, REMOVE, UNDO, QUIT };
+
 static const struct {
         const char *text;
         enum step_id target;
 } choices[] = {
-        { "Change the passthrough GPU", STEP_GPU },
-        { "Change the goals", STEP_GOAL },
-        { "Remove passthrough (vfio-setup plan --release)", STEP_REVIEW },
-        { "Quit", _STEP_MAX },
+        [CHANGE_GPU] = { "Change the passthrough GPU", STEP_GPU },
+        [CHANGE_GOALS] = { "Change the goals", STEP_GOAL },
+        [REMOVE] = { "Remove passthrough (the review shows exactly what goes)", STEP_REVIEW },
+        [UNDO] = { "Undo the last apply: put every file back as it was", STEP_APPLY },
+        [QUIT] = { "Quit", _STEP_MAX },
 };
 
 struct summary {
         int cursor;
+        enum choice offered[5];
+        int n;
 };
+
+static int enter(struct wizard *w, void *priv)
+{
+        struct summary *v = priv;
+
+        /* An apply cut short must be undone before anything else can be written. */
+        if (!w->pending.unfinished && w->m->vfio.tool.present) {
+                v->offered[v->n++] = CHANGE_GPU;
+                v->offered[v->n++] = CHANGE_GOALS;
+                v->offered[v->n++] = REMOVE;
+        }
+        if (w->has_pending)
+                v->offered[v->n++] = UNDO;
+        v->offered[v->n++] = QUIT;
+        return 0;
+}
+
+static const char *text_of(const struct wizard *w, enum choice c)
+{
+        return c == UNDO && w->pending.unfinished ? "Undo the unfinished apply: put back the files it changed"
+                                                  : choices[c].text;
+}
 
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
 {
@@ -29,20 +59,30 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         char *goals = strv_join(&t->goals, " "), *lg = strv_join(&t->looking_glass, ", ");
         int y = top + 1;
 
-        (void)bottom;
-        canvas_text(c, y++, 2, CR_NORMAL, "vfio-setup has set up passthrough on this machine:");
-        canvas_printf(c, y++, 4, CR_OK, "devices:    %s", devices ? devices : "");
-        canvas_printf(c, y++, 4, CR_NORMAL, "vfio ids:   %s", ids ? ids : "");
-        canvas_printf(c, y++, 4, CR_NORMAL, "parameters: %s", params && *params ? params : "none added");
-        canvas_printf(c, y++, 4, CR_NORMAL, "goals:      base%s%s%s%s%s", goals && *goals ? " " : "", goals ? goals : "",
-                      lg && *lg ? " (" : "", lg ? lg : "", lg && *lg ? ")" : "");
-        for (size_t i = 0; i < w->m->vfio.n_ids && i < 4; i++)
-                canvas_printf(c, y++, 4, CR_DIM, "%s set in %s", w->m->vfio.ids[i].id, w->m->vfio.ids[i].source);
-        for (size_t i = 0; i < w->m->vfio.bound.n && i < 4; i++)
-                canvas_printf(c, y++, 4, CR_DIM, "%s is bound to vfio-pci now", w->m->vfio.bound.v[i]);
+        if (w->pending.unfinished) {
+                y = canvas_wrap(c, y, 2, c->w - 4, CR_PROBLEM, "An apply did not finish: it was stopped half-way (killed, "
+                                                               "or the machine went down). Some files may hold the new "
+                                                               "configuration and others the old one.");
+                y = canvas_wrap(c, y, 2, c->w - 4, CR_NORMAL, "Undo puts back the files it had changed, from the copies its "
+                                                              "journal took first. Nothing else can be applied before.");
+                y++;
+        }
+        if (t->present) {
+                canvas_text(c, y++, 2, CR_NORMAL, "vfio-setup has set up passthrough on this machine:");
+                canvas_printf(c, y++, 4, CR_OK, "devices:    %s", devices ? devices : "");
+                canvas_printf(c, y++, 4, CR_NORMAL, "vfio ids:   %s", ids ? ids : "");
+                canvas_printf(c, y++, 4, CR_NORMAL, "parameters: %s", params && *params ? params : "none added");
+                canvas_printf(c, y++, 4, CR_NORMAL, "goals:      base%s%s%s%s%s", goals && *goals ? " " : "",
+                              goals ? goals : "", lg && *lg ? " (" : "", lg ? lg : "", lg && *lg ? ")" : "");
+                for (size_t i = 0; i < w->m->vfio.n_ids && i < 4 && y < bottom - v->n - 3; i++)
+                        canvas_printf(c, y++, 4, CR_DIM, "%s set in %s", w->m->vfio.ids[i].id, w->m->vfio.ids[i].source);
+                for (size_t i = 0; i < w->m->vfio.bound.n && i < 4 && y < bottom - v->n - 3; i++)
+                        canvas_printf(c, y++, 4, CR_DIM, "%s is bound to vfio-pci now", w->m->vfio.bound.v[i]);
+        }
         y++;
-        for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
-                draw_item(c, y++, 2, c->w - 4, v->cursor == (int)i, CR_NORMAL, choices[i].text);
+        for (int i = 0; i < v->n; i++)
+                draw_item(c, y++, 2, c->w - 4, v->cursor == i, CR_NORMAL, text_of(w, v->offered[i]));
+        canvas_wrap(c, y + 1, 2, c->w - 4, CR_DIM, "Nothing is written until you press y on the Apply screen; q leaves.");
         free(devices);
         free(ids);
         free(params);
@@ -53,30 +93,36 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
 static enum step_result key(struct wizard *w, void *priv, int k)
 {
         struct summary *v = priv;
-        int n = (int)(sizeof(choices) / sizeof(choices[0]));
+        enum choice c = v->offered[v->cursor];
 
         if (k == WK_UP && v->cursor > 0)
                 v->cursor--;
-        else if (k == WK_DOWN && v->cursor + 1 < n)
+        else if (k == WK_DOWN && v->cursor + 1 < v->n)
                 v->cursor++;
         else if (k == WK_ENTER || k == 'n') {
-                if (choices[v->cursor].target == _STEP_MAX)
+                if (c == QUIT)
                         return STEP_QUIT;
-                w->sel.release = choices[v->cursor].target == STEP_REVIEW;
-                if (!w->sel.release && !w->sel.gpu && w->m->vfio.tool.devices.n)
+                w->undo = c == UNDO;
+                w->sel.release = c == REMOVE;
+                if (c == CHANGE_GOALS && !w->sel.gpu && w->m->vfio.tool.devices.n)
                         w->sel.gpu = strdup(w->m->vfio.tool.devices.v[0]);
-                w->changed = true;
-                w->goto_step = choices[v->cursor].target;
+                w->changed = c != UNDO;
+                w->goto_step = choices[c].target;
                 return STEP_GOTO;
         }
-        return STEP_STAY;
+        return STEP_HOLD;
 }
 
 const struct step_ops summary_step = {
         .title = "Current setup",
-        .help = "vfio-setup found its own setup on this machine. Change the GPU (the GPU screen starts on the "
-                "current one), change the goals, or remove passthrough: the review shows exactly what goes.",
+        .help = "vfio-setup found its own setup (or an apply it did not finish) on this machine. Change the GPU (the "
+                "GPU screen starts on the current one), change the goals, remove passthrough (the review shows "
+                "exactly what goes), or undo the last apply, which puts back every file it changed from the copies "
+                "its journal keeps.",
+        .keys = "Up/Down move  Enter choose",
+        .keeps_view = true,
         .private_size = sizeof(struct summary),
+        .enter = enter,
         .draw = draw,
         .key = key,
 };

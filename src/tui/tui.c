@@ -63,12 +63,19 @@ static void blit(const struct canvas *c, bool ascii)
                         char ch = c->ch[y * c->w + x];
                         chtype out = (unsigned char)ch;
 
+                        /* ACS_* are read from the terminal's description at run time: not a constant table. */
                         if (ch == CANVAS_HLINE)
                                 out = ascii ? '-' : ACS_HLINE;
                         else if (ch == CANVAS_VLINE)
                                 out = ascii ? '|' : ACS_VLINE;
-                        else if (ch == CANVAS_CORNER)
-                                out = ascii ? '+' : ACS_PLUS;
+                        else if (ch == CANVAS_ULCORNER)
+                                out = ascii ? '+' : ACS_ULCORNER;
+                        else if (ch == CANVAS_URCORNER)
+                                out = ascii ? '+' : ACS_URCORNER;
+                        else if (ch == CANVAS_LLCORNER)
+                                out = ascii ? '+' : ACS_LLCORNER;
+                        else if (ch == CANVAS_LRCORNER)
+                                out = ascii ? '+' : ACS_LRCORNER;
                         mvaddch(y, x, out | attr_of((enum role_id)c->role[y * c->w + x]));
                 }
 }
@@ -121,8 +128,10 @@ static int translate(int ch)
         }
 }
 
-int tui_run(const struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t)
+int tui_run(const struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t,
+            char **ret_farewell)
 {
+        const char *farewell;
         struct loop l = { .ascii = t->ascii };
         struct wizard_options wo = *o;
         struct sigaction sa = { .sa_handler = on_signal };
@@ -168,9 +177,13 @@ int tui_run(const struct wizard_options *o, const struct sysroot *sr, struct mac
                 if (ch == KEY_RESIZE || ch == ERR)
                         continue;
                 wizard_key(l.w, translate(ch));
+                if (wizard_step_began(l.w))
+                        flushinp();
         }
         restore();
         canvas_free(&l.canvas);
+        farewell = wizard_farewell(l.w);
+        *ret_farewell = farewell ? strdup(farewell) : NULL;
         wizard_free(l.w);
         return 0;
 }

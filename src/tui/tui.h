@@ -8,5 +8,10 @@ struct tui_options {
         bool ascii;             /* lines as - | + */
 };
 
-/* Runs the wizard on the terminal until the user quits; takes the machine. -ENOTTY without a terminal. */
-int tui_run(const struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t);
+/*
+ * Runs the wizard on the terminal until the user quits; takes the machine.
+ * -ENOTTY without a terminal.  *ret_farewell: what to print once the
+ * terminal is back (the last screen's next steps), or NULL.
+ */
+int tui_run(const struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t,
+            char **ret_farewell);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vfio-setup/pciaddr.h"
 #include "vfio-setup/users.h"
 #include "wizard_private.h"
 
@@ -16,8 +15,9 @@ static const struct step_ops *const steps[_STEP_MAX] = {
 };
 
 static const char *const general_help =
-        "Keys: Up/Down or j/k move, Enter or Space choose, Tab switches panes, n or Enter goes on, "
-        "b, Backspace or Esc goes back, ? shows this help, q quits.";
+        "Keys: Up/Down or j/k move, Enter or n goes on, b, Backspace or Esc goes back, ? shows this help, q quits. "
+        "The line at the bottom lists the keys of each screen. Nothing is written to the machine until you press "
+        "y on the Apply screen.";
 
 enum role_id severity_role_of(enum severity s)
 {
@@ -40,6 +40,71 @@ int draw_findings(const struct wizard *w, struct canvas *c, int y, int bottom, e
                         y = canvas_wrap(c, y, 13, c->w - 15, CR_DIM, f->advice);
         }
         return y;
+}
+
+void draw_more_marks(struct canvas *c, int top_row, int bottom_row, bool above, bool below)
+{
+        if (above)
+                canvas_more(c, top_row, c->w - 15, false);
+        if (below)
+                canvas_more(c, bottom_row, c->w - 15, true);
+}
+
+static int push_flag(struct strv *v, const char *flag, const char *value)
+{
+        return value ? strv_pushf(v, "%s %s", flag, value) : strv_push(v, flag);
+}
+
+char *selection_command(const struct wizard *w)
+{
+        const struct selection *s = &w->sel;
+        struct strv v = { 0 };
+        unsigned width, height;
+        char *out;
+        int r = strv_push(&v, "sudo vfio-setup apply");
+
+        if (s->release) {
+                if (r >= 0)
+                        r = strv_push(&v, "--release");
+                goto done;
+        }
+        if (r >= 0 && s->gpu)
+                r = push_flag(&v, "--gpu", s->gpu);
+        for (size_t i = 0; r >= 0 && i < s->extra.n; i++)
+                r = push_flag(&v, "--extra", s->extra.v[i]);
+        for (int g = GOAL_BASE + 1; r >= 0 && g < _GOAL_MAX; g++)
+                if (s->goals & (1u << g))
+                        r = push_flag(&v, "--goal", goal_name((enum goal)g));
+        if (r >= 0 && (s->goals & (1u << GOAL_LOOKING_GLASS))) {
+                looking_glass_resolution(&s->lg, &width, &height);
+                r = strv_pushf(&v, "--lg-resolution %ux%u", width, height);
+                if (r >= 0 && s->lg.hdr)
+                        r = push_flag(&v, "--lg-bit-depth", "10");
+                if (r >= 0 && s->lg.kvmfr)
+                        r = push_flag(&v, "--lg-kvmfr", NULL);
+                if (r >= 0 && s->lg.user)
+                        r = push_flag(&v, "--lg-user", s->lg.user);
+        }
+        if (r >= 0 && (s->goals & (1u << GOAL_GAMING)) && s->vm.memory_mib)
+                r = strv_pushf(&v, "--vm-memory %luM", s->vm.memory_mib);
+        if (r >= 0 && (s->goals & (1u << GOAL_GAMING)) && s->vm.cpus)
+                r = strv_pushf(&v, "--vm-cpus %u", s->vm.cpus);
+        for (size_t i = 0; r >= 0 && (s->goals & (1u << GOAL_STORAGE)) && i < s->disks.n; i++)
+                r = push_flag(&v, "--disk", s->disks.v[i]);
+        if (r >= 0 && s->iommu_pt)
+                r = push_flag(&v, "--iommu-pt", NULL);
+        if (r >= 0 && s->allow_dirty_group)
+                r = push_flag(&v, "--allow-dirty-group", NULL);
+        if (r >= 0 && s->allow_boot_vga)
+                r = push_flag(&v, "--allow-boot-vga", NULL);
+        if (r >= 0 && s->bootloader >= 0)
+                r = push_flag(&v, "--bootloader", bootloader_name((enum bootloader_kind)s->bootloader));
+        if (r >= 0 && s->initramfs >= 0)
+                r = push_flag(&v, "--initramfs", initramfs_name((enum initramfs_kind)s->initramfs));
+done:
+        out = r >= 0 ? strv_join(&v, " ") : NULL;
+        strv_free(&v);
+        return out;
 }
 
 void draw_item(struct canvas *c, int y, int x, int width, bool selected, enum role_id role, const char *text)
@@ -67,6 +132,14 @@ static int enter(struct wizard *w, enum step_id s)
 {
         int r;
 
+        w->began = true;
+        w->help_scroll = 0;
+        if (steps[s]->keeps_view && w->priv[s]) {
+                w->step = s;
+                free(w->error);
+                w->error = NULL;
+                return 0;
+        }
         drop(w, s);
         w->priv[s] = calloc(1, steps[s]->private_size ? steps[s]->private_size : 1);
         if (!w->priv[s])
@@ -87,51 +160,6 @@ static void go(struct wizard *w, enum step_id s)
         enter(w, s);
 }
 
-/*
- * A re-run starts from what vfio-setup recorded: the goals with their settings, and the
- * devices beyond the GPU's slot (controllers chosen before), so that changing the GPU keeps
- * them.  --lg-* and --vm-* options on the command line win.
- */
-static int restore_goals(struct wizard *w)
-{
-        const struct tool_state *t = &w->m->vfio.tool;
-        struct looking_glass *lg = &w->sel.lg;
-        unsigned width, height, slot[4], other[4];
-        enum goal g;
-        int r = 0;
-
-        if (t->devices.n && pci_address_parse(t->devices.v[0], &slot[0], &slot[1], &slot[2], &slot[3]) == 0)
-                for (size_t i = 1; i < t->devices.n && r >= 0; i++)
-                        if (pci_address_parse(t->devices.v[i], &other[0], &other[1], &other[2], &other[3]) == 0 &&
-                            (other[0] != slot[0] || other[1] != slot[1] || other[2] != slot[2]))
-                                r = strv_push(&w->sel.extra, t->devices.v[i]);
-        for (size_t i = 0; i < t->disks.n && r >= 0; i++)
-                r = strv_push(&w->sel.disks, t->disks.v[i]);
-        if (r < 0)
-                return r;
-
-        for (size_t i = 0; i < t->goals.n; i++)
-                if (goal_from_name(t->goals.v[i], &g) == 0)
-                        w->sel.goals |= 1u << g;
-        if (t->vm.n == 2) {
-                if (!w->sel.vm.memory_mib)
-                        w->sel.vm.memory_mib = strtoul(t->vm.v[0], NULL, 10);
-                if (!w->sel.vm.cpus)
-                        w->sel.vm.cpus = (unsigned)strtoul(t->vm.v[1], NULL, 10);
-        }
-        if (t->looking_glass.n < 3)
-                return 0;
-        if (!lg->width && sscanf(t->looking_glass.v[0], "%ux%u", &width, &height) == 2) {
-                lg->width = width;
-                lg->height = height;
-        }
-        lg->kvmfr = lg->kvmfr || strcmp(t->looking_glass.v[1], "kvmfr") == 0;
-        lg->hdr = lg->hdr || (t->looking_glass.n > 3 && strcmp(t->looking_glass.v[3], "hdr") == 0);
-        if (!lg->user && !(lg->user = strdup(t->looking_glass.v[2])))
-                return -ENOMEM;
-        return 0;
-}
-
 int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_options *o, struct wizard **ret)
 {
         struct wizard *w = calloc(1, sizeof(*w));
@@ -145,23 +173,36 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
         w->m = m;
         w->o = *o;
         w->sel = (struct selection){ .bootloader = -1, .initramfs = -1, .goals = 1u << GOAL_BASE, .lg = o->lg,
-                                    .vm = o->vm };
+                                    .vm = o->vm, .wizard_wording = true };
         w->o.lg.user = NULL;
         w->sel.lg.user = o->lg.user ? strdup(o->lg.user) : NULL;
         if (o->lg.user && !w->sel.lg.user) {
                 wizard_free(w);
                 return -ENOMEM;
         }
-        r = restore_goals(w);
+        /* A re-run starts from what vfio-setup recorded; the GPU is chosen again on its screen. */
+        r = selection_from_state(&m->vfio.tool, &w->sel);
+        free(w->sel.gpu);
+        w->sel.gpu = NULL;
         if (r >= 0 && !w->sel.lg.user && o->default_user && !(w->sel.lg.user = strdup(o->default_user)))
                 r = -ENOMEM;
         if (r >= 0)
                 r = local_users(sr, &w->users);
+        /* Without sudo nobody is known to run the client: the first who logs in, shown and changeable on its row. */
+        if (r >= 0 && !w->sel.lg.user && w->users.n && !(w->sel.lg.user = strdup(w->users.v[0])))
+                r = -ENOMEM;
         if (r >= 0)
                 r = findings_build(m, &w->findings);
-        /* Re-run: what is set up comes first, with the ways to change it. */
+        /* Whether there is an apply to undo; a journal that cannot be read now (locked, damaged) offers none. */
+        if (r >= 0) {
+                char *reason = NULL;
+
+                w->has_pending = undo_pending(sr, &w->pending, &reason) == 0;
+                free(reason);
+        }
+        /* Re-run, or an apply cut short: what is there comes first, with the ways to change it. */
         if (r >= 0)
-                r = enter(w, m->vfio.tool.present ? STEP_SUMMARY : STEP_HARDWARE);
+                r = enter(w, m->vfio.tool.present || w->pending.unfinished ? STEP_SUMMARY : STEP_HARDWARE);
         if (r < 0) {
                 wizard_free(w);
                 return r;
@@ -181,6 +222,10 @@ void wizard_free(struct wizard *w)
         machine_free(w->m);
         free(w->error);
         free(w->libvirt_xml);
+        free(w->outcome_text);
+        free(w->journal);
+        strv_free(&w->saved);
+        undo_preview_free(&w->pending);
         strv_free(&w->users);
         free(w);
 }
@@ -204,42 +249,108 @@ static void header(const struct wizard *w, struct canvas *c)
                 if ((int)w->step == s)
                         index = shown;
         }
+        const char *title = w->step == STEP_APPLY && w->undo ? "Undo" : steps[w->step]->title;
+
         canvas_fill(c, 0, 0, 1, c->w, CR_TITLE);
         if (w->step == STEP_SUMMARY)
-                canvas_printf(c, 0, 1, CR_TITLE, "vfio-setup%s  %s", w->o.demo ? " (demo)" : "", steps[w->step]->title);
+                canvas_printf(c, 0, 1, CR_TITLE, "vfio-setup%s  %s", w->o.demo ? " (demo)" : "", title);
         else
-                canvas_printf(c, 0, 1, CR_TITLE, "vfio-setup%s  %d/%d %s", w->o.demo ? " (demo)" : "", index, shown,
-                              steps[w->step]->title);
+                canvas_printf(c, 0, 1, CR_TITLE, "vfio-setup%s  %d/%d %s", w->o.demo ? " (demo)" : "", index, shown, title);
         canvas_hline(c, 1, 0, c->w);
 }
 
+/* The step's keys, as many as fit, then help and quit, which always do. */
 static void footer(const struct wizard *w, struct canvas *c)
 {
+        const struct step_ops *st = steps[w->step];
+        const char *keys = w->error ? "b back" : st->keys_now ? st->keys_now(w, w->priv[w->step]) : st->keys;
+        const char *tail = "? help  q quit";
+        int x = 1, room = c->w - 2 - (int)strlen(tail);
+
         canvas_hline(c, c->h - 2, 0, c->w);
-        if (w->asking_quit)
+        if (w->asking_quit) {
                 canvas_text(c, c->h - 1, 1, CR_WARNING, "Quit without applying your choices? y quits, any other key stays");
-        else
-                canvas_text(c, c->h - 1, 1, CR_KEY, "Enter continue  b back  Tab pane  ? help  q quit");
+                return;
+        }
+        for (const char *p = keys ? keys : ""; *p;) {
+                const char *end = strstr(p, "  ");
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                char *item = strndup(p, len);
+
+                if (!item || x + (int)len + 2 > room) {
+                        free(item);
+                        break;
+                }
+                canvas_text(c, c->h - 1, x, CR_KEY, item);
+                x += (int)len + 2;
+                free(item);
+                p += len;
+                p += strspn(p, " ");
+        }
+        canvas_text(c, c->h - 1, x, CR_KEY, tail);
 }
 
-static void help_box(const struct wizard *w, struct canvas *c)
+static char *help_text(const struct wizard *w)
 {
-        int width = c->w - 8, top = 4, y;
+        char *text;
 
-        canvas_fill(c, top, 4, c->h - 8, width, CR_NORMAL);
-        canvas_box(c, top, 4, c->h - 8, width);
-        canvas_printf(c, top, 6, CR_TITLE, " Help: %s ", steps[w->step]->title);
-        y = canvas_wrap(c, top + 2, 6, width - 4, CR_NORMAL, steps[w->step]->help);
-        canvas_wrap(c, y + 1, 6, width - 4, CR_DIM, general_help);
-        canvas_text(c, c->h - 6, 6, CR_KEY, "any key closes this help");
+        if (asprintf(&text, "%s\n\n%s", steps[w->step]->help, general_help) < 0)
+                return NULL;
+        return text;
+}
+
+/* The help fills the screen's middle; what does not fit scrolls. */
+static void help_box(struct wizard *w, struct canvas *c)
+{
+        int top = 3, left = 3, width = c->w - 6, height = c->h - 6, inner = width - 4, room = height - 3, rows;
+        char *text = help_text(w);
+        struct canvas sub;
+
+        if (!text)
+                return;
+        rows = canvas_wrap_rows(inner, text);
+        if (w->help_scroll > rows - room)
+                w->help_scroll = rows > room ? rows - room : 0;
+        canvas_fill(c, top, left, height, width, CR_NORMAL);
+        canvas_box(c, top, left, height, width);
+        canvas_printf(c, top, left + 2, CR_TITLE, " Help: %s ", steps[w->step]->title);
+        /* Drawn whole on a canvas of its own, then the visible rows copied: a wrap is never cut mid-row. */
+        if (canvas_init(&sub, inner, rows) == 0) {
+                canvas_wrap(&sub, 0, 0, inner, CR_NORMAL, text);
+                for (int y = 0; y < room && w->help_scroll + y < rows; y++)
+                        for (int x = 0; x < inner; x++) {
+                                size_t from = (size_t)((w->help_scroll + y) * inner + x);
+
+                                c->ch[(top + 1 + y) * c->w + left + 2 + x] = sub.ch[from];
+                                c->role[(top + 1 + y) * c->w + left + 2 + x] = sub.role[from];
+                        }
+                canvas_free(&sub);
+        }
+        canvas_text(c, top + height - 2, left + 2, CR_KEY,
+                    rows > room ? "Up/Down scroll  any other key closes this help" : "any key closes this help");
+        /* On the box's own border, where they cover no text. */
+        if (w->help_scroll > 0)
+                canvas_more(c, top, left + width - 16, false);
+        if (w->help_scroll + room < rows)
+                canvas_more(c, top + height - 1, left + width - 16, true);
+        free(text);
 }
 
 void wizard_draw(struct wizard *w, struct canvas *c)
 {
         canvas_clear(c);
-        if (c->w < WIZARD_MIN_W || c->h < WIZARD_MIN_H) {
-                canvas_printf(c, 0, 0, CR_WARNING, "terminal too small: %dx%d, need %dx%d", c->w, c->h, WIZARD_MIN_W,
-                              WIZARD_MIN_H);
+        w->width = c->w;
+        w->height = c->h;
+        w->too_small = c->w < WIZARD_MIN_W || c->h < WIZARD_MIN_H;
+        if (w->too_small) {
+                char *text;
+                int y = canvas_wrap(c, 0, 0, c->w, CR_WARNING, "terminal too small");
+
+                if (asprintf(&text, "%dx%d, need %dx%d; keys wait until it is larger", c->w, c->h, WIZARD_MIN_W,
+                             WIZARD_MIN_H) >= 0) {
+                        canvas_wrap(c, y, 0, c->w, CR_NORMAL, text);
+                        free(text);
+                }
                 return;
         }
         header(w, c);
@@ -276,13 +387,31 @@ static enum wizard_key normal(int key)
         }
 }
 
+bool wizard_step_began(struct wizard *w)
+{
+        bool began = w->began;
+
+        w->began = false;
+        return began;
+}
+
 void wizard_key(struct wizard *w, int key)
 {
         enum step_result r;
         int k;
 
+        /* What cannot be seen is not acted on: a key typed blind could apply the plan. */
+        if (w->too_small)
+                return;
         if (w->help) {
-                w->help = false;
+                int k2 = normal(key);
+
+                if (k2 == WK_UP || k2 == WK_DOWN || k2 == WK_PGUP || k2 == WK_PGDN)
+                        w->help_scroll = k2 == WK_UP     ? (w->help_scroll > 0 ? w->help_scroll - 1 : 0)
+                                         : k2 == WK_PGUP ? (w->help_scroll > 10 ? w->help_scroll - 10 : 0)
+                                                         : w->help_scroll + (k2 == WK_DOWN ? 1 : 10);
+                else
+                        w->help = false;
                 return;
         }
         if (w->asking_quit) {
@@ -292,6 +421,7 @@ void wizard_key(struct wizard *w, int key)
         }
         if (key == '?') {
                 w->help = true;
+                w->help_scroll = 0;
                 return;
         }
         if (key == 'q' || key == 'Q') {
@@ -299,6 +429,9 @@ void wizard_key(struct wizard *w, int key)
                         w->asking_quit = true;
                 else
                         w->finished = true;
+                /* Leaving before Done after an apply: Done's text is still what the terminal keeps. */
+                if (w->finished && w->outcome != OUTCOME_NONE && !w->priv[STEP_DONE])
+                        enter(w, STEP_DONE);
                 return;
         }
         k = normal(key);
@@ -311,6 +444,7 @@ void wizard_key(struct wizard *w, int key)
                 r = STEP_NEXT;
         switch (r) {
         case STEP_STAY:
+        case STEP_HOLD:
                 break;
         case STEP_NEXT:
                 go(w, w->step == STEP_SUMMARY ? STEP_GPU : w->step + 1);

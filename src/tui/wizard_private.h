@@ -13,13 +13,22 @@ enum step_id {
         _STEP_MAX
 };
 
-enum step_result { STEP_STAY, STEP_NEXT, STEP_BACK, STEP_QUIT, STEP_GOTO };
+/* STEP_HOLD: stay, and Enter does not go on either (the step cannot be passed). */
+enum step_result { STEP_STAY, STEP_HOLD, STEP_NEXT, STEP_BACK, STEP_QUIT, STEP_GOTO };
 
 struct wizard;
+
+enum outcome { OUTCOME_NONE, OUTCOME_APPLIED, OUTCOME_REMOVED, OUTCOME_NOTHING, OUTCOME_FAILED, OUTCOME_UNDONE };
 
 struct step_ops {
         const char *title;
         const char *help;
+        /* The keys this step takes, "key what" items two spaces apart; ? help and q quit follow. */
+        const char *keys;
+        /* Or, where they change with the step's state: */
+        const char *(*keys_now)(const struct wizard *w, const void *priv);
+        /* The view (cursor, scroll) outlives leaving the step: going back finds it as it was. */
+        bool keeps_view;
         size_t private_size;
         /* Builds the step's view from the machine and the selection; 0 or -errno. */
         int (*enter)(struct wizard *w, void *priv);
@@ -46,8 +55,19 @@ struct wizard {
         void *priv[_STEP_MAX];
         bool changed;                   /* choices made that apply has not written */
         bool help, asking_quit, finished;
+        int help_scroll;
+        int width, height;              /* of the last drawing */
+        bool too_small;                 /* the last drawing could not show the step: keys wait */
+        bool began;                     /* a step began (or apply ended): input typed ahead is not for it */
         char *error;                    /* a step could not be shown */
-        bool applied;                   /* apply succeeded */
+        bool applied;                   /* apply (or undo) succeeded */
+        bool undo;                      /* the apply step puts back the last apply instead */
+        bool has_pending;               /* there is an apply to undo: pending says which */
+        struct undo_preview pending;
+        enum outcome outcome;           /* what the apply step ended with, for Done */
+        char *outcome_text;             /* its details: what failed, what was put back */
+        char *journal;                  /* "/var/lib/vfio-setup/journal/0003" of the last apply or undo */
+        struct strv saved;              /* files Done saved: the plan, the libvirt elements */
         const char *plan_text;          /* the review's plan, while it is shown */
         char *libvirt_xml;              /* the reviewed plan's elements for the guest's domain */
         struct strv users;              /* who logs in here: the Looking Glass user to choose from */
@@ -58,3 +78,7 @@ int draw_findings(const struct wizard *w, struct canvas *c, int y, int bottom, e
 /* One line of a list; selected lines stand out. */
 void draw_item(struct canvas *c, int y, int x, int width, bool selected, enum role_id role, const char *text);
 enum role_id severity_role_of(enum severity s);
+/* The command line that makes the same plan as the choices so far. */
+char *selection_command(const struct wizard *w);
+/* Lines first..: a "more" mark where the list goes on beyond the rows shown. */
+void draw_more_marks(struct canvas *c, int top_row, int bottom_row, bool above, bool below);

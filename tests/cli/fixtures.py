@@ -33,7 +33,7 @@ GPU_CLASSES = {"0300", "0302", "0380"}
 HOST_SIDE = {"0600", "0604", "0609"}
 # GPUs of the fixtures that need vendor-reset, checked by hand against its device list;
 # a fixture GPU listed in data/reset-quirks but missing here fails the comparison.
-RESET_QUIRKS = {"1002:67df": "Polaris 10", "1002:73ff": "Navi 23"}
+RESET_QUIRKS = {"1002:67df": "Polaris 10"}
 
 
 def full(bdf):

@@ -315,8 +315,13 @@ def bad_input(tap, tmp):
     tap.ok(doc is not None and "initcall_blacklist=sysfb_init" not in doc["kernel_params"]["add"],
            "--allow-boot-vga changes nothing for another GPU", p.stderr)
     p, doc = plan(root, "--gpu", "01:00.0")
-    tap.ok(doc is not None and any("Navi 23" in w and "vendor-reset" in w for w in doc["warnings"]),
-           "a GPU with the AMD reset bug: the plan points to vendor-reset", p.stderr)
+    tap.ok(doc is not None and not any("vendor-reset" in w for w in doc["warnings"]),
+           "Navi 23 is not in vendor-reset's device list: no such advice", p.stderr)
+    root = os.path.join(tmp, "reset-quirk-polaris")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "amd-firmware-iommu-off.card"), root], check=True)
+    p, doc = plan(root, "--gpu", "0a:00.0")
+    tap.ok(doc is not None and any("Polaris 10" in w and "vendor-reset" in w for w in doc["warnings"]),
+           "a GPU with the AMD reset bug (Polaris 10): the plan points to vendor-reset", p.stderr)
     p, doc = plan(os.path.join(tmp, "sel-amd-x570-two-gpus"), "--gpu", "0b:00.0")
     tap.ok(doc is not None and not any("vendor-reset" in w for w in doc["warnings"]), "other GPUs: no such warning",
            p.stderr)
@@ -324,10 +329,14 @@ def bad_input(tap, tmp):
     p, doc = plan(root, "--gpu", "04:00.0", "--allow-dirty-group")
     tap.ok(doc is not None and any("also hold" in w for w in doc["warnings"]), "--allow-dirty-group plans, with a warning",
            p.stderr)
-    p, doc = plan(root, "--gpu", "04:00.0", "--extra", "00:1f.0", "--extra", "02:00.0", "--extra", "03:00.0")
-    tap.ok(doc is not None and "0000:03:00.0" in doc["devices"] and "1b21:0612" in doc["vfio_ids"],
-           "--extra passes the blockers along", p.stderr)
-    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "00:1f.0", "--extra", "02:00.0", "--extra", "03:00.0",
+    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "00:1f.0")
+    tap.ok(p.returncode == 2 and "ISA/LPC bridge" in p.stderr and "stays with the host" in p.stderr,
+           "--extra refuses the chipset's LPC bridge", p.stderr)
+    p, doc = plan(root, "--gpu", "04:00.0", "--extra", "02:00.0", "--extra", "03:00.0", "--allow-dirty-group")
+    tap.ok(doc is not None and "0000:03:00.0" in doc["devices"] and "1b21:0612" in doc["vfio_ids"] and
+           any("also hold 0000:00:1f.0;" in w for w in doc["warnings"]),
+           "--extra passes the blockers along; what stays is named", p.stderr)
+    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "02:00.0", "--extra", "03:00.0", "--allow-dirty-group",
             "--libvirt-xml")
     try:
         hostdevs = ElementTree.fromstring("<devices>" + p.stdout + "</devices>").findall("hostdev")

@@ -13,6 +13,7 @@
 
 #include "testlib.h"
 #include "vfio-setup/card.h"
+#include "vfio-setup/journal.h"
 #include "vfio-setup/plan.h"
 #include "vfio-setup/wizard.h"
 
@@ -377,6 +378,187 @@ START_TEST(rerun_keeps_controllers)
 }
 END_TEST
 
+/* A stand-in regeneration command that prints a long log and fails at its end. */
+static void failing_mkinitcpio(void)
+{
+        char path[1024];
+
+        tl_write(stubs, "mkinitcpio",
+                 "#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo \"building image $i\"; done\n"
+                 "echo 'ERROR: module not found: vfio_pci_core' >&2\nexit 1\n");
+        snprintf(path, sizeof(path), "%s/mkinitcpio", stubs);
+        chmod(path, 0755);
+}
+
+START_TEST(too_small_ignores_keys)
+{
+        struct canvas c;
+
+        load("amd-x570-two-gpus", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("small-1-confirm", 80, 24);
+        screen("small-2-40x10", 40, 10);
+        /* Typed blind at 40x10: nothing happens, not even the apply. */
+        keys((int[]){ 'y', WK_ENTER, 'q', 0 });
+        ck_assert(!wizard_finished(w));
+        screen("small-3-still-confirm", 80, 24);
+        ck_assert_int_eq(canvas_init(&c, 1, 1), 0);
+        wizard_draw(w, &c);
+        canvas_free(&c);
+        keys((int[]){ 'y', 0 });
+        screen("small-3-still-confirm", 80, 24);
+}
+END_TEST
+
+START_TEST(failed_apply)
+{
+        const char *bye;
+
+        failing_mkinitcpio();
+        load("amd-x570-two-gpus", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 'y', 0 });
+        /* The error, what was put back, the journal and its output; the log scrolls back to the start. */
+        screen("failed-7-apply", 80, 24);
+        for (int i = 0; i < 30; i++)
+                keys((int[]){ WK_UP, 0 });
+        screen("failed-7-apply-scrolled", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("failed-8-done", 80, 24);
+        bye = wizard_farewell(w);
+        ck_assert_ptr_nonnull(bye);
+        ck_assert_ptr_nonnull(strstr(bye, "Apply failed"));
+        ck_assert_ptr_nonnull(strstr(bye, "mkinitcpio -P: exit status 1"));
+        ck_assert_ptr_nonnull(strstr(bye, "/var/lib/vfio-setup/journal/0001/output"));
+        ck_assert_ptr_null(strstr(bye, "verify"));
+        keys((int[]){ WK_ENTER, 0 });
+        ck_assert(wizard_finished(w));
+}
+END_TEST
+
+START_TEST(done_after_removal)
+{
+        const char *bye;
+
+        load("verify-after", true);
+        keys((int[]){ WK_DOWN, WK_DOWN, WK_ENTER, WK_ENTER, 0 });
+        screen("removed-7-apply-confirm", 80, 24);
+        keys((int[]){ 'y', WK_ENTER, 0 });
+        screen("removed-8-done", 80, 24);
+        bye = wizard_farewell(w);
+        ck_assert_ptr_nonnull(bye);
+        ck_assert_ptr_nonnull(strstr(bye, "Passthrough is removed"));
+        ck_assert_ptr_null(strstr(bye, "verify"));
+}
+END_TEST
+
+START_TEST(done_nothing_changed)
+{
+        static const char *const files[] = {
+                "var/lib/vfio-setup/state",
+                "# Written by vfio-setup: what it set up on this machine.\n"
+                "# 'vfio-setup plan --release' removes exactly this; do not edit.\n"
+                "devices=0000:03:00.0 0000:03:00.1\nids=1002:73bf 1002:ab28\nparams=intel_iommu=on\n",
+                NULL,
+        };
+
+        load_with("verify-after", true, files);
+        /* Change the goals, and change nothing: there is nothing to write, and Done says so. */
+        keys((int[]){ WK_DOWN, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("nothing-7-apply", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("nothing-8-done", 80, 24);
+        ck_assert_ptr_null(strstr(wizard_farewell(w), "written"));
+}
+END_TEST
+
+START_TEST(unfinished_apply_first)
+{
+        struct selection sel = { .bootloader = -1, .initramfs = -1, .goals = 1u << GOAL_BASE };
+        struct machine *m;
+        struct journal *j;
+        struct plan *p;
+
+        /* An apply killed right after its journal was in place: begun, never finished. */
+        load("amd-x570-two-gpus", true);
+        sel.gpu = strdup("0000:0b:00.0");
+        ck_assert_int_eq(detect_machine(sr, &m), 0);
+        ck_assert_int_eq(plan_build(sr, m, &sel, &p, NULL), 0);
+        ck_assert_int_eq(journal_begin(sr, p, &j), 0);
+        journal_free(j);
+        plan_free(p);
+        machine_free(m);
+        free(sel.gpu);
+        wizard_free(w);
+        ck_assert_int_eq(detect_machine(sr, &m), 0);
+        {
+                struct wizard_options o = {
+                        .can_apply = true,
+                        .apply = { .regenerate = true, .run = { .root = "/", .command_dir = stubs, .timeout = 10 } },
+                };
+                ck_assert_int_eq(wizard_new(sr, m, &o, &w), 0);
+        }
+        screen("unfinished-1-summary", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("unfinished-2-undo-confirm", 80, 24);
+        keys((int[]){ 'y', 0 });
+        screen("unfinished-3-undone", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("unfinished-4-done", 80, 24);
+}
+END_TEST
+
+START_TEST(help_fits)
+{
+        load("amd-x570-two-gpus", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, '?', 0 });
+        screen("help-goal-80x24", 80, 24);
+        screen("help-goal-64x18", 64, 18);
+        /* At 64x18 the goal help is longer than the box: it scrolls, and says so. */
+        for (int i = 0; i < 40; i++)
+                keys((int[]){ WK_DOWN, 0 });
+        screen("help-goal-64x18-end", 64, 18);
+        keys((int[]){ 'x', 0 });
+        screen("help-closed", 64, 18);
+}
+END_TEST
+
+START_TEST(no_gpu_stops)
+{
+        load("headless-no-gpu", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, 0 });
+        screen("nogpu-3-gpu", 80, 24);
+        /* Enter does not go on to the boot chain and the goals. */
+        keys((int[]){ WK_ENTER, 'n', ' ', 0 });
+        screen("nogpu-3-gpu", 80, 24);
+        keys((int[]){ WK_BACKSPACE, 0 });
+        screen("nogpu-2-bios", 80, 24);
+}
+END_TEST
+
+START_TEST(group_view)
+{
+        load("chipset-slot-dirty", false);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_DOWN, 'g', 0 });
+        screen("groups-3-view", 80, 24);
+        keys((int[]){ 'x', WK_TAB, 0 });
+        screen("dirty-3-gpu-extras", 80, 24);
+}
+END_TEST
+
+START_TEST(goal_notes)
+{
+        load("threadripper-3970x", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, ' ', 0 });
+        screen("goal-base-stays", 80, 24);
+        /* Storage on, its free controller ticked: that controller's disks go with it, not on their own as well. */
+        keys((int[]){ WK_DOWN, WK_DOWN, WK_DOWN, ' ', WK_DOWN, WK_DOWN, ' ', WK_DOWN, ' ', 0 });
+        screen("goal-controller-takes-disks", 80, 24);
+        /* Back and forth: the cursor stays where it was. */
+        keys((int[]){ WK_BACKSPACE, WK_ENTER, 0 });
+        screen("goal-controller-takes-disks", 80, 24);
+}
+END_TEST
+
 START_TEST(resize)
 {
         load("amd-x570-two-gpus", true);
@@ -407,6 +589,15 @@ int main(void)
         tcase_add_test(tc, storage_goal);
         tcase_add_test(tc, rerun_keeps_controllers);
         tcase_add_test(tc, resize);
+        tcase_add_test(tc, too_small_ignores_keys);
+        tcase_add_test(tc, failed_apply);
+        tcase_add_test(tc, done_after_removal);
+        tcase_add_test(tc, done_nothing_changed);
+        tcase_add_test(tc, unfinished_apply_first);
+        tcase_add_test(tc, help_fits);
+        tcase_add_test(tc, no_gpu_stops);
+        tcase_add_test(tc, group_view);
+        tcase_add_test(tc, goal_notes);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }
