@@ -18,6 +18,12 @@ struct verify_check {
 };
 
 struct verify_result {
+        /*
+         * NO when the running kernel booted before vfio-setup last wrote its
+         * state (proc/stat's btime against the state file's time): the other
+         * checks then describe the old boot.  UNKNOWN without those times.
+         */
+        enum tristate rebooted;
         struct strv devices;
         struct verify_check *checks;
         size_t n;

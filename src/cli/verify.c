@@ -33,6 +33,7 @@ static int print_json(const struct verify_result *v)
                 json_object_array_add(checks, c);
         }
         json_object_object_add(root, "ready", json_object_new_boolean(v->ready));
+        json_object_object_add(root, "rebooted", v->rebooted == TRI_UNKNOWN ? NULL : json_object_new_boolean(v->rebooted == TRI_YES));
         json_object_object_add(root, "devices", devices);
         json_object_object_add(root, "checks", checks);
         r = json_finish(root, &text);
@@ -59,6 +60,8 @@ static void print_text(const struct verify_result *v, const struct cli_options *
         }
         if (v->ready)
                 output_role(&o, ROLE_OK, "Ready: the devices can be given to a virtual machine.\n");
+        else if (v->rebooted == TRI_NO)
+                output_role(&o, ROLE_PROBLEM, "Not rebooted yet: reboot, then run vfio-setup verify again.\n");
         else
                 output_role(&o, ROLE_PROBLEM, "Not ready yet.\n");
 }

@@ -31,11 +31,12 @@ static struct tui_options look(const struct cli_options *opt)
 }
 
 /* A --root that is not / is named in every command the wizard shows, so that it acts on the same tree. */
-static char *invocation_of(const struct cli_options *opt, bool demo)
+static char *invocation_of(const struct cli_options *opt, bool demo, bool kept)
 {
         char *text;
 
-        if (strcmp(opt->root, "/") == 0)
+        /* A demo's copy that goes when the wizard ends is no place for commands: they are named as for a real machine. */
+        if (strcmp(opt->root, "/") == 0 || (demo && !kept))
                 return strdup("sudo vfio-setup");
         if (asprintf(&text, "%svfio-setup --root %s", demo ? "" : "sudo ", opt->root) < 0)
                 return NULL;
@@ -46,7 +47,7 @@ static int run(struct sysroot *sr, const struct cli_options *opt, bool demo, con
 {
         const char *dir = getenv("VFIO_SETUP_COMMAND_PATH");
         struct tui_options t = look(opt);
-        char *invocation = invocation_of(opt, demo && kept), *farewell = NULL;
+        char *invocation = invocation_of(opt, demo, kept != NULL), *farewell = NULL;
         struct wizard_options o = {
                 .can_apply = demo || strcmp(opt->root, "/") != 0 || geteuid() == 0,
                 .why_not = "Applying changes the system and needs root: run sudo vfio-setup to apply.",

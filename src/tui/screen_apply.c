@@ -138,13 +138,16 @@ static char *status_text(const struct wizard *w, const struct apply_view *v)
         char *text = NULL;
         int n = 0;
 
+        const char *root = shown_root(w);
+
         if (v->phase == FAILED)
-                n = asprintf(&text, "%s failed: %s\n%s%s\nEnter shows what to do now.", w->undo ? "Undo" : "Apply",
-                             w->outcome_text ? w->outcome_text : "", w->journal ? "Journal: " : "",
-                             w->journal ? w->journal : "");
+                n = asprintf(&text, "%s failed: %s\n%s%s%s%s%s%s\nEnter shows what to do now.", w->undo ? "Undo" : "Apply",
+                             w->outcome_text ? w->outcome_text : "", w->journal ? "Journal: " : "", w->journal ? root : "",
+                             w->journal ? w->journal : "", w->output ? "\nThe commands' output: " : "",
+                             w->output ? root : "", w->output ? w->output : "");
         else if (v->phase == DONE)
-                n = asprintf(&text, "%s%s%s\nEnter shows what comes next.", w->undo ? "Undone." : "Applied.",
-                             w->journal ? " Journal: " : "", w->journal ? w->journal : "");
+                n = asprintf(&text, "%s%s%s%s\nEnter shows what comes next.", w->undo ? "Undone." : "Applied.",
+                             w->journal ? " Journal: " : "", w->journal ? root : "", w->journal ? w->journal : "");
         return n < 0 ? NULL : text;
 }
 
@@ -221,9 +224,10 @@ static void run(struct wizard *w, struct apply_view *v)
                         w->outcome_text = NULL;
         }
         free(w->journal);
+        free(w->output);
         w->journal = NULL;
-        if (res.seq && asprintf(&w->journal, "/" JOURNAL_DIR "/%04u%s%s", res.seq,
-                                res.output ? "; the commands' output: " : "", res.output ? res.output : "") < 0)
+        w->output = res.output ? strdup(res.output) : NULL;
+        if (res.seq && asprintf(&w->journal, "/" JOURNAL_DIR "/%04u", res.seq) < 0)
                 w->journal = NULL;
         if (v->phase == DONE) {
                 w->applied = true;

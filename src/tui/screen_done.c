@@ -18,6 +18,7 @@
  */
 struct done_view {
         int scroll;             /* of the libvirt elements */
+        bool xml;               /* they fill the screen (x) */
         char *text;
 };
 
@@ -28,7 +29,7 @@ static int save(struct wizard *w, const char *rel, const char *text)
 {
         int r = atomic_write(w->sr, rel, text, strlen(text), 0644, 0, 0, NULL);
 
-        return r < 0 ? r : strv_pushf(&w->saved, "/%s", rel);
+        return r < 0 ? r : strv_pushf(&w->saved, "%s/%s", shown_root(w), rel);
 }
 
 static void step_line(struct strbuf *b, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -91,7 +92,9 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                 /* What was put back, and what not, is the outcome's to say: it was read back. */
                 strbuf_printf(b, "%s failed.\n%s\n", w->undo ? "Undo" : "Apply", w->outcome_text ? w->outcome_text : "");
                 if (w->journal)
-                        strbuf_printf(b, "Journal: %s\n", w->journal);
+                        strbuf_printf(b, "Journal: %s%s\n", shown_root(w), w->journal);
+                if (w->output)
+                        strbuf_printf(b, "The commands' output: %s%s\n", shown_root(w), w->output);
                 strbuf_printf(b, "\nWhat to do now:\n");
                 step_line(b, &n, "%s", w->journal ? "Read the error above; the commands' whole output is kept beside the "
                                               "journal."
@@ -102,12 +105,17 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
         case OUTCOME_NONE:
                 break;
         }
-        if (w->o.demo)
-                strbuf_printf(b, "\nThis was a demo on a sample machine: only its copy%s%s was changed%s.\n",
-                              w->o.demo_root ? " in " : "", w->o.demo_root ? w->o.demo_root : "",
-                              w->o.demo_root ? " (kept)" : ", which is removed when the wizard ends");
+        if (w->o.demo && w->o.demo_root)
+                strbuf_printf(b, "\nThis was a demo on a sample machine: only its copy in %s was changed; it is "
+                                 "kept, and the commands above act on it.\n", w->o.demo_root);
+        else if (w->o.demo)
+                strbuf_printf(b, "\nThis was a demo on a sample machine: only its copy in %s was changed, and it is "
+                                 "removed when the wizard ends (--demo NAME --keep keeps it, to try the commands on "
+                                 "it).\n", shown_root(w));
         if (w->journal && w->outcome != OUTCOME_FAILED)
-                strbuf_printf(b, "\nJournal: %s\n", w->journal);
+                strbuf_printf(b, "\nJournal: %s%s\n", shown_root(w), w->journal);
+        if (w->output && w->outcome != OUTCOME_FAILED)
+                strbuf_printf(b, "The commands' output: %s%s\n", shown_root(w), w->output);
         for (size_t i = 0; i < w->saved.n; i++)
                 strbuf_printf(b, "%s %s\n", i == 0 ? "Saved:" : "      ", w->saved.v[i]);
 }
@@ -174,7 +182,8 @@ static int draw_text(struct canvas *c, int y, int bottom, const char *text)
         for (const char *p = text; *p && y < bottom;) {
                 size_t len = strcspn(p, "\n");
                 char *line = strndup(p, len);
-                enum role_id role = strncmp(p, "Journal:", 8) == 0 || strncmp(p, "Saved:", 6) == 0 || *p == ' '
+                enum role_id role = strncmp(p, "Journal:", 8) == 0 || strncmp(p, "Saved:", 6) == 0 ||
+                                            strncmp(p, "The commands' output:", 21) == 0 || *p == ' '
                                             ? CR_DIM
                                             : CR_NORMAL;
 
@@ -193,16 +202,22 @@ static int draw_text(struct canvas *c, int y, int bottom, const char *text)
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
 {
         const struct done_view *v = priv;
-        int y = draw_text(c, top + 1, bottom, v->text ? v->text : "");
+        int y;
 
-        if (w->outcome == OUTCOME_APPLIED)
+        if (v->xml) {
+                draw_libvirt(w, v->scroll, c, top + 1, bottom);
+                return;
+        }
+        y = draw_text(c, top + 1, bottom, v->text ? v->text : "");
+        /* Inline where there is room for a useful part of them; x shows them whole. */
+        if (w->outcome == OUTCOME_APPLIED && w->libvirt_xml && bottom - y > 6)
                 draw_libvirt(w, v->scroll, c, y + 1, bottom);
 }
 
 /* How far the elements scroll: until their last line is on the screen. */
 static int last_scroll(const struct wizard *w, const struct done_view *v)
 {
-        int rows = w->height - 4 - canvas_wrap_rows(w->width - 4, v->text ? v->text : "") - 3, last;
+        int rows = w->height - 4 - (v->xml ? 0 : canvas_wrap_rows(w->width - 4, v->text ? v->text : "")) - 3, last;
 
         last = xml_lines(w) - (rows > 1 ? rows - 1 : 1);
         return last > 0 ? last : 0;
@@ -213,7 +228,10 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         struct done_view *v = priv;
         int last = last_scroll(w, v), step = k == WK_UP || k == WK_DOWN ? 1 : 10;
 
-        if (k == WK_UP || k == WK_PGUP)
+        if (k == 'x' && w->outcome == OUTCOME_APPLIED && w->libvirt_xml) {
+                v->xml = !v->xml;
+                v->scroll = 0;
+        } else if (k == WK_UP || k == WK_PGUP)
                 v->scroll = v->scroll > step ? v->scroll - step : 0;
         else if (k == WK_DOWN || k == WK_PGDN)
                 v->scroll = v->scroll + step < last ? v->scroll + step : last;
@@ -229,8 +247,12 @@ const char *wizard_farewell(const struct wizard *w)
 
 static const char *keys_now(const struct wizard *w, const void *priv)
 {
-        (void)priv;
-        return w->outcome == OUTCOME_APPLIED && w->libvirt_xml ? "Enter quit  Up/Down PgUp/PgDn scroll" : "Enter quit";
+        const struct done_view *v = priv;
+
+        if (w->outcome != OUTCOME_APPLIED || !w->libvirt_xml)
+                return "Enter quit";
+        return v->xml ? "Enter quit  x back to the next steps  Up/Down PgUp/PgDn scroll"
+                      : "Enter quit  x the guest's libvirt elements  Up/Down PgUp/PgDn scroll";
 }
 
 const struct step_ops done_step = {
@@ -238,7 +260,8 @@ const struct step_ops done_step = {
         .help = "What to do next, for what happened: after an apply, reboot and check with verify; after a removal, "
                 "reboot; after a failure, the error and where the output is. The same text stays on the terminal "
                 "when the wizard ends. After an apply the reviewed plan and the libvirt elements for the guest's "
-                "domain are saved under /var/lib/vfio-setup; Up/Down/PgUp/PgDn scroll the elements.",
+                "domain are saved under /var/lib/vfio-setup; x shows the elements on the whole screen, and "
+                "Up/Down/PgUp/PgDn scroll them.",
         .keys_now = keys_now,
         .private_size = sizeof(struct done_view),
         .enter = enter,

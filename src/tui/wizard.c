@@ -224,6 +224,7 @@ void wizard_free(struct wizard *w)
         free(w->libvirt_xml);
         free(w->outcome_text);
         free(w->journal);
+        free(w->output);
         strv_free(&w->saved);
         undo_preview_free(&w->pending);
         strv_free(&w->users);
@@ -257,6 +258,11 @@ static void header(const struct wizard *w, struct canvas *c)
         else
                 canvas_printf(c, 0, 1, CR_TITLE, "vfio-setup%s  %d/%d %s", w->o.demo ? " (demo)" : "", index, shown, title);
         canvas_hline(c, 1, 0, c->w);
+}
+
+const char *shown_root(const struct wizard *w)
+{
+        return strcmp(sysroot_dir(w->sr), "/") == 0 ? "" : sysroot_dir(w->sr);
 }
 
 /* The step's keys, as many as fit, then help and quit, which always do. */

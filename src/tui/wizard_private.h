@@ -67,6 +67,7 @@ struct wizard {
         enum outcome outcome;           /* what the apply step ended with, for Done */
         char *outcome_text;             /* its details: what failed, what was put back */
         char *journal;                  /* "/var/lib/vfio-setup/journal/0003" of the last apply or undo */
+        char *output;                   /* where its commands' output is kept, or NULL */
         struct strv saved;              /* files Done saved: the plan, the libvirt elements */
         const char *plan_text;          /* the review's plan, while it is shown */
         char *libvirt_xml;              /* the reviewed plan's elements for the guest's domain */
@@ -78,6 +79,8 @@ int draw_findings(const struct wizard *w, struct canvas *c, int y, int bottom, e
 /* One line of a list; selected lines stand out. */
 void draw_item(struct canvas *c, int y, int x, int width, bool selected, enum role_id role, const char *text);
 enum role_id severity_role_of(enum severity s);
+/* What paths of the machine are shown below: "" on /, else the --root tree (a demo's copy). */
+const char *shown_root(const struct wizard *w);
 /* The command line that makes the same plan as the choices so far. */
 char *selection_command(const struct wizard *w);
 /* Lines first..: a "more" mark where the list goes on beyond the rows shown. */

@@ -12,6 +12,7 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/kcmdline.h"
 #include "vfio-setup/users.h"
+#include "vfio-setup/state.h"
 #include "vfio-setup/verify.h"
 
 struct checker {
@@ -278,6 +279,30 @@ static void looking_glass(struct checker *c, const struct sysroot *sr, const str
               there ? "'s, mode 0660" : "");
 }
 
+/* The running kernel's boot time, from proc/stat's btime line. */
+static int boot_time(const struct sysroot *sr, unsigned long long *ret)
+{
+        char *text, *at;
+        int r = sysroot_read(sr, "proc/stat", 0, &text, NULL);
+
+        if (r < 0)
+                return r;
+        at = strstr(text, "\nbtime ");
+        r = at && sscanf(at + 7, "%llu", ret) == 1 ? 0 : -ENODATA;
+        free(text);
+        return r;
+}
+
+static enum tristate rebooted_since_setup(const struct sysroot *sr, const struct machine *m)
+{
+        unsigned long long booted;
+        struct stat st;
+
+        if (!m->vfio.tool.present || boot_time(sr, &booted) < 0 || sysroot_stat(sr, STATE_PATH, true, &st) < 0)
+                return TRI_UNKNOWN;
+        return (unsigned long long)st.st_mtime < booted ? TRI_YES : TRI_NO;
+}
+
 int verify_machine(const struct sysroot *sr, const struct machine *m, const char *gpu, struct verify_result *ret,
                    char **ret_reason)
 {
@@ -290,6 +315,11 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
                 verify_result_free(&v);
                 return c.err;
         }
+        /* Only for what vfio-setup set up itself: a GPU named with --gpu has no setup time to compare. */
+        v.rebooted = gpu ? TRI_UNKNOWN : rebooted_since_setup(sr, m);
+        if (v.rebooted == TRI_NO)
+                check(&c, false, "reboot: the checks below describe the boot before the setup",
+                      "the machine has not been rebooted since vfio-setup wrote its configuration");
         check(&c, m->iommu.kernel_active, "enable the IOMMU in the firmware setup (and intel_iommu=on on Intel); reboot",
               "the kernel IOMMU is %s (%zu groups)", m->iommu.kernel_active ? "active" : "not active", m->iommu.group_count);
         cmdline(&c, m);

@@ -319,7 +319,7 @@ def bad_input(tap, tmp):
            "Navi 23 is not in vendor-reset's device list: no such advice", p.stderr)
     root = os.path.join(tmp, "reset-quirk-polaris")
     subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "amd-firmware-iommu-off.card"), root], check=True)
-    p, doc = plan(root, "--gpu", "0a:00.0")
+    p, doc = plan(root, "--gpu", "0a:00.0", "--allow-boot-vga")
     tap.ok(doc is not None and any("Polaris 10" in w and "vendor-reset" in w for w in doc["warnings"]),
            "a GPU with the AMD reset bug (Polaris 10): the plan points to vendor-reset", p.stderr)
     p, doc = plan(os.path.join(tmp, "sel-amd-x570-two-gpus"), "--gpu", "0b:00.0")
@@ -332,12 +332,14 @@ def bad_input(tap, tmp):
     p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "00:1f.0")
     tap.ok(p.returncode == 2 and "ISA/LPC bridge" in p.stderr and "stays with the host" in p.stderr,
            "--extra refuses the chipset's LPC bridge", p.stderr)
-    p, doc = plan(root, "--gpu", "04:00.0", "--extra", "02:00.0", "--extra", "03:00.0", "--allow-dirty-group")
-    tap.ok(doc is not None and "0000:03:00.0" in doc["devices"] and "1b21:0612" in doc["vfio_ids"] and
-           any("also hold 0000:00:1f.0;" in w for w in doc["warnings"]),
-           "--extra passes the blockers along; what stays is named", p.stderr)
-    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "02:00.0", "--extra", "03:00.0", "--allow-dirty-group",
-            "--libvirt-xml")
+    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "03:00.0")
+    tap.ok(p.returncode == 2 and "disk controller whose use is unknown" in p.stderr,
+           "--extra refuses a disk controller whose disks' use could not be read", p.stderr)
+    p, doc = plan(root, "--gpu", "04:00.0", "--extra", "02:00.0", "--allow-dirty-group")
+    tap.ok(doc is not None and "0000:02:00.0" in doc["devices"] and "8086:15f3" in doc["vfio_ids"] and
+           any("also hold 0000:00:1f.0, 0000:03:00.0;" in w for w in doc["warnings"]),
+           "--extra passes a blocker along; what stays is named", p.stderr)
+    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "02:00.0", "--allow-dirty-group", "--libvirt-xml")
     try:
         hostdevs = ElementTree.fromstring("<devices>" + p.stdout + "</devices>").findall("hostdev")
         addresses = ["{}:{}:{}.{}".format(*(format(int(h.find("source/address").get(k), 16), w)

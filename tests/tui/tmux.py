@@ -51,6 +51,11 @@ def start(command, x=100, y=30, env=""):
     raise RuntimeError("tmux would not start a session")
 
 
+def demo_copies():
+    tmp = "/tmp"
+    return {os.path.join(tmp, n) for n in os.listdir(tmp) if n.startswith("vfio-setup-demo-")}
+
+
 def main():
     tap = Tap()
     if not shutil.which("tmux"):
@@ -68,10 +73,11 @@ def main():
         tap.ok(max(len(line) for line in s.splitlines()) <= 70 and "q quit" in s, "redrawn after a resize to 70x22", s)
         tmux("resize-window", "-t", "w", "-x", "50", "-y", "12")
         s = wait_for("terminal too small")
-        tap.ok("terminal too small: 50x12" in s, "says when the terminal is too small", s)
+        tap.ok("50x12, need 64x18" in s, "says when the terminal is too small", s)
+        keys("?")
         tmux("resize-window", "-t", "w", "-x", "100", "-y", "30")
         s = wait_for("3/8 GPU choice", "Navi 21", "q quit")
-        tap.ok("Navi 21" in s, "back at 100x30", s)
+        tap.ok("Navi 21" in s and "Help:" not in s, "back at 100x30; the key typed while too small did nothing", s)
         keys("?")
         s = wait_for("Help: GPU choice")
         tap.ok("any key closes this help" in s, "? shows help for the screen", s)
@@ -83,12 +89,15 @@ def main():
         tap.ok("writing /etc/modprobe.d/vfio-setup.conf" in s and "not run" in s, "apply writes into the demo's copy", s)
         keys("Enter")
         s = wait_for("8/8 Done")
-        tap.ok("vfio-setup verify" in s, "done says what comes next", s)
+        tap.ok("sudo vfio-setup verify" in s and "removed when the wizard ends" in s, "done says what comes next", s)
+        keys("x")
+        s = wait_for("function='0x1'")
         tap.ok("<hostdev mode='subsystem' type='pci' managed='yes'>" in s and "function='0x1'" in s,
                "done shows the libvirt elements for the guest", s)
         keys("Enter")
         s = wait_for("EXITED")
-        tap.ok("EXITED 0" in s, "the wizard ends, exit 0, terminal back", s)
+        tap.ok("EXITED 0" in s and "What comes next:" in s and "2. Then run: sudo vfio-setup verify" in s,
+               "the wizard ends, exit 0, and the next steps stay on the terminal", s)
 
         start(f"{BINARY} --demo dirty-group", env="NO_COLOR=1")
         wait_for("1/8 Hardware")
@@ -97,8 +106,8 @@ def main():
         tap.ok("GK208B" in s, "nothing can be recommended: the GPU that is not the boot VGA device is preselected", s)
         keys("Up")
         s = wait_for("> 0000:01:00.0")
-        tap.ok("AMD Navi 23 GPU: it may not reset" in s and "vendor-reset" in s, "a GPU with the AMD reset bug is pointed to vendor-reset",
-               s)
+        tap.ok("boot display" in s and "vendor-reset" not in s,
+               "Navi 23, which vendor-reset does not know: no advice to install it", s)
         keys("Down", "Enter")
         keys("q")
         s = wait_for("Quit without applying")
@@ -108,9 +117,12 @@ def main():
         tap.ok("EXITED 0" in s, "and y quits", s)
 
         for options, check, what in [
-                ("--lg-user alice --lg-resolution 2560x1440", "f /dev/shm/looking-glass 0660 alice kvm -",
+                ("--lg-user sam --lg-resolution 2560x1440", "f /dev/shm/looking-glass 0660 sam kvm -",
                  "the Looking Glass goal takes --lg-user from the command line"),
-                ("", "--lg-user", "Looking Glass with no user: refused, says how")]:
+                ("--lg-user nosuchuser", "there is no user nosuchuser in /etc/passwd",
+                 "a Looking Glass user the machine does not have: refused, says where to choose one"),
+                ("", "f /dev/shm/looking-glass 0660 alex kvm -",
+                 "Looking Glass without sudo: the first user who logs in, shown on the goal screen")]:
             start(f"{BINARY} --demo amd-desktop {options}", env="env -u SUDO_USER")
             wait_for("1/8 Hardware")
             keys("Enter", "Enter", "Enter", "Enter")
@@ -140,9 +152,9 @@ def main():
         wait_for("Applied.")
         keys("Enter")
         wait_for("8/8 Done")
-        keys("PageDown", "PageDown")
-        s = wait_for("<vcpupin vcpu='0' cpuset='4'/>", "lines 21-32 of 88")
-        tap.ok("<vcpupin vcpu='0' cpuset='4'/>" in s and "lines 21-32 of 88; Up/Down/PgUp/PgDn scroll" in s,
+        keys("x", "PageDown", "PageDown")
+        s = wait_for("<vcpupin vcpu='0' cpuset='4'/>", "of 88; Up/Down/PgUp/PgDn scroll")
+        tap.ok("<vcpupin vcpu='0' cpuset='4'/>" in s and "of 88; Up/Down/PgUp/PgDn scroll" in s,
                "done scrolls through the guest's elements to <cputune>", s)
         keys("q", "y")
         wait_for("EXITED")
@@ -155,11 +167,45 @@ def main():
         keys("q", "y")
         wait_for("EXITED")
 
+        before = demo_copies()
         start(f"{BINARY} --demo intel-iommu-off")
         wait_for("1/8 Hardware")
+        tap.ok(len(demo_copies() - before) == 1, "the demo works on a copy of its sample", str(demo_copies() - before))
         tmux("send-keys", "-t", "w", "C-c")
         s = wait_for("EXITED")
         tap.ok("EXITED 130" in s, "Ctrl-C ends it and gives the terminal back", s)
+        tap.ok(demo_copies() == before, "... and its copy is removed", str(demo_copies() - before))
+
+        start(f"{BINARY} --demo single-gpu")
+        wait_for("1/8 Hardware")
+        tmux("kill-server", check=False)  # the terminal goes away: SIGHUP
+        gone = False
+        for _ in range(50):
+            if demo_copies() == before:
+                gone = True
+                break
+            time.sleep(0.1)
+        tap.ok(gone, "a hang-up (the terminal closed) removes the demo's copy too", str(demo_copies() - before))
+
+        start(f"{BINARY} --demo amd-desktop --keep")
+        wait_for("1/8 Hardware")
+        kept = demo_copies() - before
+        keys("Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "y")
+        wait_for("Applied.")
+        # Typed while nothing was on the screen to take them: dropped when the next step begins.
+        keys("Enter", "q", "y")
+        s = wait_for("EXITED")
+        copy = next(iter(kept), "")
+        tap.ok(len(kept) == 1 and os.path.isdir(copy) and f"kept in {copy}" in s and
+               f"vfio-setup --root {copy} verify" in s, "--keep keeps the copy and names it in the commands", s)
+        p = subprocess.run([BINARY, "--root", copy, "plan", "--libvirt-xml"], capture_output=True, text=True)
+        tap.ok(p.returncode == 0 and "<hostdev" in p.stdout,
+               "plan --libvirt-xml after an apply takes what was set up, without --gpu", p.stderr)
+        p = subprocess.run([BINARY, "--root", copy, "verify"], capture_output=True, text=True)
+        tap.ok(p.returncode == 2 and "Not ready yet" in p.stdout, "the verify it names runs on the copy", p.stdout + p.stderr)
+        tap.ok(os.path.isfile(os.path.join(copy, "var/lib/vfio-setup/guest-devices.xml")),
+               "the guest's libvirt elements are saved where Done said", copy)
+        shutil.rmtree(copy, ignore_errors=True)
     finally:
         tmux("kill-server", check=False)
     tap.done()

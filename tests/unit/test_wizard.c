@@ -92,6 +92,9 @@ static void screen(const char *name, int width, int height)
         wizard_draw(w, &c);
         text = canvas_dump(&c);
         canvas_free(&c);
+        /* The machine's root is a temporary directory, named on screen where paths are below it: its name is fixed. */
+        for (char *at = text; (at = strstr(at, root)); at += strlen(root))
+                memcpy(at + strlen(root) - 6, "XXXXXX", 6);
         snprintf(path, sizeof(path), "%s/tui/golden/%s.txt", TESTS_DIR, name);
         if (getenv("UPDATE_GOLDEN")) {
                 f = fopen(path, "w");
@@ -158,6 +161,10 @@ START_TEST(amd_dual_gpu_through_apply)
         screen("amd-7-apply-done", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
         screen("amd-8-done", 80, 24);
+        screen("amd-8-done-100x40", 100, 40);
+        keys((int[]){ 'x', 0 });
+        screen("amd-8-done-xml", 80, 24);
+        keys((int[]){ 'x', 0 });
         ck_assert(!wizard_finished(w));
         keys((int[]){ WK_ENTER, 0 });
         ck_assert(wizard_finished(w));
@@ -572,6 +579,8 @@ END_TEST
 
 int main(void)
 {
+        /* Roots the same length in every run: the screens wrap the same. */
+        setenv("TMPDIR", "/tmp", 1);
         Suite *s = suite_create("wizard");
         TCase *tc = tcase_create("wizard");
 
