@@ -39,6 +39,17 @@ ensure_packages() {
                 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
 }
 
+# ensure_build_quiet: ensure_build with its output kept in $BUILD.log, shown only when it fails.
+ensure_build_quiet() {
+        [ -f "$BUILD/build.ninja" ] || echo "vfio-setup: building (the first time takes a minute)..." >&2
+        mkdir -p "$BUILD"
+        if ! ensure_build >"$BUILD/build.log" 2>&1; then
+                cat "$BUILD/build.log" >&2
+                echo "vfio-setup: the build failed; its log: $BUILD/build.log" >&2
+                return 1
+        fi
+}
+
 # ensure_build [meson setup options...]: configures once, then rebuilds what changed.
 ensure_build() {
         if [ ! -f "$BUILD/build.ninja" ]; then

@@ -26,6 +26,8 @@ int detect_esp(const struct sysroot *sr, struct machine *m);
 int detect_bootloader(const struct sysroot *sr, struct machine *m);
 /* Needs detect_distro first. */
 int detect_initramfs(const struct sysroot *sr, struct machine *m);
+/* The devices plugged into each USB controller. Needs detect_pci first. */
+int detect_usb(const struct sysroot *sr, struct machine *m);
 /* Disks on PCI controllers and where the host uses them. Needs detect_pci first. */
 int detect_storage(const struct sysroot *sr, struct machine *m);
 /* Needs detect_pci first. */

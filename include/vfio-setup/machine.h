@@ -81,6 +81,7 @@ struct pci_device {
         char *driver_module;        /* the module of that driver (sysfs driver/module), NULL if none or built in */
         int iommu_group;            /* PCI_GROUP_NONE without a kernel IOMMU */
         int boot_vga;               /* 1, 0, or -1 where the attribute is absent */
+        struct strv usb_devices;    /* a USB controller's: what is plugged in, hubs aside ("Logitech USB Receiver") */
 };
 
 struct iommu_group {

@@ -859,6 +859,26 @@ static void key_mount(struct builder *b, const struct card *c, const char *v, st
         x->mountinfo = next;
 }
 
+/* "00:14.0 1-3 Logitech USB Receiver": a USB device at port 1-3 of the controller's bus 1. */
+static void key_usb(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char bdf[32], port[32], addr[16];
+        unsigned dom, bus, dev, fn, usb_bus;
+        int at = 0;
+
+        (void)x;
+        if (sscanf(v, "%31s %31s %n", bdf, port, &at) != 2 || !at || !v[at] ||
+            pci_address_parse(bdf, &dom, &bus, &dev, &fn) < 0 || !listed(c, dom, bus, dev, fn) ||
+            sscanf(port, "%u-", &usb_bus) != 1 || strspn(port, "0123456789-.") != strlen(port)) {
+                b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                return;
+        }
+        pci_address_format(dom, bus, dev, fn, addr);
+        write_lines(b, rooted(b, "sys/devices/pci%04x:00/%s/usb%u/%s/product", dom, addr, usb_bus, port), v + at);
+        write_text(b, rooted(b, "sys/devices/pci%04x:00/%s/usb%u/%s/bDeviceClass", dom, addr, usb_bus, port), "00\n");
+        write_text(b, rooted(b, "sys/devices/pci%04x:00/%s/usb%u/bDeviceClass", dom, addr, usb_bus), "09\n");
+}
+
 /* Block devices first, whatever the card's order, so that mounts find their numbers. */
 static const struct {
         const char *key;
@@ -875,6 +895,7 @@ static const struct {
         { "file", key_file, 1 },
         { "os-release", key_os_release, 1 },
         { "mount", key_mount, 1 },
+        { "usb", key_usb, 1 },
 };
 
 static void dmi(struct builder *b, const struct card *c)

@@ -186,6 +186,7 @@ void machine_free(struct machine *m)
                 free(m->devices[i].device_name);
                 free(m->devices[i].driver);
                 free(m->devices[i].driver_module);
+                strv_free(&m->devices[i].usb_devices);
         }
         free(m->devices);
         for (size_t i = 0; i < m->n_groups; i++)

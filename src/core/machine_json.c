@@ -225,6 +225,9 @@ static json_object *device(struct jb *b, const struct pci_device *d)
         put(b, o, "driver", str(b, d->driver));
         put(b, o, "iommu_group", group(d->iommu_group));
         put(b, o, "boot_vga", d->boot_vga < 0 ? NULL : boolean(d->boot_vga == 1));
+        /* Only a USB controller has the list, empty when nothing is plugged in. */
+        if (d->class_known && d->class_id == 0x0c03)
+                put(b, o, "usb_devices", strv_array(b, &d->usb_devices));
         return o;
 }
 

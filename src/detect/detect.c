@@ -33,6 +33,8 @@ int detect_machine(const struct sysroot *sr, struct machine **ret)
         if (r >= 0)
                 r = detect_pci(sr, m);
         if (r >= 0)
+                r = detect_usb(sr, m);
+        if (r >= 0)
                 r = detect_groups(m);
         if (r >= 0)
                 r = detect_distro(sr, m);

@@ -55,6 +55,7 @@ static const char *invocation(const struct wizard *w)
 static void next_steps(const struct wizard *w, struct strbuf *b)
 {
         const struct machine *m = w->m;
+        char *command = NULL;
         int n = 1;
 
         switch (w->outcome) {
@@ -118,6 +119,10 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                 strbuf_printf(b, "The commands' output: %s%s\n", shown_root(w), w->output);
         for (size_t i = 0; i < w->saved.n; i++)
                 strbuf_printf(b, "%s %s\n", i == 0 ? "Saved:" : "      ", w->saved.v[i]);
+        /* For the next machine, or a script: these choices without the wizard. */
+        if ((w->outcome == OUTCOME_APPLIED || w->outcome == OUTCOME_REMOVED) && (command = selection_command(w)))
+                strbuf_printf(b, "The same without the wizard: %s\n", command);
+        free(command);
 }
 
 static int enter(struct wizard *w, void *priv)
@@ -183,7 +188,8 @@ static int draw_text(struct canvas *c, int y, int bottom, const char *text)
                 size_t len = strcspn(p, "\n");
                 char *line = strndup(p, len);
                 enum role_id role = strncmp(p, "Journal:", 8) == 0 || strncmp(p, "Saved:", 6) == 0 ||
-                                            strncmp(p, "The commands' output:", 21) == 0 || *p == ' '
+                                            strncmp(p, "The commands' output:", 21) == 0 ||
+                                            strncmp(p, "The same without", 16) == 0 || *p == ' '
                                             ? CR_DIM
                                             : CR_NORMAL;
 

@@ -267,17 +267,30 @@ static void draw_extras(const struct wizard *w, const struct gpu_view *v, struct
         draw_more_marks(c, top, *y - 1, first > 0, first + (size_t)(*y - top) < v->n_extras);
 }
 
-/* Why the device under the extras cursor cannot go: in full, where the GPU's details would be. */
-static int draw_host_needs(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int y)
+/*
+ * About the device under the extras cursor, where the GPU's details would be: why it
+ * cannot go, or for a USB controller what is plugged in (it goes with the controller).
+ */
+static int draw_extra_details(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int y)
 {
         const struct extra *e = &v->extras[v->extra_cursor];
-        char *text;
+        const struct pci_device *d;
+        char *text = NULL, *list = NULL;
+        int n = 0;
 
-        if (!v->extras_focus || !e->host_needs ||
-            asprintf(&text, "%s is %s: the host needs it, so it is not offered.", w->m->devices[e->device].address,
-                     e->host_needs) < 0)
+        if (!v->extras_focus || !v->n_extras)
                 return y;
-        y = canvas_wrap(c, y, 2, c->w - 4, CR_WARNING, text);
+        d = &w->m->devices[e->device];
+        if (e->host_needs)
+                n = asprintf(&text, "%s is %s: the host needs it, so it is not offered.", d->address, e->host_needs);
+        else if (d->class_known && d->class_id == 0x0c03 && (list = strv_join(&d->usb_devices, ", ")))
+                n = asprintf(&text, d->usb_devices.n ? "Plugged into %s now, and going with it: %s."
+                                                     : "Nothing is plugged into %s now%s.",
+                             d->address, list);
+        free(list);
+        if (n < 0 || !text)
+                return y;
+        y = canvas_wrap(c, y, 2, c->w - 4, e->host_needs ? CR_WARNING : CR_NORMAL, text);
         free(text);
         return y;
 }
@@ -362,7 +375,7 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         extra_rows = v->n_extras < 4 ? (int)v->n_extras : 4;
         draw_extras(w, v, c, &y, extra_rows);
         canvas_hline(c, y++, 2, c->w - 4);
-        y = draw_host_needs(w, v, c, y);
+        y = draw_extra_details(w, v, c, y);
         details(w, (int)v->cursor, c, y, bottom);
 }
 

@@ -61,7 +61,7 @@ char *selection_command(const struct wizard *w)
         struct strv v = { 0 };
         unsigned width, height;
         char *out;
-        int r = strv_push(&v, "sudo vfio-setup apply");
+        int r = strv_pushf(&v, "%s apply", w->o.invocation ? w->o.invocation : "sudo vfio-setup");
 
         if (s->release) {
                 if (r >= 0)

@@ -552,6 +552,15 @@ START_TEST(group_view)
 }
 END_TEST
 
+START_TEST(usb_plugged_in)
+{
+        /* A USB controller that may go along says what is plugged into it: that goes too. */
+        load("threadripper-3970x", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_TAB, WK_DOWN, 0 });
+        screen("usb-3-gpu-extras", 80, 24);
+}
+END_TEST
+
 START_TEST(goal_notes)
 {
         load("threadripper-3970x", true);
@@ -607,6 +616,7 @@ int main(void)
         tcase_add_test(tc, no_gpu_stops);
         tcase_add_test(tc, group_view);
         tcase_add_test(tc, goal_notes);
+        tcase_add_test(tc, usb_plugged_in);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }
