@@ -61,6 +61,19 @@ static void add_extra(struct gpu_view *v, const struct machine *m, size_t device
                 v->extras[v->n_extras++] = (struct extra){ device, blocker, device_host_needs(m, device) };
 }
 
+/* A function of a GPU's card: it goes with its GPU, or stays with it. */
+static bool gpu_function(const struct machine *m, size_t device)
+{
+        for (size_t i = 0; i < m->n_gpus; i++) {
+                if (m->gpus[i].device == device)
+                        return true;
+                for (size_t k = 0; k < m->gpus[i].n_companions; k++)
+                        if (m->gpus[i].companions[k] == device)
+                                return true;
+        }
+        return false;
+}
+
 /* The extras follow the GPU under the cursor: its group's other devices come first. */
 static void build_extras(struct gpu_view *v, const struct machine *m)
 {
@@ -72,7 +85,7 @@ static void build_extras(struct gpu_view *v, const struct machine *m)
         for (size_t i = 0; i < m->n_devices; i++) {
                 char *why;
 
-                if (!m->devices[i].class_known || !device_alone_in_group(m, i))
+                if (!m->devices[i].class_known || !device_alone_in_group(m, i) || gpu_function(m, i))
                         continue;
                 for (size_t k = 0; k < sizeof(extra_classes) / sizeof(extra_classes[0]); k++) {
                         if (m->devices[i].class_id != extra_classes[k])
