@@ -34,12 +34,13 @@ static const struct command {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
         { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, 0 },
-          "plan --gpu ADDRESS [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
+          "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME] [--json | --libvirt-xml]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
           "plan --release [--json]",
-          "exactly which lines of which files would change, and which commands would run" },
+          "exactly which lines of which files would change, and which commands would run\n"
+          "      (without --gpu: what vfio-setup set up here, e.g. for --libvirt-xml after an apply)" },
         { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, 0 },
           "apply (the options of plan) [--yes] [--no-regenerate] [--timeout SECONDS]",
           "carry the plan out: back up, write each file atomically, regenerate; roll back on failure" },
@@ -104,7 +105,7 @@ static void usage(FILE *f, const struct command *only)
         }
         fprintf(f, "Usage: vfio-setup [GLOBAL OPTIONS] [COMMAND [OPTIONS]]\n\n"
                    "Guides a Linux machine through VFIO GPU passthrough setup. Without a command, on a terminal,\n"
-                   "a wizard walks through every step; vfio-setup --demo [NAME] runs it on a sample machine.\n\n"
+                   "a wizard walks through every step; vfio-setup --demo [NAME [--keep]] runs it on a sample machine.\n\n"
                    "Commands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(f, "  %s\n      %s\n", commands[i].usage, commands[i].summary);
