@@ -25,7 +25,7 @@ _vfio_setup()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local commands="detect plan apply undo verify snapshot"
-    local global="--root --no-color --ascii --demo --version --help"
+    local global="--root --no-color --ascii --demo --keep --version --help"
     local command="" i
 
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -44,7 +44,7 @@ _vfio_setup()
         --disk) COMPREPLY=($(_vfio_setup_disks "$cur")); return ;;
         --lg-bit-depth) COMPREPLY=($(compgen -W "8 10" -- "$cur")); return ;;
         --timeout|--vm-memory|--vm-cpus|--lg-resolution|--lg-user) return ;;
-        --demo) COMPREPLY=($(compgen -W "$(vfio-setup --demo 2>/dev/null | sed -n 's/^  //p')" -- "$cur")); return ;;
+        --demo) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" --demo 2>/dev/null | sed -n 's/^  \([^ ]*\).*/\1/p')" -- "$cur")); return ;;
     esac
 
     local options

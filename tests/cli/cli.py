@@ -219,13 +219,15 @@ complete_for vfio-setup pl
 complete_for vfio-setup plan --bootloader sy
 complete_for vfio-setup --root {broken} plan --gpu 0000:0b
 complete_for vfio-setup verify --
-complete_for vfio-setup --root {disks} plan --disk nvme-'''
+complete_for vfio-setup --root {disks} plan --disk nvme-
+complete_for {BINARY} --demo work'''
         out = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True).stdout.splitlines()
         tap.ok(out[:3] == ["plan", "systemd-boot", "0000:0b:00.0"] and "--gpu" in out[3].split() and
                "--yes" not in out[3].split() and
                sorted(out[4].split()) == ["nvme-Samsung_SSD_970_EVO_Plus_1TB_S4EWNX0N123456",
-                                          "nvme-WD_BLACK_SN750_1TB_19283A800123"],
-               "bash completion: commands, names, devices and disks below --root, options per command", out)
+                                          "nvme-WD_BLACK_SN750_1TB_19283A800123"] and
+               out[5:6] == ["workstation"],
+               "bash completion: commands, names, devices and disks below --root, options per command, samples", out)
 
         p = run("detect", "--json")
         try:
