@@ -193,8 +193,12 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
                 r = -ENOMEM;
         if (r >= 0)
                 r = findings_build(m, &w->findings);
-        /* Whether there is an apply to undo; a journal that cannot be read now (locked, damaged) offers none. */
-        if (r >= 0) {
+        /*
+         * Whether there is an apply to undo; a journal that cannot be read now (locked, damaged)
+         * offers none.  Only where journals are: looking takes the lock, whose file nothing
+         * should create before Apply.
+         */
+        if (r >= 0 && sysroot_is_dir(sr, JOURNAL_DIR)) {
                 char *reason = NULL;
 
                 w->has_pending = undo_pending(sr, &w->pending, &reason) == 0;

@@ -120,6 +120,8 @@ START_TEST(amd_dual_gpu_through_apply)
 
         load("amd-x570-two-gpus", true);
         screen("amd-1-hardware", 80, 24);
+        /* Nothing is written before Apply, not even the lock. */
+        ck_assert(!sysroot_exists(sr, "var/lib/vfio-setup"));
         keys((int[]){ WK_ENTER, 0 });
         screen("amd-2-bios", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
