@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from importlib.machinery import SourceFileLoader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,8 +62,8 @@ with tempfile.TemporaryDirectory() as d:
            p.stdout)
 
 p = subprocess.run([os.path.join(HERE, "run"), "--list"], capture_output=True, text=True)
-tap.ok(p.returncode == 0 and len(p.stdout.splitlines()) == 8 and p.stdout.count("(CI)") == 5,
-       "run --list: eight cycles, five of them CI's", p.stdout + p.stderr)
+tap.ok(p.returncode == 0 and len(p.stdout.splitlines()) == 9 and p.stdout.count("(CI)") == 4,
+       "run --list: nine cycles, four of them CI's", p.stdout + p.stderr)
 
 # Every step of every cycle is a shell script the guest runs: each must parse.
 run_module = SourceFileLoader("vm_run", os.path.join(HERE, "run")).load_module()
@@ -73,4 +74,20 @@ for n, make in run_module.CYCLES.items():
         if p.returncode != 0:
             bad.append(f"cycle {n} boot {k}: {p.stderr}")
 tap.ok(bad == [], "every cycle's step scripts parse (sh -n)", bad)
+
+# CI's chains on two cores: the longest alone, the two others after each other.
+chains = {}
+for n in run_module.CI_CYCLES:
+    chains.setdefault(run_module.CHAIN_OF[n], []).append(run_module.CYCLES[n]())
+split = [[key for key, _ in work] for work in run_module.lanes(chains, 2)]
+tap.ok(sorted(map(len, split)) == [1, 2] and [("grub", "intel")] in split, "CI's chains go to two lanes, balanced",
+       split)
+tap.ok(len(run_module.lanes(chains, 1)) == 1 and len(run_module.lanes(chains, 8)) == len(chains),
+       "one lane for --jobs 1, no empty lane for more jobs than chains")
+
+clock = run_module.Clock(time.time() + 1000)
+tap.ok(clock.fits(1) and not clock.fits(2), "before any boot, a boot is expected to take ten minutes")
+clock.saw(300)
+tap.ok(clock.fits(3) and not clock.fits(4), "then as long as the longest seen")
+tap.ok(run_module.Clock(None).fits(1000), "without a deadline, everything fits")
 sys.exit(tap.done())

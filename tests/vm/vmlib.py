@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,7 +49,11 @@ cat /boot/efi/loader/entries/*.conf
 IMAGES = {
     "grub": {"packages": COMMON + ["grub-efi-amd64", "initramfs-tools"], "setup": GRUB_SETUP},
     "sdboot": {"packages": COMMON + ["systemd-boot", "initramfs-tools"], "setup": SDBOOT_SETUP},
-    "dracut": {"packages": COMMON + ["grub-efi-amd64", "dracut"], "setup": GRUB_SETUP},
+    # The initramfs dracut makes when the kernel is installed is the image's own (generic, made where the image is
+    # built, as an rpm-ostree image's is), with bochs in it: the VM tier's image-initramfs cycle needs a display
+    # driver there.  Written before the packages are installed, so that it is made once, at native speed.
+    "dracut": {"packages": COMMON + ["grub-efi-amd64", "dracut"], "setup": GRUB_SETUP,
+               "before": {"etc/dracut.conf.d/00-vmtest-image.conf": 'add_drivers+=" bochs "\n'}},
 }
 
 # The command line every guest starts with: the Intel IOMMU off, which plans replace.
@@ -337,12 +342,31 @@ def bound(path):
         f.write(head + b"\n[... cut ...]\n" + tail)
 
 
+def image_path(name, cache):
+    """Where the image for name, as its recipe is now, is cached."""
+    codename = host_codename()
+    return os.path.join(cache, f"{name}-{recipe_hash(name, codename, apt_sources(codename))}.img")
+
+
+def image_cached(name, cache):
+    return os.path.exists(image_path(name, cache))
+
+
+# Chains booted side by side can need the same image: it is made once.
+_image_locks = {name: threading.Lock() for name in IMAGES}
+
+
 def build_image(name, cache, accel):
     """The cached image for name, made when missing: mmdebstrap, customize, disk, a setup boot."""
+    with _image_locks[name]:
+        return _build_image(name, cache, accel)
+
+
+def _build_image(name, cache, accel):
     codename = host_codename()
     sources = apt_sources(codename)
-    key = recipe_hash(name, codename, sources)
-    image = os.path.join(cache, f"{name}-{key}.img")
+    image = image_path(name, cache)
+    key = os.path.basename(image)[len(name) + 1:-len(".img")]
     if os.path.exists(image):
         log(f"image {name}: cached ({os.path.basename(image)})")
         return image
@@ -360,8 +384,13 @@ def build_image(name, cache, accel):
         src_files.append(path)
     start = time.monotonic()
     log(f"image {name}: mmdebstrap {codename} with {', '.join(IMAGES[name]['packages'])}")
+    hooks = []
+    for rel, text in IMAGES[name].get("before", {}).items():
+        path = os.path.join(tmp, os.path.basename(rel))
+        open(path, "w").write(text)
+        hooks.append(f'--setup-hook=mkdir -p "$1/{os.path.dirname(rel)}" && cp {path} "$1/{rel}"')
     sh("mmdebstrap", "--quiet", "--mode=root", "--variant=minbase", "--include=" + ",".join(IMAGES[name]["packages"]),
-       codename, root, *src_files)
+       *hooks, codename, root, *src_files)
     customize(root, name)
     kernels = sorted(glob.glob(os.path.join(root, "boot/vmlinuz-*")))
     if not kernels:
