@@ -54,6 +54,23 @@ tap.ok(blocks.get("c1.verify") == (0, '{"ready": true}\n') and blocks.get("c1.ap
        "cut" not in blocks, "serial blocks are read with their exit status; one cut short is not", blocks)
 
 with tempfile.TemporaryDirectory() as d:
+    report = "@@VMTEST start x\r\n@@VMTEST emergency\r\nboot-efi.mount loaded failed failed /boot/efi\r\n"
+    path = os.path.join(d, "log")
+    open(path, "w").write(report)
+    b = vmlib.Boot(path, path, path, report, 1.0)
+    tap.ok(b.done is None and b.emergency == "boot-efi.mount loaded failed failed /boot/efi\n",
+           "a boot that went to emergency mode is read back with its failed units", vars(b))
+
+missing = [u for u in vmlib.UNITS if not os.path.exists(os.path.join(vmlib.GUEST, u))]
+p = subprocess.run(["systemd-analyze", "verify", "--man=no", *[os.path.join(vmlib.GUEST, u) for u in vmlib.UNITS]],
+                   capture_output=True, text=True) if shutil.which("systemd-analyze") and not missing else None
+# The agent is where the image puts it, not here.
+complaints = [ln for ln in (p.stderr if p else "").splitlines()
+              if "vmtest" in ln and "/usr/local/sbin/vmtest-agent is not executable" not in ln]
+tap.ok(not missing and not complaints, "the guest's units exist and systemd-analyze finds nothing wrong in them",
+       (missing, complaints))
+
+with tempfile.TemporaryDirectory() as d:
     p = subprocess.run(["sh", "-c", f". {vmlib.GUEST}/lib.sh; drivers | head -3; block x sh -c 'echo hi; exit 4'"],
                        capture_output=True, text=True, cwd=d)
     lines = p.stdout.splitlines()
