@@ -22,6 +22,18 @@ struct apply_options {
         void *userdata;
 };
 
+/* A file an apply or undo changed: its SHA-256 before and after ("" where it does not exist). */
+struct apply_file {
+        char *path;                     /* "/etc/default/grub" */
+        char before[65], after[65];
+};
+
+/* A command that was run, and how it ended. */
+struct apply_command {
+        struct strv argv;
+        int status;                     /* exit status (128 + signal); -1 not found, -2 killed for taking too long */
+};
+
 struct apply_result {
         char *failed;                   /* what failed, when the apply was rolled back */
         struct strv rolled_back;        /* files put back */
@@ -30,6 +42,11 @@ struct apply_result {
         bool checked;                   /* every file was read back after the rollback or undo: all as before */
         char *note;                     /* the journal could not record the rollback or undo */
         unsigned seq;                   /* the journal of this apply (or of the apply undone); 0 when none */
+        struct apply_file *files;       /* what the apply wrote or the undo put back, when it succeeded */
+        size_t n_files;
+        struct apply_command *commands; /* every command run, in order (a rollback's are not: their outcome is in note) */
+        size_t n_commands;
+        bool reboot;                    /* what changed takes effect at the next boot */
         char *output;                   /* where the commands' output was kept, "/var/lib/.../0003/output", or NULL */
 };
 

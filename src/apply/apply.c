@@ -316,6 +316,54 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
         return r < 0 ? r : werr;
 }
 
+static void record_command(struct apply_result *res, const struct strv *argv, int status)
+{
+        struct apply_command *v = reallocarray(res->commands, res->n_commands + 1, sizeof(*v));
+
+        if (!v)
+                return;
+        res->commands = v;
+        v[res->n_commands] = (struct apply_command){ .status = status };
+        if (strv_merge(&v[res->n_commands].argv, argv) >= 0)
+                res->n_commands++;
+        else
+                strv_free(&v[res->n_commands].argv);
+}
+
+/*
+ * Files whose change the running system takes at once (the command that applies it runs
+ * with the apply): every other one waits for the next boot.
+ */
+static const char *const live_prefixes[] = { "var/lib/vfio-setup/", "etc/tmpfiles.d/" };
+
+static bool takes_effect_now(const char *path)
+{
+        for (size_t i = 0; i < sizeof(live_prefixes) / sizeof(live_prefixes[0]); i++)
+                if (strncmp(path, live_prefixes[i], strlen(live_prefixes[i])) == 0)
+                        return true;
+        return false;
+}
+
+/* What the journal's entries became: after an apply (forward) or after an undo. */
+static int record_files(struct apply_result *res, const struct journal *j, bool forward)
+{
+        res->files = calloc(j->n ? j->n : 1, sizeof(*res->files));
+        if (!res->files)
+                return -ENOMEM;
+        for (size_t i = 0; i < j->n; i++) {
+                const struct journal_entry *e = &j->entries[i];
+                struct apply_file *f = &res->files[res->n_files];
+
+                if (asprintf(&f->path, "/%s", e->path) < 0)
+                        return -ENOMEM;
+                snprintf(f->before, sizeof(f->before), "%s", forward ? e->before : e->after);
+                snprintf(f->after, sizeof(f->after), "%s", forward ? e->after : e->before);
+                res->n_files++;
+                res->reboot = res->reboot || (strcmp(f->before, f->after) != 0 && !takes_effect_now(e->path));
+        }
+        return 0;
+}
+
 /* Runs the first n commands in order; *ret_ran counts those that succeeded. */
 static int run_commands(const struct strv *commands, size_t n, const struct apply_options *o, size_t *ret_ran,
                         struct apply_result *res)
@@ -329,6 +377,8 @@ static int run_commands(const struct strv *commands, size_t n, const struct appl
                         return -ENOMEM;
                 progress(o, "running %s (%zu/%zu)", line, i + 1, n);
                 r = run_command(&commands[i], &o->run, &status);
+                if (res)
+                        record_command(res, &commands[i], r == -ENOENT ? -1 : r == -ETIMEDOUT ? -2 : r < 0 ? status : 0);
                 if (r < 0 && res) {
                         if (r == -ENOENT)
                                 r = fail(res, r, "%s: command not found", commands[i].v[0]);
@@ -407,8 +457,10 @@ static void roll_back(const struct sysroot *sr, struct journal *j, size_t comman
 {
         if (restore(sr, j, false, false, o, res) < 0)
                 return;
-        if (commands_ran)
-                run_undo_commands(j, commands_ran, o, NULL);
+        /* Their own failure must not hide the one that caused the rollback: it is a note. */
+        if (commands_ran && run_undo_commands(j, commands_ran, o, NULL) < 0)
+                add_note(res, "the commands run again after the files were put back failed too: the boot files may "
+                              "not match the restored configuration until they run cleanly");
         mark(sr, j, JOURNAL_ROLLED_BACK, res);
 }
 
@@ -476,6 +528,8 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
                 r = fail(&res, r, "/" JOURNAL_DIR "/%04u/journal: %s", j->seq, vs_strerror(r));
         if (r < 0)
                 roll_back(sr, j, ran, o, &res);
+        else
+                r = record_files(&res, j, true);
         capture_keep(&cap, sr, j->seq, "output", &res);
 out:
         free(cap.buf);
@@ -516,6 +570,8 @@ int undo_last(const struct sysroot *sr, const struct apply_options *caller, stru
                 r = run_undo_commands(j, j->n_commands, o, &res);
         if (r >= 0)
                 r = mark(sr, j, j->state == JOURNAL_COMPLETE ? JOURNAL_UNDONE : JOURNAL_ROLLED_BACK, &res);
+        if (r >= 0)
+                r = record_files(&res, j, false);
         if (j)
                 capture_keep(&cap, sr, j->seq, "undo-output", &res);
         free(cap.buf);
@@ -597,6 +653,12 @@ void apply_result_free(struct apply_result *r)
         free(r->failed);
         free(r->note);
         free(r->output);
+        for (size_t i = 0; i < r->n_files; i++)
+                free(r->files[i].path);
+        free(r->files);
+        for (size_t i = 0; i < r->n_commands; i++)
+                strv_free(&r->commands[i].argv);
+        free(r->commands);
         strv_free(&r->rolled_back);
         strv_free(&r->left);
 }

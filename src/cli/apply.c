@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,22 +10,120 @@
 
 #include "cli.h"
 #include "vfio-setup/apply.h"
+#include "vfio-setup/json.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/plan.h"
 
+/* Where what people read goes: stdout, or stderr when stdout carries --json's document. */
+static FILE *human;
+
+/* How an apply or undo ended, for --json: the result when the engine ran, the first error said. */
+struct outcome {
+        struct apply_result res;
+        bool ran;
+        char *error;
+};
+
+/* An error, said on stderr at once and kept (the first) for --json's document. */
+static void __attribute__((format(printf, 2, 3))) complain(struct outcome *out, const char *fmt, ...)
+{
+        char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        fprintf(stderr, "vfio-setup: %s\n", msg ? msg : fmt);
+        if (!out->error)
+                out->error = msg;
+        else
+                free(msg);
+}
+
+static json_object *hash_or_null(const char *h)
+{
+        return *h ? json_object_new_string(h) : NULL;
+}
+
+/*
+ * What an apply or undo did, for a configuration manager: whether anything changed (to
+ * report "changed" truthfully), whether a reboot is needed, the files with their hashes,
+ * the commands with their exit status, the journal.
+ */
+static int print_json(const char *command, bool ok, const struct outcome *out)
+{
+        const struct apply_result *res = out->ran ? &out->res : NULL;
+        json_object *root = json_object_new_object(), *files = json_object_new_array(),
+                    *commands = json_object_new_array();
+        char *text = NULL, name[16], *path = NULL;
+        bool changed = false;
+        int r;
+
+        if (!root || !files || !commands) {
+                json_object_put(root);
+                json_object_put(files);
+                json_object_put(commands);
+                return -VS_E_JSON;
+        }
+        for (size_t i = 0; res && i < res->n_files; i++) {
+                const struct apply_file *f = &res->files[i];
+                json_object *o = json_object_new_object();
+
+                changed = changed || strcmp(f->before, f->after) != 0;
+                json_object_object_add(o, "path", json_object_new_string(f->path));
+                json_object_object_add(o, "before", hash_or_null(f->before));
+                json_object_object_add(o, "after", hash_or_null(f->after));
+                json_object_array_add(files, o);
+        }
+        for (size_t i = 0; res && i < res->n_commands; i++) {
+                json_object *o = json_object_new_object(), *argv = json_object_new_array();
+
+                for (size_t k = 0; k < res->commands[i].argv.n; k++)
+                        json_object_array_add(argv, json_object_new_string(res->commands[i].argv.v[k]));
+                json_object_object_add(o, "argv", argv);
+                json_object_object_add(o, "exit", json_object_new_int(res->commands[i].status));
+                json_object_array_add(commands, o);
+        }
+        /*
+         * A run that succeeded changed what its files say (or ran commands); one that failed
+         * and was rolled back keeps nothing, unless some file could not be put back.
+         */
+        changed = ok ? changed || (res && res->n_commands) : res && res->left.n;
+        snprintf(name, sizeof(name), "%04u", res ? res->seq : 0);
+        if (res && res->seq && asprintf(&path, "/" JOURNAL_DIR "/%s", name) < 0)
+                path = NULL;
+        json_object_object_add(root, "command", json_object_new_string(command));
+        json_object_object_add(root, "ok", json_object_new_boolean(ok));
+        json_object_object_add(root, "changed", json_object_new_boolean(changed));
+        json_object_object_add(root, "reboot_needed", json_object_new_boolean(ok && res && res->reboot));
+        json_object_object_add(root, "journal", res && res->seq ? json_object_new_string(name) : NULL);
+        json_object_object_add(root, "journal_path", path ? json_object_new_string(path) : NULL);
+        json_object_object_add(root, "output", res && res->output ? json_object_new_string(res->output) : NULL);
+        json_object_object_add(root, "files", files);
+        json_object_object_add(root, "commands", commands);
+        json_object_object_add(root, "error", out->error ? json_object_new_string(out->error) : NULL);
+        free(path);
+        r = json_finish(root, &text);
+        if (r >= 0)
+                puts(text);
+        free(text);
+        return r;
+}
+
 static void show_progress(void *userdata, const char *what)
 {
         (void)userdata;
-        printf("  %s\n", what);
-        fflush(stdout);
+        fprintf(human, "  %s\n", what);
+        fflush(human);
 }
 
 static void show_line(void *userdata, const char *line)
 {
         (void)userdata;
-        printf("    | %s\n", line);
-        fflush(stdout);
+        fprintf(human, "    | %s\n", line);
+        fflush(human);
 }
 
 static void options(const struct cli_options *opt, struct apply_options *o)
@@ -38,45 +139,48 @@ static void options(const struct cli_options *opt, struct apply_options *o)
 }
 
 /* Changing / takes root; a --root of one's own does not. */
-static bool allowed(const struct cli_options *opt, const char *what)
+static bool allowed(const struct cli_options *opt, const char *what, struct outcome *out)
 {
         if (strcmp(opt->root, "/") != 0 || geteuid() == 0)
                 return true;
-        fprintf(stderr, "vfio-setup: %s: changing the system needs root privileges\nhint: sudo vfio-setup %s ...\n", what,
-                what);
+        complain(out, "%s: changing the system needs root privileges", what);
+        fprintf(stderr, "hint: sudo vfio-setup %s ...\n", what);
         return false;
 }
 
-static bool confirmed(const struct cli_options *opt, const char *what, const char *question)
+static bool confirmed(const struct cli_options *opt, const char *what, const char *question, struct outcome *out)
 {
         char answer[16];
 
         if (opt->yes)
                 return true;
         if (!isatty(STDIN_FILENO)) {
-                fprintf(stderr, "vfio-setup: %s: nothing to confirm with: stdin is not a terminal\nhint: add --yes\n",
-                        what);
+                complain(out, "%s: nothing to confirm with: stdin is not a terminal", what);
+                fprintf(stderr, "hint: add --yes\n");
                 return false;
         }
-        printf("%s [y/N] ", question);
-        fflush(stdout);
-        return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+        fprintf(human, "%s [y/N] ", question);
+        fflush(human);
+        if (fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y'))
+                return true;
+        complain(out, "%s: not confirmed; nothing was changed", what);
+        return false;
 }
 
 /* The outcome as apply_outcome words it. */
-static void report(const char *what, int r, const struct apply_result *res)
+static void report(const char *what, int r, struct outcome *out)
 {
         char *text = NULL;
 
-        if (apply_outcome(r, res, &text) < 0)
-                fprintf(stderr, "vfio-setup: %s: %s\n", what, vs_strerror(r));
+        if (apply_outcome(r, &out->res, &text) < 0)
+                complain(out, "%s: %s", what, vs_strerror(r));
         else
-                fprintf(stderr, "vfio-setup: %s: %s\n", what, text);
+                complain(out, "%s: %s", what, text);
         free(text);
 }
 
 /* An apply cut short is undone before anything else is planned: its files are half old, half new. */
-static bool unfinished(const struct sysroot *sr, const char *what)
+static bool unfinished(const struct sysroot *sr, const char *what, struct outcome *out)
 {
         struct undo_preview u;
         char *reason = NULL;
@@ -85,13 +189,14 @@ static bool unfinished(const struct sysroot *sr, const char *what)
         if (r == -ENOENT)
                 return false;
         if (r < 0) {
-                fprintf(stderr, "vfio-setup: %s: %s; nothing was changed\n", what, reason ? reason : vs_strerror(r));
+                complain(out, "%s: %s; nothing was changed", what, reason ? reason : vs_strerror(r));
                 free(reason);
                 return true;
         }
-        if (u.unfinished)
-                fprintf(stderr, "vfio-setup: %s: apply %04u did not finish; its files are partly changed\n"
-                                "hint: vfio-setup undo puts them back; then plan again\n", what, u.seq);
+        if (u.unfinished) {
+                complain(out, "%s: apply %04u did not finish; its files are partly changed", what, u.seq);
+                fprintf(stderr, "hint: vfio-setup undo puts them back; then plan again\n");
+        }
         r = u.unfinished;
         undo_preview_free(&u);
         return r;
@@ -99,33 +204,32 @@ static bool unfinished(const struct sysroot *sr, const char *what)
 
 static void commands_by_hand(const struct plan *p)
 {
-        printf("Regeneration skipped; run these by hand, in this order:\n");
+        fprintf(human, "Regeneration skipped; run these by hand, in this order:\n");
         for (size_t i = 0; i < p->n_commands; i++) {
                 char *line = strv_join(&p->commands[i], " ");
 
-                printf("  %s\n", line ? line : "");
+                fprintf(human, "  %s\n", line ? line : "");
                 free(line);
         }
 }
 
-int cli_apply(struct sysroot *sr, const struct cli_options *opt)
+static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct outcome *out)
 {
         struct apply_options o;
-        struct apply_result res;
         struct machine *m = NULL;
         struct plan *p;
         char *reason = NULL, *text;
         int r;
 
-        if (!allowed(opt, "apply"))
+        if (!allowed(opt, "apply", out))
                 return EXIT_USAGE;
-        if (unfinished(sr, "apply"))
+        if (unfinished(sr, "apply", out))
                 return EXIT_NOT_READY;
         r = detect_machine(sr, &m);
         if (r >= 0)
                 r = plan_build(sr, m, &opt->selection, &p, &reason);
         if (r < 0) {
-                fprintf(stderr, "vfio-setup: apply: %s\n", reason ? reason : vs_strerror(r));
+                complain(out, "apply: %s", reason ? reason : vs_strerror(r));
                 free(reason);
                 machine_free(m);
                 return plan_refused(r) ? EXIT_NOT_READY : EXIT_USAGE;
@@ -133,93 +237,122 @@ int cli_apply(struct sysroot *sr, const struct cli_options *opt)
         machine_free(m);
         r = plan_to_text(p, &text);
         if (r >= 0) {
-                fputs(text, stdout);
+                fputs(text, human);
                 free(text);
         }
         if (plan_empty(p)) {
                 plan_free(p);
                 return EXIT_OK;
         }
-        if (!confirmed(opt, "apply", "Apply this plan?")) {
+        if (!confirmed(opt, "apply", "Apply this plan?", out)) {
                 plan_free(p);
                 return EXIT_USAGE;
         }
         options(opt, &o);
-        printf("Applying:\n");
-        r = apply_plan(sr, p, &o, &res);
+        fprintf(human, "Applying:\n");
+        r = apply_plan(sr, p, &o, &out->res);
+        out->ran = true;
         if (r < 0) {
-                report("apply", r, &res);
-                r = res.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
+                report("apply", r, out);
+                r = out->res.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
         } else {
                 if (!o.regenerate && p->n_commands)
                         commands_by_hand(p);
-                printf("Done. Next: reboot (and set the firmware options if detect asked for them), then run:\n"
-                       "  vfio-setup verify\nTo put everything back: vfio-setup undo\n");
+                fprintf(human, "Done. Next: reboot (and set the firmware options if detect asked for them), then run:\n"
+                               "  vfio-setup verify\nTo put everything back: vfio-setup undo\n");
                 r = EXIT_OK;
         }
-        apply_result_free(&res);
         plan_free(p);
         return r;
 }
 
-int cli_undo(struct sysroot *sr, const struct cli_options *opt)
+static int run_undo(struct sysroot *sr, const struct cli_options *opt, struct outcome *out)
 {
         struct apply_options o;
-        struct apply_result res;
         struct undo_preview u;
         char *reason = NULL;
         unsigned seq = 0;
         int r;
 
-        if (!allowed(opt, "undo"))
+        if (!allowed(opt, "undo", out))
                 return EXIT_USAGE;
         r = undo_pending(sr, &u, &reason);
         if (r == -ENOENT) {
                 /* undo_last still runs: under its lock it removes what a run cut short before its journal existed. */
                 options(opt, &o);
-                r = undo_last(sr, &o, &res, &seq);
-                if (r < 0 && r != -ENOENT)
-                        report("undo", r, &res);
-                else
-                        printf("Nothing to undo: no apply of vfio-setup is left to put back.\n");
-                apply_result_free(&res);
-                return r < 0 && r != -ENOENT ? EXIT_NOT_READY : EXIT_OK;
+                r = undo_last(sr, &o, &out->res, &seq);
+                out->ran = true;
+                if (r < 0 && r != -ENOENT) {
+                        report("undo", r, out);
+                        return EXIT_NOT_READY;
+                }
+                fprintf(human, "Nothing to undo: no apply of vfio-setup is left to put back.\n");
+                return EXIT_OK;
         }
         if (r < 0) {
-                fprintf(stderr, "vfio-setup: undo: %s; nothing was changed\n", reason ? reason : vs_strerror(r));
+                complain(out, "undo: %s; nothing was changed", reason ? reason : vs_strerror(r));
                 free(reason);
                 return EXIT_NOT_READY;
         }
-        printf("Undo apply %04u%s: put back\n", u.seq, u.unfinished ? " (cut short)" : "");
+        fprintf(human, "Undo apply %04u%s: put back\n", u.seq, u.unfinished ? " (cut short)" : "");
         for (size_t i = 0; i < u.files.n; i++)
-                printf("  %s\n", u.files.v[i]);
+                fprintf(human, "  %s\n", u.files.v[i]);
         if (u.commands.n)
-                printf("then run%s:\n", opt->no_regenerate ? " (by hand, --no-regenerate)" : "");
+                fprintf(human, "then run%s:\n", opt->no_regenerate ? " (by hand, --no-regenerate)" : "");
         for (size_t i = 0; i < u.commands.n; i++)
-                printf("  %s\n", u.commands.v[i]);
+                fprintf(human, "  %s\n", u.commands.v[i]);
         undo_preview_free(&u);
-        if (!confirmed(opt, "undo", "Undo it?"))
+        if (!confirmed(opt, "undo", "Undo it?", out))
                 return EXIT_USAGE;
         options(opt, &o);
-        r = undo_last(sr, &o, &res, &seq);
+        r = undo_last(sr, &o, &out->res, &seq);
+        out->ran = true;
         if (r == -ENOENT) {
-                printf("Nothing to undo: no apply of vfio-setup is left to put back.\n");
-                r = EXIT_OK;
-        } else if (r == -VS_E_STALE) {
-                for (size_t i = 0; i < res.left.n; i++)
-                        fprintf(stderr, "vfio-setup: undo: %s changed since apply %04u wrote it; left as it is\n",
-                                res.left.v[i], seq);
-                fprintf(stderr, "hint: put it back by hand (or as it was after apply) and run vfio-setup undo again\n");
-                r = EXIT_APPLY_FAILED;
-        } else if (r < 0) {
-                report("undo", r, &res);
-                r = res.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
-        } else {
-                printf("Apply %04u undone: every file holds what it held before (each read back and compared).%s%s%s\n",
-                       seq, res.note ? " Note: " : "", res.note ? res.note : "",
-                       o.regenerate ? "" : " Regenerate the boot files by hand.");
-                r = EXIT_OK;
+                fprintf(human, "Nothing to undo: no apply of vfio-setup is left to put back.\n");
+                return EXIT_OK;
         }
-        apply_result_free(&res);
+        if (r == -VS_E_STALE) {
+                for (size_t i = 0; i < out->res.left.n; i++)
+                        complain(out, "undo: %s changed since apply %04u wrote it; left as it is", out->res.left.v[i],
+                                 seq);
+                fprintf(stderr, "hint: put it back by hand (or as it was after apply) and run vfio-setup undo again\n");
+                return EXIT_APPLY_FAILED;
+        }
+        if (r < 0) {
+                report("undo", r, out);
+                return out->res.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
+        }
+        fprintf(human, "Apply %04u undone: every file holds what it held before (each read back and compared).%s%s%s\n",
+                seq, out->res.note ? " Note: " : "", out->res.note ? out->res.note : "",
+                o.regenerate ? "" : " Regenerate the boot files by hand.");
+        return EXIT_OK;
+}
+
+/* Runs apply or undo; with --json, stdout is the outcome's document alone, whatever the outcome. */
+static int with_outcome(struct sysroot *sr, const struct cli_options *opt, const char *command,
+                        int (*run)(struct sysroot *, const struct cli_options *, struct outcome *))
+{
+        struct outcome out = { 0 };
+        int r;
+
+        human = opt->json ? stderr : stdout;
+        r = run(sr, opt, &out);
+        if (opt->json && print_json(command, r == EXIT_OK, &out) < 0) {
+                fprintf(stderr, "vfio-setup: %s: %s\n", command, vs_strerror(-VS_E_JSON));
+                r = r == EXIT_OK ? EXIT_USAGE : r;
+        }
+        if (out.ran)
+                apply_result_free(&out.res);
+        free(out.error);
         return r;
+}
+
+int cli_apply(struct sysroot *sr, const struct cli_options *opt)
+{
+        return with_outcome(sr, opt, "apply", run_apply);
+}
+
+int cli_undo(struct sysroot *sr, const struct cli_options *opt)
+{
+        return with_outcome(sr, opt, "undo", run_undo);
 }

@@ -350,6 +350,89 @@ def verify(tap, tmp):
     tap.ok(p.returncode == 1 and "name the GPU with --gpu" in p.stderr, "verify with nothing set up asks for --gpu (exit 1)",
            p.stderr)
 
+def sha256(path):
+    import hashlib
+    try:
+        return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def outcome(tap, what, p):
+    """--json's document: stdout is that alone, whatever happened."""
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError:
+        doc = None
+    keys = {"command", "ok", "changed", "reboot_needed", "journal", "journal_path", "output", "files", "commands",
+            "error"}
+    tap.ok(isinstance(doc, dict) and set(doc) == keys, f"--json, {what}: stdout is the outcome document alone",
+           p.stdout[-400:] + p.stderr[-300:])
+    return doc or {}
+
+
+def json_outcomes(tap, tmp):
+    root = machine(tmp, "json")
+    commands = os.path.join(tmp, "cmd-json")
+    stand_ins(commands)
+    before = {}
+    planned = json.loads(run(root, commands, "plan", "--gpu", GPU, "--json").stdout)
+    paths = [f["path"] for f in planned["files"]]
+    before = {path: sha256(root + path) for path in paths}
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--json")
+    doc = outcome(tap, "apply", p)
+    files = {f["path"]: (f["before"], f["after"]) for f in doc.get("files", [])}
+    tap.ok(p.returncode == 0 and doc.get("ok") is True and doc.get("changed") is True and
+           doc.get("reboot_needed") is True and doc.get("journal") == "0001" and
+           doc.get("journal_path") == "/var/lib/vfio-setup/journal/0001" and doc.get("error") is None,
+           "apply --json: ok, changed, a reboot needed, the journal named", doc)
+    tap.ok(sorted(files) == sorted(paths) and
+           all(files[k] == (before[k], sha256(root + k)) for k in paths),
+           "apply --json: each planned file with its SHA-256 before (null: absent) and as it is now", (files, before))
+    tap.ok([c["argv"] for c in doc.get("commands", [])] == planned["commands"] and
+           all(c["exit"] == 0 for c in doc.get("commands", [])),
+           "apply --json: the commands run, in order, with their exit status", doc.get("commands"))
+    tap.ok("Applying:" in p.stderr and "Done. Next: reboot" in p.stderr,
+           "apply --json: what people read goes to stderr", p.stderr[-300:])
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--json")
+    doc = outcome(tap, "apply again", p)
+    tap.ok(p.returncode == 0 and doc.get("ok") is True and doc.get("changed") is False and
+           doc.get("reboot_needed") is False and doc.get("files") == [] and doc.get("commands") == [],
+           "apply --json again: ok and nothing changed, no reboot", doc)
+    p = run(root, commands, "undo", "--yes", "--json")
+    doc = outcome(tap, "undo", p)
+    files = {f["path"]: (f["before"], f["after"]) for f in doc.get("files", [])}
+    tap.ok(p.returncode == 0 and doc.get("ok") is True and doc.get("changed") is True and
+           doc.get("reboot_needed") is True and doc.get("journal") == "0001" and
+           all(files.get(k, (None, "missing"))[1] == before[k] == sha256(root + k) for k in paths),
+           "undo --json: changed, each file back to its hash before the apply, a reboot needed", (doc, before))
+    tap.ok([c["argv"] for c in doc.get("commands", [])] == planned["undo_commands"],
+           "undo --json: the commands run again", doc.get("commands"))
+    p = run(root, commands, "undo", "--yes", "--json")
+    doc = outcome(tap, "nothing to undo", p)
+    tap.ok(p.returncode == 0 and doc.get("ok") is True and doc.get("changed") is False and doc.get("journal") is None,
+           "undo --json with nothing to undo: ok, unchanged", doc)
+
+    stand_ins(commands, fail=("update-grub",))
+    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--json")
+    doc = outcome(tap, "a failing command", p)
+    tap.ok(p.returncode == 3 and doc.get("ok") is False and doc.get("changed") is False and
+           doc.get("reboot_needed") is False and "update-grub" in (doc.get("error") or "") and
+           {"argv": ["update-grub"], "exit": 1} in doc.get("commands", []) and
+           all(sha256(root + k) == before[k] for k in paths),
+           "apply --json, a command fails: not ok, unchanged (rolled back), the error and the exit status", doc)
+    stand_ins(commands)
+    p = run(root, commands, "apply", "--gpu", "0000:99:00.0", "--yes", "--json")
+    doc = outcome(tap, "a refusal", p)
+    tap.ok(p.returncode != 0 and doc.get("ok") is False and doc.get("changed") is False and
+           "0000:99:00.0" in (doc.get("error") or "") and doc.get("error") in p.stderr,
+           "apply --json, refused before planning: the reason, in the document and on stderr", doc)
+    p = run(root, commands, "apply", "--gpu", GPU, "--json")
+    doc = outcome(tap, "nothing to confirm with", p)
+    tap.ok(p.returncode == 1 and doc.get("ok") is False and "--yes" not in (doc.get("error") or "x") and
+           "stdin is not a terminal" in (doc.get("error") or ""), "apply --json without --yes off a terminal: refused",
+           doc)
+
 
 def main():
     tap = Tap()
@@ -359,6 +442,7 @@ def main():
         round_trips(tap, tmp)
         faults(tap, tmp)
         verify(tap, tmp)
+        json_outcomes(tap, tmp)
     shutil.rmtree(tmp, ignore_errors=True)
     tap.done()
 
