@@ -287,8 +287,12 @@ static int boot_time(const struct sysroot *sr, unsigned long long *ret)
 
         if (r < 0)
                 return r;
-        at = strstr(text, "\nbtime ");
-        r = at && sscanf(at + 7, "%llu", ret) == 1 ? 0 : -ENODATA;
+        /* A line of its own, the first one included. */
+        if (strncmp(text, "btime ", 6) == 0)
+                at = text + 6;
+        else if ((at = strstr(text, "\nbtime ")))
+                at += 7;
+        r = at && sscanf(at, "%llu", ret) == 1 ? 0 : -ENODATA;
         free(text);
         return r;
 }

@@ -345,6 +345,12 @@ def verify(tap, tmp):
            "0000:0a:00.0, with the same id, stays with the host (vfio-pci)" in p.stdout and "install lines" in p.stdout,
            "verify of identical GPUs: a missing override and the host's twin on vfio-pci are problems, with fixes",
            p.stdout)
+    # btime on the first line of /proc/stat is read as on any other.
+    root = os.path.join(tmp, "v-verify-before")
+    with open(os.path.join(root, "proc/stat"), "w") as f:
+        f.write("btime 1700000000\ncpu  1000 0 500 90000 10 0 5 0 0 0\n")
+    verdict = json.loads(run_binary(BINARY, "--root", root, "verify", "--json").stdout or "{}")
+    tap.ok(verdict.get("rebooted") is False, "verify reads btime from the first line of /proc/stat too", verdict)
     root = os.path.join(tmp, "v-amd-x570-two-gpus")
     p = run_binary(BINARY, "--root", root, "verify")
     tap.ok(p.returncode == 1 and "name the GPU with --gpu" in p.stderr, "verify with nothing set up asks for --gpu (exit 1)",
