@@ -34,6 +34,13 @@ def wait_for(*texts, timeout=5.0):
     return screen()
 
 
+def forward(first, last):
+    """Enter from step first to step last, one step at a time: each step flushes what was typed ahead."""
+    for n in range(first, last):
+        keys("Enter")
+        wait_for(f"{n + 1}/8 ")
+
+
 def keys(*k):
     for key in k:
         tmux("send-keys", "-t", "w", key)
@@ -65,7 +72,7 @@ def main():
         start(f"{BINARY} --demo amd-desktop")
         s = wait_for("1/8 Hardware")
         tap.ok("AMD Ryzen 7 5800X" in s and "q quit" in s, "demo starts on the hardware screen", s)
-        keys("Enter", "Enter")
+        forward(1, 3)
         s = wait_for("3/8 GPU choice")
         tap.ok("> 0000:0b:00.0" in s and "ready" in s, "the recommended GPU is preselected", s)
         tmux("resize-window", "-t", "w", "-x", "70", "-y", "22")
@@ -101,7 +108,7 @@ def main():
 
         start(f"{BINARY} --demo dirty-group", env="NO_COLOR=1")
         wait_for("1/8 Hardware")
-        keys("Enter", "Enter")
+        forward(1, 3)
         s = wait_for("> 0000:04:00.0")
         tap.ok("GK208B" in s, "nothing can be recommended: the GPU that is not the boot VGA device is preselected", s)
         keys("Up")
@@ -125,7 +132,7 @@ def main():
                  "Looking Glass without sudo: the first user who logs in, shown on the goal screen")]:
             start(f"{BINARY} --demo amd-desktop {options}", env="env -u SUDO_USER")
             wait_for("1/8 Hardware")
-            keys("Enter", "Enter", "Enter", "Enter")
+            forward(1, 5)
             wait_for("5/8 Goal")
             keys("Down", "Space", "Enter")
             s = wait_for("6/8 Review")
@@ -135,7 +142,7 @@ def main():
 
         start(f"{BINARY} --demo workstation")
         wait_for("1/8 Hardware")
-        keys("Enter", "Enter", "Enter", "Enter")
+        forward(1, 5)
         wait_for("5/8 Goal")
         keys("Down", "Down", "Space", "Down", "Right", "Right", "Right", "Right")
         s = wait_for("16 hugepages of 1 GiB", "the host keeps 0-3,32-35")
@@ -161,7 +168,7 @@ def main():
 
         start(f"{BINARY} --demo intel-laptop")
         wait_for("1/8 Hardware")
-        keys("Enter", "Enter")
+        forward(1, 3)
         s = wait_for("3/8 GPU choice")
         tap.ok("muxless laptop GPU" in s and "Looking Glass" in s, "a laptop's 3D controller: no outputs, explained", s)
         keys("q", "y")
@@ -190,7 +197,8 @@ def main():
         start(f"{BINARY} --demo amd-desktop --keep")
         wait_for("1/8 Hardware")
         kept = demo_copies() - before
-        keys("Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "y")
+        forward(1, 7)
+        keys("y")
         wait_for("Applied.")
         # Typed while nothing was on the screen to take them: dropped when the next step begins.
         keys("Enter", "q", "y")
