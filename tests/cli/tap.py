@@ -33,6 +33,16 @@ class Tap:
         sys.stdout.flush()
         return cond
 
+    def skip(self, name, why):
+        self.n += 1
+        print(f"ok {self.n} - {name} # SKIP {why}")
+        sys.stdout.flush()
+
+    def comment(self, lines):
+        for line in lines:
+            print(f"# {line}")
+        sys.stdout.flush()
+
     def done(self):
         print(f"1..{self.n}")
         sys.exit(1 if self.failed else 0)
