@@ -41,6 +41,8 @@ rpmbuild          packaging  rpm                 -                   -          
 makepkg           packaging  makepkg             -                   -                -
 fakeroot          packaging  fakeroot            -                   -                -
 xz                packaging  xz-utils            -                   -                -
+bsdtar            packaging  libarchive-tools    -                   -                -
+file              packaging  file                -                   -                -
 ansible-playbook  packaging  ansible-core        -                   -                -
 '
 
