@@ -35,10 +35,12 @@ mke2fs            vm         e2fsprogs           -                   -          
 valgrind          ci         valgrind            -                   -                -
 cppcheck          ci         cppcheck            -                   -                -
 dpkg-buildpackage packaging  dpkg-dev            -                   -                -
+build-essential   packaging  build-essential     -                   -                -
 debhelper         packaging  debhelper           -                   -                -
 lintian           packaging  lintian             -                   -                -
 rpmbuild          packaging  rpm                 -                   -                -
 makepkg           packaging  makepkg             -                   -                -
+pacman            packaging  pacman-package-manager -                -                -
 fakeroot          packaging  fakeroot            -                   -                -
 xz                packaging  xz-utils            -                   -                -
 bsdtar            packaging  libarchive-tools    -                   -                -

@@ -21,7 +21,7 @@ TOP, BUILD = sys.argv[1:3]
 # Each tool and the Debian package that has it.
 TOOLS = {"dpkg-buildpackage": "dpkg-dev", "dh": "debhelper", "lintian": "lintian", "rpmbuild": "rpm",
          "makepkg": "makepkg", "fakeroot": "fakeroot", "git": "git", "xz": "xz-utils",
-         "bsdtar": "libarchive-tools", "file": "file"}
+         "bsdtar": "libarchive-tools", "file": "file", "pacman": "pacman-package-manager"}
 ROOT_USER = os.geteuid() == 0
 
 
