@@ -16,7 +16,7 @@ enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_KEEP, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
-        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH,
+        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH, OPT_GPUS, OPT_GROUP,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
@@ -49,6 +49,9 @@ static const struct command {
           "show what the last apply changed and put it back, where nobody changed it since" },
         { "verify", cli_verify, (const int[]){ OPT_GPU, OPT_JSON, 0 }, "verify [--gpu ADDRESS] [--json]",
           "after the reboot: are the devices bound to vfio-pci and ready for a guest" },
+        { "groups", cli_groups, (const int[]){ OPT_GPUS, OPT_GROUP, OPT_JSON, 0 }, "groups [--gpus | --group N] [--json]",
+          "every IOMMU group: its devices, their drivers and reset methods, the bridges above each GPU\n"
+          "      and their ACS, and whether the group can go to a guest whole (--gpus: the GPUs' groups)" },
         { "snapshot", cli_snapshot, (const int[]){ 'o', OPT_LIST, 0 }, "snapshot -o FILE.tar.gz [--list]",
           "capture the files detection reads, as an archive usable with --root" },
 };
@@ -84,6 +87,8 @@ static const struct option long_options[] = {
         { "vm-memory", required_argument, NULL, OPT_VM_MEMORY },
         { "vm-cpus", required_argument, NULL, OPT_VM_CPUS },
         { "disk", required_argument, NULL, OPT_DISK },
+        { "gpus", no_argument, NULL, OPT_GPUS },
+        { "group", required_argument, NULL, OPT_GROUP },
         { 0 },
 };
 
@@ -209,6 +214,22 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
         case OPT_LIST:
                 opt->list = true;
                 return 0;
+        case OPT_GPUS:
+                opt->gpus_only = true;
+                return 0;
+        case OPT_GROUP: {
+                char *end;
+                unsigned long n = strtoul(arg, &end, 10);
+
+                if (!isdigit((unsigned char)*arg) || *end || n > 65535) {
+                        fprintf(stderr, "vfio-setup: --group %s: an IOMMU group number, as in /sys/kernel/iommu_groups\n",
+                                arg);
+                        return -1;
+                }
+                opt->group = (int)n;
+                opt->group_set = true;
+                return 0;
+        }
         case 'o':
                 opt->output = arg;
                 return 0;

@@ -24,13 +24,13 @@ _vfio_setup_disks()
 _vfio_setup()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="detect plan apply undo verify snapshot"
+    local commands="detect plan apply undo verify groups snapshot"
     local global="--root --no-color --ascii --demo --keep --version --help"
     local command="" i
 
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            detect|plan|apply|undo|verify|snapshot) command=${COMP_WORDS[i]} ;;
+            detect|plan|apply|undo|verify|groups|snapshot) command=${COMP_WORDS[i]} ;;
         esac
     done
 
@@ -54,6 +54,7 @@ _vfio_setup()
         apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
         undo) options="--yes --no-regenerate --timeout --json" ;;
         verify) options="--gpu --json" ;;
+        groups) options="--gpus --group --json" ;;
         snapshot) options="-o --list" ;;
         *) COMPREPLY=($(compgen -W "$commands $global" -- "$cur")); return ;;
     esac

@@ -77,6 +77,7 @@ struct pci_device {
         uint8_t prog_if, revision;
         char *vendor_name;          /* from the PCI ID database, NULL if unknown */
         char *device_name;
+        char *class_name;           /* "VGA compatible controller", from the PCI ID database; NULL if unknown */
         char *driver;               /* bound driver, NULL if none */
         char *driver_module;        /* the module of that driver (sysfs driver/module), NULL if none or built in */
         int iommu_group;            /* PCI_GROUP_NONE without a kernel IOMMU */

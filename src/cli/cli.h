@@ -14,6 +14,9 @@ struct cli_options {
         bool json;
         bool libvirt_xml;               /* plan: <hostdev> elements instead of the plan */
         bool list;              /* snapshot --list */
+        bool gpus_only;                 /* groups --gpus */
+        bool group_set;                 /* groups --group N */
+        int group;
         bool no_color;
         bool ascii;
         bool yes;                       /* apply: no question */
@@ -29,6 +32,7 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt);
 int cli_apply(struct sysroot *sr, const struct cli_options *opt);
 int cli_undo(struct sysroot *sr, const struct cli_options *opt);
 int cli_verify(struct sysroot *sr, const struct cli_options *opt);
+int cli_groups(struct sysroot *sr, const struct cli_options *opt);
 /* The guided setup on a terminal; the demo runs it on a sample machine (NULL lists them). */
 int cli_wizard(struct sysroot *sr, const struct cli_options *opt);
 /* The wizard on a copy of a sample machine, removed afterwards unless keep. */

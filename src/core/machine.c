@@ -184,6 +184,7 @@ void machine_free(struct machine *m)
         for (size_t i = 0; i < m->n_devices; i++) {
                 free(m->devices[i].vendor_name);
                 free(m->devices[i].device_name);
+                free(m->devices[i].class_name);
                 free(m->devices[i].driver);
                 free(m->devices[i].driver_module);
                 strv_free(&m->devices[i].usb_devices);

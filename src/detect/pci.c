@@ -116,11 +116,22 @@ static int lookup_names(struct pci_access *acc, struct pci_device *d)
         char buf[256], *name;
         jmp_buf jump;
 
-        if (!d->ids_known)
+        if (!d->ids_known && !d->class_known)
                 return 0;
         pci_jump = &jump;
         if (setjmp(jump)) {
                 /* No ID database: numbers only. */
+                pci_jump = NULL;
+                return 0;
+        }
+        if (d->class_known) {
+                name = pci_lookup_name(acc, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, d->class_id);
+                if (name && !(d->class_name = strdup(name))) {
+                        pci_jump = NULL;
+                        return -ENOMEM;
+                }
+        }
+        if (!d->ids_known) {
                 pci_jump = NULL;
                 return 0;
         }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vfio-setup/group_view.h"
 #include "vfio-setup/storage.h"
 #include "wizard_private.h"
 
@@ -29,6 +30,7 @@ struct gpu_view {
         size_t n_extras;
         bool groups;            /* the IOMMU group view is open */
         int group_scroll;
+        struct group_view *gview; /* what it shows, read when it first opens */
 };
 
 /* Devices alone in their group that guests commonly get. */
@@ -125,7 +127,11 @@ static int enter(struct wizard *w, void *priv)
 
 static void release(void *priv)
 {
-        clear_extras(priv);
+        struct gpu_view *v = priv;
+
+        clear_extras(v);
+        group_view_free(v->gview);
+        v->gview = NULL;
 }
 
 static const char *name_of(const struct pci_device *d)
@@ -308,35 +314,67 @@ static int draw_extra_details(const struct wizard *w, const struct gpu_view *v, 
         return y;
 }
 
-/* Every IOMMU group, its devices with class, ids and driver; the chosen GPU's group marked. */
+/*
+ * Every IOMMU group as `vfio-setup groups` shows it: whether it can go to a
+ * guest whole, each device with class, ids, driver, name, reset method and
+ * what the host keeps; then the bridges above each GPU.  The GPU under the
+ * cursor's group is marked.  Roles: t title, o the chosen group, d dim, w warning.
+ */
 static int group_lines(const struct wizard *w, const struct gpu_view *v, struct strv *out, struct strv *roles)
 {
         const struct machine *m = w->m;
+        const struct group_view *gv = v->gview;
         int chosen = m->n_gpus ? m->devices[m->gpus[v->cursor].device].iommu_group : PCI_GROUP_NONE;
-        int r = 0, driver_width = 1;
+        int r = 0;
 
-        for (size_t i = 0; i < m->n_devices; i++)
-                if (m->devices[i].driver && (int)strlen(m->devices[i].driver) > driver_width)
-                        driver_width = (int)strlen(m->devices[i].driver);
-        if (driver_width > 13)
-                driver_width = 13;
         if (m->n_groups == 0)
                 return strv_push(out, "The kernel made no IOMMU groups: the IOMMU is not on yet.");
-        for (size_t i = 0; i < m->n_groups && r >= 0; i++) {
-                const struct iommu_group *g = &m->groups[i];
-                bool mine = g->id == chosen;
+        if (!gv)
+                return strv_push(out, "The IOMMU groups could not be read.");
+        for (size_t i = 0; i < gv->n_groups && r >= 0; i++) {
+                const struct group_entry *e = &gv->groups[i];
+                bool mine = e->id == chosen;
 
-                r = strv_pushf(out, "Group %d%s", g->id, mine ? "  <- the GPU under the cursor; a group goes to a guest "
-                                                                 "whole, bridges aside" : "");
+                r = strv_pushf(out, "Group %d  %s%s", e->id, group_entry_verdict(e),
+                               mine ? "  <- the GPU under the cursor" : "");
                 if (r >= 0)
-                        r = strv_push(roles, mine ? "t" : "n");
-                for (size_t k = 0; k < g->n_devices && r >= 0; k++) {
-                        const struct pci_device *d = &m->devices[g->devices[k]];
+                        r = strv_push(roles, mine ? "t" : e->whole_ok ? "n" : "w");
+                for (size_t k = 0; k < e->n_members && r >= 0; k++) {
+                        const struct group_member *g = &e->members[k];
+                        const struct pci_device *d = &m->devices[g->device];
 
-                        r = strv_pushf(out, "  %s [%04x] %04x:%04x %-*.*s %s", d->address, d->class_id, d->vendor_id,
-                                       d->device_id, driver_width, driver_width, d->driver ? d->driver : "-", name_of(d));
+                        r = strv_pushf(out, "  %s [%04x] %04x:%04x %s", d->address, d->class_id, d->vendor_id,
+                                       d->device_id, name_of(d));
                         if (r >= 0)
-                                r = strv_push(roles, mine ? "o" : "d");
+                                r = strv_push(roles, mine ? "o" : "n");
+                        if (r >= 0)
+                                r = strv_pushf(out, "      driver %s, reset %s%s%s", d->driver ? d->driver : "none",
+                                               g->reset_method ? g->reset_method : "not listed",
+                                               g->host_needs ? "; the host keeps it: " : "",
+                                               g->host_needs ? g->host_needs : "");
+                        if (r >= 0)
+                                r = strv_push(roles, g->host_needs ? "w" : "d");
+                }
+        }
+        for (size_t i = 0; i < gv->n_paths && r >= 0; i++) {
+                const struct gpu_path *p = &gv->paths[i];
+
+                r = strv_pushf(out, "GPU %s: %s", m->devices[p->gpu].address,
+                               p->n_bridges ? "behind" : "no bridge above it");
+                if (r >= 0)
+                        r = strv_push(roles, "n");
+                for (size_t k = 0; k < p->n_bridges && r >= 0; k++) {
+                        char bits[64] = "";
+
+                        if (p->acs[k].present == TRI_YES)
+                                acs_bits_text(p->acs[k].ctrl, bits, sizeof(bits));
+                        r = strv_pushf(out, "  %s %s, %s%s", m->devices[p->bridges[k]].address,
+                                       name_of(&m->devices[p->bridges[k]]),
+                                       p->acs[k].present == TRI_YES ? "ACS " : p->acs[k].present == TRI_NO ? "no ACS"
+                                                                                                      : "ACS unknown",
+                                       p->acs[k].present == TRI_YES ? (*bits ? bits : "capable, none enabled") : "");
+                        if (r >= 0)
+                                r = strv_push(roles, "d");
                 }
         }
         return r;
@@ -345,20 +383,26 @@ static int group_lines(const struct wizard *w, const struct gpu_view *v, struct 
 static void draw_groups(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int top, int bottom)
 {
         struct strv lines = { 0 }, roles = { 0 };
-        int y = top + 1, room = bottom - top - 2, first;
+        int y = top + 1, end = bottom - 1, first, i;
 
-        canvas_text(c, top, 2, CR_NORMAL, "IOMMU groups: address, class, ids, driver, name");
+        canvas_text(c, top, 2, CR_NORMAL, "IOMMU groups (as vfio-setup groups shows them):");
         if (group_lines(w, v, &lines, &roles) >= 0) {
-                first = v->group_scroll < (int)lines.n - room ? v->group_scroll : (int)lines.n - room;
+                first = v->group_scroll < (int)lines.n - 1 ? v->group_scroll : (int)lines.n - 1;
                 if (first < 0)
                         first = 0;
-                for (int i = first; i < (int)lines.n && y < top + 1 + room; i++) {
+                /* Long lines wrap under their own indentation: nothing is cut at the edge. */
+                for (i = first; i < (int)lines.n; i++) {
+                        const char *text = lines.v[i];
                         char kind = i < (int)roles.n ? roles.v[i][0] : 'n';
+                        int indent = (int)strspn(text, " "), width = c->w - 4 - indent;
 
-                        canvas_text(c, y++, 2, kind == 't' ? CR_TITLE : kind == 'o' ? CR_OK : kind == 'd' ? CR_DIM : CR_NORMAL,
-                                    lines.v[i]);
+                        if (y + canvas_wrap_rows(width, text + indent) > end)
+                                break;
+                        y = canvas_wrap(c, y, 2 + indent, width,
+                                        kind == 't' ? CR_TITLE : kind == 'o' ? CR_OK : kind == 'd' ? CR_DIM
+                                        : kind == 'w' ? CR_WARNING : CR_NORMAL, text + indent);
                 }
-                draw_more_marks(c, top + 1, y - 1, first > 0, first + room < (int)lines.n);
+                draw_more_marks(c, top, end, first > 0, i < (int)lines.n);
         }
         strv_free(&lines);
         strv_free(&roles);
@@ -435,6 +479,9 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         case 'g':
                 v->groups = true;
                 v->group_scroll = 0;
+                /* Read once: reset methods and config space do not change while the wizard runs. */
+                if (!v->gview && w->m->n_groups)
+                        (void)group_view_build(w->sr, w->m, GROUPS_ALL, 0, &v->gview);
                 return STEP_HOLD;
         case ' ':
                 if (v->extras_focus) {

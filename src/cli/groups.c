@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "output.h"
+#include "vfio-setup/detect.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/group_view.h"
+#include "vfio-setup/json.h"
+
+static const char *or_unknown(const char *s)
+{
+        return s ? s : "unknown";
+}
+
+static const struct gpu_info *gpu_of(const struct machine *m, size_t device)
+{
+        for (size_t i = 0; i < m->n_gpus; i++)
+                if (m->gpus[i].device == device)
+                        return &m->gpus[i];
+        return NULL;
+}
+
+static json_object *acs_json(const struct acs_info *a)
+{
+        json_object *o;
+        char bits[64];
+
+        if (a->present != TRI_YES)
+                return a->present == TRI_NO ? json_object_new_boolean(false) : NULL;
+        o = json_object_new_object();
+        acs_bits_text(a->cap, bits, sizeof(bits));
+        json_object_object_add(o, "capable", json_object_new_string(bits));
+        acs_bits_text(a->ctrl, bits, sizeof(bits));
+        json_object_object_add(o, "enabled", json_object_new_string(bits));
+        return o;
+}
+
+static json_object *device_json(const struct machine *m, const struct group_member *g)
+{
+        const struct pci_device *d = &m->devices[g->device];
+        const struct gpu_info *gpu = gpu_of(m, g->device);
+        json_object *o = json_object_new_object();
+        char buf[16];
+
+        json_object_object_add(o, "address", json_object_new_string(d->address));
+        snprintf(buf, sizeof(buf), "%04x", d->class_id);
+        json_object_object_add(o, "class", d->class_known ? json_object_new_string(buf) : NULL);
+        json_object_object_add(o, "class_name", d->class_name ? json_object_new_string(d->class_name) : NULL);
+        snprintf(buf, sizeof(buf), "%04x:%04x", d->vendor_id, d->device_id);
+        json_object_object_add(o, "id", d->ids_known ? json_object_new_string(buf) : NULL);
+        json_object_object_add(o, "vendor", d->vendor_name ? json_object_new_string(d->vendor_name) : NULL);
+        json_object_object_add(o, "name", d->device_name ? json_object_new_string(d->device_name) : NULL);
+        json_object_object_add(o, "driver", d->driver ? json_object_new_string(d->driver) : NULL);
+        json_object_object_add(o, "reset_method", g->reset_method ? json_object_new_string(g->reset_method) : NULL);
+        json_object_object_add(o, "acs", acs_json(&g->acs));
+        json_object_object_add(o, "bridge", json_object_new_boolean(pci_class_is_host_side_bridge(d->class_id) &&
+                                                                     d->class_id != 0x0600));
+        json_object_object_add(o, "host_needs", g->host_needs ? json_object_new_string(g->host_needs) : NULL);
+        if (gpu)
+                json_object_object_add(o, "gpu_passthrough_ok", json_object_new_boolean(gpu->passthrough_ok));
+        return o;
+}
+
+static int print_json(const struct machine *m, const struct group_view *v)
+{
+        json_object *root = json_object_new_object(), *groups = json_object_new_array(), *gpus = json_object_new_array();
+        char *text = NULL;
+        int r;
+
+        if (!root || !groups || !gpus) {
+                json_object_put(root);
+                json_object_put(groups);
+                json_object_put(gpus);
+                return -VS_E_JSON;
+        }
+        for (size_t i = 0; i < v->n_groups; i++) {
+                const struct group_entry *e = &v->groups[i];
+                json_object *g = json_object_new_object(), *devices = json_object_new_array();
+
+                for (size_t k = 0; k < e->n_members; k++)
+                        json_object_array_add(devices, device_json(m, &e->members[k]));
+                json_object_object_add(g, "id", json_object_new_int(e->id));
+                json_object_object_add(g, "whole_to_guest", json_object_new_boolean(e->whole_ok));
+                json_object_object_add(g, "host_only", json_object_new_boolean(e->host_only));
+                json_object_object_add(g, "devices", devices);
+                json_object_array_add(groups, g);
+        }
+        for (size_t i = 0; i < v->n_paths; i++) {
+                const struct gpu_path *p = &v->paths[i];
+                json_object *g = json_object_new_object(), *bridges = json_object_new_array();
+
+                for (size_t k = 0; k < p->n_bridges; k++) {
+                        json_object *b = json_object_new_object();
+
+                        json_object_object_add(b, "address", json_object_new_string(m->devices[p->bridges[k]].address));
+                        json_object_object_add(b, "acs", acs_json(&p->acs[k]));
+                        json_object_array_add(bridges, b);
+                }
+                json_object_object_add(g, "address", json_object_new_string(m->devices[p->gpu].address));
+                json_object_object_add(g, "bridges", bridges);
+                json_object_array_add(gpus, g);
+        }
+        json_object_object_add(root, "groups", groups);
+        json_object_object_add(root, "gpus", gpus);
+        r = json_finish(root, &text);
+        if (r >= 0)
+                puts(text);
+        free(text);
+        return r;
+}
+
+static void acs_text(const struct acs_info *a, char *buf, size_t size)
+{
+        char bits[64];
+
+        if (a->present == TRI_UNKNOWN)
+                snprintf(buf, size, "ACS unknown (config space not readable past 256 bytes; run as root)");
+        else if (a->present == TRI_NO)
+                snprintf(buf, size, "no ACS");
+        else {
+                acs_bits_text(a->ctrl, bits, sizeof(bits));
+                snprintf(buf, size, "ACS %s", a->ctrl ? bits : "capable, none enabled");
+        }
+}
+
+static void print_text(const struct machine *m, const struct group_view *v, const struct cli_options *opt)
+{
+        struct output o;
+        char acs[128];
+
+        output_init(&o, stdout, opt->no_color, opt->ascii);
+        for (size_t i = 0; i < v->n_groups; i++) {
+                const struct group_entry *e = &v->groups[i];
+
+                output_role(&o, ROLE_HEADING, "IOMMU group %d", e->id);
+                output_role(&o, e->whole_ok ? ROLE_OK : ROLE_WARNING, "  %s\n", group_entry_verdict(e));
+                for (size_t k = 0; k < e->n_members; k++) {
+                        const struct group_member *g = &e->members[k];
+                        const struct pci_device *d = &m->devices[g->device];
+                        const struct gpu_info *gpu = gpu_of(m, g->device);
+
+                        output_role(&o, ROLE_PLAIN, "  %s  %s [%04x]  %04x:%04x  %s %s\n", d->address,
+                                    or_unknown(d->class_name), d->class_id, d->vendor_id, d->device_id,
+                                    or_unknown(d->vendor_name), or_unknown(d->device_name));
+                        output_role(&o, ROLE_DIM, "      driver %s, reset %s", d->driver ? d->driver : "none",
+                                    g->reset_method ? g->reset_method : "not listed");
+                        if (g->acs.present == TRI_YES) {
+                                acs_text(&g->acs, acs, sizeof(acs));
+                                output_role(&o, ROLE_DIM, ", %s", acs);
+                        }
+                        output_role(&o, ROLE_DIM, "\n");
+                        if (g->host_needs)
+                                output_role(&o, ROLE_WARNING, "      the host keeps it: %s\n", g->host_needs);
+                        if (gpu)
+                                output_role(&o, gpu->passthrough_ok ? ROLE_OK : ROLE_WARNING, "      GPU: %s\n",
+                                            gpu->passthrough_ok ? "can be passed through"
+                                                                : gpu->reason_texts.n ? gpu->reason_texts.v[0] : "not as it is");
+                }
+        }
+        for (size_t i = 0; i < v->n_paths; i++) {
+                const struct gpu_path *p = &v->paths[i];
+
+                output_role(&o, ROLE_HEADING, "GPU %s", m->devices[p->gpu].address);
+                if (!p->n_bridges) {
+                        output_role(&o, ROLE_PLAIN, ": no bridge above it in sysfs\n");
+                        continue;
+                }
+                output_role(&o, ROLE_PLAIN, " is behind:\n");
+                for (size_t k = 0; k < p->n_bridges; k++) {
+                        const struct pci_device *b = &m->devices[p->bridges[k]];
+
+                        acs_text(&p->acs[k], acs, sizeof(acs));
+                        output_role(&o, ROLE_PLAIN, "  %s  %s, %s\n", b->address, or_unknown(b->device_name), acs);
+                }
+        }
+}
+
+int cli_groups(struct sysroot *sr, const struct cli_options *opt)
+{
+        enum group_filter f = opt->group_set ? GROUPS_ONE : opt->gpus_only ? GROUPS_GPUS : GROUPS_ALL;
+        struct group_view *v;
+        struct machine *m;
+        int r;
+
+        if (opt->group_set && opt->gpus_only) {
+                fprintf(stderr, "vfio-setup: groups: --gpus and --group N choose differently; give one\n");
+                return EXIT_USAGE;
+        }
+        r = detect_machine(sr, &m);
+        if (r < 0) {
+                cli_error("groups", r, NULL);
+                return EXIT_USAGE;
+        }
+        r = group_view_build(sr, m, f, opt->group, &v);
+        if (r == -ENODATA) {
+                fprintf(stderr, "vfio-setup: groups: the kernel has no IOMMU groups (the IOMMU is off)\n"
+                                "hint: vfio-setup detect says what to enable\n");
+                machine_free(m);
+                return EXIT_NOT_READY;
+        }
+        if (r == -ENOENT) {
+                fprintf(stderr, "vfio-setup: groups: there is no IOMMU group %d\n", opt->group);
+                machine_free(m);
+                return EXIT_USAGE;
+        }
+        if (r < 0) {
+                cli_error("groups", r, NULL);
+                machine_free(m);
+                return EXIT_USAGE;
+        }
+        if (opt->json)
+                r = print_json(m, v);
+        else
+                print_text(m, v, opt);
+        group_view_free(v);
+        machine_free(m);
+        if (r < 0) {
+                cli_error("groups --json", r, NULL);
+                return EXIT_USAGE;
+        }
+        return EXIT_OK;
+}
