@@ -52,6 +52,8 @@ static const struct command {
         { "groups", cli_groups, (const int[]){ OPT_GPUS, OPT_GROUP, OPT_JSON, 0 }, "groups [--gpus | --group N] [--json]",
           "every IOMMU group: its devices, their drivers and reset methods, the bridges above each GPU\n"
           "      and their ACS, and whether the group can go to a guest whole (--gpus: the GPUs' groups)" },
+        { "rom", cli_rom, (const int[]){ OPT_GPU, 'o', 0 }, "rom --gpu ADDRESS -o FILE.rom",
+          "save the GPU's video BIOS, checked (signature, PCI data structure, ids, images), for <rom file=.../>" },
         { "snapshot", cli_snapshot, (const int[]){ 'o', OPT_LIST, 0 }, "snapshot -o FILE.tar.gz [--list]",
           "capture the files detection reads, as an archive usable with --root" },
 };

@@ -24,13 +24,13 @@ _vfio_setup_disks()
 _vfio_setup()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="detect plan apply undo verify groups snapshot"
+    local commands="detect plan apply undo verify groups rom snapshot"
     local global="--root --no-color --ascii --demo --keep --version --help"
     local command="" i
 
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            detect|plan|apply|undo|verify|groups|snapshot) command=${COMP_WORDS[i]} ;;
+            detect|plan|apply|undo|verify|groups|rom|snapshot) command=${COMP_WORDS[i]} ;;
         esac
     done
 
@@ -55,6 +55,7 @@ _vfio_setup()
         undo) options="--yes --no-regenerate --timeout --json" ;;
         verify) options="--gpu --json" ;;
         groups) options="--gpus --group --json" ;;
+        rom) options="--gpu -o" ;;
         snapshot) options="-o --list" ;;
         *) COMPREPLY=($(compgen -W "$commands $global" -- "$cur")); return ;;
     esac

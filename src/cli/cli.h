@@ -33,6 +33,7 @@ int cli_apply(struct sysroot *sr, const struct cli_options *opt);
 int cli_undo(struct sysroot *sr, const struct cli_options *opt);
 int cli_verify(struct sysroot *sr, const struct cli_options *opt);
 int cli_groups(struct sysroot *sr, const struct cli_options *opt);
+int cli_rom(struct sysroot *sr, const struct cli_options *opt);
 /* The guided setup on a terminal; the demo runs it on a sample machine (NULL lists them). */
 int cli_wizard(struct sysroot *sr, const struct cli_options *opt);
 /* The wizard on a copy of a sample machine, removed afterwards unless keep. */

@@ -203,8 +203,8 @@ def main():
             page = subprocess.run(["man", "-l", man], capture_output=True, text=True,
                                   env=dict(os.environ, MANWIDTH="200", LC_ALL="C.UTF-8")).stdout.replace("\u2010", "-")
             helps = run("--help").stdout + "".join(run(c, "--help").stdout
-                                                   for c in ("detect", "plan", "apply", "undo", "verify", "groups", "snapshot"))
-            words = set(re.findall(r"--[a-z][a-z-]+", helps)) | {"detect", "plan", "apply", "undo", "verify", "groups", "snapshot"}
+                                                   for c in ("detect", "plan", "apply", "undo", "verify", "groups", "rom", "snapshot"))
+            words = set(re.findall(r"--[a-z][a-z-]+", helps)) | {"detect", "plan", "apply", "undo", "verify", "groups", "rom", "snapshot"}
             missing = sorted(w for w in words if w not in page)
             tap.ok(g.returncode == 0 and g.stderr == "" and missing == [], "man page renders and covers --help",
                    g.stderr + repr(missing))

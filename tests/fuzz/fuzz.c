@@ -20,8 +20,10 @@
 #include "vfio-setup/card.h"
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/diff.h"
+#include "vfio-setup/group_view.h"
 #include "vfio-setup/kcmdline.h"
 #include "vfio-setup/osrelease.h"
+#include "vfio-setup/rom.h"
 #include "vfio-setup/shellvar.h"
 #include "vfio-setup/state.h"
 #include "vfio-setup/textfile.h"
@@ -117,6 +119,20 @@ static void config(const char *text, size_t len)
         textfile_free(&f);
 }
 
+/* A ROM's images, the input read as one; each image found must lie inside it. */
+static void rom_fuzz(const uint8_t *data, size_t size)
+{
+        struct rom_info info;
+        char *problem = NULL;
+
+        if (rom_parse(data, size, &info, &problem) == 0) {
+                for (size_t i = 0; i < info.n_images; i++)
+                        check(info.images[i].offset + info.images[i].length <= size, "rom_parse bounds", "(binary)");
+                rom_info_free(&info);
+        }
+        free(problem);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         char *text = malloc(size + 1), *out, *key, *value;
@@ -150,6 +166,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 free(value);
         if (diff_unified(text, half, text + half, strlen(text + half), 3, &out) == 0)
                 free(out);
+        rom_fuzz(data, size);
+        /* The extended capabilities start at 0x100: the input is placed there, after a blank header. */
+        {
+                unsigned char config[4096] = { 0 };
+                size_t n = size < sizeof(config) - 0x100 ? size : sizeof(config) - 0x100;
+
+                memcpy(config + 0x100, data, n);
+                (void)acs_from_config(config, 0x100 + n);
+        }
         free(text);
         return 0;
 }

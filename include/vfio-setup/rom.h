@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vfio-setup/sysroot.h"
+
+/*
+ * A GPU's option ROM (video BIOS): read through sysfs and checked image by
+ * image (PCI Firmware Specification 3.0: the 0x55AA signature, the "PCIR" data
+ * structure it points to, the ids, code type, length and last-image flag).
+ */
+
+#define ROM_MAX (16u << 20)     /* the largest expansion ROM a BAR can map */
+
+struct rom_image {
+        size_t offset, length;      /* bytes */
+        uint16_t vendor_id, device_id;
+        uint8_t code_type;          /* 0 x86, 1 Open Firmware, 2 PA-RISC, 3 UEFI */
+};
+
+struct rom_info {
+        struct rom_image *images;
+        size_t n_images;
+};
+
+/* The code type's name: "legacy x86 (VGA BIOS)", "UEFI (GOP driver)", ... */
+const char *rom_code_type_name(uint8_t code_type);
+/* The images of a ROM; -EBADMSG and a sentence in *ret_problem (allocated) when it is not one. */
+int rom_parse(const unsigned char *data, size_t len, struct rom_info *ret, char **ret_problem);
+void rom_info_free(struct rom_info *r);
+
+/* Where the sysfs writes go: the attribute, or (tests) a log of "path value" lines. */
+struct rom_io {
+        const char *write_log;
+};
+/*
+ * Reads the ROM of the device at address: enables it (writes 1 to the rom
+ * attribute), reads it, disables it again (0), also when the read fails.
+ * -ENOENT when the device has no ROM attribute.
+ */
+int rom_read(const struct sysroot *sr, const char *address, const struct rom_io *io, unsigned char **ret, size_t *ret_len);

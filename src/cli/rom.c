@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vfio-setup/atomic.h"
+#include "vfio-setup/detect.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/rom.h"
+
+/* The image must be this card's: every image names its vendor, and the first its device. */
+static bool ids_match(const struct rom_info *info, const struct pci_device *d, char *why, size_t size)
+{
+        for (size_t i = 0; i < info->n_images; i++) {
+                const struct rom_image *img = &info->images[i];
+
+                if (img->vendor_id != d->vendor_id || (i == 0 && img->device_id != d->device_id)) {
+                        snprintf(why, size, "image %zu names %04x:%04x, the card is %04x:%04x", i + 1, img->vendor_id,
+                                 img->device_id, d->vendor_id, d->device_id);
+                        return false;
+                }
+        }
+        return true;
+}
+
+/* Writes the file whole or not at all, in the directory it names (which must exist). */
+static int save(const char *output, const unsigned char *data, size_t len)
+{
+        char *copy = strdup(output), *copy2 = strdup(output);
+        struct sysroot *dir = NULL;
+        int r = -ENOMEM;
+
+        if (copy && copy2) {
+                r = sysroot_new(dirname(copy), &dir);
+                if (r >= 0)
+                        r = atomic_write(dir, basename(copy2), data, len, 0644, getuid(), getgid(), NULL);
+        }
+        sysroot_free(dir);
+        free(copy);
+        free(copy2);
+        return r;
+}
+
+int cli_rom(struct sysroot *sr, const struct cli_options *opt)
+{
+        const char *gpu = opt->selection.gpu, *log = getenv("VFIO_SETUP_SYSFS_LOG");
+        struct rom_io io = { .write_log = log && *log ? log : NULL };
+        struct rom_info info = { 0 };
+        unsigned char *data = NULL;
+        const struct pci_device *d;
+        char *problem = NULL, why[128];
+        struct machine *m;
+        size_t idx, len = 0;
+        int r, code = EXIT_NOT_READY;
+
+        if (!gpu || !opt->output) {
+                fprintf(stderr, "vfio-setup: rom: name the GPU and the file: vfio-setup rom --gpu ADDRESS -o FILE.rom\n");
+                return EXIT_USAGE;
+        }
+        if (strcmp(opt->root, "/") == 0 && geteuid() != 0) {
+                fprintf(stderr, "vfio-setup: rom: reading a card's ROM needs root privileges\n"
+                                "hint: sudo vfio-setup rom --gpu %s -o %s\n", gpu, opt->output);
+                return EXIT_USAGE;
+        }
+        r = detect_machine(sr, &m);
+        if (r < 0) {
+                cli_error("rom", r, NULL);
+                return EXIT_USAGE;
+        }
+        if (machine_find_device(m, gpu, &idx) < 0) {
+                fprintf(stderr, "vfio-setup: rom: %s: no such PCI device here\n", gpu);
+                machine_free(m);
+                return EXIT_USAGE;
+        }
+        d = &m->devices[idx];
+        if (!pci_class_is_gpu(d->class_id)) {
+                fprintf(stderr, "vfio-setup: rom: %s is not a GPU (class %04x)\n", d->address, d->class_id);
+                machine_free(m);
+                return EXIT_USAGE;
+        }
+        /*
+         * The kernel hands out the boot display's ROM from the shadow copy the
+         * firmware ran (pci_map_rom): patched at run time, often without the
+         * UEFI image, it is not the card's ROM.
+         */
+        if (d->boot_vga == 1) {
+                fprintf(stderr, "vfio-setup: rom: %s is the boot display: the kernel gives its ROM from the copy the "
+                                "firmware ran and changed, not the card's own; nothing was read\n"
+                                "hint: make another GPU the boot display (the firmware's primary display setting, or "
+                                "another slot) and read it then, or read it in another machine where it is not\n",
+                        d->address);
+                machine_free(m);
+                return EXIT_NOT_READY;
+        }
+        r = rom_read(sr, d->address, &io, &data, &len);
+        if (r == -ENOENT)
+                fprintf(stderr, "vfio-setup: rom: %s has no ROM the kernel can read (no rom attribute)\n", d->address);
+        else if (r < 0)
+                fprintf(stderr, "vfio-setup: rom: reading the ROM of %s: %s; the ROM was disabled again\n", d->address,
+                        vs_strerror(r));
+        else if ((r = rom_parse(data, len, &info, &problem)) < 0)
+                fprintf(stderr, "vfio-setup: rom: what %s gave is not a ROM image: %s; nothing was written\n"
+                                "hint: a card that is in use (driver %s) can give garbage: read it with the GPU bound "
+                                "to vfio-pci or to no driver\n",
+                        d->address, problem ? problem : vs_strerror(r), d->driver ? d->driver : "none");
+        else if (!ids_match(&info, d, why, sizeof(why)))
+                fprintf(stderr, "vfio-setup: rom: the ROM read is not this card's: %s; nothing was written\n", why);
+        else if ((r = save(opt->output, data, len)) < 0) {
+                cli_error(opt->output, r, NULL);
+                code = EXIT_USAGE;
+        } else {
+                printf("Saved the ROM of %s (%04x:%04x, %zu bytes) to %s:\n", d->address, d->vendor_id, d->device_id,
+                       len, opt->output);
+                for (size_t i = 0; i < info.n_images; i++)
+                        printf("  image %zu: %s, %zu KiB at byte %zu\n", i + 1,
+                               rom_code_type_name(info.images[i].code_type), info.images[i].length / 1024,
+                               info.images[i].offset);
+                printf("To give it to the guest, copy it where libvirt may read it and name it in the GPU's "
+                       "<hostdev>:\n  sudo install -m 0644 %s /usr/share/vgabios/\n"
+                       "  <rom file='/usr/share/vgabios/%s'/>\n",
+                       opt->output, strrchr(opt->output, '/') ? strrchr(opt->output, '/') + 1 : opt->output);
+                code = EXIT_OK;
+        }
+        if (r == -ENOMEM)
+                code = EXIT_USAGE;
+        rom_info_free(&info);
+        free(problem);
+        free(data);
+        machine_free(m);
+        return code;
+}
