@@ -10,13 +10,14 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/plan.h"
 #include "vfio-setup/machine.h"
 
 enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_KEEP, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
-        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH, OPT_GPUS, OPT_GROUP,
+        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH, OPT_GPUS, OPT_GROUP, OPT_LIBVIRT_DOMAIN,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
@@ -33,9 +34,10 @@ static const struct command {
 } commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
-        { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, 0 },
+        { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, 0 },
           "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
-          "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME] [--json | --libvirt-xml]\n"
+          "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME]\n"
+          "       [--json | --libvirt-xml | --libvirt-domain NAME]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
           "plan --release [--json]",
@@ -82,6 +84,7 @@ static const struct option long_options[] = {
         { "demo", no_argument, NULL, OPT_DEMO },
         { "keep", no_argument, NULL, OPT_KEEP },
         { "libvirt-xml", no_argument, NULL, OPT_LIBVIRT_XML },
+        { "libvirt-domain", required_argument, NULL, OPT_LIBVIRT_DOMAIN },
         { "lg-resolution", required_argument, NULL, OPT_LG_RESOLUTION },
         { "lg-kvmfr", no_argument, NULL, OPT_LG_KVMFR },
         { "lg-bit-depth", required_argument, NULL, OPT_LG_BIT_DEPTH },
@@ -176,6 +179,14 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                 return 0;
         case OPT_LIBVIRT_XML:
                 opt->libvirt_xml = true;
+                return 0;
+        case OPT_LIBVIRT_DOMAIN:
+                if (!libvirt_domain_name_ok(arg)) {
+                        fprintf(stderr, "vfio-setup: --libvirt-domain %s: a name of letters, digits and . _ + - "
+                                        "(not first), at most 64\n", arg);
+                        return -1;
+                }
+                opt->libvirt_domain = arg;
                 return 0;
         case OPT_LG_RESOLUTION: {
                 unsigned width, height;

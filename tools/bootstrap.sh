@@ -25,6 +25,8 @@ modprobe          test       kmod                kmod                kmod       
 tmux              test       tmux                tmux                tmux             tmux
 time              test       time                time                time             time
 git               test       git                 git                 git              git
+virsh             test       libvirt-clients     libvirt-client      libvirt          libvirt-client
+xmllint           test       libxml2-utils       libxml2             libxml2          libxml2-tools
 qemu              vm         qemu-system-x86     -                   -                -
 qemu-img          vm         qemu-utils          -                   -                -
 ovmf              vm         ovmf                -                   -                -

@@ -82,5 +82,10 @@ void plan_free(struct plan *p);
 int plan_to_json(const struct plan *p, char **ret);
 /* libvirt <hostdev> elements for the plan's devices, to paste into a domain's <devices>. */
 int plan_libvirt_xml(const struct plan *p, char **ret);
+struct ovmf_paths;
+/* A whole libvirt domain named name for the plan; fw NULL lets libvirt choose the firmware. -EINVAL for a bad name. */
+int plan_libvirt_domain(const struct plan *p, const char *name, const struct ovmf_paths *fw, char **ret);
+/* Letters, digits and . _ + - (not first), at most 64: a name virsh, paths and XML take as it is. */
+bool libvirt_domain_name_ok(const char *name);
 /* The review text: per file a unified diff (new files in full), then commands, warnings, manual steps. */
 int plan_to_text(const struct plan *p, char **ret);

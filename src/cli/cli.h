@@ -13,6 +13,7 @@ struct cli_options {
         const char *output;     /* snapshot -o */
         bool json;
         bool libvirt_xml;               /* plan: <hostdev> elements instead of the plan */
+        const char *libvirt_domain;     /* plan: a whole domain of that name instead of the plan */
         bool list;              /* snapshot --list */
         bool gpus_only;                 /* groups --gpus */
         bool group_set;                 /* groups --group N */

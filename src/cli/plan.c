@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/ovmf.h"
 #include "vfio-setup/plan.h"
 
 int cli_plan(struct sysroot *sr, const struct cli_options *opt)
@@ -16,6 +17,11 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
         char *reason = NULL, *text;
         int r;
 
+        if ((opt->libvirt_domain != NULL) + opt->libvirt_xml + opt->json > 1) {
+                fprintf(stderr, "vfio-setup: plan: --json, --libvirt-xml and --libvirt-domain each print the plan their "
+                                "own way; give one\n");
+                return EXIT_USAGE;
+        }
         r = detect_machine(sr, &m);
         if (r < 0) {
                 cli_error("plan", r, NULL);
@@ -51,7 +57,14 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 /* A selection the machine cannot take is the machine's state, not a usage error. */
                 return plan_refused(r) ? EXIT_NOT_READY : EXIT_USAGE;
         }
-        r = opt->libvirt_xml ? plan_libvirt_xml(p, &text) : opt->json ? plan_to_json(p, &text) : plan_to_text(p, &text);
+        if (opt->libvirt_domain) {
+                struct ovmf_paths fw;
+                bool have_fw = ovmf_find(sr, &fw) == 0;
+
+                r = plan_libvirt_domain(p, opt->libvirt_domain, have_fw ? &fw : NULL, &text);
+        } else
+                r = opt->libvirt_xml ? plan_libvirt_xml(p, &text) : opt->json ? plan_to_json(p, &text)
+                                                                               : plan_to_text(p, &text);
         plan_free(p);
         if (r < 0) {
                 cli_error("plan", r, NULL);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "vfio-setup/cpulist.h"
 #include "vfio-setup/pciaddr.h"
+#include "vfio-setup/ovmf.h"
 #include "vfio-setup/plan.h"
 #include "vfio-setup/strbuf.h"
 
@@ -20,7 +23,6 @@ static void tuning(const struct plan *p, struct strbuf *b)
         const struct pinning *pin = &p->pinning;
         char *host;
 
-        strbuf_printf(b, "<!-- in <domain>, outside <devices>: -->\n");
         if (p->vm_memory_mib) {
                 strbuf_printf(b, "<memory unit='MiB'>%lu</memory>\n<currentMemory unit='MiB'>%lu</currentMemory>\n",
                               p->vm_memory_mib, p->vm_memory_mib);
@@ -47,47 +49,171 @@ static void tuning(const struct plan *p, struct strbuf *b)
 /*
  * libvirt's <hostdev> for each device of the plan (formatdomain: "PCI devices
  * can be assigned to the guest"; managed='yes' lets libvirt detach and
- * reattach them), ready to paste into `virsh edit` inside <devices>.
+ * reattach them).
  */
-int plan_libvirt_xml(const struct plan *p, char **ret)
+static int hostdevs(const struct plan *p, struct strbuf *b, const char *indent)
 {
-        struct strbuf b = { 0 };
-
-        /* The gaming goal's elements go elsewhere, and say so; then the others say where they go too. */
-        if (p->vm_memory_mib || p->pinning.n_guest)
-                strbuf_printf(&b, "<!-- in <devices>: -->\n");
         for (size_t i = 0; i < p->devices.n; i++) {
                 unsigned domain, bus, dev, func;
 
                 if (pci_address_parse(p->devices.v[i], &domain, &bus, &dev, &func) < 0)
                         return -EINVAL;
-                strbuf_printf(&b,
-                              "<hostdev mode='subsystem' type='pci' managed='yes'>\n"
-                              "  <source>\n"
-                              "    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n"
-                              "  </source>\n"
-                              "</hostdev>\n",
-                              domain, bus, dev, func);
+                strbuf_printf(b,
+                              "%1$s<hostdev mode='subsystem' type='pci' managed='yes'>\n"
+                              "%1$s  <source>\n"
+                              "%1$s    <address domain='0x%2$04x' bus='0x%3$02x' slot='0x%4$02x' function='0x%5$x'/>\n"
+                              "%1$s  </source>\n"
+                              "%1$s</hostdev>\n",
+                              indent, domain, bus, dev, func);
         }
-        /* Looking Glass (install.rst): ivshmem on /dev/shm, or kvmfr's device through QEMU's own arguments. */
+        return 0;
+}
+
+/* Looking Glass (install.rst): ivshmem on /dev/shm; kvmfr's device is QEMU's own arguments (kvmfr_args). */
+static void looking_glass_shmem(const struct plan *p, struct strbuf *b, const char *indent)
+{
         if (p->lg_size_mb && !p->lg_kvmfr)
-                strbuf_printf(&b, "<shmem name='looking-glass'>\n  <model type='ivshmem-plain'/>\n  <size unit='M'>%u</size>\n"
-                                  "</shmem>\n", p->lg_size_mb);
-        else if (p->lg_size_mb)
-                strbuf_printf(&b, "<!-- in <domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>, "
-                                  "after </devices>: -->\n<qemu:commandline>\n  <qemu:arg value='-device'/>\n"
-                                  "  <qemu:arg value='{\"driver\":\"ivshmem-plain\",\"id\":\"shmem0\",\"memdev\":\"looking-glass\"}'/>\n"
-                                  "  <qemu:arg value='-object'/>\n"
-                                  "  <qemu:arg value='{\"qom-type\":\"memory-backend-file\",\"id\":\"looking-glass\","
-                                  "\"mem-path\":\"/dev/kvmfr0\",\"size\":%llu,\"share\":true}'/>\n</qemu:commandline>\n",
-                              (unsigned long long)p->lg_size_mb * 1024 * 1024);
-        /* SATA needs no driver in the guest; virtio-blk (bus='virtio') is faster once it has one. */
+                strbuf_printf(b, "%1$s<shmem name='looking-glass'>\n%1$s  <model type='ivshmem-plain'/>\n"
+                                 "%1$s  <size unit='M'>%2$u</size>\n%1$s</shmem>\n", indent, p->lg_size_mb);
+}
+
+static void kvmfr_args(const struct plan *p, struct strbuf *b, const char *indent)
+{
+        strbuf_printf(b, "%1$s<qemu:commandline>\n%1$s  <qemu:arg value='-device'/>\n"
+                         "%1$s  <qemu:arg value='{\"driver\":\"ivshmem-plain\",\"id\":\"shmem0\",\"memdev\":\"looking-glass\"}'/>\n"
+                         "%1$s  <qemu:arg value='-object'/>\n"
+                         "%1$s  <qemu:arg value='{\"qom-type\":\"memory-backend-file\",\"id\":\"looking-glass\","
+                         "\"mem-path\":\"/dev/kvmfr0\",\"size\":%2$llu,\"share\":true}'/>\n%1$s</qemu:commandline>\n",
+                      indent, (unsigned long long)p->lg_size_mb * 1024 * 1024);
+}
+
+/* SATA needs no driver in the guest; virtio-blk (bus='virtio') is faster once it has one. */
+static void passed_disks(const struct plan *p, struct strbuf *b, const char *indent)
+{
         for (size_t i = 0; i < p->disks.n; i++)
-                strbuf_printf(&b, "<disk type='block' device='disk'>\n"
-                                  "  <driver name='qemu' type='raw' cache='none' io='native' discard='unmap'/>\n"
-                                  "  <source dev='%s'/>\n  <target dev='sd%c' bus='sata'/>\n</disk>\n",
-                              p->disks.v[i], (char)('b' + i));
+                strbuf_printf(b, "%1$s<disk type='block' device='disk'>\n"
+                                 "%1$s  <driver name='qemu' type='raw' cache='none' io='native' discard='unmap'/>\n"
+                                 "%1$s  <source dev='%2$s'/>\n%1$s  <target dev='sd%3$c' bus='sata'/>\n%1$s</disk>\n",
+                              indent, p->disks.v[i], (char)('b' + i));
+}
+
+/* The elements to paste into a domain's <devices> (and, for the gaming goal, into <domain>). */
+int plan_libvirt_xml(const struct plan *p, char **ret)
+{
+        struct strbuf b = { 0 };
+        int r;
+
+        /* The gaming goal's elements go elsewhere, and say so; then the others say where they go too. */
         if (p->vm_memory_mib || p->pinning.n_guest)
+                strbuf_printf(&b, "<!-- in <devices>: -->\n");
+        r = hostdevs(p, &b, "");
+        if (r < 0)
+                b.err = r;
+        looking_glass_shmem(p, &b, "");
+        if (p->lg_size_mb && p->lg_kvmfr) {
+                strbuf_printf(&b, "<!-- in <domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>, "
+                                  "after </devices>: -->\n");
+                kvmfr_args(p, &b, "");
+        }
+        passed_disks(p, &b, "");
+        if (p->vm_memory_mib || p->pinning.n_guest) {
+                strbuf_printf(&b, "<!-- in <domain>, outside <devices>: -->\n");
                 tuning(p, &b);
+        }
+        return strbuf_finish(&b, ret);
+}
+
+bool libvirt_domain_name_ok(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)name[i]) && !strchr("._+-", name[i]))
+                        return false;
+        return true;
+}
+
+/*
+ * A whole domain for the plan (formatdomain): q35 with the distribution's OVMF
+ * (Secure Boot and SMM when that build is there), the Hyper-V enlightenments
+ * and TPM a Windows guest wants, the plan's devices, Looking Glass, the
+ * gaming goal's memory and pinning, a virtio disk image and network for the
+ * user to create or change.  Without OVMF found, libvirt picks the firmware.
+ */
+int plan_libvirt_domain(const struct plan *p, const char *name, const struct ovmf_paths *fw, char **ret)
+{
+        struct strbuf b = { 0 };
+        bool kvmfr = p->lg_size_mb && p->lg_kvmfr;
+        int r;
+
+        if (!libvirt_domain_name_ok(name))
+                return -EINVAL;
+        strbuf_printf(&b, "<domain type='kvm'%s>\n  <name>%s</name>\n",
+                      kvmfr ? " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'" : "", name);
+        if (p->vm_memory_mib || p->pinning.n_guest) {
+                struct strbuf t = { 0 };
+                char *text = NULL;
+
+                tuning(p, &t);
+                if (strbuf_finish(&t, &text) < 0) {
+                        b.err = -ENOMEM;
+                        return strbuf_finish(&b, ret);
+                }
+                /* The gaming goal's memory, hugepages, vCPUs, pinning and CPU topology, indented into place. */
+                for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+                        strbuf_printf(&b, "  %s\n", line);
+                free(text);
+        }
+        if (!p->vm_memory_mib)
+                strbuf_printf(&b, "  <memory unit='MiB'>8192</memory>\n  <currentMemory unit='MiB'>8192</currentMemory>\n");
+        if (!p->pinning.n_guest)
+                strbuf_printf(&b, "  <vcpu placement='static'>4</vcpu>\n");
+        if (fw)
+                strbuf_printf(&b, "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n"
+                                  "    <loader readonly='yes'%s type='pflash'>%s</loader>\n"
+                                  "    <nvram template='%s'>/var/lib/libvirt/qemu/nvram/%s_VARS.fd</nvram>\n"
+                                  "    <boot dev='hd'/>\n  </os>\n",
+                              fw->secure_boot ? " secure='yes'" : "", fw->code, fw->vars, name);
+        else
+                strbuf_printf(&b, "  <!-- no OVMF was found on this machine (Debian: ovmf, Fedora and Arch: edk2-ovmf, "
+                                  "openSUSE: qemu-ovmf-x86_64); libvirt picks the UEFI firmware it knows -->\n"
+                                  "  <os firmware='efi'>\n    <type arch='x86_64' machine='q35'>hvm</type>\n"
+                                  "    <boot dev='hd'/>\n  </os>\n");
+        strbuf_printf(&b, "  <features>\n    <acpi/>\n    <apic/>\n"
+                          "    <hyperv mode='custom'>\n      <relaxed state='on'/>\n      <vapic state='on'/>\n"
+                          "      <spinlocks state='on' retries='8191'/>\n      <vpindex state='on'/>\n"
+                          "      <synic state='on'/>\n      <stimer state='on'/>\n      <reset state='on'/>\n"
+                          "      <frequencies state='on'/>\n    </hyperv>\n    <vmport state='off'/>\n%s"
+                          "  </features>\n",
+                      fw && fw->secure_boot ? "    <smm state='on'/>\n" : "");
+        if (!p->pinning.n_guest)
+                strbuf_printf(&b, "  <cpu mode='host-passthrough' check='none' migratable='off'/>\n");
+        strbuf_printf(&b, "  <clock offset='localtime'>\n    <timer name='rtc' tickpolicy='catchup'/>\n"
+                          "    <timer name='pit' tickpolicy='delay'/>\n    <timer name='hpet' present='no'/>\n"
+                          "    <timer name='hypervclock' present='yes'/>\n  </clock>\n"
+                          "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
+                          "  <on_crash>destroy</on_crash>\n  <devices>\n"
+                          "    <!-- the guest's system disk: qemu-img create -f qcow2 "
+                          "/var/lib/libvirt/images/%1$s.qcow2 128G (or point it at your own) -->\n"
+                          "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2' discard='unmap'/>\n"
+                          "      <source file='/var/lib/libvirt/images/%1$s.qcow2'/>\n"
+                          "      <target dev='vda' bus='virtio'/>\n    </disk>\n"
+                          "    <!-- libvirt's default NAT network; a bridge: <interface type='bridge'> -->\n"
+                          "    <interface type='network'>\n      <source network='default'/>\n"
+                          "      <model type='virtio'/>\n    </interface>\n", name);
+        r = hostdevs(p, &b, "    ");
+        if (r < 0)
+                b.err = r;
+        passed_disks(p, &b, "    ");
+        looking_glass_shmem(p, &b, "    ");
+        strbuf_printf(&b, "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n"
+                          "    <!-- the GPU is the display: no emulated one, no balloon under its DMA -->\n"
+                          "    <video>\n      <model type='none'/>\n    </video>\n"
+                          "    <memballoon model='none'/>\n  </devices>\n");
+        if (kvmfr)
+                kvmfr_args(p, &b, "  ");
+        strbuf_printf(&b, "</domain>\n");
         return strbuf_finish(&b, ret);
 }
