@@ -24,6 +24,7 @@ struct done_view {
 
 #define SAVED_PLAN "var/lib/vfio-setup/wizard-plan.txt"
 #define SAVED_XML "var/lib/vfio-setup/guest-devices.xml"
+#define SAVED_DOMAIN "var/lib/vfio-setup/guest-domain.xml"
 
 static int save(struct wizard *w, const char *rel, const char *text)
 {
@@ -67,6 +68,11 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                                          "IOMMU (Enabled, not Auto): see the Firmware step.");
                 step_line(b, &n, "Then run: %s verify  (are the devices bound to vfio-pci, is the IOMMU on?)",
                           invocation(w));
+                if (w->libvirt_domain)
+                        step_line(b, &n, "For the guest, a whole libvirt domain named " GUEST_DOMAIN_NAME " is saved: "
+                                         "create its disk (qemu-img create -f qcow2 /var/lib/libvirt/images/"
+                                         GUEST_DOMAIN_NAME ".qcow2 128G), then: sudo virsh define %s/" SAVED_DOMAIN,
+                                  shown_root(w));
                 if (m->n_gpus == 1)
                         step_line(b, &n, "The host has no display after the reboot. To get it back: ssh in and run "
                                          "%s undo; or add module_blacklist=vfio_pci to the kernel line at the boot "
@@ -137,6 +143,8 @@ static int enter(struct wizard *w, void *priv)
                         save(w, SAVED_PLAN, w->plan_text);
                 if (w->outcome == OUTCOME_APPLIED && w->libvirt_xml)
                         save(w, SAVED_XML, w->libvirt_xml);
+                if (w->outcome == OUTCOME_APPLIED && w->libvirt_domain)
+                        save(w, SAVED_DOMAIN, w->libvirt_domain);
         }
         next_steps(w, &b);
         return strbuf_finish(&b, &v->text);

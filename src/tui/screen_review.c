@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vfio-setup/errors.h"
+#include "vfio-setup/ovmf.h"
 #include "wizard_private.h"
 
 /* The plan, exactly as `vfio-setup plan` prints it for this selection, scrollable. */
@@ -35,8 +36,15 @@ static int enter(struct wizard *w, void *priv)
         if (r < 0)
                 return r;
         free(w->libvirt_xml);
-        w->libvirt_xml = NULL;
+        free(w->libvirt_domain);
+        w->libvirt_xml = w->libvirt_domain = NULL;
         r = v->plan->release ? 0 : plan_libvirt_xml(v->plan, &w->libvirt_xml);
+        if (r >= 0 && !v->plan->release) {
+                struct ovmf_paths fw;
+                bool have_fw = ovmf_find(w->sr, &fw) == 0;
+
+                r = plan_libvirt_domain(v->plan, GUEST_DOMAIN_NAME, have_fw ? &fw : NULL, &w->libvirt_domain);
+        }
         if (r >= 0)
                 r = plan_to_text(v->plan, &v->text);
         if (r >= 0 && !(v->command = selection_command(w)))

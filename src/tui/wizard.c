@@ -226,6 +226,7 @@ void wizard_free(struct wizard *w)
         machine_free(w->m);
         free(w->error);
         free(w->libvirt_xml);
+        free(w->libvirt_domain);
         free(w->outcome_text);
         free(w->journal);
         free(w->output);

@@ -43,6 +43,9 @@ struct step_ops {
 extern const struct step_ops summary_step, hardware_step, bios_step, gpu_step, boot_step, goal_step, review_step,
         apply_step, done_step;
 
+/* The name of the domain the wizard saves for the guest. */
+#define GUEST_DOMAIN_NAME "vfio-guest"
+
 struct wizard {
         const struct sysroot *sr;
         struct machine *m;
@@ -68,9 +71,10 @@ struct wizard {
         char *outcome_text;             /* its details: what failed, what was put back */
         char *journal;                  /* "/var/lib/vfio-setup/journal/0003" of the last apply or undo */
         char *output;                   /* where its commands' output is kept, or NULL */
-        struct strv saved;              /* files Done saved: the plan, the libvirt elements */
+        struct strv saved;              /* files Done saved: the plan, the libvirt elements and domain */
         const char *plan_text;          /* the review's plan, while it is shown */
         char *libvirt_xml;              /* the reviewed plan's elements for the guest's domain */
+        char *libvirt_domain;           /* ... and a whole domain for it (GUEST_DOMAIN_NAME) */
         struct strv users;              /* who logs in here: the Looking Glass user to choose from */
 };
 
