@@ -36,6 +36,8 @@ struct group_entry {
         bool host_only;             /* none can: the host keeps every member but bridges */
 };
 
+/* A PCI bridge (not the host bridge): never given to a guest, whatever its group. */
+bool group_view_is_bridge(const struct pci_device *d);
 /* "can go to a guest whole", "stays with the host" or "the host keeps part of it". */
 const char *group_entry_verdict(const struct group_entry *e);
 

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "output.h"
 #include "vfio-setup/apply.h"
-#include "vfio-setup/json.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/plan.h"
@@ -57,9 +57,8 @@ static int print_json(const char *command, bool ok, const struct outcome *out)
         const struct apply_result *res = out->ran ? &out->res : NULL;
         json_object *root = json_object_new_object(), *files = json_object_new_array(),
                     *commands = json_object_new_array();
-        char *text = NULL, name[16], *path = NULL;
+        char name[16], *path = NULL;
         bool changed = false;
-        int r;
 
         if (!root || !files || !commands) {
                 json_object_put(root);
@@ -105,11 +104,7 @@ static int print_json(const char *command, bool ok, const struct outcome *out)
         json_object_object_add(root, "commands", commands);
         json_object_object_add(root, "error", out->error ? json_object_new_string(out->error) : NULL);
         free(path);
-        r = json_finish(root, &text);
-        if (r >= 0)
-                puts(text);
-        free(text);
-        return r;
+        return output_json(root);
 }
 
 static void show_progress(void *userdata, const char *what)

@@ -9,7 +9,6 @@
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/group_view.h"
-#include "vfio-setup/json.h"
 
 static const char *or_unknown(const char *s)
 {
@@ -57,8 +56,7 @@ static json_object *device_json(const struct machine *m, const struct group_memb
         json_object_object_add(o, "driver", d->driver ? json_object_new_string(d->driver) : NULL);
         json_object_object_add(o, "reset_method", g->reset_method ? json_object_new_string(g->reset_method) : NULL);
         json_object_object_add(o, "acs", acs_json(&g->acs));
-        json_object_object_add(o, "bridge", json_object_new_boolean(pci_class_is_host_side_bridge(d->class_id) &&
-                                                                     d->class_id != 0x0600));
+        json_object_object_add(o, "bridge", json_object_new_boolean(group_view_is_bridge(d)));
         json_object_object_add(o, "host_needs", g->host_needs ? json_object_new_string(g->host_needs) : NULL);
         if (gpu)
                 json_object_object_add(o, "gpu_passthrough_ok", json_object_new_boolean(gpu->passthrough_ok));
@@ -68,8 +66,6 @@ static json_object *device_json(const struct machine *m, const struct group_memb
 static int print_json(const struct machine *m, const struct group_view *v)
 {
         json_object *root = json_object_new_object(), *groups = json_object_new_array(), *gpus = json_object_new_array();
-        char *text = NULL;
-        int r;
 
         if (!root || !groups || !gpus) {
                 json_object_put(root);
@@ -106,11 +102,7 @@ static int print_json(const struct machine *m, const struct group_view *v)
         }
         json_object_object_add(root, "groups", groups);
         json_object_object_add(root, "gpus", gpus);
-        r = json_finish(root, &text);
-        if (r >= 0)
-                puts(text);
-        free(text);
-        return r;
+        return output_json(root);
 }
 
 static void acs_text(const struct acs_info *a, char *buf, size_t size)

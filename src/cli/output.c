@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "vfio-setup/json.h"
 
 static const char *const role_escape[] = {
         [ROLE_PLAIN] = "",
@@ -162,4 +163,15 @@ enum role severity_role(enum severity s)
 const char *output_arrow(const struct output *o)
 {
         return o->ascii ? "->" : "\u2192";
+}
+
+int output_json(struct json_object *root)
+{
+        char *text = NULL;
+        int r = json_finish(root, &text);
+
+        if (r >= 0)
+                puts(text);
+        free(text);
+        return r;
 }

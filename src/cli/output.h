@@ -24,5 +24,8 @@ void output_guard_streams(void);
 void output_init(struct output *o, FILE *f, bool no_color, bool ascii);
 void output_role(const struct output *o, enum role r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 enum role severity_role(enum severity s);
+/* Prints a JSON document on stdout in the one style (json_finish), taking root; 0 or -VS_E_JSON. */
+struct json_object;
+int output_json(struct json_object *root);
 /* "->" or an arrow, by locale and --ascii. */
 const char *output_arrow(const struct output *o);

@@ -7,14 +7,11 @@
 #include "output.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
-#include "vfio-setup/json.h"
 #include "vfio-setup/verify.h"
 
 static int print_json(const struct verify_result *v)
 {
         json_object *root = json_object_new_object(), *checks = json_object_new_array(), *devices = json_object_new_array();
-        char *text = NULL;
-        int r;
 
         if (!root || !checks || !devices) {
                 json_object_put(root);
@@ -36,11 +33,7 @@ static int print_json(const struct verify_result *v)
         json_object_object_add(root, "rebooted", v->rebooted == TRI_UNKNOWN ? NULL : json_object_new_boolean(v->rebooted == TRI_YES));
         json_object_object_add(root, "devices", devices);
         json_object_object_add(root, "checks", checks);
-        r = json_finish(root, &text);
-        if (r >= 0)
-                puts(text);
-        free(text);
-        return r;
+        return output_json(root);
 }
 
 static void print_text(const struct verify_result *v, const struct cli_options *opt)

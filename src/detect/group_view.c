@@ -73,6 +73,11 @@ static struct acs_info read_acs(const struct sysroot *sr, const struct pci_devic
         return a;
 }
 
+bool group_view_is_bridge(const struct pci_device *d)
+{
+        return pci_class_is_host_side_bridge(d->class_id) && d->class_id != 0x0600;
+}
+
 static int read_member(const struct sysroot *sr, const struct machine *m, size_t device, struct group_member *ret)
 {
         struct group_member g = { .device = device };
@@ -89,7 +94,7 @@ static int read_member(const struct sysroot *sr, const struct machine *m, size_t
         }
         g.acs = read_acs(sr, d);
         /* Bridges are not given to guests: vfio leaves them to the host whatever their group. */
-        if (!pci_class_is_host_side_bridge(d->class_id) || d->class_id == 0x0600)
+        if (!group_view_is_bridge(d))
                 g.host_needs = device_host_needs(m, device);
         *ret = g;
         return 0;
@@ -149,7 +154,7 @@ static int build_entry(const struct sysroot *sr, const struct machine *m, const 
                 e.n_members++;
                 if (gm->host_needs)
                         e.whole_ok = false;
-                else if (!pci_class_is_host_side_bridge(m->devices[g->devices[i]].class_id))
+                else if (!group_view_is_bridge(&m->devices[g->devices[i]]))
                         e.host_only = false;
         }
         *ret = e;
