@@ -17,12 +17,12 @@ enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_KEEP, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
-        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH, OPT_GPUS, OPT_GROUP, OPT_LIBVIRT_DOMAIN,
+        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH, OPT_GPUS, OPT_GROUP, OPT_LIBVIRT_DOMAIN, OPT_SINGLE_GPU,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
         OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, \
-        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_LG_BIT_DEPTH, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK
+        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_LG_BIT_DEPTH, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_SINGLE_GPU
 
 /* Which options each subcommand takes, besides the global ones. */
 static const struct command {
@@ -36,7 +36,7 @@ static const struct command {
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
         { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, 0 },
           "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
-          "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME]\n"
+          "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME] [--single-gpu DOMAIN]\n"
           "       [--json | --libvirt-xml | --libvirt-domain NAME]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
@@ -94,6 +94,7 @@ static const struct option long_options[] = {
         { "disk", required_argument, NULL, OPT_DISK },
         { "gpus", no_argument, NULL, OPT_GPUS },
         { "group", required_argument, NULL, OPT_GROUP },
+        { "single-gpu", required_argument, NULL, OPT_SINGLE_GPU },
         { 0 },
 };
 
@@ -188,6 +189,15 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                 }
                 opt->libvirt_domain = arg;
                 return 0;
+        case OPT_SINGLE_GPU:
+                if (!libvirt_domain_name_ok(arg)) {
+                        fprintf(stderr, "vfio-setup: --single-gpu %s: the libvirt domain's name, of letters, digits and "
+                                        ". _ + - (not first), at most 64\n", arg);
+                        return -1;
+                }
+                free(s->single_gpu);
+                s->single_gpu = strdup(arg);
+                return s->single_gpu ? 0 : -1;
         case OPT_LG_RESOLUTION: {
                 unsigned width, height;
                 char end;
@@ -396,8 +406,8 @@ static int run(int argc, char **argv, struct cli_options *opt)
                         return EXIT_USAGE;
                 }
         strv_free(&seen);
-        if (cmd && opt->selection.release && (opt->selection.gpu || opt->selection.extra.n)) {
-                fprintf(stderr, "vfio-setup: %s: --release takes no devices\n", cmd->name);
+        if (cmd && opt->selection.release && (opt->selection.gpu || opt->selection.extra.n || opt->selection.single_gpu)) {
+                fprintf(stderr, "vfio-setup: %s: --release takes no devices and no --single-gpu\n", cmd->name);
                 return EXIT_USAGE;
         }
 

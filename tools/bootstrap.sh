@@ -27,6 +27,7 @@ time              test       time                time                time       
 git               test       git                 git                 git              git
 virsh             test       libvirt-clients     libvirt-client      libvirt          libvirt-client
 xmllint           test       libxml2-utils       libxml2             libxml2          libxml2-tools
+shellcheck        test       shellcheck          ShellCheck          shellcheck       ShellCheck
 qemu              vm         qemu-system-x86     -                   -                -
 qemu-img          vm         qemu-utils          -                   -                -
 ovmf              vm         ovmf                -                   -                -

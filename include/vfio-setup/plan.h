@@ -16,6 +16,9 @@
  */
 enum plan_action { PLAN_CREATE, PLAN_MODIFY, PLAN_DELETE };
 
+/* Single-GPU mode's libvirt hook, which hands the devices to vfio-pci while its guest runs. */
+#define SINGLE_GPU_HOOK "etc/libvirt/hooks/qemu.d/vfio-setup-single-gpu"
+
 struct plan_file {
         char *path;             /* below the root, no leading '/' (a link's target, not the link) */
         enum plan_action action;
@@ -36,7 +39,7 @@ struct plan_file {
 
 struct plan {
         bool release;
-        struct strv devices;            /* addresses bound to vfio-pci */
+        struct strv devices;            /* addresses bound to vfio-pci (at boot, or by the single-GPU hook) */
         struct strv disks;              /* /dev/disk/by-id paths of whole disks for the guest (storage goal), at most 25 */
         struct strv vfio_ids;           /* bound by id: those of the devices no device the host keeps shares */
         struct strv by_address;         /* bound by address (driver_override): another device has their id */
@@ -55,6 +58,7 @@ struct plan {
         struct pinning pinning;         /* the gaming goal's CPU pinning; n_guest 0 without */
         unsigned long vm_memory_mib;    /* the gaming goal's hugepage-backed guest memory, 0 without */
         unsigned long hugepage_kib;     /* ... in pages of this size */
+        char *single_gpu;               /* single-GPU mode: the domain whose hook hands devices over; else NULL */
 };
 
 /*

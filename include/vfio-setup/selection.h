@@ -31,6 +31,11 @@ struct selection {
         bool allow_boot_vga;    /* pass the firmware's console GPU, releasing its framebuffer */
         bool iommu_pt;          /* add iommu=pt */
         bool wizard_wording;    /* refusals name the wizard's keys and screens rather than options */
+        /*
+         * Single-GPU mode: the libvirt domain that takes the devices while it runs, handed over by
+         * a hook rather than bound at boot; NULL for the usual binding at boot.
+         */
+        char *single_gpu;
         struct looking_glass {
                 unsigned width, height; /* the guest's resolution */
                 bool kvmfr;             /* the kvmfr module instead of /dev/shm */

@@ -28,6 +28,7 @@ struct tool_state {
         struct strv looking_glass; /* "2560x1440", "shm" or "kvmfr", the user, and "hdr" for HDR */
         struct strv disks;      /* the storage goal's whole disks, by-id names */
         struct strv vm;         /* the gaming goal's guest: memory in MiB (0: no hugepages), vCPUs (0: all spare) */
+        struct strv single_gpu; /* the domain whose libvirt hook hands the devices over (single-GPU mode) */
         struct strv unknown;    /* "key=value" lines of a newer version, written back as they came */
 };
 

@@ -283,8 +283,9 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
                                  "pretends the isolation: devices of one real group can still reach each other's "
                                  "memory. vfio-setup does not set it";
                 else if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && m->n_gpus == 1)
-                        advice = "the host's only display: passing it leaves the host without a screen (plan "
-                                 "--allow-boot-vga; single-GPU passthrough)";
+                        advice = "the host's only display: bound at boot it leaves the host without a screen (plan "
+                                 "--allow-boot-vga); single-GPU mode (plan --single-gpu DOMAIN) hands it over only "
+                                 "while the guest runs";
                 else if (g->reasons & (1u << GPU_REASON_BOOT_VGA))
                         advice = "usually the host's display GPU; to pass it, make the other GPU primary in the firmware";
                 add(b, SEVERITY_WARNING, advice, "%s %s (%s): not ready, %s", d->address, name, group, reasons);
@@ -306,7 +307,8 @@ static void gpus(struct builder *b, const struct machine *m)
         }
         if (m->n_gpus == 1)
                 add(b, SEVERITY_WARNING,
-                    "dual-GPU is the supported path; single-GPU passthrough leaves the host without a display while the guest runs",
+                    "dual-GPU is the supported path; single-GPU mode (plan --single-gpu DOMAIN) leaves the host "
+                    "without a display while the guest runs",
                     "Only one GPU");
         for (size_t i = 0; i < m->n_gpus; i++) {
                 b->gpu = b->about_gpu = (int)i;

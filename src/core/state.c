@@ -23,6 +23,7 @@ static const struct {
         { "looking_glass", offsetof(struct tool_state, looking_glass) },
         { "vm", offsetof(struct tool_state, vm) },
         { "disks", offsetof(struct tool_state, disks) },
+        { "single_gpu", offsetof(struct tool_state, single_gpu) },
 };
 
 static struct strv *field(struct tool_state *s, size_t i)

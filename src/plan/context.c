@@ -480,6 +480,8 @@ static const char *const remedies[_REMEDY_MAX][2] = {
                               "choose the GPU to pass through on the GPU screen" },
         [REMEDY_BOOT_VGA] = { "Or pass it anyway with --allow-boot-vga, which also adds initcall_blacklist=sysfb_init",
                               "Or press v to pass it anyway, which also adds initcall_blacklist=sysfb_init" },
+        [REMEDY_SINGLE_GPU] = { "Or keep it with the host until a libvirt guest starts: --single-gpu DOMAIN",
+                                "Or keep it with the host until the guest starts: single-GPU mode, on the Goal screen" },
         [REMEDY_DIRTY_GROUP] = { "pass them along with --extra, move the card to a slot wired to the CPU, or accept it "
                                  "with --allow-dirty-group (detect explains the ACS override, which vfio-setup does not "
                                  "set)",

@@ -78,6 +78,8 @@ int edit_default_grub(struct plan_ctx *ctx, bool *changed);
 /* kernel-install add for each installed kernel, after the initramfs the entries copy. */
 int emit_kernel_install(struct plan_ctx *ctx);
 int emit_manual(struct plan_ctx *ctx);
+/* Single-GPU mode's hook (SINGLE_GPU_HOOK): written in that mode, removed when not. */
+int emit_single_gpu(struct plan_ctx *ctx);
 /* The Looking Glass goal's files: written when chosen, removed when not. */
 int emit_looking_glass(struct plan_ctx *ctx);
 
@@ -94,7 +96,7 @@ int emit_override(struct plan_ctx *ctx);
 int emit_storage(struct plan_ctx *ctx);
 /* A controller with a disk the host uses never goes to a guest: refuses, naming the disk and its mounts. */
 /* The way out of a refusal, in the words of whoever asked: command-line options, or the wizard's keys. */
-enum remedy { REMEDY_NAME_GPU, REMEDY_BOOT_VGA, REMEDY_DIRTY_GROUP, REMEDY_DIRTY_ACCEPTED, REMEDY_LG_USER,
+enum remedy { REMEDY_NAME_GPU, REMEDY_BOOT_VGA, REMEDY_SINGLE_GPU, REMEDY_DIRTY_GROUP, REMEDY_DIRTY_ACCEPTED, REMEDY_LG_USER,
               REMEDY_STORAGE, REMEDY_HOST_DISK, _REMEDY_MAX };
 const char *ctx_remedy(const struct plan_ctx *ctx, enum remedy r);
 

@@ -115,6 +115,16 @@ static int add_device(struct plan_ctx *ctx, size_t idx)
         return r;
 }
 
+static int reset_warning(struct plan_ctx *ctx, const struct gpu_info *g, size_t idx)
+{
+        if (g->reset_quirk &&
+            ctx_warn(ctx, "%s is an AMD %s GPU, which may not reset when the guest restarts: install the vendor-reset "
+                          "module and its udev rule (github.com/gnif/vendor-reset)",
+                     ctx->m->devices[idx].address, g->reset_quirk) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int select_gpu(struct plan_ctx *ctx)
 {
         const struct machine *m = ctx->m;
@@ -136,6 +146,9 @@ static int select_gpu(struct plan_ctx *ctx)
         for (size_t i = 0; i < g->n_companions; i++)
                 if (add_device(ctx, g->companions[i]) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
+        /* The single-GPU hook hands the GPU over once the host has let go of it: the boot is not concerned. */
+        if (ctx->sel->single_gpu)
+                return reset_warning(ctx, g, idx);
         /* Held, not final: the other reasons (its IOMMU group) are named with it. */
         /* With a second GPU the firmware can be told to start on it; with one, there is nothing else to show. */
         if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && !ctx->sel->allow_boot_vga && m->n_gpus > 1)
@@ -152,8 +165,9 @@ static int select_gpu(struct plan_ctx *ctx)
                                   "has no display at all, from early boot on, and the firmware's framebuffer must be "
                                   "kept off it (\"BAR 0: can't reserve\" otherwise). Have a way in without a screen "
                                   "first (ssh), and know the way back: module_blacklist=vfio_pci on the kernel line at "
-                                  "the boot menu for one boot, then undo. %s",
-                                  m->devices[idx].address, ctx_remedy(ctx, REMEDY_BOOT_VGA));
+                                  "the boot menu for one boot, then undo. %s. %s",
+                                  m->devices[idx].address, ctx_remedy(ctx, REMEDY_BOOT_VGA),
+                                  ctx_remedy(ctx, REMEDY_SINGLE_GPU));
         ctx->boot_vga = g->reasons & (1u << GPU_REASON_BOOT_VGA);
         if (ctx->boot_vga &&
             ctx_warn(ctx, "%s is the boot VGA device: initcall_blacklist=sysfb_init keeps the firmware framebuffer off "
@@ -164,12 +178,7 @@ static int select_gpu(struct plan_ctx *ctx)
             ctx_warn(ctx, "%s is the only GPU: the host will have no display once it is bound to vfio-pci",
                      m->devices[idx].address) < 0)
                 return -ENOMEM;
-        if (g->reset_quirk &&
-            ctx_warn(ctx, "%s is an AMD %s GPU, which may not reset when the guest restarts: install the vendor-reset "
-                          "module and its udev rule (github.com/gnif/vendor-reset)",
-                     m->devices[idx].address, g->reset_quirk) < 0)
-                return -ENOMEM;
-        return 0;
+        return reset_warning(ctx, g, idx);
 }
 
 static int select_extras(struct plan_ctx *ctx)
@@ -370,13 +379,13 @@ static int want_forward(struct plan_ctx *ctx)
         const struct tool_state *old = &m->vfio.tool;
         struct want *w = &ctx->want;
         struct params_input in;
-        bool early = bootloader_emitter(ctx->bootloader)->early_by_cmdline;
+        bool early = bootloader_emitter(ctx->bootloader)->early_by_cmdline, single = ctx->sel->single_gpu;
         int kernel = kernel_version(m->vfio.kernel), r;
 
         r = select_gpu(ctx);
         if (r >= 0)
                 r = select_extras(ctx);
-        if (r >= 0)
+        if (r >= 0 && !single)
                 r = split_by_address(ctx);
         if (r >= 0)
                 r = check_groups(ctx);
@@ -384,6 +393,11 @@ static int want_forward(struct plan_ctx *ctx)
                 r = ctx_held_refusals(ctx);
         if (r < 0)
                 return r;
+        /* Single-GPU mode binds nothing at boot: no ids, no early modules, no driver waits for vfio-pci. */
+        if (single) {
+                strv_free(&ctx->plan->vfio_ids);
+                strv_free(&w->softdeps);
+        }
         strv_uniq(&ctx->plan->vfio_ids);
         w->ids = strv_join(&ctx->plan->vfio_ids, ",");
         if (!w->ids)
@@ -393,18 +407,18 @@ static int want_forward(struct plan_ctx *ctx)
          * Unknown (no modules.builtin): both places; each is harmless where the other works.
          * Binding by address needs modprobe.d with vfio-pci built in too.
          */
-        w->modprobe = m->vfio.builtin != TRI_YES || ctx->plan->by_address.n > 0;
+        w->modprobe = !single && (m->vfio.builtin != TRI_YES || ctx->plan->by_address.n > 0);
         /* Every id shared with the host's devices: nothing is bound by id. */
         in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, ctx->boot_vga,
                                     (m->vfio.builtin != TRI_NO || early) && *w->ids, w->ids };
         r = wanted_params(&in, &w->params);
-        if (r >= 0 && early)
+        if (r >= 0 && early && !single)
                 r = want_early_params(ctx);
         if (r >= 0)
                 r = want_gaming_params(ctx);
-        if (r >= 0 && m->vfio.builtin != TRI_YES)
+        if (r >= 0 && m->vfio.builtin != TRI_YES && !single)
                 r = wanted_modules(kernel, &w->modules);
-        if (r >= 0 && kernel < 0 && m->vfio.builtin != TRI_YES)
+        if (r >= 0 && kernel < 0 && m->vfio.builtin != TRI_YES && !single)
                 r = ctx_warn(ctx, "the kernel version is unknown: vfio_virqfd (kernels before 6.2) is left out");
         /* What it added before and no longer wants goes, unless a wanted parameter of that name takes its place. */
         for (size_t i = 0; i < old->params.n && r >= 0; i++)
@@ -520,14 +534,20 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
         else
                 r = sel->release ? want_release(&ctx) : want_forward(&ctx);
         /* NixOS is configured in configuration.nix: vfio-setup writes nothing there. */
-        if (r >= 0 && m->distro.id && strcmp(m->distro.id, "nixos") == 0)
+        if (r >= 0 && m->distro.id && strcmp(m->distro.id, "nixos") == 0) {
                 r = emit_manual(&ctx);
+                if (r >= 0 && sel->single_gpu && !sel->release)
+                        r = ctx_manual(&ctx, "single-GPU mode: NixOS declares libvirt's hooks in configuration.nix "
+                                             "(virtualisation.libvirtd.hooks.qemu); vfio-setup writes no hook there");
+        }
         else if (r >= 0) {
                 boot = bootloader_emitter(ctx.bootloader);
                 initramfs = initramfs_emitter(ctx.initramfs);
                 r = emit_modprobe(&ctx);
                 if (r >= 0)
                         r = emit_override(&ctx);
+                if (r >= 0)
+                        r = emit_single_gpu(&ctx);
                 if (r >= 0)
                         r = emit_looking_glass(&ctx);
                 if (r >= 0)
@@ -633,5 +653,6 @@ void plan_free(struct plan *p)
         strv_free(&p->warnings);
         strv_free(&p->manual);
         pinning_free(&p->pinning);
+        free(p->single_gpu);
         free(p);
 }

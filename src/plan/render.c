@@ -118,6 +118,7 @@ int plan_to_json(const struct plan *p, char **ret)
              json_object_object_add(root, "devices", strings(&p->devices)) == 0 &&
              json_object_object_add(root, "by_address", strings(&p->by_address)) == 0 &&
              json_object_object_add(root, "disks", strings(&p->disks)) == 0 &&
+             json_object_object_add(root, "single_gpu", p->single_gpu ? json_object_new_string(p->single_gpu) : NULL) == 0 &&
              json_object_object_add(root, "gaming", gaming(p)) == 0 &&
              json_object_object_add(root, "files", files) == 0 &&
              json_object_object_add(root, "remove_dirs", strings(&p->remove_dirs)) == 0 &&
@@ -198,7 +199,11 @@ int plan_to_text(const struct plan *p, char **ret)
 
         if (p->release)
                 strbuf_printf(&b, "Plan: remove the GPU passthrough vfio-setup set up\n");
-        else {
+        else if (p->single_gpu) {
+                strbuf_printf(&b, "Plan: single-GPU mode: the host keeps ");
+                list(&b, &p->devices, "nothing");
+                strbuf_printf(&b, " and hands them to vfio-pci only while guest %s runs\n", p->single_gpu);
+        } else {
                 strbuf_printf(&b, "Plan: bind ");
                 list(&b, &p->devices, "nothing");
                 strbuf_printf(&b, " to vfio-pci (ids ");

@@ -55,6 +55,7 @@ void selection_free(struct selection *s)
 {
         free(s->gpu);
         free(s->lg.user);
+        free(s->single_gpu);
         strv_free(&s->extra);
         strv_free(&s->disks);
 }
@@ -134,6 +135,8 @@ int selection_from_state(const struct tool_state *t, struct selection *sel)
         for (size_t i = 0; i < t->disks.n && r >= 0; i++)
                 if (!strv_contains(&sel->disks, t->disks.v[i]))
                         r = strv_push(&sel->disks, t->disks.v[i]);
+        if (r >= 0 && !sel->single_gpu && t->single_gpu.n && !(sel->single_gpu = strdup(t->single_gpu.v[0])))
+                r = -ENOMEM;
         if (r < 0)
                 return r;
         for (size_t i = 0; i < t->goals.n; i++)

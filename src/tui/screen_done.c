@@ -62,18 +62,28 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
         switch (w->outcome) {
         case OUTCOME_APPLIED:
                 strbuf_printf(b, "The configuration for passthrough is written.\n\nWhat comes next:\n");
-                step_line(b, &n, "Reboot.");
-                if (!m->iommu.firmware_table || !m->cpu.virt_flag)
+                /* Single-GPU mode binds nothing at boot: a reboot is only for an IOMMU that is not on yet. */
+                if (w->sel.single_gpu)
+                        step_line(b, &n, "Restart libvirt's daemon, which looks for hooks when it starts: sudo "
+                                         "systemctl restart libvirtd (virtqemud where the modular daemons run).");
+                if (!w->sel.single_gpu || !m->iommu.kernel_active)
+                        step_line(b, &n, "Reboot%s", w->sel.single_gpu ? ": the IOMMU is not on yet." : ".");
+                if ((!w->sel.single_gpu || !m->iommu.kernel_active) && (!m->iommu.firmware_table || !m->cpu.virt_flag))
                         step_line(b, &n, "On the way, enter the firmware setup and enable virtualization and the "
                                          "IOMMU (Enabled, not Auto): see the Firmware step.");
-                step_line(b, &n, "Then run: %s verify  (are the devices bound to vfio-pci, is the IOMMU on?)",
-                          invocation(w));
+                step_line(b, &n, "Then run: %s verify  (%s)", invocation(w),
+                          w->sel.single_gpu ? "is the hook in place, the IOMMU on, the group whole?"
+                                            : "are the devices bound to vfio-pci, is the IOMMU on?");
                 if (w->libvirt_domain)
                         step_line(b, &n, "For the guest, a whole libvirt domain named " GUEST_DOMAIN_NAME " is saved: "
                                          "create its disk (qemu-img create -f qcow2 /var/lib/libvirt/images/"
                                          GUEST_DOMAIN_NAME ".qcow2 128G), then: sudo virsh define %s/" SAVED_DOMAIN,
                                   shown_root(w));
-                if (m->n_gpus == 1)
+                if (w->sel.single_gpu)
+                        step_line(b, &n, "Start the guest (sudo virsh start %s): the host's screen goes dark while it "
+                                         "runs and comes back when it stops. If it hangs, ssh in and run sudo virsh "
+                                         "destroy %s.", w->sel.single_gpu, w->sel.single_gpu);
+                else if (m->n_gpus == 1)
                         step_line(b, &n, "The host has no display after the reboot. To get it back: ssh in and run "
                                          "%s undo; or add module_blacklist=vfio_pci to the kernel line at the boot "
                                          "menu for one boot.", invocation(w));
@@ -271,7 +281,8 @@ static const char *keys_now(const struct wizard *w, const void *priv)
 
 const struct step_ops done_step = {
         .title = "Done",
-        .help = "What to do next, for what happened: after an apply, reboot and check with verify; after a removal, "
+        .help = "What to do next, for what happened: after an apply, reboot (in single-GPU mode, restart libvirtd) "
+                "and check with verify; after a removal, "
                 "reboot; after a failure, the error and where the output is. The same text stays on the terminal "
                 "when the wizard ends. After an apply the reviewed plan and the libvirt elements for the guest's "
                 "domain are saved under /var/lib/vfio-setup; x shows the elements on the whole screen, and "

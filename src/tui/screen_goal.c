@@ -9,9 +9,13 @@
 #include "vfio-setup/storage.h"
 #include "wizard_private.h"
 
-/* The rows of the screen: one per goal, Looking Glass's settings while it is chosen, then iommu=pt. */
+/*
+ * The rows of the screen: one per goal, Looking Glass's settings while it is chosen, then
+ * iommu=pt, and single-GPU mode on a machine with one GPU.
+ */
 enum row_kind {
-        ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_HDR, ROW_LG_KVMFR, ROW_LG_USER, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK, ROW_IOMMU_PT
+        ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_HDR, ROW_LG_KVMFR, ROW_LG_USER, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK,
+        ROW_IOMMU_PT, ROW_SINGLE_GPU
 };
 
 struct row {
@@ -23,6 +27,7 @@ struct row {
 struct goal_view {
         int cursor;
         const char *note;       /* said once, after a key that did nothing */
+        bool asking_single;     /* single-GPU mode is explained; y turns it on */
 };
 
 static const char *const goal_texts[_GOAL_MAX] = {
@@ -41,8 +46,8 @@ static const struct {
 /* The guest memory sizes Left/Right steps through, in GiB; 0 reserves none. */
 static const unsigned memory_steps[] = { 0, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512 };
 
-/* Goals, their settings, iommu=pt, and under storage a row per controller and disk (as many as fit). */
-#define N_ROWS (_GOAL_MAX + 7 + 48)
+/* Goals, their settings, iommu=pt, single-GPU mode, and under storage a row per controller and disk (as many as fit). */
+#define N_ROWS (_GOAL_MAX + 8 + 48)
 
 /* The storage goal's rows: each controller with disks, then its disks the host does not use. */
 static int storage_rows(const struct machine *m, struct row *out, int room)
@@ -80,6 +85,9 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
                         n += storage_rows(w->m, out + n, N_ROWS - 1 - n);
         }
         out[n++] = (struct row){ ROW_IOMMU_PT, GOAL_BASE };
+        /* With a second GPU the host keeps a display by binding at boot: the mode is offered where it cannot. */
+        if (w->m->n_gpus == 1 || w->sel.single_gpu)
+                out[n++] = (struct row){ ROW_SINGLE_GPU, GOAL_BASE };
         return n;
 }
 
@@ -225,15 +233,45 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
                              w->sel.iommu_pt ? 'x' : ' ') < 0)
                         line = NULL;
                 break;
+        case ROW_SINGLE_GPU:
+                *ret_role = w->sel.single_gpu ? CR_WARNING : CR_NORMAL;
+                if (asprintf(&line, "[%c] single-GPU mode: %s takes the GPU only while it runs", w->sel.single_gpu ? 'x' : ' ',
+                             w->sel.single_gpu ? w->sel.single_gpu : GUEST_DOMAIN_NAME) < 0)
+                        line = NULL;
+                break;
         }
         return line;
 }
+
+/* What single-GPU mode means, said before it can be turned on. */
+static const char *const single_gpu_warning[] = {
+        "Single-GPU mode",
+        "",
+        "Nothing is bound to vfio-pci at boot: the host keeps this GPU and its display.",
+        "When the guest " GUEST_DOMAIN_NAME " starts, a libvirt hook takes the GPU from the host:",
+        "",
+        "  - the display manager stops and every graphical session in it ends;",
+        "  - the host has NO display at all while the guest runs, not even a console;",
+        "  - the GPU comes back, with the display manager, when the guest stops.",
+        "",
+        "Keep a way in without a screen (ssh): if the guest hangs, there",
+        "\"virsh destroy " GUEST_DOMAIN_NAME "\" gives the GPU back. The guest must be the libvirt",
+        "domain " GUEST_DOMAIN_NAME ", which the last screen saves.",
+        "",
+        "Press y to turn single-GPU mode on; any other key leaves it off.",
+};
 
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
 {
         const struct goal_view *v = priv;
         struct row r[N_ROWS];
         int n = rows(w, r), y = top + 1, room = bottom - top - 4, first;
+
+        if (v->asking_single) {
+                for (size_t k = 0; k < sizeof(single_gpu_warning) / sizeof(single_gpu_warning[0]) && y < bottom; k++)
+                        canvas_text(c, y++, 2, k == 0 || k == 6 ? CR_WARNING : CR_NORMAL, single_gpu_warning[k]);
+                return;
+        }
 
         canvas_text(c, y++, 2, CR_NORMAL, "What is the guest for? Space ticks a goal; Enter goes on to the review.");
         if (v->note)
@@ -391,6 +429,13 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         const struct row *at = &r[v->cursor < n ? v->cursor : n - 1];
 
         v->note = NULL;
+        if (v->asking_single) {
+                v->asking_single = false;
+                if (k == 'y' && (w->sel.single_gpu = strdup(GUEST_DOMAIN_NAME)))
+                        w->changed = true;
+                /* The answer is all the key does: not also next (n, Enter) or back. */
+                return STEP_HOLD;
+        }
         if (k == ' ' && at->kind == ROW_GOAL && at->goal == GOAL_BASE)
                 v->note = "Plain passthrough is part of every goal: it stays.";
         else if (k == ' ' && at->kind == ROW_CONTROLLER && !device_alone_in_group(w->m, at->index))
@@ -410,7 +455,13 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         else if (k == ' ' && at->kind == ROW_IOMMU_PT) {
                 w->sel.iommu_pt = !w->sel.iommu_pt;
                 w->changed = true;
-        } else if (k == ' ' && at->kind == ROW_LG_HDR) {
+        } else if (k == ' ' && at->kind == ROW_SINGLE_GPU && w->sel.single_gpu) {
+                free(w->sel.single_gpu);
+                w->sel.single_gpu = NULL;
+                w->changed = true;
+        } else if (k == ' ' && at->kind == ROW_SINGLE_GPU)
+                v->asking_single = true;
+        else if (k == ' ' && at->kind == ROW_LG_HDR) {
                 w->sel.lg.hdr = !w->sel.lg.hdr;
                 w->changed = true;
         } else if (k == ' ' && at->kind == ROW_CONTROLLER)
@@ -438,8 +489,10 @@ const struct step_ops goal_step = {
                 "and L3 caches whole and leaves core 0's to the host (Left/Right sets the vCPUs); the pinning is "
                 "shown as libvirt XML on the last screen. Storage lists the disk controllers: one the host does not "
                 "use can go to the guest whole (vfio-pci), and a disk the host does not use can go alone through "
-                "libvirt by its /dev/disk/by-id name; controllers holding the host's file systems stay. Space "
-                "toggles an option.",
+                "libvirt by its /dev/disk/by-id name; controllers holding the host's file systems stay. On a "
+                "machine with one GPU, single-GPU mode binds nothing at boot: a libvirt hook hands the GPU to the "
+                "guest " GUEST_DOMAIN_NAME " when it starts (the host has no display while it runs) and gives it "
+                "back when it stops; it is explained, and asked for with y, before it is on. Space toggles an option.",
         .keys = "Enter review  Space tick  Left/Right change  Up/Down move  b back",
         .keeps_view = true,
         .private_size = sizeof(struct goal_view),

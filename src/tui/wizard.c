@@ -97,6 +97,8 @@ char *selection_command(const struct wizard *w)
                 r = push_flag(&v, "--allow-dirty-group", NULL);
         if (r >= 0 && s->allow_boot_vga)
                 r = push_flag(&v, "--allow-boot-vga", NULL);
+        if (r >= 0 && s->single_gpu)
+                r = push_flag(&v, "--single-gpu", s->single_gpu);
         if (r >= 0 && s->bootloader >= 0)
                 r = push_flag(&v, "--bootloader", bootloader_name((enum bootloader_kind)s->bootloader));
         if (r >= 0 && s->initramfs >= 0)

@@ -11,6 +11,7 @@
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/kcmdline.h"
+#include "vfio-setup/plan.h"
 #include "vfio-setup/users.h"
 #include "vfio-setup/state.h"
 #include "vfio-setup/verify.h"
@@ -78,7 +79,8 @@ static bool bound(const struct pci_device *d)
         return d->driver && strcmp(d->driver, "vfio-pci") == 0;
 }
 
-static void devices(struct checker *c, const struct machine *m, struct strv *groups)
+/* In single-GPU mode (guest not NULL) the devices stay with the host until the guest starts. */
+static void devices(struct checker *c, const struct machine *m, const char *guest, struct strv *groups)
 {
         for (size_t i = 0; i < c->v->devices.n; i++) {
                 const struct pci_device *d;
@@ -90,10 +92,17 @@ static void devices(struct checker *c, const struct machine *m, struct strv *gro
                         continue;
                 }
                 d = &m->devices[idx];
-                check(c, bound(d),
-                      "the ids or the early modules are not in effect: check the kernel command line and that the "
-                      "initramfs was rebuilt (see the plan's commands), then reboot",
-                      "%s is bound to %s", d->address, d->driver ? d->driver : "no driver");
+                if (guest && bound(d))
+                        check(c, true, NULL, "%s is with vfio-pci: %s runs (or its hook has not given it back)",
+                              d->address, guest);
+                else if (guest)
+                        check(c, true, NULL, "%s is with the host (%s) until %s starts", d->address,
+                              d->driver ? d->driver : "no driver", guest);
+                else
+                        check(c, bound(d),
+                              "the ids or the early modules are not in effect: check the kernel command line and "
+                              "that the initramfs was rebuilt (see the plan's commands), then reboot",
+                              "%s is bound to %s", d->address, d->driver ? d->driver : "no driver");
                 if (d->iommu_group != PCI_GROUP_NONE && c->err >= 0)
                         c->err = strv_pushf(groups, "%d", d->iommu_group);
         }
@@ -191,9 +200,34 @@ static void nodes(struct checker *c, const struct sysroot *sr, const struct strv
         }
 }
 
+/* The hook that hands the devices over: there, executable, and for the guest the state names. */
+static void single_gpu_hook(struct checker *c, const struct sysroot *sr, const char *guest)
+{
+        char *text = NULL, *line = NULL;
+        struct stat st;
+        bool runs, names = false;
+        int r;
+
+        runs = sysroot_stat(sr, SINGLE_GPU_HOOK, false, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0100);
+        r = sysroot_read(sr, SINGLE_GPU_HOOK, 0, &text, NULL);
+        if (r == -ENOMEM || (r >= 0 && asprintf(&line, "\nguest=%s\n", guest) < 0)) {
+                c->err = -ENOMEM;
+                free(text);
+                return;
+        }
+        names = r >= 0 && strstr(text, line);
+        check(c, runs && names,
+              "vfio-setup writes it again: vfio-setup apply (its plan shows the hook), then restart libvirtd",
+              "the single-GPU hook /%s %s%s", SINGLE_GPU_HOOK,
+              !runs ? "is missing or not executable" : names ? "is there for guest " : "names another guest than ",
+              runs ? guest : "");
+        free(text);
+        free(line);
+}
+
 static void cmdline(struct checker *c, const struct machine *m)
 {
-        struct params_input in = { m->cpu.vendor, false, m->vfio.builtin == TRI_YES, NULL };
+        struct params_input in = { .vendor = m->cpu.vendor };
         struct strv want = { 0 };
         char *ids = strv_join(&m->vfio.tool.ids, ",");
 
@@ -201,9 +235,9 @@ static void cmdline(struct checker *c, const struct machine *m)
                 c->err = -ENOMEM;
                 return;
         }
+        /* The ids went on the command line where vfio-pci is built in; everything else added is in its params. */
         in.ids = ids;
-        if (m->vfio.tool.ids.n == 0)
-                in.ids_on_cmdline = false;
+        in.ids_on_cmdline = m->vfio.builtin == TRI_YES && m->vfio.tool.ids.n > 0;
         c->err = wanted_params(&in, &want);
         /* And every parameter vfio-setup added for its boot chain (rpm-ostree's rd.driver.* and ids). */
         for (size_t i = 0; i < m->vfio.tool.params.n && c->err >= 0; i++)
@@ -313,6 +347,8 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
         struct verify_result v = { .ready = true };
         struct checker c = { .v = &v };
         struct strv groups = { 0 };
+        /* A GPU named with --gpu is checked as bound at boot. */
+        const char *guest = !gpu && m->vfio.tool.single_gpu.n ? m->vfio.tool.single_gpu.v[0] : NULL;
 
         c.err = pick_devices(m, gpu, &v.devices, ret_reason);
         if (c.err < 0) {
@@ -327,10 +363,15 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
         check(&c, m->iommu.kernel_active, "enable the IOMMU in the firmware setup (and intel_iommu=on on Intel); reboot",
               "the kernel IOMMU is %s (%zu groups)", m->iommu.kernel_active ? "active" : "not active", m->iommu.group_count);
         cmdline(&c, m);
-        devices(&c, m, &groups);
-        by_address(&c, sr, m);
+        devices(&c, m, guest, &groups);
+        if (guest)
+                single_gpu_hook(&c, sr, guest);
+        else
+                by_address(&c, sr, m);
         groups_clean(&c, m, &groups);
-        nodes(&c, sr, &groups);
+        /* A group's node appears when vfio-pci takes it: in single-GPU mode, only while the guest runs. */
+        if (!guest)
+                nodes(&c, sr, &groups);
         hugepages(&c, sr, m);
         looking_glass(&c, sr, m);
         strv_free(&groups);

@@ -192,9 +192,28 @@ END_TEST
 
 START_TEST(single_gpu)
 {
+        char path[1024];
+        struct stat st;
+
         load("single-gpu-amd", true);
         keys((int[]){ WK_ENTER, WK_ENTER, 0 });
         screen("single-3-gpu", 80, 24);
+        /* The mode is the last row of the goals; it is explained before it is on, and any key but y leaves it off. */
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, ' ', 0 });
+        screen("single-5-goal-asks", 80, 24);
+        keys((int[]){ 'n', 0 });
+        screen("single-5-goal-off", 80, 24);
+        keys((int[]){ ' ', 'y', 0 });
+        screen("single-5-goal-on", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("single-6-review", 80, 24);
+        keys((int[]){ WK_ENTER, 'y', 0 });
+        screen("single-7-apply-done", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("single-8-done", 80, 30);
+        snprintf(path, sizeof(path), "%s/etc/libvirt/hooks/qemu.d/vfio-setup-single-gpu", root);
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0755);
 }
 END_TEST
 
