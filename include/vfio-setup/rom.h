@@ -42,3 +42,15 @@ struct rom_io {
  * -ENOENT when the device has no ROM attribute.
  */
 int rom_read(const struct sysroot *sr, const char *address, const struct rom_io *io, unsigned char **ret, size_t *ret_len);
+
+struct pci_device;
+/*
+ * The video BIOS of the GPU d, read (rom_read) and checked: the boot display
+ * is refused before anything is touched (the kernel gives its ROM from the
+ * copy the firmware ran and changed), and what is read must parse and name
+ * this card (every image its vendor, the first its device).  A refusal is
+ * -VS_E_SELECTION with a sentence, what to do included, in *ret_problem;
+ * -ENOENT without a rom attribute; other errors from the read.
+ */
+int rom_fetch(const struct sysroot *sr, const struct pci_device *d, const struct rom_io *io, unsigned char **ret,
+              size_t *ret_len, struct rom_info *ret_info, char **ret_problem);

@@ -31,6 +31,8 @@ struct wizard_options {
         struct vm_tuning vm;
         /* Looking Glass's user when neither the command line nor the recorded setup names one. */
         const char *default_user;
+        /* Tests: where the sysfs writes of reading a ROM go instead (VFIO_SETUP_SYSFS_LOG), or NULL. */
+        const char *sysfs_log;
         /* Called while apply runs, so the screen follows its progress. */
         void (*redraw)(void *userdata);
         void *userdata;

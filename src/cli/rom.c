@@ -13,21 +13,6 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/rom.h"
 
-/* The image must be this card's: every image names its vendor, and the first its device. */
-static bool ids_match(const struct rom_info *info, const struct pci_device *d, char *why, size_t size)
-{
-        for (size_t i = 0; i < info->n_images; i++) {
-                const struct rom_image *img = &info->images[i];
-
-                if (img->vendor_id != d->vendor_id || (i == 0 && img->device_id != d->device_id)) {
-                        snprintf(why, size, "image %zu names %04x:%04x, the card is %04x:%04x", i + 1, img->vendor_id,
-                                 img->device_id, d->vendor_id, d->device_id);
-                        return false;
-                }
-        }
-        return true;
-}
-
 /* Writes the file whole or not at all, in the directory it names (which must exist). */
 static int save(const char *output, const unsigned char *data, size_t len)
 {
@@ -53,7 +38,7 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
         struct rom_info info = { 0 };
         unsigned char *data = NULL;
         const struct pci_device *d;
-        char *problem = NULL, why[128];
+        char *problem = NULL;
         struct machine *m;
         size_t idx, len = 0;
         int r, code = EXIT_NOT_READY;
@@ -83,33 +68,14 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
                 machine_free(m);
                 return EXIT_USAGE;
         }
-        /*
-         * The kernel hands out the boot display's ROM from the shadow copy the
-         * firmware ran (pci_map_rom): patched at run time, often without the
-         * UEFI image, it is not the card's ROM.
-         */
-        if (d->boot_vga == 1) {
-                fprintf(stderr, "vfio-setup: rom: %s is the boot display: the kernel gives its ROM from the copy the "
-                                "firmware ran and changed, not the card's own; nothing was read\n"
-                                "hint: make another GPU the boot display (the firmware's primary display setting, or "
-                                "another slot) and read it then, or read it in another machine where it is not\n",
-                        d->address);
-                machine_free(m);
-                return EXIT_NOT_READY;
-        }
-        r = rom_read(sr, d->address, &io, &data, &len);
-        if (r == -ENOENT)
+        r = rom_fetch(sr, d, &io, &data, &len, &info, &problem);
+        if (r == -VS_E_SELECTION)
+                fprintf(stderr, "vfio-setup: rom: %s\n", problem);
+        else if (r == -ENOENT)
                 fprintf(stderr, "vfio-setup: rom: %s has no ROM the kernel can read (no rom attribute)\n", d->address);
         else if (r < 0)
                 fprintf(stderr, "vfio-setup: rom: reading the ROM of %s: %s; the ROM was disabled again\n", d->address,
                         vs_strerror(r));
-        else if ((r = rom_parse(data, len, &info, &problem)) < 0)
-                fprintf(stderr, "vfio-setup: rom: what %s gave is not a ROM image: %s; nothing was written\n"
-                                "hint: a card that is in use (driver %s) can give garbage: read it with the GPU bound "
-                                "to vfio-pci or to no driver\n",
-                        d->address, problem ? problem : vs_strerror(r), d->driver ? d->driver : "none");
-        else if (!ids_match(&info, d, why, sizeof(why)))
-                fprintf(stderr, "vfio-setup: rom: the ROM read is not this card's: %s; nothing was written\n", why);
         else if ((r = save(opt->output, data, len)) < 0) {
                 cli_error(opt->output, r, NULL);
                 code = EXIT_USAGE;

@@ -45,7 +45,7 @@ static char *invocation_of(const struct cli_options *opt, bool demo, bool kept)
 
 static int run(struct sysroot *sr, const struct cli_options *opt, bool demo, const char *kept)
 {
-        const char *dir = getenv("VFIO_SETUP_COMMAND_PATH");
+        const char *dir = getenv("VFIO_SETUP_COMMAND_PATH"), *log = getenv("VFIO_SETUP_SYSFS_LOG");
         struct tui_options t = look(opt);
         char *invocation = invocation_of(opt, demo, kept != NULL), *farewell = NULL;
         struct wizard_options o = {
@@ -61,6 +61,7 @@ static int run(struct sysroot *sr, const struct cli_options *opt, bool demo, con
                 .lg = opt->selection.lg,
                 .vm = opt->selection.vm,
                 .default_user = getenv("SUDO_USER"),
+                .sysfs_log = log && *log ? log : NULL,
         };
         struct machine *m;
         int r;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vfio-setup/errors.h"
+#include "vfio-setup/machine.h"
 #include "vfio-setup/rom.h"
 
 static uint16_t le16(const unsigned char *p)
@@ -139,5 +141,81 @@ int rom_read(const struct sysroot *sr, const char *address, const struct rom_io 
                 return r;
         *ret = (unsigned char *)data;
         *ret_len = len;
+        return 0;
+}
+
+/* A refusal of rom_fetch: its sentence, or -ENOMEM. */
+static int __attribute__((format(printf, 2, 3))) refuse(char **ret_problem, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(ret_problem, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                *ret_problem = NULL;
+                return -ENOMEM;
+        }
+        return -VS_E_SELECTION;
+}
+
+/* The image must be this card's: every image names its vendor, and the first its device. */
+static int ids_match(const struct rom_info *info, const struct pci_device *d, char **ret_problem)
+{
+        for (size_t i = 0; i < info->n_images; i++) {
+                const struct rom_image *img = &info->images[i];
+
+                if (img->vendor_id != d->vendor_id || (i == 0 && img->device_id != d->device_id))
+                        return refuse(ret_problem, "the ROM read is not this card's: image %zu names %04x:%04x, the "
+                                                    "card is %04x:%04x; nothing was written",
+                                       i + 1, img->vendor_id, img->device_id, d->vendor_id, d->device_id);
+        }
+        return 0;
+}
+
+int rom_fetch(const struct sysroot *sr, const struct pci_device *d, const struct rom_io *io, unsigned char **ret,
+              size_t *ret_len, struct rom_info *ret_info, char **ret_problem)
+{
+        struct rom_info info = { 0 };
+        unsigned char *data = NULL;
+        char *why = NULL;
+        size_t len = 0;
+        int r;
+
+        /* pci_map_rom hands out the boot display's shadow copy: patched at run time, often without the UEFI image. */
+        if (d->boot_vga == 1)
+                return refuse(ret_problem, "%s is the boot display: the kernel gives its ROM from the copy the "
+                                            "firmware ran and changed, not the card's own; nothing was read. Make "
+                                            "another GPU the boot display (the firmware's primary display setting, or "
+                                            "another slot) and read it then, or read it in another machine where it "
+                                            "is not",
+                               d->address);
+        r = rom_read(sr, d->address, io, &data, &len);
+        if (r < 0)
+                return r;
+        r = rom_parse(data, len, &info, &why);
+        if (r < 0) {
+                free(data);
+                if (r != -EBADMSG) {
+                        free(why);
+                        return r;
+                }
+                r = refuse(ret_problem, "what %s gave is not a ROM image: %s; nothing was written. A card that is "
+                                         "in use (driver %s) can give garbage: read it with the GPU bound to vfio-pci "
+                                         "or to no driver",
+                            d->address, why ? why : "unreadable", d->driver ? d->driver : "none");
+                free(why);
+                return r;
+        }
+        r = ids_match(&info, d, ret_problem);
+        if (r < 0) {
+                rom_info_free(&info);
+                free(data);
+                return r;
+        }
+        *ret = data;
+        *ret_len = len;
+        *ret_info = info;
         return 0;
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "vfio-setup/atomic.h"
+#include "vfio-setup/errors.h"
+#include "vfio-setup/rom.h"
 #include "vfio-setup/strbuf.h"
 #include "wizard_private.h"
 
@@ -19,6 +21,7 @@
 struct done_view {
         int scroll;             /* of the libvirt elements */
         bool xml;               /* they fill the screen (x) */
+        bool rom_tried;         /* r read the GPU's video BIOS (what came of it ends the text) */
         char *text;
 };
 
@@ -165,6 +168,53 @@ static void release(void *priv)
         free(((struct done_view *)priv)->text);
 }
 
+/* The GPU's video BIOS can be saved where the setup is for it, once. */
+static bool rom_offered(const struct wizard *w, const struct done_view *v)
+{
+        return !v->rom_tried && w->sel.gpu && !w->sel.release &&
+               (w->outcome == OUTCOME_APPLIED || w->outcome == OUTCOME_NOTHING);
+}
+
+/* What reading the ROM came to: where it is and how the guest gets it, or why not. */
+static char *save_rom(struct wizard *w)
+{
+        struct rom_info info = { 0 };
+        struct rom_io io = { .write_log = w->o.sysfs_log };
+        unsigned char *data = NULL;
+        char *problem = NULL, *text = NULL, rel[96];
+        const struct pci_device *d;
+        size_t idx, len = 0;
+        int r;
+
+        if (machine_find_device(w->m, w->sel.gpu, &idx) < 0)
+                return strdup("Video BIOS: the GPU is not on the PCI bus.");
+        d = &w->m->devices[idx];
+        snprintf(rel, sizeof(rel), "var/lib/vfio-setup/gpu-%s.rom", d->address);
+        r = rom_fetch(w->sr, d, &io, &data, &len, &info, &problem);
+        if (r >= 0)
+                r = atomic_write(w->sr, rel, data, len, 0644, 0, 0, NULL);
+        if (r >= 0) {
+                struct strbuf b = { 0 };
+
+                strbuf_printf(&b, "Video BIOS of %s saved (%zu KiB:", d->address, (len + 1023) / 1024);
+                for (size_t i = 0; i < info.n_images; i++)
+                        strbuf_printf(&b, "%s %s", i ? "," : "", rom_code_type_name(info.images[i].code_type));
+                strbuf_printf(&b, "). For the guest: sudo install -m 0644 %s/%s /usr/share/vgabios/ and, in the "
+                                  "GPU's <hostdev>, <rom file='/usr/share/vgabios/gpu-%s.rom'/>.",
+                              shown_root(w), rel, d->address);
+                if (strbuf_finish(&b, &text) >= 0)
+                        strv_pushf(&w->saved, "%s/%s", shown_root(w), rel);
+        } else if ((r == -VS_E_SELECTION ? asprintf(&text, "Video BIOS: %s.", problem)
+                    : r == -ENOENT ? asprintf(&text, "Video BIOS: %s has no ROM the kernel can read.", d->address)
+                                   : asprintf(&text, "Video BIOS of %s: %s; the ROM was disabled again.", d->address,
+                                              vs_strerror(r))) < 0)
+                text = NULL;
+        rom_info_free(&info);
+        free(problem);
+        free(data);
+        return text;
+}
+
 static int xml_lines(const struct wizard *w)
 {
         int n = 0;
@@ -252,7 +302,20 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         struct done_view *v = priv;
         int last = last_scroll(w, v), step = k == WK_UP || k == WK_DOWN ? 1 : 10;
 
-        if (k == 'x' && w->outcome == OUTCOME_APPLIED && w->libvirt_xml) {
+        if (k == 'r' && rom_offered(w, v)) {
+                char *said = save_rom(w), *more = NULL;
+                const char *text = v->text ? v->text : "";
+                /* Under the headline, where the screen shows it whatever its height. */
+                int head = (int)strcspn(text, "\n");
+
+                v->rom_tried = true;
+                v->xml = false;
+                if (said && asprintf(&more, "%.*s\n\n%s%s", head, text, said, text + head) >= 0) {
+                        free(v->text);
+                        v->text = more;
+                }
+                free(said);
+        } else if (k == 'x' && w->outcome == OUTCOME_APPLIED && w->libvirt_xml) {
                 v->xml = !v->xml;
                 v->scroll = 0;
         } else if (k == WK_UP || k == WK_PGUP)
@@ -274,15 +337,19 @@ static const char *keys_now(const struct wizard *w, const void *priv)
         const struct done_view *v = priv;
 
         if (w->outcome != OUTCOME_APPLIED || !w->libvirt_xml)
-                return "Enter quit";
-        return v->xml ? "Enter quit  x back to the next steps  Up/Down PgUp/PgDn scroll"
-                      : "Enter quit  x the guest's libvirt elements  Up/Down PgUp/PgDn scroll";
+                return rom_offered(w, v) ? "Enter quit  r save video BIOS" : "Enter quit";
+        if (v->xml)
+                return "Enter quit  x back to the next steps  Up/Down PgUp/PgDn scroll";
+        return rom_offered(w, v) ? "Enter quit  x the guest's libvirt elements  r save video BIOS"
+                                 : "Enter quit  x the guest's libvirt elements  Up/Down PgUp/PgDn scroll";
 }
 
 const struct step_ops done_step = {
         .title = "Done",
         .help = "What to do next, for what happened: after an apply, reboot (in single-GPU mode, restart libvirtd) "
-                "and check with verify; after a removal, "
+                "and check with verify; r saves the GPU's video BIOS (checked: signature, PCI data structure, ids) to "
+                "/var/lib/vfio-setup for a <rom file=.../> in its hostdev, which some cards need; the boot display's "
+                "cannot be read faithfully and is refused, saying why; after a removal, "
                 "reboot; after a failure, the error and where the output is. The same text stays on the terminal "
                 "when the wizard ends. After an apply the reviewed plan and the libvirt elements for the guest's "
                 "domain are saved under /var/lib/vfio-setup; x shows the elements on the whole screen, and "

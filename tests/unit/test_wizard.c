@@ -18,6 +18,7 @@
 #include "vfio-setup/wizard.h"
 
 static char *root, *stubs;
+static char sysfs_log[1024];    /* where reading a ROM writes, instead of the fake sysfs */
 static struct sysroot *sr;
 static struct wizard *w;
 
@@ -31,6 +32,7 @@ static void load_with(const char *card_name, bool can_apply, const char *const *
                 .can_apply = can_apply,
                 .why_not = "Applying changes the system and needs root: run sudo vfio-setup to apply.",
                 .apply = { .regenerate = true, .run = { .root = "/", .command_dir = stubs, .timeout = 10 } },
+                .sysfs_log = sysfs_log,
         };
 
         root = tl_root_new();
@@ -53,6 +55,7 @@ static void load(const char *card_name, bool can_apply)
 static void setup(void)
 {
         stubs = tl_root_new();
+        snprintf(sysfs_log, sizeof(sysfs_log), "%s/sysfs-writes", stubs);
         /* Stand-ins that print what they were asked and succeed. */
         static const char *const names[] = { "mkinitcpio", "update-grub", "update-initramfs", "grub-mkconfig", "dracut" };
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -111,6 +114,68 @@ static void screen(const char *name, int width, int height)
         free(want);
 }
 
+/* A one-image legacy x86 ROM of 512 bytes for vendor:device, laid out as the PCI Firmware Specification has it. */
+static void write_rom(const char *rel, unsigned vendor, unsigned device)
+{
+        unsigned char rom[512] = { 0x55, 0xaa, 1 };
+        char path[1024];
+        FILE *f;
+
+        rom[0x18] = 0x40;
+        memcpy(rom + 0x40, "PCIR", 4);
+        rom[0x44] = vendor & 0xff, rom[0x45] = vendor >> 8;
+        rom[0x46] = device & 0xff, rom[0x47] = device >> 8;
+        rom[0x4a] = 0x18;
+        rom[0x4f] = 0x03;
+        rom[0x50] = 1;
+        rom[0x55] = 0x80;
+        snprintf(path, sizeof(path), "%s/%s", root, rel);
+        f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(rom, 1, sizeof(rom), f), sizeof(rom));
+        fclose(f);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+        char *data = NULL;
+        FILE *f = fopen(path, "rb");
+
+        *len = 0;
+        if (f) {
+                data = malloc(1 << 16);
+                *len = data ? fread(data, 1, 1 << 16, f) : 0;
+                fclose(f);
+        }
+        return data;
+}
+
+static bool same_file(const char *rel_a, const char *rel_b)
+{
+        char a[1024], b[1024], *da, *db;
+        size_t la, lb;
+        bool same;
+
+        snprintf(a, sizeof(a), "%s/%s", root, rel_a);
+        snprintf(b, sizeof(b), "%s/%s", root, rel_b);
+        da = slurp(a, &la);
+        db = slurp(b, &lb);
+        same = da && db && la == lb && memcmp(da, db, la) == 0;
+        free(da);
+        free(db);
+        return same;
+}
+
+static bool same_text(const char *path, const char *want)
+{
+        size_t len;
+        char *data = slurp(path, &len);
+        bool same = data && len == strlen(want) && memcmp(data, want, len) == 0;
+
+        free(data);
+        return same;
+}
+
 START_TEST(amd_dual_gpu_through_apply)
 {
         struct selection sel = { .bootloader = -1, .initramfs = -1 };
@@ -166,6 +231,12 @@ START_TEST(amd_dual_gpu_through_apply)
         screen("amd-8-done-xml", 80, 24);
         keys((int[]){ 'x', 0 });
         ck_assert(!wizard_finished(w));
+        /* r saves the GPU's video BIOS, checked, once; the ROM is enabled and disabled again. */
+        write_rom("sys/bus/pci/devices/0000:0b:00.0/rom", 0x1002, 0x73bf);
+        keys((int[]){ 'r', 0 });
+        screen("amd-8-done-rom", 80, 30);
+        ck_assert(same_file("sys/bus/pci/devices/0000:0b:00.0/rom", "var/lib/vfio-setup/gpu-0000:0b:00.0.rom"));
+        ck_assert(same_text(sysfs_log, "sys/bus/pci/devices/0000:0b:00.0/rom 1\nsys/bus/pci/devices/0000:0b:00.0/rom 0\n"));
         keys((int[]){ WK_ENTER, 0 });
         ck_assert(wizard_finished(w));
 }
@@ -211,6 +282,11 @@ START_TEST(single_gpu)
         screen("single-7-apply-done", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
         screen("single-8-done", 80, 30);
+        /* The boot display's ROM is the firmware's changed copy: refused, saying why, nothing touched. */
+        keys((int[]){ 'r', 0 });
+        screen("single-8-done-rom", 80, 34);
+        snprintf(path, sizeof(path), "%s/var/lib/vfio-setup/gpu-0000:03:00.0.rom", root);
+        ck_assert_int_ne(stat(path, &st), 0);
         snprintf(path, sizeof(path), "%s/etc/libvirt/hooks/qemu.d/vfio-setup-single-gpu", root);
         ck_assert_int_eq(stat(path, &st), 0);
         ck_assert_int_eq(st.st_mode & 0777, 0755);
