@@ -253,8 +253,14 @@ static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct o
         } else {
                 if (!o.regenerate && p->n_commands)
                         commands_by_hand(p);
-                fprintf(human, "Done. Next: reboot (and set the firmware options if detect asked for them), then run:\n"
-                               "  vfio-setup verify\nTo put everything back: vfio-setup undo\n");
+                /* Single-GPU mode binds nothing at boot: a reboot only for the kernel's own parameters. */
+                if (p->single_gpu)
+                        fprintf(human, "Done. Next: restart libvirtd so that it finds the hook%s, then run:\n",
+                                p->params_add.n || p->params_remove.n ? ", and reboot for the kernel parameters" : "");
+                else
+                        fprintf(human, "Done. Next: reboot (and set the firmware options if detect asked for them), "
+                                       "then run:\n");
+                fprintf(human, "  vfio-setup verify\nTo put everything back: vfio-setup undo\n");
                 r = EXIT_OK;
         }
         plan_free(p);

@@ -131,7 +131,9 @@ def plan_and_apply(tap, tmp):
     p = run(root, commands, "apply", "--gpu", GPU, "--single-gpu", "win11", "--yes")
     hook = os.path.join(root, HOOK)
     tap.ok(p.returncode == 0 and os.path.isfile(hook) and stat.S_IMODE(os.stat(hook).st_mode) == 0o755 and
-           not os.path.exists(log), "apply writes the hook, executable, and runs nothing", p.stdout[-300:] + p.stderr)
+           not os.path.exists(log) and "Done. Next: restart libvirtd so that it finds the hook, then run" in p.stdout,
+           "apply writes the hook, executable, runs nothing, and asks for libvirtd's restart, not a reboot",
+           p.stdout[-300:] + p.stderr)
     state = open(os.path.join(root, "var/lib/vfio-setup/state")).read()
     tap.ok("single_gpu=win11\n" in state and "ids=" not in state, "the state records the mode", state)
     p = subprocess.run(["sh", "-n", hook], capture_output=True, text=True)
@@ -180,7 +182,8 @@ def plan_and_apply(tap, tmp):
     p = run(root, commands, "apply", "--gpu", GPU, "--single-gpu", "vm", "--yes")
     grub = open(os.path.join(root, "etc/default/grub")).read()
     tap.ok(p.returncode == 0 and os.path.exists(os.path.join(root, HOOK)) and "vfio-pci.ids" not in grub and
-           not os.path.exists(os.path.join(root, "etc/modprobe.d/vfio-setup.conf")) and "3 GPUs" in p.stdout,
+           not os.path.exists(os.path.join(root, "etc/modprobe.d/vfio-setup.conf")) and "3 GPUs" in p.stdout and
+           "and reboot for the kernel parameters" in p.stdout and open(log).read() == "update-grub \n",
            "two GPUs: the hook, a warning, and no ids anywhere", p.stdout[-600:] + p.stderr)
     p = run(root, commands, "apply", "--gpu", GPU, "--yes")
     tap.ok(p.returncode == 0 and not os.path.exists(os.path.join(root, HOOK)) and
