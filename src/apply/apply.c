@@ -344,24 +344,27 @@ static bool takes_effect_now(const char *path)
         return false;
 }
 
-/* What the journal's entries became: after an apply (forward) or after an undo. */
-static int record_files(struct apply_result *res, const struct journal *j, bool forward)
+/*
+ * What the journal's entries became, after an apply (forward) or an undo, for the report.
+ * The work is done and journalled by then: memory running out shortens the list, it never
+ * turns the outcome into a failure.
+ */
+static void record_files(struct apply_result *res, const struct journal *j, bool forward)
 {
+        for (size_t i = 0; i < j->n; i++)
+                res->reboot = res->reboot ||
+                              (strcmp(j->entries[i].before, j->entries[i].after) != 0 && !takes_effect_now(j->entries[i].path));
         res->files = calloc(j->n ? j->n : 1, sizeof(*res->files));
-        if (!res->files)
-                return -ENOMEM;
-        for (size_t i = 0; i < j->n; i++) {
+        for (size_t i = 0; res->files && i < j->n; i++) {
                 const struct journal_entry *e = &j->entries[i];
                 struct apply_file *f = &res->files[res->n_files];
 
                 if (asprintf(&f->path, "/%s", e->path) < 0)
-                        return -ENOMEM;
+                        break;
                 snprintf(f->before, sizeof(f->before), "%s", forward ? e->before : e->after);
                 snprintf(f->after, sizeof(f->after), "%s", forward ? e->after : e->before);
                 res->n_files++;
-                res->reboot = res->reboot || (strcmp(f->before, f->after) != 0 && !takes_effect_now(e->path));
         }
-        return 0;
 }
 
 /* Runs the first n commands in order; *ret_ran counts those that succeeded. */
@@ -529,7 +532,7 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
         if (r < 0)
                 roll_back(sr, j, ran, o, &res);
         else
-                r = record_files(&res, j, true);
+                record_files(&res, j, true);
         capture_keep(&cap, sr, j->seq, "output", &res);
 out:
         free(cap.buf);
@@ -571,7 +574,7 @@ int undo_last(const struct sysroot *sr, const struct apply_options *caller, stru
         if (r >= 0)
                 r = mark(sr, j, j->state == JOURNAL_COMPLETE ? JOURNAL_UNDONE : JOURNAL_ROLLED_BACK, &res);
         if (r >= 0)
-                r = record_files(&res, j, false);
+                record_files(&res, j, false);
         if (j)
                 capture_keep(&cap, sr, j->seq, "undo-output", &res);
         free(cap.buf);
