@@ -180,9 +180,9 @@ static const char *const dirty_ways =
         "read the host's. vfio-setup does not set it.";
 
 static const char *const only_gpu_text =
-        "One GPU only: while a guest has it, the host has no display, from early boot on. To get it back: ssh in "
-        "and run undo, or add module_blacklist=vfio_pci to the kernel line at the boot menu for one boot. Two GPUs "
-        "are the supported way.";
+        "One GPU only: bound at boot, the host has no display from early boot on (to get it back: ssh in and run "
+        "undo, or add module_blacklist=vfio_pci to the kernel line at the boot menu for one boot). Single-GPU mode, "
+        "on the Goal screen, hands it over only while the guest runs. Two GPUs are the supported way.";
 
 static int details(const struct wizard *w, int gpu, struct canvas *c, int y, int bottom)
 {
