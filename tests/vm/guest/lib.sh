@@ -43,3 +43,19 @@ state() {
         block "$1.files" files
         block "$1.groups" sh -c 'ls /sys/kernel/iommu_groups | wc -l'
 }
+
+# single_gpu PREFIX GPU: single-GPU mode's libvirt hook for GPU, as the plan prints it, run on
+# this kernel as libvirt runs it (the guest's start, then its stop), with the drivers after each.
+single_gpu() {
+        hook=/var/lib/vmtest/single-gpu-hook
+        block "$1.plan" "$VS" plan --gpu "$2" --single-gpu vmtest >"$hook.plan"
+        awk '/^New file \/etc\/libvirt\/hooks\/qemu.d\/vfio-setup-single-gpu / { on = 1; next }
+             on && /^$/ { exit }
+             on { print substr($0, 2) }' "$hook.plan" >"$hook"
+        cat "$hook.plan"
+        block "$1.start" sh "$hook" vmtest prepare begin -
+        block "$1.started" drivers
+        block "$1.stop" sh "$hook" vmtest release end -
+        block "$1.stopped" drivers
+        block "$1.left" sh -c 'cat /sys/bus/pci/devices/'"$2"'/driver_override; ls /run/vfio-setup 2>&1'
+}
