@@ -30,7 +30,7 @@ static int params_by_hand(struct plan_ctx *ctx, const char *where)
 static int release_by_hand(struct plan_ctx *ctx)
 {
         const struct tool_state *old = &ctx->m->vfio.tool;
-        struct params_input in = { ctx->m->cpu.vendor, true, true, NULL };
+        struct params_input in = { .vendor = ctx->m->cpu.vendor, .iommu_pt = true, .ids_on_cmdline = old->ids.n > 0 };
         struct strv params = { 0 };
         char *ids = strv_join(&old->ids, ","), *list = NULL;
         int r;

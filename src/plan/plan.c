@@ -409,8 +409,8 @@ static int want_forward(struct plan_ctx *ctx)
          */
         w->modprobe = !single && (m->vfio.builtin != TRI_YES || ctx->plan->by_address.n > 0);
         /* Every id shared with the host's devices: nothing is bound by id. */
-        in = (struct params_input){ m->cpu.vendor, ctx->sel->iommu_pt, ctx->boot_vga,
-                                    (m->vfio.builtin != TRI_NO || early) && *w->ids, w->ids };
+        in = (struct params_input){ .vendor = m->cpu.vendor, .iommu_pt = ctx->sel->iommu_pt, .boot_vga = ctx->boot_vga,
+                                    .ids_on_cmdline = (m->vfio.builtin != TRI_NO || early) && *w->ids, .ids = w->ids };
         r = wanted_params(&in, &w->params);
         if (r >= 0 && early && !single)
                 r = want_early_params(ctx);

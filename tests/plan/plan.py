@@ -732,6 +732,19 @@ def identical(tap, tmp):
     steps = "\n".join((nix or {}).get("manual", []))
     tap.ok("boot.initrd.preDeviceCommands" in steps and "for dev in 0000:0b:00.0 0000:0b:00.1" in steps and
            "ids=" not in steps, "identical GPUs on NixOS: driver_override in preDeviceCommands, no ids", steps)
+    # Released where the boot loader was not recognised: what the user was asked to add by hand, the ids among it.
+    root = os.path.join(tmp, "unknown-release")
+    roots.build(MKROOT, "unknown", "hw-intel-amd", root)
+    os.makedirs(os.path.join(root, "var/lib/vfio-setup"), exist_ok=True)
+    with open(os.path.join(root, "var/lib/vfio-setup/state"), "w") as f:
+        f.write("# Written by vfio-setup: what it set up on this machine.\n"
+                "devices=0000:03:00.0 0000:03:00.1\nids=1002:73bf,1002:ab28\n")
+    p, doc = plan(root, "--release")
+    steps = "\n".join((doc or {}).get("manual", []))
+    tap.ok("vfio-pci.ids=1002:73bf,1002:ab28" in steps and "intel_iommu=on" in steps and
+           "initcall_blacklist" not in steps,
+           "unknown boot loader, --release: the parameters to remove by hand name the ids, and no initcall the "
+           "user may own", steps)
 
     # The boot VGA card, whose entries already blacklist an initcall of the user's: grubby gets the whole list.
     root = os.path.join(tmp, "rx-blacklist")
