@@ -70,7 +70,11 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         if (t->present) {
                 canvas_text(c, y++, 2, CR_NORMAL, "vfio-setup has set up passthrough on this machine:");
                 canvas_printf(c, y++, 4, CR_OK, "devices:    %s", devices ? devices : "");
-                canvas_printf(c, y++, 4, CR_NORMAL, "vfio ids:   %s", ids ? ids : "");
+                if (t->single_gpu.n)
+                        canvas_printf(c, y++, 4, CR_NORMAL, "mode:       single-GPU, with vfio-pci only while %s runs",
+                                      t->single_gpu.v[0]);
+                else
+                        canvas_printf(c, y++, 4, CR_NORMAL, "vfio ids:   %s", ids ? ids : "");
                 canvas_printf(c, y++, 4, CR_NORMAL, "parameters: %s", params && *params ? params : "none added");
                 canvas_printf(c, y++, 4, CR_NORMAL, "goals:      base%s%s%s%s%s", goals && *goals ? " " : "",
                               goals ? goals : "", lg && *lg ? " (" : "", lg ? lg : "", lg && *lg ? ")" : "");

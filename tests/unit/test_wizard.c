@@ -349,6 +349,25 @@ START_TEST(rerun_change_gpu)
 }
 END_TEST
 
+START_TEST(rerun_single_gpu)
+{
+        static const char *const files[] = {
+                "var/lib/vfio-setup/state",
+                "# Written by vfio-setup: what it set up on this machine.\n"
+                "# 'vfio-setup plan --release' removes exactly this; do not edit.\n"
+                "devices=0000:03:00.0 0000:03:00.1\ndirs=etc/libvirt etc/libvirt/hooks etc/libvirt/hooks/qemu.d\n"
+                "single_gpu=vfio-guest\n",
+                NULL,
+        };
+
+        /* The summary names the mode; going through the steps again finds it still chosen. */
+        load_with("single-gpu-amd", true, files);
+        screen("rerun-single-1-summary", 80, 24);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("rerun-single-5-goal", 80, 24);
+}
+END_TEST
+
 START_TEST(rerun_keeps_goals)
 {
         static const char *const files[] = {
@@ -700,6 +719,7 @@ int main(void)
         tcase_add_test(tc, dirty_group);
         tcase_add_test(tc, rerun_change_gpu);
         tcase_add_test(tc, rerun_keeps_goals);
+        tcase_add_test(tc, rerun_single_gpu);
         tcase_add_test(tc, gaming_goal);
         tcase_add_test(tc, looking_glass_user);
         tcase_add_test(tc, storage_goal);
