@@ -10,7 +10,12 @@
  * removing a word that was inserted gives back the original byte for byte.
  * Quotes group words as the kernel (double quotes only) or the shell does.
  */
-enum words_syntax { WORDS_KERNEL, WORDS_SHELL };
+/*
+ * KERNEL: double quotes group (lib/cmdline.c).  SHELL: either quote groups (an array's
+ * words).  FIELDS: white space alone splits, quotes are letters (a string variable's value,
+ * split as the shell splits an unquoted expansion, or as read -a does).
+ */
+enum words_syntax { WORDS_KERNEL, WORDS_SHELL, WORDS_FIELDS };
 
 struct words {
         char *text;

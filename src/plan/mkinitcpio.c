@@ -27,6 +27,12 @@ static int find_array(struct plan_ctx *ctx, const struct textfile *f, const char
         return ctx_take_reason(ctx, r, reason);
 }
 
+/* An array's words are the shell's; a string's (the older HOOKS="a b") are split at white space alone. */
+static enum words_syntax syntax_of(const struct shell_value *v)
+{
+        return v->quote == '(' ? WORDS_SHELL : WORDS_FIELDS;
+}
+
 /* Every word of the array, over all its lines. */
 static int array_words(const struct textfile *f, const struct shell_value *v, struct strv *ret)
 {
@@ -41,7 +47,7 @@ static int array_words(const struct textfile *f, const struct shell_value *v, st
 
                 if (!part)
                         return -ENOMEM;
-                r = words_parse(part, WORDS_SHELL, &w);
+                r = words_parse(part, syntax_of(v), &w);
                 free(part);
                 for (size_t k = 0; k < w.n && r >= 0; k++)
                         r = strv_consume(ret, words_get(&w, k));
@@ -61,7 +67,7 @@ static int edit_array(struct textfile *f, const struct shell_value *v, const str
 
         if (!text)
                 return -ENOMEM;
-        r = words_parse(text, WORDS_SHELL, &w);
+        r = words_parse(text, syntax_of(v), &w);
         free(text);
         if (r < 0)
                 return r;

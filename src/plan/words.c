@@ -23,9 +23,9 @@ static int scan(struct words *w)
                 if (!t[pos])
                         return 0;
                 start = pos;
-                /* The kernel groups with double quotes only (lib/cmdline.c); the shell with either. */
                 while (t[pos] && (quote || !isspace((unsigned char)t[pos]))) {
-                        if (!quote && (t[pos] == '"' || (w->syntax == WORDS_SHELL && t[pos] == '\'')))
+                        if (!quote && ((t[pos] == '"' && w->syntax != WORDS_FIELDS) ||
+                                       (t[pos] == '\'' && w->syntax == WORDS_SHELL)))
                                 quote = t[pos];
                         else if (quote && t[pos] == quote)
                                 quote = 0;

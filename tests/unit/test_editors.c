@@ -45,6 +45,29 @@ START_TEST(words_round_trip)
 }
 END_TEST
 
+START_TEST(words_by_syntax)
+{
+        /* A quote inside a string's value is a letter: the shell splits an expansion at white space only. */
+        static const struct {
+                enum words_syntax syntax;
+                const char *text;
+                size_t n;
+        } cases[] = {
+                { WORDS_FIELDS, "base h'ook modconf \"x y\"", 5 },
+                { WORDS_SHELL, "base h'ook modconf' \"x y\"", 3 },
+                { WORDS_KERNEL, "a='b c' d=\"e f\"", 3 },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct words w;
+
+                ck_assert_int_eq(words_parse(cases[i].text, cases[i].syntax, &w), 0);
+                ck_assert_msg(w.n == cases[i].n, "'%s': %zu words, not %zu", cases[i].text, w.n, cases[i].n);
+                words_free(&w);
+        }
+}
+END_TEST
+
 START_TEST(cmdline_set_keeps_the_rest)
 {
         const struct cmdline_op ops[] = {
@@ -453,6 +476,7 @@ int main(void)
         TCase *tc = tcase_create("editors");
 
         tcase_add_test(tc, words_round_trip);
+        tcase_add_test(tc, words_by_syntax);
         tcase_add_test(tc, cmdline_set_keeps_the_rest);
         tcase_add_test(tc, cmdline_drop_and_replace);
         tcase_add_test(tc, cmdline_merged_lists);
