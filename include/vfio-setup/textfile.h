@@ -16,7 +16,7 @@
 
 struct textfile_line {
         char *text;             /* without its line ending */
-        const char *eol;        /* "\n", "\r\n" or "" for a last line without one */
+        const char *eol;        /* "\n", "\r\n"; for a last line without one "", or "\r" (see textfile_remove) */
 };
 
 struct textfile {

@@ -215,12 +215,18 @@ int textfile_set(struct textfile *f, size_t i, const char *text)
  * The ending the file uses: the one it was read with, also after the lines
  * that had it were removed, or one a line added since took; a new file gets "\n".
  */
+/* Whether a line has an ending: a lone CR (left by textfile_remove) is not one. */
+static bool ends(const struct textfile_line *l)
+{
+        return strchr(l->eol, '\n') != NULL;
+}
+
 static const char *file_eol(const struct textfile *f)
 {
         if (f->eol)
                 return f->eol;
         for (size_t i = 0; i < f->n; i++)
-                if (*f->lines[i].eol)
+                if (ends(&f->lines[i]))
                         return f->lines[i].eol;
         return "\n";
 }
@@ -240,13 +246,15 @@ int textfile_insert(struct textfile *f, size_t i, const char *text)
         /*
          * After a last line without an ending, that line gets one and the new last line goes without.
          * A carriage return it ends with would make a CRLF of that ending: it is taken as one, so the
-         * file reads back as it was written.
+         * file reads back as it was written. One that textfile_remove left ("\r") gets its LF back.
          */
-        if (i == f->n && f->n > 0 && !*f->lines[f->n - 1].eol) {
+        if (i == f->n && f->n > 0 && !ends(&f->lines[f->n - 1])) {
                 struct textfile_line *last = &f->lines[f->n - 1];
                 size_t len = strlen(last->text);
 
-                if (len && last->text[len - 1] == '\r') {
+                if (*last->eol == '\r')
+                        last->eol = "\r\n";
+                else if (len && last->text[len - 1] == '\r') {
                         last->text[len - 1] = '\0';
                         last->eol = "\r\n";
                 } else
@@ -263,9 +271,18 @@ int textfile_insert(struct textfile *f, size_t i, const char *text)
 
 void textfile_remove(struct textfile *f, size_t i)
 {
-        /* Removing a last line without an ending leaves the new last line without one. */
-        if (i == f->n - 1 && i > 0 && !*f->lines[i].eol)
-                f->lines[i - 1].eol = "";
+        /*
+         * Removing a last line without an ending leaves the new last line without one. Where that
+         * line ends in a CR and then a CRLF, textfile_insert made the CRLF of a CR of its own (a
+         * CRLF file's ending never follows a CR of the text): that CR stays, as "\r", so that
+         * inserting again gives back the same bytes.
+         */
+        if (i == f->n - 1 && i > 0 && !ends(&f->lines[i])) {
+                struct textfile_line *prev = &f->lines[i - 1];
+                size_t len = strlen(prev->text);
+
+                prev->eol = strcmp(prev->eol, "\r\n") == 0 && len && prev->text[len - 1] == '\r' ? "\r" : "";
+        }
         free(f->lines[i].text);
         memmove(&f->lines[i], &f->lines[i + 1], (f->n - i - 1) * sizeof(*f->lines));
         f->n--;

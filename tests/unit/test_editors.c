@@ -235,6 +235,50 @@ START_TEST(textfile_keeps_bytes)
 }
 END_TEST
 
+/*
+ * Lines appended after a last line without an ending, written and read back: appending them
+ * again after removing them changes nothing, whatever carriage returns that line held or the
+ * file's lines end with; and removing them gives back the bytes there were, but for a last line
+ * that ends in a single CR: appended to, that CR reads back as part of a CRLF, which a line
+ * without one also gets in a CRLF file, so removal cannot tell them apart and leaves it out.
+ */
+START_TEST(textfile_append_round_trip)
+{
+        static const struct {
+                const char *text;
+                bool exact;
+        } cases[] = {
+                { "abc", true }, { "\r\r\r\r", true }, { "x\r\nabc", true }, { "x\nabc\r\r", true },
+                { "x\r\nab\r\r", true }, { "abc\r", false }, { "\r", false },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct textfile f, g;
+                char *written, *back, *again;
+                size_t len;
+
+                ck_assert_int_eq(textfile_parse(cases[i].text, strlen(cases[i].text), "t", &f, NULL), 0);
+                ck_assert_int_eq(textfile_insert(&f, f.n, "# begin"), 0);
+                ck_assert_int_eq(textfile_insert(&f, f.n, "# end"), 0);
+                written = textfile_content(&f, &len);
+                ck_assert_int_eq(textfile_parse(written, len, "t", &g, NULL), 0);
+                textfile_remove(&g, g.n - 1);
+                textfile_remove(&g, g.n - 1);
+                back = textfile_content(&g, NULL);
+                ck_assert_msg(!cases[i].exact || strcmp(back, cases[i].text) == 0, "case %zu did not come back", i);
+                ck_assert_int_eq(textfile_insert(&g, g.n, "# begin"), 0);
+                ck_assert_int_eq(textfile_insert(&g, g.n, "# end"), 0);
+                again = textfile_content(&g, NULL);
+                ck_assert_msg(strcmp(again, written) == 0, "case %zu: appended again, it differs", i);
+                free(written);
+                free(back);
+                free(again);
+                textfile_free(&f);
+                textfile_free(&g);
+        }
+}
+END_TEST
+
 static struct textfile lines_of(const char *text)
 {
         char *root = tl_root_new(), *reason = NULL;
@@ -477,6 +521,7 @@ int main(void)
 
         tcase_add_test(tc, words_round_trip);
         tcase_add_test(tc, words_by_syntax);
+        tcase_add_test(tc, textfile_append_round_trip);
         tcase_add_test(tc, cmdline_set_keeps_the_rest);
         tcase_add_test(tc, cmdline_drop_and_replace);
         tcase_add_test(tc, cmdline_merged_lists);
