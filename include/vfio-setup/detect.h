@@ -18,7 +18,7 @@ int detect_topology(const struct sysroot *sr, struct machine *m);
 int detect_board(const struct sysroot *sr, struct machine *m);
 int detect_iommu(const struct sysroot *sr, struct machine *m);
 int detect_pci(const struct sysroot *sr, struct machine *m);
-/* Needs detect_pci and detect_iommu first. */
+/* Needs detect_pci, detect_iommu and detect_storage first. */
 int detect_groups(struct machine *m);
 int detect_distro(const struct sysroot *sr, struct machine *m);
 int detect_esp(const struct sysroot *sr, struct machine *m);

@@ -100,7 +100,8 @@ struct iommu_group {
         X(ONLY_GPU,      true,  "it is the only GPU: the host would have no display") \
         X(IDENTICAL,     false, "another GPU has the same vendor:device id")        \
         X(BOUND_VFIO,    false, "already bound to vfio-pci")                         \
-        X(UNKNOWN_IDS,   true,  "its vendor/device id could not be read")
+        X(UNKNOWN_IDS,   true,  "its vendor/device id could not be read")          \
+        X(HOST_DISK,     true,  "a function of its slot holds a disk the host uses")
 
 enum gpu_reason {
 #define GPU_REASON_ENUM(name, blocking, text) GPU_REASON_##name,

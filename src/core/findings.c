@@ -288,6 +288,9 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
                                  "while the guest runs";
                 else if (g->reasons & (1u << GPU_REASON_BOOT_VGA))
                         advice = "usually the host's display GPU; to pass it, make the other GPU primary in the firmware";
+                else if (g->reasons & (1u << GPU_REASON_HOST_DISK))
+                        advice = "vfio-pci takes every function of the slot: plug the disk into another port, or stop "
+                                 "using it on the host";
                 add(b, SEVERITY_WARNING, advice, "%s %s (%s): not ready, %s", d->address, name, group, reasons);
                 free(reasons);
         }

@@ -74,7 +74,8 @@ char *device_host_needs(const struct machine *m, size_t device)
         if (!pci_class_is_storage(d->class_id))
                 return NULL;
         if (!m->storage_known)
-                return strdup("a disk controller whose use is unknown");
+                return strdup(d->class_id == 0x0c03 ? "a USB controller whose disks are unknown"
+                                                    : "a disk controller whose use is unknown");
         if (controller_host_disk(m, device, &disk) == 0) {
                 uses = disk_uses(&m->disks[disk]);
                 if (uses && asprintf(&why, "the controller of %s (%s)", m->disks[disk].name, uses) < 0)

@@ -35,6 +35,8 @@ int detect_machine(const struct sysroot *sr, struct machine **ret)
         if (r >= 0)
                 r = detect_usb(sr, m);
         if (r >= 0)
+                r = detect_storage(sr, m);
+        if (r >= 0)
                 r = detect_groups(m);
         if (r >= 0)
                 r = detect_distro(sr, m);
@@ -44,8 +46,6 @@ int detect_machine(const struct sysroot *sr, struct machine **ret)
                 r = detect_bootloader(sr, m);
         if (r >= 0)
                 r = detect_initramfs(sr, m);
-        if (r >= 0)
-                r = detect_storage(sr, m);
         if (r >= 0)
                 r = detect_vfio_state(sr, m);
         if (r < 0) {

@@ -78,6 +78,43 @@ bool group_view_is_bridge(const struct pci_device *d)
         return pci_class_is_host_side_bridge(d->class_id) && d->class_id != 0x0600;
 }
 
+/* The slot's other functions of each GPU and the GPU: the devices whose groups --gpus shows. */
+static bool gpu_related(const struct machine *m, size_t device)
+{
+        for (size_t i = 0; i < m->n_gpus; i++) {
+                const struct gpu_info *g = &m->gpus[i];
+
+                if (g->device == device)
+                        return true;
+                for (size_t k = 0; k < g->n_companions; k++)
+                        if (g->companions[k] == device)
+                                return true;
+        }
+        return false;
+}
+
+/* Why the host keeps a member; NULL in *ret when it can go. */
+static int member_host_needs(const struct machine *m, size_t device, char **ret)
+{
+        size_t disk;
+
+        *ret = NULL;
+        /* Bridges are not given to guests: vfio leaves them to the host whatever their group. */
+        if (group_view_is_bridge(&m->devices[device]))
+                return 0;
+        /* The slot goes with its GPU, as detect and plan have it: only a disk the host uses holds it back. */
+        if (gpu_related(m, device)) {
+                if (controller_host_disk(m, device, &disk) == 0 &&
+                    asprintf(ret, "the controller of %s, which the host uses", m->disks[disk].name) < 0) {
+                        *ret = NULL;
+                        return -ENOMEM;
+                }
+                return 0;
+        }
+        *ret = device_host_needs(m, device);
+        return 0;
+}
+
 static int read_member(const struct sysroot *sr, const struct machine *m, size_t device, struct group_member *ret)
 {
         struct group_member g = { .device = device };
@@ -93,27 +130,14 @@ static int read_member(const struct sysroot *sr, const struct machine *m, size_t
                 g.reset_method = NULL;
         }
         g.acs = read_acs(sr, d);
-        /* Bridges are not given to guests: vfio leaves them to the host whatever their group. */
-        if (!group_view_is_bridge(d))
-                g.host_needs = device_host_needs(m, device);
+        if (member_host_needs(m, device, &g.host_needs) < 0) {
+                free(g.reset_method);
+                return -ENOMEM;
+        }
         *ret = g;
         return 0;
 }
 
-/* The slot's other functions of each GPU and the GPU: the devices whose groups --gpus shows. */
-static bool gpu_related(const struct machine *m, size_t device)
-{
-        for (size_t i = 0; i < m->n_gpus; i++) {
-                const struct gpu_info *g = &m->gpus[i];
-
-                if (g->device == device)
-                        return true;
-                for (size_t k = 0; k < g->n_companions; k++)
-                        if (g->companions[k] == device)
-                                return true;
-        }
-        return false;
-}
 
 static bool group_wanted(const struct machine *m, const struct iommu_group *g, enum group_filter filter, int id)
 {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include "vfio-setup/detect.h"
 #include "vfio-setup/reset_quirks.h"
+#include "vfio-setup/storage.h"
 
 struct member {
         int group;
@@ -150,6 +152,25 @@ static int list_addresses(const struct machine *m, const size_t *idx, size_t n, 
         return r;
 }
 
+static int host_disk_reason(const struct machine *m, struct gpu_info *g, size_t device)
+{
+        char *uses, *detail = NULL;
+        size_t disk;
+        int r;
+
+        if (controller_host_disk(m, device, &disk) < 0)
+                return 0;
+        uses = disk_uses(&m->disks[disk]);
+        if (!uses || asprintf(&detail, "%s holds %s (%s)", m->devices[device].address, m->disks[disk].name, uses) < 0) {
+                free(uses);
+                return -ENOMEM;
+        }
+        r = add_reason(g, GPU_REASON_HOST_DISK, detail);
+        free(uses);
+        free(detail);
+        return r;
+}
+
 static int judge(const struct machine *m, const struct reset_quirks *quirks, struct gpu_info *g)
 {
         const struct pci_device *d = &m->devices[g->device];
@@ -167,6 +188,9 @@ static int judge(const struct machine *m, const struct reset_quirks *quirks, str
         free(detail);
         if (r >= 0 && d->boot_vga == 1)
                 r = add_reason(g, GPU_REASON_BOOT_VGA, NULL);
+        /* vfio-pci takes the whole slot at boot: a disk the host mounts behind its USB controller would vanish. */
+        for (size_t i = 0; r >= 0 && i <= g->n_companions; i++)
+                r = host_disk_reason(m, g, i < g->n_companions ? g->companions[i] : g->device);
         if (r >= 0 && m->n_gpus == 1)
                 r = add_reason(g, GPU_REASON_ONLY_GPU, NULL);
         if (r >= 0 && !d->ids_known)

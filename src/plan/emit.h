@@ -101,6 +101,8 @@ enum remedy { REMEDY_NAME_GPU, REMEDY_BOOT_VGA, REMEDY_SINGLE_GPU, REMEDY_DIRTY_
 const char *ctx_remedy(const struct plan_ctx *ctx, enum remedy r);
 
 int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device);
+/* The same for a function of the slot of a GPU (a USB-C controller), which goes with the GPU. */
+int ctx_refuse_slot_disk(struct plan_ctx *ctx, size_t gpu, size_t device);
 /* Refuses a device the host runs on (device_host_needs); the only USB controller is a warning. */
 int ctx_refuse_host_device(struct plan_ctx *ctx, size_t device);
 

@@ -141,10 +141,10 @@ static int select_gpu(struct plan_ctx *ctx)
         if (!g)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "%s is not a GPU (class 0300, 0302 or 0380)",
                                   m->devices[idx].address);
-        if (add_device(ctx, idx) < 0)
+        if (ctx_refuse_slot_disk(ctx, idx, idx) < 0 || add_device(ctx, idx) < 0)
                 return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         for (size_t i = 0; i < g->n_companions; i++)
-                if (add_device(ctx, g->companions[i]) < 0)
+                if (ctx_refuse_slot_disk(ctx, idx, g->companions[i]) < 0 || add_device(ctx, g->companions[i]) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         /* The single-GPU hook hands the GPU over once the host has let go of it: the boot is not concerned. */
         if (ctx->sel->single_gpu)

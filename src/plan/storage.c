@@ -20,7 +20,7 @@
 /* The guest's SATA targets sdb to sdz; sda is left for its own system disk. */
 #define MAX_DISKS 25
 
-int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device)
+static int refuse_disk(struct plan_ctx *ctx, size_t device, const char *gpu)
 {
         const struct machine *m = ctx->m;
         char *summary, *uses;
@@ -31,14 +31,32 @@ int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device)
                 return 0;
         summary = disk_summary(&m->disks[disk]);
         uses = disk_uses(&m->disks[disk]);
-        r = summary && uses ? ctx_refuse(ctx, -VS_E_SELECTION,
-                                         "%s holds %s, which the host uses for %s: passing the controller would take "
-                                         "them from the host. %s",
-                                         m->devices[device].address, summary, uses, ctx_remedy(ctx, REMEDY_HOST_DISK))
-                            : -ENOMEM;
+        if (!summary || !uses)
+                r = -ENOMEM;
+        else if (gpu)
+                r = ctx_refuse(ctx, -VS_E_SELECTION,
+                               "%s, a function of the slot of GPU %s, holds %s, which the host uses for %s: vfio-pci "
+                               "takes every function of the slot, and the host would lose the disk. Plug the disk "
+                               "into another port, or stop using it on the host, first",
+                               m->devices[device].address, gpu, summary, uses);
+        else
+                r = ctx_refuse(ctx, -VS_E_SELECTION,
+                               "%s holds %s, which the host uses for %s: passing the controller would take them from "
+                               "the host. %s",
+                               m->devices[device].address, summary, uses, ctx_remedy(ctx, REMEDY_HOST_DISK));
         free(summary);
         free(uses);
         return r;
+}
+
+int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device)
+{
+        return refuse_disk(ctx, device, NULL);
+}
+
+int ctx_refuse_slot_disk(struct plan_ctx *ctx, size_t gpu, size_t device)
+{
+        return refuse_disk(ctx, device, ctx->m->devices[gpu].address);
 }
 
 int ctx_refuse_host_device(struct plan_ctx *ctx, size_t device)

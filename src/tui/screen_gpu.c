@@ -44,6 +44,7 @@ static const char *const short_reasons[_GPU_REASON_MAX] = {
         [GPU_REASON_BOOT_VGA] = "boot display",
         [GPU_REASON_ONLY_GPU] = "only GPU",
         [GPU_REASON_UNKNOWN_IDS] = "ids unreadable",
+        [GPU_REASON_HOST_DISK] = "host disk on it",
 };
 
 static void clear_extras(struct gpu_view *v)
@@ -184,27 +185,38 @@ static const char *const only_gpu_text =
         "undo, or add module_blacklist=vfio_pci to the kernel line at the boot menu for one boot). Single-GPU mode, "
         "on the Goal screen, hands it over only while the guest runs. Two GPUs are the supported way.";
 
+static const char *const host_disk_ways =
+        "vfio-pci takes every function of the card's slot, its USB controller too. Plug the disk into another port, "
+        "or stop using it on the host (unmount it, take it out of /etc/fstab), then start vfio-setup again.";
+
 static int details(const struct wizard *w, int gpu, struct canvas *c, int y, int bottom)
 {
         const struct machine *m = w->m;
         const struct gpu_info *g = &m->gpus[gpu];
         const struct pci_device *d = &m->devices[g->device];
-        char *ids = strv_join(&g->vfio_ids, ", ");
+        char *ids = strv_join(&g->vfio_ids, ", "), *line;
         char group[16] = "none";
 
         if (d->iommu_group != PCI_GROUP_NONE)
                 snprintf(group, sizeof(group), "%d", d->iommu_group);
         canvas_printf(c, y++, 2, CR_TITLE, "%s %s", d->address, name_of(d));
-        canvas_printf(c, y++, 4, CR_NORMAL, "driver %s, IOMMU group %s, ids %s", d->driver ? d->driver : "none", group,
-                      ids ? ids : "");
+        /* Four functions' ids outgrow 80 columns: wrapped, not cut. */
+        if (asprintf(&line, "driver %s, IOMMU group %s, ids %s", d->driver ? d->driver : "none", group,
+                     ids ? ids : "") < 0)
+                line = NULL;
+        y = canvas_wrap(c, y, 4, c->w - 6, CR_NORMAL, line ? line : "");
+        free(line);
         for (size_t i = 0; i < g->n_companions && y < bottom; i++)
                 canvas_printf(c, y++, 4, CR_DIM, "goes along: %s %s", m->devices[g->companions[i]].address,
                               name_of(&m->devices[g->companions[i]]));
-        /* The blockers are the extras list's first rows; the reasons other than the group are said here. */
-        for (int r = 0; r < _GPU_REASON_MAX && y < bottom; r++)
-                if ((g->reasons & (1u << r)) && r != GPU_REASON_DIRTY_GROUP && r != GPU_REASON_ONLY_GPU)
+        /* The blockers are the extras list's first rows; the other reasons are said here, with their details. */
+        for (size_t i = 0; i < g->reason_texts.n && y < bottom; i++)
+                if (!startswith(g->reason_texts.v[i], gpu_reason_text(GPU_REASON_DIRTY_GROUP)) &&
+                    !startswith(g->reason_texts.v[i], gpu_reason_text(GPU_REASON_ONLY_GPU)))
                         y = canvas_wrap(c, y, 4, c->w - 6, g->passthrough_ok ? CR_DIM : CR_WARNING,
-                                        gpu_reason_text((enum gpu_reason)r));
+                                        g->reason_texts.v[i]);
+        if ((g->reasons & (1u << GPU_REASON_HOST_DISK)) && y < bottom)
+                y = canvas_wrap(c, y, 6, c->w - 8, CR_DIM, host_disk_ways);
         if ((g->reasons & (1u << GPU_REASON_DIRTY_GROUP)) && y < bottom)
                 y = canvas_wrap(c, y, 4, c->w - 6, CR_WARNING, dirty_ways);
         for (size_t i = 0; i < w->findings.n && y < bottom; i++) {

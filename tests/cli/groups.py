@@ -60,7 +60,7 @@ def groups(root, *args):
 
 
 def agree_with_lspci_and_detect(tap, tmp):
-    bad, gpus_bad, filters_bad, checked = [], [], [], 0
+    bad, gpus_bad, filters_bad, checked, checked_gpus = [], [], [], 0, set()
     for card in cards():
         name = os.path.basename(card)[:-5]
         root = os.path.join(tmp, name)
@@ -81,10 +81,21 @@ def agree_with_lspci_and_detect(tap, tmp):
         if set(mine) != set(seen):
             bad.append(f"{name}: devices differ {sorted(set(mine) ^ set(seen))}")
         detect = json.loads(run_binary(BINARY, "--root", root, "detect", "--json").stdout)
+        verdict = {a: g for g in doc["groups"] for a in [d["address"] for d in g["devices"]]}
         for g in detect["gpus"]:
             got = mine.get(g["address"], {})
             if got.get("gpu_passthrough_ok") != g["passthrough_ok"]:
                 gpus_bad.append(f"{name} {g['address']}: detect {g['passthrough_ok']}, groups {got}")
+            # The slot goes with its GPU: no function of a ready GPU's slot is one the host keeps.
+            kept = [a for a in [g["address"]] + g["companions"] if mine.get(a, {}).get("host_needs")]
+            if g["passthrough_ok"] and kept:
+                gpus_bad.append(f"{name} {g['address']}: ready by detect, groups keeps {kept} for the host")
+            if g["passthrough_ok"] and g["group_clean"] and not verdict[g["address"]]["whole_to_guest"]:
+                gpus_bad.append(f"{name} {g['address']}: ready with a clean group by detect, groups says "
+                                f"group {verdict[g['address']]['id']} cannot go whole")
+            if "a function of its slot holds a disk the host uses" in " ".join(g["reasons"]) and not kept:
+                gpus_bad.append(f"{name} {g['address']}: a host disk on its slot by detect, groups keeps nothing")
+            checked_gpus.add(name)
         # --gpus: the groups of the GPUs and of their slots' other functions, and only those.
         want = {mine[a]["group"] for g in detect["gpus"] for a in [g["address"]] + g["companions"] if a in mine}
         p, only = groups(root, "--gpus")
@@ -96,7 +107,8 @@ def agree_with_lspci_and_detect(tap, tmp):
             filters_bad.append(f"{name}: --group {some} gave {one and [g['id'] for g in one['groups']]}")
     tap.ok(checked >= 20 and not bad, f"groups agrees with lspci on every card ({checked} with groups): members, "
            "class, class name, ids", bad[:20])
-    tap.ok(not gpus_bad, "each GPU's verdict in groups is detect's", gpus_bad[:20])
+    tap.ok(not gpus_bad and "gpu-usbc-host-disk" in checked_gpus, "each GPU's verdict in groups is detect's; a ready "
+           "GPU's slot and clean group can go whole, a slot with a host disk is kept", gpus_bad[:20])
     tap.ok(not filters_bad, "--gpus keeps the GPUs' groups (their other functions' too), --group N that one",
            filters_bad[:20])
 

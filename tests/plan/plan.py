@@ -634,6 +634,18 @@ def storage(tap, tmp):
     tap.ok(p.returncode == 2 and "0000:03:00.0 holds sda" in p.stderr and "for /:" in p.stderr,
            "a dirty group with the root disk's controller: refused even with --allow-dirty-group", p.stderr)
 
+    # The GPU's own USB controller holds a disk the host mounts: the slot cannot go, in either mode.
+    root = fixture_root(tmp, "gpu-usbc-host-disk")
+    before = tree(root)
+    for extra in ([], ["--single-gpu", "win11"], ["--allow-dirty-group", "--allow-boot-vga"]):
+        p = run("--root", root, "plan", "--gpu", "01:00.0", *extra)
+        tap.ok(p.returncode == 2 and "0000:01:00.2, a function of the slot of GPU 0000:01:00.0, holds sdb" in p.stderr
+               and "/srv/backup" in p.stderr and "another port" in p.stderr and p.stdout == "",
+               f"a disk the host uses on the GPU's own USB controller: refused {' '.join(extra)}".rstrip(), p.stderr)
+    p = run("--root", root, "apply", "--gpu", "01:00.0", "--yes")
+    tap.ok(p.returncode == 2 and roots.differences(before, tree(root)) == [],
+           "the same refused by apply, nothing written", (p.stderr, roots.differences(before, tree(root))))
+
 
 def identical(tap, tmp):
     """Two RX 580s: the second goes to vfio-pci by address, wired into each initramfs generator."""

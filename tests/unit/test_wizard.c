@@ -656,6 +656,18 @@ START_TEST(no_gpu_stops)
 }
 END_TEST
 
+START_TEST(host_disk_on_gpu_slot)
+{
+        load("gpu-usbc-host-disk", false);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_DOWN, 0 });
+        screen("usbc-disk-3-gpu", 80, 24);
+        keys((int[]){ 'g', 0 });
+        screen("usbc-disk-3-groups", 80, 24);
+        keys((int[]){ 'x', WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("usbc-disk-6-review-refused", 80, 24);
+}
+END_TEST
+
 START_TEST(group_view)
 {
         load("chipset-slot-dirty", false);
@@ -733,6 +745,7 @@ int main(void)
         tcase_add_test(tc, help_fits);
         tcase_add_test(tc, no_gpu_stops);
         tcase_add_test(tc, group_view);
+        tcase_add_test(tc, host_disk_on_gpu_slot);
         tcase_add_test(tc, goal_notes);
         tcase_add_test(tc, usb_plugged_in);
         suite_add_tcase(s, tc);
