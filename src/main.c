@@ -18,6 +18,7 @@ enum {
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_KEEP, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
         OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH, OPT_GPUS, OPT_GROUP, OPT_LIBVIRT_DOMAIN, OPT_SINGLE_GPU,
+        OPT_GUEST_OS,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
@@ -34,10 +35,10 @@ static const struct command {
 } commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
-        { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, 0 },
+        { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, OPT_GUEST_OS, 0 },
           "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME] [--single-gpu DOMAIN]\n"
-          "       [--json | --libvirt-xml | --libvirt-domain NAME]\n"
+          "       [--json | --libvirt-xml | --libvirt-domain NAME [--guest-os windows|linux]]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
           "plan --release [--json]",
@@ -85,6 +86,7 @@ static const struct option long_options[] = {
         { "keep", no_argument, NULL, OPT_KEEP },
         { "libvirt-xml", no_argument, NULL, OPT_LIBVIRT_XML },
         { "libvirt-domain", required_argument, NULL, OPT_LIBVIRT_DOMAIN },
+        { "guest-os", required_argument, NULL, OPT_GUEST_OS },
         { "lg-resolution", required_argument, NULL, OPT_LG_RESOLUTION },
         { "lg-kvmfr", no_argument, NULL, OPT_LG_KVMFR },
         { "lg-bit-depth", required_argument, NULL, OPT_LG_BIT_DEPTH },
@@ -188,6 +190,13 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                         return -1;
                 }
                 opt->libvirt_domain = arg;
+                return 0;
+        case OPT_GUEST_OS:
+                if (guest_os_from_name(arg, &opt->guest) < 0) {
+                        fprintf(stderr, "vfio-setup: --guest-os %s: windows or linux\n", arg);
+                        return -1;
+                }
+                opt->guest_os = arg;
                 return 0;
         case OPT_SINGLE_GPU:
                 if (!libvirt_domain_name_ok(arg)) {

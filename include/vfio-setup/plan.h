@@ -87,8 +87,13 @@ int plan_to_json(const struct plan *p, char **ret);
 /* libvirt <hostdev> elements for the plan's devices, to paste into a domain's <devices>. */
 int plan_libvirt_xml(const struct plan *p, char **ret);
 struct ovmf_paths;
+/* What the domain is shaped for: Windows wants the Hyper-V enlightenments and a local-time clock, Linux neither. */
+enum guest_os { GUEST_WINDOWS, GUEST_LINUX, _GUEST_OS_MAX };
+/* "windows" or "linux"; -EINVAL for another name. */
+int guest_os_from_name(const char *name, enum guest_os *ret);
 /* A whole libvirt domain named name for the plan; fw NULL lets libvirt choose the firmware. -EINVAL for a bad name. */
-int plan_libvirt_domain(const struct plan *p, const char *name, const struct ovmf_paths *fw, char **ret);
+int plan_libvirt_domain(const struct plan *p, const char *name, enum guest_os os, const struct ovmf_paths *fw,
+                        char **ret);
 /* Letters, digits and . _ + - (not first), at most 64: a name virsh, paths and XML take as it is. */
 bool libvirt_domain_name_ok(const char *name);
 /* The review text: per file a unified diff (new files in full), then commands, warnings, manual steps. */

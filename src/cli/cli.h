@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "vfio-setup/plan.h"
 #include "vfio-setup/selection.h"
 #include "vfio-setup/sysroot.h"
 
@@ -14,6 +15,8 @@ struct cli_options {
         bool json;
         bool libvirt_xml;               /* plan: <hostdev> elements instead of the plan */
         const char *libvirt_domain;     /* plan: a whole domain of that name instead of the plan */
+        const char *guest_os;           /* plan --libvirt-domain: --guest-os as given; NULL is Windows */
+        enum guest_os guest;
         bool list;              /* snapshot --list */
         bool gpus_only;                 /* groups --gpus */
         bool group_set;                 /* groups --group N */

@@ -22,6 +22,10 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                                 "own way; give one\n");
                 return EXIT_USAGE;
         }
+        if (opt->guest_os && !opt->libvirt_domain) {
+                fprintf(stderr, "vfio-setup: plan: --guest-os shapes the domain of --libvirt-domain NAME; give that too\n");
+                return EXIT_USAGE;
+        }
         r = detect_machine(sr, &m);
         if (r < 0) {
                 cli_error("plan", r, NULL);
@@ -64,7 +68,7 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 struct ovmf_paths fw;
                 bool have_fw = ovmf_find(sr, &fw) == 0;
 
-                r = plan_libvirt_domain(p, opt->libvirt_domain, have_fw ? &fw : NULL, &text);
+                r = plan_libvirt_domain(p, opt->libvirt_domain, opt->guest, have_fw ? &fw : NULL, &text);
         } else
                 r = opt->libvirt_xml ? plan_libvirt_xml(p, &text) : opt->json ? plan_to_json(p, &text)
                                                                                : plan_to_text(p, &text);

@@ -136,19 +136,58 @@ bool libvirt_domain_name_ok(const char *name)
 }
 
 /*
+ * Per guest system: Windows runs better with the Hyper-V enlightenments and keeps
+ * the clock in local time; Linux uses KVM's own paravirtual clock, in UTC, and a
+ * Hyper-V identity would only make it take the Hyper-V code paths.
+ */
+static const struct {
+        const char *name;
+        const char *features;   /* inside <features>, after acpi and apic */
+        const char *clock;
+} guest_profiles[_GUEST_OS_MAX] = {
+        [GUEST_WINDOWS] = {
+                "windows",
+                "    <hyperv mode='custom'>\n      <relaxed state='on'/>\n      <vapic state='on'/>\n"
+                "      <spinlocks state='on' retries='8191'/>\n      <vpindex state='on'/>\n"
+                "      <synic state='on'/>\n      <stimer state='on'/>\n      <reset state='on'/>\n"
+                "      <frequencies state='on'/>\n    </hyperv>\n    <vmport state='off'/>\n",
+                "  <clock offset='localtime'>\n    <timer name='rtc' tickpolicy='catchup'/>\n"
+                "    <timer name='pit' tickpolicy='delay'/>\n    <timer name='hpet' present='no'/>\n"
+                "    <timer name='hypervclock' present='yes'/>\n  </clock>\n",
+        },
+        [GUEST_LINUX] = {
+                "linux",
+                "    <vmport state='off'/>\n",
+                "  <clock offset='utc'>\n    <timer name='rtc' tickpolicy='catchup'/>\n"
+                "    <timer name='pit' tickpolicy='delay'/>\n    <timer name='hpet' present='no'/>\n  </clock>\n",
+        },
+};
+
+int guest_os_from_name(const char *name, enum guest_os *ret)
+{
+        for (int i = 0; i < _GUEST_OS_MAX; i++)
+                if (strcmp(name, guest_profiles[i].name) == 0) {
+                        *ret = (enum guest_os)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/*
  * A whole domain for the plan (formatdomain): q35 with the distribution's OVMF
- * (Secure Boot and SMM when that build is there), the Hyper-V enlightenments
- * and TPM a Windows guest wants, the plan's devices, Looking Glass, the
+ * (Secure Boot and SMM when that build is there), the guest system's
+ * enlightenments and clock, a TPM, the plan's devices, Looking Glass, the
  * gaming goal's memory and pinning, a virtio disk image and network for the
  * user to create or change.  Without OVMF found, libvirt picks the firmware.
  */
-int plan_libvirt_domain(const struct plan *p, const char *name, const struct ovmf_paths *fw, char **ret)
+int plan_libvirt_domain(const struct plan *p, const char *name, enum guest_os os, const struct ovmf_paths *fw,
+                        char **ret)
 {
         struct strbuf b = { 0 };
         bool kvmfr = p->lg_size_mb && p->lg_kvmfr;
         int r;
 
-        if (!libvirt_domain_name_ok(name))
+        if (!libvirt_domain_name_ok(name) || (unsigned)os >= _GUEST_OS_MAX)
                 return -EINVAL;
         strbuf_printf(&b, "<domain type='kvm'%s>\n  <name>%s</name>\n",
                       kvmfr ? " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'" : "", name);
@@ -181,19 +220,12 @@ int plan_libvirt_domain(const struct plan *p, const char *name, const struct ovm
                                   "openSUSE: qemu-ovmf-x86_64); libvirt picks the UEFI firmware it knows -->\n"
                                   "  <os firmware='efi'>\n    <type arch='x86_64' machine='q35'>hvm</type>\n"
                                   "    <boot dev='hd'/>\n  </os>\n");
-        strbuf_printf(&b, "  <features>\n    <acpi/>\n    <apic/>\n"
-                          "    <hyperv mode='custom'>\n      <relaxed state='on'/>\n      <vapic state='on'/>\n"
-                          "      <spinlocks state='on' retries='8191'/>\n      <vpindex state='on'/>\n"
-                          "      <synic state='on'/>\n      <stimer state='on'/>\n      <reset state='on'/>\n"
-                          "      <frequencies state='on'/>\n    </hyperv>\n    <vmport state='off'/>\n%s"
-                          "  </features>\n",
+        strbuf_printf(&b, "  <features>\n    <acpi/>\n    <apic/>\n%s%s  </features>\n", guest_profiles[os].features,
                       fw && fw->secure_boot ? "    <smm state='on'/>\n" : "");
         if (!p->pinning.n_guest)
                 strbuf_printf(&b, "  <cpu mode='host-passthrough' check='none' migratable='off'/>\n");
-        strbuf_printf(&b, "  <clock offset='localtime'>\n    <timer name='rtc' tickpolicy='catchup'/>\n"
-                          "    <timer name='pit' tickpolicy='delay'/>\n    <timer name='hpet' present='no'/>\n"
-                          "    <timer name='hypervclock' present='yes'/>\n  </clock>\n"
-                          "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
+        strbuf_printf(&b, "%s", guest_profiles[os].clock);
+        strbuf_printf(&b, "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
                           "  <on_crash>destroy</on_crash>\n  <devices>\n"
                           "    <!-- the guest's system disk: qemu-img create -f qcow2 "
                           "/var/lib/libvirt/images/%1$s.qcow2 128G (or point it at your own) -->\n"

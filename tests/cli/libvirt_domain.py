@@ -46,8 +46,10 @@ def hostdevs(dom):
 
 def domain(tap, root, args, what):
     p = run_binary(BINARY, "--root", root, "plan", *args)
-    plan = json.loads(run_binary(BINARY, "--root", root, "plan", *[a for a in args if not a.startswith("--libvirt")
-                                                                    and a != "guest"], "--json").stdout or "{}")
+    # The same selection as a plan: without the options (and their values) that shape only the domain.
+    selection = [a for i, a in enumerate(args) if a not in ("--libvirt-domain", "--guest-os")
+                 and args[i - 1 if i else 0] not in ("--libvirt-domain", "--guest-os")]
+    plan = json.loads(run_binary(BINARY, "--root", root, "plan", *selection, "--json").stdout or "{}")
     if not tap.ok(p.returncode == 0, f"{what}: printed", p.stderr):
         return None, plan, ("", "")
     shown = validate(tap, p.stdout, what)
@@ -77,6 +79,23 @@ def main():
                    dom.find("devices/interface/model").get("type") == "virtio" and
                    dom.find("devices/memballoon").get("model") == "none",
                    "TPM 2.0, Hyper-V enlightenments, a virtio disk and network to fill in, no balloon")
+            tap.ok(dom.find("clock").get("offset") == "localtime" and
+                   dom.find("clock/timer[@name='hypervclock']").get("present") == "yes",
+                   "a Windows guest by default: its clock in local time, the Hyper-V clock")
+        dom, plan, shown = domain(tap, root, ["--gpu", "03:00.0", "--libvirt-domain", "guest", "--guest-os", "linux"],
+                                  "a Linux guest")
+        if dom is not None:
+            tap.ok(dom.find("features/hyperv") is None and dom.find("clock").get("offset") == "utc" and
+                   dom.find("clock/timer[@name='hypervclock']") is None and
+                   dom.find("devices/tpm/backend").get("version") == "2.0" and hostdevs(dom) == plan.get("devices"),
+                   "--guest-os linux: no Hyper-V enlightenments nor clock, the clock in UTC; TPM and hostdevs as for "
+                   "Windows", ET.tostring(dom)[:900])
+        p = run_binary(BINARY, "--root", root, "plan", "--gpu", "03:00.0", "--libvirt-domain", "x", "--guest-os", "macos")
+        tap.ok(p.returncode == 1 and "--guest-os macos: windows or linux" in p.stderr, "--guest-os of another system: "
+               "refused, names the two", p.stderr)
+        p = run_binary(BINARY, "--root", root, "plan", "--gpu", "03:00.0", "--guest-os", "linux")
+        tap.ok(p.returncode == 1 and "--libvirt-domain" in p.stderr and p.stdout == "",
+               "--guest-os without --libvirt-domain: refused", p.stderr)
         for layout, code, vars_, secure in [
                 ("Debian (Secure Boot)", "usr/share/OVMF/OVMF_CODE_4M.ms.fd", "usr/share/OVMF/OVMF_VARS_4M.ms.fd", True),
                 ("Fedora", "usr/share/edk2/ovmf/OVMF_CODE.fd", "usr/share/edk2/ovmf/OVMF_VARS.fd", False),
