@@ -93,26 +93,18 @@ static bool gpu_related(const struct machine *m, size_t device)
         return false;
 }
 
-/* Why the host keeps a member; NULL in *ret when it can go. */
-static int member_host_needs(const struct machine *m, size_t device, char **ret)
+/* Why the host keeps a member (device_host_needs); NULL when it can go. */
+static char *member_host_needs(const struct machine *m, size_t device)
 {
         size_t disk;
 
-        *ret = NULL;
         /* Bridges are not given to guests: vfio leaves them to the host whatever their group. */
         if (group_view_is_bridge(&m->devices[device]))
-                return 0;
+                return NULL;
         /* The slot goes with its GPU, as detect and plan have it: only a disk the host uses holds it back. */
-        if (gpu_related(m, device)) {
-                if (controller_host_disk(m, device, &disk) == 0 &&
-                    asprintf(ret, "the controller of %s, which the host uses", m->disks[disk].name) < 0) {
-                        *ret = NULL;
-                        return -ENOMEM;
-                }
-                return 0;
-        }
-        *ret = device_host_needs(m, device);
-        return 0;
+        if (gpu_related(m, device) && controller_host_disk(m, device, &disk) < 0)
+                return NULL;
+        return device_host_needs(m, device);
 }
 
 static int read_member(const struct sysroot *sr, const struct machine *m, size_t device, struct group_member *ret)
@@ -130,10 +122,7 @@ static int read_member(const struct sysroot *sr, const struct machine *m, size_t
                 g.reset_method = NULL;
         }
         g.acs = read_acs(sr, d);
-        if (member_host_needs(m, device, &g.host_needs) < 0) {
-                free(g.reset_method);
-                return -ENOMEM;
-        }
+        g.host_needs = member_host_needs(m, device);
         *ret = g;
         return 0;
 }

@@ -142,25 +142,20 @@ bool libvirt_domain_name_ok(const char *name)
  */
 static const struct {
         const char *name;
-        const char *features;   /* inside <features>, after acpi and apic */
-        const char *clock;
+        const char *enlightenments;     /* inside <features>, after acpi and apic */
+        const char *clock_offset;
+        const char *clock_timers;       /* after rtc, pit and hpet */
 } guest_profiles[_GUEST_OS_MAX] = {
         [GUEST_WINDOWS] = {
                 "windows",
                 "    <hyperv mode='custom'>\n      <relaxed state='on'/>\n      <vapic state='on'/>\n"
                 "      <spinlocks state='on' retries='8191'/>\n      <vpindex state='on'/>\n"
                 "      <synic state='on'/>\n      <stimer state='on'/>\n      <reset state='on'/>\n"
-                "      <frequencies state='on'/>\n    </hyperv>\n    <vmport state='off'/>\n",
-                "  <clock offset='localtime'>\n    <timer name='rtc' tickpolicy='catchup'/>\n"
-                "    <timer name='pit' tickpolicy='delay'/>\n    <timer name='hpet' present='no'/>\n"
-                "    <timer name='hypervclock' present='yes'/>\n  </clock>\n",
+                "      <frequencies state='on'/>\n    </hyperv>\n",
+                "localtime",
+                "    <timer name='hypervclock' present='yes'/>\n",
         },
-        [GUEST_LINUX] = {
-                "linux",
-                "    <vmport state='off'/>\n",
-                "  <clock offset='utc'>\n    <timer name='rtc' tickpolicy='catchup'/>\n"
-                "    <timer name='pit' tickpolicy='delay'/>\n    <timer name='hpet' present='no'/>\n  </clock>\n",
-        },
+        [GUEST_LINUX] = { "linux", "", "utc", "" },
 };
 
 int guest_os_from_name(const char *name, enum guest_os *ret)
@@ -220,11 +215,14 @@ int plan_libvirt_domain(const struct plan *p, const char *name, enum guest_os os
                                   "openSUSE: qemu-ovmf-x86_64); libvirt picks the UEFI firmware it knows -->\n"
                                   "  <os firmware='efi'>\n    <type arch='x86_64' machine='q35'>hvm</type>\n"
                                   "    <boot dev='hd'/>\n  </os>\n");
-        strbuf_printf(&b, "  <features>\n    <acpi/>\n    <apic/>\n%s%s  </features>\n", guest_profiles[os].features,
-                      fw && fw->secure_boot ? "    <smm state='on'/>\n" : "");
+        strbuf_printf(&b, "  <features>\n    <acpi/>\n    <apic/>\n%s    <vmport state='off'/>\n%s  </features>\n",
+                      guest_profiles[os].enlightenments, fw && fw->secure_boot ? "    <smm state='on'/>\n" : "");
         if (!p->pinning.n_guest)
                 strbuf_printf(&b, "  <cpu mode='host-passthrough' check='none' migratable='off'/>\n");
-        strbuf_printf(&b, "%s", guest_profiles[os].clock);
+        strbuf_printf(&b, "  <clock offset='%s'>\n    <timer name='rtc' tickpolicy='catchup'/>\n"
+                          "    <timer name='pit' tickpolicy='delay'/>\n    <timer name='hpet' present='no'/>\n%s"
+                          "  </clock>\n",
+                      guest_profiles[os].clock_offset, guest_profiles[os].clock_timers);
         strbuf_printf(&b, "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
                           "  <on_crash>destroy</on_crash>\n  <devices>\n"
                           "    <!-- the guest's system disk: qemu-img create -f qcow2 "
