@@ -107,4 +107,30 @@ tap.ok(clock.fits(1) and not clock.fits(2), "before any boot, a boot is expected
 clock.saw(300)
 tap.ok(clock.fits(3) and not clock.fits(4), "then as long as the longest seen")
 tap.ok(run_module.Clock(None).fits(1000), "without a deadline, everything fits")
+# A build killed part-way leaves its chroot's mounts: /dev/shm there is the host's own.
+if os.geteuid() == 0 and shutil.which("unshare"):
+    with tempfile.TemporaryDirectory() as d:
+        host, stale = os.path.join(d, "host-shm"), os.path.join(d, ".img-build")
+        os.makedirs(host)
+        os.makedirs(os.path.join(stale, "root/dev/shm"))
+        open(os.path.join(host, "keep"), "w").write("host\n")
+        open(os.path.join(stale, "root/etc-file"), "w").write("chroot\n")
+        subprocess.run(["mount", "--bind", host, os.path.join(stale, "root/dev/shm")], check=True)
+        try:
+            vmlib.remove_build_dir(stale)
+        finally:
+            for point in vmlib.mounts_under(stale):
+                subprocess.run(["umount", "--lazy", point])
+        tap.ok(not os.path.lexists(stale) and os.path.exists(os.path.join(host, "keep")),
+               "a dead build's directory goes, and nothing under a mount inside it",
+               os.listdir(host) + vmlib.mounts_under(d))
+        point = os.path.join(d, "ns")
+        os.makedirs(point)
+        subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                        f"mount -t tmpfs none {point} && kill -9 $$"])
+        tap.ok(vmlib.mounts_under(point) == [], "a builder's mounts end with it when it is killed",
+               vmlib.mounts_under(point))
+else:
+    tap.skip("a dead build's directory goes, and nothing under a mount inside it", "needs root")
+    tap.skip("a builder's mounts end with it when it is killed", "needs root")
 sys.exit(tap.done())

@@ -10,6 +10,7 @@ named step, the vfio-setup binary and data, guest/lib.sh.  The guest's agent run
 at boot, writes to the second serial port and powers off; the host reads that log.
 The first serial port is the guest's console (kernel and systemd), kept beside it.
 """
+import fcntl
 import glob
 import hashlib
 import inspect
@@ -362,14 +363,38 @@ def image_cached(name, cache):
     return os.path.exists(image_path(name, cache))
 
 
-# Chains booted side by side can need the same image: it is made once.
+# Chains booted side by side can need the same image: it is made once.  The
+# thread lock covers the lanes of one run, the lock file two runs sharing a cache.
 _image_locks = {name: threading.Lock() for name in IMAGES}
 
 
 def build_image(name, cache, accel):
     """The cached image for name, made when missing: mmdebstrap, customize, disk, a setup boot."""
-    with _image_locks[name]:
+    os.makedirs(cache, exist_ok=True)
+    with _image_locks[name], open(os.path.join(cache, f".{name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         return _build_image(name, cache, accel)
+
+
+def mounts_under(path):
+    """The mount points at or below path, deepest first (mountinfo escapes blanks as octal)."""
+    path = os.path.realpath(path)
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if point == path or point.startswith(path + "/"):
+                found.append(point)
+    return sorted(found, key=len, reverse=True)
+
+
+def remove_build_dir(path):
+    """Removes what a build killed part-way left, never reaching into a file system
+    mounted inside it: a chroot's /dev/shm or /sys is the host's own."""
+    for point in mounts_under(path):
+        sh("umount", "--lazy", point)
+    if os.path.lexists(path):
+        sh("rm", "-rf", "--one-file-system", "--", path)
 
 
 def _build_image(name, cache, accel):
@@ -380,11 +405,11 @@ def _build_image(name, cache, accel):
     if os.path.exists(image):
         log(f"image {name}: cached ({os.path.basename(image)})")
         return image
-    os.makedirs(cache, exist_ok=True)
     for stale in glob.glob(os.path.join(cache, f"{name}-*")):
-        os.unlink(stale) if os.path.isfile(stale) else shutil.rmtree(stale, ignore_errors=True)
+        os.unlink(stale)
+    # Under the lock, a build directory is one whose builder died.
     tmp = os.path.join(cache, f".{name}-build")
-    shutil.rmtree(tmp, ignore_errors=True)
+    remove_build_dir(tmp)
     os.makedirs(tmp)
     root = os.path.join(tmp, "root")
     src_files = []
@@ -399,7 +424,9 @@ def _build_image(name, cache, accel):
         path = os.path.join(tmp, os.path.basename(rel))
         open(path, "w").write(text)
         hooks.append(f'--setup-hook=mkdir -p "$1/{os.path.dirname(rel)}" && cp {path} "$1/{rel}"')
-    sh("mmdebstrap", "--quiet", "--mode=root", "--variant=minbase", "--include=" + ",".join(IMAGES[name]["packages"]),
+    # Its own mount namespace: the chroot's /proc, /sys and /dev mounts end with
+    # the process, even when it is killed before it can take them down.
+    sh("unshare", "--mount", "--propagation", "private", "mmdebstrap", "--quiet", "--mode=root", "--variant=minbase", "--include=" + ",".join(IMAGES[name]["packages"]),
        *hooks, codename, root, *src_files)
     customize(root, name)
     kernels = sorted(glob.glob(os.path.join(root, "boot/vmlinuz-*")))
