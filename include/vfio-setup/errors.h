@@ -23,7 +23,8 @@
         X(VS_E_NOT_REGULAR,  "not a regular file (a FIFO, device or socket)") \
         X(VS_E_LOCKED,       "another vfio-setup is changing this system")  \
         X(VS_E_JOURNAL_NEWER, "the journal was written by a newer vfio-setup") \
-        X(VS_E_UNTRUSTED,    "the tree is not the root user's alone")
+        X(VS_E_UNTRUSTED,    "the tree is not the root user's alone")       \
+        X(VS_E_NOT_SYSFS,    "its sys is not the kernel's sysfs: a card's ROM is read from a running kernel")
 
 enum {
         VS_E_BASE = 4096,

@@ -39,7 +39,8 @@ struct rom_io {
 /*
  * Reads the ROM of the device at address: enables it (writes 1 to the rom
  * attribute), reads it, disables it again (0), also when the read fails.
- * -ENOENT when the device has no ROM attribute.
+ * -ENOENT when the device has no ROM attribute; -VS_E_NOT_SYSFS, before any
+ * write, when the attribute is not on sysfs (a copied tree) and no log is given.
  */
 int rom_read(const struct sysroot *sr, const char *address, const struct rom_io *io, unsigned char **ret, size_t *ret_len);
 

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "vfio-setup/errors.h"
 #include "vfio-setup/machine.h"
@@ -118,6 +121,20 @@ static int write_attr(const struct sysroot *sr, const char *rel, const char *val
         return r;
 }
 
+/* Writing "1" to a copied tree's rom file would replace the copy it holds. */
+static int check_sysfs(const struct sysroot *sr, const char *rel)
+{
+        struct statfs st;
+        int fd, r;
+
+        r = sysroot_open(sr, rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC, &fd);
+        if (r < 0)
+                return r;
+        r = fstatfs(fd, &st) < 0 ? -errno : st.f_type == SYSFS_MAGIC ? 0 : -VS_E_NOT_SYSFS;
+        close(fd);
+        return r;
+}
+
 int rom_read(const struct sysroot *sr, const char *address, const struct rom_io *io, unsigned char **ret, size_t *ret_len)
 {
         char rel[96], *data = NULL;
@@ -127,6 +144,8 @@ int rom_read(const struct sysroot *sr, const char *address, const struct rom_io 
         snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/rom", address);
         if (!sysroot_exists(sr, rel))
                 return -ENOENT;
+        if (!(io && io->write_log) && (r = check_sysfs(sr, rel)) < 0)
+                return r;
         r = write_attr(sr, rel, "1", io);
         if (r < 0)
                 return r;
@@ -192,6 +211,10 @@ int rom_fetch(const struct sysroot *sr, const struct pci_device *d, const struct
                                             "is not",
                                d->address);
         r = rom_read(sr, d->address, io, &data, &len);
+        if (r == -VS_E_NOT_SYSFS)
+                return refuse(ret_problem, "%s/sys is not the kernel's sysfs but a copy of it: a card's ROM is read "
+                                           "from the running kernel, with --root / (the default); nothing was written",
+                              strcmp(sysroot_dir(sr), "/") == 0 ? "" : sysroot_dir(sr));
         if (r < 0)
                 return r;
         r = rom_parse(data, len, &info, &why);

@@ -110,6 +110,12 @@ def main():
         p, out, writes = read(good, device="0000:03:00.1")
         tap.ok(p.returncode == 1 and "is not a GPU" in p.stderr and writes == [], "a device that is not a GPU: refused",
                p.stderr)
+        read(good)
+        out = os.path.join(tmp, "out", "copy.rom")
+        p = run_binary(BINARY, "--root", root, "rom", "--gpu", GPU, "-o", out)
+        tap.ok(p.returncode == 2 and f"{root}/sys is not the kernel's sysfs" in p.stderr and
+               "nothing was written" in p.stderr and open(rom, "rb").read() == good and not os.path.exists(out),
+               "a copied tree (its sys not sysfs): refused before any write, its rom file as it was", p.stderr)
         p = run_binary(BINARY, "--root", root, "rom", "--gpu", GPU, "-o", os.path.join(tmp, "nowhere", "x.rom"),
                        env=dict(os.environ, VFIO_SETUP_SYSFS_LOG=log))
         tap.ok(p.returncode == 1 and "nowhere" in p.stderr, "a directory that does not exist: exit 1", p.stderr)
