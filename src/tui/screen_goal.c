@@ -10,12 +10,12 @@
 #include "wizard_private.h"
 
 /*
- * The rows of the screen: one per goal, Looking Glass's settings while it is chosen, then
- * iommu=pt, and single-GPU mode on a machine with one GPU.
+ * The rows of the screen: one per goal, Looking Glass's settings while it is chosen, the
+ * guest's system, then iommu=pt, and single-GPU mode on a machine with one GPU.
  */
 enum row_kind {
         ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_HDR, ROW_LG_KVMFR, ROW_LG_USER, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK,
-        ROW_IOMMU_PT, ROW_SINGLE_GPU
+        ROW_GUEST_OS, ROW_IOMMU_PT, ROW_SINGLE_GPU
 };
 
 struct row {
@@ -43,11 +43,20 @@ static const struct {
         { 1920, 1080 }, { 2560, 1080 }, { 2560, 1440 }, { 3440, 1440 }, { 3840, 2160 }, { 5120, 1440 },
 };
 
+/* What the guest's system changes in the domain the last screen saves. */
+static const struct {
+        const char *name, *text;
+} guest_systems[_GUEST_OS_MAX] = {
+        [GUEST_WINDOWS] = { "Windows", "Hyper-V enlightenments, local-time clock" },
+        [GUEST_LINUX] = { "Linux", "KVM's own clock, in UTC" },
+};
+
 /* The guest memory sizes Left/Right steps through, in GiB; 0 reserves none. */
 static const unsigned memory_steps[] = { 0, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512 };
 
-/* Goals, their settings, iommu=pt, single-GPU mode, and under storage a row per controller and disk (as many as fit). */
-#define N_ROWS (_GOAL_MAX + 8 + 48)
+/* Goals, their settings, the guest's system, iommu=pt, single-GPU mode, and under storage a row per controller and
+ * disk (as many as fit). */
+#define N_ROWS (_GOAL_MAX + 9 + 48)
 
 /* The storage goal's rows: each controller with disks, then its disks the host does not use. */
 static int storage_rows(const struct machine *m, struct row *out, int room)
@@ -84,6 +93,7 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
                 if (i == GOAL_STORAGE && (w->sel.goals & (1u << GOAL_STORAGE)))
                         n += storage_rows(w->m, out + n, N_ROWS - 1 - n);
         }
+        out[n++] = (struct row){ ROW_GUEST_OS, GOAL_BASE };
         out[n++] = (struct row){ ROW_IOMMU_PT, GOAL_BASE };
         /* With a second GPU the host keeps a display by binding at boot: the mode is offered where it cannot. */
         if (w->m->n_gpus == 1 || w->sel.single_gpu)
@@ -228,6 +238,11 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
         case ROW_DISK:
                 line = disk_text(w, r->index);
                 break;
+        case ROW_GUEST_OS:
+                if (asprintf(&line, "    guest system  < %s >  %s", guest_systems[w->guest_os].name,
+                             guest_systems[w->guest_os].text) < 0)
+                        line = NULL;
+                break;
         case ROW_IOMMU_PT:
                 if (asprintf(&line, "[%c] iommu=pt: host devices skip IOMMU translation (breaks AMD SEV-SNP)",
                              w->sel.iommu_pt ? 'x' : ' ') < 0)
@@ -285,7 +300,7 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                 enum role_id role;
                 char *line = row_text(w, &r[i], &role);
 
-                y += r[i].kind == ROW_IOMMU_PT;
+                y += r[i].kind == ROW_GUEST_OS;
                 if (line)
                         draw_item(c, y++, 2, c->w - 4, v->cursor == i, role, line);
                 free(line);
@@ -452,6 +467,8 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 step_memory(w, k == WK_RIGHT ? 1 : -1);
         else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_VM_CPUS)
                 step_cpus(w, k == WK_RIGHT ? 1 : -1);
+        else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_GUEST_OS)
+                w->guest_os = (enum guest_os)((w->guest_os + _GUEST_OS_MAX + (k == WK_RIGHT ? 1 : -1)) % _GUEST_OS_MAX);
         else if (k == ' ' && at->kind == ROW_IOMMU_PT) {
                 w->sel.iommu_pt = !w->sel.iommu_pt;
                 w->changed = true;
@@ -489,7 +506,9 @@ const struct step_ops goal_step = {
                 "and L3 caches whole and leaves core 0's to the host (Left/Right sets the vCPUs); the pinning is "
                 "shown as libvirt XML on the last screen. Storage lists the disk controllers: one the host does not "
                 "use can go to the guest whole (vfio-pci), and a disk the host does not use can go alone through "
-                "libvirt by its /dev/disk/by-id name; controllers holding the host's file systems stay. On a "
+                "libvirt by its /dev/disk/by-id name; controllers holding the host's file systems stay. The guest "
+                "system (Left/Right) shapes the libvirt domain the last screen saves: Windows gets Hyper-V's "
+                "enlightenments and a clock in local time, Linux KVM's own clock in UTC. On a "
                 "machine with one GPU, single-GPU mode binds nothing at boot: a libvirt hook hands the GPU to the "
                 "guest " GUEST_DOMAIN_NAME " when it starts (the host has no display while it runs) and gives it "
                 "back when it stops; it is explained, and asked for with y, before it is on. Space toggles an option.",

@@ -43,7 +43,7 @@ static int enter(struct wizard *w, void *priv)
                 struct ovmf_paths fw;
                 bool have_fw = ovmf_find(w->sr, &fw) == 0;
 
-                r = plan_libvirt_domain(v->plan, GUEST_DOMAIN_NAME, GUEST_WINDOWS, have_fw ? &fw : NULL, &w->libvirt_domain);
+                r = plan_libvirt_domain(v->plan, GUEST_DOMAIN_NAME, w->guest_os, have_fw ? &fw : NULL, &w->libvirt_domain);
         }
         if (r >= 0)
                 r = plan_to_text(v->plan, &v->text);

@@ -75,6 +75,7 @@ struct wizard {
         const char *plan_text;          /* the review's plan, while it is shown */
         char *libvirt_xml;              /* the reviewed plan's elements for the guest's domain */
         char *libvirt_domain;           /* ... and a whole domain for it (GUEST_DOMAIN_NAME) */
+        enum guest_os guest_os;         /* the system that domain is for (Goal screen; Windows at first) */
         struct strv users;              /* who logs in here: the Looking Glass user to choose from */
 };
 

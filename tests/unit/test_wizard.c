@@ -199,7 +199,7 @@ START_TEST(amd_dual_gpu_through_apply)
         screen("amd-4-boot", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
         /* Space on the iommu=pt option toggles it and stays; again, and it is off. */
-        keys((int[]){ WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, ' ', 0 });
+        keys((int[]){ WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, ' ', 0 });
         screen("amd-5-goal-pt", 80, 24);
         keys((int[]){ ' ', 0 });
         screen("amd-5-goal", 80, 24);
@@ -270,7 +270,7 @@ START_TEST(single_gpu)
         keys((int[]){ WK_ENTER, WK_ENTER, 0 });
         screen("single-3-gpu", 80, 24);
         /* The mode is the last row of the goals; it is explained before it is on, and any key but y leaves it off. */
-        keys((int[]){ WK_ENTER, WK_ENTER, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, ' ', 0 });
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, ' ', 0 });
         screen("single-5-goal-asks", 80, 24);
         keys((int[]){ 'n', 0 });
         screen("single-5-goal-off", 80, 24);
@@ -424,6 +424,34 @@ START_TEST(gaming_goal)
         for (int i = 0; i < 10; i++)
                 keys((int[]){ WK_RIGHT, 0 });
         screen("gaming-5-goal-most", 80, 24);
+}
+END_TEST
+
+/* The domain saved at the end is for the system the Goal screen names: Windows at first, Linux on request. */
+START_TEST(guest_system)
+{
+        char path[1024], *domain;
+        size_t len;
+
+        load("amd-x570-two-gpus", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        /* Left from the first system wraps round to the last. */
+        keys((int[]){ WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_LEFT, 0 });
+        screen("guest-5-goal-linux", 80, 24);
+        keys((int[]){ WK_RIGHT, 0 });
+        screen("guest-5-goal-windows", 80, 24);
+        keys((int[]){ WK_RIGHT, 0 });
+        keys((int[]){ WK_ENTER, 0 });
+        keys((int[]){ WK_ENTER, 0 });
+        keys((int[]){ 'y', 0 });
+        keys((int[]){ WK_ENTER, 0 });
+        snprintf(path, sizeof(path), "%s/var/lib/vfio-setup/guest-domain.xml", root);
+        domain = slurp(path, &len);
+        ck_assert_ptr_nonnull(domain);
+        domain[len < (1 << 16) ? len : len - 1] = '\0';
+        ck_assert_ptr_nonnull(strstr(domain, "<clock offset='utc'>"));
+        ck_assert_ptr_null(strstr(domain, "<hyperv"));
+        free(domain);
 }
 END_TEST
 
@@ -733,6 +761,7 @@ int main(void)
         tcase_add_test(tc, rerun_keeps_goals);
         tcase_add_test(tc, rerun_single_gpu);
         tcase_add_test(tc, gaming_goal);
+        tcase_add_test(tc, guest_system);
         tcase_add_test(tc, looking_glass_user);
         tcase_add_test(tc, storage_goal);
         tcase_add_test(tc, rerun_keeps_controllers);
