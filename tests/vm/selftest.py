@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from importlib.machinery import SourceFileLoader
 
@@ -107,6 +108,27 @@ tap.ok(clock.fits(1) and not clock.fits(2), "before any boot, a boot is expected
 clock.saw(300)
 tap.ok(clock.fits(3) and not clock.fits(4), "then as long as the longest seen")
 tap.ok(run_module.Clock(None).fits(1000), "without a deadline, everything fits")
+# Lanes, and runs sharing the cache, that need one image wait for its one builder.
+with tempfile.TemporaryDirectory() as cache:
+    events, real = [], vmlib._build_image
+
+    def builder(name, cache_dir, accel):
+        events.append("in")
+        time.sleep(0.2)
+        events.append("out")
+        return name
+
+    vmlib._build_image = builder
+    try:
+        lanes = [threading.Thread(target=vmlib.build_image, args=("grub", cache, None)) for _ in range(3)]
+        for t in lanes:
+            t.start()
+        for t in lanes:
+            t.join()
+    finally:
+        vmlib._build_image = real
+    tap.ok(events == ["in", "out"] * 3, "an image has one builder at a time", events)
+
 # A build killed part-way leaves its chroot's mounts: /dev/shm there is the host's own.
 if os.geteuid() == 0 and shutil.which("unshare"):
     with tempfile.TemporaryDirectory() as d:

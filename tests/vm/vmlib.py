@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -363,15 +362,12 @@ def image_cached(name, cache):
     return os.path.exists(image_path(name, cache))
 
 
-# Chains booted side by side can need the same image: it is made once.  The
-# thread lock covers the lanes of one run, the lock file two runs sharing a cache.
-_image_locks = {name: threading.Lock() for name in IMAGES}
-
-
 def build_image(name, cache, accel):
     """The cached image for name, made when missing: mmdebstrap, customize, disk, a setup boot."""
     os.makedirs(cache, exist_ok=True)
-    with _image_locks[name], open(os.path.join(cache, f".{name}.lock"), "w") as lock:
+    # Chains booted side by side, and runs sharing the cache, can need the same image: it is
+    # made once.  Each open of the lock file is locked on its own, so this serializes threads too.
+    with open(os.path.join(cache, f".{name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _build_image(name, cache, accel)
 
