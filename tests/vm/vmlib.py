@@ -372,6 +372,12 @@ def build_image(name, cache, accel):
         return _build_image(name, cache, accel)
 
 
+def own_mounts(*argv):
+    """argv in its own mount namespace: what it mounts (a chroot's /proc, /sys, /dev) ends
+    with it, even when it is killed before it can take the mounts down."""
+    return ("unshare", "--mount", "--propagation", "private", *argv)
+
+
 def mounts_under(path):
     """The mount points at or below path, deepest first (mountinfo escapes blanks as octal)."""
     path = os.path.realpath(path)
@@ -420,10 +426,8 @@ def _build_image(name, cache, accel):
         path = os.path.join(tmp, os.path.basename(rel))
         open(path, "w").write(text)
         hooks.append(f'--setup-hook=mkdir -p "$1/{os.path.dirname(rel)}" && cp {path} "$1/{rel}"')
-    # Its own mount namespace: the chroot's /proc, /sys and /dev mounts end with
-    # the process, even when it is killed before it can take them down.
-    sh("unshare", "--mount", "--propagation", "private", "mmdebstrap", "--quiet", "--mode=root", "--variant=minbase", "--include=" + ",".join(IMAGES[name]["packages"]),
-       *hooks, codename, root, *src_files)
+    sh(*own_mounts("mmdebstrap", "--quiet", "--mode=root", "--variant=minbase", "--include=" + ",".join(IMAGES[name]["packages"]),
+       *hooks, codename, root, *src_files))
     customize(root, name)
     kernels = sorted(glob.glob(os.path.join(root, "boot/vmlinuz-*")))
     if not kernels:
