@@ -20,7 +20,9 @@
  *   cpu-topology: cores=N [smt=1|2] [l3=CORES_PER_L3] [numbering=split|adjacent] [e-cores=N]
  *   cpu-flags: FLAGS (added to cpuinfo's)   memory: MiB (MemTotal)
  *   disk: BDF NAME SIZE_GIB [BY-ID [MODEL...]]   partition: DISK N FSTYPE [LABEL]
- *   dm: NAME MAPPER-NAME SLAVE...   swap: DEVICE
+ *   dm: NAME MAPPER-NAME SLAVE...   swap: DEVICE   usb: BDF PORT PRODUCT
+ *   secondary-bus: BRIDGE BUS (the bus's devices nest below the bridge in sysfs; else
+ *   below the host bridge)
  * FILE and SRC are relative to the card.  card_build_root turns a card into a
  * directory usable as --root: sysfs, procfs and /etc as the kernel and the
  * distribution would show them.

@@ -17,7 +17,8 @@
 
 /* Access Control Services: read from the PCIe extended capabilities of the config space. */
 struct acs_info {
-        enum tristate present;      /* unknown when only the 256-byte header is readable */
+        enum tristate present;      /* unknown when the extended space (past 256 bytes) was not read */
+        bool unprivileged;          /* ... because the kernel gave 64 bytes: the rest needs CAP_SYS_ADMIN */
         uint16_t cap, ctrl;         /* capability and control registers, when present */
 };
 

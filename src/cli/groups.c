@@ -110,7 +110,8 @@ static void acs_text(const struct acs_info *a, char *buf, size_t size)
         char bits[64];
 
         if (a->present == TRI_UNKNOWN)
-                snprintf(buf, size, "ACS unknown (config space not readable past 256 bytes; run as root)");
+                snprintf(buf, size, a->unprivileged ? "ACS unknown (the config space past 64 bytes needs root)"
+                                                    : "ACS unknown (no extended config space was readable)");
         else if (a->present == TRI_NO)
                 snprintf(buf, size, "no ACS");
         else {

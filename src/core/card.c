@@ -356,15 +356,79 @@ static void copy_file(struct builder *b, const struct card *c, const char *src, 
         free(data);
 }
 
+static bool listed(const struct card *c, unsigned dom, unsigned bus, unsigned dev, unsigned fn)
+{
+        for (size_t i = 0; i < c->n_devices; i++)
+                if (c->devices[i].domain == dom && c->devices[i].bus == bus && c->devices[i].dev == dev &&
+                    c->devices[i].func == fn)
+                        return true;
+        return false;
+}
+
+/*
+ * "# secondary-bus: BRIDGE BUS": the bus behind a bridge of the card.  The kernel nests a
+ * device's directory below the bridges it sits behind (devices/pci0000:00/0000:00:01.0/
+ * 0000:01:00.0); without the key a bus hangs off the host bridge.  -VS_E_CARD_SYNTAX for a
+ * bridge the card does not list or a chain of buses that does not end.
+ */
+static int pci_dir(const struct card *c, unsigned dom, unsigned bus, unsigned dev, unsigned fn, char *out, size_t size)
+{
+        char chain[16][16];
+        int depth = 0, at;
+
+        pci_address_format(dom, bus, dev, fn, chain[depth++]);
+        for (bool found = true; found;) {
+                found = false;
+                for (size_t i = 0; i < c->keys.n && !found; i++) {
+                        unsigned bdom, bbus, bdev, bfn, secondary;
+                        char bdf[32];
+
+                        if (!startswith(c->keys.v[i], "secondary-bus\t"))
+                                continue;
+                        if (sscanf(c->keys.v[i] + strlen("secondary-bus\t"), "%31s %x", bdf, &secondary) != 2 ||
+                            pci_address_parse(bdf, &bdom, &bbus, &bdev, &bfn) < 0 || !listed(c, bdom, bbus, bdev, bfn))
+                                return -VS_E_CARD_SYNTAX;
+                        if (bdom != dom || secondary != bus)
+                                continue;
+                        if (depth == (int)(sizeof(chain) / sizeof(chain[0])))
+                                return -VS_E_CARD_SYNTAX;
+                        pci_address_format(bdom, bbus, bdev, bfn, chain[depth++]);
+                        bus = bbus;
+                        found = true;
+                }
+        }
+        at = snprintf(out, size, "devices/pci%04x:00", dom);
+        while (depth > 0 && at > 0 && (size_t)at < size)
+                at += snprintf(out + at, size - (size_t)at, "/%s", chain[--depth]);
+        return at > 0 && (size_t)at < size ? 0 : -ENAMETOOLONG;
+}
+
+/* The way up from a directory below sys (as pci_dir gives it) to sys itself. */
+static void up_to_sys(const char *rel, char *out, size_t size)
+{
+        size_t n = 0;
+
+        out[0] = '\0';
+        for (const char *p = rel; p && *p && n + 4 <= size; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+                n += (size_t)snprintf(out + n, size - n, "../");
+}
+
 static void device_files(struct builder *b, const struct card *c, const struct card_device *d, bool kernel_iommu,
                          unsigned boot[4], bool have_boot)
 {
-        char addr[16], dir[64], buf[256];
+        char addr[16], rel[256], dir[260], up[64], buf[512];
         unsigned char config[256] = { 0 };
         bool multi = false;
+        int r;
 
         pci_address_format(d->domain, d->bus, d->dev, d->func, addr);
-        snprintf(dir, sizeof(dir), "sys/devices/pci%04x:00/%s", d->domain, addr);
+        r = pci_dir(c, d->domain, d->bus, d->dev, d->func, rel, sizeof(rel));
+        if (r < 0) {
+                b->err = b->err ? b->err : r;
+                return;
+        }
+        snprintf(dir, sizeof(dir), "sys/%s", rel);
+        up_to_sys(rel, up, sizeof(up));
         snprintf(buf, sizeof(buf), "0x%04x\n", d->vendor_id);
         write_text(b, rooted(b, "%s/vendor", dir), buf);
         snprintf(buf, sizeof(buf), "0x%04x\n", d->device_id);
@@ -407,13 +471,25 @@ static void device_files(struct builder *b, const struct card *c, const struct c
                                boot[3] == d->func;
                 write_text(b, rooted(b, "%s/boot_vga", dir), is_boot ? "1\n" : "0\n");
         }
-        snprintf(buf, sizeof(buf), "../../../devices/pci%04x:00/%s", d->domain, addr);
+        snprintf(buf, sizeof(buf), "../../../%s", rel);
         make_link(b, rooted(b, "sys/bus/pci/devices/%s", addr), buf);
         if (kernel_iommu && d->group >= 0) {
-                snprintf(buf, sizeof(buf), "../../../kernel/iommu_groups/%d", d->group);
+                snprintf(buf, sizeof(buf), "%skernel/iommu_groups/%d", up, d->group);
                 make_link(b, rooted(b, "%s/iommu_group", dir), buf);
-                snprintf(buf, sizeof(buf), "../../../../devices/pci%04x:00/%s", d->domain, addr);
+                snprintf(buf, sizeof(buf), "../../../../%s", rel);
                 make_link(b, rooted(b, "sys/kernel/iommu_groups/%d/devices/%s", d->group, addr), buf);
+        }
+        for (size_t i = 0; i < c->keys.n; i++) {
+                unsigned secondary, bdom, bbus, bdev, bfn;
+                char bdf[32];
+
+                if (startswith(c->keys.v[i], "secondary-bus\t") &&
+                    sscanf(c->keys.v[i] + strlen("secondary-bus\t"), "%31s %x", bdf, &secondary) == 2 &&
+                    pci_address_parse(bdf, &bdom, &bbus, &bdev, &bfn) == 0 && bdom == d->domain && bbus == d->bus &&
+                    bdev == d->dev && bfn == d->func) {
+                        snprintf(buf, sizeof(buf), "%u\n", secondary);
+                        write_text(b, rooted(b, "%s/secondary_bus_number", dir), buf);
+                }
         }
 }
 
@@ -430,20 +506,12 @@ static bool contained(const char *rel)
         return true;
 }
 
-static bool listed(const struct card *c, unsigned dom, unsigned bus, unsigned dev, unsigned fn)
-{
-        for (size_t i = 0; i < c->n_devices; i++)
-                if (c->devices[i].domain == dom && c->devices[i].bus == bus && c->devices[i].dev == dev &&
-                    c->devices[i].func == fn)
-                        return true;
-        return false;
-}
-
 static void drivers(struct builder *b, const struct card *c)
 {
         for (size_t i = 0; i < c->keys.n; i++) {
-                char addr[16], name[64], bdf[32], link[128];
+                char addr[16], name[64], bdf[32], rel[256], up[64], link[512];
                 unsigned dom, bus, dev, fn;
+                int r;
 
                 if (!startswith(c->keys.v[i], "driver\t"))
                         continue;
@@ -456,10 +524,16 @@ static void drivers(struct builder *b, const struct card *c)
                         return;
                 }
                 pci_address_format(dom, bus, dev, fn, addr);
+                r = pci_dir(c, dom, bus, dev, fn, rel, sizeof(rel));
+                if (r < 0) {
+                        b->err = b->err ? b->err : r;
+                        return;
+                }
+                up_to_sys(rel, up, sizeof(up));
                 make_dir(b, rooted(b, "sys/bus/pci/drivers/%s", name));
-                snprintf(link, sizeof(link), "../../../bus/pci/drivers/%s", name);
-                make_link(b, rooted(b, "sys/devices/pci%04x:00/%s/driver", dom, addr), link);
-                snprintf(link, sizeof(link), "../../../../devices/pci%04x:00/%s", dom, addr);
+                snprintf(link, sizeof(link), "%sbus/pci/drivers/%s", up, name);
+                make_link(b, rooted(b, "sys/%s/driver", rel), link);
+                snprintf(link, sizeof(link), "../../../../%s", rel);
                 make_link(b, rooted(b, "sys/bus/pci/drivers/%s/%s", name, addr), link);
         }
 }
@@ -669,18 +743,17 @@ static void devnum(struct builder *b, struct extras *x, const char *name, const 
 
 static void key_disk(struct builder *b, const struct card *c, const char *v, struct extras *x)
 {
-        char bdf[32], name[32], id[160] = "", dir[160], link[200], line[64];
+        char bdf[32], name[32], id[160] = "", rel[256], dir[320], link[400], line[64];
         unsigned dom, bus, dev, fn, gib;
         int model = 0;
 
-        (void)c;
         if (sscanf(v, "%31s %31s %u %159s %n", bdf, name, &gib, id, &model) < 3 ||
-            pci_address_parse(bdf, &dom, &bus, &dev, &fn) < 0 || !contained(name) || strchr(name, '/')) {
+            pci_address_parse(bdf, &dom, &bus, &dev, &fn) < 0 || !contained(name) || strchr(name, '/') ||
+            pci_dir(c, dom, bus, dev, fn, rel, sizeof(rel)) < 0) {
                 b->err = -VS_E_CARD_SYNTAX;
                 return;
         }
-        pci_address_format(dom, bus, dev, fn, bdf);
-        snprintf(dir, sizeof(dir), "devices/pci%04x:00/%s/host0/%s", dom, bdf, name);
+        snprintf(dir, sizeof(dir), "%s/host0/%s", rel, name);
         snprintf(link, sizeof(link), "../%s", dir);
         make_link(b, rooted(b, "sys/block/%s", name), link);
         snprintf(link, sizeof(link), "sys/%s", dir);
@@ -862,21 +935,21 @@ static void key_mount(struct builder *b, const struct card *c, const char *v, st
 /* "00:14.0 1-3 Logitech USB Receiver": a USB device at port 1-3 of the controller's bus 1. */
 static void key_usb(struct builder *b, const struct card *c, const char *v, struct extras *x)
 {
-        char bdf[32], port[32], addr[16];
+        char bdf[32], port[32], rel[256];
         unsigned dom, bus, dev, fn, usb_bus;
         int at = 0;
 
         (void)x;
         if (sscanf(v, "%31s %31s %n", bdf, port, &at) != 2 || !at || !v[at] ||
             pci_address_parse(bdf, &dom, &bus, &dev, &fn) < 0 || !listed(c, dom, bus, dev, fn) ||
-            sscanf(port, "%u-", &usb_bus) != 1 || strspn(port, "0123456789-.") != strlen(port)) {
+            sscanf(port, "%u-", &usb_bus) != 1 || strspn(port, "0123456789-.") != strlen(port) ||
+            pci_dir(c, dom, bus, dev, fn, rel, sizeof(rel)) < 0) {
                 b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
                 return;
         }
-        pci_address_format(dom, bus, dev, fn, addr);
-        write_lines(b, rooted(b, "sys/devices/pci%04x:00/%s/usb%u/%s/product", dom, addr, usb_bus, port), v + at);
-        write_text(b, rooted(b, "sys/devices/pci%04x:00/%s/usb%u/%s/bDeviceClass", dom, addr, usb_bus, port), "00\n");
-        write_text(b, rooted(b, "sys/devices/pci%04x:00/%s/usb%u/bDeviceClass", dom, addr, usb_bus), "09\n");
+        write_lines(b, rooted(b, "sys/%s/usb%u/%s/product", rel, usb_bus, port), v + at);
+        write_text(b, rooted(b, "sys/%s/usb%u/%s/bDeviceClass", rel, usb_bus, port), "00\n");
+        write_text(b, rooted(b, "sys/%s/usb%u/bDeviceClass", rel, usb_bus), "09\n");
 }
 
 /* Block devices first, whatever the card's order, so that mounts find their numbers. */

@@ -22,9 +22,14 @@ struct acs_info acs_from_config(const unsigned char *config, size_t len)
         struct acs_info a = { .present = TRI_UNKNOWN };
         size_t at = PCI_EXT_CAP_START;
 
-        /* Without the extended space (a 256-byte read, as without root) nothing can be told. */
-        if (len < PCI_EXT_CAP_START + 4)
+        /*
+         * Without the extended space nothing can be told: the kernel gives 64 bytes to a reader
+         * without CAP_SYS_ADMIN, and 256 for a device (or platform) without extended config space.
+         */
+        if (len < PCI_EXT_CAP_START + 4) {
+                a.unprivileged = len <= 64;
                 return a;
+        }
         a.present = TRI_NO;
         /* A chain longer than the space can hold is a loop. */
         for (int hops = 0; hops < (PCI_CONFIG_MAX - PCI_EXT_CAP_START) / 4 && at + 4 <= len; hops++) {

@@ -179,6 +179,15 @@ def special_trees(tap, tmp):
     mine = {d["address"]: g["id"] for g in (doc or {}).get("groups", []) for d in g["devices"]}
     tap.ok(mine.get(gpu) is not None and seen.get(gpu, {}).get("group") == mine.get(gpu),
            "lspci reads the nested tree the same", (seen.get(gpu), mine))
+    # What the kernel gives: 64 bytes without CAP_SYS_ADMIN, 256 without an extended space.
+    said = []
+    for size in (64, 256):
+        open(os.path.join(devices, port, "config"), "wb").write(port_header[:size])
+        p = run_binary(BINARY, "--root", nested, "--no-color", "groups", "--gpus")
+        said += [ln.strip() for ln in p.stdout.splitlines() if ln.strip().startswith(port)]
+    tap.ok(len(said) == 2 and said[0].endswith("ACS unknown (the config space past 64 bytes needs root)") and
+           said[1].endswith("ACS unknown (no extended config space was readable)"),
+           "a bridge's ACS unknown says why: root needed (64 bytes) or no extended space (256)", said)
 
 
 def refusals(tap, tmp):

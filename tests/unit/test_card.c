@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,69 @@ START_TEST(cards_cannot_write_outside_the_root)
 }
 END_TEST
 
+/* Behind bridges, as the kernel nests them: two levels, links that resolve from every depth. */
+START_TEST(nests_devices_behind_their_bridges)
+{
+        static const char nested[] =
+                "# secondary-bus: 00:01.0 01\n"
+                "# secondary-bus: 01:00.0 02\n"
+                "# driver: 02:00.0 amdgpu\n"
+                "# disk: 02:00.0 nvme0n1 100\n"
+                "IOMMU Group 1 00:01.0 PCI bridge [0604]: Intel Corporation Port [8086:1901]\n"
+                "IOMMU Group 1 01:00.0 PCI bridge [0604]: AMD Navi 10 XL Upstream Port [1002:1478]\n"
+                "IOMMU Group 1 02:00.0 VGA compatible controller [0300]: AMD Navi 21 [1002:73bf]\n";
+        static const char *const links[][2] = {
+                { "sys/bus/pci/devices/0000:02:00.0",
+                  "devices/pci0000:00/0000:00:01.0/0000:01:00.0/0000:02:00.0" },
+                { "sys/bus/pci/devices/0000:02:00.0/iommu_group", "kernel/iommu_groups/1" },
+                { "sys/bus/pci/devices/0000:02:00.0/driver", "bus/pci/drivers/amdgpu" },
+                { "sys/bus/pci/drivers/amdgpu/0000:02:00.0",
+                  "devices/pci0000:00/0000:00:01.0/0000:01:00.0/0000:02:00.0" },
+                { "sys/kernel/iommu_groups/1/devices/0000:01:00.0", "devices/pci0000:00/0000:00:01.0/0000:01:00.0" },
+                { "sys/block/nvme0n1", "devices/pci0000:00/0000:00:01.0/0000:01:00.0/0000:02:00.0/host0/nvme0n1" },
+        };
+        static const char *const bad[] = {
+                "# secondary-bus: 03:00.0 04\n",                        /* a bridge the card does not list */
+                "# secondary-bus: 00:01.0 01\n# secondary-bus: 01:00.0 00\n", /* buses in a circle */
+                "# secondary-bus: 00:01.0\n",                            /* no bus */
+        };
+        char *root = tl_root_new(), sys[PATH_MAX], path[512], real[PATH_MAX], want[2 * PATH_MAX], line[16];
+        struct card c;
+        FILE *f;
+
+        ck_assert_int_eq(card_parse(nested, NULL, &c), 0);
+        ck_assert_int_eq(card_build_root(&c, root), 0);
+        card_free(&c);
+        snprintf(path, sizeof(path), "%s/sys", root);
+        ck_assert_ptr_nonnull(realpath(path, sys));
+        for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+                snprintf(path, sizeof(path), "%s/%s", root, links[i][0]);
+                ck_assert_msg(realpath(path, real) != NULL, "%s does not resolve", links[i][0]);
+                snprintf(want, sizeof(want), "%s/%s", sys, links[i][1]);
+                ck_assert_str_eq(real, want);
+        }
+        snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/secondary_bus_number", root);
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+        fclose(f);
+        ck_assert_str_eq(line, "2\n");
+        tl_root_free(root);
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char *text;
+
+                root = tl_root_new();
+                ck_assert_int_ge(asprintf(&text, "%s%s", bad[i], nested + strlen("# secondary-bus: 00:01.0 01\n")), 0);
+                ck_assert_int_eq(card_parse(text, NULL, &c), 0);
+                ck_assert_msg(card_build_root(&c, root) == -VS_E_CARD_SYNTAX, "accepted: %s", bad[i]);
+                card_free(&c);
+                free(text);
+                tl_root_free(root);
+        }
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("card");
@@ -152,6 +216,7 @@ int main(void)
         tcase_add_test(tc, empty_card_is_an_error);
         tcase_add_test(tc, builds_a_root_detection_reads);
         tcase_add_test(tc, cards_cannot_write_outside_the_root);
+        tcase_add_test(tc, nests_devices_behind_their_bridges);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }
