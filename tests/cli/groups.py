@@ -51,6 +51,19 @@ def lspci(root):
     return out
 
 
+def lspci_paths(root):
+    """{address: [bridge addresses, the root port first]} as lspci -PP walks the root's buses."""
+    p = subprocess.run(["lspci", "-A", "linux-sysfs", "-O", f"sysfs.path={root}/sys/bus/pci", "-PP", "-D"],
+                       capture_output=True, text=True)
+    out = {}
+    for line in p.stdout.splitlines():
+        hops = line.split(" ", 1)[0].split("/")
+        domain = hops[0][:5]
+        chain = [hops[0]] + [domain + h for h in hops[1:]]
+        out[chain[-1]] = chain[:-1]
+    return out
+
+
 def groups(root, *args):
     p = run_binary(BINARY, "--root", root, "groups", "--json", *args)
     try:
@@ -60,7 +73,7 @@ def groups(root, *args):
 
 
 def agree_with_lspci_and_detect(tap, tmp):
-    bad, gpus_bad, filters_bad, checked, checked_gpus = [], [], [], 0, set()
+    bad, gpus_bad, filters_bad, paths_bad, checked, checked_gpus, nested = [], [], [], [], 0, set(), 0
     for card in cards():
         name = os.path.basename(card)[:-5]
         root = os.path.join(tmp, name)
@@ -96,6 +109,12 @@ def agree_with_lspci_and_detect(tap, tmp):
             if "a function of its slot holds a disk the host uses" in " ".join(g["reasons"]) and not kept:
                 gpus_bad.append(f"{name} {g['address']}: a host disk on its slot by detect, groups keeps nothing")
             checked_gpus.add(name)
+        walked = lspci_paths(root)
+        for g in doc["gpus"]:
+            got = [b["address"] for b in g["bridges"]]
+            nested += bool(got)
+            if got != walked.get(g["address"]):
+                paths_bad.append(f"{name} {g['address']}: groups {got}, lspci -PP {walked.get(g['address'])}")
         # --gpus: the groups of the GPUs and of their slots' other functions, and only those.
         want = {mine[a]["group"] for g in detect["gpus"] for a in [g["address"]] + g["companions"] if a in mine}
         p, only = groups(root, "--gpus")
@@ -111,6 +130,8 @@ def agree_with_lspci_and_detect(tap, tmp):
            "GPU's slot and clean group can go whole, a slot with a host disk is kept", gpus_bad[:20])
     tap.ok(not filters_bad, "--gpus keeps the GPUs' groups (their other functions' too), --group N that one",
            filters_bad[:20])
+    tap.ok(not paths_bad and nested >= 3, f"the bridges above each GPU are the path lspci -PP walks ({nested} GPUs "
+           "behind bridges)", paths_bad[:20])
 
 
 def ext_caps(caps):
