@@ -371,6 +371,25 @@ static bool listed(const struct card *c, unsigned dom, unsigned bus, unsigned de
  * 0000:01:00.0); without the key a bus hangs off the host bridge.  -VS_E_CARD_SYNTAX for a
  * bridge the card does not list or a chain of buses that does not end.
  */
+struct secondary_bus {
+        unsigned dom, bus, dev, fn;     /* the bridge */
+        unsigned secondary;
+};
+
+/* Key i as a secondary-bus line: 1, 0 when it is another key, -VS_E_CARD_SYNTAX when malformed. */
+static int secondary_bus_key(const struct card *c, size_t i, struct secondary_bus *ret)
+{
+        char bdf[32];
+
+        if (!startswith(c->keys.v[i], "secondary-bus\t"))
+                return 0;
+        if (sscanf(c->keys.v[i] + strlen("secondary-bus\t"), "%31s %x", bdf, &ret->secondary) != 2 ||
+            pci_address_parse(bdf, &ret->dom, &ret->bus, &ret->dev, &ret->fn) < 0 ||
+            !listed(c, ret->dom, ret->bus, ret->dev, ret->fn))
+                return -VS_E_CARD_SYNTAX;
+        return 1;
+}
+
 static int pci_dir(const struct card *c, unsigned dom, unsigned bus, unsigned dev, unsigned fn, char *out, size_t size)
 {
         char chain[16][16];
@@ -380,20 +399,17 @@ static int pci_dir(const struct card *c, unsigned dom, unsigned bus, unsigned de
         for (bool found = true; found;) {
                 found = false;
                 for (size_t i = 0; i < c->keys.n && !found; i++) {
-                        unsigned bdom, bbus, bdev, bfn, secondary;
-                        char bdf[32];
+                        struct secondary_bus k;
+                        int r = secondary_bus_key(c, i, &k);
 
-                        if (!startswith(c->keys.v[i], "secondary-bus\t"))
-                                continue;
-                        if (sscanf(c->keys.v[i] + strlen("secondary-bus\t"), "%31s %x", bdf, &secondary) != 2 ||
-                            pci_address_parse(bdf, &bdom, &bbus, &bdev, &bfn) < 0 || !listed(c, bdom, bbus, bdev, bfn))
-                                return -VS_E_CARD_SYNTAX;
-                        if (bdom != dom || secondary != bus)
+                        if (r < 0)
+                                return r;
+                        if (r == 0 || k.dom != dom || k.secondary != bus)
                                 continue;
                         if (depth == (int)(sizeof(chain) / sizeof(chain[0])))
                                 return -VS_E_CARD_SYNTAX;
-                        pci_address_format(bdom, bbus, bdev, bfn, chain[depth++]);
-                        bus = bbus;
+                        pci_address_format(k.dom, k.bus, k.dev, k.fn, chain[depth++]);
+                        bus = k.bus;
                         found = true;
                 }
         }
@@ -480,14 +496,11 @@ static void device_files(struct builder *b, const struct card *c, const struct c
                 make_link(b, rooted(b, "sys/kernel/iommu_groups/%d/devices/%s", d->group, addr), buf);
         }
         for (size_t i = 0; i < c->keys.n; i++) {
-                unsigned secondary, bdom, bbus, bdev, bfn;
-                char bdf[32];
+                struct secondary_bus k;
 
-                if (startswith(c->keys.v[i], "secondary-bus\t") &&
-                    sscanf(c->keys.v[i] + strlen("secondary-bus\t"), "%31s %x", bdf, &secondary) == 2 &&
-                    pci_address_parse(bdf, &bdom, &bbus, &bdev, &bfn) == 0 && bdom == d->domain && bbus == d->bus &&
-                    bdev == d->dev && bfn == d->func) {
-                        snprintf(buf, sizeof(buf), "%u\n", secondary);
+                if (secondary_bus_key(c, i, &k) > 0 && k.dom == d->domain && k.bus == d->bus && k.dev == d->dev &&
+                    k.fn == d->func) {
+                        snprintf(buf, sizeof(buf), "%u\n", k.secondary);
                         write_text(b, rooted(b, "%s/secondary_bus_number", dir), buf);
                 }
         }
