@@ -30,7 +30,7 @@ struct group_member {
 };
 
 struct group_entry {
-        int id;
+        int id;                     /* PCI_GROUP_NONE for the devices the kernel put in no group */
         struct group_member *members;
         size_t n_members;
         bool whole_ok;              /* every member but bridges can go to a guest */
@@ -39,7 +39,10 @@ struct group_entry {
 
 /* A PCI bridge (not the host bridge): never given to a guest, whatever its group. */
 bool group_view_is_bridge(const struct pci_device *d);
-/* "can go to a guest whole", "stays with the host" or "the host keeps part of it". */
+/*
+ * "can go to a guest whole", "stays with the host" or "the host keeps part of it"; for the
+ * devices in no group, why none of them can go.
+ */
 const char *group_entry_verdict(const struct group_entry *e);
 
 /* The bridges between a GPU and its root complex, the root port first. */
@@ -53,6 +56,11 @@ struct gpu_path {
 struct group_view {
         struct group_entry *groups; /* by id */
         size_t n_groups;
+        /*
+         * Devices in no group while others have one: the IOMMU does not translate for them
+         * (intel_iommu=igfx_off leaves the iGPU out), so none can go to a guest.
+         */
+        struct group_entry ungrouped;
         struct gpu_path *paths;     /* the GPUs of the groups shown, in device order */
         size_t n_paths;
 };

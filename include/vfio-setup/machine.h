@@ -116,7 +116,7 @@ struct gpu_info {
         size_t n_companions;
         size_t *blockers;           /* must go along, or the card must move */
         size_t n_blockers;
-        enum tristate group_clean;  /* unknown without IOMMU groups */
+        enum tristate group_clean;  /* no blockers; unknown when the kernel has no IOMMU groups */
         struct strv vfio_ids;       /* "10de:2484", sorted, unique */
         unsigned reasons;           /* 1u << enum gpu_reason */
         bool passthrough_ok;        /* no blocking reason */

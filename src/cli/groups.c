@@ -63,6 +63,15 @@ static json_object *device_json(const struct machine *m, const struct group_memb
         return o;
 }
 
+static json_object *members_json(const struct machine *m, const struct group_entry *e)
+{
+        json_object *devices = json_object_new_array();
+
+        for (size_t k = 0; k < e->n_members; k++)
+                json_object_array_add(devices, device_json(m, &e->members[k]));
+        return devices;
+}
+
 static int print_json(const struct machine *m, const struct group_view *v)
 {
         json_object *root = json_object_new_object(), *groups = json_object_new_array(), *gpus = json_object_new_array();
@@ -75,10 +84,8 @@ static int print_json(const struct machine *m, const struct group_view *v)
         }
         for (size_t i = 0; i < v->n_groups; i++) {
                 const struct group_entry *e = &v->groups[i];
-                json_object *g = json_object_new_object(), *devices = json_object_new_array();
+                json_object *g = json_object_new_object(), *devices = members_json(m, e);
 
-                for (size_t k = 0; k < e->n_members; k++)
-                        json_object_array_add(devices, device_json(m, &e->members[k]));
                 json_object_object_add(g, "id", json_object_new_int(e->id));
                 json_object_object_add(g, "whole_to_guest", json_object_new_boolean(e->whole_ok));
                 json_object_object_add(g, "host_only", json_object_new_boolean(e->host_only));
@@ -101,6 +108,7 @@ static int print_json(const struct machine *m, const struct group_view *v)
                 json_object_array_add(gpus, g);
         }
         json_object_object_add(root, "groups", groups);
+        json_object_object_add(root, "ungrouped", members_json(m, &v->ungrouped));
         json_object_object_add(root, "gpus", gpus);
         return output_json(root);
 }
@@ -120,40 +128,49 @@ static void acs_text(const struct acs_info *a, char *buf, size_t size)
         }
 }
 
+static void print_entry(struct output *o, const struct machine *m, const struct group_entry *e)
+{
+        char acs[128];
+
+        if (e->id == PCI_GROUP_NONE)
+                output_role(o, ROLE_HEADING, "In no IOMMU group");
+        else
+                output_role(o, ROLE_HEADING, "IOMMU group %d", e->id);
+        output_role(o, e->whole_ok ? ROLE_OK : ROLE_WARNING, "  %s\n", group_entry_verdict(e));
+        for (size_t k = 0; k < e->n_members; k++) {
+                const struct group_member *g = &e->members[k];
+                const struct pci_device *d = &m->devices[g->device];
+                const struct gpu_info *gpu = gpu_of(m, g->device);
+
+                output_role(o, ROLE_PLAIN, "  %s  %s [%04x]  %04x:%04x  %s %s\n", d->address,
+                            or_unknown(d->class_name), d->class_id, d->vendor_id, d->device_id,
+                            or_unknown(d->vendor_name), or_unknown(d->device_name));
+                output_role(o, ROLE_DIM, "      driver %s, reset %s", d->driver ? d->driver : "none",
+                            g->reset_method ? g->reset_method : "not listed");
+                if (g->acs.present == TRI_YES) {
+                        acs_text(&g->acs, acs, sizeof(acs));
+                        output_role(o, ROLE_DIM, ", %s", acs);
+                }
+                output_role(o, ROLE_DIM, "\n");
+                if (g->host_needs)
+                        output_role(o, ROLE_WARNING, "      the host keeps it: %s\n", g->host_needs);
+                if (gpu)
+                        output_role(o, gpu->passthrough_ok ? ROLE_OK : ROLE_WARNING, "      GPU: %s\n",
+                                    gpu->passthrough_ok ? "can be passed through"
+                                                        : gpu->reason_texts.n ? gpu->reason_texts.v[0] : "not as it is");
+        }
+}
+
 static void print_text(const struct machine *m, const struct group_view *v, const struct cli_options *opt)
 {
         struct output o;
         char acs[128];
 
         output_init(&o, stdout, opt->no_color, opt->ascii);
-        for (size_t i = 0; i < v->n_groups; i++) {
-                const struct group_entry *e = &v->groups[i];
-
-                output_role(&o, ROLE_HEADING, "IOMMU group %d", e->id);
-                output_role(&o, e->whole_ok ? ROLE_OK : ROLE_WARNING, "  %s\n", group_entry_verdict(e));
-                for (size_t k = 0; k < e->n_members; k++) {
-                        const struct group_member *g = &e->members[k];
-                        const struct pci_device *d = &m->devices[g->device];
-                        const struct gpu_info *gpu = gpu_of(m, g->device);
-
-                        output_role(&o, ROLE_PLAIN, "  %s  %s [%04x]  %04x:%04x  %s %s\n", d->address,
-                                    or_unknown(d->class_name), d->class_id, d->vendor_id, d->device_id,
-                                    or_unknown(d->vendor_name), or_unknown(d->device_name));
-                        output_role(&o, ROLE_DIM, "      driver %s, reset %s", d->driver ? d->driver : "none",
-                                    g->reset_method ? g->reset_method : "not listed");
-                        if (g->acs.present == TRI_YES) {
-                                acs_text(&g->acs, acs, sizeof(acs));
-                                output_role(&o, ROLE_DIM, ", %s", acs);
-                        }
-                        output_role(&o, ROLE_DIM, "\n");
-                        if (g->host_needs)
-                                output_role(&o, ROLE_WARNING, "      the host keeps it: %s\n", g->host_needs);
-                        if (gpu)
-                                output_role(&o, gpu->passthrough_ok ? ROLE_OK : ROLE_WARNING, "      GPU: %s\n",
-                                            gpu->passthrough_ok ? "can be passed through"
-                                                                : gpu->reason_texts.n ? gpu->reason_texts.v[0] : "not as it is");
-                }
-        }
+        for (size_t i = 0; i < v->n_groups; i++)
+                print_entry(&o, m, &v->groups[i]);
+        if (v->ungrouped.n_members)
+                print_entry(&o, m, &v->ungrouped);
         for (size_t i = 0; i < v->n_paths; i++) {
                 const struct gpu_path *p = &v->paths[i];
 

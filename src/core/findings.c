@@ -161,20 +161,9 @@ static void hardware(struct builder *b, const struct machine *m)
                     bd->chassis_type);
 }
 
-static bool token_is(const struct machine *m, const char *key, const char *value)
+static bool token_is(const struct machine *m, const char *key, const char *option)
 {
-        bool found = false;
-
-        for (size_t i = 0; i < m->iommu.cmdline_tokens.n && !found; i++) {
-                char *k, *v;
-
-                if (kcmdline_parse_token(m->iommu.cmdline_tokens.v[i], &k, &v) < 0)
-                        return false;
-                found = kcmdline_key_equal(k, key) && (!value || (v && strcmp(v, value) == 0));
-                free(k);
-                free(v);
-        }
-        return found;
+        return kcmdline_has_option(&m->iommu.cmdline_tokens, key, option);
 }
 
 static void firmware(struct builder *b, const struct machine *m)
@@ -277,7 +266,14 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
         else {
                 const char *advice = NULL;
 
-                if (g->reasons & (1u << GPU_REASON_DIRTY_GROUP))
+                if ((g->reasons & (1u << GPU_REASON_NO_GROUP)) && kcmdline_excludes_igpu(&m->iommu.cmdline_tokens))
+                        advice = "the option igfx_off (or intgpu_off) of intel_iommu= on the kernel command line "
+                                 "leaves integrated graphics outside the IOMMU: remove that option and reboot to pass "
+                                 "it through";
+                else if (g->reasons & (1u << GPU_REASON_NO_GROUP))
+                        advice = "the IOMMU does not translate for it (the firmware's IOMMU table does not cover it, "
+                                 "or the kernel leaves integrated graphics out), and vfio takes only devices in a group";
+                else if (g->reasons & (1u << GPU_REASON_DIRTY_GROUP))
                         advice = "pass the listed devices along (if the host can do without them), or move the card to "
                                  "a slot wired to the CPU. The ACS override (pcie_acs_override=, a kernel patch) only "
                                  "pretends the isolation: devices of one real group can still reach each other's "

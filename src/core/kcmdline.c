@@ -91,3 +91,35 @@ bool kcmdline_key_equal(const char *a, const char *b)
                         return true;
         }
 }
+
+static bool in_list(const char *value, const char *option)
+{
+        size_t n = strlen(option);
+
+        for (const char *p = value; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
+                if (strncmp(p, option, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+                        return true;
+        return false;
+}
+
+bool kcmdline_has_option(const struct strv *tokens, const char *key, const char *option)
+{
+        bool found = false;
+
+        for (size_t i = 0; i < tokens->n && !found; i++) {
+                char *k, *v;
+
+                if (kcmdline_parse_token(tokens->v[i], &k, &v) < 0)
+                        continue;
+                found = kcmdline_key_equal(k, key) && (!option || (v && in_list(v, option)));
+                free(k);
+                free(v);
+        }
+        return found;
+}
+
+bool kcmdline_excludes_igpu(const struct strv *tokens)
+{
+        return kcmdline_has_option(tokens, "intel_iommu", "igfx_off") ||
+               kcmdline_has_option(tokens, "intel_iommu", "intgpu_off");
+}

@@ -132,7 +132,6 @@ static int read_member(const struct sysroot *sr, const struct machine *m, size_t
         return 0;
 }
 
-
 static bool group_wanted(const struct machine *m, const struct iommu_group *g, enum group_filter filter, int id)
 {
         if (filter == GROUPS_ONE)
@@ -154,29 +153,46 @@ static void entry_free(struct group_entry *e)
         free(e->members);
 }
 
-static int build_entry(const struct sysroot *sr, const struct machine *m, const struct iommu_group *g,
+static int build_entry(const struct sysroot *sr, const struct machine *m, int id, const size_t *devices, size_t n,
                        struct group_entry *ret)
 {
-        struct group_entry e = { .id = g->id, .whole_ok = true, .host_only = true };
+        struct group_entry e = { .id = id, .whole_ok = id != PCI_GROUP_NONE, .host_only = true };
 
-        e.members = calloc(g->n_devices ? g->n_devices : 1, sizeof(*e.members));
+        e.members = calloc(n ? n : 1, sizeof(*e.members));
         if (!e.members)
                 return -ENOMEM;
-        for (size_t i = 0; i < g->n_devices; i++) {
+        for (size_t i = 0; i < n; i++) {
                 struct group_member *gm = &e.members[e.n_members];
 
-                if (read_member(sr, m, g->devices[i], gm) < 0) {
+                if (read_member(sr, m, devices[i], gm) < 0) {
                         entry_free(&e);
                         return -ENOMEM;
                 }
                 e.n_members++;
                 if (gm->host_needs)
                         e.whole_ok = false;
-                else if (!group_view_is_bridge(&m->devices[g->devices[i]]))
+                else if (!group_view_is_bridge(&m->devices[devices[i]]))
                         e.host_only = false;
         }
         *ret = e;
         return 0;
+}
+
+/* The devices in no group that the filter keeps: all of them, or a GPU's; none for one group. */
+static int build_ungrouped(const struct sysroot *sr, const struct machine *m, enum group_filter filter,
+                           struct group_entry *ret)
+{
+        size_t *devices = calloc(m->n_devices ? m->n_devices : 1, sizeof(*devices)), n = 0;
+        int r;
+
+        if (!devices)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_devices && filter != GROUPS_ONE; i++)
+                if (m->devices[i].iommu_group == PCI_GROUP_NONE && (filter == GROUPS_ALL || gpu_related(m, i)))
+                        devices[n++] = i;
+        r = build_entry(sr, m, PCI_GROUP_NONE, devices, n, ret);
+        free(devices);
+        return r;
 }
 
 /*
@@ -223,6 +239,8 @@ static int build_path(const struct sysroot *sr, const struct machine *m, size_t 
 
 const char *group_entry_verdict(const struct group_entry *e)
 {
+        if (e->id == PCI_GROUP_NONE)
+                return "none can go to a guest: the IOMMU does not translate for them";
         return e->whole_ok ? "can go to a guest whole" : e->host_only ? "stays with the host" : "the host keeps part of it";
 }
 
@@ -233,6 +251,7 @@ void group_view_free(struct group_view *v)
         for (size_t i = 0; i < v->n_groups; i++)
                 entry_free(&v->groups[i]);
         free(v->groups);
+        entry_free(&v->ungrouped);
         for (size_t i = 0; i < v->n_paths; i++) {
                 free(v->paths[i].bridges);
                 free(v->paths[i].acs);
@@ -263,16 +282,21 @@ int group_view_build(const struct sysroot *sr, const struct machine *m, enum gro
         for (size_t i = 0; i < m->n_groups && r >= 0; i++) {
                 if (!group_wanted(m, &m->groups[i], filter, group))
                         continue;
-                r = build_entry(sr, m, &m->groups[i], &v->groups[v->n_groups]);
+                r = build_entry(sr, m, m->groups[i].id, m->groups[i].devices, m->groups[i].n_devices,
+                                &v->groups[v->n_groups]);
                 if (r >= 0)
                         v->n_groups++;
         }
+        if (r >= 0)
+                r = build_ungrouped(sr, m, filter, &v->ungrouped);
         for (size_t i = 0; i < m->n_gpus && r >= 0; i++) {
                 const struct pci_device *d = &m->devices[m->gpus[i].device];
                 bool shown = false;
 
                 for (size_t k = 0; k < v->n_groups; k++)
                         shown = shown || v->groups[k].id == d->iommu_group;
+                for (size_t k = 0; k < v->ungrouped.n_members; k++)
+                        shown = shown || v->ungrouped.members[k].device == m->gpus[i].device;
                 if (!shown)
                         continue;
                 r = build_path(sr, m, m->gpus[i].device, &v->paths[v->n_paths]);

@@ -252,8 +252,12 @@ int detect_groups(struct machine *m)
                 }
                 strv_uniq(&g->vfio_ids);
 
+                /*
+                 * A GPU the kernel left out of every group (intel_iommu=igfx_off) is not ready for that
+                 * reason; its companions' groups may still hold blockers, and without any it is clean.
+                 */
                 g->group_clean = TRI_UNKNOWN;
-                if (r >= 0 && m->iommu.kernel_active && m->devices[g->device].iommu_group != PCI_GROUP_NONE) {
+                if (r >= 0 && m->iommu.kernel_active) {
                         r = find_blockers(m, g, first, end);
                         if (r >= 0)
                                 g->group_clean = g->n_blockers == 0 ? TRI_YES : TRI_NO;

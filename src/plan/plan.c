@@ -98,6 +98,18 @@ static int add_device(struct plan_ctx *ctx, size_t idx)
                 return 0;
         if (!d->ids_known)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "%s: its vendor and device id cannot be read", d->address);
+        /* With the IOMMU off every device is in no group until the reboot that turns it on; with it on, for good. */
+        if (ctx->m->iommu.kernel_active && d->iommu_group == PCI_GROUP_NONE)
+                return ctx_refuse(ctx, -VS_E_SELECTION,
+                                  "%s is in no IOMMU group although the kernel's IOMMU is on: the IOMMU does not "
+                                  "translate for it, and vfio-pci takes only devices in a group. %s",
+                                  d->address,
+                                  kcmdline_excludes_igpu(&ctx->m->iommu.cmdline_tokens)
+                                          ? "The kernel command line's intel_iommu= has igfx_off (or intgpu_off), "
+                                            "which leaves integrated graphics out: remove that option, reboot, and "
+                                            "choose it again"
+                                          : "The firmware's IOMMU table does not cover it, or the kernel leaves it "
+                                            "out: it cannot be passed through");
         r = strv_push(&ctx->plan->devices, d->address);
         if (r >= 0)
                 r = strv_pushf(&ctx->plan->vfio_ids, "%04x:%04x", d->vendor_id, d->device_id);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,43 @@ static int draw_extra_details(const struct wizard *w, const struct gpu_view *v, 
         return y;
 }
 
+#define MARK_CHOSEN "  <- the GPU under the cursor"
+
+/*
+ * A group's lines: its verdict, then each device with its driver, reset and what the host
+ * keeps.  chosen is the group of the GPU under the cursor, INT_MIN without a GPU.
+ */
+static int entry_lines(const struct machine *m, const struct group_entry *e, int chosen, struct strv *out,
+                       struct strv *roles)
+{
+        bool mine = e->id == chosen;
+        int r;
+
+        if (e->id == PCI_GROUP_NONE)
+                r = strv_pushf(out, "In no group  %s%s", group_entry_verdict(e), mine ? MARK_CHOSEN : "");
+        else
+                r = strv_pushf(out, "Group %d  %s%s", e->id, group_entry_verdict(e), mine ? MARK_CHOSEN : "");
+        if (r >= 0)
+                r = strv_push(roles, mine ? "t" : e->whole_ok ? "n" : "w");
+        for (size_t k = 0; k < e->n_members && r >= 0; k++) {
+                const struct group_member *g = &e->members[k];
+                const struct pci_device *d = &m->devices[g->device];
+
+                r = strv_pushf(out, "  %s [%04x] %04x:%04x %s", d->address, d->class_id, d->vendor_id, d->device_id,
+                               name_of(d));
+                if (r >= 0)
+                        r = strv_push(roles, mine ? "o" : "n");
+                if (r >= 0)
+                        r = strv_pushf(out, "      driver %s, reset %s%s%s", d->driver ? d->driver : "none",
+                                       g->reset_method ? g->reset_method : "not listed",
+                                       g->host_needs ? "; the host keeps it: " : "",
+                                       g->host_needs ? g->host_needs : "");
+                if (r >= 0)
+                        r = strv_push(roles, g->host_needs ? "w" : "d");
+        }
+        return r;
+}
+
 /*
  * Every IOMMU group as `vfio-setup groups` shows it: whether it can go to a
  * guest whole, each device with class, ids, driver, name, reset method and
@@ -336,38 +374,17 @@ static int group_lines(const struct wizard *w, const struct gpu_view *v, struct 
 {
         const struct machine *m = w->m;
         const struct group_view *gv = v->gview;
-        int chosen = m->n_gpus ? m->devices[m->gpus[v->cursor].device].iommu_group : PCI_GROUP_NONE;
+        int chosen = m->n_gpus ? m->devices[m->gpus[v->cursor].device].iommu_group : INT_MIN;
         int r = 0;
 
         if (m->n_groups == 0)
                 return strv_push(out, "The kernel made no IOMMU groups: the IOMMU is not on yet.");
         if (!gv)
                 return strv_push(out, "The IOMMU groups could not be read.");
-        for (size_t i = 0; i < gv->n_groups && r >= 0; i++) {
-                const struct group_entry *e = &gv->groups[i];
-                bool mine = e->id == chosen;
-
-                r = strv_pushf(out, "Group %d  %s%s", e->id, group_entry_verdict(e),
-                               mine ? "  <- the GPU under the cursor" : "");
-                if (r >= 0)
-                        r = strv_push(roles, mine ? "t" : e->whole_ok ? "n" : "w");
-                for (size_t k = 0; k < e->n_members && r >= 0; k++) {
-                        const struct group_member *g = &e->members[k];
-                        const struct pci_device *d = &m->devices[g->device];
-
-                        r = strv_pushf(out, "  %s [%04x] %04x:%04x %s", d->address, d->class_id, d->vendor_id,
-                                       d->device_id, name_of(d));
-                        if (r >= 0)
-                                r = strv_push(roles, mine ? "o" : "n");
-                        if (r >= 0)
-                                r = strv_pushf(out, "      driver %s, reset %s%s%s", d->driver ? d->driver : "none",
-                                               g->reset_method ? g->reset_method : "not listed",
-                                               g->host_needs ? "; the host keeps it: " : "",
-                                               g->host_needs ? g->host_needs : "");
-                        if (r >= 0)
-                                r = strv_push(roles, g->host_needs ? "w" : "d");
-                }
-        }
+        for (size_t i = 0; i < gv->n_groups && r >= 0; i++)
+                r = entry_lines(m, &gv->groups[i], chosen, out, roles);
+        if (r >= 0 && gv->ungrouped.n_members)
+                r = entry_lines(m, &gv->ungrouped, chosen, out, roles);
         for (size_t i = 0; i < gv->n_paths && r >= 0; i++) {
                 const struct gpu_path *p = &gv->paths[i];
 

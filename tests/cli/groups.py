@@ -74,6 +74,7 @@ def groups(root, *args):
 
 def agree_with_lspci_and_detect(tap, tmp):
     bad, gpus_bad, filters_bad, paths_bad, checked, checked_gpus, nested = [], [], [], [], 0, set(), 0
+    ungrouped = 0
     for card in cards():
         name = os.path.basename(card)[:-5]
         root = os.path.join(tmp, name)
@@ -86,6 +87,8 @@ def agree_with_lspci_and_detect(tap, tmp):
             continue
         checked += 1
         mine = {d["address"]: dict(d, group=g["id"]) for g in doc["groups"] for d in g["devices"]}
+        mine.update({d["address"]: dict(d, group=None) for d in doc["ungrouped"]})
+        ungrouped += len(doc["ungrouped"])
         for addr, want in seen.items():
             got = mine.get(addr)
             if got is None or got["group"] != want["group"] or got["class"] != want["class"] or \
@@ -116,16 +119,20 @@ def agree_with_lspci_and_detect(tap, tmp):
             if got != walked.get(g["address"]):
                 paths_bad.append(f"{name} {g['address']}: groups {got}, lspci -PP {walked.get(g['address'])}")
         # --gpus: the groups of the GPUs and of their slots' other functions, and only those.
-        want = {mine[a]["group"] for g in detect["gpus"] for a in [g["address"]] + g["companions"] if a in mine}
+        related = [a for g in detect["gpus"] for a in [g["address"]] + g["companions"] if a in mine]
+        want = {mine[a]["group"] for a in related} - {None}
         p, only = groups(root, "--gpus")
         if only is None or {g["id"] for g in only["groups"]} != want:
             filters_bad.append(f"{name}: --gpus {only and [g['id'] for g in only['groups']]}, want {sorted(want)}")
-        some = sorted({d["group"] for d in mine.values()})[-1]
+        if only is not None and sorted(d["address"] for d in only["ungrouped"]) != \
+                sorted(a for a in related if mine[a]["group"] is None):
+            filters_bad.append(f"{name}: --gpus left out in no group {[d['address'] for d in only['ungrouped']]}")
+        some = sorted({d["group"] for d in mine.values()} - {None})[-1]
         p, one = groups(root, "--group", str(some))
         if one is None or [g["id"] for g in one["groups"]] != [some]:
             filters_bad.append(f"{name}: --group {some} gave {one and [g['id'] for g in one['groups']]}")
-    tap.ok(checked >= 20 and not bad, f"groups agrees with lspci on every card ({checked} with groups): members, "
-           "class, class name, ids", bad[:20])
+    tap.ok(checked >= 20 and ungrouped >= 1 and not bad, f"groups agrees with lspci on every card ({checked} with "
+           f"groups, {ungrouped} devices in none): members, class, class name, ids", bad[:20])
     tap.ok(not gpus_bad and "gpu-usbc-host-disk" in checked_gpus, "each GPU's verdict in groups is detect's; a ready "
            "GPU's slot and clean group can go whole, a slot with a host disk is kept", gpus_bad[:20])
     tap.ok(not filters_bad, "--gpus keeps the GPUs' groups (their other functions' too), --group N that one",
@@ -211,6 +218,21 @@ def special_trees(tap, tmp):
            "a bridge's ACS unknown says why: root needed (64 bytes) or no extended space (256)", said)
 
 
+def outside_the_iommu(tap, tmp):
+    """intel_iommu=on,igfx_off: the iGPU is in no group, and says so."""
+    root = os.path.join(tmp, "igfx-off")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "intel-igfx-off.card"), root], check=True)
+    p = run_binary(BINARY, "--root", root, "--no-color", "groups", "--gpus")
+    lines = p.stdout.splitlines()
+    at = lines.index("In no IOMMU group  none can go to a guest: the IOMMU does not translate for them") \
+        if "In no IOMMU group  none can go to a guest: the IOMMU does not translate for them" in lines else -1
+    tap.ok(p.returncode == 0 and at >= 0 and lines[at + 1].startswith("  0000:00:02.0  VGA compatible controller") and
+           "GPU: the device has no IOMMU group" in lines[at + 3] and "GPU 0000:00:02.0: no bridge above it" in p.stdout,
+           "a GPU in no group is listed under its own heading with detect's reason, and its path", p.stdout)
+    p, doc = groups(root, "--group", "1")
+    tap.ok(doc is not None and doc["ungrouped"] == [], "--group N shows none of the devices in no group", doc)
+
+
 def refusals(tap, tmp):
     root = os.path.join(tmp, "no-iommu")
     subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "vm-no-iommu.card"), root], check=True)
@@ -230,6 +252,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         agree_with_lspci_and_detect(tap, tmp)
         special_trees(tap, tmp)
+        outside_the_iommu(tap, tmp)
         refusals(tap, tmp)
     tap.done()
 

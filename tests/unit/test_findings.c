@@ -36,6 +36,15 @@ static void run(void)
         ck_assert_int_eq(findings_build(m, &f), 0);
 }
 
+/* Drops the last run's machine and findings, for a run on a changed tree. */
+static void forget(void)
+{
+        findings_free(&f);
+        f = (struct findings){ 0 };
+        machine_free(m);
+        m = NULL;
+}
+
 static const struct finding *find(const char *needle)
 {
         for (size_t i = 0; i < f.n; i++)
@@ -127,6 +136,54 @@ START_TEST(gpu_verdicts_and_json)
 }
 END_TEST
 
+/* intel_iommu=, amd_iommu= and iommu= take comma-separated options: "on,sm_on" is on. */
+START_TEST(options_in_a_list)
+{
+        tl_write(root, "proc/cpuinfo", "vendor_id : GenuineIntel\nflags : vmx\n");
+        tl_write(root, "proc/cmdline", "ro intel_iommu=on,sm_on iommu=pt,nopanic\n");
+        tl_write(root, "sys/firmware/acpi/tables/DMAR", "");
+        run();
+        ck_assert_ptr_null(find("intel_iommu=on is missing"));
+        ck_assert_ptr_nonnull(find("Kernel IOMMU off although the firmware table is present"));
+        ck_assert_ptr_nonnull(find("iommu=pt: host devices bypass"));
+        forget();
+        tl_write(root, "proc/cmdline", "ro intel_iommu=sm_on,off\n");
+        run();
+        ck_assert_ptr_nonnull(find("the kernel command line turns it off"));
+        forget();
+        /* "onion" is not "on". */
+        tl_write(root, "proc/cmdline", "ro intel_iommu=onion\n");
+        run();
+        ck_assert_ptr_nonnull(find("intel_iommu=on is missing"));
+}
+END_TEST
+
+/* A GPU in no group while the kernel IOMMU is on: why, and what to do when the command line says. */
+START_TEST(gpu_outside_the_iommu)
+{
+        const struct finding *x;
+
+        tl_write(root, "proc/cpuinfo", "vendor_id : GenuineIntel\nflags : vmx\n");
+        tl_write(root, "proc/cmdline", "ro intel_iommu=on,igfx_off\n");
+        tl_write(root, "sys/firmware/acpi/tables/DMAR", "");
+        tl_mkdir(root, "sys/class/iommu/dmar0");
+        tl_pci_device(root, "0000:00:02.0", "0x8086\n", "0x4680\n", "0x030000\n", -1, "i915");
+        tl_pci_device(root, "0000:01:00.0", "0x1002\n", "0x73ff\n", "0x030000\n", 1, "amdgpu");
+        run();
+        x = find("0000:00:02.0");
+        ck_assert_ptr_nonnull(x);
+        ck_assert_ptr_nonnull(strstr(x->text, "the device has no IOMMU group"));
+        ck_assert_ptr_nonnull(strstr(x->advice, "igfx_off"));
+        ck_assert_int_eq(m->gpus[0].group_clean, TRI_YES);
+        ck_assert(!m->gpus[0].passthrough_ok);
+        forget();
+        tl_write(root, "proc/cmdline", "ro intel_iommu=on\n");
+        run();
+        x = find("0000:00:02.0");
+        ck_assert_ptr_nonnull(strstr(x->advice, "does not translate for it"));
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("findings");
@@ -136,6 +193,8 @@ int main(void)
         tcase_add_test(tc, intel_without_kernel_parameter);
         tcase_add_test(tc, firmware_switch_advice);
         tcase_add_test(tc, gpu_verdicts_and_json);
+        tcase_add_test(tc, options_in_a_list);
+        tcase_add_test(tc, gpu_outside_the_iommu);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }

@@ -706,6 +706,17 @@ START_TEST(group_view)
 }
 END_TEST
 
+START_TEST(group_view_outside_the_iommu)
+{
+        /* intel_iommu=on,igfx_off: the iGPU is in no group, listed after the groups with the reason. */
+        load("intel-igfx-off", false);
+        keys((int[]){ WK_ENTER, WK_ENTER, 0 });
+        screen("igfx-off-3-gpu", 80, 24);
+        keys((int[]){ 'g', 0 });
+        screen("igfx-off-3-groups", 80, 40);
+}
+END_TEST
+
 START_TEST(usb_plugged_in)
 {
         /* A USB controller that may go along says what is plugged into it: that goes too. */
@@ -774,6 +785,7 @@ int main(void)
         tcase_add_test(tc, help_fits);
         tcase_add_test(tc, no_gpu_stops);
         tcase_add_test(tc, group_view);
+        tcase_add_test(tc, group_view_outside_the_iommu);
         tcase_add_test(tc, host_disk_on_gpu_slot);
         tcase_add_test(tc, goal_notes);
         tcase_add_test(tc, usb_plugged_in);
