@@ -92,7 +92,8 @@ static int read_ids(const struct sysroot *sr, struct pci_device *d, struct machi
                 have_vendor = have_device = have_class = have_rev = true;
         }
         free(cfg);
-        d->ids_known = have_vendor && have_device && vendor != 0xffff && device != 0xffff;
+        /* A vendor id of all ones is what a read of an absent device gives; a device id may be anything. */
+        d->ids_known = have_vendor && have_device && vendor != 0xffff;
         d->class_known = have_class;
         if (d->ids_known) {
                 d->vendor_id = (uint16_t)vendor;

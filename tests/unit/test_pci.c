@@ -55,8 +55,13 @@ START_TEST(garbage_is_unknown_not_fatal)
                 snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:00:05.0/device", root);
                 ck_assert_int_eq(unlink(path), 0);
         }
+        /* All ones is an absent device's vendor id; a device id of ffff is the vendor's to give, as lspci shows it. */
+        tl_pci_device(root, "0000:00:06.0", "0xffff\n", "0xffff\n", "0x020000\n", 4, NULL);
+        tl_pci_device(root, "0000:00:07.0", "0x8086\n", "0xffff\n", "0x118000\n", 5, NULL);
         ck_assert_int_eq(detect_pci(sr, m), 0);
-        ck_assert_uint_eq(m->n_devices, 5);
+        ck_assert_uint_eq(m->n_devices, 7);
+        ck_assert(!m->devices[5].ids_known);
+        ck_assert(m->devices[6].ids_known && m->devices[6].device_id == 0xffff);
         ck_assert(!m->devices[0].ids_known);
         ck_assert(m->devices[1].ids_known);
         ck_assert(!m->devices[1].class_known);
