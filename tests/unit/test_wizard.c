@@ -714,6 +714,9 @@ START_TEST(group_view_outside_the_iommu)
         screen("igfx-off-3-gpu", 80, 24);
         keys((int[]){ 'g', 0 });
         screen("igfx-off-3-groups", 80, 40);
+        /* On the iGPU: why it is in no group, and what to change. */
+        keys((int[]){ 'x', WK_UP, 0 });
+        screen("igfx-off-3-gpu-igpu", 80, 24);
 }
 END_TEST
 
