@@ -40,5 +40,11 @@ void findings_free(struct findings *f);
 const char *section_title(enum section s);
 const char *severity_label(enum severity s);
 
+/*
+ * Why a device is in no IOMMU group while the kernel's IOMMU is on, and what to do: detect's
+ * advice, plan's refusal and the wizard's GPU step say it in these words.
+ */
+const char *findings_no_group_advice(const struct machine *m);
+
 /* The GPU to pass through when the user has no preference: index into gpus, or -ENOENT. */
 int machine_recommended_gpu(const struct machine *m, size_t *ret);

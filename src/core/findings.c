@@ -244,6 +244,15 @@ static void gpu_notes(struct builder *b, const struct machine *m, const struct g
         b->gpu = gpu;
 }
 
+const char *findings_no_group_advice(const struct machine *m)
+{
+        if (kcmdline_excludes_igpu(&m->iommu.cmdline_tokens))
+                return "the option igfx_off (or intgpu_off) of intel_iommu= on the kernel command line leaves "
+                       "integrated graphics outside the IOMMU: remove that option and reboot to pass it through";
+        return "the IOMMU does not translate for it (the firmware's IOMMU table does not cover it, or the kernel "
+               "leaves integrated graphics out), and vfio takes only devices in a group";
+}
+
 static void gpu_findings(struct builder *b, const struct machine *m, const struct gpu_info *g)
 {
         const struct pci_device *d = &m->devices[g->device];
@@ -266,13 +275,8 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
         else {
                 const char *advice = NULL;
 
-                if ((g->reasons & (1u << GPU_REASON_NO_GROUP)) && kcmdline_excludes_igpu(&m->iommu.cmdline_tokens))
-                        advice = "the option igfx_off (or intgpu_off) of intel_iommu= on the kernel command line "
-                                 "leaves integrated graphics outside the IOMMU: remove that option and reboot to pass "
-                                 "it through";
-                else if (g->reasons & (1u << GPU_REASON_NO_GROUP))
-                        advice = "the IOMMU does not translate for it (the firmware's IOMMU table does not cover it, "
-                                 "or the kernel leaves integrated graphics out), and vfio takes only devices in a group";
+                if (g->reasons & (1u << GPU_REASON_NO_GROUP))
+                        advice = findings_no_group_advice(m);
                 else if (g->reasons & (1u << GPU_REASON_DIRTY_GROUP))
                         advice = "pass the listed devices along (if the host can do without them), or move the card to "
                                  "a slot wired to the CPU. The ACS override (pcie_acs_override=, a kernel patch) only "

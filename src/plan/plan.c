@@ -10,6 +10,7 @@
 #include "params.h"
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/findings.h"
 #include "vfio-setup/kcmdline.h"
 
 /* Devices in the groups of the selected ones that would have to go along. */
@@ -100,16 +101,8 @@ static int add_device(struct plan_ctx *ctx, size_t idx)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "%s: its vendor and device id cannot be read", d->address);
         /* With the IOMMU off every device is in no group until the reboot that turns it on; with it on, for good. */
         if (ctx->m->iommu.kernel_active && d->iommu_group == PCI_GROUP_NONE)
-                return ctx_refuse(ctx, -VS_E_SELECTION,
-                                  "%s is in no IOMMU group although the kernel's IOMMU is on: the IOMMU does not "
-                                  "translate for it, and vfio-pci takes only devices in a group. %s",
-                                  d->address,
-                                  kcmdline_excludes_igpu(&ctx->m->iommu.cmdline_tokens)
-                                          ? "The kernel command line's intel_iommu= has igfx_off (or intgpu_off), "
-                                            "which leaves integrated graphics out: remove that option, reboot, and "
-                                            "choose it again"
-                                          : "The firmware's IOMMU table does not cover it, or the kernel leaves it "
-                                            "out: it cannot be passed through");
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s is in no IOMMU group although the kernel's IOMMU is on: %s",
+                                  d->address, findings_no_group_advice(ctx->m));
         r = strv_push(&ctx->plan->devices, d->address);
         if (r >= 0)
                 r = strv_pushf(&ctx->plan->vfio_ids, "%04x:%04x", d->vendor_id, d->device_id);

@@ -216,11 +216,9 @@ static int details(const struct wizard *w, int gpu, struct canvas *c, int y, int
                     startswith(g->reason_texts.v[i], gpu_reason_text(GPU_REASON_ONLY_GPU)))
                         continue;
                 y = canvas_wrap(c, y, 4, c->w - 6, g->passthrough_ok ? CR_DIM : CR_WARNING, g->reason_texts.v[i]);
-                /* In no group while the IOMMU is on: detect's advice names what leaves it out (intel_iommu=igfx_off). */
-                if (m->iommu.kernel_active && startswith(g->reason_texts.v[i], gpu_reason_text(GPU_REASON_NO_GROUP)))
-                        for (size_t k = 0; k < w->findings.n && y < bottom; k++)
-                                if (w->findings.v[k].gpu == gpu && w->findings.v[k].advice)
-                                        y = canvas_wrap(c, y, 6, c->w - 8, CR_DIM, w->findings.v[k].advice);
+                /* What leaves it out (intel_iommu=igfx_off), and what to do. */
+                if (startswith(g->reason_texts.v[i], gpu_reason_text(GPU_REASON_NO_GROUP)) && y < bottom)
+                        y = canvas_wrap(c, y, 6, c->w - 8, CR_DIM, findings_no_group_advice(m));
         }
         if ((g->reasons & (1u << GPU_REASON_HOST_DISK)) && y < bottom)
                 y = canvas_wrap(c, y, 6, c->w - 8, CR_DIM, host_disk_ways);

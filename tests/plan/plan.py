@@ -275,8 +275,8 @@ def bad_input(tap, tmp):
         ("identical-rx580", ["--gpu", "0b:00.0", "--initramfs", "booster"], 2, "booster does not run them"),
         ("amd-x570-two-gpus", ["--gpu", "01:00.0"], 2, "is not a GPU"),
         # The IOMMU is on and leaves the iGPU out (intel_iommu=on,igfx_off): vfio-pci could not take it.
-        ("intel-igfx-off", ["--gpu", "00:02.0", "--allow-boot-vga"], 2, "has igfx_off (or intgpu_off), which leaves "
-         "integrated graphics out: remove that option, reboot"),
+        ("intel-igfx-off", ["--gpu", "00:02.0", "--allow-boot-vga"], 2, "igfx_off (or intgpu_off) of intel_iommu= on "
+         "the kernel command line leaves integrated graphics outside the IOMMU: remove that option and reboot"),
         ("intel-igfx-off", ["--gpu", "01:00.0", "--extra", "00:02.0"], 2, "0000:00:02.0 is in no IOMMU group although "
          "the kernel's IOMMU is on"),
         ("intel-igfx-off", ["--gpu", "00:02.0", "--single-gpu", "win11"], 2, "is in no IOMMU group"),
