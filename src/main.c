@@ -12,17 +12,18 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/plan.h"
 #include "vfio-setup/machine.h"
+#include "vfio-setup/pciaddr.h"
 
 enum {
         OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_KEEP, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
         OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH, OPT_GPUS, OPT_GROUP, OPT_LIBVIRT_DOMAIN, OPT_SINGLE_GPU,
-        OPT_GUEST_OS,
+        OPT_GUEST_OS, OPT_ALLOW_HOST_DEVICE,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
-        OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, \
+        OPT_ALLOW_BOOT_VGA, OPT_ALLOW_HOST_DEVICE, OPT_IOMMU_PT, \
         OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_LG_BIT_DEPTH, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_SINGLE_GPU
 
 /* Which options each subcommand takes, besides the global ones. */
@@ -37,7 +38,8 @@ static const struct command {
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
         { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, OPT_GUEST_OS, 0 },
           "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
-          "       [--allow-boot-vga] [--bootloader NAME] [--initramfs NAME] [--single-gpu DOMAIN]\n"
+          "       [--allow-boot-vga] [--allow-host-device ADDRESS]... [--bootloader NAME] [--initramfs NAME]\n"
+          "       [--single-gpu DOMAIN]\n"
           "       [--json | --libvirt-xml | --libvirt-domain NAME [--guest-os windows|linux]]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
@@ -78,6 +80,7 @@ static const struct option long_options[] = {
         { "release", no_argument, NULL, OPT_RELEASE },
         { "allow-dirty-group", no_argument, NULL, OPT_ALLOW_DIRTY },
         { "allow-boot-vga", no_argument, NULL, OPT_ALLOW_BOOT_VGA },
+        { "allow-host-device", required_argument, NULL, OPT_ALLOW_HOST_DEVICE },
         { "iommu-pt", no_argument, NULL, OPT_IOMMU_PT },
         { "yes", no_argument, NULL, OPT_YES },
         { "no-regenerate", no_argument, NULL, OPT_NO_REGENERATE },
@@ -303,6 +306,17 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
         case OPT_ALLOW_BOOT_VGA:
                 s->allow_boot_vga = true;
                 return 0;
+        case OPT_ALLOW_HOST_DEVICE: {
+                unsigned dom, bus, dev, fn;
+                char full[16];
+
+                if (pci_address_parse(arg, &dom, &bus, &dev, &fn) < 0) {
+                        fprintf(stderr, "vfio-setup: --allow-host-device %s: a PCI address, e.g. 0000:0e:00.0\n", arg);
+                        return -1;
+                }
+                pci_address_format(dom, bus, dev, fn, full);
+                return strv_contains(&s->allow_host, full) || strv_push(&s->allow_host, full) >= 0 ? 0 : -1;
+        }
         case OPT_IOMMU_PT:
                 s->iommu_pt = true;
                 return 0;

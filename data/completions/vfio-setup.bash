@@ -37,7 +37,7 @@ _vfio_setup()
     case $prev in
         --root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --gpu|--extra) COMPREPLY=($(_vfio_setup_devices "$cur")); return ;;
+        --gpu|--extra|--allow-host-device) COMPREPLY=($(_vfio_setup_devices "$cur")); return ;;
         --goal) COMPREPLY=($(compgen -W "base looking-glass gaming storage" -- "$cur")); return ;;
         --bootloader) COMPREPLY=($(compgen -W "grub grub-bls systemd-boot kernelstub refind limine efistub proxmox-boot-tool:systemd-boot proxmox-boot-tool:grub rpm-ostree sdbootutil" -- "$cur")); return ;;
         --initramfs) COMPREPLY=($(compgen -W "mkinitcpio dracut initramfs-tools booster rpm-ostree" -- "$cur")); return ;;
@@ -51,8 +51,8 @@ _vfio_setup()
     local options
     case $command in
         detect) options="--json" ;;
-        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --single-gpu --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os" ;;
-        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --single-gpu --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os" ;;
+        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
         undo) options="--yes --no-regenerate --timeout --json" ;;
         verify) options="--gpu --json" ;;
         groups) options="--gpus --group --json" ;;

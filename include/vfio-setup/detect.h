@@ -18,8 +18,13 @@ int detect_topology(const struct sysroot *sr, struct machine *m);
 int detect_board(const struct sysroot *sr, struct machine *m);
 int detect_iommu(const struct sysroot *sr, struct machine *m);
 int detect_pci(const struct sysroot *sr, struct machine *m);
-/* Needs detect_pci, detect_iommu and detect_storage first. */
+/* Needs detect_pci, detect_iommu, detect_storage and detect_host_ways first. */
 int detect_groups(struct machine *m);
+/*
+ * How the user reaches the host: network controllers of the default route and of ssh sessions,
+ * the controllers of keyboards and pointers, GPUs lighting a screen.  Needs detect_pci first.
+ */
+int detect_host_ways(const struct sysroot *sr, struct machine *m);
 int detect_distro(const struct sysroot *sr, struct machine *m);
 int detect_esp(const struct sysroot *sr, struct machine *m);
 /* Needs detect_esp and detect_distro first. */

@@ -15,7 +15,8 @@
         X(VS_E_SELECTION,    "the selection cannot be set up as asked")    \
         X(VS_E_DIRTY_GROUP,  "the IOMMU group holds devices the host keeps") \
         X(VS_E_BOOT_VGA,     "the GPU is the boot VGA device")             \
-        X(VS_E_CONFIRM,      "the GPU is the boot VGA device and its IOMMU group holds devices the host keeps") \
+        X(VS_E_HOST_DEVICE,  "the host is reached through a device the plan would take") \
+        X(VS_E_CONFIRM,      "the plan needs more than one confirmation")  \
         X(VS_E_COMMAND,      "a regeneration command failed")               \
         X(VS_E_STALE,        "a file changed since the plan was made")      \
         X(VS_E_UNFINISHED,   "an earlier apply did not finish")             \

@@ -14,6 +14,7 @@ enum section {
         SECTION_FIRMWARE,
         SECTION_GPUS,
         SECTION_STORAGE,
+        SECTION_HOST,
         SECTION_BOOT,
         SECTION_VFIO,
         SECTION_DETECTION,

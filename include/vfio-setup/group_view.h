@@ -27,6 +27,7 @@ struct group_member {
         char *reset_method;         /* sysfs reset_method ("flr bus"); NULL when the kernel has none or does not say */
         struct acs_info acs;
         char *host_needs;           /* why the host keeps it (device_host_needs), NULL when it can go */
+        unsigned host_ways;         /* how the host is reached through it (device_host_ways): it goes only when told */
 };
 
 struct group_entry {
@@ -35,13 +36,16 @@ struct group_entry {
         size_t n_members;
         bool whole_ok;              /* every member but bridges can go to a guest */
         bool host_only;             /* none can: the host keeps every member but bridges */
+        bool host_way;              /* a member is a way the host is reached (it goes only when told) */
+        bool acs_override;          /* the kernel's groups may come from an ACS override (acs_override_shown) */
 };
 
 /* A PCI bridge (not the host bridge): never given to a guest, whatever its group. */
 bool group_view_is_bridge(const struct pci_device *d);
 /*
- * "can go to a guest whole", "stays with the host" or "the host keeps part of it"; for the
- * devices in no group, why none of them can go.
+ * "can go to a guest whole", "stays with the host" or "the host keeps part of it", and
+ * whether the host is reached through a member; for the devices in no group, why none of
+ * them can go.
  */
 const char *group_entry_verdict(const struct group_entry *e);
 

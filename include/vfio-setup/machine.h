@@ -56,6 +56,18 @@ struct board_info {
         bool laptop;                /* a portable chassis (laptop, notebook, convertible, tablet) */
 };
 
+/*
+ * Whether the IOMMU groups are the hardware's: the out-of-tree ACS override patch
+ * (pcie_acs_override=) pretends isolation the hardware does not give; mainline's
+ * pci=config_acs= (Linux 6.11) sets devices' ACS by hand.
+ */
+enum acs_override {
+        ACS_OVERRIDE_NONE,
+        ACS_OVERRIDE_IGNORED,       /* on the command line of a kernel without the patch: it does nothing */
+        ACS_OVERRIDE_CLAIMED,       /* on the command line; whether the kernel honours it could not be read */
+        ACS_OVERRIDE_IN_USE,        /* the kernel log says so, or the kernel carries the patch */
+};
+
 struct iommu_info {
         const char *firmware_table; /* "DMAR" (Intel VT-d), "IVRS" (AMD-Vi) or NULL */
         bool kernel_active;         /* sys/class/iommu has units and groups exist */
@@ -63,9 +75,30 @@ struct iommu_info {
         size_t group_count;
         char *cmdline;              /* proc/cmdline as read, NULL if unreadable */
         struct strv cmdline_tokens; /* the IOMMU/VFIO-related tokens of it */
+        enum acs_override acs_override;
+        char *acs_evidence;         /* what decided it, a sentence; NULL for none */
 };
 
 #define PCI_GROUP_NONE (-1)
+
+/*
+ * The ways the user reaches the host: a plan takes a device that is one only when told to
+ * (--allow-host-device), and then says how to get back in.  Name for JSON, then words.
+ */
+#define HOST_WAYS(X)                                                                                   \
+        X(ROUTE,    "route",    "the network controller of the default route")                        \
+        X(SSH,      "ssh",      "the network controller of a running ssh session")                    \
+        X(ONLY_NIC, "only-nic", "the only network controller")                                         \
+        X(INPUT,    "input",    "the controller of the host's keyboard or mouse")                      \
+        X(ONLY_USB, "only-usb", "the only USB controller")                                             \
+        X(DISPLAY,  "display",  "the GPU of a screen the host shows now")
+
+enum host_way {
+#define HOST_WAY_ENUM(id, name, text) HOST_WAY_##id,
+        HOST_WAYS(HOST_WAY_ENUM)
+#undef HOST_WAY_ENUM
+        _HOST_WAY_MAX
+};
 
 struct pci_device {
         char address[16];           /* "0000:0b:00.0" */
@@ -83,6 +116,18 @@ struct pci_device {
         int iommu_group;            /* PCI_GROUP_NONE without a kernel IOMMU */
         int boot_vga;               /* 1, 0, or -1 where the attribute is absent */
         struct strv usb_devices;    /* a USB controller's: what is plugged in, hubs aside ("Logitech USB Receiver") */
+        struct strv net_ifaces;     /* network interfaces on it, its own or a USB adapter's ("enp5s0") */
+        struct strv inputs;         /* keyboards and pointers reached through it ("Logitech USB Keyboard") */
+        struct strv screens;        /* connectors it drives now ("DP-1") */
+        unsigned host_ways;         /* 1u << enum host_way */
+        struct strv host_way_texts; /* one sentence per way, with what decided it */
+};
+
+/* How the host is reached over the network, from procfs and the sysfs network class. */
+struct host_net {
+        bool known;                 /* proc/net/route was readable */
+        struct strv default_ifaces; /* interfaces of the default routes, IPv4 and IPv6 ("vmbr0") */
+        struct strv ssh_peers;      /* "192.168.1.20 over vmbr0", one per running ssh session */
 };
 
 struct iommu_group {
@@ -101,7 +146,9 @@ struct iommu_group {
         X(IDENTICAL,     false, "another GPU has the same vendor:device id")        \
         X(BOUND_VFIO,    false, "already bound to vfio-pci")                         \
         X(UNKNOWN_IDS,   true,  "its vendor/device id could not be read")          \
-        X(HOST_DISK,     true,  "a function of its slot holds a disk the host uses")
+        X(HOST_DISK,     true,  "a function of its slot holds a disk the host uses")  \
+        X(HOST_WAY,      true,  "the host is reached through it")                   \
+        X(ACS_OVERRIDE,  false, "its IOMMU group comes from an ACS override, not from the hardware's isolation")
 
 enum gpu_reason {
 #define GPU_REASON_ENUM(name, blocking, text) GPU_REASON_##name,
@@ -221,6 +268,7 @@ struct machine {
         struct block_disk *disks;   /* by controller, then name */
         size_t n_disks;
         bool storage_known;         /* sys/block and the mount table were read: disks and their uses are known */
+        struct host_net net;
         struct distro_info distro;
         struct esp_info esp;
         struct evidence_result bootloader;
@@ -247,6 +295,18 @@ bool pci_class_is_storage(uint16_t class_id);
 const struct iommu_group *machine_find_group(const struct machine *m, int id);
 /* The disk by its sys/block name or by-id name (with or without /dev/disk/by-id/); -ENOENT. */
 int machine_find_disk(const struct machine *m, const char *name, size_t *ret);
+
+/* "ignored", "claimed", "in-use"; "" for none. */
+const char *acs_override_name(enum acs_override a);
+/* Whether the groups may not be the hardware's (an override in use or claimed). */
+bool acs_override_shown(const struct iommu_info *i);
+const char *host_way_name(enum host_way w);
+const char *host_way_text(enum host_way w);
+/*
+ * The ways the host is reached through the device that count for a plan: a boot VGA device's
+ * screen is the boot VGA confirmation's to lift, not this one's.
+ */
+unsigned device_host_ways(const struct machine *m, size_t device);
 
 /* PCI classes the rules need. */
 bool pci_class_is_gpu(uint16_t class_id);

@@ -29,6 +29,7 @@ struct selection {
         bool release;           /* remove what vfio-setup set up */
         bool allow_dirty_group; /* pass the GPU although its group holds other devices */
         bool allow_boot_vga;    /* pass the firmware's console GPU, releasing its framebuffer */
+        struct strv allow_host; /* addresses of devices the host is reached through, to pass all the same */
         bool iommu_pt;          /* add iommu=pt */
         bool wizard_wording;    /* refusals name the wizard's keys and screens rather than options */
         /*

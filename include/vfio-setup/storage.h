@@ -16,9 +16,10 @@ bool controller_has_disks(const struct machine *m, size_t device);
 /*
  * Why the host cannot give the device away, a few words to follow "DEVICE is",
  * or NULL when it can: the chipset's own functions (host bridge, ISA/LPC
- * bridge, SMBus), a controller holding the host's disks, or whose disks' use
- * could not be read (sys/block, the mount table: unknown counts as used), the
- * only USB controller (the keyboard).  Allocated.
+ * bridge, SMBus), AMD's platform security processor, a controller holding the
+ * host's disks, or whose disks' use could not be read (sys/block, the mount
+ * table: unknown counts as used).  Allocated.  The ways the host is reached
+ * (device_host_ways) can be given away when the user says so; these never.
  */
 char *device_host_needs(const struct machine *m, size_t device);
 /* Whether the device is alone in its IOMMU group (bridges aside). */

@@ -57,6 +57,18 @@ int sysroot_open_regular(const struct sysroot *sr, const char *rel, int *ret_fd)
  * -EFBIG when that is over SYSROOT_READ_MAX.  The result is NUL-terminated.
  */
 int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **ret, size_t *ret_len);
+/*
+ * Whether a regular file holds needle, read in pieces up to max bytes (for files larger
+ * than SYSROOT_READ_MAX, such as proc/kallsyms).
+ */
+int sysroot_file_contains(const struct sysroot *sr, const char *rel, const char *needle, size_t max, bool *ret);
+/*
+ * The kernel's log, its messages one a line: dev/kmsg, which is the kernel's record device
+ * (character device 1:11, read without waiting) on a live system, or a regular file holding
+ * its records in a captured tree.  At most max bytes.
+ */
+#define SYSROOT_KMSG "dev/kmsg"
+int sysroot_read_kernel_log(const struct sysroot *sr, size_t max, char **ret);
 /* First line without surrounding white space. */
 int sysroot_read_line(const struct sysroot *sr, const char *rel, char **ret);
 /* Parses a file holding one number (0x prefix allowed); -EBADMSG on garbage. */

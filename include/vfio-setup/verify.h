@@ -27,6 +27,7 @@ struct verify_result {
         struct strv devices;
         struct verify_check *checks;
         size_t n;
+        struct strv notes;      /* what the checks do not decide, but the user must know (an ACS override) */
         bool ready;
 };
 

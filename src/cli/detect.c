@@ -9,6 +9,11 @@
 #include "vfio-setup/findings.h"
 #include "vfio-setup/machine_json.h"
 
+static bool same_slot(const struct pci_device *a, const struct pci_device *b)
+{
+        return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev;
+}
+
 static const char *role_of(const struct machine *m, const struct gpu_info *g, size_t dev)
 {
         const struct pci_device *d = &m->devices[dev];
@@ -21,7 +26,10 @@ static const char *role_of(const struct machine *m, const struct gpu_info *g, si
         for (size_t i = 0; i < g->n_blockers; i++)
                 if (g->blockers[i] == dev)
                         return "BLOCKS";
-        return d->class_known && pci_class_is_host_side_bridge(d->class_id) ? "bridge, stays" : "";
+        if (d->class_known && pci_class_is_host_side_bridge(d->class_id))
+                return "bridge, stays";
+        /* In the GPU's slot but not the card's (an APU's security processor, USB): the host keeps it. */
+        return same_slot(d, &m->devices[g->device]) ? "the platform's, stays" : "";
 }
 
 static void device_line(const struct output *o, const struct machine *m, const struct gpu_info *g, size_t dev)
@@ -44,14 +52,13 @@ static void device_line(const struct output *o, const struct machine *m, const s
 /* The devices that decide a GPU's fate: its slot and every group they touch. */
 static void gpu_details(const struct output *o, const struct machine *m, const struct gpu_info *g)
 {
+        const struct pci_device *gpu = &m->devices[g->device];
         size_t first = g->device, end = g->device + 1;
 
-        while (first > 0 && m->devices[first - 1].domain == m->devices[g->device].domain &&
-               m->devices[first - 1].bus == m->devices[g->device].bus && m->devices[first - 1].dev == m->devices[g->device].dev)
+        while (first > 0 && same_slot(&m->devices[first - 1], gpu))
                 first--;
-        for (size_t i = 0; i < g->n_companions; i++)
-                if (g->companions[i] + 1 > end)
-                        end = g->companions[i] + 1;
+        while (end < m->n_devices && same_slot(&m->devices[end], gpu))
+                end++;
         output_role(o, ROLE_DIM, "           devices of GPU %s and its groups:\n", m->devices[g->device].address);
         for (size_t i = first; i < end; i++)
                 device_line(o, m, g, i);

@@ -42,7 +42,7 @@ static json_object *device_json(const struct machine *m, const struct group_memb
 {
         const struct pci_device *d = &m->devices[g->device];
         const struct gpu_info *gpu = gpu_of(m, g->device);
-        json_object *o = json_object_new_object();
+        json_object *o = json_object_new_object(), *ways = json_object_new_array();
         char buf[16];
 
         json_object_object_add(o, "address", json_object_new_string(d->address));
@@ -58,6 +58,10 @@ static json_object *device_json(const struct machine *m, const struct group_memb
         json_object_object_add(o, "acs", acs_json(&g->acs));
         json_object_object_add(o, "bridge", json_object_new_boolean(group_view_is_bridge(d)));
         json_object_object_add(o, "host_needs", g->host_needs ? json_object_new_string(g->host_needs) : NULL);
+        json_object_object_add(o, "host_ways", ways);
+        for (int w = 0; w < _HOST_WAY_MAX; w++)
+                if (g->host_ways & (1u << w))
+                        json_object_array_add(ways, json_object_new_string(host_way_name((enum host_way)w)));
         if (gpu)
                 json_object_object_add(o, "gpu_passthrough_ok", json_object_new_boolean(gpu->passthrough_ok));
         return o;
@@ -70,6 +74,18 @@ static json_object *members_json(const struct machine *m, const struct group_ent
         for (size_t k = 0; k < e->n_members; k++)
                 json_object_array_add(devices, device_json(m, &e->members[k]));
         return devices;
+}
+
+static json_object *override_json(const struct iommu_info *i)
+{
+        json_object *o;
+
+        if (i->acs_override == ACS_OVERRIDE_NONE)
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "state", json_object_new_string(acs_override_name(i->acs_override)));
+        json_object_object_add(o, "evidence", json_object_new_string(i->acs_evidence ? i->acs_evidence : ""));
+        return o;
 }
 
 static int print_json(const struct machine *m, const struct group_view *v)
@@ -89,6 +105,7 @@ static int print_json(const struct machine *m, const struct group_view *v)
                 json_object_object_add(g, "id", json_object_new_int(e->id));
                 json_object_object_add(g, "whole_to_guest", json_object_new_boolean(e->whole_ok));
                 json_object_object_add(g, "host_only", json_object_new_boolean(e->host_only));
+                json_object_object_add(g, "host_way", json_object_new_boolean(e->host_way));
                 json_object_object_add(g, "devices", devices);
                 json_object_array_add(groups, g);
         }
@@ -107,6 +124,7 @@ static int print_json(const struct machine *m, const struct group_view *v)
                 json_object_object_add(g, "bridges", bridges);
                 json_object_array_add(gpus, g);
         }
+        json_object_object_add(root, "acs_override", override_json(&m->iommu));
         json_object_object_add(root, "groups", groups);
         json_object_object_add(root, "ungrouped", members_json(m, &v->ungrouped));
         json_object_object_add(root, "gpus", gpus);
@@ -154,6 +172,8 @@ static void print_entry(struct output *o, const struct machine *m, const struct 
                 output_role(o, ROLE_DIM, "\n");
                 if (g->host_needs)
                         output_role(o, ROLE_WARNING, "      the host keeps it: %s\n", g->host_needs);
+                for (size_t w = 0; g->host_ways && w < d->host_way_texts.n; w++)
+                        output_role(o, ROLE_WARNING, "      the host is reached through it: %s\n", d->host_way_texts.v[w]);
                 if (gpu)
                         output_role(o, gpu->passthrough_ok ? ROLE_OK : ROLE_WARNING, "      GPU: %s\n",
                                     gpu->passthrough_ok ? "can be passed through"
@@ -167,6 +187,10 @@ static void print_text(const struct machine *m, const struct group_view *v, cons
         char acs[128];
 
         output_init(&o, stdout, opt->no_color, opt->ascii);
+        if (acs_override_shown(&m->iommu))
+                output_role(&o, ROLE_WARNING, "ACS override: %s. The groups below are what it makes of the "
+                                              "machine: devices of one real group can still reach each other's memory.\n",
+                            m->iommu.acs_evidence);
         for (size_t i = 0; i < v->n_groups; i++)
                 print_entry(&o, m, &v->groups[i]);
         if (v->ungrouped.n_members)

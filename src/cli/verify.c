@@ -11,12 +11,14 @@
 
 static int print_json(const struct verify_result *v)
 {
-        json_object *root = json_object_new_object(), *checks = json_object_new_array(), *devices = json_object_new_array();
+        json_object *root = json_object_new_object(), *checks = json_object_new_array(), *devices = json_object_new_array(),
+                    *notes = json_object_new_array();
 
-        if (!root || !checks || !devices) {
+        if (!root || !checks || !devices || !notes) {
                 json_object_put(root);
                 json_object_put(checks);
                 json_object_put(devices);
+                json_object_put(notes);
                 return -VS_E_JSON;
         }
         for (size_t i = 0; i < v->devices.n; i++)
@@ -33,6 +35,9 @@ static int print_json(const struct verify_result *v)
         json_object_object_add(root, "rebooted", v->rebooted == TRI_UNKNOWN ? NULL : json_object_new_boolean(v->rebooted == TRI_YES));
         json_object_object_add(root, "devices", devices);
         json_object_object_add(root, "checks", checks);
+        json_object_object_add(root, "notes", notes);
+        for (size_t i = 0; i < v->notes.n; i++)
+                json_object_array_add(notes, json_object_new_string(v->notes.v[i]));
         return output_json(root);
 }
 
@@ -50,6 +55,10 @@ static void print_text(const struct verify_result *v, const struct cli_options *
                 output_role(&o, ROLE_PLAIN, " %s\n", v->checks[i].text);
                 if (v->checks[i].fix)
                         output_role(&o, ROLE_PLAIN, "           %s %s\n", output_arrow(&o), v->checks[i].fix);
+        }
+        for (size_t i = 0; i < v->notes.n; i++) {
+                output_role(&o, ROLE_WARNING, "  %-8s", "NOTE");
+                output_role(&o, ROLE_PLAIN, " %s\n", v->notes.v[i]);
         }
         if (v->ready)
                 output_role(&o, ROLE_OK, "Ready: the devices can be given to a virtual machine.\n");

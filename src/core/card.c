@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -732,6 +733,9 @@ struct extras {
         struct strv ids;            /* "DISK\tBY-ID" */
         unsigned minor, dm;         /* the next disk or partition minor (major 259), dm minor (254) */
         char *swaps;
+        char *route, *route6, *tcp, *tcp6;
+        unsigned sessions, inputs;
+        struct strv gpus;           /* the GPUs with screens, in card order: card0, card1... */
 };
 
 /*
@@ -965,6 +969,256 @@ static void key_usb(struct builder *b, const struct card *c, const char *v, stru
         write_text(b, rooted(b, "sys/%s/usb%u/bDeviceClass", rel, usb_bus), "09\n");
 }
 
+/*
+ * How the host is reached: "# net: BDF [USBPORT] IFACE" a network interface on a PCI function
+ * (or a USB adapter below one), "# netdev: NAME LOWER..." a bridge or bond over others,
+ * "# route: DEST/LEN IFACE" a route (IPv4 or IPv6; 0.0.0.0/0 and ::/0 are the defaults),
+ * "# ssh: PEER" a session from PEER to sshd's port 22, "# input: BDF [USBPORT] KIND NAME" a
+ * keyboard, mouse or gamepad, "# screen: BDF CONNECTOR" a monitor the GPU lights now.
+ */
+static int usb_child(const struct card *c, const char *bdf, const char *port, char *out, size_t size)
+{
+        unsigned dom, bus, dev, fn, usb_bus;
+        char rel[256];
+
+        if (pci_address_parse(bdf, &dom, &bus, &dev, &fn) < 0 || !listed(c, dom, bus, dev, fn) ||
+            pci_dir(c, dom, bus, dev, fn, rel, sizeof(rel)) < 0)
+                return -VS_E_CARD_SYNTAX;
+        if (!port) {
+                snprintf(out, size, "%s", rel);
+                return 0;
+        }
+        if (sscanf(port, "%u-", &usb_bus) != 1 || strspn(port, "0123456789-.") != strlen(port))
+                return -VS_E_CARD_SYNTAX;
+        snprintf(out, size, "%s/usb%u/%s/%s:1.0", rel, usb_bus, port, port);
+        return 0;
+}
+
+/* Splits "BDF [USBPORT] REST": *ret_port is NULL without a port (digits with a dash: "1-2", "3-1.4"). */
+static int device_words(const char *v, char *bdf, char *port, const char **ret_port, const char **ret_rest)
+{
+        int at = 0, at2 = 0;
+
+        if (sscanf(v, "%31s %n", bdf, &at) != 1 || !at || !v[at])
+                return -VS_E_CARD_SYNTAX;
+        *ret_port = NULL;
+        *ret_rest = v + at;
+        if (sscanf(v + at, "%31s %n", port, &at2) == 1 && at2 && v[at + at2] && strchr(port, '-') &&
+            strspn(port, "0123456789-.") == strlen(port)) {
+                *ret_port = port;
+                *ret_rest = v + at + at2;
+        }
+        return 0;
+}
+
+static void usb_parents(struct builder *b, const char *dir)
+{
+        char *copy = strdup(dir), *iface;
+
+        if (!copy) {
+                b->err = b->err ? b->err : -ENOMEM;
+                return;
+        }
+        /* .../usbN/PORT/PORT:1.0: the device is a plain one, the root hub a hub. */
+        iface = strrchr(copy, '/');
+        if (iface && strstr(copy, "/usb")) {
+                *iface = '\0';
+                write_text(b, rooted(b, "sys/%s/bDeviceClass", copy), "00\n");
+                *strrchr(copy, '/') = '\0';
+                write_text(b, rooted(b, "sys/%s/bDeviceClass", copy), "09\n");
+        }
+        free(copy);
+}
+
+static void key_net(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char bdf[32], port[32], dir[320];
+        const char *usb, *iface;
+
+        (void)x;
+        if (device_words(v, bdf, port, &usb, &iface) < 0 || strchr(iface, '/') || strchr(iface, ' ') ||
+            usb_child(c, bdf, usb, dir, sizeof(dir)) < 0) {
+                b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                return;
+        }
+        if (usb)
+                usb_parents(b, dir);
+        write_text(b, rooted(b, "sys/%s/net/%s/type", dir, iface), "1\n");
+        {
+                char target[400];
+
+                snprintf(target, sizeof(target), "../../%s/net/%s", dir, iface);
+                make_link(b, rooted(b, "sys/class/net/%s", iface), target);
+        }
+}
+
+static void key_netdev(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char name[32], lower[32];
+        int at = 0, n;
+
+        (void)c;
+        (void)x;
+        if (sscanf(v, "%31s %n", name, &at) != 1 || strchr(name, '/') || !v[at]) {
+                b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                return;
+        }
+        make_dir(b, rooted(b, "sys/devices/virtual/net/%s", name));
+        {
+                char target[96];
+
+                snprintf(target, sizeof(target), "../../devices/virtual/net/%s", name);
+                make_link(b, rooted(b, "sys/class/net/%s", name), target);
+        }
+        for (const char *p = v + at; sscanf(p, "%31s%n", lower, &n) == 1; p += n) {
+                char target[96];
+
+                if (strchr(lower, '/')) {
+                        b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                        return;
+                }
+                snprintf(target, sizeof(target), "../../../../class/net/%s", lower);
+                make_link(b, rooted(b, "sys/devices/virtual/net/%s/lower_%s", name, lower), target);
+        }
+}
+
+/* Little-endian hosts print an address's network bytes as one 32-bit word in host order. */
+static unsigned long word4(const unsigned char *a)
+{
+        return (unsigned long)a[0] | (unsigned long)a[1] << 8 | (unsigned long)a[2] << 16 | (unsigned long)a[3] << 24;
+}
+
+static void append(struct builder *b, char **text, const char *head, const char *line)
+{
+        char *joined;
+
+        if (asprintf(&joined, "%s%s", *text ? *text : head, line) < 0) {
+                b->err = b->err ? b->err : -ENOMEM;
+                return;
+        }
+        free(*text);
+        *text = joined;
+}
+
+static void key_route(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char dest[64], iface[32], line[256];
+        unsigned len, metric = 100;
+        unsigned char a[16];
+
+        (void)c;
+        if (sscanf(v, "%63[^/]/%u %31s %u", dest, &len, iface, &metric) < 3) {
+                b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                return;
+        }
+        if (inet_pton(AF_INET, dest, a) == 1 && len <= 32) {
+                unsigned long mask = len ? 0xffffffffu << (32 - len) : 0;
+                unsigned char m[4] = { (unsigned char)(mask >> 24), (unsigned char)(mask >> 16),
+                                       (unsigned char)(mask >> 8), (unsigned char)mask };
+
+                snprintf(line, sizeof(line), "%s\t%08lX\t00000000\t%04X\t0\t0\t%u\t%08lX\t0\t0\t0\n", iface,
+                         word4(a), len ? 0x0001 : 0x0003, metric, word4(m));
+                append(b, &x->route, "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n",
+                       line);
+        } else if (inet_pton(AF_INET6, dest, a) == 1 && len <= 128) {
+                int at = 0;
+
+                for (int i = 0; i < 16; i++)
+                        at += snprintf(line + at, sizeof(line) - (size_t)at, "%02x", a[i]);
+                snprintf(line + at, sizeof(line) - (size_t)at,
+                         " %02x 00000000000000000000000000000000 00 00000000000000000000000000000000 %08x 00000001 "
+                         "00000000 %08x %8s\n", len, metric, len ? 0x0001 : 0x0003, iface);
+                append(b, &x->route6, "", line);
+        } else
+                b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+}
+
+static void key_ssh(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        unsigned char a[16];
+        char line[256];
+
+        (void)c;
+        if (inet_pton(AF_INET, v, a) == 1) {
+                snprintf(line, sizeof(line), "%4u: 0200000A:0016 %08lX:D431 01 00000000:00000000 00:00000000 00000000     0"
+                                             "        0 %u 1 0000000000000000 20 4 31 10 -1\n",
+                         x->sessions, word4(a), 4000 + x->sessions);
+                append(b, &x->tcp, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+                                   "timeout inode\n", line);
+        } else if (inet_pton(AF_INET6, v, a) == 1) {
+                snprintf(line, sizeof(line), "%4u: 00000000000000000000000001000000:0016 %08lX%08lX%08lX%08lX:D431 01 "
+                                             "00000000:00000000 00:00000000 00000000     0        0 %u 1 "
+                                             "0000000000000000 20 4 31 10 -1\n",
+                         x->sessions, word4(a), word4(a + 4), word4(a + 8), word4(a + 12), 4000 + x->sessions);
+                append(b, &x->tcp6, "  sl  local_address                         remote_address                        st "
+                                    "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n", line);
+        } else
+                b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+        x->sessions++;
+}
+
+/* Capability bitmaps as sysfs prints them (hex words, most significant first): linux/input-event-codes.h. */
+static const struct {
+        const char *kind, *ev, *key, *rel, *abs;
+} input_kinds[] = {
+        { "keyboard", "120013", "fffffffffffffffe", "0", "0" },
+        { "mouse", "17", "70000 0 0 0 0", "103", "0" },
+        { "gamepad", "1b", "ffff000000000000 0 0 0 0", "0", "3003f" },
+};
+
+static void key_input(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char bdf[32], port[32], kind[16], dir[320], node[400], target[480];
+        const char *usb, *rest;
+        size_t k;
+        int at = 0;
+
+        if (device_words(v, bdf, port, &usb, &rest) < 0 || sscanf(rest, "%15s %n", kind, &at) != 1 || !rest[at] ||
+            usb_child(c, bdf, usb, dir, sizeof(dir)) < 0) {
+                b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                return;
+        }
+        for (k = 0; k < sizeof(input_kinds) / sizeof(input_kinds[0]) && strcmp(input_kinds[k].kind, kind) != 0; k++)
+                ;
+        if (k == sizeof(input_kinds) / sizeof(input_kinds[0])) {
+                b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                return;
+        }
+        if (usb)
+                usb_parents(b, dir);
+        snprintf(node, sizeof(node), "%s/0003:0000:0000.%04X/input/input%u", dir, x->inputs + 1, x->inputs);
+        write_lines(b, rooted(b, "sys/%s/name", node), rest + at);
+        write_lines(b, rooted(b, "sys/%s/capabilities/ev", node), input_kinds[k].ev);
+        write_lines(b, rooted(b, "sys/%s/capabilities/key", node), input_kinds[k].key);
+        write_lines(b, rooted(b, "sys/%s/capabilities/rel", node), input_kinds[k].rel);
+        write_lines(b, rooted(b, "sys/%s/capabilities/abs", node), input_kinds[k].abs);
+        snprintf(target, sizeof(target), "../../%s", node);
+        make_link(b, rooted(b, "sys/class/input/input%u", x->inputs), target);
+        x->inputs++;
+}
+
+static void key_screen(struct builder *b, const struct card *c, const char *v, struct extras *x)
+{
+        char bdf[32], conn[32], dir[320], node[400], target[480];
+        size_t card;
+
+        if (sscanf(v, "%31s %31s", bdf, conn) != 2 || strchr(conn, '/') || usb_child(c, bdf, NULL, dir, sizeof(dir)) < 0) {
+                b->err = b->err ? b->err : -VS_E_CARD_SYNTAX;
+                return;
+        }
+        for (card = 0; card < x->gpus.n && strcmp(x->gpus.v[card], bdf) != 0; card++)
+                ;
+        if (card == x->gpus.n && strv_push(&x->gpus, bdf) < 0) {
+                b->err = -ENOMEM;
+                return;
+        }
+        snprintf(node, sizeof(node), "%s/drm/card%zu/card%zu-%s", dir, card, card, conn);
+        write_text(b, rooted(b, "sys/%s/status", node), "connected\n");
+        write_text(b, rooted(b, "sys/%s/enabled", node), "enabled\n");
+        snprintf(target, sizeof(target), "../../%s", node);
+        make_link(b, rooted(b, "sys/class/drm/card%zu-%s", card, conn), target);
+}
+
 /* Block devices first, whatever the card's order, so that mounts find their numbers. */
 static const struct {
         const char *key;
@@ -982,6 +1236,12 @@ static const struct {
         { "os-release", key_os_release, 1 },
         { "mount", key_mount, 1 },
         { "usb", key_usb, 1 },
+        { "net", key_net, 1 },
+        { "netdev", key_netdev, 1 },
+        { "route", key_route, 1 },
+        { "ssh", key_ssh, 1 },
+        { "input", key_input, 1 },
+        { "screen", key_screen, 1 },
 };
 
 static void dmi(struct builder *b, const struct card *c)
@@ -1027,8 +1287,21 @@ static void extras(struct builder *b, const struct card *c, const char *kver)
                 write_text(b, rooted(b, "proc/self/mountinfo"), x.mountinfo);
         if (x.swaps)
                 write_text(b, rooted(b, "proc/swaps"), x.swaps);
+        if (x.route)
+                write_text(b, rooted(b, "proc/net/route"), x.route);
+        if (x.route6)
+                write_text(b, rooted(b, "proc/net/ipv6_route"), x.route6);
+        if (x.tcp)
+                write_text(b, rooted(b, "proc/net/tcp"), x.tcp);
+        if (x.tcp6)
+                write_text(b, rooted(b, "proc/net/tcp6"), x.tcp6);
         free(x.mountinfo);
         free(x.swaps);
+        free(x.route);
+        free(x.route6);
+        free(x.tcp);
+        free(x.tcp6);
+        strv_free(&x.gpus);
         strv_free(&x.devnums);
         strv_free(&x.ids);
 }

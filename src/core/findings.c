@@ -15,6 +15,7 @@ static const char *const section_titles[_SECTION_MAX] = {
         [SECTION_FIRMWARE] = "Firmware and IOMMU",
         [SECTION_GPUS] = "GPUs and IOMMU groups",
         [SECTION_STORAGE] = "Disks and their controllers",
+        [SECTION_HOST] = "How the host is reached",
         [SECTION_BOOT] = "Distribution and boot chain",
         [SECTION_VFIO] = "Current VFIO state",
         [SECTION_DETECTION] = "Detection",
@@ -197,9 +198,12 @@ static void firmware(struct builder *b, const struct machine *m)
                     "amd_iommu=on is not a valid value: the kernel ignores it");
         if (token_is(m, "iommu", "pt"))
                 add(b, SEVERITY_INFO, NULL, "iommu=pt: host devices bypass IOMMU translation (note: breaks AMD SEV-SNP)");
-        if (token_is(m, "pcie_acs_override", NULL))
+        if (acs_override_shown(&m->iommu))
                 add(b, SEVERITY_WARNING, "prefer a slot with its own group; the override lets devices reach each other",
-                    "pcie_acs_override is set: IOMMU groups do not show real isolation");
+                    "ACS override: %s: the IOMMU groups do not show the hardware's isolation", m->iommu.acs_evidence);
+        else if (m->iommu.acs_override == ACS_OVERRIDE_IGNORED)
+                add(b, SEVERITY_INFO, "remove it; the groups shown are the hardware's", "ACS override: %s",
+                    m->iommu.acs_evidence);
 }
 
 static int describe(const struct pci_device *d, char **ret)
@@ -224,6 +228,10 @@ static void gpu_notes(struct builder *b, const struct machine *m, const struct g
                     "%s shares its vendor:device id with another GPU: vfio-pci ids would take both cards, so vfio-setup "
                     "binds this one by its address (driver_override), early at boot",
                     d->address);
+        if ((g->reasons & (1u << GPU_REASON_ACS_OVERRIDE)) && g->passthrough_ok)
+                add(b, SEVERITY_WARNING, NULL,
+                    "%s: its IOMMU group comes from the ACS override, not from the hardware's isolation: the guest may "
+                    "reach the memory of devices the host keeps", d->address);
         if (g->reset_quirk)
                 add(b, SEVERITY_WARNING, "install the vendor-reset module and its udev rule (github.com/gnif/vendor-reset)",
                     "%s is an AMD %s GPU: it may not reset when the guest restarts (the AMD reset bug)", d->address,
@@ -291,6 +299,9 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
                 else if (g->reasons & (1u << GPU_REASON_HOST_DISK))
                         advice = "vfio-pci takes every function of the slot: plug the disk into another port, or stop "
                                  "using it on the host";
+                else if (g->reasons & (1u << GPU_REASON_HOST_WAY))
+                        advice = "plug the keyboard, mouse or cable into another port, or use another screen; or, once "
+                                 "there is another way in, pass it anyway (plan --allow-host-device ADDRESS)";
                 add(b, SEVERITY_WARNING, advice, "%s %s (%s): not ready, %s", d->address, name, group, reasons);
                 free(reasons);
         }
@@ -388,6 +399,32 @@ static void storage(struct builder *b, const struct machine *m)
                         controller_findings(b, m, i);
 }
 
+/* The devices a plan takes only when told to, each with what decided it. */
+static void host_ways(struct builder *b, const struct machine *m)
+{
+        b->section = SECTION_HOST;
+        for (size_t i = 0; i < m->n_devices && b->err == 0; i++) {
+                const struct pci_device *d = &m->devices[i];
+                char *texts;
+
+                if (!d->host_ways)
+                        continue;
+                texts = strv_join(&d->host_way_texts, "; ");
+                if (!texts) {
+                        b->err = -ENOMEM;
+                        return;
+                }
+                if (d->device_name)
+                        add(b, SEVERITY_INFO, NULL, "%s %s: %s", d->address, d->device_name, texts);
+                else
+                        add(b, SEVERITY_INFO, NULL, "%s Device %04x: %s", d->address, d->device_id, texts);
+                free(texts);
+        }
+        if (!m->net.known)
+                add(b, SEVERITY_INFO, NULL, "The network routes could not be read (/proc/net/route): the network "
+                                            "controllers the host is reached through are not known");
+}
+
 static void evidence_line(struct builder *b, const char *what, const char *name, const struct evidence_result *e,
                           const char *unknown_advice)
 {
@@ -470,6 +507,7 @@ int findings_build(const struct machine *m, struct findings *ret)
         firmware(&b, m);
         gpus(&b, m);
         storage(&b, m);
+        host_ways(&b, m);
         boot(&b, m);
         vfio(&b, m);
         b.section = SECTION_DETECTION;

@@ -39,6 +39,44 @@ static const struct {
 #undef GPU_REASON_ROW
 };
 
+static const struct {
+        const char *name, *text;
+} host_ways[_HOST_WAY_MAX] = {
+#define HOST_WAY_ROW(id, n, t) [HOST_WAY_##id] = { n, t },
+        HOST_WAYS(HOST_WAY_ROW)
+#undef HOST_WAY_ROW
+};
+
+const char *acs_override_name(enum acs_override a)
+{
+        static const char *const names[] = { [ACS_OVERRIDE_NONE] = "", [ACS_OVERRIDE_IGNORED] = "ignored",
+                                             [ACS_OVERRIDE_CLAIMED] = "claimed", [ACS_OVERRIDE_IN_USE] = "in-use" };
+
+        return a >= 0 && a <= ACS_OVERRIDE_IN_USE ? names[a] : "";
+}
+
+bool acs_override_shown(const struct iommu_info *i)
+{
+        return i->acs_override == ACS_OVERRIDE_IN_USE || i->acs_override == ACS_OVERRIDE_CLAIMED;
+}
+
+const char *host_way_name(enum host_way w)
+{
+        return w >= 0 && w < _HOST_WAY_MAX ? host_ways[w].name : "";
+}
+
+const char *host_way_text(enum host_way w)
+{
+        return w >= 0 && w < _HOST_WAY_MAX ? host_ways[w].text : "";
+}
+
+unsigned device_host_ways(const struct machine *m, size_t device)
+{
+        const struct pci_device *d = &m->devices[device];
+
+        return d->boot_vga == 1 ? d->host_ways & ~(1u << HOST_WAY_DISPLAY) : d->host_ways;
+}
+
 const char *bootloader_name(enum bootloader_kind k)
 {
         return k >= 0 && k < _BOOTLOADER_MAX ? bootloader_names[k] : "unknown";
@@ -180,6 +218,7 @@ void machine_free(struct machine *m)
         free(m->board.sys_vendor);
         free(m->board.product_name);
         free(m->iommu.cmdline);
+        free(m->iommu.acs_evidence);
         strv_free(&m->iommu.cmdline_tokens);
         for (size_t i = 0; i < m->n_devices; i++) {
                 free(m->devices[i].vendor_name);
@@ -188,6 +227,10 @@ void machine_free(struct machine *m)
                 free(m->devices[i].driver);
                 free(m->devices[i].driver_module);
                 strv_free(&m->devices[i].usb_devices);
+                strv_free(&m->devices[i].net_ifaces);
+                strv_free(&m->devices[i].inputs);
+                strv_free(&m->devices[i].screens);
+                strv_free(&m->devices[i].host_way_texts);
         }
         free(m->devices);
         for (size_t i = 0; i < m->n_groups; i++)
@@ -222,6 +265,8 @@ void machine_free(struct machine *m)
         free(m->distro.name);
         free(m->distro.pretty_name);
         free(m->distro.version_id);
+        strv_free(&m->net.default_ifaces);
+        strv_free(&m->net.ssh_peers);
         free(m->esp.path);
         free(m->esp.device);
         free(m->esp.fs_type);

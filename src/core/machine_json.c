@@ -207,6 +207,28 @@ static json_object *iommu(struct jb *b, const struct machine *m)
         put(b, o, "unit_count", json_object_new_int64((int64_t)m->iommu.unit_count));
         put(b, o, "group_count", json_object_new_int64((int64_t)m->iommu.group_count));
         put(b, o, "cmdline", strv_array(b, &m->iommu.cmdline_tokens));
+        put(b, o, "acs_override", m->iommu.acs_override == ACS_OVERRIDE_NONE ? NULL : str(b, acs_override_name(m->iommu.acs_override)));
+        put(b, o, "acs_evidence", str(b, m->iommu.acs_evidence));
+        return o;
+}
+
+static json_object *host_ways(struct jb *b, unsigned ways)
+{
+        json_object *a = arr(b);
+
+        for (int w = 0; w < _HOST_WAY_MAX; w++)
+                if (ways & (1u << w))
+                        push(b, a, str(b, host_way_name((enum host_way)w)));
+        return a;
+}
+
+static json_object *net(struct jb *b, const struct machine *m)
+{
+        json_object *o = obj(b);
+
+        put(b, o, "known", boolean(m->net.known));
+        put(b, o, "default_interfaces", strv_array(b, &m->net.default_ifaces));
+        put(b, o, "ssh_sessions", strv_array(b, &m->net.ssh_peers));
         return o;
 }
 
@@ -228,6 +250,11 @@ static json_object *device(struct jb *b, const struct pci_device *d)
         /* Only a USB controller has the list, empty when nothing is plugged in. */
         if (d->class_known && d->class_id == 0x0c03)
                 put(b, o, "usb_devices", strv_array(b, &d->usb_devices));
+        put(b, o, "net_interfaces", strv_array(b, &d->net_ifaces));
+        put(b, o, "inputs", strv_array(b, &d->inputs));
+        put(b, o, "screens", strv_array(b, &d->screens));
+        put(b, o, "host_ways", host_ways(b, d->host_ways));
+        put(b, o, "host_way_texts", strv_array(b, &d->host_way_texts));
         return o;
 }
 
@@ -318,6 +345,7 @@ int machine_to_json(const struct machine *m, char **ret)
         put(&b, root, "memory_mib", json_object_new_int64((int64_t)m->memory_mib));
         put(&b, root, "board", board(&b, m));
         put(&b, root, "iommu", iommu(&b, m));
+        put(&b, root, "network", net(&b, m));
         for (size_t i = 0; i < m->n_devices; i++)
                 push(&b, devices, device(&b, &m->devices[i]));
         put(&b, root, "devices", devices);

@@ -53,41 +53,40 @@ bool controller_has_disks(const struct machine *m, size_t device)
 /* The chipset's functions the host runs on, whatever their group says. */
 static const struct {
         uint16_t class_id;
+        uint16_t vendor;        /* 0: any */
         const char *what;
 } host_classes[] = {
-        { 0x0600, "a host bridge" },
-        { 0x0601, "the chipset's ISA/LPC bridge" },
-        { 0x0c05, "the chipset's SMBus controller" },
+        { 0x0600, 0, "a host bridge" },
+        { 0x0601, 0, "the chipset's ISA/LPC bridge" },
+        { 0x0c05, 0, "the chipset's SMBus controller" },
+        /* AMD's platform security processor: SEV and the firmware TPM run on it. */
+        { 0x1080, 0x1022, "the platform's security processor (SEV, the firmware TPM)" },
 };
 
 char *device_host_needs(const struct machine *m, size_t device)
 {
         const struct pci_device *d = &m->devices[device];
-        size_t disk, usb = 0;
+        size_t disk;
         char *why = NULL, *uses;
 
         if (!d->class_known)
                 return strdup("a device whose class could not be read");
         for (size_t i = 0; i < sizeof(host_classes) / sizeof(host_classes[0]); i++)
-                if (d->class_id == host_classes[i].class_id)
+                if (d->class_id == host_classes[i].class_id &&
+                    (!host_classes[i].vendor || (d->ids_known && d->vendor_id == host_classes[i].vendor)))
                         return strdup(host_classes[i].what);
         if (!pci_class_is_storage(d->class_id))
                 return NULL;
         if (!m->storage_known)
                 return strdup(d->class_id == 0x0c03 ? "a USB controller whose disks are unknown"
                                                     : "a disk controller whose use is unknown");
-        if (controller_host_disk(m, device, &disk) == 0) {
-                uses = disk_uses(&m->disks[disk]);
-                if (uses && asprintf(&why, "the controller of %s (%s)", m->disks[disk].name, uses) < 0)
-                        why = NULL;
-                free(uses);
-                return why;
-        }
-        for (size_t i = 0; i < m->n_devices; i++)
-                usb += m->devices[i].class_known && m->devices[i].class_id == 0x0c03;
-        if (d->class_id == 0x0c03 && usb == 1)
-                return strdup("the only USB controller");
-        return NULL;
+        if (controller_host_disk(m, device, &disk) < 0)
+                return NULL;
+        uses = disk_uses(&m->disks[disk]);
+        if (uses && asprintf(&why, "the controller of %s (%s)", m->disks[disk].name, uses) < 0)
+                why = NULL;
+        free(uses);
+        return why;
 }
 
 bool device_alone_in_group(const struct machine *m, size_t device)

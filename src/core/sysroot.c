@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "vfio-setup/errors.h"
+#include "vfio-setup/strbuf.h"
 #include "vfio-setup/sysroot.h"
 
 struct accesses {
@@ -374,6 +376,99 @@ int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **r
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+int sysroot_file_contains(const struct sysroot *sr, const char *rel, const char *needle, size_t max, bool *ret)
+{
+        size_t keep = strlen(needle) - 1, have = 0, total = 0;
+        char buf[65536 + 256];
+        int fd, r;
+
+        sysroot_note(sr, SYSROOT_USE_READ, rel, max);
+        if (keep + 1 > 256)
+                return -EINVAL;
+        r = sysroot_open_regular(sr, rel, &fd);
+        if (r < 0)
+                return r;
+        *ret = false;
+        while (total < max && !*ret) {
+                ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n < 0 ? -errno : 0;
+                        break;
+                }
+                total += (size_t)n;
+                have += (size_t)n;
+                buf[have] = '\0';
+                *ret = memmem(buf, have, needle, keep + 1) != NULL;
+                /* The needle may straddle two reads: its length less one byte carries over. */
+                if (have > keep) {
+                        memmove(buf, buf + have - keep, keep);
+                        have = keep;
+                }
+        }
+        close(fd);
+        return r;
+}
+
+/* A record of dev/kmsg: "PRIORITY,SEQUENCE,MICROSECONDS,FLAGS[,...];MESSAGE", then continuation lines. */
+static void kmsg_record(struct strbuf *b, const char *rec, size_t len)
+{
+        const char *semi = memchr(rec, ';', len), *end;
+
+        if (!semi)
+                return;
+        end = memchr(semi, '\n', len - (size_t)(semi - rec));
+        strbuf_printf(b, "%.*s\n", (int)((end ? end : rec + len) - semi - 1), semi + 1);
+}
+
+int sysroot_read_kernel_log(const struct sysroot *sr, size_t max, char **ret)
+{
+        struct strbuf b = { 0 };
+        struct stat st;
+        char rec[8192], *text = NULL;
+        int fd, r = 0;
+
+        sysroot_note(sr, SYSROOT_USE_READ, SYSROOT_KMSG, max);
+        fd = open_in_root(sr, SYSROOT_KMSG, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (S_ISREG(st.st_mode)) {
+                /* A captured log: the records one a line, continuation lines indented. */
+                close(fd);
+                r = sysroot_read(sr, SYSROOT_KMSG, max, &text, NULL);
+                for (char *line = text, *nl; r >= 0 && line && *line; line = nl ? nl + 1 : NULL) {
+                        nl = strchr(line, '\n');
+                        if (*line != ' ')
+                                kmsg_record(&b, line, nl ? (size_t)(nl - line) : strlen(line));
+                }
+                free(text);
+                return r < 0 ? r : strbuf_finish(&b, ret);
+        } else if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 11)
+                r = -VS_E_NOT_REGULAR;
+        /* The device hands out one record a read, and EAGAIN once it has given them all. */
+        while (r >= 0 && b.len < max) {
+                ssize_t n = read(fd, rec, sizeof(rec));
+
+                if (n < 0 && (errno == EINTR || errno == EPIPE))
+                        continue;
+                if (n <= 0) {
+                        r = n < 0 && errno != EAGAIN ? -errno : 0;
+                        break;
+                }
+                kmsg_record(&b, rec, (size_t)n);
+        }
+        close(fd);
+        if (r < 0) {
+                free(b.s);
+                return r;
+        }
+        return strbuf_finish(&b, ret);
 }
 
 int sysroot_read_line(const struct sysroot *sr, const char *rel, char **ret)

@@ -37,6 +37,8 @@ int detect_machine(const struct sysroot *sr, struct machine **ret)
         if (r >= 0)
                 r = detect_storage(sr, m);
         if (r >= 0)
+                r = detect_host_ways(sr, m);
+        if (r >= 0)
                 r = detect_groups(m);
         if (r >= 0)
                 r = detect_distro(sr, m);

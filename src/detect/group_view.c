@@ -128,6 +128,7 @@ static int read_member(const struct sysroot *sr, const struct machine *m, size_t
         }
         g.acs = read_acs(sr, d);
         g.host_needs = member_host_needs(m, device);
+        g.host_ways = device_host_ways(m, device);
         *ret = g;
         return 0;
 }
@@ -156,7 +157,8 @@ static void entry_free(struct group_entry *e)
 static int build_entry(const struct sysroot *sr, const struct machine *m, int id, const size_t *devices, size_t n,
                        struct group_entry *ret)
 {
-        struct group_entry e = { .id = id, .whole_ok = id != PCI_GROUP_NONE, .host_only = true };
+        struct group_entry e = { .id = id, .whole_ok = id != PCI_GROUP_NONE, .host_only = true,
+                                 .acs_override = id != PCI_GROUP_NONE && acs_override_shown(&m->iommu) };
 
         e.members = calloc(n ? n : 1, sizeof(*e.members));
         if (!e.members)
@@ -169,6 +171,7 @@ static int build_entry(const struct sysroot *sr, const struct machine *m, int id
                         return -ENOMEM;
                 }
                 e.n_members++;
+                e.host_way |= gm->host_ways != 0;
                 if (gm->host_needs)
                         e.whole_ok = false;
                 else if (!group_view_is_bridge(&m->devices[devices[i]]))
@@ -239,9 +242,22 @@ static int build_path(const struct sysroot *sr, const struct machine *m, size_t 
 
 const char *group_entry_verdict(const struct group_entry *e)
 {
+        /* [whole, part kept, kept][host reached through it][override] */
+        static const char *const verdicts[3][2][2] = {
+                { { "can go to a guest whole",
+                    "can go to a guest whole, by the ACS override's grouping, not the hardware's isolation" },
+                  { "can go to a guest whole, but the host is reached through it",
+                    "can go to a guest whole, but the host is reached through it; grouped by the ACS override, not "
+                    "the hardware's isolation" } },
+                { { "the host keeps part of it", "the host keeps part of it; grouped by the ACS override" },
+                  { "the host keeps part of it", "the host keeps part of it; grouped by the ACS override" } },
+                { { "stays with the host", "stays with the host; grouped by the ACS override" },
+                  { "stays with the host", "stays with the host; grouped by the ACS override" } },
+        };
+
         if (e->id == PCI_GROUP_NONE)
                 return "none can go to a guest: the IOMMU does not translate for them";
-        return e->whole_ok ? "can go to a guest whole" : e->host_only ? "stays with the host" : "the host keeps part of it";
+        return verdicts[e->whole_ok ? 0 : e->host_only ? 2 : 1][e->host_way][e->acs_override];
 }
 
 void group_view_free(struct group_view *v)

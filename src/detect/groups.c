@@ -91,13 +91,39 @@ static int cmp_index(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
-static int find_blockers(const struct machine *m, struct gpu_info *g, size_t first, size_t end)
+/*
+ * A function of the GPU's slot that belongs to the card: in the GPU's own IOMMU group, or made by
+ * the GPU's vendor (HDMI audio, USB-C, UCSI), whatever its group.  An APU's slot also holds the
+ * SoC's own functions (PSP, USB controllers, audio coprocessors) under the CPU vendor's id, each
+ * in a group of its own: those are the platform's and stay with the host.  Without groups (the
+ * IOMMU still off) only the vendor id can tell.
+ */
+static bool card_function(const struct pci_device *gpu, const struct pci_device *d)
+{
+        if (gpu->iommu_group != PCI_GROUP_NONE && d->iommu_group == gpu->iommu_group)
+                return true;
+        return gpu->ids_known && d->ids_known && d->vendor_id == gpu->vendor_id;
+}
+
+static bool is_member(const struct gpu_info *g, size_t dev)
+{
+        if (dev == g->device)
+                return true;
+        for (size_t i = 0; i < g->n_companions; i++)
+                if (g->companions[i] == dev)
+                        return true;
+        return false;
+}
+
+/* The devices sharing a group with the GPU or a companion that are neither, nor a bridge. */
+static int find_blockers(const struct machine *m, struct gpu_info *g)
 {
         int seen[8];
         size_t n_seen = 0, cap = 0;
 
-        for (size_t i = first; i < end; i++) {
-                int id = m->devices[i].iommu_group;
+        for (size_t i = 0; i <= g->n_companions; i++) {
+                size_t dev = i < g->n_companions ? g->companions[i] : g->device;
+                int id = m->devices[dev].iommu_group;
                 const struct iommu_group *grp;
                 bool dup = false;
 
@@ -107,10 +133,9 @@ static int find_blockers(const struct machine *m, struct gpu_info *g, size_t fir
                         continue;
                 seen[n_seen++] = id;
                 for (size_t k = 0; k < grp->n_devices; k++) {
-                        size_t dev = grp->devices[k];
-                        const struct pci_device *d = &m->devices[dev];
+                        const struct pci_device *d = &m->devices[grp->devices[k]];
 
-                        if (dev >= first && dev < end)
+                        if (is_member(g, grp->devices[k]))
                                 continue;
                         /* A device whose class is unknown may be anything: it blocks. */
                         if (d->class_known && pci_class_is_host_side_bridge(d->class_id))
@@ -121,7 +146,7 @@ static int find_blockers(const struct machine *m, struct gpu_info *g, size_t fir
                                         return -ENOMEM;
                                 g->blockers = v;
                         }
-                        g->blockers[g->n_blockers++] = dev;
+                        g->blockers[g->n_blockers++] = grp->devices[k];
                 }
         }
         if (g->n_blockers > 1)
@@ -171,6 +196,32 @@ static int host_disk_reason(const struct machine *m, struct gpu_info *g, size_t 
         return r;
 }
 
+/* The card's functions the host is reached through: a keyboard on its USB-C port, its screens. */
+static int host_way_reason(const struct machine *m, struct gpu_info *g)
+{
+        struct strv texts = { 0 };
+        char *detail;
+        int r = 0;
+
+        for (size_t i = 0; i <= g->n_companions && r >= 0; i++) {
+                size_t dev = i < g->n_companions ? g->companions[i] : g->device;
+                char *list;
+
+                if (!device_host_ways(m, dev))
+                        continue;
+                list = strv_join(&m->devices[dev].host_way_texts, " and ");
+                r = list ? strv_pushf(&texts, "%s is %s", m->devices[dev].address, list) : -ENOMEM;
+                free(list);
+        }
+        if (r >= 0 && texts.n) {
+                detail = strv_join(&texts, "; ");
+                r = detail ? add_reason(g, GPU_REASON_HOST_WAY, detail) : -ENOMEM;
+                free(detail);
+        }
+        strv_free(&texts);
+        return r;
+}
+
 static int judge(const struct machine *m, const struct reset_quirks *quirks, struct gpu_info *g)
 {
         const struct pci_device *d = &m->devices[g->device];
@@ -191,6 +242,12 @@ static int judge(const struct machine *m, const struct reset_quirks *quirks, str
         /* vfio-pci takes the whole slot at boot: a disk the host mounts behind its USB controller would vanish. */
         for (size_t i = 0; r >= 0 && i <= g->n_companions; i++)
                 r = host_disk_reason(m, g, i < g->n_companions ? g->companions[i] : g->device);
+        if (r >= 0)
+                r = host_way_reason(m, g);
+        /* Whatever the verdict, a group an override made up is not the hardware's isolation. */
+        if (r >= 0 && d->iommu_group != PCI_GROUP_NONE && acs_override_shown(&m->iommu))
+                r = add_reason(g, GPU_REASON_ACS_OVERRIDE,
+                               m->iommu.acs_override == ACS_OVERRIDE_CLAIMED ? "claimed, not proven" : NULL);
         if (r >= 0 && m->n_gpus == 1)
                 r = add_reason(g, GPU_REASON_ONLY_GPU, NULL);
         if (r >= 0 && !d->ids_known)
@@ -245,6 +302,8 @@ int detect_groups(struct machine *m)
                         break;
                 }
                 for (size_t i = first; i < end && r >= 0; i++) {
+                        if (i != g->device && !card_function(&m->devices[g->device], &m->devices[i]))
+                                continue;
                         if (i != g->device)
                                 g->companions[g->n_companions++] = i;
                         if (m->devices[i].ids_known)
@@ -258,7 +317,7 @@ int detect_groups(struct machine *m)
                  */
                 g->group_clean = TRI_UNKNOWN;
                 if (r >= 0 && m->iommu.kernel_active) {
-                        r = find_blockers(m, g, first, end);
+                        r = find_blockers(m, g);
                         if (r >= 0)
                                 g->group_clean = g->n_blockers == 0 ? TRI_YES : TRI_NO;
                 }

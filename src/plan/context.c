@@ -12,10 +12,15 @@
 #include "vfio-setup/kcmdline.h"
 #include "vfio-setup/strbuf.h"
 
-/* The refusals a confirmation lifts: planning goes on, so that one answer can name them all. */
-static bool liftable(int err)
+/* The refusals a confirmation lifts, by bit: planning goes on, so that one answer can name them all. */
+static const int liftable_codes[] = { -VS_E_DIRTY_GROUP, -VS_E_BOOT_VGA, -VS_E_HOST_DEVICE };
+
+static int liftable(int err)
 {
-        return err == -VS_E_DIRTY_GROUP || err == -VS_E_BOOT_VGA;
+        for (size_t i = 0; i < sizeof(liftable_codes) / sizeof(liftable_codes[0]); i++)
+                if (liftable_codes[i] == err)
+                        return (int)i;
+        return -1;
 }
 
 /* Every reason held so far, then text; one reason alone stands as it is. */
@@ -47,8 +52,8 @@ int ctx_refuse(struct plan_ctx *ctx, int err, const char *fmt, ...)
         va_end(ap);
         if (n < 0)
                 return -ENOMEM;
-        if (liftable(err)) {
-                ctx->held_codes |= 1u << (err == -VS_E_BOOT_VGA);
+        if (liftable(err) >= 0) {
+                ctx->held_codes |= 1u << liftable(err);
                 return strv_consume(&ctx->held, text);
         }
         free(ctx->reason);
@@ -69,8 +74,10 @@ int ctx_held_refusals(struct plan_ctx *ctx)
         r = all_reasons(ctx, NULL, &ctx->reason);
         if (r < 0)
                 return r;
-        /* bit 0: the IOMMU group, bit 1: the boot VGA device */
-        return ctx->held_codes == 3 ? -VS_E_CONFIRM : ctx->held_codes == 2 ? -VS_E_BOOT_VGA : -VS_E_DIRTY_GROUP;
+        for (size_t i = 0; i < sizeof(liftable_codes) / sizeof(liftable_codes[0]); i++)
+                if (ctx->held_codes == 1u << i)
+                        return liftable_codes[i];
+        return -VS_E_CONFIRM;
 }
 
 int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason)
@@ -482,11 +489,14 @@ static const char *const remedies[_REMEDY_MAX][2] = {
                               "Or press v to pass it anyway, which also adds initcall_blacklist=sysfb_init" },
         [REMEDY_SINGLE_GPU] = { "Or keep it with the host until a libvirt guest starts: --single-gpu DOMAIN",
                                 "Or keep it with the host until the guest starts: single-GPU mode, on the Goal screen" },
-        [REMEDY_DIRTY_GROUP] = { "pass them along with --extra, move the card to a slot wired to the CPU, or accept it "
-                                 "with --allow-dirty-group (detect explains the ACS override, which vfio-setup does not "
-                                 "set)",
-                                 "tick them on the GPU screen (Tab) to pass them along, move the card to a slot wired "
-                                 "to the CPU, or press d to accept it (the GPU screen explains the ACS override)" },
+        [REMEDY_DIRTY_GROUP] = { "pass them along with --extra, or move the card to a slot wired to the CPU. "
+                                 "--allow-dirty-group sets it up anyway, but the guest then starts only once they go to "
+                                 "vfio-pci too, or under a kernel whose ACS override splits the group (detect explains "
+                                 "the override, which vfio-setup does not set)",
+                                 "tick them on the GPU screen (Tab) to pass them along, or move the card to a slot "
+                                 "wired to the CPU. d sets it up anyway, but the guest then starts only once they go "
+                                 "to vfio-pci too, or under a kernel whose ACS override splits the group (the GPU "
+                                 "screen explains the override)" },
         [REMEDY_DIRTY_ACCEPTED] = { "(--allow-dirty-group)", "(accepted with d)" },
         [REMEDY_LG_USER] = { "run vfio-setup through sudo as the user who runs the client, or name one with --lg-user NAME",
                              "choose the user who runs the client on the Goal screen (Left/Right on its row)" },
@@ -494,6 +504,8 @@ static const char *const remedies[_REMEDY_MAX][2] = {
                              "(tick them under storage on the Goal screen)" },
         [REMEDY_HOST_DISK] = { "Give the guest a disk the host does not use (--disk), or another controller",
                                "Give the guest a disk the host does not use, or another controller" },
+        [REMEDY_HOST_WAY] = { "Once there is another way in, pass it anyway with --allow-host-device ADDRESS",
+                              "Once there is another way in, confirm it on the GPU screen (y when it asks)" },
 };
 
 const char *ctx_remedy(const struct plan_ctx *ctx, enum remedy r)

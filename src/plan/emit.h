@@ -35,7 +35,7 @@ struct plan_ctx {
         struct strv unclaimed;      /* devices passed that no known module would claim */
         char *reason;               /* why the plan was refused */
         struct strv held;           /* refusals a confirmation lifts, named together at the end */
-        unsigned held_codes;        /* which confirmations: 1 the IOMMU group, 2 the boot VGA device */
+        unsigned held_codes;        /* which confirmations, a bit each (liftable_codes in context.c) */
 };
 
 /* Each piece of the boot chain is one emitter. */
@@ -97,14 +97,20 @@ int emit_storage(struct plan_ctx *ctx);
 /* A controller with a disk the host uses never goes to a guest: refuses, naming the disk and its mounts. */
 /* The way out of a refusal, in the words of whoever asked: command-line options, or the wizard's keys. */
 enum remedy { REMEDY_NAME_GPU, REMEDY_BOOT_VGA, REMEDY_SINGLE_GPU, REMEDY_DIRTY_GROUP, REMEDY_DIRTY_ACCEPTED, REMEDY_LG_USER,
-              REMEDY_STORAGE, REMEDY_HOST_DISK, _REMEDY_MAX };
+              REMEDY_STORAGE, REMEDY_HOST_DISK, REMEDY_HOST_WAY, _REMEDY_MAX };
 const char *ctx_remedy(const struct plan_ctx *ctx, enum remedy r);
 
 int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device);
 /* The same for a function of the slot of a GPU (a USB-C controller), which goes with the GPU. */
 int ctx_refuse_slot_disk(struct plan_ctx *ctx, size_t gpu, size_t device);
-/* Refuses a device the host runs on (device_host_needs); the only USB controller is a warning. */
+/* Refuses a device the host runs on (device_host_needs). */
 int ctx_refuse_host_device(struct plan_ctx *ctx, size_t device);
+/*
+ * A device the host is reached through (device_host_ways) is held back unless the selection
+ * allows it (allow_host); allowed, the plan says how to get back in.  `gpu`: the device is the
+ * chosen GPU itself, whose screen single-GPU mode hands over by design.
+ */
+int ctx_check_host_way(struct plan_ctx *ctx, size_t device, bool gpu);
 
 /* Keeps the reason of a -VS_E_CONFIG refusal as the plan's; other errors drop it. */
 int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason);

@@ -12,6 +12,7 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/findings.h"
 #include "vfio-setup/kcmdline.h"
+#include "vfio-setup/storage.h"
 
 /* Devices in the groups of the selected ones that would have to go along. */
 static int blockers(const struct machine *m, const struct strv *selected, struct strv *ret)
@@ -146,10 +147,11 @@ static int select_gpu(struct plan_ctx *ctx)
         if (!g)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "%s is not a GPU (class 0300, 0302 or 0380)",
                                   m->devices[idx].address);
-        if (ctx_refuse_slot_disk(ctx, idx, idx) < 0 || add_device(ctx, idx) < 0)
+        if (ctx_refuse_slot_disk(ctx, idx, idx) < 0 || add_device(ctx, idx) < 0 || ctx_check_host_way(ctx, idx, true) < 0)
                 return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         for (size_t i = 0; i < g->n_companions; i++)
-                if (ctx_refuse_slot_disk(ctx, idx, g->companions[i]) < 0 || add_device(ctx, g->companions[i]) < 0)
+                if (ctx_refuse_slot_disk(ctx, idx, g->companions[i]) < 0 || add_device(ctx, g->companions[i]) < 0 ||
+                    ctx_check_host_way(ctx, g->companions[i], false) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         /* The single-GPU hook hands the GPU over once the host has let go of it: the boot is not concerned. */
         if (ctx->sel->single_gpu)
@@ -200,7 +202,7 @@ static int select_extras(struct plan_ctx *ctx)
                         return ctx_refuse(ctx, -VS_E_SELECTION, "%s is a bridge: bridges stay with the host", d->address);
                 if (ctx_refuse_host_disk(ctx, idx) < 0 || ctx_refuse_host_device(ctx, idx) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
-                if (add_device(ctx, idx) < 0)
+                if (add_device(ctx, idx) < 0 || ctx_check_host_way(ctx, idx, false) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         }
         return 0;
@@ -256,40 +258,80 @@ static int split_by_address(struct plan_ctx *ctx)
         return r;
 }
 
+/* Why the host keeps a blocker, "" when it could go along; NULL on ENOMEM. */
+static char *blocker_kept(const struct machine *m, size_t idx)
+{
+        char *why = device_host_needs(m, idx);
+
+        if (why || !device_host_ways(m, idx))
+                return why ? why : strdup("");
+        why = strv_join(&m->devices[idx].host_way_texts, " and ");
+        return why;
+}
+
+/*
+ * vfio gives a group to a guest whole or not at all ("group is not viable"): the devices left
+ * in the groups of the passed ones either go along or keep the guest from starting.  What the
+ * host needs can never go along, so no confirmation takes a group that holds it.
+ */
 static int check_groups(struct plan_ctx *ctx)
 {
-        struct strv blocked = { 0 };
-        char *list;
+        struct strv blocked = { 0 }, kept = { 0 }, movable = { 0 };
+        char *list = NULL;
         int r;
 
         if (!ctx->m->iommu.kernel_active)
                 return ctx_warn(ctx, "the kernel IOMMU is not active yet: IOMMU groups can only be checked after the "
                                      "reboot (run vfio-setup detect then)");
         r = blockers(ctx->m, &ctx->plan->devices, &blocked);
-        if (r < 0 || blocked.n == 0) {
-                strv_free(&blocked);
-                return r;
-        }
-        /* Not even --allow-dirty-group takes the host's own disks. */
+        if (r >= 0 && acs_override_shown(&ctx->m->iommu))
+                r = ctx_warn(ctx, "ACS override: %s: the IOMMU groups the plan goes by are the override's, not the "
+                                  "hardware's isolation; the guest may reach the memory of devices the host keeps",
+                             ctx->m->iommu.acs_evidence);
         for (size_t i = 0; i < blocked.n && r >= 0; i++) {
                 size_t idx;
+                char *why;
 
-                if (machine_find_device(ctx->m, blocked.v[i], &idx) == 0)
-                        r = ctx_refuse_host_disk(ctx, idx);
+                if (machine_find_device(ctx->m, blocked.v[i], &idx) < 0)
+                        continue;
+                why = blocker_kept(ctx->m, idx);
+                if (!why)
+                        r = -ENOMEM;
+                else
+                        r = *why ? strv_pushf(&kept, "%s is %s", blocked.v[i], why) : strv_push(&movable, blocked.v[i]);
+                free(why);
         }
-        list = r >= 0 ? strv_join(&blocked, ", ") : NULL;
         strv_free(&blocked);
-        if (r < 0)
-                return r;
-        if (!list)
-                return -ENOMEM;
-        if (ctx->sel->allow_dirty_group)
-                r = ctx_warn(ctx, "the IOMMU groups also hold %s; the host loses them or the guest may not start %s",
-                             list, ctx_remedy(ctx, REMEDY_DIRTY_ACCEPTED));
-        else
-                r = ctx_refuse(ctx, -VS_E_DIRTY_GROUP, "the IOMMU groups of the devices also hold %s: %s", list,
-                               ctx_remedy(ctx, REMEDY_DIRTY_GROUP));
+        if (r >= 0 && kept.n) {
+                char *held = strv_join(&kept, "; ");
+
+                list = movable.n ? strv_join(&movable, ", ") : NULL;
+                if (!held || (movable.n && !list))
+                        r = -ENOMEM;
+                else
+                        r = ctx_refuse(ctx, -VS_E_SELECTION,
+                                       "the IOMMU groups of the devices also hold what the host needs: %s. vfio-pci gives "
+                                       "a guest a group whole or not at all, so the guest could never start%s%s%s. Move "
+                                       "the card to a slot wired to the CPU, or pass another GPU",
+                                       held, list ? " (the group holds " : "", list ? list : "",
+                                       list ? " too, which could go along)" : "");
+                free(held);
+        } else if (r >= 0 && movable.n) {
+                list = strv_join(&movable, ", ");
+                if (!list)
+                        r = -ENOMEM;
+                else if (ctx->sel->allow_dirty_group)
+                        r = ctx_warn(ctx, "the IOMMU groups also hold %s, which stay with the host: the guest will not "
+                                          "start (\"group is not viable\") until they go to vfio-pci too, or a kernel "
+                                          "with the ACS override splits the group %s",
+                                     list, ctx_remedy(ctx, REMEDY_DIRTY_ACCEPTED));
+                else
+                        r = ctx_refuse(ctx, -VS_E_DIRTY_GROUP, "the IOMMU groups of the devices also hold %s: %s", list,
+                                       ctx_remedy(ctx, REMEDY_DIRTY_GROUP));
+        }
         free(list);
+        strv_free(&kept);
+        strv_free(&movable);
         return r;
 }
 
@@ -598,7 +640,7 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
 bool plan_refused(int r)
 {
         return r == -VS_E_SELECTION || r == -VS_E_CONFIG || r == -VS_E_DIRTY_GROUP || r == -VS_E_BOOT_VGA ||
-               r == -VS_E_CONFIRM;
+               r == -VS_E_HOST_DEVICE || r == -VS_E_CONFIRM;
 }
 
 int commands_for_undo(const struct strv *commands, const struct strv *undo, size_t n, struct strv **ret, size_t *ret_n)

@@ -58,6 +58,7 @@ void selection_free(struct selection *s)
         free(s->single_gpu);
         strv_free(&s->extra);
         strv_free(&s->disks);
+        strv_free(&s->allow_host);
 }
 
 void hugepages_for(unsigned long memory_mib, bool pdpe1gb, unsigned long *ret_page_kib, unsigned long *ret_count)

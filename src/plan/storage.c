@@ -61,18 +61,58 @@ int ctx_refuse_slot_disk(struct plan_ctx *ctx, size_t gpu, size_t device)
 
 int ctx_refuse_host_device(struct plan_ctx *ctx, size_t device)
 {
-        const struct pci_device *d = &ctx->m->devices[device];
         char *why = device_host_needs(ctx->m, device);
         int r = 0;
 
         if (!why)
                 return 0;
-        /* Some hosts have no USB keyboard (a remote console, PS/2): said, not refused. */
-        if (d->class_known && d->class_id == 0x0c03 && ctx->m->storage_known)
-                r = ctx_warn(ctx, "%s is %s: the host loses what is plugged into it", d->address, why);
-        else
-                r = ctx_refuse(ctx, -VS_E_SELECTION, "%s is %s: it stays with the host", d->address, why);
+        r = ctx_refuse(ctx, -VS_E_SELECTION, "%s is %s: it stays with the host", ctx->m->devices[device].address, why);
         free(why);
+        return r;
+}
+
+/* What the host loses with the ways, and how to get back in; NULL for none. */
+static const char *way_back(unsigned ways, bool single_gpu)
+{
+        if (ways & ((1u << HOST_WAY_ROUTE) | (1u << HOST_WAY_SSH) | (1u << HOST_WAY_ONLY_NIC)))
+                return single_gpu ? "the host has no network through it while the guest runs: keep a keyboard and "
+                                    "screen at the machine to get in meanwhile"
+                                  : "the host has no network through it from the next boot: get back in at the "
+                                    "machine's own keyboard and screen";
+        if (ways & ((1u << HOST_WAY_INPUT) | (1u << HOST_WAY_ONLY_USB)))
+                return single_gpu ? "the keyboard and mouse on it stop working for the host while the guest runs: "
+                                    "keep ssh, or a keyboard on another controller, at hand"
+                                  : "the keyboard and mouse on it stop working for the host from the next boot: get "
+                                    "back in over ssh, or with a keyboard on another controller";
+        if (ways & (1u << HOST_WAY_DISPLAY))
+                return "its screens go dark for the host from the next boot: get back in over ssh, or on another "
+                       "GPU's screen";
+        return NULL;
+}
+
+int ctx_check_host_way(struct plan_ctx *ctx, size_t device, bool gpu)
+{
+        const struct pci_device *d = &ctx->m->devices[device];
+        unsigned ways = device_host_ways(ctx->m, device);
+        char *texts;
+        int r;
+
+        /* Single-GPU mode hands the host's screen over while the guest runs: that is what it is for. */
+        if (gpu && ctx->sel->single_gpu)
+                ways &= ~(1u << HOST_WAY_DISPLAY);
+        if (!ways)
+                return 0;
+        texts = strv_join(&d->host_way_texts, " and ");
+        if (!texts)
+                return -ENOMEM;
+        if (!strv_contains(&ctx->sel->allow_host, d->address))
+                r = ctx_refuse(ctx, -VS_E_HOST_DEVICE, "%s is %s: passing it takes that way in from the host. %s",
+                               d->address, texts, ctx_remedy(ctx, REMEDY_HOST_WAY));
+        else
+                r = ctx_warn(ctx, "%s is %s: %s; at the boot menu, module_blacklist=vfio_pci on the kernel line gives "
+                                  "it back for one boot, then run vfio-setup undo",
+                             d->address, texts, way_back(ways, ctx->sel->single_gpu));
+        free(texts);
         return r;
 }
 

@@ -9,6 +9,7 @@
 
 #include "vfio-setup/detect.h"
 #include "vfio-setup/snapshot.h"
+#include "vfio-setup/strbuf.h"
 #include "vfio-setup/tar.h"
 
 /* Never captured, whatever reads them: credentials and people's files. */
@@ -160,8 +161,9 @@ static void capture_path(struct capture *c, const char *path, enum sysroot_use u
                 }
                 if (S_ISDIR(st.st_mode))
                         add(c, p, ENTRY_DIR, 0, NULL, st.st_mode);
-                else if (last && S_ISREG(st.st_mode))
-                        add(c, p, use == SYSROOT_USE_READ ? ENTRY_FILE : ENTRY_PLACEHOLDER, limit, NULL, st.st_mode);
+                else if (last && (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && strcmp(p, SYSROOT_KMSG) == 0)))
+                        add(c, p, use == SYSROOT_USE_READ ? ENTRY_FILE : ENTRY_PLACEHOLDER, limit, NULL,
+                            (st.st_mode & 07777) | S_IFREG);
                 if (last && use == SYSROOT_USE_LIST && S_ISDIR(st.st_mode)) {
                         struct strv names = { 0 };
 
@@ -236,6 +238,26 @@ static int udev_record(const struct machine *m, char **ret_path, char **ret_text
         return 1;
 }
 
+/* The kernel's log as records of its own device, one a line, whichever the tree holds. */
+static int kernel_log(const struct sysroot *sr, size_t limit, char **ret, size_t *ret_len)
+{
+        struct strbuf b = { 0 };
+        char *log = NULL, *save = NULL;
+        int r;
+
+        r = sysroot_read_kernel_log(sr, limit ? limit : SYSROOT_READ_MAX, &log);
+        if (r == -ENOMEM)
+                return r;
+        for (char *line = r >= 0 ? strtok_r(log, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+                strbuf_printf(&b, "6,0,0,-;%s\n", line);
+        free(log);
+        strbuf_printf(&b, "%s", "");
+        r = strbuf_finish(&b, ret);
+        if (r >= 0)
+                *ret_len = strlen(*ret);
+        return r;
+}
+
 static int write_entries(struct capture *c, struct tar *t, const char *top, struct snapshot_stats *st,
                          const char *udev_path, const char *udev_text)
 {
@@ -259,8 +281,12 @@ static int write_entries(struct capture *c, struct tar *t, const char *top, stru
                         st->links++;
                         break;
                 case ENTRY_FILE:
-                        if (sysroot_read(c->sr, e->path, e->limit, &data, &len) < 0)
+                        if (strcmp(e->path, SYSROOT_KMSG) == 0)
+                                r = kernel_log(c->sr, e->limit, &data, &len);
+                        else if (sysroot_read(c->sr, e->path, e->limit, &data, &len) < 0)
                                 len = 0;
+                        if (r < 0)
+                                break;
                         r = tar_add_file(t, name, (e->mode & 0777) | 0600, data ? data : "", len);
                         st->files++;
                         st->bytes += len;

@@ -23,12 +23,23 @@ struct extra {
         char *host_needs;       /* why it cannot go, or NULL */
 };
 
+/*
+ * The devices the host is reached through that a choice would take, asked about one at a
+ * time: y passes the first and asks about the next; any other key keeps them all.
+ */
+struct confirm {
+        size_t devices[MAX_EXTRAS];
+        size_t n;
+        bool gpu;               /* Enter chose the GPU under the cursor: it is chosen once all are passed */
+};
+
 struct gpu_view {
         size_t cursor;
         bool extras_focus;
         size_t extra_cursor;
         struct extra extras[MAX_EXTRAS];
         size_t n_extras;
+        struct confirm ask;     /* what the host would lose, while n > 0 */
         bool groups;            /* the IOMMU group view is open */
         int group_scroll;
         struct group_view *gview; /* what it shows, read when it first opens */
@@ -46,6 +57,7 @@ static const char *const short_reasons[_GPU_REASON_MAX] = {
         [GPU_REASON_ONLY_GPU] = "only GPU",
         [GPU_REASON_UNKNOWN_IDS] = "ids unreadable",
         [GPU_REASON_HOST_DISK] = "host disk on it",
+        [GPU_REASON_HOST_WAY] = "host's way in",
 };
 
 static void clear_extras(struct gpu_view *v)
@@ -169,17 +181,23 @@ static char *status_of(const struct machine *m, const struct gpu_info *g, const 
                         why = short_reasons[r];
                         break;
                 }
-        if (asprintf(&text, "%s%s", why, passed_now(m, d) ? ", passed through now" : "") < 0)
+        if (asprintf(&text, "%s%s%s", why, (g->reasons & (1u << GPU_REASON_ACS_OVERRIDE)) ? ", ACS override" : "",
+                     passed_now(m, d) ? ", passed through now" : "") < 0)
                 return NULL;
         return text;
 }
 
 static const char *const dirty_ways =
-        "Ways out: tick the devices sharing the group below to pass them along (only if the host can do without "
-        "them), move the card to a slot wired to the CPU, or accept it on the review (d). A kernel with the ACS "
-        "override patch (pcie_acs_override=downstream,multifunction) splits groups by pretending an isolation the "
-        "hardware does not promise: devices of one real group can then reach each other's memory, so a guest may "
-        "read the host's. vfio-setup does not set it.";
+        "Ways out: tick the devices sharing the group below to pass them along, or move the card to a slot wired to "
+        "the CPU. d on the review sets it up anyway, but the guest then starts only once every device of the group "
+        "goes to vfio-pci, or under a kernel with the ACS override patch (pcie_acs_override=downstream,"
+        "multifunction), which splits groups by pretending an isolation the hardware does not promise: devices of "
+        "one real group can then reach each other's memory, so a guest may read the host's. vfio-setup does not set "
+        "it.";
+
+static const char *const dirty_kept =
+        "The group holds what the host needs (marked above): vfio-pci gives a guest a group whole or not at all, so "
+        "this GPU cannot go as it sits. Move the card to a slot wired to the CPU, or choose another GPU.";
 
 static const char *const only_gpu_text =
         "One GPU only: bound at boot, the host has no display from early boot on (to get it back: ssh in and run "
@@ -222,8 +240,17 @@ static int details(const struct wizard *w, int gpu, struct canvas *c, int y, int
         }
         if ((g->reasons & (1u << GPU_REASON_HOST_DISK)) && y < bottom)
                 y = canvas_wrap(c, y, 6, c->w - 8, CR_DIM, host_disk_ways);
-        if ((g->reasons & (1u << GPU_REASON_DIRTY_GROUP)) && y < bottom)
-                y = canvas_wrap(c, y, 4, c->w - 6, CR_WARNING, dirty_ways);
+        if ((g->reasons & (1u << GPU_REASON_DIRTY_GROUP)) && y < bottom) {
+                bool kept = false;
+
+                for (size_t i = 0; i < g->n_blockers; i++) {
+                        char *why = device_host_needs(m, g->blockers[i]);
+
+                        kept |= why || device_host_ways(m, g->blockers[i]);
+                        free(why);
+                }
+                y = canvas_wrap(c, y, 4, c->w - 6, CR_WARNING, kept ? dirty_kept : dirty_ways);
+        }
         for (size_t i = 0; i < w->findings.n && y < bottom; i++) {
                 const struct finding *f = &w->findings.v[i];
 
@@ -292,12 +319,17 @@ static void draw_extras(const struct wizard *w, const struct gpu_view *v, struct
                 if (e->host_needs)
                         n = asprintf(&line, " -  %s  %s (stays with the host)", d->address, name_of(d));
                 else
+                        /* One mark, the weightier: the details below the list say both. */
                         n = asprintf(&line, "[%c] %s  %s%s", strv_contains(&w->sel.extra, d->address) ? 'x' : ' ',
-                                     d->address, name_of(d), e->blocker ? " (shares the GPU's group)" : "");
+                                     d->address, name_of(d),
+                                     device_host_ways(m, e->device) ? " (the host's way in)"
+                                     : e->blocker                   ? " (shares the GPU's group)"
+                                                                    : "");
                 if (n < 0)
                         continue;
                 draw_item(c, (*y)++, 2, c->w - 4, v->extras_focus && i == v->extra_cursor,
-                          e->host_needs ? CR_DIM : e->blocker ? CR_WARNING : CR_NORMAL, line);
+                          e->host_needs ? CR_DIM : e->blocker || device_host_ways(m, e->device) ? CR_WARNING : CR_NORMAL,
+                          line);
                 free(line);
         }
         draw_more_marks(c, top, *y - 1, first > 0, first + (size_t)(*y - top) < v->n_extras);
@@ -319,6 +351,9 @@ static int draw_extra_details(const struct wizard *w, const struct gpu_view *v, 
         d = &w->m->devices[e->device];
         if (e->host_needs)
                 n = asprintf(&text, "%s is %s: the host needs it, so it is not offered.", d->address, e->host_needs);
+        else if (device_host_ways(w->m, e->device) && (list = strv_join(&d->host_way_texts, " and ")))
+                n = asprintf(&text, "%s%s is %s: Space asks before it passes it.", d->address,
+                             e->blocker ? ", in the GPU's group," : "", list);
         else if (d->class_known && d->class_id == 0x0c03 && (list = strv_join(&d->usb_devices, ", ")))
                 n = asprintf(&text, d->usb_devices.n ? "Plugged into %s now, and going with it: %s."
                                                      : "Nothing is plugged into %s now%s.",
@@ -326,9 +361,27 @@ static int draw_extra_details(const struct wizard *w, const struct gpu_view *v, 
         free(list);
         if (n < 0 || !text)
                 return y;
-        y = canvas_wrap(c, y, 2, c->w - 4, e->host_needs ? CR_WARNING : CR_NORMAL, text);
+        y = canvas_wrap(c, y, 2, c->w - 4, e->host_needs || device_host_ways(w->m, e->device) ? CR_WARNING : CR_NORMAL,
+                        text);
         free(text);
         return y;
+}
+
+/* The question about the first device the host would lose, in the place of the details. */
+static void draw_confirm(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int y)
+{
+        const struct pci_device *d = &w->m->devices[v->ask.devices[0]];
+        char *list = strv_join(&d->host_way_texts, " and "), *text = NULL;
+
+        if (list && asprintf(&text, "%s is %s. Passing it takes that way in from the host from the next boot: "
+                                    "have another way in first (another keyboard, network or screen). At the boot "
+                                    "menu, module_blacklist=vfio_pci on the kernel line gives it back for one boot.",
+                             d->address, list) >= 0) {
+                y = canvas_wrap(c, y, 2, c->w - 4, CR_WARNING, text);
+                canvas_wrap(c, y + 1, 2, c->w - 4, CR_NORMAL, "y passes it anyway; any other key keeps it with the host.");
+        }
+        free(list);
+        free(text);
 }
 
 #define MARK_CHOSEN "  <- the GPU under the cursor"
@@ -465,8 +518,23 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         extra_rows = v->n_extras < 4 ? (int)v->n_extras : 4;
         draw_extras(w, v, c, &y, extra_rows);
         canvas_hline(c, y++, 2, c->w - 4);
+        if (v->ask.n) {
+                draw_confirm(w, v, c, y);
+                return;
+        }
         y = draw_extra_details(w, v, c, y);
         details(w, (int)v->cursor, c, y, bottom);
+}
+
+static void allow(struct wizard *w, size_t device, bool yes)
+{
+        const char *addr = w->m->devices[device].address;
+
+        if (!yes)
+                strv_remove(&w->sel.allow_host, addr);
+        else if (!strv_contains(&w->sel.allow_host, addr) && strv_push(&w->sel.allow_host, addr) < 0)
+                return;
+        w->changed = true;
 }
 
 static void toggle_extra(struct wizard *w, struct gpu_view *v)
@@ -476,8 +544,78 @@ static void toggle_extra(struct wizard *w, struct gpu_view *v)
 
         if (e->host_needs)
                 return;
-        if (strv_remove(&w->sel.extra, addr) == 0 || strv_push(&w->sel.extra, addr) >= 0)
+        if (strv_remove(&w->sel.extra, addr) == 0) {
+                allow(w, e->device, false);
                 w->changed = true;
+                return;
+        }
+        /* The host is reached through it: ticked once the user says so, and not before. */
+        if (device_host_ways(w->m, e->device) && !strv_contains(&w->sel.allow_host, addr)) {
+                v->ask = (struct confirm){ .devices = { e->device }, .n = 1 };
+                return;
+        }
+        if (strv_push(&w->sel.extra, addr) >= 0)
+                w->changed = true;
+}
+
+/* Keeps the allowances of what the choice passes: the GPU, its companions and the extras. */
+static void prune_allowed(struct wizard *w, const struct gpu_info *g)
+{
+        struct strv keep = { 0 };
+
+        for (size_t i = 0; i < w->sel.allow_host.n; i++) {
+                const char *addr = w->sel.allow_host.v[i];
+                bool kept = strv_contains(&w->sel.extra, addr) || strcmp(w->m->devices[g->device].address, addr) == 0;
+
+                for (size_t k = 0; k < g->n_companions; k++)
+                        kept |= strcmp(w->m->devices[g->companions[k]].address, addr) == 0;
+                if (kept && strv_push(&keep, addr) < 0) {
+                        strv_free(&keep);
+                        return;
+                }
+        }
+        strv_free(&w->sel.allow_host);
+        w->sel.allow_host = keep;
+}
+
+static enum step_result choose_gpu(struct wizard *w, struct gpu_view *v)
+{
+        prune_allowed(w, &w->m->gpus[v->cursor]);
+        free(w->sel.gpu);
+        w->sel.gpu = strdup(w->m->devices[w->m->gpus[v->cursor].device].address);
+        w->sel.release = false;
+        w->changed = true;
+        return STEP_NEXT;
+}
+
+/* The GPU under the cursor and its companions that the host is reached through, not yet passed. */
+static void ask_gpu(const struct wizard *w, struct gpu_view *v)
+{
+        const struct gpu_info *g = &w->m->gpus[v->cursor];
+
+        v->ask = (struct confirm){ .gpu = true };
+        for (size_t i = 0; i <= g->n_companions; i++) {
+                size_t dev = i < g->n_companions ? g->companions[i] : g->device;
+
+                if (device_host_ways(w->m, dev) && !strv_contains(&w->sel.allow_host, w->m->devices[dev].address))
+                        v->ask.devices[v->ask.n++] = dev;
+        }
+}
+
+static enum step_result answer(struct wizard *w, struct gpu_view *v, int k)
+{
+        if (k != 'y') {
+                v->ask.n = 0;
+                return STEP_HOLD;
+        }
+        allow(w, v->ask.devices[0], true);
+        memmove(v->ask.devices, v->ask.devices + 1, --v->ask.n * sizeof(v->ask.devices[0]));
+        if (v->ask.n)
+                return STEP_HOLD;
+        if (v->ask.gpu)
+                return choose_gpu(w, v);
+        toggle_extra(w, v);
+        return STEP_STAY;
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)
@@ -488,6 +626,8 @@ static enum step_result key(struct wizard *w, void *priv, int k)
 
         if (w->m->n_gpus == 0)
                 return k == WK_BACKSPACE || k == WK_ESC ? STEP_STAY : STEP_HOLD;
+        if (v->ask.n)
+                return answer(w, v, k);
         if (v->groups) {
                 if (k == WK_UP || k == WK_PGUP)
                         v->group_scroll = v->group_scroll > (k == WK_UP ? 1 : 10) ? v->group_scroll - (k == WK_UP ? 1 : 10) : 0;
@@ -525,11 +665,8 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 __attribute__((fallthrough));
         case WK_ENTER:
         case 'n':
-                free(w->sel.gpu);
-                w->sel.gpu = strdup(w->m->devices[w->m->gpus[v->cursor].device].address);
-                w->sel.release = false;
-                w->changed = true;
-                return STEP_NEXT;
+                ask_gpu(w, v);
+                return v->ask.n ? STEP_HOLD : choose_gpu(w, v);
         default:
                 return STEP_STAY;
         }
@@ -544,6 +681,8 @@ static const char *keys_now(const struct wizard *w, const void *priv)
 
         if (w->m->n_gpus == 0)
                 return "b back";
+        if (v->ask.n)
+                return "y pass it anyway  any other key keeps it with the host";
         if (v->groups)
                 return "Up/Down PgUp/PgDn scroll  any other key closes the groups";
         return v->extras_focus ? "Enter choose the GPU  Space tick  Tab GPUs  Up/Down move  g groups  b back"
@@ -557,8 +696,10 @@ const struct step_ops gpu_step = {
                 "otherwise the row says what stands in the way. The functions of the same card (HDMI audio, USB-C) "
                 "always go along. Tab reaches the devices that may go along: first those sharing the GPU's IOMMU "
                 "group, then others alone in their groups; Space ticks one. What the host runs on (the chipset's "
-                "bridges, the controller of its disks, its only USB controller) is never offered. g shows every "
-                "IOMMU group with its devices.",
+                "bridges, the controller of its disks) is never offered. A device the host is reached through (the "
+                "network controller of its default route or ssh session, its only network or USB controller, the "
+                "controller of its keyboard or mouse, a GPU lighting a screen) is passed only after y, asked for "
+                "each. g shows every IOMMU group with its devices.",
         .keys_now = keys_now,
         .keeps_view = true,
         .private_size = sizeof(struct gpu_view),

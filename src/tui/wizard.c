@@ -97,6 +97,8 @@ char *selection_command(const struct wizard *w)
                 r = push_flag(&v, "--allow-dirty-group", NULL);
         if (r >= 0 && s->allow_boot_vga)
                 r = push_flag(&v, "--allow-boot-vga", NULL);
+        for (size_t i = 0; r >= 0 && i < s->allow_host.n; i++)
+                r = push_flag(&v, "--allow-host-device", s->allow_host.v[i]);
         if (r >= 0 && s->single_gpu)
                 r = push_flag(&v, "--single-gpu", s->single_gpu);
         if (r >= 0 && s->bootloader >= 0)

@@ -370,6 +370,10 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
         else
                 by_address(&c, sr, m);
         groups_clean(&c, m, &groups);
+        if (acs_override_shown(&m->iommu) && c.err >= 0)
+                c.err = strv_pushf(&v.notes, "ACS override: %s: the IOMMU groups are the override's, not the hardware's "
+                                             "isolation; the guest may reach the memory of devices the host keeps",
+                                   m->iommu.acs_evidence);
         /* A group's node appears when vfio-pci takes it: in single-GPU mode, only while the guest runs. */
         if (!guest)
                 nodes(&c, sr, &groups);
@@ -392,4 +396,5 @@ void verify_result_free(struct verify_result *v)
         }
         free(v->checks);
         strv_free(&v->devices);
+        strv_free(&v->notes);
 }

@@ -76,8 +76,10 @@ def expected_gpus(devs, keys):
     for d in devs:
         if d["cls"] not in GPU_CLASSES:
             continue
-        slot = d["bdf"][:-2]
-        comp = [o for o in devs if o is not d and o["bdf"][:-2] == slot]
+        slot, vendor = d["bdf"][:-2], d["id"][:4]
+        # The card's functions: in the GPU's group, or of the GPU's vendor; the platform's stay.
+        comp = [o for o in devs if o is not d and o["bdf"][:-2] == slot
+                and ((d["group"] is not None and o["group"] == d["group"]) or o["id"][:4] == vendor)]
         mine = {d["bdf"]} | {o["bdf"] for o in comp}
         groups = {x["group"] for x in [d] + comp if x["group"] is not None}
         blockers = sorted(o["bdf"] for o in devs

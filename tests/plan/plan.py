@@ -271,7 +271,9 @@ def bad_input(tap, tmp):
            "symlinked config: the target is edited, and the plan says so", json.dumps(grub)[:400])
 
     for card, args, code, message in [
-        ("chipset-slot-dirty", ["--gpu", "04:00.0"], 2, "also hold 0000:00:1f.0, 0000:02:00.0, 0000:03:00.0"),
+        ("chipset-slot-dirty", ["--gpu", "04:00.0"], 2, "also hold what the host needs: 0000:00:1f.0 is the chipset's "
+         "ISA/LPC bridge; 0000:02:00.0 is the only network controller; 0000:03:00.0 is a disk controller whose use is "
+         "unknown. vfio-pci gives a guest a group whole or not at all"),
         ("identical-rx580", ["--gpu", "0b:00.0", "--initramfs", "booster"], 2, "booster does not run them"),
         ("amd-x570-two-gpus", ["--gpu", "01:00.0"], 2, "is not a GPU"),
         # The IOMMU is on and leaves the iGPU out (intel_iommu=on,igfx_off): vfio-pci could not take it.
@@ -294,20 +296,33 @@ def bad_input(tap, tmp):
         p = run("--root", root, "plan", *args)
         tap.ok(p.returncode == code and message in p.stderr, f"selection {card} {' '.join(args)}: exit {code}",
                f"exit {p.returncode}: {p.stderr}")
+    # One GPU in a group with the Wi-Fi card: both confirmations named at once, and what each means.
     root = os.path.join(tmp, "minipc")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "minipc-one-gpu-nvme-group.card"), root], check=True)
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "minipc-wifi-group.card"), root], check=True)
     p = run("--root", root, "plan", "--gpu", "c5:00.0")
     tap.ok(p.returncode == 2 and "2 reasons:" in p.stderr and "1. 0000:c5:00.0 is the boot VGA device" in p.stderr and
            "--allow-boot-vga" in p.stderr and "2. the IOMMU groups of the devices also hold 0000:c4:00.0" in p.stderr and
-           "--allow-dirty-group" in p.stderr, "one GPU in a group with the NVMe: both reasons and both flags at once",
-           p.stderr)
+           "--allow-dirty-group" in p.stderr and "the guest then starts only once they go to vfio-pci too" in p.stderr,
+           "one GPU in a group with the Wi-Fi card: both reasons and both flags at once", p.stderr)
     p = run("--root", root, "plan", "--gpu", "c5:00.0", "--allow-boot-vga")
     tap.ok(p.returncode == 2 and "reasons" not in p.stderr and "--allow-dirty-group" in p.stderr and
            "boot VGA" not in p.stderr, "... with --allow-boot-vga, the group alone is left", p.stderr)
     p, doc = plan(root, "--gpu", "c5:00.0", "--allow-boot-vga", "--allow-dirty-group")
     tap.ok(doc is not None and any("only GPU" in w for w in doc["warnings"]) and
-           any("also hold 0000:c4:00.0" in w for w in doc["warnings"]), "... with both, planned, with both warnings",
-           p.stderr)
+           any("also hold 0000:c4:00.0, which stay with the host: the guest will not start" in w for w in doc["warnings"]),
+           "... with both, planned, saying that the guest will not start until the group goes whole", p.stderr)
+    p, doc = plan(root, "--gpu", "c5:00.0", "--allow-boot-vga", "--extra", "c4:00.0")
+    tap.ok(doc is not None and "0000:c4:00.0" in doc["devices"] and not any("also hold" in w for w in doc["warnings"]),
+           "... or the Wi-Fi card passed along: the group goes whole", p.stderr)
+    # The group holds the controller of the host's only disk: no confirmation takes it.
+    root = os.path.join(tmp, "minipc-nvme")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "minipc-one-gpu-nvme-group.card"), root], check=True)
+    for extra in ([], ["--allow-dirty-group"]):
+        p = run("--root", root, "plan", "--gpu", "c5:00.0", "--allow-boot-vga", *extra)
+        tap.ok(p.returncode == 2 and "0000:c4:00.0 is the controller of nvme0n1 (/ /boot)" in p.stderr and
+               "could never start" in p.stderr and "--allow-dirty-group" not in p.stderr,
+               f"one GPU in a group with the root disk's NVMe: refused {' '.join(extra)}, nothing offered".rstrip(),
+               p.stderr)
     root = os.path.join(tmp, "reset-quirk")
     subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "intel-no-kernel-iommu.card"), root], check=True)
     p = run("--root", root, "plan", "--gpu", "00:02.0")
@@ -332,20 +347,23 @@ def bad_input(tap, tmp):
     tap.ok(doc is not None and not any("vendor-reset" in w for w in doc["warnings"]), "other GPUs: no such warning",
            p.stderr)
     root = os.path.join(tmp, "sel-chipset-slot-dirty")
-    p, doc = plan(root, "--gpu", "04:00.0", "--allow-dirty-group")
-    tap.ok(doc is not None and any("also hold" in w for w in doc["warnings"]), "--allow-dirty-group plans, with a warning",
-           p.stderr)
+    p = run("--root", root, "plan", "--gpu", "04:00.0", "--allow-dirty-group")
+    tap.ok(p.returncode == 2 and "could never start" in p.stderr and "ISA/LPC bridge" in p.stderr,
+           "--allow-dirty-group never takes a group that holds what the host needs", p.stderr)
     p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "00:1f.0")
     tap.ok(p.returncode == 2 and "ISA/LPC bridge" in p.stderr and "stays with the host" in p.stderr,
            "--extra refuses the chipset's LPC bridge", p.stderr)
     p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "03:00.0")
     tap.ok(p.returncode == 2 and "disk controller whose use is unknown" in p.stderr,
            "--extra refuses a disk controller whose disks' use could not be read", p.stderr)
-    p, doc = plan(root, "--gpu", "04:00.0", "--extra", "02:00.0", "--allow-dirty-group")
-    tap.ok(doc is not None and "0000:02:00.0" in doc["devices"] and "8086:15f3" in doc["vfio_ids"] and
-           any("also hold 0000:00:1f.0, 0000:03:00.0;" in w for w in doc["warnings"]),
-           "--extra passes a blocker along; what stays is named", p.stderr)
-    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "02:00.0", "--allow-dirty-group", "--libvirt-xml")
+    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "02:00.0")
+    tap.ok(p.returncode == 2 and "0000:02:00.0 is the only network controller" in p.stderr and
+           "--allow-host-device" in p.stderr, "--extra refuses the only network controller without --allow-host-device",
+           p.stderr)
+    root = os.path.join(tmp, "sel-minipc-wifi-group")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "minipc-wifi-group.card"), root], check=True)
+    p, doc = plan(root, "--gpu", "c5:00.0", "--allow-boot-vga", "--extra", "c4:00.0")
+    p = run("--root", root, "plan", "--gpu", "c5:00.0", "--allow-boot-vga", "--extra", "c4:00.0", "--libvirt-xml")
     try:
         hostdevs = ElementTree.fromstring("<devices>" + p.stdout + "</devices>").findall("hostdev")
         addresses = ["{}:{}:{}.{}".format(*(format(int(h.find("source/address").get(k), 16), w)
@@ -353,7 +371,7 @@ def bad_input(tap, tmp):
                      for h in hostdevs]
     except ElementTree.ParseError:
         addresses = None
-    tap.ok(addresses == doc["devices"] and all(h.get("managed") == "yes" for h in hostdevs),
+    tap.ok(doc is not None and addresses == doc["devices"] and all(h.get("managed") == "yes" for h in hostdevs),
            "--libvirt-xml: well-formed <hostdev> elements, one per device", p.stdout)
 
 
@@ -637,7 +655,7 @@ def storage(tap, tmp):
     root = os.path.join(tmp, "dirty-root")
     subprocess.run([MKROOT, path, root], check=True)
     p = run("--root", root, "plan", "--gpu", "04:00.0", "--allow-dirty-group")
-    tap.ok(p.returncode == 2 and "0000:03:00.0 holds sda" in p.stderr and "for /:" in p.stderr,
+    tap.ok(p.returncode == 2 and "0000:03:00.0 is the controller of sda (/)" in p.stderr,
            "a dirty group with the root disk's controller: refused even with --allow-dirty-group", p.stderr)
 
     # The GPU's own USB controller holds a disk the host mounts: the slot cannot go, in either mode.

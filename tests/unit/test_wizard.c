@@ -306,35 +306,53 @@ END_TEST
 
 START_TEST(two_confirmations)
 {
-        /* Both refusals at once, each key lifting its own. */
-        load("minipc-one-gpu-nvme-group", false);
+        /* Both refusals at once, each key lifting its own; what d accepts is said at once. */
+        load("minipc-wifi-group", false);
         keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
         screen("minipc-6-review-refused", 80, 30);
         keys((int[]){ 'd', 0 });
         screen("minipc-6-review-boot-vga", 80, 24);
         keys((int[]){ 'v', 0 });
         screen("minipc-6-review-allowed", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("minipc-7-apply-needs-root", 80, 24);
+        /* Choices were made and not applied: q asks first. */
+        keys((int[]){ 'q', 0 });
+        screen("minipc-quit-asks", 80, 24);
+        keys((int[]){ 'n', 0 });
+        ck_assert(!wizard_finished(w));
+        keys((int[]){ 'q', 'y', 0 });
+        ck_assert(wizard_finished(w));
 }
 END_TEST
 
 START_TEST(dirty_group)
 {
+        /* The group holds the chipset's LPC bridge: no key takes it, and the GPU screen says why. */
         load("chipset-slot-dirty", false);
         keys((int[]){ WK_ENTER, WK_ENTER, WK_DOWN, 0 });
         screen("dirty-3-gpu", 80, 24);
         keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, 0 });
         screen("dirty-6-review-refused", 80, 24);
-        keys((int[]){ 'd', 0 });
-        screen("dirty-6-review-allowed", 80, 24);
-        keys((int[]){ WK_ENTER, 0 });
-        screen("dirty-7-apply-needs-root", 80, 24);
-        /* Choices were made and not applied: q asks first. */
-        keys((int[]){ 'q', 0 });
-        screen("dirty-quit-asks", 80, 24);
+        keys((int[]){ 'd', 'v', WK_ENTER, 0 });
+        screen("dirty-6-review-refused", 80, 24);
+}
+END_TEST
+
+START_TEST(host_way_asks)
+{
+        /* The network controller of the default route and the ssh session: passed only after y, and the review says so. */
+        load("amd-am5-apu", false);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_TAB, 0 });
+        screen("apu-3-gpu-extras", 80, 24);
+        keys((int[]){ ' ', 0 });
+        screen("apu-3-asks", 80, 24);
         keys((int[]){ 'n', 0 });
-        ck_assert(!wizard_finished(w));
-        keys((int[]){ 'q', 'y', 0 });
-        ck_assert(wizard_finished(w));
+        screen("apu-3-gpu-extras", 80, 24);
+        keys((int[]){ ' ', 'y', 0 });
+        screen("apu-3-ticked", 80, 24);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("apu-6-review", 100, 50);
 }
 END_TEST
 
@@ -771,6 +789,7 @@ int main(void)
         tcase_add_test(tc, ostree_boot_chain);
         tcase_add_test(tc, two_confirmations);
         tcase_add_test(tc, dirty_group);
+        tcase_add_test(tc, host_way_asks);
         tcase_add_test(tc, rerun_change_gpu);
         tcase_add_test(tc, rerun_keeps_goals);
         tcase_add_test(tc, rerun_single_gpu);

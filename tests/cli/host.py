@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""What the host keeps: a plan takes the card's functions and nothing else of its slot, binds
+by id only where no other device has the id, and leaves the host the devices it needs.
+Usage: host.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import Tap, run_binary  # noqa: E402
+
+BINARY, MKROOT, TESTS = sys.argv[1:4]
+
+
+def run(*args, env=None):
+    return run_binary(BINARY, *args, env=env)
+
+
+def fixture(tmp, name):
+    root = os.path.join(tmp, name)
+    if not os.path.exists(root):
+        subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", name + ".card"), root], check=True)
+    return root
+
+
+def plan(root, *args):
+    p = run("--root", root, "plan", "--json", *args)
+    try:
+        doc = json.loads(p.stdout) if p.stdout.strip() else None
+    except ValueError:
+        doc = None
+    return p, doc
+
+
+def companions(tap, tmp):
+    """An APU's slot: the iGPU takes its HDMI audio, never the SoC's security processor and USB."""
+    root = fixture(tmp, "amd-am5-apu")
+    det = json.loads(run("--root", root, "detect", "--json").stdout)
+    igpu = next(g for g in det["gpus"] if g["address"] == "0000:12:00.0")
+    tap.ok(igpu["companions"] == ["0000:12:00.1"] and igpu["vfio_ids"] == ["1002:15bf", "1002:1640"]
+           and igpu["blockers"] == [] and igpu["passthrough_ok"],
+           "APU: the iGPU's companions are its HDMI audio alone; the platform's functions are not the card's", igpu)
+    p, doc = plan(root, "--gpu", "12:00.0")
+    text = json.dumps(doc)
+    tap.ok(p.returncode == 0 and doc["devices"] == ["0000:12:00.0", "0000:12:00.1"] and "1022:" not in text,
+           "APU: the plan binds the iGPU and its audio, and no id of the SoC's (1022:...)", p.stderr or doc)
+    groups = json.loads(run("--root", root, "groups", "--gpus", "--json").stdout)
+    shown = {d["address"] for g in groups["groups"] for d in g["devices"]}
+    tap.ok("0000:12:00.3" not in shown and "0000:12:00.1" in shown,
+           "APU: groups --gpus shows the card's groups, not the platform's", sorted(shown))
+    text = run("--root", root, "--no-color", "detect").stdout
+    tap.ok("0000:12:00.3  group 8    [0c03] 1022:15b9    driver xhci_hcd  the platform's, stays" in text,
+           "APU: detect names the slot's platform functions as staying with the host", text)
+
+    # The companion's group holds the platform's security processor: a blocker, named.
+    root = fixture(tmp, "limine-amd-iommu-on")
+    det = json.loads(run("--root", root, "detect", "--json").stdout)
+    igpu = next(g for g in det["gpus"] if g["address"] == "0000:10:00.0")
+    tap.ok(igpu["companions"] == ["0000:10:00.1"] and igpu["blockers"] == ["0000:10:00.2"] and not igpu["group_clean"],
+           "a companion's group holding the platform's function: a blocker, not a companion", igpu)
+    p, doc = plan(root, "--gpu", "10:00.0", "--allow-boot-vga")
+    tap.ok(p.returncode == 2 and "0000:10:00.2" in p.stderr and doc is not None and doc.get("ok") is False,
+           "... and the plan refuses it, naming the blocker", p.stderr)
+
+
+def ids_match_only_passed(tap, tmp):
+    """No id bound by vfio-pci.ids matches a device the plan does not pass, on any fixture."""
+    bad, plans = [], 0
+    for card in sorted(glob.glob(os.path.join(TESTS, "fixtures", "*.card"))):
+        name = os.path.basename(card)[:-5]
+        root = fixture(tmp, name)
+        det = json.loads(run("--root", root, "detect", "--json").stdout)
+        ids = {d["address"]: f"{d['vendor_id']}:{d['device_id']}" for d in det["devices"]}
+        for g in det["gpus"]:
+            p, doc = plan(root, "--gpu", g["address"], "--allow-boot-vga", "--allow-dirty-group")
+            if p.returncode != 0:
+                continue
+            plans += 1
+            for addr, i in ids.items():
+                if i in doc["vfio_ids"] and addr not in doc["devices"]:
+                    bad.append(f"{name} {g['address']}: {addr} has {i}")
+    tap.ok(plans >= 20 and not bad, f"{plans} plans: every id bound by id belongs to passed devices only", bad)
+
+
+def write(root, rel, text):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def acs_override(tap, tmp):
+    """Groups an ACS override made up are said to be the override's everywhere, claimed or proven."""
+    root = fixture(tmp, "acs-override")
+    det = json.loads(run("--root", root, "detect", "--json").stdout)
+    tap.ok(det["iommu"]["acs_override"] == "in-use" and "PCIe ACS overrides enabled" in det["iommu"]["acs_evidence"],
+           "ACS override: the kernel log proves it in use", det["iommu"])
+    gpu = next(g for g in det["gpus"] if g["address"] == "0000:04:00.0")
+    tap.ok(gpu["passthrough_ok"] and any("ACS override" in r for r in gpu["reasons"]),
+           "... the GPU's verdict says its group is the override's", gpu)
+    groups = json.loads(run("--root", root, "groups", "--json").stdout)
+    text = run("--root", root, "--no-color", "groups").stdout
+    verdicts = [line for line in text.splitlines() if line.startswith("IOMMU group")]
+    tap.ok(groups["acs_override"]["state"] == "in-use" and verdicts and
+           all("ACS override" in v for v in verdicts) and text.startswith("ACS override:"),
+           "... groups: a note first, and every group's verdict names the override", text)
+    p, doc = plan(root, "--gpu", "04:00.0")
+    tap.ok(p.returncode == 0 and any(w.startswith("ACS override:") and "not the hardware's isolation" in w
+                                     for w in doc["warnings"]), "... the plan warns", p.stderr or doc["warnings"])
+    v = json.loads(run("--root", root, "verify", "--gpu", "04:00.0", "--json").stdout)
+    tap.ok(any("ACS override" in n for n in v["notes"]), "... and verify notes it", v)
+    text = run("--root", root, "--no-color", "detect").stdout
+    tap.ok("ACS override: the kernel log says" in text and "04:00.0: its IOMMU group comes from the ACS override" in text,
+           "... detect says it under the firmware and the GPU", text)
+
+    # The parameter alone: the kernel's symbols decide, or it is only claimed.
+    os.remove(os.path.join(root, "dev/kmsg"))
+    det = json.loads(run("--root", root, "detect", "--json").stdout)
+    tap.ok(det["iommu"]["acs_override"] == "in-use" and "carries the override patch" in det["iommu"]["acs_evidence"],
+           "the parameter on a kernel whose symbols have the patch: in use", det["iommu"])
+    write(root, "proc/kallsyms", "0000000000000000 T pci_enable_device\n" * 1000)
+    det = json.loads(run("--root", root, "detect", "--json").stdout)
+    groups = run("--root", root, "--no-color", "groups").stdout
+    tap.ok(det["iommu"]["acs_override"] == "ignored" and not any("ACS override" in r for g in det["gpus"] for r in g["reasons"])
+           and "ACS override" not in groups, "the parameter on a kernel without the patch: ignored, groups are the hardware's",
+           det["iommu"])
+    os.remove(os.path.join(root, "proc/kallsyms"))
+    det = json.loads(run("--root", root, "detect", "--json").stdout)
+    p, doc = plan(root, "--gpu", "04:00.0")
+    tap.ok(det["iommu"]["acs_override"] == "claimed" and
+           any("claimed, not proven" in r for g in det["gpus"] for r in g["reasons"]) and
+           any(w.startswith("ACS override:") for w in doc["warnings"]),
+           "the parameter with no way to tell: claimed, not proven, and warned about", det["iommu"])
+    # Mainline's pci=config_acs= (Linux 6.11 and later) sets ACS by hand.
+    cmdline = open(os.path.join(root, "proc/cmdline")).read().replace("pcie_acs_override=downstream,multifunction",
+                                                                        "pci=noaer,config_acs=xx1x@pci:0:0")
+    write(root, "proc/cmdline", cmdline)
+    det = json.loads(run("--root", root, "detect", "--json").stdout)
+    tap.ok(det["iommu"]["acs_override"] == "in-use" and "config_acs" in det["iommu"]["acs_evidence"],
+           "pci=config_acs= on Linux 6.12: in use", det["iommu"])
+    write(root, "proc/sys/kernel/osrelease", "6.8.0-45-generic\n")
+    det = json.loads(run("--root", root, "detect", "--json").stdout)
+    tap.ok(det["iommu"]["acs_override"] == "ignored", "pci=config_acs= on Linux 6.8: ignored", det["iommu"])
+
+
+def main():
+    tap = Tap()
+    with tempfile.TemporaryDirectory() as tmp:
+        companions(tap, tmp)
+        ids_match_only_passed(tap, tmp)
+        acs_override(tap, tmp)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
