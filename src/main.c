@@ -450,14 +450,41 @@ static int run(int argc, char **argv, struct cli_options *opt)
         return r;
 }
 
+/*
+ * With --json, stdout is one JSON document on every way out: a command that ends before printing
+ * its own (a usage error, a refusal) gets one that says what stderr said.  The command is the
+ * first word that names one.
+ */
+static const char *json_command(int argc, char **argv)
+{
+        const char *command = NULL;
+        bool json = false;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+                        return NULL;
+                json |= strcmp(argv[i], "--json") == 0;
+                if (!command && find_command(argv[i]))
+                        command = argv[i];
+        }
+        return json ? (command ? command : "") : NULL;
+}
+
 int main(int argc, char **argv)
 {
         /* Regenerating every initramfs of a machine can take minutes; an hour means it hangs. */
         struct cli_options opt = { .root = "/", .timeout = 3600, .selection = { .bootloader = -1, .initramfs = -1 } };
+        const char *json = json_command(argc, argv);
         int r;
 
         setlocale(LC_ALL, "");
+        if (json) {
+                output_guard_streams();
+                output_json_mode();
+        }
         r = run(argc, argv, &opt);
+        if (json && !output_json_printed() && output_json_error(*json ? json : NULL, r) < 0 && r == EXIT_OK)
+                r = EXIT_USAGE;
         selection_free(&opt.selection);
         return r;
 }

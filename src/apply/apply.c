@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,33 @@ static void capture_keep(struct capture *c, const struct sysroot *sr, unsigned s
         free(text);
         free(c->buf);
         c->buf = NULL;
+}
+
+/*
+ * A transaction finishes whatever happens to the terminal it reports to: a hang-up waits until
+ * the journal says how it ended (and then takes its usual course), and a closed pipe is only an
+ * error of the write (SIGPIPE is ignored: the caller's output may be gone, the work is not).
+ */
+struct shield {
+        sigset_t old;
+        struct sigaction pipe;
+};
+
+static void shield_up(struct shield *s)
+{
+        struct sigaction ignore = { .sa_handler = SIG_IGN };
+        sigset_t hup;
+
+        sigemptyset(&hup);
+        sigaddset(&hup, SIGHUP);
+        sigprocmask(SIG_BLOCK, &hup, &s->old);
+        sigaction(SIGPIPE, &ignore, &s->pipe);
+}
+
+static void shield_down(const struct shield *s)
+{
+        sigaction(SIGPIPE, &s->pipe, NULL);
+        sigprocmask(SIG_SETMASK, &s->old, NULL);
 }
 
 static void progress(const struct apply_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -184,6 +212,33 @@ static int check_tree(const struct sysroot *sr, const struct apply_options *o, s
                                     r < 0 ? "unreadable" : st.st_uid != 0 ? "not owned by root" : "writable by others");
         }
         return 0;
+}
+
+/*
+ * While a single-GPU guest runs, its hook's record in run/vfio-setup says what it took, and the
+ * hook gives it back (and the display) when the guest stops.  A hook replaced or removed now
+ * would not: nothing that changes the hook goes ahead until the guest has stopped.
+ */
+static int check_hook_idle(const struct sysroot *sr, struct apply_result *res)
+{
+        struct strv names = { 0 };
+        int r = 0;
+
+        if (sysroot_list(sr, "run/vfio-setup", &names) < 0)
+                return 0;
+        for (size_t i = 0; i < names.n && r >= 0; i++) {
+                const char *guest = names.v[i] + strlen("single-gpu-");
+
+                if (strncmp(names.v[i], "single-gpu-", strlen("single-gpu-")) != 0 || !*guest)
+                        continue;
+                r = fail(res, -VS_E_GUEST_RUNNING,
+                         "the guest %s holds the devices single-GPU mode handed over (/run/vfio-setup/%s): its hook gives "
+                         "them, and the display, back when it stops, and a hook changed now would not. Shut the guest "
+                         "down first (virsh shutdown %s), then run this again",
+                         guest, names.v[i], guest);
+        }
+        strv_free(&names);
+        return r;
 }
 
 /* The lock, or why not in *ret_reason. */
@@ -478,6 +533,9 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
         size_t ran = 0;
         int r;
 
+        struct shield shield;
+
+        shield_up(&shield);
         capture_init(&cap, caller);
         r = take_lock(sr, &held, &res);
         if (r >= 0)
@@ -491,6 +549,9 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
                 r = 0;
         if (r >= 0)
                 r = check_tree(sr, o, p->n_commands, &res);
+        for (size_t i = 0; r >= 0 && i < p->n_files; i++)
+                if (strcmp(p->files[i].path, SINGLE_GPU_HOOK) == 0)
+                        r = check_hook_idle(sr, &res);
         if (r >= 0)
                 r = check_fresh(sr, p, &res);
         if (r >= 0 && (r = journal_begin(sr, p, &j)) < 0)
@@ -538,6 +599,7 @@ out:
         free(cap.buf);
         journal_free(j);
         tool_lock_release(held);
+        shield_down(&shield);
         *ret = res;
         return r;
 }
@@ -551,6 +613,9 @@ int undo_last(const struct sysroot *sr, const struct apply_options *caller, stru
         const struct apply_options *o = &cap.o;
         int r;
 
+        struct shield shield;
+
+        shield_up(&shield);
         capture_init(&cap, caller);
         r = take_lock(sr, &held, &res);
         if (r >= 0)
@@ -559,6 +624,9 @@ int undo_last(const struct sysroot *sr, const struct apply_options *caller, stru
                 *ret_seq = res.seq = j->seq;
                 r = check_tree(sr, o, j->n_commands, &res);
         }
+        for (size_t k = 0; r >= 0 && k < j->n; k++)
+                if (strcmp(j->entries[k].path, SINGLE_GPU_HOOK) == 0)
+                        r = check_hook_idle(sr, &res);
         /* An apply cut short may have written some files and not others: there is nothing to check against. */
         if (r >= 0)
                 r = restore(sr, j, j->state == JOURNAL_COMPLETE, true, o, &res);
@@ -580,6 +648,7 @@ int undo_last(const struct sysroot *sr, const struct apply_options *caller, stru
         free(cap.buf);
         journal_free(j);
         tool_lock_release(held);
+        shield_down(&shield);
         *ret = res;
         return r;
 }

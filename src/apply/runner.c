@@ -26,8 +26,14 @@ static long long now_ms(void)
 static void __attribute__((noreturn)) child(char **argv, const struct run_options *o, int out, int err)
 {
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
+        sigset_t none;
         char path[4096];
 
+        /* A command gets the signals as any program does: the transaction's shield is vfio-setup's own. */
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         setsid();
         if (null >= 0)
                 dup2(null, STDIN_FILENO);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -337,10 +338,21 @@ static int with_outcome(struct sysroot *sr, const struct cli_options *opt, const
         int r;
 
         human = opt->json ? stderr : stdout;
+        /* A reader gone (apply | head) is an error of the write, not the end of the run. */
+        signal(SIGPIPE, SIG_IGN);
         r = run(sr, opt, &out);
         if (opt->json && print_json(command, r == EXIT_OK, &out) < 0) {
                 fprintf(stderr, "vfio-setup: %s: %s\n", command, vs_strerror(-VS_E_JSON));
                 r = r == EXIT_OK ? EXIT_USAGE : r;
+        }
+        /* What standard output could not take is said where it still can be. */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                if (r == EXIT_OK && out.ran && out.res.seq)
+                        fprintf(stderr, "vfio-setup: %s: standard output could not take the whole report; it finished: "
+                                        "journal /" JOURNAL_DIR "/%04u\n", command, out.res.seq);
+                else
+                        fprintf(stderr, "vfio-setup: %s: standard output could not take the whole report; %s\n", command,
+                                r == EXIT_OK ? "it finished" : out.error ? out.error : "it did not finish");
         }
         if (out.ran)
                 apply_result_free(&out.res);

@@ -129,7 +129,7 @@ int cli_detect(struct sysroot *sr, const struct cli_options *opt)
                         cli_error("detect --json", r, NULL);
                         return EXIT_USAGE;
                 }
-                puts(json);
+                output_json_text(json);
                 free(json);
                 return EXIT_OK;
         }

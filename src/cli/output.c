@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "output.h"
+#include "vfio-setup/errors.h"
 #include "vfio-setup/json.h"
 
 static const char *const role_escape[] = {
@@ -33,6 +36,14 @@ struct guard {
 
 static struct guard guards[] = { { STDOUT_FILENO, false, false }, { STDERR_FILENO, false, false } };
 
+/* With --json: what went to stderr, for the error document when no other was printed. */
+#define RECORD_MAX 8192
+static struct {
+        bool on, printed;
+        char text[RECORD_MAX];
+        size_t len;
+} json_run;
+
 static int write_fd(int fd, const char *p, size_t len)
 {
         while (len > 0) {
@@ -54,6 +65,12 @@ static ssize_t guarded_write(void *cookie, const char *buf, size_t size)
         char out[4096 * 4 + 8];
         size_t o = 0;
 
+        if (json_run.on && g == &guards[1]) {
+                size_t n = size < RECORD_MAX - 1 - json_run.len ? size : RECORD_MAX - 1 - json_run.len;
+
+                memcpy(json_run.text + json_run.len, buf, n);
+                json_run.len += n;
+        }
         if (g->trusted)
                 return write_fd(g->fd, buf, size) < 0 ? -1 : (ssize_t)size;
         for (size_t i = 0; i < size; i++) {
@@ -92,8 +109,12 @@ static int guarded_close(void *cookie)
 void output_guard_streams(void)
 {
         cookie_io_functions_t io = { .write = guarded_write, .close = guarded_close };
+        static bool guarded;
         FILE *streams[2];
 
+        if (guarded)
+                return;
+        guarded = true;
         for (size_t i = 0; i < 2; i++) {
                 streams[i] = fopencookie(&guards[i], "w", io);
                 if (!streams[i])
@@ -171,7 +192,49 @@ int output_json(struct json_object *root)
         int r = json_finish(root, &text);
 
         if (r >= 0)
-                puts(text);
+                output_json_text(text);
         free(text);
         return r;
+}
+
+void output_json_text(const char *text)
+{
+        json_run.printed = true;
+        puts(text);
+}
+
+void output_json_mode(void)
+{
+        json_run.on = true;
+}
+
+int output_json_error(const char *command, int exit_code)
+{
+        json_object *root = json_object_new_object();
+        char *text = json_run.text, *hint;
+
+        if (!root)
+                return -VS_E_JSON;
+        fflush(stderr);
+        json_run.on = false;
+        json_run.text[json_run.len] = '\0';
+        /* "vfio-setup: what: why\nhint: ..." -> the error, and the hint apart. */
+        if (strncmp(text, "vfio-setup: ", 12) == 0)
+                text += 12;
+        hint = strstr(text, "hint: ");
+        if (hint && (hint == text || hint[-1] == '\n'))
+                *hint = '\0', hint += 6;
+        else
+                hint = NULL;
+        json_object_object_add(root, "command", command ? json_object_new_string(command) : NULL);
+        json_object_object_add(root, "ok", json_object_new_boolean(false));
+        json_object_object_add(root, "exit_code", json_object_new_int(exit_code));
+        json_object_object_add(root, "error", json_object_new_string(strip(text)));
+        json_object_object_add(root, "hint", hint ? json_object_new_string(strip(hint)) : NULL);
+        return output_json(root);
+}
+
+bool output_json_printed(void)
+{
+        return json_run.printed;
 }

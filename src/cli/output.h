@@ -27,5 +27,15 @@ enum role severity_role(enum severity s);
 /* Prints a JSON document on stdout in the one style (json_finish), taking root; 0 or -VS_E_JSON. */
 struct json_object;
 int output_json(struct json_object *root);
+/* Prints a finished JSON document on stdout; every document of the CLI goes through it or output_json. */
+void output_json_text(const char *text);
+/*
+ * --json was given: stdout carries exactly one JSON document, whatever happens.  From now
+ * what goes to stderr is kept; a run that ends without a document of its own gets
+ * output_json_error's: {"command", "ok": false, "exit_code", "error", "hint"}.
+ */
+void output_json_mode(void);
+bool output_json_printed(void);
+int output_json_error(const char *command, int exit_code);
 /* "->" or an arrow, by locale and --ascii. */
 const char *output_arrow(const struct output *o);

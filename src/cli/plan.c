@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/ovmf.h"
@@ -77,9 +78,10 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 cli_error("plan", r, NULL);
                 return EXIT_USAGE;
         }
-        fputs(text, stdout);
         if (opt->json)
-                putchar('\n');
+                output_json_text(text);
+        else
+                fputs(text, stdout);
         free(text);
         return EXIT_OK;
 }

@@ -13,7 +13,7 @@ static const char *const firmware_tables[] = { "DMAR", "IVRS" };
 /* Command-line parameters that decide IOMMU and VFIO behaviour; a trailing '.' matches module parameters. */
 static const char *const relevant_keys[] = {
         "intel_iommu", "amd_iommu", "iommu", "iommu.", "vfio_pci.", "vfio_iommu_type1.", "vfio.",
-        "pcie_acs_override", "rd.driver.pre", "video", "initcall_blacklist",
+        "pcie_acs_override", "rd.driver.pre", "rd.driver.blacklist", "video", "initcall_blacklist",
         "modprobe.blacklist", "module_blacklist", "kvm.", "kvm_amd.", "kvm_intel.",
 };
 

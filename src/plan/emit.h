@@ -33,6 +33,12 @@ struct plan_ctx {
         char *aliases;              /* the running kernel's modules.alias, read when first needed ("" if none) */
         bool kernel_install;        /* boot entries to remake with kernel-install once the initramfs is made */
         struct strv unclaimed;      /* devices passed that no known module would claim */
+        struct strv *claims;        /* per device of plan.devices, the modules that would claim it */
+        size_t n_claims;
+        bool builtin_read;
+        struct strv builtin;        /* "MODULE KERNEL" for each module built into an installed kernel */
+        struct strv keep_drivers;   /* claimers never blacklisted: built in, or the host's devices need them */
+        struct strv takeback;       /* devices given to vfio-pci after boot, from a built-in or shared driver */
         char *reason;               /* why the plan was refused */
         struct strv held;           /* refusals a confirmation lifts, named together at the end */
         unsigned held_codes;        /* which confirmations, a bit each (liftable_codes in context.c) */
@@ -92,6 +98,15 @@ int emit_gaming(struct plan_ctx *ctx);
 #define OVERRIDE_SCRIPT "etc/vfio-setup/vfio-pci-override.sh"
 /* The script and what carries it into the initramfs, for plan.by_address. */
 int emit_override(struct plan_ctx *ctx);
+/* The script that takes devices from built-in or shared drivers once the real root is up. */
+#define TAKEBACK_SCRIPT "etc/vfio-setup/vfio-pci-takeback.sh"
+/*
+ * Which passed devices a driver built into an installed kernel, or shared with the host's
+ * devices where the initramfs is the image's, would hold: ctx.takeback, ctx.keep_drivers.
+ */
+int want_takeback(struct plan_ctx *ctx);
+/* The script and the systemd unit that run it early at boot, for ctx.takeback. */
+int emit_takeback(struct plan_ctx *ctx);
 /* Says what disks go with passed controllers; the storage goal's whole disks. Writes nothing. */
 int emit_storage(struct plan_ctx *ctx);
 /* A controller with a disk the host uses never goes to a guest: refuses, naming the disk and its mounts. */

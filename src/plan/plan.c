@@ -110,13 +110,19 @@ static int add_device(struct plan_ctx *ctx, size_t idx)
         if (r >= 0) {
                 struct strv mods = { 0 };
 
-                r = claimers(ctx, d, &mods);
+                struct strv *claims = reallocarray(ctx->claims, ctx->n_claims + 1, sizeof(*claims));
+
+                r = claims ? claimers(ctx, d, &mods) : -ENOMEM;
                 for (size_t i = 0; i < mods.n && r >= 0; i++)
                         if (!strv_contains(&ctx->want.softdeps, mods.v[i]))
                                 r = strv_push(&ctx->want.softdeps, mods.v[i]);
                 if (r >= 0 && mods.n == 0)
                         r = strv_push(&ctx->unclaimed, d->address);
-                strv_free(&mods);
+                if (claims) {
+                        ctx->claims = claims;
+                        claims[ctx->n_claims++] = mods;
+                } else
+                        strv_free(&mods);
         }
         return r;
 }
@@ -182,7 +188,9 @@ static int select_gpu(struct plan_ctx *ctx)
                      m->devices[idx].address) < 0)
                 return -ENOMEM;
         if (g->reasons & (1u << GPU_REASON_ONLY_GPU) &&
-            ctx_warn(ctx, "%s is the only GPU: the host will have no display once it is bound to vfio-pci",
+            ctx_warn(ctx, "%s is the only GPU: from the next boot the host has no display at all. To get it back, "
+                          "log in over the network (ssh) and run vfio-setup undo, then reboot; or at the boot menu add "
+                          "module_blacklist=vfio_pci to the kernel's line for that one boot, then undo",
                      m->devices[idx].address) < 0)
                 return -ENOMEM;
         return reset_warning(ctx, g, idx);
@@ -345,13 +353,22 @@ static int want_early_params(struct plan_ctx *ctx)
         char *list;
         int r = 0;
 
+        struct strv blacklist = { 0 };
+
         if (ctx->m->vfio.builtin != TRI_YES)
                 r = strv_push(&ctx->want.params, "rd.driver.pre=vfio_pci");
-        if (r < 0 || ctx->want.softdeps.n == 0)
+        /* Never a driver the kernel builds in (it does nothing) or one the host's devices need. */
+        for (size_t i = 0; i < ctx->want.softdeps.n && r >= 0; i++)
+                if (!strv_contains(&ctx->keep_drivers, ctx->want.softdeps.v[i]))
+                        r = strv_push(&blacklist, ctx->want.softdeps.v[i]);
+        if (r < 0 || blacklist.n == 0) {
+                strv_free(&blacklist);
                 return r;
-        list = strv_join(&ctx->want.softdeps, ",");
+        }
+        list = strv_join(&blacklist, ",");
         r = list ? strv_pushf(&ctx->want.params, "rd.driver.blacklist=%s", list) : -ENOMEM;
         free(list);
+        strv_free(&blacklist);
         return r;
 }
 
@@ -438,6 +455,8 @@ static int want_forward(struct plan_ctx *ctx)
                 r = check_groups(ctx);
         if (r >= 0)
                 r = ctx_held_refusals(ctx);
+        if (r >= 0)
+                r = want_takeback(ctx);
         if (r < 0)
                 return r;
         /* Single-GPU mode binds nothing at boot: no ids, no early modules, no driver waits for vfio-pci. */
@@ -594,6 +613,8 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                 if (r >= 0)
                         r = emit_override(&ctx);
                 if (r >= 0)
+                        r = emit_takeback(&ctx);
+                if (r >= 0)
                         r = emit_single_gpu(&ctx);
                 if (r >= 0)
                         r = emit_looking_glass(&ctx);
@@ -616,6 +637,12 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
         }
         free(ctx.aliases);
         strv_free(&ctx.unclaimed);
+        for (size_t i = 0; i < ctx.n_claims; i++)
+                strv_free(&ctx.claims[i]);
+        free(ctx.claims);
+        strv_free(&ctx.builtin);
+        strv_free(&ctx.keep_drivers);
+        strv_free(&ctx.takeback);
         strv_free(&ctx.held);
         free(ctx.want.ids);
         strv_free(&ctx.want.params);

@@ -93,13 +93,35 @@ static size_t count_action(const struct plan *p, bool deletes)
         return n;
 }
 
-static const char *const only_gpu_text =
-        "This is the machine's only GPU. After the reboot the host has no display: the screen stays dark from "
-        "early boot, while the GPU waits for a guest. To get the display back: log in over the network (ssh) and "
-        "run sudo vfio-setup undo, then reboot; or, at the boot menu, edit the entry, add module_blacklist=vfio_pci "
-        "to the kernel's line for that one boot, and then undo.";
+/*
+ * What the plan takes from the host or risks, as its warnings say in the words of the mode chosen
+ * (single-GPU mode, the boot GPU, a shared group, a device the host is reached through): each at
+ * the moment of confirming, down to row limit.
+ */
+static int draw_risks(const struct apply_view *v, struct canvas *c, int y, int limit)
+{
+        size_t i;
 
-static int draw_confirm(const struct wizard *w, const struct apply_view *v, struct canvas *c, int y)
+        for (i = 0; i < v->plan->warnings.n; i++) {
+                char *text = NULL;
+
+                if (asprintf(&text, "- %s", v->plan->warnings.v[i]) < 0)
+                        break;
+                /* One row is kept for the line that says how many more there are. */
+                if ((i ? y : y + 1) + canvas_wrap_rows(c->w - 4, text) > limit - (i + 1 < v->plan->warnings.n)) {
+                        free(text);
+                        break;
+                }
+                y = canvas_wrap(c, i ? y : y + 1, 2, c->w - 4, CR_WARNING, text);
+                free(text);
+        }
+        if (i < v->plan->warnings.n)
+                canvas_printf(c, y++, 2, CR_WARNING, "- and %zu more: b goes back to the review, which lists them",
+                              v->plan->warnings.n - i);
+        return y;
+}
+
+static int draw_confirm(const struct wizard *w, const struct apply_view *v, struct canvas *c, int y, int bottom)
 {
         if (w->undo) {
                 y = canvas_wrap(c, y, 2, c->w - 4, CR_NORMAL,
@@ -117,11 +139,12 @@ static int draw_confirm(const struct wizard *w, const struct apply_view *v, stru
                 canvas_printf(c, y++, 2, CR_NORMAL, "%zu file%s to write, %zu to remove, %zu command%s to run%s.", writes,
                               writes == 1 ? "" : "s", deletes, v->plan->n_commands, v->plan->n_commands == 1 ? "" : "s",
                               w->o.apply.regenerate ? "" : " (listed for you, not run)");
-                y = canvas_wrap(c, y + 1, 2, c->w - 4, CR_NORMAL,
+                y = canvas_wrap(c, y, 2, c->w - 4, CR_NORMAL,
                                 "Every file is backed up first, written atomically, and put back if anything fails; "
                                 "undo (here, or sudo vfio-setup undo) reverses it later.");
-                if (w->m->n_gpus == 1 && !w->sel.release)
-                        y = canvas_wrap(c, y + 1, 2, c->w - 4, CR_WARNING, only_gpu_text);
+                /* What follows: the key, or why there is none (two rows) and what was written (one). */
+                if (!w->sel.release)
+                        y = draw_risks(v, c, y, bottom - (w->o.can_apply ? 2 : 4));
         }
         if (!w->o.can_apply) {
                 y = canvas_wrap(c, y + 1, 2, c->w - 4, CR_WARNING, w->o.why_not ? w->o.why_not : "apply is not possible here");
@@ -163,7 +186,7 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                             v->why_not ? v->why_not : "Nothing to change: the machine is already set up this way.");
                 return;
         case CONFIRM:
-                draw_confirm(w, v, c, y);
+                draw_confirm(w, v, c, y, bottom);
                 return;
         default:
                 break;

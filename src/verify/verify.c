@@ -150,6 +150,73 @@ static void by_address(struct checker *c, const struct sysroot *sr, const struct
         }
 }
 
+/* The modules that would claim the device: the known ones for its kind, and its driver's. */
+static int device_claimers(const struct pci_device *d, struct strv *ret)
+{
+        int r = wanted_softdeps(d, ret);
+
+        if (r >= 0 && d->driver_module && !strv_contains(ret, d->driver_module))
+                r = strv_push(ret, d->driver_module);
+        return r;
+}
+
+/* Whether a blacklist on the kernel command line names the module. */
+static bool blacklisted(const struct machine *m, const char *module)
+{
+        static const char *const keys[] = { "rd.driver.blacklist", "module_blacklist", "modprobe.blacklist" };
+
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                if (kcmdline_has_option(&m->iommu.cmdline_tokens, keys[i], module))
+                        return true;
+        return false;
+}
+
+/*
+ * The host's devices that share a driver with the passed ones keep it: a blacklist or an id
+ * meant for the passed devices must not have taken it from them (the keyboard's controller).
+ */
+static void shared_drivers(struct checker *c, const struct machine *m)
+{
+        struct strv passed = { 0 };
+
+        for (size_t i = 0; i < c->v->devices.n && c->err >= 0; i++) {
+                size_t idx;
+
+                if (machine_find_device(m, c->v->devices.v[i], &idx) == 0)
+                        c->err = device_claimers(&m->devices[idx], &passed);
+        }
+        for (size_t i = 0; i < m->n_devices && c->err >= 0; i++) {
+                const struct pci_device *d = &m->devices[i];
+                struct strv mods = { 0 }, shared = { 0 };
+                char *list;
+
+                if (strv_contains(&c->v->devices, d->address) || !d->class_known || pci_class_is_host_side_bridge(d->class_id))
+                        continue;
+                c->err = device_claimers(d, &mods);
+                for (size_t k = 0; k < mods.n && c->err >= 0; k++)
+                        if (strv_contains(&passed, mods.v[k]))
+                                c->err = strv_push(&shared, mods.v[k]);
+                list = c->err >= 0 && shared.n ? strv_join(&shared, ", ") : NULL;
+                if (list && d->driver && strcmp(d->driver, "vfio-pci") != 0)
+                        check(c, true, NULL, "%s, which the host keeps, stays with %s", d->address, d->driver);
+                else if (list && !d->driver) {
+                        bool kept = false;
+
+                        for (size_t k = 0; k < shared.n; k++)
+                                kept |= blacklisted(m, shared.v[k]);
+                        if (kept)
+                                check(c, false, "remove the driver from the blacklist on the kernel command line (vfio-setup "
+                                                "never blacklists a driver the host's devices share), then reboot",
+                                      "%s, which the host keeps, has no driver: the kernel command line keeps %s from it",
+                                      d->address, list);
+                }
+                free(list);
+                strv_free(&mods);
+                strv_free(&shared);
+        }
+        strv_free(&passed);
+}
+
 /* Every member of the groups must be with the guest (vfio-pci) or a bridge the host keeps. */
 static void groups_clean(struct checker *c, const struct machine *m, const struct strv *groups)
 {
@@ -369,6 +436,8 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
                 single_gpu_hook(&c, sr, guest);
         else
                 by_address(&c, sr, m);
+        if (!guest)
+                shared_drivers(&c, m);
         groups_clean(&c, m, &groups);
         if (acs_override_shown(&m->iommu) && c.err >= 0)
                 c.err = strv_pushf(&v.notes, "ACS override: %s: the IOMMU groups are the override's, not the hardware's "

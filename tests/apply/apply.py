@@ -440,6 +440,51 @@ def json_outcomes(tap, tmp):
            doc)
 
 
+def lost_output(tap, tmp):
+    """The reader of apply's output goes away, or its terminal hangs up: the transaction finishes all the same."""
+    commands = os.path.join(tmp, "cmd-lost")
+    log = stand_ins(commands)
+    env = dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands, STANDIN_ROOT="")
+    for what, how in (("apply | head -1 (SIGPIPE)", "pipe"), ("apply > /dev/full (ENOSPC)", "full")):
+        root = machine(tmp, "lost-" + how)
+        if os.path.exists(log):
+            os.unlink(log)
+        argv = [BINARY, "--root", root, "--no-color", "apply", "--gpu", GPU, "--yes"]
+        if how == "pipe":
+            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            p.stdout.readline()
+            p.stdout.close()
+            err = p.stderr.read().decode()
+            code = p.wait()
+        else:
+            with open("/dev/full", "w") as full:
+                q = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+            err, code = q.stderr, q.returncode
+        ran = open(log).read().splitlines() if os.path.exists(log) else []
+        tap.ok(code == 0 and journal_states(root) == ["complete"] and len(ran) == 2 and
+               "standard output could not take the whole report; it finished: journal /var/lib/vfio-setup/journal/0001"
+               in err, f"{what}: the apply finishes, runs its commands, and says so on stderr",
+               (code, journal_states(root), ran, err))
+        p = run(root, commands, "undo", "--yes")
+        tap.ok(p.returncode == 0, f"{what}: ... and undo puts it back", p.stderr)
+
+    # A hang-up while a command runs: the apply finishes, then the hang-up takes its course.
+    root = machine(tmp, "lost-hup")
+    slow = stand_ins(os.path.join(tmp, "cmd-slow"))
+    with open(os.path.join(tmp, "cmd-slow", "update-grub"), "a") as f:
+        f.write("sleep 2\n")
+    p = subprocess.Popen([BINARY, "--root", root, "--no-color", "apply", "--gpu", GPU, "--yes"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=dict(env, VFIO_SETUP_COMMAND_PATH=os.path.join(tmp, "cmd-slow")))
+    deadline = time.time() + 20
+    while time.time() < deadline and not (os.path.exists(slow) and "update-grub" in open(slow).read()):
+        time.sleep(0.05)
+    p.send_signal(1)
+    p.communicate()
+    tap.ok(p.returncode == -1 and journal_states(root) == ["complete"] and len(open(slow).read().splitlines()) == 2,
+           "SIGHUP while update-grub runs: the apply completes first (journal complete, both commands run)",
+           (p.returncode, journal_states(root)))
+
+
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
@@ -449,6 +494,7 @@ def main():
         faults(tap, tmp)
         verify(tap, tmp)
         json_outcomes(tap, tmp)
+        lost_output(tap, tmp)
     shutil.rmtree(tmp, ignore_errors=True)
     tap.done()
 

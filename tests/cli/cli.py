@@ -93,14 +93,66 @@ def concurrent_renames(tap, tmp):
     tap.ok(differ == 0, "detect reads the same while files are renamed elsewhere", f"{differ} of 10 differ")
 
 
+def json_errors(tap, tmp):
+    """With --json, stdout is one JSON document on every way out: the command's own, or one that
+    says what went wrong, exit status and all; stderr says it as without --json."""
+    root = os.path.join(tmp, "json-root")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "chipset-slot-dirty.card"), root], check=True)
+    off = os.path.join(tmp, "json-off")
+    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "vm-no-iommu.card"), off], check=True)
+    cases = [
+        ("a --root that is not there", ["--root", "/nonexistent/root", "detect", "--json"], 1),
+        ("a --root that is a file", ["--root", os.path.join(tmp, "plainfile"), "detect", "--json"], 1),
+        ("an unknown option", ["--root", root, "detect", "--json", "--bogus"], 1),
+        ("a stray argument", ["--root", root, "plan", "--json", "extra"], 1),
+        ("an option of another command", ["--root", root, "verify", "--json", "--yes"], 1),
+        ("an unknown boot loader", ["--root", root, "plan", "--json", "--gpu", "04:00.0", "--bootloader", "nonsense"], 1),
+        ("an unknown initramfs generator", ["--root", root, "apply", "--json", "--initramfs", "nonsense"], 1),
+        ("an unknown goal", ["--root", root, "plan", "--json", "--goal", "nonsense"], 1),
+        ("a timeout that is no number", ["--root", root, "undo", "--json", "--timeout", "x"], 1),
+        ("--release with devices", ["--root", root, "plan", "--json", "--release", "--gpu", "04:00.0"], 1),
+        ("two ways of printing the plan", ["--root", root, "plan", "--json", "--libvirt-xml"], 1),
+        ("a GPU that is not there", ["--root", root, "plan", "--json", "--gpu", "09:00.0"], 2),
+        ("a refused plan (a group the host needs)", ["--root", root, "plan", "--json", "--gpu", "04:00.0"], 2),
+        ("a refused apply", ["--root", root, "apply", "--json", "--yes", "--gpu", "04:00.0"], 2),
+        ("verify with nothing set up", ["--root", root, "verify", "--json"], 1),
+        ("verify of a device that is no GPU", ["--root", root, "verify", "--json", "--gpu", "02:00.0"], 1),
+        ("groups of a group that is not there", ["--root", root, "groups", "--json", "--group", "99"], 1),
+        ("groups with the IOMMU off", ["--root", off, "groups", "--json"], 2),
+        ("groups --gpus with --group", ["--root", root, "groups", "--json", "--gpus", "--group", "1"], 1),
+        ("undo with nothing to undo", ["--root", root, "undo", "--json", "--yes"], 0),
+        ("detect", ["--root", root, "detect", "--json"], 0),
+        ("plan", ["--root", root, "plan", "--json", "--gpu", "01:00.0", "--allow-boot-vga"], 0),
+    ]
+    bad = []
+    for what, args, code in cases:
+        p = run(*args)
+        try:
+            doc = json.loads(p.stdout)
+        except ValueError:
+            doc = None
+        failed = isinstance(doc, dict) and doc.get("ok") is False
+        if p.returncode != code or doc is None or (code != 0 and not failed) or \
+                (failed and "exit_code" in doc and doc["exit_code"] != p.returncode) or (code != 0 and not p.stderr):
+            bad.append(f"{what}: exit {p.returncode}, stdout {p.stdout[:200]!r}, stderr {p.stderr[:200]!r}")
+    tap.ok(not bad, f"--json: one JSON document on stdout on each of {len(cases)} ways out, errors said on stderr too",
+           "\n".join(bad))
+    p = run("--root", root, "plan", "--json", "--bootloader", "nonsense")
+    doc = json.loads(p.stdout or "null") or {}
+    tap.ok(doc.get("command") == "plan" and doc.get("exit_code") == 1 and
+           doc.get("error") == "--bootloader nonsense: unknown boot loader",
+           "--json usage error: the command, the exit status and the message", p.stdout)
+
+
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
         one_line_error(tap, run("--root", "/nonexistent/root", "detect"), "missing --root: one line, exit 1",
                        needle="No such file or directory")
         write(tmp, "plainfile", "x")
-        one_line_error(tap, run("--root", os.path.join(tmp, "plainfile"), "detect", "--json"),
+        one_line_error(tap, run("--root", os.path.join(tmp, "plainfile"), "detect"),
                        "--root that is a file: one line, exit 1", needle="Not a directory")
+        json_errors(tap, tmp)
         p = run("frobnicate")
         tap.ok(p.returncode == 1 and "unknown command 'frobnicate'" in p.stderr, "unknown command: exit 1", p.stderr)
         p = run("detect", "extra")

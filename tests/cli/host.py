@@ -6,11 +6,13 @@ Usage: host.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakesys import FakeSys  # noqa: E402
 from tap import Tap, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
@@ -147,12 +149,89 @@ def acs_override(tap, tmp):
     tap.ok(det["iommu"]["acs_override"] == "ignored", "pci=config_acs= on Linux 6.8: ignored", det["iommu"])
 
 
+def shared_drivers(tap, tmp):
+    """A driver built into the kernel, or one the host's devices need, is never blacklisted: the device
+    it would hold is taken back once the real root is up, and the host's devices keep it."""
+    # The RTX 2070's USB-C controller, on a kernel that builds xhci_pci in (as Fedora's do).
+    root = os.path.join(tmp, "builtin-xhci")
+    shutil.copytree(fixture(tmp, "intel-z390-igpu-rtx2070"), root, symlinks=True)
+    with open(os.path.join(root, "lib/modules/6.8.0-49-generic/modules.builtin"), "a") as f:
+        f.write("kernel/drivers/usb/host/xhci-pci.ko\nkernel/drivers/nvme/host/nvme.ko\n")
+    write(root, "usr/lib/systemd/systemd", "")
+    p, doc = plan(root, "--gpu", "01:00.0")
+    files = {f["path"]: f["content"] for f in (doc or {}).get("files", [])}
+    script = files.get("/etc/vfio-setup/vfio-pci-takeback.sh") or ""
+    unit = files.get("/etc/systemd/system/vfio-setup-takeback.service") or ""
+    tap.ok(p.returncode == 0 and 'devices="0000:01:00.2"' in script and "ExecStart=/bin/sh /etc/vfio-setup/vfio-pci-takeback.sh"
+           in unit and "Wants=vfio-setup-takeback.service" in files.get(
+               "/etc/systemd/system/sysinit.target.d/vfio-setup-takeback.conf", "") and
+           any("xhci_pci is built into the kernel 6.8.0-49-generic" in w for w in doc["warnings"]),
+           "xhci_pci built in: the USB-C controller is taken back by a service early in the boot, and the plan says why",
+           p.stderr or sorted(files))
+    path = os.path.join(tmp, "takeback.sh")
+    with open(path, "w") as f:
+        f.write(script)
+    checks = [subprocess.run(["sh", "-n", path], capture_output=True, text=True)]
+    if shutil.which("shellcheck"):
+        checks.append(subprocess.run(["shellcheck", path], capture_output=True, text=True))
+    tap.ok(all(c.returncode == 0 for c in checks), "the script: sh -n and shellcheck", [c.stdout + c.stderr for c in checks])
+
+    fake = FakeSys(os.path.join(tmp, "takeback-sys"), {"0000:01:00.2": "xhci_hcd", "0000:00:14.0": "xhci_hcd"})
+    run_it = fake.adapt(script, "takeback")
+    r = fake.run(run_it)
+    tap.ok(r.returncode == 0 and fake.driver("0000:01:00.2") == "vfio-pci" and fake.driver("0000:00:14.0") == "xhci_hcd" and
+           r.log == ["modprobe vfio-pci", "write bus/pci/devices/0000:01:00.2/driver_override vfio-pci",
+                     "write bus/pci/drivers/xhci_hcd/unbind 0000:01:00.2", "write bus/pci/drivers_probe 0000:01:00.2"],
+           "run on a fake sysfs: the passed controller goes to vfio-pci, the host's stays with xhci_hcd", r.log + [r.stderr])
+    r = fake.run(run_it)
+    tap.ok(r.returncode == 0 and r.log == ["modprobe vfio-pci"], "run again: nothing to do, nothing written", r.log)
+    fake = FakeSys(os.path.join(tmp, "takeback-nobind"), {"0000:01:00.2": "xhci_hcd"})
+    run_it = fake.adapt(script, "takeback")
+    r = fake.run(run_it, FAKE_NOBIND="0000:01:00.2")
+    tap.ok(r.returncode == 1 and fake.driver("0000:01:00.2") == "xhci_hcd" and "goes back to xhci_hcd" in r.stderr and
+           fake.read("bus/pci/devices/0000:01:00.2/driver_override") == "(null)",
+           "vfio-pci does not take it: it goes back to its own driver, and the service fails", r.log + [r.stderr])
+    fake = FakeSys(os.path.join(tmp, "takeback-blacklisted"), {"0000:01:00.2": "xhci_hcd"})
+    run_it = fake.adapt(script, "takeback")
+    r = fake.run(run_it, FAKE_MODPROBE_FAILS="1")
+    tap.ok(r.returncode == 0 and fake.driver("0000:01:00.2") == "xhci_hcd" and r.log == ["modprobe vfio-pci"],
+           "module_blacklist=vfio_pci (modprobe fails): nothing is taken, the boot goes on", r.log + [r.stderr])
+    p, doc = plan(root, "--gpu", "01:00.0", "--single-gpu", "win11")
+    tap.ok(p.returncode == 0 and not any("takeback" in f["path"] for f in doc["files"]),
+           "single-GPU mode binds nothing at boot: no service", p.stderr)
+
+    # rpm-ostree: the image's initramfs; snd_hda_intel also drives the host's GTX 1060 audio.
+    root = fixture(tmp, "bazzite-ostree")
+    p, doc = plan(root, "--gpu", "0b:00.0")
+    params = " ".join(doc["kernel_params"]["add"]) if doc else ""
+    script = next((f["content"] for f in doc["files"] if f["path"].endswith("takeback.sh")), "") if doc else ""
+    tap.ok(p.returncode == 0 and "rd.driver.blacklist=amdgpu,radeon" in params and "snd_hda_intel" not in params and
+           'devices="0000:0b:00.1"' in script,
+           "rpm-ostree: a driver the host's devices need is never in rd.driver.blacklist; its device is taken back",
+           params + p.stderr)
+    # After the boot: the host's audio kept snd_hda_intel, and verify says so.
+    apply_root = os.path.join(tmp, "bazzite-booted")
+    shutil.copytree(root, apply_root, symlinks=True)
+    write(apply_root, "var/lib/vfio-setup/state", "devices=0000:0b:00.0 0000:0b:00.1\nids=1002:73bf 1002:ab28\n")
+    v = json.loads(run("--root", apply_root, "verify", "--json").stdout)
+    tap.ok(any(c["check"] == "0000:0a:00.1, which the host keeps, stays with snd_hda_intel" and c["ok"] for c in v["checks"]),
+           "verify: the host's device that shares the driver kept it", [c["check"] for c in v["checks"]])
+    os.unlink(os.path.join(apply_root, "sys/bus/pci/devices/0000:0a:00.1/driver"))
+    cmdline = open(os.path.join(apply_root, "proc/cmdline")).read().strip() + " rd.driver.blacklist=snd_hda_intel\n"
+    write(apply_root, "proc/cmdline", cmdline)
+    v = json.loads(run("--root", apply_root, "verify", "--json").stdout)
+    tap.ok(any("0000:0a:00.1, which the host keeps, has no driver: the kernel command line keeps snd_hda_intel" in c["check"]
+               and not c["ok"] for c in v["checks"]) and not v["ready"],
+           "verify: a blacklist that took the shared driver from the host's device is a problem", [c["check"] for c in v["checks"]])
+
+
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
         companions(tap, tmp)
         ids_match_only_passed(tap, tmp)
         acs_override(tap, tmp)
+        shared_drivers(tap, tmp)
     tap.done()
 
 

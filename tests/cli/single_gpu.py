@@ -20,72 +20,12 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plan"))
 import roots  # noqa: E402
+from fakesys import FakeSys  # noqa: E402
 from tap import Tap, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 HOOK = "etc/libvirt/hooks/qemu.d/vfio-setup-single-gpu"
 GPU, AUDIO = "0000:03:00.0", "0000:03:00.1"     # single-gpu-amd.card's RX 7900 and its HDMI audio
-PUT = "put() {\n\tprintf '%s\\n' \"$2\" 2>/dev/null >\"$1\"\n}\n"
-
-# The kernel's side of the sysfs files the hook writes, synchronous as the real writes are.
-FAKE_KERNEL = r'''#!/usr/bin/env python3
-import os, sys
-sys_root, log = os.environ["FAKE_SYS"], os.environ["FAKE_LOG"]
-path, value = sys.argv[1], sys.argv[2]
-rel = os.path.relpath(os.path.realpath(path), os.path.realpath(sys_root))
-with open(log, "a") as f:
-    f.write(f"write {rel} {value}\n")
-if rel in os.environ.get("FAKE_FAIL", "").split(","):
-    sys.exit(1)
-parts = rel.split("/")
-pci = os.path.join(sys_root, "bus/pci")
-
-def driver(dev):
-    link = os.path.join(pci, "devices", dev, "driver")
-    return os.path.basename(os.readlink(link)) if os.path.islink(link) else None
-
-def bind(dev, name):
-    if os.path.isdir(os.path.join(pci, "drivers", name)) and not (name == "vfio-pci" and dev in os.environ.get("FAKE_NOBIND", "").split(",")):
-        os.symlink(os.path.join(pci, "drivers", name), os.path.join(pci, "devices", dev, "driver"))
-
-if parts[:3] == ["bus", "pci", "devices"] and parts[4:] == ["driver_override"]:
-    open(os.path.join(sys_root, rel), "w").write((value or "(null)") + "\n")
-elif parts[:3] == ["bus", "pci", "drivers"] and parts[4:] == ["unbind"]:
-    if driver(value) != parts[3]:
-        sys.exit(1)
-    os.unlink(os.path.join(pci, "devices", value, "driver"))
-elif rel == "bus/pci/drivers_probe":
-    if driver(value) is None:
-        override = open(os.path.join(pci, "devices", value, "driver_override")).read().strip()
-        bind(value, override if override != "(null)" else open(os.path.join(pci, "devices", value, "native")).read().strip())
-elif parts[:3] == ["bus", "platform", "drivers"] and parts[4:] in (["unbind"], ["bind"]):
-    mark = os.path.join(sys_root, "bus/platform/drivers", parts[3], value)
-    if parts[4] == "unbind":
-        os.rmdir(mark)
-    else:
-        os.mkdir(mark)
-elif parts[:2] == ["class", "vtconsole"] and parts[3:] == ["bind"]:
-    open(os.path.join(sys_root, rel), "w").write(value + "\n")
-else:
-    sys.exit(2)
-'''
-
-STANDINS = {
-    # is-active answers from a file the stand-in keeps; stop and start change it.
-    "systemctl": 'echo "systemctl $*" >> "$FAKE_LOG"\n'
-                 'case "$1" in\n'
-                 'is-active) [ -e "$FAKE_DIR/dm-active" ] ;;\n'
-                 'stop) [ -z "$FAKE_DM_STUCK" ] && rm -f "$FAKE_DIR/dm-active" ;;\n'
-                 'start) touch "$FAKE_DIR/dm-active" ;;\n'
-                 'esac\n',
-    "modprobe": 'echo "modprobe $*" >> "$FAKE_LOG"\n'
-                '[ -z "$FAKE_MODPROBE_FAILS" ] || exit 1\n'
-                'mkdir -p "$FAKE_SYS/bus/pci/drivers/vfio-pci"\n',
-    # A hook that calls back into libvirt deadlocks it: any call is a failure of the test.
-    "virsh": 'echo "virsh $*" >> "$FAKE_LOG"\nexit 1\n',
-}
-
-
 def run(root, commands, *args):
     env = dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands, STANDIN_ROOT=root)
     return run_binary(BINARY, "--root", root, "--no-color", *args, env=env)
@@ -164,10 +104,29 @@ def plan_and_apply(tap, tmp):
     tap.ok(p.returncode == 0 and "<name>win11</name>" in p.stdout and "bus='0x03'" in p.stdout,
            "plan --libvirt-domain: the domain the hook is for, with the GPU", p.stdout[:300] + p.stderr)
 
+    # While the guest runs, its hook's record says what it took: nothing may change the hook until it stops.
+    record = os.path.join(root, "run/vfio-setup/single-gpu-win11")
+    os.makedirs(os.path.dirname(record))
+    with open(record, "w") as f:
+        f.write(f"display-manager\ndevice {GPU} amdgpu\ndevice {AUDIO} snd_hda_intel\n")
+    hook_text = open(hook).read()
+    for what, args in (("apply for another guest", ["apply", "--gpu", GPU, "--single-gpu", "other", "--yes"]),
+                       ("apply --release", ["apply", "--release", "--yes"]), ("undo", ["undo", "--yes"])):
+        p = run(root, commands, *args)
+        tap.ok(p.returncode == 2 and "the guest win11 holds the devices single-GPU mode handed over" in p.stderr and
+               "virsh shutdown win11" in p.stderr and open(hook).read() == hook_text,
+               f"{what} while win11 runs: refused, the hook as it was", p.stdout[-300:] + p.stderr)
+    p = run(root, commands, "apply", "--gpu", GPU, "--single-gpu", "win11", "--goal", "gaming", "--vm-memory", "2G",
+            "--yes")
+    tap.ok(p.returncode == 0 and open(hook).read() == hook_text,
+           "... a change that leaves the hook as it is goes ahead", p.stdout[-300:] + p.stderr)
+    run(root, commands, "undo", "--yes")
+    shutil.rmtree(os.path.join(root, "run"))
     p = run(root, commands, "undo", "--yes")
     after = roots.machine_tree(root)
     tap.ok(p.returncode == 0 and roots.differences(before, after) == [],
-           "undo: the hook and its directories are gone, every file as before", roots.differences(before, after))
+           "undo (the guest stopped): the hook and its directories are gone, every file as before",
+           roots.differences(before, after))
 
     run(root, commands, "apply", "--gpu", GPU, "--single-gpu", "win11", "--yes")
     p = run(root, commands, "plan", "--release")
@@ -200,57 +159,24 @@ class Host:
     simpledrm's framebuffer and a running display manager; the hook adapted to it."""
 
     def __init__(self, tmp, name, hook_text):
-        self.dir = os.path.join(tmp, name)
-        self.sys = os.path.join(self.dir, "sys")
-        self.log = os.path.join(self.dir, "log")
-        self.bin = os.path.join(self.dir, "bin")
-        pci = os.path.join(self.sys, "bus/pci")
-        for drv in ("amdgpu", "snd_hda_intel"):
-            os.makedirs(os.path.join(pci, "drivers", drv))
-        for dev, drv in ((GPU, "amdgpu"), (AUDIO, "snd_hda_intel")):
-            os.makedirs(os.path.join(pci, "devices", dev))
-            os.symlink(os.path.join(pci, "drivers", drv), os.path.join(pci, "devices", dev, "driver"))
-            open(os.path.join(pci, "devices", dev, "native"), "w").write(drv + "\n")
-            open(os.path.join(pci, "devices", dev, "driver_override"), "w").write("(null)\n")
+        self.fake = FakeSys(os.path.join(tmp, name), {GPU: "amdgpu", AUDIO: "snd_hda_intel"})
+        self.dir, self.sys = self.fake.dir, self.fake.sys
         for con, bound in (("vtcon0", "0"), ("vtcon1", "1")):
             os.makedirs(os.path.join(self.sys, "class/vtconsole", con))
             open(os.path.join(self.sys, "class/vtconsole", con, "bind"), "w").write(bound + "\n")
         os.makedirs(os.path.join(self.sys, "bus/platform/drivers/simple-framebuffer/simple-framebuffer.0"))
-        os.makedirs(self.bin)
-        for name, body in STANDINS.items():
-            self._tool(name, "#!/bin/sh\n" + body)
-        self._tool("fake-kernel", FAKE_KERNEL)
         open(os.path.join(self.dir, "dm-active"), "w").close()
-        text = hook_text
-        for old, new in ((PUT, 'put() {\n\tfake-kernel "$1" "$2"\n}\n'), ("\nsys=/sys\n", f"\nsys={self.sys}\n"),
-                         ("\nstate=/run/vfio-setup/", f"\nstate={self.dir}/run/vfio-setup/")):
-            assert text.count(old) == 1, old
-            text = text.replace(old, new)
-        self.hook = os.path.join(self.dir, "hook")
-        self._tool("hook", text)
-
-    def _tool(self, name, text):
-        with open(os.path.join(self.bin, name) if name != "hook" else os.path.join(self.dir, name), "w") as f:
-            f.write(text)
-        os.chmod(f.name, 0o755)
+        self.hook = self.fake.adapt(hook_text, "hook", ("\nstate=/run/vfio-setup/", f"\nstate={self.dir}/run/vfio-setup/"))
 
     def run(self, *args, **env):
-        e = dict(os.environ, PATH=self.bin + ":" + os.environ["PATH"], FAKE_SYS=self.sys, FAKE_LOG=self.log,
-                 FAKE_DIR=self.dir, **env)
-        if os.path.exists(self.log):
-            os.unlink(self.log)
         # libvirt gives the domain's XML on stdin.
-        p = subprocess.run(["sh", self.hook, *args], input="<domain/>", capture_output=True, text=True, env=e,
-                           timeout=60)
-        p.log = open(self.log).read().splitlines() if os.path.exists(self.log) else []
-        return p
+        return self.fake.run(self.hook, *args, stdin="<domain/>", **env)
 
     def driver(self, dev):
-        link = os.path.join(self.sys, "bus/pci/devices", dev, "driver")
-        return os.path.basename(os.readlink(link)) if os.path.islink(link) else None
+        return self.fake.driver(dev)
 
     def read(self, rel):
-        return open(os.path.join(self.sys, rel)).read().strip()
+        return self.fake.read(rel)
 
     def host_state(self):
         return (self.driver(GPU), self.driver(AUDIO), self.read("class/vtconsole/vtcon1/bind"),
@@ -328,6 +254,24 @@ def hook_runs(tap, tmp):
     p = h.run("win11", "release", "end", "-")
     tap.ok(p.returncode == 0 and h.host_state() == HOST_AS_BOOTED, "... and the stop gives everything back",
            h.host_state())
+
+    # The stop gives back what the start wrote down, whatever the hook says now (it was rewritten meanwhile).
+    h = Host(tmp, "changed", text)
+    h.run("win11", "prepare", "begin", "-")
+    narrowed = text.replace(f'devices="{GPU} {AUDIO}"', 'devices="0000:09:00.0"')
+    h.hook = h.fake.adapt(narrowed, "hook2", ("\nstate=/run/vfio-setup/", f"\nstate={h.dir}/run/vfio-setup/"))
+    p = h.run("win11", "release", "end", "-")
+    tap.ok(p.returncode == 0 and h.host_state() == HOST_AS_BOOTED,
+           "a hook rewritten while the guest ran: its stop still gives back both functions the start took",
+           f"{h.host_state()}\n" + "\n".join(p.log))
+
+    # A function that had no driver goes back to none, not to whatever a probe finds.
+    h = Host(tmp, "driverless", text)
+    os.unlink(os.path.join(h.sys, "bus/pci/devices", AUDIO, "driver"))
+    h.run("win11", "prepare", "begin", "-")
+    p = h.run("win11", "release", "end", "-")
+    tap.ok(p.returncode == 0 and h.driver(AUDIO) is None and h.driver(GPU) == "amdgpu",
+           "a function without a driver before the start has none after the stop", "\n".join(p.log))
 
     h = Host(tmp, "no-dm", text)
     os.unlink(os.path.join(h.dir, "dm-active"))

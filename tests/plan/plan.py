@@ -501,8 +501,17 @@ def boot_chains(tap, tmp):
     after_boot = cmdline_checks()
     tap.ok(before_boot.get("the kernel command line lacks rd.driver.pre=vfio_pci") is False and
            after_boot.get("the kernel command line has rd.driver.pre=vfio_pci") is True and
-           after_boot.get("the kernel command line has rd.driver.blacklist=amdgpu,radeon,snd_hda_intel") is True,
+           after_boot.get("the kernel command line has rd.driver.blacklist=amdgpu,radeon") is True,
            "rpm-ostree: verify checks the arguments of the deployment once it has booted", (before_boot, after_boot))
+    # snd_hda_intel also drives the host's own audio: never blacklisted; the service takes the HDMI audio back.
+    files = {f["path"]: f for f in doc["files"]}
+    unit = files.get("/etc/systemd/system/vfio-setup-takeback.service", {}).get("content") or ""
+    script = files.get("/etc/vfio-setup/vfio-pci-takeback.sh", {}).get("content") or ""
+    wants = files.get("/etc/systemd/system/sysinit.target.d/vfio-setup-takeback.conf", {}).get("content") or ""
+    tap.ok(not any("snd_hda_intel" in a for a in kargs if "blacklist" in a) and "Before=sysinit.target display-manager.service" in unit
+           and 'devices="0000:03:00.1"' in script and "Wants=vfio-setup-takeback.service" in wants,
+           "rpm-ostree: a driver the host shares stays out of rd.driver.blacklist; a service takes the device back early",
+           (kargs, sorted(files)))
     # Applied but not booted: the deployment is staged, its entry not written yet.
     for f in doc["files"]:
         write(root, f["path"].lstrip("/"), f["content"])

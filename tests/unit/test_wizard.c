@@ -278,7 +278,10 @@ START_TEST(single_gpu)
         screen("single-5-goal-on", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
         screen("single-6-review", 80, 24);
-        keys((int[]){ WK_ENTER, 'y', 0 });
+        /* The confirmation speaks of the mode chosen: the display stays until the guest starts. */
+        keys((int[]){ WK_ENTER, 0 });
+        screen("single-7-apply-confirm", 80, 24);
+        keys((int[]){ 'y', 0 });
         screen("single-7-apply-done", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
         screen("single-8-done", 80, 30);
