@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vfio-setup/escape.h"
 #include "vfio-setup/state.h"
+#include "vfio-setup/strbuf.h"
 
 static const struct {
         const char *key;
@@ -76,7 +78,7 @@ int state_parse(const char *text, struct tool_state *ret, size_t *ret_line)
                         continue;
                 }
                 for (char *w = strtok_r(eq + 1, " \t\r", &wsave); w && r >= 0; w = strtok_r(NULL, " \t\r", &wsave))
-                        r = strv_push(field(&s, k), w);
+                        r = strv_consume(field(&s, k), unescape_state_word(w));
         }
         free(copy);
         if (r < 0) {
@@ -87,6 +89,19 @@ int state_parse(const char *text, struct tool_state *ret, size_t *ret_line)
         }
         *ret = s;
         return 0;
+}
+
+/* The words of a line, each escaped so that a blank or newline in a name cannot split it. */
+static char *joined_words(const struct strv *l)
+{
+        struct strbuf b = { 0 };
+        char *text;
+
+        for (size_t i = 0; i < l->n; i++) {
+                strbuf_printf(&b, "%s", i ? " " : "");
+                escape_state_word(&b, l->v[i]);
+        }
+        return strbuf_finish(&b, &text) < 0 ? NULL : text;
 }
 
 char *state_format(const struct tool_state *s)
@@ -101,7 +116,7 @@ char *state_format(const struct tool_state *s)
 
                 if (field((struct tool_state *)s, k)->n == 0)
                         continue;
-                joined = strv_join(field((struct tool_state *)s, k), " ");
+                joined = joined_words(field((struct tool_state *)s, k));
                 if (!joined || asprintf(&next, "%s%s=%s\n", out, state_keys[k].key, joined) < 0) {
                         free(joined);
                         free(out);

@@ -96,11 +96,12 @@ static int cmp_index(const void *a, const void *b)
  * the GPU's vendor (HDMI audio, USB-C, UCSI), whatever its group.  An APU's slot also holds the
  * SoC's own functions (PSP, USB controllers, audio coprocessors) under the CPU vendor's id, each
  * in a group of its own: those are the platform's and stay with the host.  Without groups (the
- * IOMMU still off) only the vendor id can tell.
+ * IOMMU still off) nothing says a function is in another group, and vfio will want the whole
+ * group: the slot's functions count as the card's, and the plan holds back those the host needs.
  */
 static bool card_function(const struct pci_device *gpu, const struct pci_device *d)
 {
-        if (gpu->iommu_group != PCI_GROUP_NONE && d->iommu_group == gpu->iommu_group)
+        if (d->iommu_group == gpu->iommu_group)
                 return true;
         return gpu->ids_known && d->ids_known && d->vendor_id == gpu->vendor_id;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vfio-setup/detect.h"
+#include "vfio-setup/escape.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/pciaddr.h"
 
@@ -164,6 +165,14 @@ static int read_links(const struct sysroot *sr, struct pci_device *d, struct mac
         r = d->driver ? sysroot_readlink_base(sr, path, &d->driver_module) : -ENOENT;
         if (r < 0 && r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
                 return r;
+        /* It goes into modprobe.d, whose words cannot hold anything but a module's name. */
+        if (d->driver_module && !module_name_ok(d->driver_module)) {
+                r = strv_pushf(&m->warnings, "/%s: \"%s\" is no module name; left out", path, d->driver_module);
+                free(d->driver_module);
+                d->driver_module = NULL;
+                if (r < 0)
+                        return r;
+        }
 
         snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/iommu_group", d->address);
         r = sysroot_readlink_base(sr, path, &group);

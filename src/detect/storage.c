@@ -71,6 +71,9 @@ static int controller_of(const struct machine *m, const char *target, size_t *re
         return r;
 }
 
+#define CONTROL_CHARACTERS "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15" \
+        "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
+
 /* A stable /dev/disk/by-id name: the model and serial one rather than EUI or WWN numbers. */
 static int by_id(const struct strv *ids, const struct strv *targets, const char *name, char **ret)
 {
@@ -81,7 +84,8 @@ static int by_id(const struct strv *ids, const struct strv *targets, const char 
                 for (size_t i = 0; i < ids->n && !found; i++) {
                         const char *id = ids->v[i], *target = targets->v[i];
 
-                        if (!target || strcmp(target, name) != 0)
+                        /* A name a domain's XML cannot hold (control characters) is no name for libvirt. */
+                        if (!target || strcmp(target, name) != 0 || strpbrk(id, CONTROL_CHARACTERS))
                                 continue;
                         if (pass == 0 && (startswith(id, "nvme-eui.") || startswith(id, "wwn-") || strstr(id, "_1-") ||
                                           startswith(id, "nvme-nvme.")))

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "vfio-setup/cmdline.h"
+#include "vfio-setup/escape.h"
+#include "vfio-setup/strbuf.h"
 #include "vfio-setup/kcmdline.h"
 #include "vfio-setup/words.h"
 
@@ -163,13 +165,20 @@ static int note(struct strv *l, const struct words *w, size_t i)
         return l ? strv_consume(l, words_get(w, i)) : 0;
 }
 
+/* NULL on ENOMEM, and for a value the kernel's command line cannot hold (escape_kcmdline_value). */
 static char *make_token(const char *key, const char *value)
 {
+        struct strbuf b = { 0 };
         char *token;
 
         if (!value)
                 return strdup(key);
-        return asprintf(&token, "%s=%s", key, value) < 0 ? NULL : token;
+        strbuf_printf(&b, "%s=", key);
+        if (escape_kcmdline_value(&b, value) < 0) {
+                free(b.s);
+                return NULL;
+        }
+        return strbuf_finish(&b, &token) < 0 ? NULL : token;
 }
 
 /* Word i gets value, keeping the user's spelling of the name; the tokens that went and came are noted. */

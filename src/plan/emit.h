@@ -118,6 +118,12 @@ const char *ctx_remedy(const struct plan_ctx *ctx, enum remedy r);
 int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device);
 /* The same for a function of the slot of a GPU (a USB-C controller), which goes with the GPU. */
 int ctx_refuse_slot_disk(struct plan_ctx *ctx, size_t gpu, size_t device);
+/*
+ * A function of the GPU's slot made by another vendor that the host needs (an APU's security
+ * processor): it goes along only when it shares the GPU's IOMMU group, which is not known while
+ * the IOMMU is off; refused then, with the way on.
+ */
+int ctx_refuse_platform(struct plan_ctx *ctx, size_t gpu, size_t device);
 /* Refuses a device the host runs on (device_host_needs). */
 int ctx_refuse_host_device(struct plan_ctx *ctx, size_t device);
 /*

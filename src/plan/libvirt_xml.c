@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "vfio-setup/cpulist.h"
+#include "vfio-setup/escape.h"
 #include "vfio-setup/pciaddr.h"
 #include "vfio-setup/ovmf.h"
 #include "vfio-setup/plan.h"
@@ -90,11 +91,15 @@ static void kvmfr_args(const struct plan *p, struct strbuf *b, const char *inden
 /* SATA needs no driver in the guest; virtio-blk (bus='virtio') is faster once it has one. */
 static void passed_disks(const struct plan *p, struct strbuf *b, const char *indent)
 {
-        for (size_t i = 0; i < p->disks.n; i++)
+        for (size_t i = 0; i < p->disks.n; i++) {
+                /* The by-id name is the tree's: escaped, or refused where XML cannot hold it. */
                 strbuf_printf(b, "%1$s<disk type='block' device='disk'>\n"
                                  "%1$s  <driver name='qemu' type='raw' cache='none' io='native' discard='unmap'/>\n"
-                                 "%1$s  <source dev='%2$s'/>\n%1$s  <target dev='sd%3$c' bus='sata'/>\n%1$s</disk>\n",
-                              indent, p->disks.v[i], (char)('b' + i));
+                                 "%1$s  <source dev='", indent);
+                if (escape_xml(b, p->disks.v[i]) < 0 && !b->err)
+                        b->err = -EINVAL;
+                strbuf_printf(b, "'/>\n%1$s  <target dev='sd%2$c' bus='sata'/>\n%1$s</disk>\n", indent, (char)('b' + i));
+        }
 }
 
 /* The elements to paste into a domain's <devices> (and, for the gaming goal, into <domain>). */

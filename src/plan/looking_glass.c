@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "emit.h"
+#include "vfio-setup/escape.h"
+#include "vfio-setup/strbuf.h"
 #include "vfio-setup/users.h"
 #include "vfio-setup/errors.h"
 
@@ -71,6 +73,7 @@ int emit_looking_glass(struct plan_ctx *ctx)
         bool on = !ctx->sel->release && (ctx->sel->goals & (1u << GOAL_LOOKING_GLASS));
         bool shm = on && !lg->kvmfr, kvmfr = on && lg->kvmfr;
         const char *user = lg->user;
+        char *tmpfiles_user = NULL, *udev_user = NULL;
         bool changed = false;
         unsigned width, height, mb;
         uid_t uid;
@@ -86,7 +89,30 @@ int emit_looking_glass(struct plan_ctx *ctx)
         if (on && user_uid(ctx->sr, user, &uid) == -ESRCH)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: there is no user %s in /etc/passwd; %s", user,
                                   ctx_remedy(ctx, REMEDY_LG_USER));
-        r = own(ctx, &changed, TMPFILES, shm ? "f /dev/shm/looking-glass 0660 %s kvm -\n" : NULL, user);
+        /* The user's name is the tree's: a field tmpfiles.d splits as systemd does, a quoted udev value. */
+        if (on) {
+                struct strbuf field = { 0 }, udev = { 0 };
+
+                if (escape_systemd_field(&field, user) < 0 || (escape_udev_value(&udev, user) < 0 && kvmfr)) {
+                        bool control = field.len == 0;
+
+                        free(field.s);
+                        free(udev.s);
+                        return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: the user name \"%s\" holds %s, which %s "
+                                          "cannot hold; choose another user%s",
+                                          user, control ? "a control character" : "a quote or a backslash",
+                                          control ? "tmpfiles.d" : "a udev rule", control ? "" : ", or /dev/shm instead of kvmfr");
+                }
+                strbuf_printf(&udev, "%s", "");
+                r = strbuf_finish(&field, &tmpfiles_user);
+                if (strbuf_finish(&udev, &udev_user) < 0)
+                        r = -ENOMEM;
+                if (r < 0) {
+                        free(tmpfiles_user);
+                        return r;
+                }
+        }
+        r = own(ctx, &changed, TMPFILES, shm ? "f /dev/shm/looking-glass 0660 %s kvm -\n" : NULL, tmpfiles_user);
         /*
          * Creates the file now rather than at the next boot.  By prefix, not by the
          * configuration file: undo runs the command again once the file is gone, and
@@ -99,8 +125,8 @@ int emit_looking_glass(struct plan_ctx *ctx)
         if (r >= 0)
                 r = own(ctx, NULL, KVMFR_LOAD, kvmfr ? "kvmfr\n" : NULL);
         if (r >= 0)
-                r = own(ctx, NULL, KVMFR_UDEV, kvmfr ? "SUBSYSTEM==\"kvmfr\", OWNER=\"%s\", GROUP=\"kvm\", MODE=\"0660\"\n" : NULL,
-                        user);
+                r = own(ctx, NULL, KVMFR_UDEV, kvmfr ? "SUBSYSTEM==\"kvmfr\", OWNER=%s, GROUP=\"kvm\", MODE=\"0660\"\n" : NULL,
+                        udev_user);
         if (r >= 0 && kvmfr)
                 r = ctx_warn(ctx, "kvmfr is not part of the kernel: install Looking Glass's module (its DKMS package) "
                                   "before rebooting");
@@ -118,5 +144,7 @@ int emit_looking_glass(struct plan_ctx *ctx)
                 r = ctx_manual(ctx, "Looking Glass: %u MiB of shared memory for %ux%u %s; add to the domain with "
                                     "vfio-setup plan --libvirt-xml",
                                mb, width, height, lg->hdr ? "HDR" : "SDR");
+        free(tmpfiles_user);
+        free(udev_user);
         return r;
 }

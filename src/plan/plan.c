@@ -9,6 +9,7 @@
 #include "emit.h"
 #include "params.h"
 #include "vfio-setup/cmdline.h"
+#include "vfio-setup/escape.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/findings.h"
 #include "vfio-setup/kcmdline.h"
@@ -61,7 +62,7 @@ static int alias_modules(struct plan_ctx *ctx, const char *modalias, struct strv
                 char pattern[512], module[128];
 
                 if (sscanf(line, "alias %511s %127s", pattern, module) == 2 && startswith(pattern, "pci:") &&
-                    fnmatch(pattern, modalias, 0) == 0 && !strv_contains(ret, module))
+                    module_name_ok(module) && fnmatch(pattern, modalias, 0) == 0 && !strv_contains(ret, module))
                         r = strv_push(ret, module);
         }
         free(copy);
@@ -156,8 +157,8 @@ static int select_gpu(struct plan_ctx *ctx)
         if (ctx_refuse_slot_disk(ctx, idx, idx) < 0 || add_device(ctx, idx) < 0 || ctx_check_host_way(ctx, idx, true) < 0)
                 return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         for (size_t i = 0; i < g->n_companions; i++)
-                if (ctx_refuse_slot_disk(ctx, idx, g->companions[i]) < 0 || add_device(ctx, g->companions[i]) < 0 ||
-                    ctx_check_host_way(ctx, g->companions[i], false) < 0)
+                if (ctx_refuse_slot_disk(ctx, idx, g->companions[i]) < 0 || ctx_refuse_platform(ctx, idx, g->companions[i]) < 0 ||
+                    add_device(ctx, g->companions[i]) < 0 || ctx_check_host_way(ctx, g->companions[i], false) < 0)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         /* The single-GPU hook hands the GPU over once the host has let go of it: the boot is not concerned. */
         if (ctx->sel->single_gpu)

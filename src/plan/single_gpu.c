@@ -7,6 +7,7 @@
 
 #include "emit.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/escape.h"
 #include "vfio-setup/strbuf.h"
 
 /*
@@ -179,8 +180,10 @@ static char *hook_script(const char *guest, const struct strv *devices)
                           "# kernel chooses and starts the display manager again. A start that fails part-way gives\n"
                           "# everything back before libvirt hears of it. It never calls virsh: libvirt waits for its\n"
                           "# hooks, and a call back into it deadlocks.\n"
-                          "guest=%s\ndevices=\"",
-                      guest, guest);
+                          "guest=",
+                      guest);
+        escape_shell(&b, guest);
+        strbuf_printf(&b, "\ndevices=\"");
         for (size_t i = 0; i < devices->n; i++)
                 strbuf_printf(&b, "%s%s", i ? " " : "", devices->v[i]);
         strbuf_printf(&b, "\"\nsys=/sys\nstate=/run/vfio-setup/single-gpu-$guest\n\n%s", hook_body);

@@ -71,6 +71,30 @@ int ctx_refuse_host_device(struct plan_ctx *ctx, size_t device)
         return r;
 }
 
+int ctx_refuse_platform(struct plan_ctx *ctx, size_t gpu, size_t device)
+{
+        const struct pci_device *g = &ctx->m->devices[gpu], *d = &ctx->m->devices[device];
+        char *why;
+        int r = 0;
+
+        if (g->ids_known && d->ids_known && d->vendor_id == g->vendor_id)
+                return 0;
+        why = device_host_needs(ctx->m, device);
+        if (why && !ctx->m->iommu.kernel_active)
+                r = ctx_refuse(ctx, -VS_E_SELECTION,
+                               "%s, a function of the slot of GPU %s by another vendor, is %s, which the host needs; "
+                               "whether it shares the GPU's IOMMU group (and must go with it) shows only once the "
+                               "IOMMU is on. Turn the IOMMU on first (detect says how), then plan again",
+                               d->address, g->address, why);
+        else if (why)
+                r = ctx_refuse(ctx, -VS_E_SELECTION,
+                               "%s, a function of the slot of GPU %s in its IOMMU group, is %s, which the host needs: "
+                               "vfio-pci gives a guest a group whole or not at all, so this GPU cannot go as it sits",
+                               d->address, g->address, why);
+        free(why);
+        return r;
+}
+
 /* What the host loses with the ways, and how to get back in; NULL for none. */
 static const char *way_back(unsigned ways, bool single_gpu)
 {

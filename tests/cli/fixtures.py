@@ -77,9 +77,9 @@ def expected_gpus(devs, keys):
         if d["cls"] not in GPU_CLASSES:
             continue
         slot, vendor = d["bdf"][:-2], d["id"][:4]
-        # The card's functions: in the GPU's group, or of the GPU's vendor; the platform's stay.
+        # The card's functions: in the GPU's group (unknown groups alike), or of the GPU's vendor.
         comp = [o for o in devs if o is not d and o["bdf"][:-2] == slot
-                and ((d["group"] is not None and o["group"] == d["group"]) or o["id"][:4] == vendor)]
+                and (o["group"] == d["group"] or o["id"][:4] == vendor)]
         mine = {d["bdf"]} | {o["bdf"] for o in comp}
         groups = {x["group"] for x in [d] + comp if x["group"] is not None}
         blockers = sorted(o["bdf"] for o in devs

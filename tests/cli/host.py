@@ -58,6 +58,26 @@ def companions(tap, tmp):
     tap.ok("0000:12:00.3  group 8    [0c03] 1022:15b9    driver xhci_hcd  the platform's, stays" in text,
            "APU: detect names the slot's platform functions as staying with the host", text)
 
+    # With the IOMMU off the groups are unknown: the slot's functions count as the card's, and the plan
+    # holds back what the host needs there until the IOMMU is on.
+    off = os.path.join(tmp, "apu-iommu-off")
+    card = open(os.path.join(TESTS, "fixtures", "amd-am5-apu.card")).read().replace("# cpu: amd\n",
+                                                                                  "# cpu: amd\n# kernel-iommu: no\n")
+    card = "\n".join(line.split(" ", 3)[3] if line.startswith("IOMMU Group ") else line for line in card.splitlines())
+    with open(os.path.join(tmp, "apu-off.card"), "w") as f:
+        f.write(card + "\n")
+    if not os.path.exists(os.path.join(tmp, "files")):
+        os.symlink(os.path.join(os.path.abspath(TESTS), "fixtures", "files"), os.path.join(tmp, "files"))
+    subprocess.run([MKROOT, os.path.join(tmp, "apu-off.card"), off], check=True)
+    det = json.loads(run("--root", off, "detect", "--json").stdout)
+    igpu = next(g for g in det["gpus"] if g["address"] == "0000:12:00.0")
+    p, doc = plan(off, "--gpu", "12:00.0")
+    tap.ok(len(igpu["companions"]) == 4 and p.returncode == 2 and "0000:12:00.2, a function of the slot of GPU "
+           "0000:12:00.0 by another vendor, is the platform's security processor" in p.stderr and
+           "Turn the IOMMU on first" in p.stderr,
+           "APU, IOMMU off: the slot's functions may share the group; the plan holds back the security processor",
+           (igpu["companions"], p.stderr))
+
     # The companion's group holds the platform's security processor: a blocker, named.
     root = fixture(tmp, "limine-amd-iommu-on")
     det = json.loads(run("--root", root, "detect", "--json").stdout)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "testlib.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/escape.h"
 #include "vfio-setup/kcmdline.h"
 #include "vfio-setup/osrelease.h"
 #include "vfio-setup/pciaddr.h"
@@ -126,6 +128,103 @@ START_TEST(env_file_values)
 }
 END_TEST
 
+/* Names a hostile tree could hold: quotes, blanks, &<>, newlines, control bytes, a percent. */
+static const char *const hostile[] = {
+        "plain", "with blank", "it's", "say \"hi\"", "a&b<c>d", "line\nbreak", "tab\there", "bell\a", "100%", "$(reboot)",
+        "`id`", "back\\slash", "--option", "",
+};
+
+static char *escaped(int (*escape)(struct strbuf *, const char *), const char *s, int *ret)
+{
+        struct strbuf b = { 0 };
+        char *text = NULL;
+
+        *ret = escape(&b, s);
+        strbuf_printf(&b, "%s", "");
+        ck_assert_int_eq(strbuf_finish(&b, &text), 0);
+        return text;
+}
+
+static int shell(struct strbuf *b, const char *s)
+{
+        escape_shell(b, s);
+        return 0;
+}
+
+/* sh itself reads each word back: printf %s WORD prints the name as it was. */
+START_TEST(escape_shell_read_back_by_sh)
+{
+        for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+                char *word, *cmd, out[256] = "";
+                int r;
+                FILE *f;
+
+                word = escaped(shell, hostile[i], &r);
+                ck_assert_int_ge(asprintf(&cmd, "printf %%s %s", word), 0);
+                f = popen(cmd, "r");
+                ck_assert_ptr_nonnull(f);
+                out[fread(out, 1, sizeof(out) - 1, f)] = '\0';
+                ck_assert_int_eq(pclose(f), 0);
+                ck_assert_msg(strcmp(out, hostile[i]) == 0, "%s -> %s -> %s", hostile[i], word, out);
+                free(cmd);
+                free(word);
+        }
+}
+END_TEST
+
+/* The kernel's splitting (kcmdline_split) reads a value back whole, or the value is refused. */
+START_TEST(escape_kcmdline_read_back)
+{
+        for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+                struct strv t = { 0 };
+                char *value, *line, *key, *back;
+                int r;
+
+                value = escaped(escape_kcmdline_value, hostile[i], &r);
+                if (r < 0) {
+                        ck_assert(strpbrk(hostile[i], "\"\n\t\a") != NULL);
+                        free(value);
+                        continue;
+                }
+                ck_assert_int_ge(asprintf(&line, "ro x=%s quiet", value), 0);
+                ck_assert_int_eq(kcmdline_split(line, &t), 0);
+                ck_assert_uint_eq(t.n, 3);
+                ck_assert_int_eq(kcmdline_parse_token(t.v[1], &key, &back), 0);
+                ck_assert_str_eq(back ? back : "", hostile[i]);
+                free(key);
+                free(back);
+                free(line);
+                free(value);
+                strv_free(&t);
+        }
+}
+END_TEST
+
+START_TEST(escape_state_and_xml)
+{
+        for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+                struct strbuf b = { 0 };
+                char *word, *back, *xml;
+                int r;
+
+                escape_state_word(&b, hostile[i]);
+                strbuf_printf(&b, "%s", "");
+                ck_assert_int_eq(strbuf_finish(&b, &word), 0);
+                ck_assert(!strpbrk(word, " \t\n"));
+                back = unescape_state_word(word);
+                ck_assert_str_eq(back, hostile[i]);
+                xml = escaped(escape_xml, hostile[i], &r);
+                ck_assert_int_eq(r < 0, strpbrk(hostile[i], "\a") != NULL);
+                ck_assert(r < 0 || !strpbrk(xml, "<>\"'"));
+                free(word);
+                free(back);
+                free(xml);
+        }
+        ck_assert(module_name_ok("snd_hda_intel") && module_name_ok("vfio-pci"));
+        ck_assert(!module_name_ok("nvidia\ninstall x /bin/sh") && !module_name_ok("") && !module_name_ok("a b"));
+}
+END_TEST
+
 START_TEST(error_messages)
 {
         ck_assert_str_eq(vs_strerror(-ENOENT), strerror(ENOENT));
@@ -144,6 +243,9 @@ int main(void)
         tcase_add_test(tc, pci_addresses);
         tcase_add_test(tc, env_file_values);
         tcase_add_test(tc, error_messages);
+        tcase_add_test(tc, escape_shell_read_back_by_sh);
+        tcase_add_test(tc, escape_kcmdline_read_back);
+        tcase_add_test(tc, escape_state_and_xml);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }
