@@ -19,7 +19,7 @@ enum {
         OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
         OPT_TIMEOUT, OPT_DEMO, OPT_KEEP, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
         OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH, OPT_GPUS, OPT_GROUP, OPT_LIBVIRT_DOMAIN, OPT_SINGLE_GPU,
-        OPT_GUEST_OS, OPT_ALLOW_HOST_DEVICE,
+        OPT_GUEST_OS, OPT_ALLOW_HOST_DEVICE, OPT_FORCE,
 };
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
@@ -57,7 +57,7 @@ static const struct command {
         { "groups", cli_groups, (const int[]){ OPT_GPUS, OPT_GROUP, OPT_JSON, 0 }, "groups [--gpus | --group N] [--json]",
           "every IOMMU group: its devices, their drivers and reset methods, the bridges above each GPU\n"
           "      and their ACS, and whether the group can go to a guest whole (--gpus: the GPUs' groups)" },
-        { "rom", cli_rom, (const int[]){ OPT_GPU, 'o', 0 }, "rom --gpu ADDRESS -o FILE.rom",
+        { "rom", cli_rom, (const int[]){ OPT_GPU, 'o', OPT_FORCE, 0 }, "rom --gpu ADDRESS -o FILE.rom [--force]",
           "save the GPU's video BIOS, checked (signature, PCI data structure, ids, images), for <rom file=.../>" },
         { "snapshot", cli_snapshot, (const int[]){ 'o', OPT_LIST, 0 }, "snapshot -o FILE.tar.gz [--list]",
           "capture the files detection reads, as an archive usable with --root" },
@@ -81,6 +81,7 @@ static const struct option long_options[] = {
         { "allow-dirty-group", no_argument, NULL, OPT_ALLOW_DIRTY },
         { "allow-boot-vga", no_argument, NULL, OPT_ALLOW_BOOT_VGA },
         { "allow-host-device", required_argument, NULL, OPT_ALLOW_HOST_DEVICE },
+        { "force", no_argument, NULL, OPT_FORCE },
         { "iommu-pt", no_argument, NULL, OPT_IOMMU_PT },
         { "yes", no_argument, NULL, OPT_YES },
         { "no-regenerate", no_argument, NULL, OPT_NO_REGENERATE },
@@ -325,6 +326,9 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                 return 0;
         case OPT_NO_REGENERATE:
                 opt->no_regenerate = true;
+                return 0;
+        case OPT_FORCE:
+                opt->force = true;
                 return 0;
         case OPT_TIMEOUT:
                 return count(arg, 86400, "--timeout", "seconds", &opt->timeout);

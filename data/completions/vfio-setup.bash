@@ -56,7 +56,7 @@ _vfio_setup()
         undo) options="--yes --no-regenerate --timeout --json" ;;
         verify) options="--gpu --json" ;;
         groups) options="--gpus --group --json" ;;
-        rom) options="--gpu -o" ;;
+        rom) options="--gpu -o --force" ;;
         snapshot) options="-o --list" ;;
         *) COMPREPLY=($(compgen -W "$commands $global" -- "$cur")); return ;;
     esac

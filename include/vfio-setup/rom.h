@@ -14,6 +14,7 @@
  */
 
 #define ROM_MAX (16u << 20)     /* the largest expansion ROM a BAR can map */
+#define ROM_MAX_IMAGES 64       /* a chain this long that never says "last" is not a ROM */
 
 struct rom_image {
         size_t offset, length;      /* bytes */
@@ -27,6 +28,8 @@ struct rom_info {
 };
 
 /* The code type's name: "legacy x86 (VGA BIOS)", "UEFI (GOP driver)", ... */
+/* An image's size as people read it: "64 KiB", or "512 bytes" where KiB would round. */
+void rom_size_text(size_t bytes, char *buf, size_t size);
 const char *rom_code_type_name(uint8_t code_type);
 /* The images of a ROM; -EBADMSG and a sentence in *ret_problem (allocated) when it is not one. */
 int rom_parse(const unsigned char *data, size_t len, struct rom_info *ret, char **ret_problem);

@@ -25,6 +25,7 @@ struct cli_options {
         bool ascii;
         bool yes;                       /* apply: no question */
         bool no_regenerate;             /* apply, undo: leave the commands to the user */
+        bool force;                     /* rom: replace the file -o names */
         unsigned timeout;               /* apply, undo: seconds a command may take */
         struct selection selection;     /* plan, apply; verify: gpu */
 };

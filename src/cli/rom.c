@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,15 +14,18 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/rom.h"
 
-/* Writes the file whole or not at all, in the directory it names (which must exist). */
-static int save(const char *output, const unsigned char *data, size_t len)
+/* Writes the file whole or not at all, in the directory it names (which must exist); -EEXIST unless replace. */
+static int save(const char *output, const unsigned char *data, size_t len, bool replace)
 {
         char *copy = strdup(output), *copy2 = strdup(output);
         struct sysroot *dir = NULL;
+        struct stat st;
         int r = -ENOMEM;
 
         if (copy && copy2) {
                 r = sysroot_new(dirname(copy), &dir);
+                if (r >= 0 && !replace && sysroot_stat(dir, basename(copy2), true, &st) == 0)
+                        r = -EEXIST;
                 if (r >= 0)
                         r = atomic_write(dir, basename(copy2), data, len, 0644, getuid(), getgid(), NULL);
         }
@@ -76,16 +80,23 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
         else if (r < 0)
                 fprintf(stderr, "vfio-setup: rom: reading the ROM of %s: %s; the ROM was disabled again\n", d->address,
                         vs_strerror(r));
-        else if ((r = save(opt->output, data, len)) < 0) {
+        else if ((r = save(opt->output, data, len, opt->force)) == -EEXIST) {
+                fprintf(stderr, "vfio-setup: rom: %s exists; nothing was written\nhint: name another file, or add --force "
+                                "to replace it\n", opt->output);
+                code = EXIT_USAGE;
+        } else if (r < 0) {
                 cli_error(opt->output, r, NULL);
                 code = EXIT_USAGE;
         } else {
                 printf("Saved the ROM of %s (%04x:%04x, %zu bytes) to %s:\n", d->address, d->vendor_id, d->device_id,
                        len, opt->output);
-                for (size_t i = 0; i < info.n_images; i++)
-                        printf("  image %zu: %s, %zu KiB at byte %zu\n", i + 1,
-                               rom_code_type_name(info.images[i].code_type), info.images[i].length / 1024,
-                               info.images[i].offset);
+                for (size_t i = 0; i < info.n_images; i++) {
+                        char size[32];
+
+                        rom_size_text(info.images[i].length, size, sizeof(size));
+                        printf("  image %zu: %s, %s at byte %zu\n", i + 1, rom_code_type_name(info.images[i].code_type),
+                               size, info.images[i].offset);
+                }
                 printf("To give it to the guest, copy it where libvirt may read it and name it in the GPU's "
                        "<hostdev>:\n  sudo install -m 0644 %s /usr/share/vgabios/\n"
                        "  <rom file='/usr/share/vgabios/%s'/>\n",

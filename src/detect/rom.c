@@ -32,6 +32,14 @@ const char *rom_code_type_name(uint8_t code_type)
         return code_type < sizeof(names) / sizeof(names[0]) ? names[code_type] : "unknown code type";
 }
 
+void rom_size_text(size_t bytes, char *buf, size_t size)
+{
+        if (bytes % 1024 == 0 && bytes)
+                snprintf(buf, size, "%zu KiB", bytes / 1024);
+        else
+                snprintf(buf, size, "%zu bytes", bytes);
+}
+
 static int __attribute__((format(printf, 2, 3))) problem(char **ret_problem, const char *fmt, ...)
 {
         va_list ap;
@@ -90,9 +98,14 @@ int rom_parse(const unsigned char *data, size_t len, struct rom_info *ret, char 
                 info.images = v;
                 info.images[info.n_images++] = img;
                 at += img.length;
-                /* The specification's limit, and a guard against a loop of images that never say "last". */
-                if (last || info.n_images == 64)
+                if (last)
                         break;
+                /* The specification's limit: a chain longer than that never said which image is the last. */
+                if (info.n_images == ROM_MAX_IMAGES) {
+                        rom_info_free(&info);
+                        return problem(ret_problem, "its chain of images does not end: %d images, and none says it "
+                                                    "is the last", ROM_MAX_IMAGES);
+                }
         }
         *ret = info;
         return 0;

@@ -223,13 +223,18 @@ def faults(tap, tmp):
         for d, _, fs in os.walk(root):
             os.chmod(d, os.stat(d).st_mode | 0o5)
         before = snapshot(root)
-        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BINARY, "--root", root, "apply",
-                            "--gpu", GPU, "--yes"], capture_output=True, text=True,
+        # The unprivileged user may not enter the checkout (a clone in a 0700 home): the binary goes where it may.
+        binary = os.path.join(tmp, "vfio-setup-nobody")
+        shutil.copy(BINARY, binary)
+        os.chmod(binary, 0o755)
+        os.chmod(tmp, 0o755)
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "--root", root, "apply",
+                            "--gpu", GPU, "--yes"], capture_output=True, text=True, cwd=tmp,
                            env=dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands))
         tap.ok(p.returncode == 3 and "Permission denied" in p.stderr and roots.differences(before, snapshot(root)) == [],
                "permission denied on a target: exit 3, files back", p.stderr + repr(roots.differences(before, snapshot(root))))
-        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BINARY, "apply", "--gpu", GPU,
-                            "--yes"], capture_output=True, text=True)
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "apply", "--gpu", GPU,
+                            "--yes"], capture_output=True, text=True, cwd=tmp)
         tap.ok(p.returncode == 1 and "needs root privileges" in p.stderr, "apply on / without root refuses", p.stderr)
     else:
         tap.ok(True, "permission denied on a target" + skip)

@@ -86,6 +86,8 @@ def main():
             (image(VENDOR, DEVICE, 0, 16, True)[:4096], "says it is longer than what was read", "a cut image"),
             (image(VENDOR, DEVICE, 0, 16, False) + image(VENDOR, 0x1234, 3, 8, True), None,
              "a second image with another device id of the vendor (as UEFI images may have)"),
+            (b"".join(image(VENDOR, DEVICE, 0, 1, False) for _ in range(70)), "chain of images does not end: 64 images",
+             "70 images, none the last"),
         ]
         for contents, text, what in cases:
             p, out, writes = read(contents)
@@ -95,6 +97,19 @@ def main():
             tap.ok(p.returncode == 2 and text in p.stderr and "nothing was written" in p.stderr and
                    not os.path.exists(out) and writes == [f"{rel} 1", f"{rel} 0"],
                    f"{what}: refused, nothing written, the ROM disabled again", (p.stderr, writes))
+
+        # A file that is there stays unless --force says otherwise; sizes under a KiB in bytes.
+        small = image(VENDOR, DEVICE, 0, 1, True)
+        p, out, writes = read(small)
+        tap.ok(p.returncode == 0 and "image 1: legacy x86 (VGA BIOS), 512 bytes at byte 0" in p.stdout,
+               "an image of 512 bytes: its size in bytes", p.stdout)
+        open(rom, "wb").write(good)
+        p = run_binary(BINARY, "--root", root, "rom", "--gpu", GPU, "-o", out, env=dict(os.environ, VFIO_SETUP_SYSFS_LOG=log))
+        tap.ok(p.returncode == 1 and "exists; nothing was written" in p.stderr and "--force" in p.stderr and
+               open(out, "rb").read() == small, "-o naming a file that exists: refused, the file as it was", p.stderr)
+        p = run_binary(BINARY, "--root", root, "rom", "--gpu", GPU, "-o", out, "--force",
+                       env=dict(os.environ, VFIO_SETUP_SYSFS_LOG=log))
+        tap.ok(p.returncode == 0 and open(out, "rb").read() == good, "... replaced with --force", p.stderr)
 
         p, out, writes = read("fifo")
         tap.ok(p.returncode == 2 and "disabled again" in p.stderr and writes == [f"{rel} 1", f"{rel} 0"] and

@@ -108,7 +108,8 @@ def check_deb(tap, out, version, expected):
         copy = os.path.join(d, os.path.basename(deb))
         shutil.copy(deb, copy)
         os.chmod(copy, 0o644)
-        p = run(as_user(["env", f"HOME={d}", "lintian", "--pedantic", "--display-info", copy]))
+        # From a directory nobody may enter: the checkout may be in a home only its owner enters.
+        p = run(as_user(["env", f"HOME={d}", "lintian", "--pedantic", "--display-info", copy]), cwd=d)
     errors = [ln for ln in p.stdout.splitlines() if ln.startswith("E:")]
     tap.ok(p.returncode in (0, 2) and errors == [] and "lintian" not in p.stderr.replace("root privileges", ""),
            "lintian --pedantic finds no error in the .deb", p.stdout + p.stderr)
@@ -187,6 +188,12 @@ def main():
         sys.exit(tap.done())
     version = check_versions(tap)
     check_srcinfo(tap)
+    with tempfile.TemporaryDirectory() as out:
+        with open(os.path.join(out, "mine"), "w") as f:
+            f.write("keep\n")
+        p = run([os.path.join(TOP, "tools/build-packages"), "--out", out, "deb"])
+        tap.ok(p.returncode == 1 and "did not make" in p.stderr and os.listdir(out) == ["mine"],
+               "build-packages --out DIR: a directory holding what it did not make is refused and left as it is", p.stderr)
     expected = expected_files()
     with tempfile.TemporaryDirectory() as out:
         os.chmod(out, 0o755)

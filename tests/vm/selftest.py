@@ -158,4 +158,10 @@ with tempfile.TemporaryDirectory() as d:
         for mount in left:
             subprocess.run(["umount", "--lazy", mount])
         tap.ok(os.path.exists(mounted) and left == [], "a builder's mounts end with it when it is killed", left)
+# --work names a directory the tier empties: one it did not make is refused, its files left.
+with tempfile.TemporaryDirectory() as d:
+    open(os.path.join(d, "mine"), "w").write("keep\n")
+    p = subprocess.run([sys.executable, os.path.join(HERE, "run"), "--work", d, "1"], capture_output=True, text=True)
+    tap.ok(p.returncode == 2 and "did not make" in p.stderr and os.listdir(d) == ["mine"],
+           "run --work DIR: a directory holding what the tier did not make is refused and left as it is", p.stderr)
 sys.exit(tap.done())
