@@ -15,10 +15,11 @@
  * is touched, so that an apply cut short can always be rolled back; its state
  * says how far the apply got.  The journal ends with a checksum of itself.
  *
- * Reading one trusts nothing in it: it must be owned by the user running
- * vfio-setup and writable by nobody else, of a known format, every record
- * whole and well-formed, and every copy must match its SHA-256; otherwise it
- * is refused as a whole, with the record named.
+ * Reading one trusts nothing in it: it and every directory from the root to
+ * it must be owned by the user running vfio-setup (var and var/lib may be
+ * root's) and writable by nobody else, with no link on the way; it must be of
+ * a known format, every record whole and well-formed, and every copy must
+ * match its SHA-256; otherwise it is refused as a whole, with the record named.
  */
 #define JOURNAL_DIR "var/lib/vfio-setup/journal"
 #define JOURNAL_FORMAT 4
@@ -51,6 +52,7 @@ struct journal {
         struct strv *commands;
         struct strv *undo_commands;     /* per command, what undoes it; empty: run it again (plan.undo_commands) */
         size_t n_commands;
+        int dir_fd;                     /* its directory, reached through checked descriptors; copies are read from it */
 };
 
 /* Records the plan and copies the files it touches; state BEGUN. */
@@ -63,8 +65,7 @@ int journal_set_state(const struct sysroot *sr, struct journal *j, enum journal_
  */
 int journal_open_last(const struct sysroot *sr, struct journal **ret, char **ret_reason);
 /* The copy of entry i taken before apply, checked against its SHA-256 (-VS_E_JOURNAL with a reason if it differs). */
-int journal_backup(const struct sysroot *sr, const struct journal *j, size_t i, char **ret, size_t *ret_len,
-                   char **ret_reason);
+int journal_backup(const struct journal *j, size_t i, char **ret, size_t *ret_len, char **ret_reason);
 /*
  * Removes what runs killed half-way left behind: journals that were never
  * renamed into place, and temporary files beside the newest journal's files.

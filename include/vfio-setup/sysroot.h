@@ -58,6 +58,11 @@ int sysroot_open_regular(const struct sysroot *sr, const char *rel, int *ret_fd)
  */
 int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **ret, size_t *ret_len);
 /*
+ * sysroot_read of a file already open: for one reached through directories whose
+ * descriptors were checked on the way (the journal).  -VS_E_NOT_REGULAR, -EISDIR as above.
+ */
+int sysroot_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
+/*
  * Whether a regular file holds needle, read in pieces up to max bytes (for files larger
  * than SYSROOT_READ_MAX, such as proc/kallsyms).
  */
@@ -82,3 +87,5 @@ bool sysroot_exists(const struct sysroot *sr, const char *rel);
 bool sysroot_is_dir(const struct sysroot *sr, const char *rel);
 /* Sorted entry names, without "." and "..". */
 int sysroot_list(const struct sysroot *sr, const char *rel, struct strv *ret);
+/* The same, of a directory already open (O_PATH will do). */
+int sysroot_list_fd(int dirfd, struct strv *ret);

@@ -322,7 +322,7 @@ static int restore(const struct sysroot *sr, const struct journal *j, bool check
                 copies[k].todo = true;
                 if (!*target(e, undo))
                         continue;
-                q = journal_backup(sr, j, k, &copies[k].data, &copies[k].len, &reason);
+                q = journal_backup(j, k, &copies[k].data, &copies[k].len, &reason);
                 if (q < 0)
                         r = reason ? fail(res, q, "%s", reason) : fail(res, q, "%s", vs_strerror(q));
                 free(reason);

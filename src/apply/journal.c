@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vfio-setup/atomic.h"
+#include "vfio-setup/commands.h"
 #include "vfio-setup/diskop.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/journal.h"
@@ -161,13 +162,13 @@ static int cmp_desc(const void *a, const void *b)
         return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The numbers of the journals in place, newest first. */
-static int list_seqs(const struct sysroot *sr, unsigned **ret, size_t *ret_n)
+/* The numbers of the journals in place in the journal directory jfd, newest first. */
+static int list_seqs(int jfd, unsigned **ret, size_t *ret_n)
 {
         struct strv names = { 0 };
         unsigned *seqs;
         size_t n = 0;
-        int r = sysroot_list(sr, JOURNAL_DIR, &names);
+        int r = sysroot_list_fd(jfd, &names);
 
         if (r < 0)
                 return r;
@@ -189,12 +190,16 @@ static int next_seq(const struct sysroot *sr, unsigned *ret)
 {
         unsigned *seqs;
         size_t n;
-        int r = list_seqs(sr, &seqs, &n);
+        int jfd, r = sysroot_open(sr, JOURNAL_DIR, O_PATH | O_DIRECTORY, &jfd);
 
         if (r == -ENOENT) {
                 *ret = 1;
                 return 0;
         }
+        if (r < 0)
+                return r;
+        r = list_seqs(jfd, &seqs, &n);
+        close(jfd);
         if (r < 0)
                 return r;
         *ret = n ? seqs[0] + 1 : 1;
@@ -231,6 +236,131 @@ static int fsync_dir(const struct sysroot *sr, const char *rel)
         return r;
 }
 
+static int refuse(char **ret_reason, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char **ret_reason, int err, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(ret_reason, fmt, ap);
+        va_end(ap);
+        return n < 0 ? -ENOMEM : err;
+}
+
+/*
+ * Only the user running vfio-setup may have written what undo trusts: owned by
+ * that user (var and var/lib also by root), writable by nobody else, no link on
+ * the way.  Each step is checked on the descriptor the next one is opened from,
+ * so what is checked is what is read, whatever is renamed meanwhile.
+ */
+static int check_trusted(int fd, const char *shown, bool root_may_own, char **ret_reason)
+{
+        struct stat st;
+        bool owner;
+
+        if (fstat(fd, &st) < 0)
+                return refuse(ret_reason, -VS_E_JOURNAL, "/%s: %s", shown, vs_strerror(-errno));
+        owner = st.st_uid == geteuid() || (root_may_own && st.st_uid == 0);
+        if (!owner || (st.st_mode & 022))
+                return refuse(ret_reason, -VS_E_UNTRUSTED,
+                              "/%s is %s: vfio-setup keeps its journal only where no one else can write", shown,
+                              !owner ? "owned by another user" : "writable by others");
+        return 0;
+}
+
+/*
+ * Opens name below parent without following a link, and checks it; shown is its
+ * path below the root.  -ENOENT when it is not there.
+ */
+static int open_trusted(int parent, const char *name, int flags, const char *shown, bool root_may_own, int *ret_fd,
+                        char **ret_reason)
+{
+        struct stat st;
+        int fd = openat(parent, name, flags | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC), r;
+
+        if (fd < 0) {
+                r = -errno;
+                if (r == -ENOENT)
+                        return r;
+                if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                        return refuse(ret_reason, -VS_E_UNTRUSTED, "/%s is a link: vfio-setup trusts only its own "
+                                      "journal", shown);
+                return refuse(ret_reason, -VS_E_JOURNAL, "/%s: %s", shown, vs_strerror(r));
+        }
+        r = check_trusted(fd, shown, root_may_own, ret_reason);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* The journal directory, reached once from the root and checked at each step; -ENOENT when there is none. */
+static int open_journal_dir(const struct sysroot *sr, int *ret_fd, char **ret_reason)
+{
+        static const char *const chain[] = { "var", "lib", "vfio-setup", "journal" };
+        char shown[sizeof(JOURNAL_DIR)] = "";
+        int fd, r = sysroot_open(sr, ".", O_PATH | O_DIRECTORY, &fd);
+
+        for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]) && r >= 0; i++) {
+                int next;
+
+                if (i)
+                        strcat(shown, "/");
+                strcat(shown, chain[i]);
+                r = open_trusted(fd, chain[i], O_PATH | O_DIRECTORY, shown, i < 2, &next, ret_reason);
+                close(fd);
+                fd = next;
+        }
+        if (r < 0)
+                return r;
+        *ret_fd = fd;
+        return 0;
+}
+
+/* Journal seq's own directory, below the journal directory jfd. */
+static int open_seq_dir(int jfd, unsigned seq, int *ret_fd, char **ret_reason)
+{
+        char name[16], shown[sizeof(JOURNAL_DIR) + 16];
+
+        snprintf(name, sizeof(name), "%04u", seq);
+        snprintf(shown, sizeof(shown), JOURNAL_DIR "/%s", name);
+        return open_trusted(jfd, name, O_PATH | O_DIRECTORY, shown, false, ret_fd, ret_reason);
+}
+
+/* Reads name (one component, or "files/N") below a journal's directory dfd, each step checked. */
+static int read_trusted(int dfd, unsigned seq, const char *name, char **ret, size_t *ret_len, char **ret_reason)
+{
+        char shown[sizeof(JOURNAL_DIR) + 64];
+        const char *slash = strchr(name, '/');
+        int fd = -1, sub = -1, r = 0;
+
+        if (slash) {
+                char dir[32];
+
+                if ((size_t)(slash - name) >= sizeof(dir))
+                        return -EINVAL;
+                snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
+                snprintf(shown, sizeof(shown), JOURNAL_DIR "/%04u/%s", seq, dir);
+                r = open_trusted(dfd, dir, O_PATH | O_DIRECTORY, shown, false, &sub, ret_reason);
+                name = slash + 1;
+        }
+        snprintf(shown, sizeof(shown), JOURNAL_DIR "/%04u/%s%s%s", seq, slash ? "files" : "", slash ? "/" : "", name);
+        if (r >= 0)
+                r = open_trusted(sub >= 0 ? sub : dfd, name, O_RDONLY | O_NONBLOCK, shown, false, &fd, ret_reason);
+        if (sub >= 0)
+                close(sub);
+        if (r >= 0) {
+                r = sysroot_read_fd(fd, 0, ret, ret_len);
+                close(fd);
+                if (r < 0 && r != -ENOMEM)
+                        r = refuse(ret_reason, -VS_E_JOURNAL, "/%s: %s", shown, vs_strerror(r));
+        }
+        return r;
+}
+
 /* Renames the journal built aside into place: until then, no apply of it exists. */
 static int publish(const struct sysroot *sr, const struct journal *j)
 {
@@ -252,12 +382,18 @@ static int publish(const struct sysroot *sr, const struct journal *j)
 
 int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal **ret)
 {
-        struct journal *j = calloc(1, sizeof(*j));
+        struct journal *j;
         char *files;
         int r;
 
+        /* A journal holds only what undo will run again: a plan naming anything else writes nothing. */
+        for (size_t i = 0; i < p->n_commands; i++)
+                if (!command_known(&p->commands[i]) || (p->undo_commands[i].n && !command_known(&p->undo_commands[i])))
+                        return -EINVAL;
+        j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;
+        j->dir_fd = -1;
         r = next_seq(sr, &j->seq);
         j->entries = calloc(p->n_files ? p->n_files : 1, sizeof(*j->entries));
         j->commands = calloc(p->n_commands ? p->n_commands : 1, sizeof(*j->commands));
@@ -322,6 +458,18 @@ int journal_begin(const struct sysroot *sr, const struct plan *p, struct journal
                 r = save(sr, j, true);
         if (r >= 0)
                 r = publish(sr, j);
+        /* A rollback reads the copies back the way undo would. */
+        if (r >= 0) {
+                char *reason = NULL;
+                int jfd;
+
+                r = open_journal_dir(sr, &jfd, &reason);
+                if (r >= 0) {
+                        r = open_seq_dir(jfd, j->seq, &j->dir_fd, &reason);
+                        close(jfd);
+                }
+                free(reason);
+        }
         if (r < 0) {
                 journal_free(j);
                 return r;
@@ -340,38 +488,6 @@ int journal_set_state(const struct sysroot *sr, struct journal *j, enum journal_
         if (r < 0)
                 j->state = was;
         return r;
-}
-
-static int refuse(char **ret_reason, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int refuse(char **ret_reason, int err, const char *fmt, ...)
-{
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = vasprintf(ret_reason, fmt, ap);
-        va_end(ap);
-        return n < 0 ? -ENOMEM : err;
-}
-
-/*
- * Only the user running vfio-setup may have written what undo trusts: owned
- * by that user, writable by nobody else, no link on the way.
- */
-static int check_owner(const struct sysroot *sr, const char *rel, char **ret_reason)
-{
-        struct stat st;
-        int r = sysroot_stat(sr, rel, true, &st);
-
-        if (r < 0)
-                return r == -ENOENT ? r : refuse(ret_reason, -VS_E_JOURNAL, "/%s: %s", rel, vs_strerror(r));
-        if (S_ISLNK(st.st_mode))
-                return refuse(ret_reason, -VS_E_UNTRUSTED, "/%s is a link: vfio-setup trusts only its own journal", rel);
-        if (st.st_uid != geteuid() || (st.st_mode & 022))
-                return refuse(ret_reason, -VS_E_UNTRUSTED,
-                              "/%s is %s: vfio-setup will not undo from a journal others could have written", rel,
-                              st.st_uid != geteuid() ? "owned by another user" : "writable by others");
-        return 0;
 }
 
 static bool valid_hash(const char *s)
@@ -501,7 +617,8 @@ static int parse_record(struct journal *j, const struct strv *f, unsigned format
                 j->n_commands++;
                 for (size_t k = 1; k < f->n && r >= 0; k++)
                         r = strv_push(&v[j->n_commands - 1], f->v[k]);
-                return r;
+                /* Undo runs these as root: only what a plan of this version runs. */
+                return r < 0 ? r : command_known(&v[j->n_commands - 1]) ? 0 : -EBADMSG;
         }
         /* The command that undoes the one just before it; one each, from format 4 on. */
         if (strcmp(f->v[0], "undo") == 0 && f->n >= 2 && format >= 4 && j->n_commands > 0 &&
@@ -510,7 +627,7 @@ static int parse_record(struct journal *j, const struct strv *f, unsigned format
 
                 for (size_t k = 1; k < f->n && r >= 0; k++)
                         r = strv_push(&j->undo_commands[j->n_commands - 1], f->v[k]);
-                return r;
+                return r < 0 ? r : command_known(&j->undo_commands[j->n_commands - 1]) ? 0 : -EBADMSG;
         }
         return -EBADMSG;
 }
@@ -603,37 +720,26 @@ static int parse(struct journal *j, const char *text, size_t len, const char *wh
         return 0;
 }
 
-static int load(const struct sysroot *sr, unsigned seq, struct journal **ret, char **ret_reason)
+static int load(int jfd, unsigned seq, struct journal **ret, char **ret_reason)
 {
         struct journal *j = calloc(1, sizeof(*j));
-        char *dir = NULL, *path = NULL, *text = NULL;
+        char *text = NULL, where[sizeof(JOURNAL_DIR) + 32];
         size_t len;
         int r;
 
         if (!j)
                 return -ENOMEM;
         j->seq = seq;
-        r = dir_of(seq, false, NULL, &dir);
-        if (r >= 0)
-                r = dir_of(seq, false, "journal", &path);
-        if (r >= 0)
-                r = check_owner(sr, dir, ret_reason);
-        if (r >= 0)
-                r = check_owner(sr, path, ret_reason);
+        r = open_seq_dir(jfd, seq, &j->dir_fd, ret_reason);
+        if (r < 0)
+                j->dir_fd = -1;
+        else
+                r = read_trusted(j->dir_fd, seq, "journal", &text, &len, ret_reason);
         if (r >= 0) {
-                r = sysroot_read(sr, path, 0, &text, &len);
-                if (r < 0 && r != -ENOENT && r != -ENOMEM)
-                        r = refuse(ret_reason, -VS_E_JOURNAL, "/%s: %s", path, vs_strerror(r));
-        }
-        if (r >= 0) {
-                char where[128];
-
-                snprintf(where, sizeof(where), "/%s", path);
+                snprintf(where, sizeof(where), "/" JOURNAL_DIR "/%04u/journal", seq);
                 r = parse(j, text, len, where, ret_reason);
         }
         free(text);
-        free(dir);
-        free(path);
         if (r < 0) {
                 journal_free(j);
                 return r;
@@ -646,19 +752,20 @@ int journal_open_last(const struct sysroot *sr, struct journal **ret, char **ret
 {
         unsigned *seqs;
         size_t n;
-        int r;
+        int jfd, r;
 
-        r = check_owner(sr, "var/lib/vfio-setup", ret_reason);
-        if (r >= 0)
-                r = check_owner(sr, JOURNAL_DIR, ret_reason);
-        if (r >= 0)
-                r = list_seqs(sr, &seqs, &n);
+        r = open_journal_dir(sr, &jfd, ret_reason);
         if (r < 0)
                 return r;
+        r = list_seqs(jfd, &seqs, &n);
+        if (r < 0) {
+                close(jfd);
+                return r;
+        }
         r = -ENOENT;
         for (size_t i = 0; i < n; i++) {
                 struct journal *j;
-                int k = load(sr, seqs[i], &j, ret_reason);
+                int k = load(jfd, seqs[i], &j, ret_reason);
 
                 /* A directory without its journal never held an apply: journal_tidy removes it. */
                 if (k == -ENOENT)
@@ -675,41 +782,31 @@ int journal_open_last(const struct sysroot *sr, struct journal **ret, char **ret
                 journal_free(j);
         }
         free(seqs);
+        close(jfd);
         return r;
 }
 
-int journal_backup(const struct sysroot *sr, const struct journal *j, size_t i, char **ret, size_t *ret_len,
-                   char **ret_reason)
+int journal_backup(const struct journal *j, size_t i, char **ret, size_t *ret_len, char **ret_reason)
 {
         const struct journal_entry *e = &j->entries[i];
-        char *path, *files, *data, hash[65];
+        char *data, hash[65];
         size_t len;
         int r;
 
-        r = dir_of(j->seq, false, e->backup, &path);
+        if (j->dir_fd < 0)
+                return -EBADF;
+        r = read_trusted(j->dir_fd, j->seq, e->backup, &data, &len, ret_reason);
+        if (r == -ENOENT)
+                r = refuse(ret_reason, -VS_E_JOURNAL, "/" JOURNAL_DIR "/%04u/%s, the copy of /%s: %s", j->seq,
+                           e->backup, e->path, vs_strerror(r));
         if (r < 0)
                 return r;
-        r = dir_of(j->seq, false, "files", &files);
-        if (r >= 0) {
-                r = check_owner(sr, files, ret_reason);
-                free(files);
+        sha256_hex(data, len, hash);
+        if (strcmp(hash, e->before) != 0) {
+                free(data);
+                return refuse(ret_reason, -VS_E_JOURNAL, "/" JOURNAL_DIR "/%04u/%s, the copy of /%s, is not what the "
+                              "file held: it was changed or damaged", j->seq, e->backup, e->path);
         }
-        if (r >= 0)
-                r = check_owner(sr, path, ret_reason);
-        if (r >= 0)
-                r = sysroot_read(sr, path, 0, &data, &len);
-        if (r >= 0) {
-                sha256_hex(data, len, hash);
-                if (strcmp(hash, e->before) != 0) {
-                        free(data);
-                        r = refuse(ret_reason, -VS_E_JOURNAL, "/%s, the copy of /%s, is not what the file held: "
-                                   "it was changed or damaged", path, e->path);
-                }
-        } else if (r != -ENOMEM && r != -VS_E_UNTRUSTED)
-                r = refuse(ret_reason, -VS_E_JOURNAL, "/%s, the copy of /%s: %s", path, e->path, vs_strerror(r));
-        free(path);
-        if (r < 0)
-                return r;
         *ret = data;
         *ret_len = len;
         return 0;
@@ -749,10 +846,10 @@ static int remove_dir_of_ours(int parent, const char *name, int depth)
 }
 
 /* The journals never published, and numbered directories without a journal. */
-static int remove_orphans(const struct sysroot *sr, int jfd)
+static int remove_orphans(int jfd)
 {
         struct strv names = { 0 };
-        int r = sysroot_list(sr, JOURNAL_DIR, &names);
+        int r = sysroot_list_fd(jfd, &names);
 
         for (size_t i = 0; i < names.n && r >= 0; i++) {
                 const char *name = names.v[i];
@@ -792,21 +889,24 @@ int journal_tidy(const struct sysroot *sr)
 {
         struct journal *j = NULL;
         char *reason = NULL;
-        unsigned *seqs;
-        size_t n;
-        int jfd, r;
+        unsigned *seqs = NULL;
+        size_t n = 0;
+        int path_fd, jfd, r;
 
-        r = sysroot_open(sr, JOURNAL_DIR, O_RDONLY | O_DIRECTORY, &jfd);
+        /* A journal directory that is not the user's alone is left as it is: reading it refuses it, saying why. */
+        r = open_journal_dir(sr, &path_fd, &reason);
+        free(reason);
+        reason = NULL;
         if (r < 0)
-                return r == -ENOENT ? 0 : r;
-        r = remove_orphans(sr, jfd);
-        close(jfd);
+                return r == -ENOMEM ? r : 0;
+        jfd = openat(path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r = jfd < 0 ? -errno : remove_orphans(jfd);
+        if (jfd >= 0)
+                close(jfd);
         if (r >= 0)
-                r = list_seqs(sr, &seqs, &n);
-        if (r < 0)
-                return r;
+                r = list_seqs(path_fd, &seqs, &n);
         /* Only the newest apply can have been cut short, and only its files have temporaries beside them. */
-        if (n > 0 && load(sr, seqs[0], &j, &reason) >= 0) {
+        if (r >= 0 && n > 0 && load(path_fd, seqs[0], &j, &reason) >= 0) {
                 char *dir;
 
                 r = dir_of(j->seq, false, NULL, &dir);
@@ -822,6 +922,7 @@ int journal_tidy(const struct sysroot *sr)
                 }
                 journal_free(j);
         }
+        close(path_fd);
         free(reason);
         free(seqs);
         return r;
@@ -856,5 +957,7 @@ void journal_free(struct journal *j)
         strv_free(&j->dirs);
         commands_free(j->commands, j->n_commands);
         commands_free(j->undo_commands, j->n_commands);
+        if (j->dir_fd >= 0)
+                close(j->dir_fd);
         free(j);
 }

@@ -320,21 +320,20 @@ int sysroot_open_regular(const struct sysroot *sr, const char *rel, int *ret_fd)
         return 0;
 }
 
-int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **ret, size_t *ret_len)
+int sysroot_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
         size_t len = 0, cap = 4096, limit = max ? max : SYSROOT_READ_MAX + 1;
+        struct stat st;
         char *buf;
-        int fd, r;
+        int r;
 
-        sysroot_note(sr, SYSROOT_USE_READ, rel, max);
-        r = sysroot_open_regular(sr, rel, &fd);
-        if (r < 0)
-                return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return S_ISDIR(st.st_mode) ? -EISDIR : -VS_E_NOT_REGULAR;
         buf = malloc(cap);
-        if (!buf) {
-                close(fd);
+        if (!buf)
                 return -ENOMEM;
-        }
         while (len < limit) {
                 size_t want = cap - 1 - len;
                 ssize_t k;
@@ -346,7 +345,6 @@ int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **r
 
                         if (!nb) {
                                 free(buf);
-                                close(fd);
                                 return -ENOMEM;
                         }
                         buf = nb;
@@ -359,14 +357,12 @@ int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **r
                                 continue;
                         r = -errno;
                         free(buf);
-                        close(fd);
                         return r;
                 }
                 if (k == 0)
                         break;
                 len += (size_t)k;
         }
-        close(fd);
         if (!max && len > SYSROOT_READ_MAX) {
                 free(buf);
                 return -EFBIG;
@@ -376,6 +372,19 @@ int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **r
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+int sysroot_read(const struct sysroot *sr, const char *rel, size_t max, char **ret, size_t *ret_len)
+{
+        int fd, r;
+
+        sysroot_note(sr, SYSROOT_USE_READ, rel, max);
+        r = sysroot_open_regular(sr, rel, &fd);
+        if (r < 0)
+                return r;
+        r = sysroot_read_fd(fd, max, ret, ret_len);
+        close(fd);
+        return r;
 }
 
 int sysroot_file_contains(const struct sysroot *sr, const char *rel, const char *needle, size_t max, bool *ret)
@@ -592,17 +601,15 @@ bool sysroot_is_dir(const struct sysroot *sr, const char *rel)
         return sysroot_stat(sr, rel, false, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int sysroot_list(const struct sysroot *sr, const char *rel, struct strv *ret)
+int sysroot_list_fd(int dirfd, struct strv *ret)
 {
         struct strv names = { 0 };
         struct dirent *de;
         DIR *d;
-        int fd, r = 0;
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
 
-        sysroot_note(sr, SYSROOT_USE_LIST, rel, 0);
-        fd = open_in_root(sr, rel, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
-                return fd;
+                return -errno;
         d = fdopendir(fd);
         if (!d) {
                 r = -errno;
@@ -624,4 +631,17 @@ int sysroot_list(const struct sysroot *sr, const char *rel, struct strv *ret)
         strv_sort(&names);
         *ret = names;
         return 0;
+}
+
+int sysroot_list(const struct sysroot *sr, const char *rel, struct strv *ret)
+{
+        int fd, r;
+
+        sysroot_note(sr, SYSROOT_USE_LIST, rel, 0);
+        fd = open_in_root(sr, rel, O_PATH | O_DIRECTORY);
+        if (fd < 0)
+                return fd;
+        r = sysroot_list_fd(fd, ret);
+        close(fd);
+        return r;
 }

@@ -8,6 +8,7 @@
 
 #include "emit.h"
 #include "vfio-setup/cmdline.h"
+#include "vfio-setup/commands.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/kcmdline.h"
 #include "vfio-setup/strbuf.h"
@@ -393,6 +394,13 @@ int ctx_command_first(struct plan_ctx *ctx, const struct regenerator *table, siz
 int ctx_command_undo(struct plan_ctx *ctx, struct strv *argv, struct strv *undo)
 {
         struct strv *v, *u;
+
+        /* What a plan runs is in the table undo checks journals against: nothing else can be emitted. */
+        if (!command_known(argv) || (undo->n && !command_known(undo))) {
+                strv_free(argv);
+                strv_free(undo);
+                return -EINVAL;
+        }
 
         for (size_t i = 0; i < ctx->plan->n_commands; i++) {
                 char *a = strv_join(&ctx->plan->commands[i], "\x1f"), *b = strv_join(argv, "\x1f");

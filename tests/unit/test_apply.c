@@ -133,10 +133,33 @@ static struct plan *hand_plan(void)
         add_file(p, "etc/new.d/mine.conf", PLAN_CREATE, NULL, "mine\n");
         p->commands = calloc(1, sizeof(*p->commands));
         p->undo_commands = calloc(1, sizeof(*p->undo_commands));
-        strv_push(&p->commands[0], "true");
-        strv_push(&p->commands[0], "with\ttab");
+        strv_push(&p->commands[0], "update-grub");
         p->n_commands = 1;
         return p;
+}
+
+/*
+ * Stand-ins for the commands plans run, in root/commands: each appends its name and
+ * arguments to root/log, and fails when they end in "fail" or root/fail exists.
+ */
+static const char *stand_ins(const char *root)
+{
+        static const char *const names[] = { "update-grub", "mkinitcpio", "rpm-ostree" };
+        static char dir[512];
+
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                char rel[64], *script, path[512];
+
+                snprintf(rel, sizeof(rel), "commands/%s", names[i]);
+                ck_assert_int_ge(asprintf(&script, "#!/bin/sh\necho \"%s $*\" >> '%s/log'\n"
+                                          "case \"$*\" in *fail) exit 1;; esac\n[ ! -e '%s/fail' ]\n", names[i], root, root), 0);
+                tl_write(root, rel, script);
+                free(script);
+                snprintf(path, sizeof(path), "%s/%s", root, rel);
+                ck_assert_int_eq(chmod(path, 0755), 0);
+        }
+        snprintf(dir, sizeof(dir), "%s/commands", root);
+        return dir;
 }
 
 START_TEST(apply_journal_undo)
@@ -172,7 +195,7 @@ START_TEST(apply_journal_undo)
         ck_assert_str_eq(j->entries[1].after, "");
         ck_assert_uint_eq(j->dirs.n, 1);
         ck_assert_uint_eq(j->n_commands, 1);
-        ck_assert_str_eq(j->commands[0].v[1], "with\ttab");
+        ck_assert_str_eq(j->commands[0].v[0], "update-grub");
         journal_free(j);
 
         ck_assert_int_eq(undo_last(sr, &o, &res, &seq), 0);
@@ -220,6 +243,34 @@ START_TEST(apply_refuses_a_stale_plan)
 }
 END_TEST
 
+/* A plan can name only what undo would run again: anything else, and nothing is written. */
+START_TEST(apply_runs_only_known_commands)
+{
+        char *root = tl_root_new(), *content;
+        struct apply_options o = { .regenerate = true, .run = { .root = "/", .command_dir = stand_ins(root) } };
+        struct apply_result res;
+        struct sysroot *sr;
+        struct plan *p = hand_plan();
+
+        strv_free(&p->commands[0]);
+        strv_push(&p->commands[0], "sh");
+        strv_push(&p->commands[0], "-c");
+        strv_push(&p->commands[0], "id");
+        tl_write(root, "etc/a.conf", "A=1\n");
+        tl_write(root, "etc/gone.conf", "bye\n");
+        sr = tl_sysroot(root);
+        ck_assert_int_eq(apply_plan(sr, p, &o, &res), -EINVAL);
+        apply_result_free(&res);
+        ck_assert_int_eq(sysroot_read(sr, "etc/a.conf", 0, &content, NULL), 0);
+        ck_assert_str_eq(content, "A=1\n");
+        free(content);
+        ck_assert(!sysroot_exists(sr, JOURNAL_DIR));
+        plan_free(p);
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
 START_TEST(failed_command_rolls_back)
 {
         char *root = tl_root_new(), *content;
@@ -229,13 +280,13 @@ START_TEST(failed_command_rolls_back)
         struct plan *p = hand_plan();
         struct journal *j;
 
-        free(p->commands[0].v[0]);
-        p->commands[0].v[0] = strdup("false");
+        o.run.command_dir = stand_ins(root);
+        tl_write(root, "fail", "");
         tl_write(root, "etc/a.conf", "A=1\n");
         tl_write(root, "etc/gone.conf", "bye\n");
         sr = tl_sysroot(root);
         ck_assert_int_eq(apply_plan(sr, p, &o, &res), -VS_E_COMMAND);
-        ck_assert_ptr_nonnull(strstr(res.failed, "false with\ttab: exit status 1"));
+        ck_assert_ptr_nonnull(strstr(res.failed, "update-grub: exit status 1"));
         ck_assert_uint_eq(res.left.n, 0);
         apply_result_free(&res);
         ck_assert_int_eq(sysroot_read(sr, "etc/a.conf", 0, &content, NULL), 0);
@@ -306,9 +357,11 @@ START_TEST(seeded_file_undo_and_rollback)
         ck_assert_int_eq(unlink(path), 0);
         p->commands = calloc(1, sizeof(*p->commands));
         p->undo_commands = calloc(1, sizeof(*p->undo_commands));
-        strv_push(&p->commands[0], "false");
+        strv_push(&p->commands[0], "update-grub");
         p->n_commands = 1;
         o.regenerate = true;
+        o.run.command_dir = stand_ins(root);
+        tl_write(root, "fail", "");
         ck_assert_int_eq(apply_plan(sr, p, &o, &res), -VS_E_COMMAND);
         ck_assert(res.checked);
         apply_result_free(&res);
@@ -333,19 +386,21 @@ START_TEST(seeded_file_undo_and_rollback)
 }
 END_TEST
 
-/* A command that appends word to log, and the one that undoes it (or none). */
-static void add_command(struct plan *p, const char *log, const char *word, const char *undo_word)
+/* rpm-ostree adding the kernel argument word, undone by removing it; without word, update-grub. */
+static void add_command(struct plan *p, const char *word)
 {
         p->commands = realloc(p->commands, (p->n_commands + 1) * sizeof(*p->commands));
         p->undo_commands = realloc(p->undo_commands, (p->n_commands + 1) * sizeof(*p->undo_commands));
         p->commands[p->n_commands] = p->undo_commands[p->n_commands] = (struct strv){ 0 };
-        strv_push(&p->commands[p->n_commands], "/bin/sh");
-        strv_push(&p->commands[p->n_commands], "-c");
-        strv_pushf(&p->commands[p->n_commands], "echo %s >> %s; [ %s != fail ]", word, log, word);
-        if (undo_word) {
-                strv_push(&p->undo_commands[p->n_commands], "/bin/sh");
-                strv_push(&p->undo_commands[p->n_commands], "-c");
-                strv_pushf(&p->undo_commands[p->n_commands], "echo %s >> %s", undo_word, log);
+        if (word) {
+                strv_push(&p->commands[p->n_commands], "rpm-ostree");
+                strv_push(&p->commands[p->n_commands], "kargs");
+                strv_pushf(&p->commands[p->n_commands], "--append-if-missing=%s", word);
+                strv_push(&p->undo_commands[p->n_commands], "rpm-ostree");
+                strv_push(&p->undo_commands[p->n_commands], "kargs");
+                strv_pushf(&p->undo_commands[p->n_commands], "--delete-if-present=%s", word);
+        } else {
+                strv_push(&p->commands[p->n_commands], "update-grub");
         }
         p->n_commands++;
 }
@@ -370,7 +425,7 @@ static char *read_log(const char *path)
 START_TEST(state_commands_are_undone)
 {
         char *root = tl_root_new(), log[512], *text;
-        struct apply_options o = { .regenerate = true, .run = { .root = "/" } };
+        struct apply_options o = { .regenerate = true, .run = { .root = "/", .command_dir = stand_ins(root) } };
         struct apply_result res;
         struct undo_preview u;
         struct sysroot *sr;
@@ -379,41 +434,45 @@ START_TEST(state_commands_are_undone)
 
         snprintf(log, sizeof(log), "%s/log", root);
         add_file(p, "etc/new.conf", PLAN_CREATE, NULL, "x\n");
-        add_command(p, log, "kargs-a", "unkargs-a");
-        add_command(p, log, "regen", NULL);
-        add_command(p, log, "kargs-b", "unkargs-b");
+        add_command(p, "kargs-a");
+        add_command(p, NULL);
+        add_command(p, "kargs-b");
         sr = tl_sysroot(root);
         ck_assert_int_eq(apply_plan(sr, p, &o, &res), 0);
         apply_result_free(&res);
         text = read_log(log);
-        ck_assert_str_eq(text, "kargs-a\nregen\nkargs-b\n");
+        ck_assert_str_eq(text, "rpm-ostree kargs --append-if-missing=kargs-a\nupdate-grub \n"
+                               "rpm-ostree kargs --append-if-missing=kargs-b\n");
         free(text);
         text = journal_text_of(root, JOURNAL_DIR "/0001/journal");
-        ck_assert_ptr_nonnull(strstr(text, "\nundo\t/bin/sh\t-c\techo unkargs-a"));
+        ck_assert_ptr_nonnull(strstr(text, "\nundo\trpm-ostree\tkargs\t--delete-if-present=kargs-a\n"));
         free(text);
         ck_assert_int_eq(undo_pending(sr, &u, NULL), 0);
         ck_assert_uint_eq(u.commands.n, 3);
-        ck_assert_ptr_nonnull(strstr(u.commands.v[0], "unkargs-b"));
+        ck_assert_ptr_nonnull(strstr(u.commands.v[0], "--delete-if-present=kargs-b"));
         undo_preview_free(&u);
         unlink(log);
         ck_assert_int_eq(undo_last(sr, &o, &res, &seq), 0);
         apply_result_free(&res);
         text = read_log(log);
-        ck_assert_str_eq(text, "unkargs-b\nunkargs-a\nregen\n");
+        ck_assert_str_eq(text, "rpm-ostree kargs --delete-if-present=kargs-b\n"
+                               "rpm-ostree kargs --delete-if-present=kargs-a\nupdate-grub \n");
         free(text);
         plan_free(p);
 
         /* Cut short by a failing command: only what ran is undone. */
         p = calloc(1, sizeof(*p));
         add_file(p, "etc/new.conf", PLAN_CREATE, NULL, "x\n");
-        add_command(p, log, "kargs-a", "unkargs-a");
-        add_command(p, log, "fail", NULL);
-        add_command(p, log, "kargs-b", "unkargs-b");
+        add_command(p, "kargs-a");
+        add_command(p, "fail");
+        add_command(p, "kargs-b");
         unlink(log);
         ck_assert_int_eq(apply_plan(sr, p, &o, &res), -VS_E_COMMAND);
         apply_result_free(&res);
         text = read_log(log);
-        ck_assert_str_eq(text, "kargs-a\nfail\nunkargs-a\n");
+        ck_assert_str_eq(text, "rpm-ostree kargs --append-if-missing=kargs-a\n"
+                               "rpm-ostree kargs --append-if-missing=fail\n"
+                               "rpm-ostree kargs --delete-if-present=kargs-a\n");
         free(text);
         plan_free(p);
         sysroot_free(sr);
@@ -511,8 +570,15 @@ START_TEST(undo_refuses_a_damaged_journal)
                 { "dir\t", "mystery\t", "a record vfio-setup cannot read" },
                 { "format\t4", "format\t5", "is of format 5, written by a newer vfio-setup" },
                 { "format\t4", "format\tx", "journal:2: no format line" },
-                { "command\t", "undo\ttrue\ncommand\t", "a record vfio-setup cannot read" },
-                { "\twith\\ttab\n", "\twith\\ttab\nundo\ta\nundo\tb\n", "a record vfio-setup cannot read" },
+                { "command\t", "undo\tupdate-grub\ncommand\t", "a record vfio-setup cannot read" },
+                { "command\tupdate-grub\n", "command\tupdate-grub\nundo\tupdate-grub\nundo\tupdate-grub\n",
+                  "a record vfio-setup cannot read" },
+                /* Only what a plan runs, in the shapes it runs it. */
+                { "command\tupdate-grub\n", "command\tsh\t-c\tid\n", "a record vfio-setup cannot read" },
+                { "command\tupdate-grub\n", "command\tupdate-grub\t--now\n", "a record vfio-setup cannot read" },
+                { "command\tupdate-grub\n", "command\tgrub-mkconfig\t-o\t/tmp/grub.cfg\n", "a record" },
+                { "command\tupdate-grub\n", "command\tkernel-install\tadd\t6.1\t/boot/../x\n", "a record" },
+                { "command\tupdate-grub\n", "command\tupdate-grub\nundo\tbash\n", "a record" },
         };
         char *root;
         struct sysroot *sr = applied(&root);
@@ -587,11 +653,63 @@ START_TEST(undo_refuses_a_journal_others_wrote)
         ck_assert_int_eq(chmod(path, 0666), 0);
         undo_refused(sr, -VS_E_UNTRUSTED, "files/0 is writable by others");
         ck_assert_int_eq(chmod(path, 0600), 0);
+        /* Every directory above it too: whoever may rename var/lib/vfio-setup could have put another there. */
+        snprintf(path, sizeof(path), "%s/var/lib", root);
+        ck_assert_int_eq(chmod(path, 0775), 0);
+        undo_refused(sr, -VS_E_UNTRUSTED, "/var/lib is writable by others");
+        ck_assert_int_eq(chmod(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/var", root);
+        ck_assert_int_eq(chmod(path, 0757), 0);
+        undo_refused(sr, -VS_E_UNTRUSTED, "/var is writable by others");
+        ck_assert_int_eq(chmod(path, 0755), 0);
         if (geteuid() == 0) {
                 snprintf(path, sizeof(path), "%s/" JOURNAL_DIR, root);
                 ck_assert_int_eq(chown(path, 65534, 65534), 0);
                 undo_refused(sr, -VS_E_UNTRUSTED, "journal is owned by another user");
+                ck_assert_int_eq(chown(path, 0, 0), 0);
+                snprintf(path, sizeof(path), "%s/var/lib", root);
+                ck_assert_int_eq(chown(path, 65534, 0), 0);
+                undo_refused(sr, -VS_E_UNTRUSTED, "/var/lib is owned by another user");
+                ck_assert_int_eq(chown(path, 0, 0), 0);
         }
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
+/* No link on the way to the journal, even one inside the root. */
+START_TEST(undo_follows_no_link_to_the_journal)
+{
+        char *root, from[512], to[512];
+        struct sysroot *sr = applied(&root);
+
+        snprintf(from, sizeof(from), "%s/var/lib/vfio-setup", root);
+        snprintf(to, sizeof(to), "%s/var/lib/elsewhere", root);
+        ck_assert_int_eq(rename(from, to), 0);
+        ck_assert_int_eq(symlink("elsewhere", from), 0);
+        undo_refused(sr, -VS_E_UNTRUSTED, "/var/lib/vfio-setup is a link");
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
+/* What was checked is what is read: a journal directory swapped after it was opened is not looked at. */
+START_TEST(journal_is_read_through_what_was_checked)
+{
+        char *root, from[512], to[512], *data, *reason = NULL;
+        struct sysroot *sr = applied(&root);
+        struct journal *j;
+        size_t len;
+
+        ck_assert_int_eq(journal_open_last(sr, &j, &reason), 0);
+        snprintf(from, sizeof(from), "%s/var/lib/vfio-setup", root);
+        snprintf(to, sizeof(to), "%s/var/lib/moved", root);
+        ck_assert_int_eq(rename(from, to), 0);
+        tl_write(root, JOURNAL_DIR "/0001/files/0", "A=forged\n");
+        ck_assert_int_eq(journal_backup(j, 0, &data, &len, &reason), 0);
+        ck_assert_str_eq(data, "A=1\n");
+        free(data);
+        journal_free(j);
         sysroot_free(sr);
         tl_root_free(root);
 }
@@ -633,6 +751,7 @@ int main(void)
         tcase_add_test(tc, atomic_writes);
         tcase_add_test(tc, apply_journal_undo);
         tcase_add_test(tc, apply_refuses_a_stale_plan);
+        tcase_add_test(tc, apply_runs_only_known_commands);
         tcase_add_test(tc, failed_command_rolls_back);
         tcase_add_test(tc, state_commands_are_undone);
         tcase_add_test(tc, undo_checks_every_copy);
@@ -640,6 +759,8 @@ int main(void)
         tcase_add_test(tc, seeded_file_undo_and_rollback);
         tcase_add_test(tc, undo_restores_no_set_id_bits);
         tcase_add_test(tc, undo_refuses_a_journal_others_wrote);
+        tcase_add_test(tc, undo_follows_no_link_to_the_journal);
+        tcase_add_test(tc, journal_is_read_through_what_was_checked);
         tcase_add_test(tc, orphans_are_ignored_and_removed);
         suite_add_tcase(s, tc);
         return tl_run(s);
