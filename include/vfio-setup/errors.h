@@ -24,7 +24,8 @@
         X(VS_E_NOT_REGULAR,  "not a regular file (a FIFO, device or socket)") \
         X(VS_E_LOCKED,       "another vfio-setup is changing this system")  \
         X(VS_E_JOURNAL_NEWER, "the journal was written by a newer vfio-setup") \
-        X(VS_E_UNTRUSTED,    "the tree is not the root user's alone")       \
+        X(VS_E_UNTRUSTED,    "the tree's programs are not the root user's alone") \
+        X(VS_E_UNTRUSTED_JOURNAL, "the journal is not the user's alone")     \
         X(VS_E_NOT_SYSFS,    "the tree's sys is a copy, not the kernel's sysfs") \
         X(VS_E_GUEST_RUNNING, "a guest holds the devices single-GPU mode handed over")
 

@@ -61,7 +61,7 @@ int journal_set_state(const struct sysroot *sr, struct journal *j, enum journal_
 /*
  * The newest journal with something to roll back or undo (BEGUN or
  * COMPLETE); -ENOENT when none.  -VS_E_JOURNAL, -VS_E_JOURNAL_NEWER or
- * -VS_E_UNTRUSTED with *ret_reason saying which file or record is wrong.
+ * -VS_E_UNTRUSTED_JOURNAL with *ret_reason saying which file or record is wrong.
  */
 int journal_open_last(const struct sysroot *sr, struct journal **ret, char **ret_reason);
 /* The copy of entry i taken before apply, checked against its SHA-256 (-VS_E_JOURNAL with a reason if it differs). */

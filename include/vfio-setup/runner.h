@@ -9,6 +9,13 @@
  * than "/" the command runs chrooted into it, so that it regenerates that
  * system's boot files.  Tests point command_dir at stand-ins instead.
  */
+/*
+ * A command is found and runs the same whatever the caller's environment: with
+ * this PATH (the tree's, when chrooted), HOME=/root, LANG=C.UTF-8 and nothing
+ * else.  Stand-ins in command_dir keep the caller's environment.
+ */
+#define RUN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 struct run_options {
         const char *root;               /* the system the command is for */
         const char *command_dir;        /* when set: commands come only from here, and no chroot */

@@ -79,6 +79,11 @@ int sysroot_read_line(const struct sysroot *sr, const char *rel, char **ret);
 /* Parses a file holding one number (0x prefix allowed); -EBADMSG on garbage. */
 int sysroot_read_uint(const struct sysroot *sr, const char *rel, unsigned long *ret);
 int sysroot_readlink(const struct sysroot *sr, const char *rel, char **ret);
+/*
+ * Where rel leads once every link on the way is followed inside the root: its path
+ * below the root ("." for the root), as the kernel names what it opened.
+ */
+int sysroot_resolve(const struct sysroot *sr, const char *rel, char **ret);
 /* Last component of a link's target, e.g. the driver name of .../driver. */
 int sysroot_readlink_base(const struct sysroot *sr, const char *rel, char **ret);
 /* lstat when nofollow, else stat. */

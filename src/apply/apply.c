@@ -14,6 +14,7 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/lock.h"
 #include "vfio-setup/sha256.h"
+#include "vfio-setup/trust.h"
 
 /* How long a run waits for another to finish before it refuses. */
 #define LOCK_WAIT_MS 3000
@@ -187,31 +188,40 @@ static int check_fresh(const struct sysroot *sr, const struct plan *p, struct ap
 
 /*
  * Commands run chrooted into another root are that tree's programs, run as
- * root: only when the tree is the root user's alone, as the system's own is.
+ * root: only when all they reach is the root user's alone, as the system's own is.
  */
 static int check_tree(const struct sysroot *sr, const struct apply_options *o, size_t n_commands,
                       struct apply_result *res)
 {
-        static const char *const dirs[] = { ".", "bin", "sbin", "lib", "lib64", "etc", "usr", "usr/bin",
-                                            "usr/sbin", "usr/lib", "usr/lib64", "usr/libexec" };
+        struct tree_finding f;
+        char why[96];
+        int r;
 
         if (!o->regenerate || n_commands == 0 || o->run.command_dir || strcmp(sysroot_dir(sr), "/") == 0 ||
             geteuid() != 0)
                 return 0;
-        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-                struct stat st;
-                int r = sysroot_stat(sr, dirs[i], false, &st);
-
-                if (r == -ENOENT)
-                        continue;
-                if (r < 0 || st.st_uid != 0 || (st.st_mode & 022))
-                        return fail(res, -VS_E_UNTRUSTED,
-                                    "%s/%s is %s: its programs will not be run as root; add --no-regenerate and run "
-                                    "the commands yourself",
-                                    sysroot_dir(sr), strcmp(dirs[i], ".") == 0 ? "" : dirs[i],
-                                    r < 0 ? "unreadable" : st.st_uid != 0 ? "not owned by root" : "writable by others");
+        progress(o, "checking that what the programs of %s reach is root's alone", sysroot_dir(sr));
+        r = tree_check(sr, &f, NULL);
+        if (r != -VS_E_UNTRUSTED)
+                return r < 0 ? fail(res, r, "%s: %s", sysroot_dir(sr), vs_strerror(r)) : 0;
+        switch (f.doubt) {
+        case TREE_NOT_ROOTS:
+                snprintf(why, sizeof(why), "is owned by uid %u, not by root", (unsigned)f.uid);
+                break;
+        case TREE_WRITABLE:
+                snprintf(why, sizeof(why), "is writable by others than root");
+                break;
+        case TREE_UNREADABLE:
+                snprintf(why, sizeof(why), "cannot be checked (%s)", vs_strerror(f.err));
+                break;
+        case TREE_TOO_LARGE:
+                snprintf(why, sizeof(why), "holds more than can be checked");
+                break;
         }
-        return 0;
+        r = fail(res, -VS_E_UNTRUSTED, "%s %s, and the tree's programs, which would run as root, reach it", f.path,
+                 why);
+        tree_finding_free(&f);
+        return r;
 }
 
 /*

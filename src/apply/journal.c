@@ -263,7 +263,7 @@ static int check_trusted(int fd, const char *shown, bool root_may_own, char **re
                 return refuse(ret_reason, -VS_E_JOURNAL, "/%s: %s", shown, vs_strerror(-errno));
         owner = st.st_uid == geteuid() || (root_may_own && st.st_uid == 0);
         if (!owner || (st.st_mode & 022))
-                return refuse(ret_reason, -VS_E_UNTRUSTED,
+                return refuse(ret_reason, -VS_E_UNTRUSTED_JOURNAL,
                               "/%s is %s: vfio-setup keeps its journal only where no one else can write", shown,
                               !owner ? "owned by another user" : "writable by others");
         return 0;
@@ -284,7 +284,7 @@ static int open_trusted(int parent, const char *name, int flags, const char *sho
                 if (r == -ENOENT)
                         return r;
                 if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-                        return refuse(ret_reason, -VS_E_UNTRUSTED, "/%s is a link: vfio-setup trusts only its own "
+                        return refuse(ret_reason, -VS_E_UNTRUSTED_JOURNAL, "/%s is a link: vfio-setup trusts only its own "
                                       "journal", shown);
                 return refuse(ret_reason, -VS_E_JOURNAL, "/%s: %s", shown, vs_strerror(r));
         }

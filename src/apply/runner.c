@@ -22,6 +22,9 @@ static long long now_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static char path_var[] = "PATH=" RUN_PATH, home_var[] = "HOME=/root", lang_var[] = "LANG=C.UTF-8";
+static char *clean_environment[] = { path_var, home_var, lang_var, NULL };
+
 /* In the child: only async-signal-safe calls until exec. */
 static void __attribute__((noreturn)) child(char **argv, const struct run_options *o, int out, int err)
 {
@@ -57,6 +60,8 @@ static void __attribute__((noreturn)) child(char **argv, const struct run_option
                         (void)!write(err, &e, sizeof(e));
                         _exit(127);
                 }
+                /* execvp looks in the PATH of the environment it is given. */
+                environ = clean_environment;
                 execvp(argv[0], argv);
         }
         e = errno;

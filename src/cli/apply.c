@@ -173,6 +173,9 @@ static void report(const char *what, int r, struct outcome *out)
         else
                 complain(out, "%s: %s", what, text);
         free(text);
+        if (r == -VS_E_UNTRUSTED)
+                fprintf(stderr, "hint: with --no-regenerate, vfio-setup writes the files and lists the commands, for you "
+                        "to run in the tree once it is root's alone\n");
 }
 
 /* An apply cut short is undone before anything else is planned: its files are half old, half new. */

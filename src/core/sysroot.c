@@ -517,6 +517,30 @@ int sysroot_read_uint(const struct sysroot *sr, const char *rel, unsigned long *
         return r;
 }
 
+int sysroot_resolve(const struct sysroot *sr, const char *rel, char **ret)
+{
+        char proc[32], target[PATH_MAX];
+        size_t dl = strcmp(sr->dir, "/") == 0 ? 0 : strlen(sr->dir);
+        ssize_t n;
+        int fd = open_in_root(sr, rel, O_PATH);
+
+        if (fd < 0)
+                return fd;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        n = readlink(proc, target, sizeof(target) - 1);
+        close(fd);
+        if (n < 0)
+                return -errno;
+        if ((size_t)n >= sizeof(target) - 1)
+                return -ENAMETOOLONG;
+        target[n] = '\0';
+        /* Where the kernel says it is: below the root, or the root itself. */
+        if (strncmp(target, sr->dir, dl) != 0 || (target[dl] != '/' && target[dl] != '\0'))
+                return -EXDEV;
+        *ret = strdup(target[dl] && target[dl + 1] ? target + dl + 1 : ".");
+        return *ret ? 0 : -ENOMEM;
+}
+
 int sysroot_readlink(const struct sysroot *sr, const char *rel, char **ret)
 {
         const char *base;

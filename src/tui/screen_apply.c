@@ -218,6 +218,7 @@ static void run_undo(struct wizard *w, struct apply_view *v, struct apply_option
         int r = undo_last(w->sr, o, res, &seq);
 
         w->outcome = r < 0 ? OUTCOME_FAILED : OUTCOME_UNDONE;
+        w->outcome_error = r;
         if (r < 0 && apply_outcome(r, res, &w->outcome_text) < 0)
                 w->outcome_text = NULL;
         v->phase = r < 0 ? FAILED : DONE;
@@ -243,6 +244,7 @@ static void run(struct wizard *w, struct apply_view *v)
                 r = apply_plan(w->sr, v->plan, &o, &res);
                 v->phase = r < 0 ? FAILED : DONE;
                 w->outcome = r < 0 ? OUTCOME_FAILED : v->plan->release ? OUTCOME_REMOVED : OUTCOME_APPLIED;
+                w->outcome_error = r;
                 if (r < 0 && apply_outcome(r, &res, &w->outcome_text) < 0)
                         w->outcome_text = NULL;
         }

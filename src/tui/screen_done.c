@@ -119,7 +119,12 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                 step_line(b, &n, "%s", w->journal ? "Read the error above; the commands' whole output is kept beside the "
                                               "journal."
                                             : "Read the error above.");
-                step_line(b, &n, "Fix its cause, then run the wizard again.");
+                if (w->outcome_error == -VS_E_UNTRUSTED)
+                        step_line(b, &n, "Make that system's programs root's alone, or start the wizard again as "
+                                  "%s --no-regenerate: it then writes the files and lists the commands, for you to run "
+                                  "in that system yourself.", invocation(w));
+                else
+                        step_line(b, &n, "Fix its cause, then run the wizard again.");
                 strbuf_printf(b, "\nDo not reboot before the boot files are made again without error.\n");
                 break;
         case OUTCOME_NONE:

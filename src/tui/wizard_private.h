@@ -69,6 +69,7 @@ struct wizard {
         struct undo_preview pending;
         enum outcome outcome;           /* what the apply step ended with, for Done */
         char *outcome_text;             /* its details: what failed, what was put back */
+        int outcome_error;              /* why it failed: the error code */
         char *journal;                  /* "/var/lib/vfio-setup/journal/0003" of the last apply or undo */
         char *output;                   /* where its commands' output is kept, or NULL */
         struct strv saved;              /* files Done saved: the plan, the libvirt elements and domain */

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Hostile and broken trees: what someone else controls, or what is damaged, never turns
-vfio-setup against the machine. A tree owned by another user gets none of its programs run as
-root; links in sysfs lead nowhere outside; FIFOs, huge and crafted files cost no hang and no
-gigabytes; refused configuration files are refused, not crashed on; edits read back right by
+vfio-setup against the machine. A tree gets its programs run as root only when all they
+reach is root's alone, from a fixed PATH with a clean environment; links in sysfs lead
+nowhere outside; FIFOs, huge and crafted files cost no hang and no gigabytes; refused configuration files are refused, not crashed on; edits read back right by
 the shell and the kernel; a damaged state file stops the plan by line; control characters
 never reach the terminal; two runs at once do not share a journal; metadata is kept.
 Usage: trust.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
 """
 import json
 import os
+import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,7 @@ import roots  # noqa: E402
 from tap import Tap, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
+TREECHECK = os.path.join(os.path.dirname(os.path.abspath(MKROOT)), "treecheck")
 GPU = "0000:03:00.0"
 ROOT_USER = os.geteuid() == 0
 SKIP = "" if ROOT_USER else " # SKIP needs root"
@@ -75,7 +78,8 @@ def untrusted_tree(tap, tmp):
     write(root, "usr/sbin/update-grub", f"#!/bin/sh\ntouch {witness}\n")
     os.chmod(os.path.join(root, "usr/sbin/update-grub"), 0o755)
     p = run(root, "apply", "--gpu", GPU, "--yes")
-    tap.ok(p.returncode == 2 and "not owned by root" in p.stderr and "--no-regenerate" in p.stderr and
+    tap.ok(p.returncode == 2 and f"{root} is owned by uid 65534, not by root" in p.stderr and
+           "--no-regenerate" in p.stderr and
            "nothing was changed" in p.stderr and not os.path.exists(witness) and
            roots.differences(before, roots.machine_tree(root)) == ["usr/sbin/update-grub"],
            "a tree owned by another user: apply refuses to run its programs as root, says the way out", p.stderr)
@@ -83,7 +87,7 @@ def untrusted_tree(tap, tmp):
     tap.ok(p.returncode == 0 and "run these by hand" in p.stdout and not os.path.exists(witness),
            "... with --no-regenerate it applies and lists the commands", p.stderr + p.stdout[-300:])
     p = run(root, "undo", "--yes")
-    tap.ok(p.returncode == 2 and "not owned by root" in p.stderr and not os.path.exists(witness),
+    tap.ok(p.returncode == 2 and "owned by uid 65534, not by root" in p.stderr and not os.path.exists(witness),
            "... undo refuses to run them too", p.stderr)
     # The journal lives in a directory the tree's owner could replace: it is checked, not trusted.
     p = run(root, "undo", "--yes", "--no-regenerate")
@@ -93,6 +97,119 @@ def untrusted_tree(tap, tmp):
     p = run(root, "undo", "--yes", "--no-regenerate")
     tap.ok(p.returncode == 2 and "owned by another user" in p.stderr,
            "a journal directory someone else owns is not undone from", p.stderr)
+
+
+def runnable(root):
+    """The host's dash as the tree's /bin/sh, with the libraries it loads: enough to run shell scripts chrooted."""
+    ldd = subprocess.run(["ldd", "/bin/dash"], capture_output=True, text=True, check=True).stdout
+    for src, dst in [("/bin/dash", "bin/sh")] + [(p, p.lstrip("/")) for p in re.findall(r"(/\S+) \(0x", ldd)]:
+        dst = os.path.join(root, dst)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.realpath(src), dst)
+
+
+def script(root, rel, body="", owner=None):
+    """A program of the tree that writes down that it ran, and with which environment."""
+    name = os.path.basename(rel)
+    write(root, rel, f"#!/bin/sh\nexport -p > /ran-{name}\n{body}")
+    os.chmod(os.path.join(root, rel), 0o755)
+    if owner is not None:
+        os.chown(os.path.join(root, rel), owner, owner)
+
+
+def ran(root):
+    return sorted(n[len("ran-"):] for n in os.listdir(root) if n.startswith("ran-"))
+
+
+def tree_programs(tap, tmp):
+    """Commands run as root only from a tree whose programs, libraries and generator files are root's alone,
+    found in a fixed PATH and run with a clean environment."""
+    if not ROOT_USER:
+        tap.ok(True, "a tree's programs run as root only when all they reach is root's" + SKIP)
+        return
+    user = 1000
+
+    def tree(name, distro="debian12-grub", parent=None):
+        root = os.path.join(parent or tmp, name)
+        roots.build(MKROOT, distro, "hw-intel-amd", root)
+        runnable(root)
+        for rel in ("usr/sbin/update-grub", "usr/sbin/update-initramfs", "usr/bin/mkinitcpio", "usr/bin/grub-mkconfig"):
+            script(root, rel)
+        return root
+
+    def refused(root, what, distro_args=()):
+        p = run(root, "apply", "--gpu", GPU, "--yes", *distro_args)
+        return (p.returncode == 2 and what in p.stderr and "--no-regenerate" in p.stderr and
+                "nothing was changed" in p.stderr and ran(root) == []), p.stderr
+
+    # Root's alone: the commands run, from the fixed PATH, with nothing of the caller's environment.
+    root = tree("clean")
+    # A unit masked as systems mask them, with the tree's /dev as a live chroot has it.
+    os.makedirs(os.path.join(root, "dev"), exist_ok=True)
+    os.mknod(os.path.join(root, "dev/null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.chmod(os.path.join(root, "dev/null"), 0o666)
+    os.makedirs(os.path.join(root, "usr/lib/systemd/system"), exist_ok=True)
+    os.symlink("/dev/null", os.path.join(root, "usr/lib/systemd/system/masked.service"))
+    env = dict(os.environ, PATH="/nonexistent/evil:" + os.environ.get("PATH", ""), VFIO_SETUP_CANARY="1",
+               LD_PRELOAD="/nonexistent/evil.so")
+    env.pop("VFIO_SETUP_COMMAND_PATH", None)
+    p = run_binary(BINARY, "--root", root, "apply", "--gpu", GPU, "--yes", env=env)
+    seen = open(os.path.join(root, "ran-update-grub")).read() if os.path.exists(os.path.join(root, "ran-update-grub")) \
+        else ""
+    tap.ok(p.returncode == 0 and ran(root) == ["update-grub", "update-initramfs"] and
+           "PATH='/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'" in seen and "HOME='/root'" in seen and
+           "CANARY" not in seen and "LD_PRELOAD" not in seen and "evil" not in seen,
+           "a tree that is root's alone: its commands run chrooted, from the fixed PATH, with a clean environment",
+           p.stderr[-600:] + seen)
+
+    root = tree("local-sbin")
+    os.makedirs(os.path.join(root, "usr/local/sbin"), exist_ok=True)
+    os.chown(os.path.join(root, "usr/local/sbin"), user, user)
+    script(root, "usr/local/sbin/update-grub", owner=user)
+    ok, err = refused(root, f"{root}/usr/local/sbin is owned by uid {user}, not by root")
+    tap.ok(ok, "a user's usr/local/sbin, early in PATH: refused by name, her update-grub never runs", err)
+    p = run(root, "apply", "--gpu", GPU, "--yes", "--no-regenerate")
+    u = run(root, "undo", "--yes")
+    tap.ok(p.returncode == 0 and u.returncode == 2 and f"{root}/usr/local/sbin is owned by uid {user}" in u.stderr and
+           ran(root) == [], "... undo refuses to run them as much", u.stderr)
+
+    root = tree("own-file", "arch-grub")
+    script(root, "usr/bin/mkinitcpio", owner=user)
+    ok, err = refused(root, f"{root}/usr/bin/mkinitcpio is owned by uid {user}, not by root")
+    tap.ok(ok, "a user's usr/bin/mkinitcpio in root's usr/bin: refused by name", err)
+
+    root = tree("sourced", "arch-grub")
+    os.chmod(os.path.join(root, "etc/mkinitcpio.conf"), 0o666)
+    ok, err = refused(root, f"{root}/etc/mkinitcpio.conf is writable by others than root")
+    tap.ok(ok, "an etc/mkinitcpio.conf (a shell script mkinitcpio sources) anyone can write: refused by name", err)
+
+    root = tree("library")
+    lib = os.path.dirname(re.findall(r"(/\S+libc\.so\S*) \(0x", subprocess.run(
+        ["ldd", "/bin/dash"], capture_output=True, text=True).stdout)[0]).lstrip("/")
+    os.chmod(os.path.join(root, lib), 0o775)
+    ok, err = refused(root, f"{root}/{lib} is writable by others than root")
+    tap.ok(ok, f"a group-writable /{lib}, where the shell's libc is: refused by name", err)
+
+    root = tree("link-out")
+    os.makedirs(os.path.join(root, "opt/tools"))
+    os.chown(os.path.join(root, "opt/tools"), user, user)
+    script(root, "opt/tools/update-grub")
+    os.unlink(os.path.join(root, "usr/sbin/update-grub"))
+    os.symlink("/opt/tools/update-grub", os.path.join(root, "usr/sbin/update-grub"))
+    ok, err = refused(root, f"{root}/opt/tools is owned by uid {user}, not by root")
+    tap.ok(ok, "a link in PATH to a program in a user's directory: the directory is named", err)
+
+    home = os.path.join(tmp, "home-of-a-user")
+    os.makedirs(home)
+    os.chown(home, user, user)
+    root = tree("in-home", parent=home)
+    ok, err = refused(root, f"{home} is owned by uid {user}, not by root")
+    tap.ok(ok, "a tree in a directory a user owns (she can swap it): the directory is named", err)
+
+    # What the check costs on a whole system: this machine's own.
+    p = subprocess.run([TREECHECK, "/"], capture_output=True, text=True)
+    tap.ok(p.returncode in (0, 1) and p.stdout.startswith(("ok ", "untrusted ")),
+           f"the check on this machine's whole tree: {p.stdout.strip()} (entries, seconds)", p.stderr)
 
 
 def sysfs_links_stay_inside(tap, tmp):
@@ -404,6 +521,7 @@ def main():
         commands = stand_ins(os.path.join(tmp, "cmd"))
         stand_ins(os.path.join(tmp, "cmd-refuse"))
         untrusted_tree(tap, tmp)
+        tree_programs(tap, tmp)
         sysfs_links_stay_inside(tap, tmp)
         special_files(tap, tmp)
         refused_configs(tap, tmp)

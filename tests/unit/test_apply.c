@@ -647,29 +647,29 @@ START_TEST(undo_refuses_a_journal_others_wrote)
 
         snprintf(path, sizeof(path), "%s/" JOURNAL_DIR "/0001", root);
         ck_assert_int_eq(chmod(path, 0777), 0);
-        undo_refused(sr, -VS_E_UNTRUSTED, "is writable by others");
+        undo_refused(sr, -VS_E_UNTRUSTED_JOURNAL, "is writable by others");
         ck_assert_int_eq(chmod(path, 0755), 0);
         snprintf(path, sizeof(path), "%s/" JOURNAL_DIR "/0001/files/0", root);
         ck_assert_int_eq(chmod(path, 0666), 0);
-        undo_refused(sr, -VS_E_UNTRUSTED, "files/0 is writable by others");
+        undo_refused(sr, -VS_E_UNTRUSTED_JOURNAL, "files/0 is writable by others");
         ck_assert_int_eq(chmod(path, 0600), 0);
         /* Every directory above it too: whoever may rename var/lib/vfio-setup could have put another there. */
         snprintf(path, sizeof(path), "%s/var/lib", root);
         ck_assert_int_eq(chmod(path, 0775), 0);
-        undo_refused(sr, -VS_E_UNTRUSTED, "/var/lib is writable by others");
+        undo_refused(sr, -VS_E_UNTRUSTED_JOURNAL, "/var/lib is writable by others");
         ck_assert_int_eq(chmod(path, 0755), 0);
         snprintf(path, sizeof(path), "%s/var", root);
         ck_assert_int_eq(chmod(path, 0757), 0);
-        undo_refused(sr, -VS_E_UNTRUSTED, "/var is writable by others");
+        undo_refused(sr, -VS_E_UNTRUSTED_JOURNAL, "/var is writable by others");
         ck_assert_int_eq(chmod(path, 0755), 0);
         if (geteuid() == 0) {
                 snprintf(path, sizeof(path), "%s/" JOURNAL_DIR, root);
                 ck_assert_int_eq(chown(path, 65534, 65534), 0);
-                undo_refused(sr, -VS_E_UNTRUSTED, "journal is owned by another user");
+                undo_refused(sr, -VS_E_UNTRUSTED_JOURNAL, "journal is owned by another user");
                 ck_assert_int_eq(chown(path, 0, 0), 0);
                 snprintf(path, sizeof(path), "%s/var/lib", root);
                 ck_assert_int_eq(chown(path, 65534, 0), 0);
-                undo_refused(sr, -VS_E_UNTRUSTED, "/var/lib is owned by another user");
+                undo_refused(sr, -VS_E_UNTRUSTED_JOURNAL, "/var/lib is owned by another user");
                 ck_assert_int_eq(chown(path, 0, 0), 0);
         }
         sysroot_free(sr);
@@ -687,7 +687,7 @@ START_TEST(undo_follows_no_link_to_the_journal)
         snprintf(to, sizeof(to), "%s/var/lib/elsewhere", root);
         ck_assert_int_eq(rename(from, to), 0);
         ck_assert_int_eq(symlink("elsewhere", from), 0);
-        undo_refused(sr, -VS_E_UNTRUSTED, "/var/lib/vfio-setup is a link");
+        undo_refused(sr, -VS_E_UNTRUSTED_JOURNAL, "/var/lib/vfio-setup is a link");
         sysroot_free(sr);
         tl_root_free(root);
 }

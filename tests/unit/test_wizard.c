@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testlib.h"
 #include "vfio-setup/card.h"
@@ -18,6 +19,7 @@
 #include "vfio-setup/wizard.h"
 
 static char *root, *stubs;
+static bool tree_commands;      /* the tree's own commands, chrooted, rather than the stand-ins */
 static char sysfs_log[1024];    /* where reading a ROM writes, instead of the fake sysfs */
 static struct sysroot *sr;
 static struct wizard *w;
@@ -31,7 +33,8 @@ static void load_with(const char *card_name, bool can_apply, const char *const *
         struct wizard_options o = {
                 .can_apply = can_apply,
                 .why_not = "Applying changes the system and needs root: run sudo vfio-setup to apply.",
-                .apply = { .regenerate = true, .run = { .root = "/", .command_dir = stubs, .timeout = 10 } },
+                .apply = { .regenerate = true, .run = { .root = "/", .command_dir = tree_commands ? NULL : stubs,
+                                                        .timeout = 10 } },
                 .sysfs_log = sysfs_log,
         };
 
@@ -605,6 +608,32 @@ START_TEST(failed_apply)
 }
 END_TEST
 
+/* A tree whose programs others could have changed: none is run, and the way out is said. */
+START_TEST(untrusted_tree_apply)
+{
+        char path[1024];
+        const char *bye;
+        struct stat st;
+
+        if (geteuid() != 0)
+                return;
+        tree_commands = true;
+        load("amd-x570-two-gpus", true);
+        tree_commands = false;
+        tl_write(root, "usr/local/sbin/mkinitcpio", "#!/bin/sh\ntouch /ran\n");
+        snprintf(path, sizeof(path), "%s/usr/local/sbin", root);
+        ck_assert_int_eq(chown(path, 65534, 65534), 0);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 'y', WK_ENTER, 0 });
+        bye = wizard_farewell(w);
+        ck_assert_ptr_nonnull(bye);
+        ck_assert_ptr_nonnull(strstr(bye, "/usr/local/sbin is owned by uid 65534, not by root"));
+        ck_assert_ptr_nonnull(strstr(bye, "nothing was changed"));
+        ck_assert_ptr_nonnull(strstr(bye, "--no-regenerate: it then writes the files and lists the commands"));
+        snprintf(path, sizeof(path), "%s/ran", root);
+        ck_assert_int_ne(stat(path, &st), 0);
+}
+END_TEST
+
 START_TEST(done_after_removal)
 {
         const char *bye;
@@ -804,6 +833,7 @@ int main(void)
         tcase_add_test(tc, resize);
         tcase_add_test(tc, too_small_ignores_keys);
         tcase_add_test(tc, failed_apply);
+        tcase_add_test(tc, untrusted_tree_apply);
         tcase_add_test(tc, done_after_removal);
         tcase_add_test(tc, done_nothing_changed);
         tcase_add_test(tc, unfinished_apply_first);
