@@ -91,7 +91,7 @@ struct iommu_info {
         X(ONLY_NIC, "only-nic", "the only network controller")                                         \
         X(INPUT,    "input",    "the controller of the host's keyboard or mouse")                      \
         X(ONLY_USB, "only-usb", "the only USB controller")                                             \
-        X(DISPLAY,  "display",  "the GPU of a screen the host shows now")
+        X(DISPLAY,  "display",  "the only GPU lighting a screen the host shows now")
 
 enum host_way {
 #define HOST_WAY_ENUM(id, name, text) HOST_WAY_##id,
@@ -307,6 +307,14 @@ const char *host_way_text(enum host_way w);
  * screen is the boot VGA confirmation's to lift, not this one's.
  */
 unsigned device_host_ways(const struct machine *m, size_t device);
+/* A GPU driving a connected, enabled screen now. */
+bool device_lights_screen(const struct pci_device *d);
+/*
+ * Whether the addresses taken, with the device also (SIZE_MAX for none), hold every GPU lighting
+ * a screen, two or more: each alone leaves the host another screen (the only one is a way in of
+ * its own, HOST_WAY_DISPLAY), all of them none.
+ */
+bool machine_takes_every_screen(const struct machine *m, const struct strv *taken, size_t also);
 
 /* PCI classes the rules need. */
 bool pci_class_is_gpu(uint16_t class_id);

@@ -70,6 +70,25 @@ const char *host_way_text(enum host_way w)
         return w >= 0 && w < _HOST_WAY_MAX ? host_ways[w].text : "";
 }
 
+bool device_lights_screen(const struct pci_device *d)
+{
+        return d->screens.n && d->class_known && pci_class_is_gpu(d->class_id);
+}
+
+bool machine_takes_every_screen(const struct machine *m, const struct strv *taken, size_t also)
+{
+        size_t lit = 0;
+
+        for (size_t i = 0; i < m->n_devices; i++) {
+                if (!device_lights_screen(&m->devices[i]))
+                        continue;
+                if (i != also && !strv_contains(taken, m->devices[i].address))
+                        return false;
+                lit++;
+        }
+        return lit > 1;
+}
+
 unsigned device_host_ways(const struct machine *m, size_t device)
 {
         const struct pci_device *d = &m->devices[device];

@@ -487,12 +487,13 @@ static int ssh_way(const struct machine *m, struct pci_device *d, const struct s
 
 static int judge_ways(struct machine *m, const struct strv *route_ifaces, const struct strv *peer_lowers)
 {
-        size_t nics = 0, usb = 0;
+        size_t nics = 0, usb = 0, lit = 0;
         int r = 0;
 
         for (size_t i = 0; i < m->n_devices; i++) {
                 nics += m->devices[i].class_known && m->devices[i].class_id >> 8 == 0x02;
                 usb += m->devices[i].class_known && m->devices[i].class_id == 0x0c03;
+                lit += device_lights_screen(&m->devices[i]);
         }
         for (size_t i = 0; i < m->n_devices && r >= 0; i++) {
                 struct pci_device *d = &m->devices[i];
@@ -510,7 +511,8 @@ static int judge_ways(struct machine *m, const struct strv *route_ifaces, const 
                         r = add_way_list(d, HOST_WAY_INPUT, &d->inputs);
                 if (r >= 0 && usb == 1 && d->class_known && d->class_id == 0x0c03)
                         r = add_way(d, HOST_WAY_ONLY_USB, NULL);
-                if (r >= 0 && d->screens.n && d->class_known && pci_class_is_gpu(d->class_id))
+                /* With screens on another GPU, the host keeps a screen: plan_ctx checks a plan taking them all. */
+                if (r >= 0 && lit == 1 && device_lights_screen(d))
                         r = add_way_list(d, HOST_WAY_DISPLAY, &d->screens);
         }
         return r;

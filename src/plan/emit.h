@@ -132,6 +132,12 @@ int ctx_refuse_host_device(struct plan_ctx *ctx, size_t device);
  * chosen GPU itself, whose screen single-GPU mode hands over by design.
  */
 int ctx_check_host_way(struct plan_ctx *ctx, size_t device, bool gpu);
+/*
+ * A plan taking every GPU that lights a screen leaves the host none, though each alone left it
+ * another: one of them (not the boot display, whose confirmation is about its console) must be
+ * in allow_host.
+ */
+int ctx_check_screens(struct plan_ctx *ctx);
 
 /* Keeps the reason of a -VS_E_CONFIG refusal as the plan's; other errors drop it. */
 int ctx_take_reason(struct plan_ctx *ctx, int r, char *reason);

@@ -450,6 +450,8 @@ static int want_forward(struct plan_ctx *ctx)
         r = select_gpu(ctx);
         if (r >= 0)
                 r = select_extras(ctx);
+        if (r >= 0)
+                r = ctx_check_screens(ctx);
         if (r >= 0 && !single)
                 r = split_by_address(ctx);
         if (r >= 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,46 @@ int ctx_check_host_way(struct plan_ctx *ctx, size_t device, bool gpu)
                                   "it back for one boot, then run vfio-setup undo",
                              d->address, texts, way_back(ways, ctx->sel->single_gpu));
         free(texts);
+        return r;
+}
+
+int ctx_check_screens(struct plan_ctx *ctx)
+{
+        const struct machine *m = ctx->m;
+        struct strv lit = { 0 }, may = { 0 };
+        bool confirmed = false;
+        char *all, *which;
+        int r = 0;
+
+        if (ctx->sel->single_gpu || !machine_takes_every_screen(m, &ctx->plan->devices, SIZE_MAX))
+                return 0;
+        for (size_t i = 0; i < m->n_devices && r >= 0; i++) {
+                const struct pci_device *d = &m->devices[i];
+
+                if (!device_lights_screen(d))
+                        continue;
+                r = strv_push(&lit, d->address);
+                /* One confirmation takes the last screen; the boot display's own is about its console. */
+                if (r >= 0 && d->boot_vga != 1) {
+                        confirmed |= strv_contains(&ctx->sel->allow_host, d->address);
+                        r = strv_push(&may, d->address);
+                }
+        }
+        all = strv_join(&lit, ", ");
+        which = strv_join(&may, " or ");
+        if (r < 0 || !all || !which)
+                r = -ENOMEM;
+        else if (!confirmed)
+                r = ctx_refuse(ctx, -VS_E_HOST_DEVICE, "the plan takes every GPU lighting a screen the host shows now "
+                                                       "(%s): the host would be left with none. %s (%s)",
+                               all, ctx_remedy(ctx, REMEDY_HOST_WAY), which);
+        else
+                r = ctx_warn(ctx, "the plan takes every GPU lighting a screen the host shows now (%s): %s", all,
+                             way_back(1u << HOST_WAY_DISPLAY, false));
+        free(all);
+        free(which);
+        strv_free(&lit);
+        strv_free(&may);
         return r;
 }
 

@@ -1,43 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "vfio-setup/errors.h"
 #include "vfio-setup/textfile.h"
-
-/* Where a path below the root really is, links followed (inside the root). */
-static int resolve(const struct sysroot *sr, const char *rel, char **ret)
-{
-        char proc[64], target[PATH_MAX], *copy;
-        const char *dir = sysroot_dir(sr);
-        size_t dl = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
-        ssize_t n;
-        int fd, r;
-
-        r = sysroot_open(sr, rel, O_PATH, &fd);
-        if (r < 0)
-                return r;
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        n = readlink(proc, target, sizeof(target) - 1);
-        close(fd);
-        if (n < 0)
-                return -errno;
-        target[n] = '\0';
-        if (strncmp(target, dir, dl) != 0 || target[dl] != '/')
-                return -EXDEV;
-        copy = strdup(target + dl + 1);
-        if (!copy)
-                return -ENOMEM;
-        *ret = copy;
-        return 0;
-}
 
 static int split(struct textfile *f)
 {
@@ -141,7 +111,7 @@ int textfile_load(const struct sysroot *sr, const char *rel, struct textfile *re
                         return -ENOMEM;
                 return -VS_E_CONFIG;
         }
-        r = resolve(sr, rel, &path);
+        r = sysroot_resolve(sr, rel, &path);
         /* Files are replaced by renaming: another name for the same file would keep the old content. */
         if (r >= 0 && sysroot_stat(sr, path, true, &st) == 0 && st.st_nlink > 1) {
                 free(data);

@@ -371,7 +371,10 @@ static int draw_extra_details(const struct wizard *w, const struct gpu_view *v, 
 static void draw_confirm(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int y)
 {
         const struct pci_device *d = &w->m->devices[v->ask.devices[0]];
-        char *list = strv_join(&d->host_way_texts, " and "), *text = NULL;
+        char *list = d->host_way_texts.n ? strv_join(&d->host_way_texts, " and ")
+                                         : strdup("the last GPU lighting a screen the host shows: the others are chosen "
+                                                  "already"),
+             *text = NULL;
 
         if (list && asprintf(&text, "%s is %s. Passing it takes that way in from the host from the next boot: "
                                     "have another way in first (another keyboard, network or screen). At the boot "
@@ -537,6 +540,34 @@ static void allow(struct wizard *w, size_t device, bool yes)
         w->changed = true;
 }
 
+/*
+ * Whether passing the device takes a way into the host: its own, or, with the GPU under the
+ * cursor, its companions and the extras ticked, the last of the GPUs lighting a screen.
+ */
+static bool host_way_with(const struct wizard *w, const struct gpu_view *v, size_t device)
+{
+        const struct gpu_info *g = &w->m->gpus[v->cursor];
+        struct strv taken = { 0 };
+        bool last;
+        int r;
+
+        if (device_host_ways(w->m, device))
+                return true;
+        if (!device_lights_screen(&w->m->devices[device]) || w->m->devices[device].boot_vga == 1 || w->sel.single_gpu)
+                return false;
+        r = strv_merge(&taken, &w->sel.extra);
+        for (size_t i = 0; i <= g->n_companions && r >= 0; i++)
+                r = strv_push(&taken, w->m->devices[i < g->n_companions ? g->companions[i] : g->device].address);
+        last = r < 0 || machine_takes_every_screen(w->m, &taken, device);
+        /* One confirmation takes the last screen: another lit GPU taken may have had it. */
+        for (size_t i = 0; last && i < w->m->n_devices; i++)
+                if (i != device && device_lights_screen(&w->m->devices[i]) && w->m->devices[i].boot_vga != 1 &&
+                    strv_contains(&w->sel.allow_host, w->m->devices[i].address))
+                        last = false;
+        strv_free(&taken);
+        return last;
+}
+
 static void toggle_extra(struct wizard *w, struct gpu_view *v)
 {
         const struct extra *e = &v->extras[v->extra_cursor];
@@ -550,7 +581,7 @@ static void toggle_extra(struct wizard *w, struct gpu_view *v)
                 return;
         }
         /* The host is reached through it: ticked once the user says so, and not before. */
-        if (device_host_ways(w->m, e->device) && !strv_contains(&w->sel.allow_host, addr)) {
+        if (host_way_with(w, v, e->device) && !strv_contains(&w->sel.allow_host, addr)) {
                 v->ask = (struct confirm){ .devices = { e->device }, .n = 1 };
                 return;
         }
@@ -597,7 +628,7 @@ static void ask_gpu(const struct wizard *w, struct gpu_view *v)
         for (size_t i = 0; i <= g->n_companions; i++) {
                 size_t dev = i < g->n_companions ? g->companions[i] : g->device;
 
-                if (device_host_ways(w->m, dev) && !strv_contains(&w->sel.allow_host, w->m->devices[dev].address))
+                if (host_way_with(w, v, dev) && !strv_contains(&w->sel.allow_host, w->m->devices[dev].address))
                         v->ask.devices[v->ask.n++] = dev;
         }
 }

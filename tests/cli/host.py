@@ -245,6 +245,40 @@ def shared_drivers(tap, tmp):
            "verify: a blacklist that took the shared driver from the host's device is a problem", [c["check"] for c in v["checks"]])
 
 
+def screens(tap, tmp):
+    """A GPU lighting a screen is a way in when it is the last one: taking one of two leaves the host the other."""
+    def card(name, lines):
+        path = os.path.join(tmp, name + ".card")
+        with open(path, "w") as f:
+            f.write("".join(f"# screen: {ln}\n" for ln in lines))
+            f.write(open(os.path.join(TESTS, "fixtures", "amd-x570-two-gpus.card")).read())
+        root = os.path.join(tmp, name)
+        subprocess.run([MKROOT, path, root], check=True, capture_output=True)
+        return root
+
+    root = card("screens-both", ["0a:00.0 DP-1", "0b:00.0 HDMI-A-1"])
+    det = json.loads(run("--root", root, "detect", "--json").stdout)
+    ways = {d["address"]: d["host_ways"] for d in det["devices"] if d["screens"]}
+    p, doc = plan(root, "--gpu", "0b:00.0")
+    tap.ok(ways == {"0000:0a:00.0": [], "0000:0b:00.0": []} and p.returncode == 0 and doc["devices"][0] == "0000:0b:00.0",
+           "screens on both GPUs: passing one leaves the host the other, no confirmation", (ways, p.stderr))
+    p = run("--root", root, "plan", "--gpu", "0a:00.0", "--allow-boot-vga", "--extra", "0b:00.0")
+    tap.ok(p.returncode == 2 and "the plan takes every GPU lighting a screen the host shows now (0000:0a:00.0, "
+           "0000:0b:00.0): the host would be left with none. Once there is another way in, pass it anyway with "
+           "--allow-host-device ADDRESS (0000:0b:00.0)" in p.stderr, "... taking both leaves none: refused until the other is named", p.stderr)
+    p, doc = plan(root, "--gpu", "0a:00.0", "--allow-boot-vga", "--extra", "0b:00.0", "--allow-host-device", "0b:00.0",
+                  "--allow-dirty-group")
+    tap.ok(p.returncode == 0 and any("takes every GPU lighting a screen" in w and "ssh" in w for w in doc["warnings"]),
+           "... named, planned, saying how to get back in", p.stderr or doc["warnings"])
+    root = card("screens-one", ["0b:00.0 HDMI-A-1"])
+    p = run("--root", root, "plan", "--gpu", "0b:00.0")
+    tap.ok(p.returncode == 2 and "0000:0b:00.0 is the only GPU lighting a screen the host shows now (HDMI-A-1)" in
+           p.stderr, "the only screen on the GPU to pass (the boot GPU dark): refused by name", p.stderr)
+    p, doc = plan(root, "--gpu", "0b:00.0", "--allow-host-device", "0b:00.0")
+    tap.ok(p.returncode == 0 and any("its screens go dark" in w for w in doc["warnings"]),
+           "... with --allow-host-device, planned with the way back", p.stderr or doc["warnings"])
+
+
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
@@ -252,6 +286,7 @@ def main():
         ids_match_only_passed(tap, tmp)
         acs_override(tap, tmp)
         shared_drivers(tap, tmp)
+        screens(tap, tmp)
     tap.done()
 
 

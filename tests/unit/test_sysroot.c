@@ -69,6 +69,18 @@ START_TEST(absolute_links_stay_inside)
         free(content);
         ck_assert(sysroot_is_dir(sr, "lib"));
         ck_assert_int_eq(sysroot_read(sr, "loop", 0, &content, NULL), -ELOOP);
+        /* Where each leads, named below the root. */
+        ck_assert_int_eq(sysroot_resolve(sr, "etc/up", &content), 0);
+        ck_assert_str_eq(content, "usr/lib/os-release");
+        free(content);
+        ck_assert_int_eq(sysroot_resolve(sr, "lib/../lib", &content), 0);
+        ck_assert_str_eq(content, "usr/lib");
+        free(content);
+        tl_symlink(root, "top", "/");
+        ck_assert_int_eq(sysroot_resolve(sr, "top", &content), 0);
+        ck_assert_str_eq(content, ".");
+        free(content);
+        ck_assert_int_eq(sysroot_resolve(sr, "loop", &content), -ELOOP);
         sysroot_free(sr);
 }
 END_TEST

@@ -39,7 +39,10 @@ static void load_with(const char *card_name, bool can_apply, const char *const *
         };
 
         root = tl_root_new();
-        snprintf(path, sizeof(path), "%s/fixtures/%s.card", TESTS_DIR, card_name);
+        if (card_name[0] == '/')
+                snprintf(path, sizeof(path), "%s", card_name);
+        else
+                snprintf(path, sizeof(path), "%s/fixtures/%s.card", TESTS_DIR, card_name);
         ck_assert_int_eq(card_load(path, &c), 0);
         ck_assert_int_eq(card_build_root(&c, root), 0);
         card_free(&c);
@@ -359,6 +362,40 @@ START_TEST(host_way_asks)
         screen("apu-3-ticked", 80, 24);
         keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, 0 });
         screen("apu-6-review", 100, 50);
+}
+END_TEST
+
+/* Two GPUs in one group, each lighting a screen, the boot GPU dark: ticking the second takes the host's last one. */
+START_TEST(last_screen_asks)
+{
+        static const char card[] =
+                "# cpu: intel\n# boot-vga: 0000:00:02.0\n"
+                "# cmdline: BOOT_IMAGE=/vmlinuz-linux root=/dev/sda2 rw intel_iommu=on\n"
+                "# driver: 01:00.0 amdgpu\n# driver: 01:00.1 snd_hda_intel\n# driver: 02:00.0 nouveau\n"
+                "# screen: 01:00.0 DP-1\n# screen: 02:00.0 HDMI-A-1\n"
+                "IOMMU Group 0 00:00.0 Host bridge [0600]: Intel Corporation 8th Gen Core Host Bridge [8086:3e30]\n"
+                "IOMMU Group 1 00:02.0 VGA compatible controller [0300]: Intel Corporation UHD Graphics 630 [8086:3e92]\n"
+                "IOMMU Group 2 00:01.0 PCI bridge [0604]: Intel Corporation PCIe Controller (x16) [8086:1901]\n"
+                "IOMMU Group 2 01:00.0 VGA compatible controller [0300]: AMD Navi 23 [1002:73ff]\n"
+                "IOMMU Group 2 01:00.1 Audio device [0403]: AMD Navi 21/23 HDMI/DP Audio Controller [1002:ab28]\n"
+                "IOMMU Group 2 02:00.0 VGA compatible controller [0300]: NVIDIA GK208B [GeForce GT 710] [10de:128b]\n";
+        char *dir = tl_root_new(), path[1024];
+        const char *text;
+
+        tl_write(dir, "two-screens.card", card);
+        snprintf(path, sizeof(path), "%s/two-screens.card", dir);
+        load(path, false);
+        tl_root_free(dir);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_TAB, ' ', 0 });
+        screen("screens-3-asks", 80, 24);
+        keys((int[]){ 'y', 0 });
+        screen("screens-3-ticked", 80, 24);
+        /* One confirmation is enough: the plan passes both, saying how to get back in. */
+        keys((int[]){ WK_TAB, WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        text = wizard_plan_text(w);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_nonnull(strstr(text, "0000:02:00.0"));
+        ck_assert_ptr_nonnull(strstr(text, "the plan takes every GPU lighting a screen the host shows now"));
 }
 END_TEST
 
@@ -822,6 +859,7 @@ int main(void)
         tcase_add_test(tc, two_confirmations);
         tcase_add_test(tc, dirty_group);
         tcase_add_test(tc, host_way_asks);
+        tcase_add_test(tc, last_screen_asks);
         tcase_add_test(tc, rerun_change_gpu);
         tcase_add_test(tc, rerun_keeps_goals);
         tcase_add_test(tc, rerun_single_gpu);
