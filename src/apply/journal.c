@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -297,20 +298,35 @@ static int open_trusted(int parent, const char *name, int flags, const char *sho
         return 0;
 }
 
-/* The journal directory, reached once from the root and checked at each step; -ENOENT when there is none. */
+/*
+ * The journal directory, reached once from the root and checked at each step; -ENOENT when
+ * there is none.  var/lib may be a link (a system keeping its state elsewhere): the directories
+ * it leads through are checked instead, as the kernel names them; vfio-setup's own may not.
+ */
 static int open_journal_dir(const struct sysroot *sr, int *ret_fd, char **ret_reason)
 {
-        static const char *const chain[] = { "var", "lib", "vfio-setup", "journal" };
-        char shown[sizeof(JOURNAL_DIR)] = "";
-        int fd, r = sysroot_open(sr, ".", O_PATH | O_DIRECTORY, &fd);
+        static const char *const own[] = { "vfio-setup", "journal" };
+        char shown[PATH_MAX] = "", *lib;
+        int fd, r = sysroot_resolve(sr, "var/lib", &lib);
 
-        for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]) && r >= 0; i++) {
+        if (r < 0)
+                return r == -ENOENT || r == -ENOMEM ? r : refuse(ret_reason, -VS_E_JOURNAL, "/var/lib: %s", vs_strerror(r));
+        r = sysroot_open(sr, ".", O_PATH | O_DIRECTORY, &fd);
+        for (char *c = strcmp(lib, ".") == 0 ? lib + 1 : lib, *save = NULL, *name = strtok_r(c, "/", &save);
+             r >= 0 && name; name = strtok_r(NULL, "/", &save)) {
                 int next;
 
-                if (i)
-                        strcat(shown, "/");
-                strcat(shown, chain[i]);
-                r = open_trusted(fd, chain[i], O_PATH | O_DIRECTORY, shown, i < 2, &next, ret_reason);
+                snprintf(shown + strlen(shown), sizeof(shown) - strlen(shown), "%s%s", *shown ? "/" : "", name);
+                r = open_trusted(fd, name, O_PATH | O_DIRECTORY, shown, true, &next, ret_reason);
+                close(fd);
+                fd = next;
+        }
+        free(lib);
+        for (size_t i = 0; i < sizeof(own) / sizeof(own[0]) && r >= 0; i++) {
+                int next;
+
+                snprintf(shown + strlen(shown), sizeof(shown) - strlen(shown), "%s%s", *shown ? "/" : "", own[i]);
+                r = open_trusted(fd, own[i], O_PATH | O_DIRECTORY, shown, false, &next, ret_reason);
                 close(fd);
                 fd = next;
         }

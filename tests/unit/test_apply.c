@@ -693,6 +693,30 @@ START_TEST(undo_follows_no_link_to_the_journal)
 }
 END_TEST
 
+/* var/lib may lead elsewhere, as on systems that keep their state apart: the directories it leads through count. */
+START_TEST(journal_below_a_linked_var_lib)
+{
+        struct apply_options o = { .regenerate = false, .run = { .root = "/" } };
+        struct apply_result res;
+        char *root, from[512], to[512];
+        struct sysroot *sr = applied(&root);
+        unsigned seq;
+
+        snprintf(from, sizeof(from), "%s/var/lib", root);
+        snprintf(to, sizeof(to), "%s/state", root);
+        ck_assert_int_eq(rename(from, to), 0);
+        ck_assert_int_eq(symlink("../state", from), 0);
+        ck_assert_int_eq(chmod(to, 0777), 0);
+        undo_refused(sr, -VS_E_UNTRUSTED_JOURNAL, "/state is writable by others");
+        ck_assert_int_eq(chmod(to, 0755), 0);
+        ck_assert_int_eq(undo_last(sr, &o, &res, &seq), 0);
+        ck_assert_uint_eq(seq, 1);
+        apply_result_free(&res);
+        sysroot_free(sr);
+        tl_root_free(root);
+}
+END_TEST
+
 /* What was checked is what is read: a journal directory swapped after it was opened is not looked at. */
 START_TEST(journal_is_read_through_what_was_checked)
 {
@@ -761,6 +785,7 @@ int main(void)
         tcase_add_test(tc, undo_refuses_a_journal_others_wrote);
         tcase_add_test(tc, undo_follows_no_link_to_the_journal);
         tcase_add_test(tc, journal_is_read_through_what_was_checked);
+        tcase_add_test(tc, journal_below_a_linked_var_lib);
         tcase_add_test(tc, orphans_are_ignored_and_removed);
         suite_add_tcase(s, tc);
         return tl_run(s);
