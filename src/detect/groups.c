@@ -119,7 +119,8 @@ static bool is_member(const struct gpu_info *g, size_t dev)
 /* The devices sharing a group with the GPU or a companion that are neither, nor a bridge. */
 static int find_blockers(const struct machine *m, struct gpu_info *g)
 {
-        int seen[8];
+        /* A slot has eight functions at most: so many groups at most. */
+        int seen[8] = { 0 };
         size_t n_seen = 0, cap = 0;
 
         for (size_t i = 0; i <= g->n_companions; i++) {
@@ -132,7 +133,8 @@ static int find_blockers(const struct machine *m, struct gpu_info *g)
                         dup |= seen[k] == id;
                 if (id == PCI_GROUP_NONE || dup || !(grp = machine_find_group(m, id)))
                         continue;
-                seen[n_seen++] = id;
+                if (n_seen < sizeof(seen) / sizeof(seen[0]))
+                        seen[n_seen++] = id;
                 for (size_t k = 0; k < grp->n_devices; k++) {
                         const struct pci_device *d = &m->devices[grp->devices[k]];
 

@@ -29,9 +29,10 @@ static int all_reasons(const struct plan_ctx *ctx, const char *text, char **ret)
 {
         struct strbuf b = { 0 };
         size_t n = ctx->held.n + (text != NULL);
+        const char *alone = !ctx->held.n ? text : n == 1 ? ctx->held.v[0] : NULL;
 
-        if (n == 1) {
-                *ret = strdup(text ? text : ctx->held.v[0]);
+        if (alone) {
+                *ret = strdup(alone);
                 return *ret ? 0 : -ENOMEM;
         }
         strbuf_printf(&b, "%zu reasons:", n);
@@ -46,15 +47,15 @@ int ctx_refuse(struct plan_ctx *ctx, int err, const char *fmt, ...)
 {
         char *text;
         va_list ap;
-        int n, r;
+        int n, r, held = liftable(err);
 
         va_start(ap, fmt);
         n = vasprintf(&text, fmt, ap);
         va_end(ap);
         if (n < 0)
                 return -ENOMEM;
-        if (liftable(err) >= 0) {
-                ctx->held_codes |= 1u << liftable(err);
+        if (held >= 0) {
+                ctx->held_codes |= 1u << held;
                 return strv_consume(&ctx->held, text);
         }
         free(ctx->reason);
@@ -360,20 +361,28 @@ int ctx_edit_cmdline(struct plan_ctx *ctx, const char *line, const char *elsewhe
 
 bool ctx_cmdline_done(const struct plan_ctx *ctx, const char *line)
 {
-        char *edited;
+        char *edited = NULL;
         bool same;
         struct plan_ctx probe = *ctx;
         struct plan scratch = { 0 };
 
-        /* Edit a copy on a scratch plan: nothing is recorded. */
+        /* Edit a copy on a scratch plan: nothing is recorded (a refusal held for later leaves no line). */
         probe.plan = &scratch;
         probe.next = (struct tool_state){ 0 };
-        if (ctx_edit_cmdline(&probe, line, NULL, true, &edited) < 0)
+        probe.held = (struct strv){ 0 };
+        probe.reason = NULL;
+        if (ctx_edit_cmdline(&probe, line, NULL, true, &edited) < 0 || !edited) {
+                strv_free(&probe.held);
+                free(probe.reason);
+                state_free(&probe.next);
                 return false;
+        }
         same = strcmp(edited, line) == 0;
         free(edited);
         strv_free(&scratch.params_add);
         strv_free(&scratch.params_remove);
+        strv_free(&probe.held);
+        free(probe.reason);
         state_free(&probe.next);
         return same;
 }
