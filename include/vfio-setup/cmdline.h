@@ -26,16 +26,3 @@ struct cmdline_op {
 /* added and removed (may be NULL) collect the tokens that came and went (a list losing an item: both). */
 int cmdline_edit(const char *line, const struct cmdline_op *ops, size_t n_ops, char **ret, struct strv *added,
                  struct strv *removed);
-
-/* Whether two values of key mean the same (vfio-pci ids are a set: order does not matter). */
-bool cmdline_value_equal(const char *key, const char *a, const char *b);
-
-/*
- * Whether key's value is a list others add to as well (initcall_blacklist): SET adds the
- * value's items to the list where it is, DROP with a value takes only those items out,
- * and key=value is "on the line" when the list holds the items.
- */
-bool cmdline_key_merged(const char *key);
-
-/* Whether key (with value, when not NULL) is on the line, before any "--". */
-bool cmdline_has(const char *line, const char *key, const char *value);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "vfio-setup/machine.h"
+#include "vfio-setup/remedy.h"
 
 /*
  * The verdicts a user reads: what was found, whether it is fine, and what
@@ -36,6 +37,8 @@ struct findings {
 };
 
 int findings_build(const struct machine *m, struct findings *ret);
+/* The findings with their remedies in the front end's words (remedy.h). */
+int findings_word(struct findings *f, const char *const words[_REMEDY_MAX]);
 void findings_free(struct findings *f);
 
 const char *section_title(enum section s);

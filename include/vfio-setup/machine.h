@@ -14,6 +14,16 @@ enum tristate { TRI_UNKNOWN = -1, TRI_NO = 0, TRI_YES = 1 };
 
 enum cpu_vendor { CPU_VENDOR_UNKNOWN, CPU_VENDOR_INTEL, CPU_VENDOR_AMD };
 
+/*
+ * Each struct of the model lists its members: X(OWNED, SHOWN, MEMBER, KEY, SUB).  machine_free
+ * frees by OWNED (STR, STRV, PTR: free()d; ARRAY: each element by SUB's list, then the array
+ * freed; STATE: state_free; NONE) and the detect report (machine_json.c) shows each under
+ * KEY by SHOWN (STR, STRV, BOOL, NUM, TRI, ARRAY and STRUCT by SUB's list; HIDE: not shown;
+ * CUSTOM: a function of its own).  A NONE/CUSTOM row may name what is no member (a value the
+ * report derives; CUSTOM names are unique across the lists).  Rows are in the report's order;
+ * n_MEMBER counts an ARRAY or a PTR the report shows.
+ */
+
 struct cpu_info {
         bool known;                 /* proc/cpuinfo was readable */
         enum cpu_vendor vendor;
@@ -24,6 +34,11 @@ struct cpu_info {
         bool pdpe1gb;               /* 1 GiB pages */
         unsigned threads;
 };
+#define CPU_INFO_FIELDS(X) \
+        X(STR, STR, vendor_string, "vendor", _) X(STR, STR, model, "model", _) \
+        X(NONE, CUSTOM, virtualization, "virtualization", _) X(NONE, STR, virt_flag, "flag", _) \
+        X(NONE, BOOL, hypervisor, "hypervisor", _) X(NONE, NUM, threads, "threads", _) \
+        X(NONE, BOOL, pdpe1gb, "pdpe1gb", _) X(NONE, CUSTOM, topology, "topology", _)
 
 /* Hybrid CPUs (Intel Alder Lake and later) have performance and efficiency cores. */
 enum core_kind { CORE_KIND_ONLY, CORE_KIND_PERFORMANCE, CORE_KIND_EFFICIENCY };
@@ -34,6 +49,8 @@ struct cpu_core {
         unsigned l3;                /* lowest CPU sharing its L3 cache: one value per CCX/CCD */
         enum core_kind kind;
 };
+#define CPU_CORE_FIELDS(X) \
+        X(PTR, CUSTOM, cpus, "cpus", _) X(NONE, NUM, l3, "l3", _) X(NONE, CUSTOM, kind, "kind", _)
 
 /* From sys/devices/system/cpu; empty when unreadable. */
 struct cpu_topology {
@@ -43,6 +60,9 @@ struct cpu_topology {
         size_t n_l3;                /* distinct L3 groups */
         bool hybrid;
 };
+#define CPU_TOPOLOGY_FIELDS(X) \
+        X(ARRAY, ARRAY, cores, "cores", cpu_core) X(NONE, NUM, n_threads, "threads", _) \
+        X(NONE, NUM, n_l3, "l3_groups", _) X(NONE, BOOL, hybrid, "hybrid", _)
 
 struct board_info {
         char *vendor;               /* each NULL when sys/class/dmi/id lacks it */
@@ -55,6 +75,11 @@ struct board_info {
         int chassis_type;           /* SMBIOS chassis type, 0 when unknown */
         bool laptop;                /* a portable chassis (laptop, notebook, convertible, tablet) */
 };
+#define BOARD_INFO_FIELDS(X) \
+        X(STR, STR, vendor, "vendor", _) X(STR, STR, name, "name", _) X(STR, STR, bios_vendor, "bios_vendor", _) \
+        X(STR, STR, bios_version, "bios_version", _) X(STR, STR, bios_date, "bios_date", _) \
+        X(STR, STR, sys_vendor, "sys_vendor", _) X(STR, STR, product_name, "product_name", _) \
+        X(NONE, CUSTOM, chassis_type, "chassis_type", _) X(NONE, BOOL, laptop, "laptop", _)
 
 /*
  * Whether the IOMMU groups are the hardware's: the out-of-tree ACS override patch
@@ -78,6 +103,12 @@ struct iommu_info {
         enum acs_override acs_override;
         char *acs_evidence;         /* what decided it, a sentence; NULL for none */
 };
+#define IOMMU_INFO_FIELDS(X) \
+        X(NONE, CUSTOM, firmware, "firmware", _) X(NONE, STR, firmware_table, "firmware_table", _) \
+        X(NONE, BOOL, kernel_active, "kernel_active", _) X(NONE, NUM, unit_count, "unit_count", _) \
+        X(NONE, NUM, group_count, "group_count", _) X(STR, HIDE, cmdline, NULL, _) \
+        X(STRV, STRV, cmdline_tokens, "cmdline", _) X(NONE, CUSTOM, acs_override, "acs_override", _) \
+        X(STR, STR, acs_evidence, "acs_evidence", _)
 
 #define PCI_GROUP_NONE (-1)
 
@@ -122,6 +153,15 @@ struct pci_device {
         unsigned host_ways;         /* 1u << enum host_way */
         struct strv host_way_texts; /* one sentence per way, with what decided it */
 };
+#define PCI_DEVICE_FIELDS(X) \
+        X(NONE, STR, address, "address", _) X(NONE, CUSTOM, vendor_id, "vendor_id", _) \
+        X(NONE, CUSTOM, device_id, "device_id", _) X(NONE, CUSTOM, class_id, "class", _) \
+        X(STR, STR, vendor_name, "vendor", _) X(STR, STR, device_name, "name", _) X(STR, HIDE, class_name, NULL, _) \
+        X(STR, STR, driver, "driver", _) X(STR, HIDE, driver_module, NULL, _) \
+        X(NONE, CUSTOM, iommu_group, "iommu_group", _) X(NONE, CUSTOM, boot_vga, "boot_vga", _) \
+        X(STRV, CUSTOM, usb_devices, "usb_devices", _) X(STRV, STRV, net_ifaces, "net_interfaces", _) \
+        X(STRV, STRV, inputs, "inputs", _) X(STRV, STRV, screens, "screens", _) \
+        X(NONE, CUSTOM, host_ways, "host_ways", _) X(STRV, STRV, host_way_texts, "host_way_texts", _)
 
 /* How the host is reached over the network, from procfs and the sysfs network class. */
 struct host_net {
@@ -129,12 +169,17 @@ struct host_net {
         struct strv default_ifaces; /* interfaces of the default routes, IPv4 and IPv6 ("vmbr0") */
         struct strv ssh_peers;      /* "192.168.1.20 over vmbr0", one per running ssh session */
 };
+#define HOST_NET_FIELDS(X) \
+        X(NONE, BOOL, known, "known", _) X(STRV, STRV, default_ifaces, "default_interfaces", _) \
+        X(STRV, STRV, ssh_peers, "ssh_sessions", _)
 
 struct iommu_group {
         int id;
         size_t *devices;            /* indices into machine.devices */
         size_t n_devices;
 };
+#define IOMMU_GROUP_FIELDS(X) \
+        X(NONE, NUM, id, "id", _) X(PTR, CUSTOM, devices, "devices", _)
 
 /* Why a GPU can or cannot be passed through as it is; bit per reason. */
 #define GPU_REASONS(X)                                                              \
@@ -170,6 +215,14 @@ struct gpu_info {
         struct strv reason_texts;   /* one readable sentence per reason */
         char *reset_quirk;          /* family that needs vendor-reset to reset (data/reset-quirks), or NULL */
 };
+#define GPU_INFO_FIELDS(X) \
+        X(NONE, CUSTOM, device_address, "address", _) X(NONE, CUSTOM, device_vendor, "vendor", _) \
+        X(NONE, CUSTOM, device_name, "name", _) X(NONE, CUSTOM, device_group, "iommu_group", _) \
+        X(NONE, CUSTOM, device_boot_vga, "boot_vga", _) X(NONE, CUSTOM, device_driver, "driver", _) \
+        X(PTR, CUSTOM, companions, "companions", _) \
+        X(PTR, CUSTOM, blockers, "blockers", _) X(NONE, TRI, group_clean, "group_clean", _) \
+        X(STRV, STRV, vfio_ids, "vfio_ids", _) X(NONE, BOOL, passthrough_ok, "passthrough_ok", _) \
+        X(STRV, STRV, reason_texts, "reasons", _) X(STR, STR, reset_quirk, "reset_quirk", _)
 
 /* A partition, or the whole disk when it has none. */
 struct block_part {
@@ -178,6 +231,9 @@ struct block_part {
         char *fs_type, *label;      /* NULL when unknown */
         struct strv mounts;         /* where the host uses it: mount points, "[swap]" (through LVM, LUKS, RAID too) */
 };
+#define BLOCK_PART_FIELDS(X) \
+        X(STR, STR, name, "name", _) X(STR, STR, fs_type, "fs_type", _) X(STR, STR, label, "label", _) \
+        X(STRV, STRV, mounts, "mounts", _)
 
 /* A disk on a PCI storage or USB controller. */
 struct block_disk {
@@ -190,44 +246,72 @@ struct block_disk {
         size_t n_parts;
         struct strv mounts;         /* all of its partitions' */
 };
+#define BLOCK_DISK_FIELDS(X) \
+        X(STR, STR, name, "name", _) X(STR, STR, by_id, "by_id", _) X(STR, STR, model, "model", _) \
+        X(NONE, NUM, bytes, "bytes", _) X(NONE, CUSTOM, controller, "controller", _) \
+        X(ARRAY, ARRAY, parts, "partitions", block_part) X(STRV, STRV, mounts, "host_uses", _)
 
 struct distro_info {
         char *id, *id_like, *name, *pretty_name, *version_id;
         const char *source;         /* "etc/os-release", "usr/lib/os-release" or NULL */
 };
+#define DISTRO_INFO_FIELDS(X) \
+        X(STR, STR, id, "id", _) X(STR, STR, id_like, "id_like", _) X(STR, STR, name, "name", _) \
+        X(STR, STR, pretty_name, "pretty_name", _) X(STR, STR, version_id, "version", _)
 
 struct evidence_result {
         int kind;                   /* enum bootloader_kind / enum initramfs_kind */
         struct strv evidence;       /* files and facts that decided it */
         struct strv also_found;     /* other candidates seen, for the user */
 };
+#define EVIDENCE_RESULT_FIELDS(X) \
+        X(STRV, STRV, evidence, "evidence", _) X(STRV, STRV, also_found, "also_found", _)
 
-enum bootloader_kind {
-        BOOTLOADER_UNKNOWN,
-        BOOTLOADER_GRUB,
-        BOOTLOADER_GRUB_BLS,
-        BOOTLOADER_SYSTEMD_BOOT,
-        BOOTLOADER_KERNELSTUB,
-        BOOTLOADER_REFIND,
-        BOOTLOADER_LIMINE,
-        BOOTLOADER_EFISTUB,
-        /* Tools that own the whole boot chain: the loader under them is theirs to configure. */
-        BOOTLOADER_PROXMOX_SDBOOT,      /* proxmox-boot-tool, systemd-boot on its ESPs */
-        BOOTLOADER_PROXMOX_GRUB,        /* proxmox-boot-tool, GRUB on its ESPs */
-        BOOTLOADER_RPM_OSTREE,          /* kernel arguments of ostree deployments */
-        BOOTLOADER_SDBOOTUTIL,          /* openSUSE's systemd-boot and GRUB-BLS entries */
-        _BOOTLOADER_MAX
-};
+/*
+ * The boot loaders vfio-setup knows, one row each: X(ID, NAME, EMITTER, NOTE).  NAME is what
+ * --bootloader takes and the reports show; EMITTER the plan's writer for it
+ * (EMITTER_emitter, src/plan/emitters.c); NOTE what a plan changes in that chain, in a
+ * sentence.  The rows after EFISTUB are tools that own the whole boot chain: the loader under
+ * them is theirs to configure.  Help, completions and the manual page are checked against it.
+ */
+#define BOOTLOADERS(X) \
+        X(UNKNOWN, "unknown", unknown_bootloader, "The parameters are listed for you to add by hand.") \
+        X(GRUB, "grub", grub, "GRUB: /etc/default/grub (or a drop-in beside it), then grub.cfg is made again.") \
+        X(GRUB_BLS, "grub-bls", grubby, "GRUB with BLS entries: grubby changes the installed kernels' entries, " \
+                                        "/etc/default/grub the future ones.") \
+        X(SYSTEMD_BOOT, "systemd-boot", systemd_boot, "systemd-boot: /etc/kernel/cmdline and the entries made " \
+                                                      "from it, or the entries themselves.") \
+        X(KERNELSTUB, "kernelstub", kernelstub, "Pop!_OS: kernelstub adds the parameters to its configuration.") \
+        X(REFIND, "refind", refind, "rEFInd: the options in refind_linux.conf or refind.conf.") \
+        X(LIMINE, "limine", limine, "Limine: the cmdline of its entries (or /etc/default/limine).") \
+        X(EFISTUB, "efistub", efistub, "The firmware boots the kernel directly: the boot entry is yours to change.") \
+        X(PROXMOX_SDBOOT, "proxmox-boot-tool:systemd-boot", proxmox_systemd_boot, \
+          "Proxmox VE: /etc/kernel/cmdline, then proxmox-boot-tool refresh copies it and the initrds to every " \
+          "ESP it keeps.") \
+        X(PROXMOX_GRUB, "proxmox-boot-tool:grub", proxmox_grub, \
+          "Proxmox VE: /etc/default/grub, then proxmox-boot-tool refresh makes GRUB's configuration on every " \
+          "ESP it keeps.") \
+        X(RPM_OSTREE, "rpm-ostree", rpm_ostree, \
+          "Fedora Atomic: rpm-ostree kargs stages a deployment with the parameters; they take effect at the " \
+          "next reboot, and no file under /boot or /usr changes.") \
+        X(SDBOOTUTIL, "sdbootutil", sdbootutil, \
+          "openSUSE: /etc/kernel/cmdline, then sdbootutil writes the entries (and initrds) on the ESP.")
 
-enum initramfs_kind {
-        INITRAMFS_UNKNOWN,
-        INITRAMFS_MKINITCPIO,
-        INITRAMFS_DRACUT,
-        INITRAMFS_INITRAMFS_TOOLS,
-        INITRAMFS_BOOSTER,
-        INITRAMFS_RPM_OSTREE,           /* the image's, or one rpm-ostree builds */
-        _INITRAMFS_MAX
-};
+/* The initramfs generators, X(ID, NAME, EMITTER) as for BOOTLOADERS; RPM_OSTREE is the image's. */
+#define INITRAMFS_GENERATORS(X) \
+        X(UNKNOWN, "unknown", unknown_initramfs) \
+        X(MKINITCPIO, "mkinitcpio", mkinitcpio) \
+        X(DRACUT, "dracut", dracut) \
+        X(INITRAMFS_TOOLS, "initramfs-tools", initramfs_tools) \
+        X(BOOSTER, "booster", booster) \
+        X(RPM_OSTREE, "rpm-ostree", rpm_ostree_initramfs)
+
+#define BOOTLOADER_ENUM(id, name, emitter, note) BOOTLOADER_##id,
+enum bootloader_kind { BOOTLOADERS(BOOTLOADER_ENUM) _BOOTLOADER_MAX };
+#undef BOOTLOADER_ENUM
+#define INITRAMFS_ENUM(id, name, emitter) INITRAMFS_##id,
+enum initramfs_kind { INITRAMFS_GENERATORS(INITRAMFS_ENUM) _INITRAMFS_MAX };
+#undef INITRAMFS_ENUM
 
 struct esp_info {
         char *path;                 /* mount point, "/boot/efi"; NULL when none found */
@@ -237,11 +321,16 @@ struct esp_info {
         char *fs_type, *part_type;  /* what probing said, NULL if it could not */
         struct strv evidence;
 };
+#define ESP_INFO_FIELDS(X) \
+        X(STR, STR, path, "path", _) X(STR, STR, device, "device", _) X(NONE, TRI, confirmed, "confirmed", _) \
+        X(STR, HIDE, fs_type, NULL, _) X(STR, HIDE, part_type, NULL, _) X(STRV, STRV, evidence, "evidence", _)
 
 struct vfio_id_source {
         char *id;                   /* "10de:2484" */
         char *source;               /* "proc/cmdline" or "etc/modprobe.d/vfio.conf:3" */
 };
+#define VFIO_ID_SOURCE_FIELDS(X) \
+        X(STR, STR, id, "id", _) X(STR, STR, source, "source", _)
 
 struct vfio_state {
         struct vfio_id_source *ids;
@@ -252,6 +341,10 @@ struct vfio_state {
         struct tool_state tool;     /* what vfio-setup set up before, if anything */
         char *tool_error;           /* why the record of that could not be read ("file:line: ...") */
 };
+#define VFIO_STATE_FIELDS(X) \
+        X(NONE, CUSTOM, unique_ids, "ids", _) X(ARRAY, ARRAY, ids, "sources", vfio_id_source) \
+        X(STRV, STRV, bound, "bound", _) X(NONE, TRI, builtin, "builtin", _) X(STR, STR, kernel, "kernel", _) \
+        X(STATE, CUSTOM, tool, "tool", _) X(STR, HIDE, tool_error, NULL, _)
 
 struct machine {
         struct cpu_info cpu;
@@ -276,10 +369,22 @@ struct machine {
         struct vfio_state vfio;
         struct strv warnings;       /* facts that could not be read */
 };
+#define MACHINE_FIELDS(X) \
+        X(STRUCT, STRUCT, cpu, "cpu", cpu_info) X(STRUCT, HIDE, topology, NULL, cpu_topology) \
+        X(NONE, NUM, memory_mib, "memory_mib", _) X(STRUCT, STRUCT, board, "board", board_info) \
+        X(STRUCT, STRUCT, iommu, "iommu", iommu_info) X(STRUCT, STRUCT, net, "network", host_net) \
+        X(ARRAY, ARRAY, devices, "devices", pci_device) X(ARRAY, ARRAY, groups, "groups", iommu_group) \
+        X(ARRAY, ARRAY, gpus, "gpus", gpu_info) X(ARRAY, ARRAY, disks, "disks", block_disk) \
+        X(NONE, CUSTOM, recommended_gpu, "recommended_gpu", _) X(STRUCT, STRUCT, distro, "distro", distro_info) \
+        X(STRUCT, STRUCT, esp, "esp", esp_info) X(STRUCT, CUSTOM, bootloader, "bootloader", evidence_result) \
+        X(STRUCT, CUSTOM, initramfs, "initramfs", evidence_result) X(STRUCT, STRUCT, vfio, "vfio", vfio_state) \
+        X(STRV, STRV, warnings, "warnings", _)
 
 void machine_free(struct machine *m);
 
 const char *bootloader_name(enum bootloader_kind k);
+/* The BOOTLOADERS row's sentence on what a plan changes in that chain. */
+const char *bootloader_note(enum bootloader_kind k);
 const char *initramfs_name(enum initramfs_kind k);
 const char *gpu_reason_text(enum gpu_reason r);
 bool gpu_reason_blocking(enum gpu_reason r);

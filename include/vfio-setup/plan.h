@@ -6,6 +6,7 @@
 
 #include "vfio-setup/machine.h"
 #include "vfio-setup/pinning.h"
+#include "vfio-setup/remedy.h"
 #include "vfio-setup/selection.h"
 #include "vfio-setup/sysroot.h"
 
@@ -79,6 +80,8 @@ void commands_free(struct strv *v, size_t n);
 
 /* One of the refusals of plan_build, as opposed to a failure to make a plan. */
 bool plan_refused(int r);
+/* The plan's warnings and manual steps with their remedies in the front end's words (remedy.h). */
+int plan_word(struct plan *p, const char *const words[_REMEDY_MAX]);
 /* Nothing to write and nothing to run. */
 bool plan_empty(const struct plan *p);
 void plan_free(struct plan *p);
@@ -94,6 +97,8 @@ int guest_os_from_name(const char *name, enum guest_os *ret);
 /* A whole libvirt domain named name for the plan; fw NULL lets libvirt choose the firmware. -EINVAL for a bad name. */
 int plan_libvirt_domain(const struct plan *p, const char *name, enum guest_os os, const struct ovmf_paths *fw,
                         char **ret);
+/* plan_libvirt_domain with the UEFI firmware installed here (ovmf_find), or libvirt's choice without one. */
+int plan_guest_domain(const struct sysroot *sr, const struct plan *p, const char *name, enum guest_os os, char **ret);
 /* Letters, digits and . _ + - (not first), at most 64: a name virsh, paths and XML take as it is. */
 bool libvirt_domain_name_ok(const char *name);
 /* The review text: per file a unified diff (new files in full), then commands, warnings, manual steps. */

@@ -31,7 +31,6 @@ struct selection {
         bool allow_boot_vga;    /* pass the firmware's console GPU, releasing its framebuffer */
         struct strv allow_host; /* addresses of devices the host is reached through, to pass all the same */
         bool iommu_pt;          /* add iommu=pt */
-        bool wizard_wording;    /* refusals name the wizard's keys and screens rather than options */
         /*
          * Single-GPU mode: the libvirt domain that takes the devices while it runs, handed over by
          * a hook rather than bound at boot; NULL for the usual binding at boot.

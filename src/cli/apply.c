@@ -10,18 +10,20 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "remedies.h"
 #include "output.h"
 #include "vfio-setup/apply.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/plan.h"
+#include "vfio-setup/session.h"
 
 /* Where what people read goes: stdout, or stderr when stdout carries --json's document. */
 static FILE *human;
 
 /* How an apply or undo ended, for --json: the result when the engine ran, the first error said. */
 struct outcome {
-        struct apply_result res;
+        struct apply_session s;
         bool ran;
         char *error;
 };
@@ -55,7 +57,7 @@ static json_object *hash_or_null(const char *h)
  */
 static int print_json(const char *command, bool ok, const struct outcome *out)
 {
-        const struct apply_result *res = out->ran ? &out->res : NULL;
+        const struct apply_result *res = out->ran ? &out->s.result : NULL;
         json_object *root = json_object_new_object(), *files = json_object_new_array(),
                     *commands = json_object_new_array();
         char name[16], *path = NULL;
@@ -163,16 +165,10 @@ static bool confirmed(const struct cli_options *opt, const char *what, const cha
         return false;
 }
 
-/* The outcome as apply_outcome words it. */
+/* The outcome as the session words it. */
 static void report(const char *what, int r, struct outcome *out)
 {
-        char *text = NULL;
-
-        if (apply_outcome(r, &out->res, &text) < 0)
-                complain(out, "%s: %s", what, vs_strerror(r));
-        else
-                complain(out, "%s: %s", what, text);
-        free(text);
+        complain(out, "%s: %s", what, out->s.failure ? out->s.failure : vs_strerror(r));
         if (r == -VS_E_UNTRUSTED)
                 fprintf(stderr, "hint: with --no-regenerate, vfio-setup writes the files and lists the commands, for you "
                         "to run in the tree once it is root's alone\n");
@@ -201,15 +197,11 @@ static bool unfinished(const struct sysroot *sr, const char *what, struct outcom
         return r;
 }
 
-static void commands_by_hand(const struct plan *p)
+static void commands_by_hand(const struct strv *commands)
 {
         fprintf(human, "Regeneration skipped; run these by hand, in this order:\n");
-        for (size_t i = 0; i < p->n_commands; i++) {
-                char *line = strv_join(&p->commands[i], " ");
-
-                fprintf(human, "  %s\n", line ? line : "");
-                free(line);
-        }
+        for (size_t i = 0; i < commands->n; i++)
+                fprintf(human, "  %s\n", commands->v[i]);
 }
 
 static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct outcome *out)
@@ -226,7 +218,7 @@ static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct o
                 return EXIT_NOT_READY;
         r = detect_machine(sr, &m);
         if (r >= 0)
-                r = plan_build(sr, m, &opt->selection, &p, &reason);
+                r = cli_plan_build(sr, m, &opt->selection, &p, &reason);
         if (r < 0) {
                 complain(out, "apply: %s", reason ? reason : vs_strerror(r));
                 free(reason);
@@ -249,14 +241,14 @@ static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct o
         }
         options(opt, &o);
         fprintf(human, "Applying:\n");
-        r = apply_plan(sr, p, &o, &out->res);
+        r = session_apply(sr, p, &o, 0, &out->s);
         out->ran = true;
         if (r < 0) {
                 report("apply", r, out);
-                r = out->res.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
+                r = out->s.result.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
         } else {
-                if (!o.regenerate && p->n_commands)
-                        commands_by_hand(p);
+                if (out->s.by_hand.n)
+                        commands_by_hand(&out->s.by_hand);
                 /* Single-GPU mode binds nothing at boot: a reboot only for the kernel's own parameters. */
                 if (p->single_gpu)
                         fprintf(human, "Done. Next: restart libvirtd so that it finds the hook%s, then run:\n",
@@ -285,7 +277,7 @@ static int run_undo(struct sysroot *sr, const struct cli_options *opt, struct ou
         if (r == -ENOENT) {
                 /* undo_last still runs: under its lock it removes what a run cut short before its journal existed. */
                 options(opt, &o);
-                r = undo_last(sr, &o, &out->res, &seq);
+                r = session_undo(sr, &o, 0, &out->s);
                 out->ran = true;
                 if (r < 0 && r != -ENOENT) {
                         report("undo", r, out);
@@ -310,25 +302,26 @@ static int run_undo(struct sysroot *sr, const struct cli_options *opt, struct ou
         if (!confirmed(opt, "undo", "Undo it?", out))
                 return EXIT_USAGE;
         options(opt, &o);
-        r = undo_last(sr, &o, &out->res, &seq);
+        r = session_undo(sr, &o, 0, &out->s);
         out->ran = true;
+        seq = out->s.result.seq;
         if (r == -ENOENT) {
                 fprintf(human, "Nothing to undo: no apply of vfio-setup is left to put back.\n");
                 return EXIT_OK;
         }
         if (r == -VS_E_STALE) {
-                for (size_t i = 0; i < out->res.left.n; i++)
-                        complain(out, "undo: %s changed since apply %04u wrote it; left as it is", out->res.left.v[i],
+                for (size_t i = 0; i < out->s.result.left.n; i++)
+                        complain(out, "undo: %s changed since apply %04u wrote it; left as it is", out->s.result.left.v[i],
                                  seq);
                 fprintf(stderr, "hint: put it back by hand (or as it was after apply) and run vfio-setup undo again\n");
                 return EXIT_APPLY_FAILED;
         }
         if (r < 0) {
                 report("undo", r, out);
-                return out->res.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
+                return out->s.result.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
         }
         fprintf(human, "Apply %04u undone: every file holds what it held before (each read back and compared).%s%s%s\n",
-                seq, out->res.note ? " Note: " : "", out->res.note ? out->res.note : "",
+                seq, out->s.result.note ? " Note: " : "", out->s.result.note ? out->s.result.note : "",
                 o.regenerate ? "" : " Regenerate the boot files by hand.");
         return EXIT_OK;
 }
@@ -350,15 +343,15 @@ static int with_outcome(struct sysroot *sr, const struct cli_options *opt, const
         }
         /* What standard output could not take is said where it still can be. */
         if (fflush(stdout) != 0 || ferror(stdout)) {
-                if (r == EXIT_OK && out.ran && out.res.seq)
+                if (r == EXIT_OK && out.ran && out.s.result.seq)
                         fprintf(stderr, "vfio-setup: %s: standard output could not take the whole report; it finished: "
-                                        "journal /" JOURNAL_DIR "/%04u\n", command, out.res.seq);
+                                        "journal /" JOURNAL_DIR "/%04u\n", command, out.s.result.seq);
                 else
                         fprintf(stderr, "vfio-setup: %s: standard output could not take the whole report; %s\n", command,
                                 r == EXIT_OK ? "it finished" : out.error ? out.error : "it did not finish");
         }
         if (out.ran)
-                apply_result_free(&out.res);
+                session_free(&out.s);
         free(out.error);
         return r;
 }

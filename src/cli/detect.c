@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "remedies.h"
 #include "output.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/findings.h"
@@ -134,6 +135,8 @@ int cli_detect(struct sysroot *sr, const struct cli_options *opt)
                 return EXIT_OK;
         }
         r = findings_build(m, &f);
+        if (r >= 0 && (r = findings_word(&f, cli_remedies)) < 0)
+                findings_free(&f);
         if (r < 0) {
                 machine_free(m);
                 cli_error("detect", r, NULL);

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "cli.h"
 #include "output.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/json.h"
@@ -237,4 +238,11 @@ int output_json_error(const char *command, int exit_code)
 bool output_json_printed(void)
 {
         return json_run.printed;
+}
+
+void cli_error(const char *what, int err, const char *hint)
+{
+        fprintf(stderr, "vfio-setup: %s: %s\n", what, vs_strerror(err));
+        if (hint)
+                fprintf(stderr, "hint: %s\n", hint);
 }

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "remedies.h"
 #include "output.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
-#include "vfio-setup/ovmf.h"
 #include "vfio-setup/plan.h"
 
 int cli_plan(struct sysroot *sr, const struct cli_options *opt)
@@ -51,10 +51,10 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 if (r >= 0)
                         r = selection_from_state(&m->vfio.tool, &sel);
                 if (r >= 0)
-                        r = plan_build(sr, m, &sel, &p, &reason);
+                        r = cli_plan_build(sr, m, &sel, &p, &reason);
                 selection_free(&sel);
         } else
-                r = plan_build(sr, m, &opt->selection, &p, &reason);
+                r = cli_plan_build(sr, m, &opt->selection, &p, &reason);
         machine_free(m);
         if (r < 0) {
                 if (reason)
@@ -65,12 +65,9 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 /* A selection the machine cannot take is the machine's state, not a usage error. */
                 return plan_refused(r) ? EXIT_NOT_READY : EXIT_USAGE;
         }
-        if (opt->libvirt_domain) {
-                struct ovmf_paths fw;
-                bool have_fw = ovmf_find(sr, &fw) == 0;
-
-                r = plan_libvirt_domain(p, opt->libvirt_domain, opt->guest, have_fw ? &fw : NULL, &text);
-        } else
+        if (opt->libvirt_domain)
+                r = plan_guest_domain(sr, p, opt->libvirt_domain, opt->guest, &text);
+        else
                 r = opt->libvirt_xml ? plan_libvirt_xml(p, &text) : opt->json ? plan_to_json(p, &text)
                                                                                : plan_to_text(p, &text);
         plan_free(p);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "remedies.h"
 #include "vfio-setup/atomic.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
@@ -73,6 +74,8 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
                 return EXIT_USAGE;
         }
         r = rom_fetch(sr, d, &io, &data, &len, &info, &problem);
+        if (cli_word(&problem) < 0)
+                r = -ENOMEM;
         if (r == -VS_E_SELECTION)
                 fprintf(stderr, "vfio-setup: rom: %s\n", problem);
         else if (r == -ENOENT)

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../tui/tui.h"
+#include "vfio-setup/tui.h"
 #include "cli.h"
 #include "vfio-setup/card.h"
 #include "vfio-setup/datadir.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vfio-setup/osrelease.h"
+#include "vfio-setup/envfile.h"
 
 static char *unquote_value(const char *v, size_t len)
 {

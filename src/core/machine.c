@@ -6,29 +6,15 @@
 #include "vfio-setup/machine.h"
 #include "vfio-setup/pciaddr.h"
 
-static const char *const bootloader_names[_BOOTLOADER_MAX] = {
-        [BOOTLOADER_UNKNOWN] = "unknown",
-        [BOOTLOADER_GRUB] = "grub",
-        [BOOTLOADER_GRUB_BLS] = "grub-bls",
-        [BOOTLOADER_SYSTEMD_BOOT] = "systemd-boot",
-        [BOOTLOADER_KERNELSTUB] = "kernelstub",
-        [BOOTLOADER_REFIND] = "refind",
-        [BOOTLOADER_LIMINE] = "limine",
-        [BOOTLOADER_EFISTUB] = "efistub",
-        [BOOTLOADER_PROXMOX_SDBOOT] = "proxmox-boot-tool:systemd-boot",
-        [BOOTLOADER_PROXMOX_GRUB] = "proxmox-boot-tool:grub",
-        [BOOTLOADER_RPM_OSTREE] = "rpm-ostree",
-        [BOOTLOADER_SDBOOTUTIL] = "sdbootutil",
-};
-
-static const char *const initramfs_names[_INITRAMFS_MAX] = {
-        [INITRAMFS_UNKNOWN] = "unknown",
-        [INITRAMFS_MKINITCPIO] = "mkinitcpio",
-        [INITRAMFS_DRACUT] = "dracut",
-        [INITRAMFS_INITRAMFS_TOOLS] = "initramfs-tools",
-        [INITRAMFS_BOOSTER] = "booster",
-        [INITRAMFS_RPM_OSTREE] = "rpm-ostree",
-};
+#define NAME_ROW(id, name, ...) [BOOTLOADER_##id] = name,
+static const char *const bootloader_names[_BOOTLOADER_MAX] = { BOOTLOADERS(NAME_ROW) };
+#undef NAME_ROW
+#define NOTE_ROW(id, name, emitter, note) [BOOTLOADER_##id] = note,
+static const char *const bootloader_notes[_BOOTLOADER_MAX] = { BOOTLOADERS(NOTE_ROW) };
+#undef NOTE_ROW
+#define NAME_ROW(id, name, ...) [INITRAMFS_##id] = name,
+static const char *const initramfs_names[_INITRAMFS_MAX] = { INITRAMFS_GENERATORS(NAME_ROW) };
+#undef NAME_ROW
 
 static const struct {
         bool blocking;
@@ -99,6 +85,11 @@ unsigned device_host_ways(const struct machine *m, size_t device)
 const char *bootloader_name(enum bootloader_kind k)
 {
         return k >= 0 && k < _BOOTLOADER_MAX ? bootloader_names[k] : "unknown";
+}
+
+const char *bootloader_note(enum bootloader_kind k)
+{
+        return k >= 0 && k < _BOOTLOADER_MAX ? bootloader_notes[k] : bootloader_notes[BOOTLOADER_UNKNOWN];
 }
 
 const char *initramfs_name(enum initramfs_kind k)
@@ -214,94 +205,43 @@ int machine_find_device(const struct machine *m, const char *address, size_t *re
         return -ENOENT;
 }
 
-static void evidence_free(struct evidence_result *e)
-{
-        strv_free(&e->evidence);
-        strv_free(&e->also_found);
-}
+/* The model's free functions, one per struct, from its field list (machine.h). */
+#define FREE_NONE(member, sub)
+#define FREE_STR(member, sub) free(s->member);
+#define FREE_PTR(member, sub) free(s->member);
+#define FREE_STRV(member, sub) strv_free(&s->member);
+#define FREE_STATE(member, sub) state_free(&s->member);
+#define FREE_STRUCT(member, sub) free_##sub(&s->member);
+#define FREE_ARRAY(member, sub)                                  \
+        for (size_t i_ = 0; i_ < s->n_##member; i_++)          \
+                free_##sub(&s->member[i_]);                     \
+        free(s->member);
+#define FREE_ROW(owned, shown, member, key, sub) FREE_##owned(member, sub)
+#define DEFINE_FREE(name, list) \
+        static void free_##name(struct name *s) { list(FREE_ROW) }
+
+DEFINE_FREE(cpu_core, CPU_CORE_FIELDS)
+DEFINE_FREE(cpu_topology, CPU_TOPOLOGY_FIELDS)
+DEFINE_FREE(cpu_info, CPU_INFO_FIELDS)
+DEFINE_FREE(board_info, BOARD_INFO_FIELDS)
+DEFINE_FREE(iommu_info, IOMMU_INFO_FIELDS)
+DEFINE_FREE(pci_device, PCI_DEVICE_FIELDS)
+DEFINE_FREE(host_net, HOST_NET_FIELDS)
+DEFINE_FREE(iommu_group, IOMMU_GROUP_FIELDS)
+DEFINE_FREE(gpu_info, GPU_INFO_FIELDS)
+DEFINE_FREE(block_part, BLOCK_PART_FIELDS)
+DEFINE_FREE(block_disk, BLOCK_DISK_FIELDS)
+DEFINE_FREE(distro_info, DISTRO_INFO_FIELDS)
+DEFINE_FREE(evidence_result, EVIDENCE_RESULT_FIELDS)
+DEFINE_FREE(esp_info, ESP_INFO_FIELDS)
+DEFINE_FREE(vfio_id_source, VFIO_ID_SOURCE_FIELDS)
+DEFINE_FREE(vfio_state, VFIO_STATE_FIELDS)
+DEFINE_FREE(machine, MACHINE_FIELDS)
 
 void machine_free(struct machine *m)
 {
         if (!m)
                 return;
-        free(m->cpu.vendor_string);
-        free(m->cpu.model);
-        for (size_t i = 0; i < m->topology.n_cores; i++)
-                free(m->topology.cores[i].cpus);
-        free(m->topology.cores);
-        free(m->board.vendor);
-        free(m->board.name);
-        free(m->board.bios_vendor);
-        free(m->board.bios_version);
-        free(m->board.bios_date);
-        free(m->board.sys_vendor);
-        free(m->board.product_name);
-        free(m->iommu.cmdline);
-        free(m->iommu.acs_evidence);
-        strv_free(&m->iommu.cmdline_tokens);
-        for (size_t i = 0; i < m->n_devices; i++) {
-                free(m->devices[i].vendor_name);
-                free(m->devices[i].device_name);
-                free(m->devices[i].class_name);
-                free(m->devices[i].driver);
-                free(m->devices[i].driver_module);
-                strv_free(&m->devices[i].usb_devices);
-                strv_free(&m->devices[i].net_ifaces);
-                strv_free(&m->devices[i].inputs);
-                strv_free(&m->devices[i].screens);
-                strv_free(&m->devices[i].host_way_texts);
-        }
-        free(m->devices);
-        for (size_t i = 0; i < m->n_groups; i++)
-                free(m->groups[i].devices);
-        free(m->groups);
-        for (size_t i = 0; i < m->n_disks; i++) {
-                struct block_disk *d = &m->disks[i];
-
-                for (size_t k = 0; k < d->n_parts; k++) {
-                        free(d->parts[k].name);
-                        free(d->parts[k].fs_type);
-                        free(d->parts[k].label);
-                        strv_free(&d->parts[k].mounts);
-                }
-                free(d->parts);
-                free(d->name);
-                free(d->by_id);
-                free(d->model);
-                strv_free(&d->mounts);
-        }
-        free(m->disks);
-        for (size_t i = 0; i < m->n_gpus; i++) {
-                free(m->gpus[i].companions);
-                free(m->gpus[i].blockers);
-                strv_free(&m->gpus[i].vfio_ids);
-                strv_free(&m->gpus[i].reason_texts);
-                free(m->gpus[i].reset_quirk);
-        }
-        free(m->gpus);
-        free(m->distro.id);
-        free(m->distro.id_like);
-        free(m->distro.name);
-        free(m->distro.pretty_name);
-        free(m->distro.version_id);
-        strv_free(&m->net.default_ifaces);
-        strv_free(&m->net.ssh_peers);
-        free(m->esp.path);
-        free(m->esp.device);
-        free(m->esp.fs_type);
-        free(m->esp.part_type);
-        strv_free(&m->esp.evidence);
-        evidence_free(&m->bootloader);
-        evidence_free(&m->initramfs);
-        for (size_t i = 0; i < m->vfio.n_ids; i++) {
-                free(m->vfio.ids[i].id);
-                free(m->vfio.ids[i].source);
-        }
-        free(m->vfio.ids);
-        strv_free(&m->vfio.bound);
-        free(m->vfio.kernel);
-        state_free(&m->vfio.tool);
-        free(m->vfio.tool_error);
-        strv_free(&m->warnings);
+        free_machine(m);
         free(m);
 }

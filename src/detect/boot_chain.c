@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "boot_chain.h"
-#include "vfio-setup/cmdline.h"
-#include "vfio-setup/osrelease.h"
+#include "vfio-setup/kcmdline.h"
+#include "vfio-setup/envfile.h"
 
 /*
  * Some systems hand their whole boot chain to one tool: the loader found on
@@ -85,7 +85,7 @@ static int rpm_ostree(const struct sysroot *sr, const struct machine *m, const s
         (void)f;
         if (sysroot_exists(sr, "run/ostree-booted"))
                 r = strv_push(why, "/run/ostree-booted");
-        if (r >= 0 && m->iommu.cmdline && cmdline_has(m->iommu.cmdline, "ostree", NULL))
+        if (r >= 0 && m->iommu.cmdline && kcmdline_has(m->iommu.cmdline, "ostree", NULL))
                 r = strv_push(why, "ostree= on the kernel command line");
         if (r >= 0 && sysroot_list(sr, "boot/loader/entries", &entries) >= 0)
                 for (size_t i = 0; i < entries.n && r >= 0; i++)

@@ -7,7 +7,7 @@
 
 #include "boot_chain.h"
 #include "probe.h"
-#include "vfio-setup/osrelease.h"
+#include "vfio-setup/envfile.h"
 
 #define B(kind, path, esp, weight) { BOOTLOADER_##kind, path, esp, weight }
 

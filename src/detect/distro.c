@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "vfio-setup/detect.h"
-#include "vfio-setup/osrelease.h"
+#include "vfio-setup/envfile.h"
 
 /* os-release(5): /etc/os-release wins, /usr/lib/os-release is the fallback. */
 static const char *const os_release_paths[] = { "etc/os-release", "usr/lib/os-release" };

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "vfio-setup/group_view.h"
-#include "vfio-setup/storage.h"
+#include "vfio-setup/host_needs.h"
 
 #define PCI_EXT_CAP_START 0x100
 #define PCI_EXT_CAP_ID_ACS 0x000d

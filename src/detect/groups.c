@@ -7,7 +7,7 @@
 
 #include "vfio-setup/detect.h"
 #include "vfio-setup/reset_quirks.h"
-#include "vfio-setup/storage.h"
+#include "vfio-setup/host_needs.h"
 
 struct member {
         int group;

@@ -14,6 +14,7 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/machine.h"
 #include "vfio-setup/rom.h"
+#include "vfio-setup/remedy.h"
 
 static uint16_t le16(const unsigned char *p)
 {
@@ -226,7 +227,7 @@ int rom_fetch(const struct sysroot *sr, const struct pci_device *d, const struct
         r = rom_read(sr, d->address, io, &data, &len);
         if (r == -VS_E_NOT_SYSFS)
                 return refuse(ret_problem, "%s/sys is not the kernel's sysfs but a copy of it: a card's ROM is read "
-                                           "from the running kernel, with --root / (the default); nothing was written",
+                                           "from the running kernel, " REMEDY(LIVE_ROOT) "; nothing was written",
                               strcmp(sysroot_dir(sr), "/") == 0 ? "" : sysroot_dir(sr));
         if (r < 0)
                 return r;

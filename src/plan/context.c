@@ -276,11 +276,11 @@ static int build_ops(const struct plan_ctx *ctx, const char *line, const char *e
                 ops[n].kind = append ? CMDLINE_SET : CMDLINE_REPLACE;
                 ops[n].key = keys[n];
                 /* Already given to the kernel on the other line: only correct a differing value here. */
-                if (elsewhere && cmdline_has(elsewhere, keys[n], ops[n].value))
+                if (elsewhere && kcmdline_has(elsewhere, keys[n], ops[n].value))
                         ops[n].kind = CMDLINE_REPLACE;
                 n++;
         }
-        if (r >= 0 && w->ids && *w->ids && !ids_param && cmdline_has(line, "vfio_pci.ids", NULL)) {
+        if (r >= 0 && w->ids && *w->ids && !ids_param && kcmdline_has(line, "vfio_pci.ids", NULL)) {
                 ops[n] = (struct cmdline_op){ CMDLINE_SET, "vfio-pci.ids", w->ids };
                 n++;
         }
@@ -309,7 +309,7 @@ int ctx_record_params(struct plan_ctx *ctx, const struct strv *added)
                 char *key;
 
                 r = split_token(added->v[i], &key, &value);
-                if (r >= 0 && cmdline_key_merged(key)) {
+                if (r >= 0 && kcmdline_key_merged(key)) {
                         own = NULL;
                         for (size_t k = 0; k < ctx->want.params.n; k++)
                                 if (startswith(ctx->want.params.v[k], key) && ctx->want.params.v[k][strlen(key)] == '=')
@@ -497,35 +497,4 @@ int ctx_note_module(struct plan_ctx *ctx, const char *module)
 char *ctx_params_text(const struct plan_ctx *ctx)
 {
         return strv_join(&ctx->want.params, " ");
-}
-
-static const char *const remedies[_REMEDY_MAX][2] = {
-        [REMEDY_NAME_GPU] = { "name the GPU to pass through with --gpu ADDRESS",
-                              "choose the GPU to pass through on the GPU screen" },
-        [REMEDY_BOOT_VGA] = { "Or pass it anyway with --allow-boot-vga, which also adds initcall_blacklist=sysfb_init",
-                              "Or press v to pass it anyway, which also adds initcall_blacklist=sysfb_init" },
-        [REMEDY_SINGLE_GPU] = { "Or keep it with the host until a libvirt guest starts: --single-gpu DOMAIN",
-                                "Or keep it with the host until the guest starts: single-GPU mode, on the Goal screen" },
-        [REMEDY_DIRTY_GROUP] = { "pass them along with --extra, or move the card to a slot wired to the CPU. "
-                                 "--allow-dirty-group sets it up anyway, but the guest then starts only once they go to "
-                                 "vfio-pci too, or under a kernel whose ACS override splits the group (detect explains "
-                                 "the override, which vfio-setup does not set)",
-                                 "tick them on the GPU screen (Tab) to pass them along, or move the card to a slot "
-                                 "wired to the CPU. d sets it up anyway, but the guest then starts only once they go "
-                                 "to vfio-pci too, or under a kernel whose ACS override splits the group (the GPU "
-                                 "screen explains the override)" },
-        [REMEDY_DIRTY_ACCEPTED] = { "(--allow-dirty-group)", "(accepted with d)" },
-        [REMEDY_LG_USER] = { "run vfio-setup through sudo as the user who runs the client, or name one with --lg-user NAME",
-                             "choose the user who runs the client on the Goal screen (Left/Right on its row)" },
-        [REMEDY_STORAGE] = { "(--extra ADDRESS, --disk NAME; vfio-setup detect lists them)",
-                             "(tick them under storage on the Goal screen)" },
-        [REMEDY_HOST_DISK] = { "Give the guest a disk the host does not use (--disk), or another controller",
-                               "Give the guest a disk the host does not use, or another controller" },
-        [REMEDY_HOST_WAY] = { "Once there is another way in, pass it anyway with --allow-host-device ADDRESS",
-                              "Once there is another way in, confirm it on the GPU screen (y when it asks)" },
-};
-
-const char *ctx_remedy(const struct plan_ctx *ctx, enum remedy r)
-{
-        return remedies[r][ctx->sel->wizard_wording];
 }

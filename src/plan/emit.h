@@ -4,6 +4,7 @@
 /* What the emitters share: the wanted end state, the plan being built, and helpers. */
 
 #include "vfio-setup/plan.h"
+#include "vfio-setup/remedy.h"
 #include "vfio-setup/state.h"
 #include "vfio-setup/textfile.h"
 
@@ -110,11 +111,6 @@ int emit_takeback(struct plan_ctx *ctx);
 /* Says what disks go with passed controllers; the storage goal's whole disks. Writes nothing. */
 int emit_storage(struct plan_ctx *ctx);
 /* A controller with a disk the host uses never goes to a guest: refuses, naming the disk and its mounts. */
-/* The way out of a refusal, in the words of whoever asked: command-line options, or the wizard's keys. */
-enum remedy { REMEDY_NAME_GPU, REMEDY_BOOT_VGA, REMEDY_SINGLE_GPU, REMEDY_DIRTY_GROUP, REMEDY_DIRTY_ACCEPTED, REMEDY_LG_USER,
-              REMEDY_STORAGE, REMEDY_HOST_DISK, REMEDY_HOST_WAY, _REMEDY_MAX };
-const char *ctx_remedy(const struct plan_ctx *ctx, enum remedy r);
-
 int ctx_refuse_host_disk(struct plan_ctx *ctx, size_t device);
 /* The same for a function of the slot of a GPU (a USB-C controller), which goes with the GPU. */
 int ctx_refuse_slot_disk(struct plan_ctx *ctx, size_t gpu, size_t device);

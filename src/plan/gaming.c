@@ -46,7 +46,7 @@ int want_gaming_params(struct plan_ctx *ctx)
         if (total && mib + HOST_MIN_MIB > total)
                 return ctx_refuse(ctx, -VS_E_SELECTION,
                                   "hugepages: %lu MiB for the guest leaves the host less than %lu MiB of the %lu MiB "
-                                  "this machine has; give the guest less (--vm-memory)",
+                                  "this machine has; give the guest less (" REMEDY(VM_MEMORY) ")",
                                   mib, HOST_MIN_MIB, total);
         if (!gib_pages(ctx))
                 return 0;
@@ -81,7 +81,7 @@ static int pin(struct plan_ctx *ctx)
         guest = cpulist_format(p->guest, p->n_guest);
         host = cpulist_format(p->host, p->n_host);
         r = guest && host ? ctx_manual(ctx, "CPU pinning: %zu vCPUs on host CPUs %s (%zu core%s, %zu L3 group%s), the host and "
-                                            "QEMU's emulator threads on %s; vfio-setup plan --libvirt-xml prints <cputune>",
+                                            "QEMU's emulator threads on %s; " REMEDY(PIN_XML),
                                        p->n_guest, guest, p->n_guest / p->threads, p->n_guest / p->threads == 1 ? "" : "s",
                                        p->n_l3, p->n_l3 == 1 ? "" : "s", host)
                           : -ENOMEM;

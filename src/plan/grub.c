@@ -116,7 +116,7 @@ static int dropin(struct plan_ctx *ctx, struct textfile *f, bool *changed)
 
                 if ((r = kcmdline_parse_token(ctx->want.params.v[i], &key, &value)) < 0)
                         break;
-                if (!cmdline_has(both, key, value))
+                if (!kcmdline_has(both, key, value))
                         r = strv_push(&want, ctx->want.params.v[i]);
                 free(key);
                 free(value);
@@ -237,12 +237,12 @@ static int bls_param(const char *options, const char *token, enum cmdline_op_kin
                 return r;
         op.key = key;
         op.value = value;
-        there = cmdline_has(options, key, value);
-        if (kind == CMDLINE_SET && !there && cmdline_key_merged(key))
+        there = kcmdline_has(options, key, value);
+        if (kind == CMDLINE_SET && !there && kcmdline_key_merged(key))
                 r = cmdline_edit(options, &op, 1, &edited, &added, NULL);
         else if (kind == CMDLINE_SET && !there && !strv_contains(args, token))
                 r = strv_push(args, token);
-        else if (kind == CMDLINE_DROP && there && cmdline_key_merged(key))
+        else if (kind == CMDLINE_DROP && there && kcmdline_key_merged(key))
                 r = cmdline_edit(options, &op, 1, &edited, &added, NULL);
         if (r >= 0 && kind == CMDLINE_DROP && there && added.n == 0 && !strv_contains(remove, token))
                 r = strv_push(remove, token);

@@ -59,7 +59,7 @@ static int emit_kernelstub(struct plan_ctx *ctx)
 
                 if ((r = kcmdline_parse_token(ctx->want.params.v[i], &key, &value)) < 0)
                         break;
-                if (!cmdline_has(options, key, value)) {
+                if (!kcmdline_has(options, key, value)) {
                         r = strv_push(&add, ctx->want.params.v[i]);
                         /* The same name with another value goes first. */
                         struct strv words = { 0 };
@@ -83,7 +83,7 @@ static int emit_kernelstub(struct plan_ctx *ctx)
 
                 if ((r = kcmdline_parse_token(ctx->want.drop.v[i], &key, &value)) < 0)
                         break;
-                if (cmdline_has(options, key, value) && !strv_contains(&del, ctx->want.drop.v[i]))
+                if (kcmdline_has(options, key, value) && !strv_contains(&del, ctx->want.drop.v[i]))
                         r = strv_push(&del, ctx->want.drop.v[i]);
                 free(key);
                 free(value);

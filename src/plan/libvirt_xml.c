@@ -252,3 +252,11 @@ int plan_libvirt_domain(const struct plan *p, const char *name, enum guest_os os
         strbuf_printf(&b, "</domain>\n");
         return strbuf_finish(&b, ret);
 }
+
+int plan_guest_domain(const struct sysroot *sr, const struct plan *p, const char *name, enum guest_os os, char **ret)
+{
+        struct ovmf_paths fw;
+        bool have_fw = ovmf_find(sr, &fw) == 0;
+
+        return plan_libvirt_domain(p, name, os, have_fw ? &fw : NULL, ret);
+}

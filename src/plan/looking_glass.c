@@ -84,11 +84,11 @@ int emit_looking_glass(struct plan_ctx *ctx)
 
         if (on && (!user || !*user || strcmp(user, "root") == 0))
                 return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: no user to own the shared memory; %s",
-                                  ctx_remedy(ctx, REMEDY_LG_USER));
+                                  REMEDY(LG_USER));
         /* A name written into tmpfiles.d or a udev rule that no account has would leave the memory root's. */
         if (on && user_uid(ctx->sr, user, &uid) == -ESRCH)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "Looking Glass: there is no user %s in /etc/passwd; %s", user,
-                                  ctx_remedy(ctx, REMEDY_LG_USER));
+                                  REMEDY(LG_USER));
         /* The user's name is the tree's: a field tmpfiles.d splits as systemd does, a quoted udev value. */
         if (on) {
                 struct strbuf field = { 0 }, udev = { 0 };
@@ -141,8 +141,7 @@ int emit_looking_glass(struct plan_ctx *ctx)
         if (r >= 0 && on)
                 r = record(&ctx->next, lg, width, height, user);
         if (r >= 0 && on)
-                r = ctx_manual(ctx, "Looking Glass: %u MiB of shared memory for %ux%u %s; add to the domain with "
-                                    "vfio-setup plan --libvirt-xml",
+                r = ctx_manual(ctx, "Looking Glass: %u MiB of shared memory for %ux%u %s; " REMEDY(LG_XML),
                                mb, width, height, lg->hdr ? "HDR" : "SDR");
         free(tmpfiles_user);
         free(udev_user);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "emit.h"
-#include "params.h"
+#include "vfio-setup/params.h"
 
 /* Where nothing can be written safely, the plan says exactly what to do by hand. */
 
@@ -54,7 +54,7 @@ static int emit_unknown_bootloader(struct plan_ctx *ctx)
 {
         if (ctx->sel->release)
                 return release_by_hand(ctx);
-        return params_by_hand(ctx, "your boot loader (it was not recognised; --bootloader NAME names it)");
+        return params_by_hand(ctx, "your boot loader (it was not recognised; " REMEDY(NAME_BOOTLOADER) ")");
 }
 
 static int emit_efistub(struct plan_ctx *ctx)

@@ -74,7 +74,7 @@ static int user_lines(struct plan_ctx *ctx, const char *path)
                         continue;
                 size_t len = strcspn(p + 4, " \t#");
                 char *have = strndup(p + 4, len);
-                bool same = have && cmdline_value_equal("vfio_pci.ids", have, ctx->want.ids);
+                bool same = have && kcmdline_value_equal("vfio_pci.ids", have, ctx->want.ids);
 
                 free(have);
                 if (same)

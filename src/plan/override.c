@@ -70,7 +70,7 @@ int emit_override(struct plan_ctx *ctx)
                 return ctx_refuse(ctx, -VS_E_SELECTION,
                                   "%s: the host keeps devices with the same ids, so these must be bound by address, which "
                                   "needs modprobe's install commands; booster does not run them. Pass a GPU whose ids are "
-                                  "unique, or use another initramfs generator (--initramfs)",
+                                  "unique, or use another initramfs generator (" REMEDY(INITRAMFS) ")",
                                   addresses->v[0]);
         if (on && !(text = script(addresses)))
                 return -ENOMEM;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "params.h"
+#include "vfio-setup/params.h"
 
 /*
  * Kernel parameters and early modules, by CPU vendor, kernel version and how

@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "emit.h"
-#include "params.h"
+#include "vfio-setup/params.h"
 #include "vfio-setup/cmdline.h"
 #include "vfio-setup/escape.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/findings.h"
 #include "vfio-setup/kcmdline.h"
-#include "vfio-setup/storage.h"
+#include "vfio-setup/host_needs.h"
 
 /* Devices in the groups of the selected ones that would have to go along. */
 static int blockers(const struct machine *m, const struct strv *selected, struct strv *ret)
@@ -145,7 +145,7 @@ static int select_gpu(struct plan_ctx *ctx)
         size_t idx;
 
         if (!ctx->sel->gpu)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "%s", ctx_remedy(ctx, REMEDY_NAME_GPU));
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s", REMEDY(NAME_GPU));
         if (machine_find_device(m, ctx->sel->gpu, &idx) < 0)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "%s: no such PCI device on this machine", ctx->sel->gpu);
         for (size_t i = 0; i < m->n_gpus; i++)
@@ -172,7 +172,7 @@ static int select_gpu(struct plan_ctx *ctx)
                                   "host shows nothing until the other GPU's driver starts. Best: make the other GPU the "
                                   "primary display in the firmware setup (often \"Initial display output\" or \"Primary "
                                   "graphics adapter\"). %s",
-                                  m->devices[idx].address, ctx_remedy(ctx, REMEDY_BOOT_VGA));
+                                  m->devices[idx].address, REMEDY(BOOT_VGA));
         if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && !ctx->sel->allow_boot_vga)
                 return ctx_refuse(ctx, -VS_E_BOOT_VGA,
                                   "%s is the boot VGA device and the machine's only GPU: once vfio-pci takes it the host "
@@ -180,8 +180,8 @@ static int select_gpu(struct plan_ctx *ctx)
                                   "kept off it (\"BAR 0: can't reserve\" otherwise). Have a way in without a screen "
                                   "first (ssh), and know the way back: module_blacklist=vfio_pci on the kernel line at "
                                   "the boot menu for one boot, then undo. %s. %s",
-                                  m->devices[idx].address, ctx_remedy(ctx, REMEDY_BOOT_VGA),
-                                  ctx_remedy(ctx, REMEDY_SINGLE_GPU));
+                                  m->devices[idx].address, REMEDY(BOOT_VGA),
+                                  REMEDY(SINGLE_GPU));
         ctx->boot_vga = g->reasons & (1u << GPU_REASON_BOOT_VGA);
         if (ctx->boot_vga &&
             ctx_warn(ctx, "%s is the boot VGA device: initcall_blacklist=sysfb_init keeps the firmware framebuffer off "
@@ -333,10 +333,10 @@ static int check_groups(struct plan_ctx *ctx)
                         r = ctx_warn(ctx, "the IOMMU groups also hold %s, which stay with the host: the guest will not "
                                           "start (\"group is not viable\") until they go to vfio-pci too, or a kernel "
                                           "with the ACS override splits the group %s",
-                                     list, ctx_remedy(ctx, REMEDY_DIRTY_ACCEPTED));
+                                     list, REMEDY(DIRTY_ACCEPTED));
                 else
                         r = ctx_refuse(ctx, -VS_E_DIRTY_GROUP, "the IOMMU groups of the devices also hold %s: %s", list,
-                                       ctx_remedy(ctx, REMEDY_DIRTY_GROUP));
+                                       REMEDY(DIRTY_GROUP));
         }
         free(list);
         strv_free(&kept);
@@ -380,7 +380,7 @@ static bool same_name_wanted(const struct strv *params, const char *token)
         bool found = false;
 
         /* A shared list (initcall_blacklist) keeps its items apart: each is kept or dropped alone. */
-        for (size_t i = 0; key && !cmdline_key_merged(key) && i < params->n && !found; i++) {
+        for (size_t i = 0; key && !kcmdline_key_merged(key) && i < params->n && !found; i++) {
                 char *k = strndup(params->v[i], strcspn(params->v[i], "="));
 
                 found = k && kcmdline_key_equal(k, key);
@@ -416,7 +416,7 @@ static int drop_items(const struct strv *params, const char *token, struct strv 
         char *key = strndup(token, klen), *list;
         int r = key ? 0 : -ENOMEM;
 
-        if (r < 0 || !token[klen] || !cmdline_key_merged(key)) {
+        if (r < 0 || !token[klen] || !kcmdline_key_merged(key)) {
                 free(key);
                 return r < 0 ? r : strv_push(drop, token);
         }
@@ -704,6 +704,13 @@ void commands_free(struct strv *v, size_t n)
 bool plan_empty(const struct plan *p)
 {
         return p->n_files == 0 && p->n_commands == 0 && p->remove_dirs.n == 0;
+}
+
+int plan_word(struct plan *p, const char *const words[_REMEDY_MAX])
+{
+        int r = remedy_render_strv(&p->warnings, words);
+
+        return r < 0 ? r : remedy_render_strv(&p->manual, words);
 }
 
 void plan_free(struct plan *p)

@@ -123,7 +123,7 @@ static int with_own(const struct strv *own, struct strv *words)
                 r = kcmdline_parse_token(own->v[i], &key, &value);
                 if (r < 0)
                         break;
-                for (size_t k = words->n; !cmdline_key_merged(key) && k-- > 0 && r >= 0;) {
+                for (size_t k = words->n; !kcmdline_key_merged(key) && k-- > 0 && r >= 0;) {
                         char *wkey, *wvalue;
 
                         r = kcmdline_parse_token(words->v[k], &wkey, &wvalue);
@@ -228,7 +228,7 @@ static int emit_image_initramfs(struct plan_ctx *ctx)
 {
         if (ctx->bootloader != BOOTLOADER_RPM_OSTREE)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "the rpm-ostree initramfs goes with the rpm-ostree boot chain "
-                                  "(--bootloader rpm-ostree)");
+                                  "(" REMEDY(OSTREE_CHAIN) ")");
         return 0;
 }
 

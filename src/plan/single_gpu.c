@@ -214,8 +214,7 @@ int emit_single_gpu(struct plan_ctx *ctx)
                                   "If the guest hangs, \"virsh destroy %s\" from there gives the GPU back",
                              guest, guest);
         if (r >= 0 && ctx->m->n_gpus > 1)
-                r = ctx_warn(ctx, "single-GPU mode on a machine with %zu GPUs: bound at boot instead (without "
-                                  "--single-gpu), the devices would leave the host its display on another GPU", ctx->m->n_gpus);
+                r = ctx_warn(ctx, "single-GPU mode on a machine with %zu GPUs: bound at boot instead (" REMEDY(NO_SINGLE_GPU) "), the devices would leave the host its display on another GPU", ctx->m->n_gpus);
         if (r >= 0 && !sysroot_exists(ctx->sr, "etc/libvirt"))
                 r = ctx_warn(ctx, "single-GPU mode: libvirt is not installed (no /etc/libvirt); the hook only runs "
                                   "under libvirt's QEMU driver, 6.5.0 or later");
@@ -224,7 +223,7 @@ int emit_single_gpu(struct plan_ctx *ctx)
                                     "daemons run): it looks for hooks when it starts");
         if (r >= 0)
                 r = ctx_manual(ctx, "single-GPU mode: the domain must be named %s and have the devices as <hostdev> "
-                                    "(vfio-setup plan --libvirt-domain %s prints one)",
+                                    "(" REMEDY_WITH(DOMAIN_XML) "%s" REMEDY_END ")",
                                guest, guest);
         return r;
 }

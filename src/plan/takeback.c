@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "emit.h"
-#include "params.h"
+#include "vfio-setup/params.h"
 #include "vfio-setup/strbuf.h"
 
 /*

@@ -7,6 +7,8 @@
 
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/session.h"
+#include "remedies.h"
 #include "wizard_private.h"
 
 /*
@@ -46,7 +48,7 @@ static int enter(struct wizard *w, void *priv)
                 return r < 0 && r != -ENOENT && !v->why_not ? -ENOMEM : 0;
         }
         /* The same plan review showed: made again from the same machine and choices. */
-        r = plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
+        r = wizard_plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
         free(reason);
         if (r < 0)
                 return r;
@@ -163,14 +165,16 @@ static char *status_text(const struct wizard *w, const struct apply_view *v)
 
         const char *root = shown_root(w);
 
+        const char *journal = w->session.journal, *out = w->session.result.output;
+
         if (v->phase == FAILED)
                 n = asprintf(&text, "%s failed: %s\n%s%s%s%s%s%s\nEnter shows what to do now.", w->undo ? "Undo" : "Apply",
-                             w->outcome_text ? w->outcome_text : "", w->journal ? "Journal: " : "", w->journal ? root : "",
-                             w->journal ? w->journal : "", w->output ? "\nThe commands' output: " : "",
-                             w->output ? root : "", w->output ? w->output : "");
+                             w->session.failure ? w->session.failure : "", journal ? "Journal: " : "",
+                             journal ? root : "", journal ? journal : "", out ? "\nThe commands' output: " : "",
+                             out ? root : "", out ? out : "");
         else if (v->phase == DONE)
                 n = asprintf(&text, "%s%s%s%s\nEnter shows what comes next.", w->undo ? "Undone." : "Applied.",
-                             w->journal ? " Journal: " : "", w->journal ? root : "", w->journal ? w->journal : "");
+                             journal ? " Journal: " : "", journal ? root : "", journal ? journal : "");
         return n < 0 ? NULL : text;
 }
 
@@ -212,64 +216,37 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         free(status);
 }
 
-static void run_undo(struct wizard *w, struct apply_view *v, struct apply_options *o, struct apply_result *res)
-{
-        unsigned seq = 0;
-        int r = undo_last(w->sr, o, res, &seq);
-
-        w->outcome = r < 0 ? OUTCOME_FAILED : OUTCOME_UNDONE;
-        w->outcome_error = r;
-        if (r < 0 && apply_outcome(r, res, &w->outcome_text) < 0)
-                w->outcome_text = NULL;
-        v->phase = r < 0 ? FAILED : DONE;
-}
-
 static void run(struct wizard *w, struct apply_view *v)
 {
         struct apply_options o = w->o.apply;
-        struct apply_result res = { 0 };
-        struct machine *m;
-        int r = 0;
+        int r;
 
         o.progress = progress;
         o.userdata = v;
         o.run.line = output;
         o.run.userdata = v;
         v->phase = RUNNING;
-        free(w->outcome_text);
-        w->outcome_text = NULL;
-        if (w->undo)
-                run_undo(w, v, &o, &res);
-        else {
-                r = apply_plan(w->sr, v->plan, &o, &res);
-                v->phase = r < 0 ? FAILED : DONE;
-                w->outcome = r < 0 ? OUTCOME_FAILED : v->plan->release ? OUTCOME_REMOVED : OUTCOME_APPLIED;
-                w->outcome_error = r;
-                if (r < 0 && apply_outcome(r, &res, &w->outcome_text) < 0)
-                        w->outcome_text = NULL;
-        }
-        free(w->journal);
-        free(w->output);
-        w->journal = NULL;
-        w->output = res.output ? strdup(res.output) : NULL;
-        if (res.seq && asprintf(&w->journal, "/" JOURNAL_DIR "/%04u", res.seq) < 0)
-                w->journal = NULL;
+        session_free(&w->session);
+        r = w->undo ? session_undo(w->sr, &o, SESSION_REDETECT, &w->session)
+                    : session_apply(w->sr, v->plan, &o, SESSION_REDETECT, &w->session);
+        v->phase = r < 0 ? FAILED : DONE;
+        w->outcome = r < 0 ? OUTCOME_FAILED : w->undo ? OUTCOME_UNDONE : v->plan->release ? OUTCOME_REMOVED
+                                                                                            : OUTCOME_APPLIED;
         if (v->phase == DONE) {
                 w->applied = true;
-                if (!o.regenerate && !w->undo && v->plan->n_commands)
+                if (w->session.by_hand.n)
                         strv_push(&v->log, w->o.demo ? "In this demo the commands are not run; on a real machine they would be:"
                                                      : "Run these by hand, in this order:");
-                for (size_t i = 0; !o.regenerate && !w->undo && i < v->plan->n_commands; i++)
-                        strv_consume(&v->log, strv_join(&v->plan->commands[i], " "));
+                for (size_t i = 0; i < w->session.by_hand.n; i++)
+                        strv_push(&v->log, w->session.by_hand.v[i]);
         }
-        /* What follows (done, a re-run) speaks of the machine as it is now. */
-        if (res.wrote && detect_machine(w->sr, &m) >= 0) {
+        if (w->session.after) {
                 machine_free(w->m);
-                w->m = m;
+                w->m = w->session.after;
+                w->session.after = NULL;
         }
         /* Keys typed while it ran were typed blind. */
         w->began = true;
-        apply_result_free(&res);
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)
@@ -281,18 +258,16 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 return STEP_STAY;
         }
         if (v->phase == DONE || v->phase == FAILED) {
-                int rows = 0;
+                int rows = 0, page = (w->height ? w->height : 24) - 8;
 
                 for (size_t i = 0; i < v->log.n; i++)
                         rows += canvas_cut_rows(strlen(v->log.v[i]), (w->width ? w->width : 80) - 4);
                 /* Never further up than the log goes: Down must start to work at once. */
-                if (k == WK_UP || k == WK_PGUP)
-                        v->scroll = v->scroll + (k == WK_UP ? 1 : 10) < rows ? v->scroll + (k == WK_UP ? 1 : 10) : rows;
-                else if (k == WK_DOWN || k == WK_PGDN)
-                        v->scroll = v->scroll > (k == WK_DOWN ? 1 : 10) ? v->scroll - (k == WK_DOWN ? 1 : 10) : 0;
-                else if (k == WK_ENTER || k == 'n')
+                if (list_move_from_end(&v->scroll, rows, page, k))
+                        return STEP_HOLD;
+                if (k == WK_ENTER || k == 'n')
                         return STEP_NEXT;
-                else if (v->phase == FAILED && !w->undo && (k == WK_BACKSPACE || k == WK_ESC)) {
+                if (v->phase == FAILED && !w->undo && (k == WK_BACKSPACE || k == WK_ESC)) {
                         /* Nothing stayed written: the choices can be changed and tried again. */
                         w->goto_step = STEP_REVIEW;
                         return STEP_GOTO;

@@ -10,28 +10,6 @@ struct boot_view {
         int field;
 };
 
-/* What the plan does with each boot chain, in a sentence. */
-static const char *const chain_notes[_BOOTLOADER_MAX] = {
-        [BOOTLOADER_UNKNOWN] = "The parameters are listed for you to add by hand.",
-        [BOOTLOADER_GRUB] = "GRUB: /etc/default/grub (or a drop-in beside it), then grub.cfg is made again.",
-        [BOOTLOADER_GRUB_BLS] = "GRUB with BLS entries: grubby changes the installed kernels' entries, "
-                                "/etc/default/grub the future ones.",
-        [BOOTLOADER_SYSTEMD_BOOT] = "systemd-boot: /etc/kernel/cmdline and the entries made from it, or the "
-                                    "entries themselves.",
-        [BOOTLOADER_KERNELSTUB] = "Pop!_OS: kernelstub adds the parameters to its configuration.",
-        [BOOTLOADER_REFIND] = "rEFInd: the options in refind_linux.conf or refind.conf.",
-        [BOOTLOADER_LIMINE] = "Limine: the cmdline of its entries (or /etc/default/limine).",
-        [BOOTLOADER_EFISTUB] = "The firmware boots the kernel directly: the boot entry is yours to change.",
-        [BOOTLOADER_PROXMOX_SDBOOT] = "Proxmox VE: /etc/kernel/cmdline, then proxmox-boot-tool refresh copies it "
-                                      "and the initrds to every ESP it keeps.",
-        [BOOTLOADER_PROXMOX_GRUB] = "Proxmox VE: /etc/default/grub, then proxmox-boot-tool refresh makes GRUB's "
-                                    "configuration on every ESP it keeps.",
-        [BOOTLOADER_RPM_OSTREE] = "Fedora Atomic: rpm-ostree kargs stages a deployment with the parameters; they "
-                                  "take effect at the next reboot, and no file under /boot or /usr changes.",
-        [BOOTLOADER_SDBOOTUTIL] = "openSUSE: /etc/kernel/cmdline, then sdbootutil writes the entries (and "
-                                  "initrds) on the ESP.",
-};
-
 static void evidence(struct canvas *c, int *y, const struct strv *l)
 {
         char *joined = strv_join(l, ", ");
@@ -62,7 +40,7 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         if (w->sel.bootloader < 0)
                 evidence(c, &y, &m->bootloader.evidence);
         if (bl >= 0 && bl < _BOOTLOADER_MAX)
-                y = canvas_wrap(c, y, 6, c->w - 8, CR_NORMAL, chain_notes[bl]);
+                y = canvas_wrap(c, y, 6, c->w - 8, CR_NORMAL, bootloader_note((enum bootloader_kind)bl));
         snprintf(line, sizeof(line), "Initramfs:        < %s >%s",
                  w->sel.initramfs == 0 ? "by hand" : initramfs_name((enum initramfs_kind)ir),
                  w->sel.initramfs >= 0 ? "  (chosen by you)" : "  (detected)");
@@ -97,9 +75,9 @@ static enum step_result key(struct wizard *w, void *priv, int k)
 {
         struct boot_view *v = priv;
 
-        if (k == WK_UP || k == WK_DOWN)
-                v->field = !v->field;
-        else if (k == WK_LEFT || k == WK_RIGHT) {
+        if (list_move(&v->field, 1, 1, k))
+                return STEP_STAY;
+        if (k == WK_LEFT || k == WK_RIGHT) {
                 cycle(v->field == 0 ? &w->sel.bootloader : &w->sel.initramfs,
                       v->field == 0 ? _BOOTLOADER_MAX : _INITRAMFS_MAX,
                       v->field == 0 ? (int)w->m->bootloader.kind : (int)w->m->initramfs.kind, k == WK_RIGHT ? 1 : -1);

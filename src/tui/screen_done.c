@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vfio-setup/atomic.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/rom.h"
 #include "vfio-setup/strbuf.h"
+#include "remedies.h"
 #include "wizard_private.h"
 
 /*
@@ -24,17 +24,6 @@ struct done_view {
         bool rom_tried;         /* r read the GPU's video BIOS (what came of it ends the text) */
         char *text;
 };
-
-#define SAVED_PLAN "var/lib/vfio-setup/wizard-plan.txt"
-#define SAVED_XML "var/lib/vfio-setup/guest-devices.xml"
-#define SAVED_DOMAIN "var/lib/vfio-setup/guest-domain.xml"
-
-static int save(struct wizard *w, const char *rel, const char *text)
-{
-        int r = atomic_write(w->sr, rel, text, strlen(text), 0644, 0, 0, NULL);
-
-        return r < 0 ? r : strv_pushf(&w->saved, "%s/%s", shown_root(w), rel);
-}
 
 static void step_line(struct strbuf *b, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void step_line(struct strbuf *b, int *n, const char *fmt, ...)
@@ -58,6 +47,7 @@ static const char *invocation(const struct wizard *w)
 
 static void next_steps(const struct wizard *w, struct strbuf *b)
 {
+        const struct apply_session *s = &w->session;
         const struct machine *m = w->m;
         char *command = NULL;
         int n = 1;
@@ -80,7 +70,7 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                 if (w->libvirt_domain)
                         step_line(b, &n, "For the guest, a whole libvirt domain named " GUEST_DOMAIN_NAME " is saved: "
                                          "create its disk (qemu-img create -f qcow2 /var/lib/libvirt/images/"
-                                         GUEST_DOMAIN_NAME ".qcow2 128G), then: sudo virsh define %s/" SAVED_DOMAIN,
+                                         GUEST_DOMAIN_NAME ".qcow2 128G), then: sudo virsh define %s/" SESSION_KEPT_DOMAIN,
                                   shown_root(w));
                 if (w->sel.single_gpu)
                         step_line(b, &n, "Start the guest (sudo virsh start %s): the host's screen goes dark while it "
@@ -110,16 +100,16 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                 break;
         case OUTCOME_FAILED:
                 /* What was put back, and what not, is the outcome's to say: it was read back. */
-                strbuf_printf(b, "%s failed.\n%s\n", w->undo ? "Undo" : "Apply", w->outcome_text ? w->outcome_text : "");
-                if (w->journal)
-                        strbuf_printf(b, "Journal: %s%s\n", shown_root(w), w->journal);
-                if (w->output)
-                        strbuf_printf(b, "The commands' output: %s%s\n", shown_root(w), w->output);
+                strbuf_printf(b, "%s failed.\n%s\n", w->undo ? "Undo" : "Apply", s->failure ? s->failure : "");
+                if (s->journal)
+                        strbuf_printf(b, "Journal: %s%s\n", shown_root(w), s->journal);
+                if (s->result.output)
+                        strbuf_printf(b, "The commands' output: %s%s\n", shown_root(w), s->result.output);
                 strbuf_printf(b, "\nWhat to do now:\n");
-                step_line(b, &n, "%s", w->journal ? "Read the error above; the commands' whole output is kept beside the "
+                step_line(b, &n, "%s", s->journal ? "Read the error above; the commands' whole output is kept beside the "
                                               "journal."
                                             : "Read the error above.");
-                if (w->outcome_error == -VS_E_UNTRUSTED)
+                if (s->error == -VS_E_UNTRUSTED)
                         step_line(b, &n, "Make that system's programs root's alone, or start the wizard again as "
                                   "%s --no-regenerate: it then writes the files and lists the commands, for you to run "
                                   "in that system yourself.", invocation(w));
@@ -137,12 +127,12 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                 strbuf_printf(b, "\nThis was a demo on a sample machine: only its copy in %s was changed, and it is "
                                  "removed when the wizard ends (--demo NAME --keep keeps it, to try the commands on "
                                  "it).\n", shown_root(w));
-        if (w->journal && w->outcome != OUTCOME_FAILED)
-                strbuf_printf(b, "\nJournal: %s%s\n", shown_root(w), w->journal);
-        if (w->output && w->outcome != OUTCOME_FAILED)
-                strbuf_printf(b, "The commands' output: %s%s\n", shown_root(w), w->output);
-        for (size_t i = 0; i < w->saved.n; i++)
-                strbuf_printf(b, "%s %s\n", i == 0 ? "Saved:" : "      ", w->saved.v[i]);
+        if (s->journal && w->outcome != OUTCOME_FAILED)
+                strbuf_printf(b, "\nJournal: %s%s\n", shown_root(w), s->journal);
+        if (s->result.output && w->outcome != OUTCOME_FAILED)
+                strbuf_printf(b, "The commands' output: %s%s\n", shown_root(w), s->result.output);
+        for (size_t i = 0; i < s->kept.n; i++)
+                strbuf_printf(b, "%s %s%s\n", i == 0 ? "Saved:" : "      ", shown_root(w), s->kept.v[i]);
         /* For the next machine, or a script: these choices without the wizard. */
         if ((w->outcome == OUTCOME_APPLIED || w->outcome == OUTCOME_REMOVED) && (command = selection_command(w)))
                 strbuf_printf(b, "The same without the wizard: %s\n", command);
@@ -154,16 +144,12 @@ static int enter(struct wizard *w, void *priv)
         struct done_view *v = priv;
         struct strbuf b = { 0 };
 
-        strv_free(&w->saved);
-        if (w->outcome == OUTCOME_APPLIED || w->outcome == OUTCOME_REMOVED) {
-                /* A record, not configuration: failing to keep it changes nothing the apply did. */
-                if (w->plan_text)
-                        save(w, SAVED_PLAN, w->plan_text);
-                if (w->outcome == OUTCOME_APPLIED && w->libvirt_xml)
-                        save(w, SAVED_XML, w->libvirt_xml);
-                if (w->outcome == OUTCOME_APPLIED && w->libvirt_domain)
-                        save(w, SAVED_DOMAIN, w->libvirt_domain);
-        }
+        strv_free(&w->session.kept);
+        /* A record, not configuration: failing to keep it changes nothing the apply did. */
+        if (w->outcome == OUTCOME_APPLIED || w->outcome == OUTCOME_REMOVED)
+                session_keep_review(w->sr, &w->session, w->plan_text,
+                                    w->outcome == OUTCOME_APPLIED ? w->libvirt_xml : NULL,
+                                    w->outcome == OUTCOME_APPLIED ? w->libvirt_domain : NULL);
         next_steps(w, &b);
         return strbuf_finish(&b, &v->text);
 }
@@ -186,7 +172,7 @@ static char *save_rom(struct wizard *w)
         struct rom_info info = { 0 };
         struct rom_io io = { .write_log = w->o.sysfs_log };
         unsigned char *data = NULL;
-        char *problem = NULL, *text = NULL, rel[96];
+        char *problem = NULL, *text = NULL, *rel = NULL;
         const struct pci_device *d;
         size_t idx, len = 0;
         int r;
@@ -194,10 +180,13 @@ static char *save_rom(struct wizard *w)
         if (machine_find_device(w->m, w->sel.gpu, &idx) < 0)
                 return strdup("Video BIOS: the GPU is not on the PCI bus.");
         d = &w->m->devices[idx];
-        snprintf(rel, sizeof(rel), "var/lib/vfio-setup/gpu-%s.rom", d->address);
-        r = rom_fetch(w->sr, d, &io, &data, &len, &info, &problem);
+        r = session_rom_path(d, &rel);
         if (r >= 0)
-                r = atomic_write(w->sr, rel, data, len, 0644, 0, 0, NULL);
+                r = rom_fetch(w->sr, d, &io, &data, &len, &info, &problem);
+        if (wizard_word(&problem) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = session_keep(w->sr, &w->session, rel, data, len);
         if (r >= 0) {
                 struct strbuf b = { 0 };
 
@@ -207,14 +196,15 @@ static char *save_rom(struct wizard *w)
                 strbuf_printf(&b, "). For the guest: sudo install -m 0644 %s/%s /usr/share/vgabios/ and, in the "
                                   "GPU's <hostdev>, <rom file='/usr/share/vgabios/gpu-%s.rom'/>.",
                               shown_root(w), rel, d->address);
-                if (strbuf_finish(&b, &text) >= 0)
-                        strv_pushf(&w->saved, "%s/%s", shown_root(w), rel);
+                if (strbuf_finish(&b, &text) < 0)
+                        text = NULL;
         } else if ((r == -VS_E_SELECTION ? asprintf(&text, "Video BIOS: %s.", problem)
                     : r == -ENOENT ? asprintf(&text, "Video BIOS: %s has no ROM the kernel can read.", d->address)
                                    : asprintf(&text, "Video BIOS of %s: %s; the ROM was disabled again.", d->address,
                                               vs_strerror(r))) < 0)
                 text = NULL;
         rom_info_free(&info);
+        free(rel);
         free(problem);
         free(data);
         return text;
@@ -293,19 +283,18 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                 draw_libvirt(w, v->scroll, c, y + 1, bottom);
 }
 
-/* How far the elements scroll: until their last line is on the screen. */
-static int last_scroll(const struct wizard *w, const struct done_view *v)
+/* The rows the elements get: below the text, or the whole screen (x). */
+static int xml_rows(const struct wizard *w, const struct done_view *v)
 {
-        int rows = w->height - 4 - (v->xml ? 0 : canvas_wrap_rows(w->width - 4, v->text ? v->text : "")) - 3, last;
+        int rows = w->height - 4 - (v->xml ? 0 : canvas_wrap_rows(w->width - 4, v->text ? v->text : "")) - 3;
 
-        last = xml_lines(w) - (rows > 1 ? rows - 1 : 1);
-        return last > 0 ? last : 0;
+        return rows > 1 ? rows - 1 : 1;
 }
 
 static enum step_result key(struct wizard *w, void *priv, int k)
 {
         struct done_view *v = priv;
-        int last = last_scroll(w, v), step = k == WK_UP || k == WK_DOWN ? 1 : 10;
+        int page = xml_rows(w, v);
 
         if (k == 'r' && rom_offered(w, v)) {
                 char *said = save_rom(w), *more = NULL;
@@ -323,10 +312,8 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         } else if (k == 'x' && w->outcome == OUTCOME_APPLIED && w->libvirt_xml) {
                 v->xml = !v->xml;
                 v->scroll = 0;
-        } else if (k == WK_UP || k == WK_PGUP)
-                v->scroll = v->scroll > step ? v->scroll - step : 0;
-        else if (k == WK_DOWN || k == WK_PGDN)
-                v->scroll = v->scroll + step < last ? v->scroll + step : last;
+        } else
+                list_move(&v->scroll, xml_lines(w) - page, page, k);
         return k == WK_ENTER || k == 'n' ? STEP_QUIT : STEP_HOLD;
 }
 

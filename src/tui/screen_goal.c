@@ -6,7 +6,7 @@
 
 #include "vfio-setup/cpulist.h"
 #include "vfio-setup/pinning.h"
-#include "vfio-setup/storage.h"
+#include "vfio-setup/host_needs.h"
 #include "wizard_private.h"
 
 /*
@@ -455,11 +455,9 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 v->note = "Plain passthrough is part of every goal: it stays.";
         else if (k == ' ' && at->kind == ROW_CONTROLLER && !device_alone_in_group(w->m, at->index))
                 v->note = "That controller shares its IOMMU group: tick its disks one by one.";
-        if (k == WK_UP && v->cursor > 0)
-                v->cursor--;
-        else if (k == WK_DOWN && v->cursor + 1 < n)
-                v->cursor++;
-        else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_LG_RESOLUTION)
+        if (list_move(&v->cursor, n - 1, n, k))
+                return STEP_STAY;
+        if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_LG_RESOLUTION)
                 step_resolution(w, k == WK_RIGHT ? 1 : -1);
         else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_LG_USER)
                 step_user(w, k == WK_RIGHT ? 1 : -1);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "vfio-setup/group_view.h"
-#include "vfio-setup/storage.h"
+#include "vfio-setup/host_needs.h"
 #include "wizard_private.h"
 
 /*
@@ -660,23 +660,25 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         if (v->ask.n)
                 return answer(w, v, k);
         if (v->groups) {
-                if (k == WK_UP || k == WK_PGUP)
-                        v->group_scroll = v->group_scroll > (k == WK_UP ? 1 : 10) ? v->group_scroll - (k == WK_UP ? 1 : 10) : 0;
-                else if (k == WK_DOWN || k == WK_PGDN)
-                        v->group_scroll += k == WK_DOWN ? 1 : 10;
-                else
+                struct strv lines = { 0 }, roles = { 0 };
+                int last = group_lines(w, v, &lines, &roles) >= 0 ? (int)lines.n - 1 : 0;
+
+                strv_free(&lines);
+                strv_free(&roles);
+                if (!list_move(&v->group_scroll, last, (w->height ? w->height : 24) - 8, k))
                         v->groups = false;
                 return STEP_HOLD;
         }
+        if (k == WK_UP || k == WK_DOWN || k == WK_PGUP || k == WK_PGDN) {
+                int at = (int)*cur;
+
+                list_move(&at, (int)n - 1, (int)n, k);
+                *cur = (size_t)at;
+                if (!v->extras_focus)
+                        build_extras(v, w->m);
+                return STEP_STAY;
+        }
         switch (k) {
-        case WK_UP:
-                if (*cur > 0)
-                        (*cur)--;
-                break;
-        case WK_DOWN:
-                if (*cur + 1 < n)
-                        (*cur)++;
-                break;
         case WK_TAB:
                 v->extras_focus = !v->extras_focus && v->n_extras > 0;
                 return STEP_STAY;
@@ -701,9 +703,6 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         default:
                 return STEP_STAY;
         }
-        if (!v->extras_focus && (k == WK_UP || k == WK_DOWN))
-                build_extras(v, w->m);
-        return STEP_STAY;
 }
 
 static const char *keys_now(const struct wizard *w, const void *priv)

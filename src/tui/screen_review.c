@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "vfio-setup/errors.h"
-#include "vfio-setup/ovmf.h"
+#include "remedies.h"
 #include "wizard_private.h"
 
 /* The plan, exactly as `vfio-setup plan` prints it for this selection, scrollable. */
@@ -24,7 +24,7 @@ static int enter(struct wizard *w, void *priv)
         char *reason = NULL;
         int r;
 
-        r = plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
+        r = wizard_plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
         if (plan_refused(r)) {
                 v->refusal = r;
                 if (asprintf(&v->text, "The plan is refused:\n%s\n\nb goes back to change the choice.", reason) < 0)
@@ -39,17 +39,16 @@ static int enter(struct wizard *w, void *priv)
         free(w->libvirt_domain);
         w->libvirt_xml = w->libvirt_domain = NULL;
         r = v->plan->release ? 0 : plan_libvirt_xml(v->plan, &w->libvirt_xml);
-        if (r >= 0 && !v->plan->release) {
-                struct ovmf_paths fw;
-                bool have_fw = ovmf_find(w->sr, &fw) == 0;
-
-                r = plan_libvirt_domain(v->plan, GUEST_DOMAIN_NAME, w->guest_os, have_fw ? &fw : NULL, &w->libvirt_domain);
-        }
+        if (r >= 0 && !v->plan->release)
+                r = plan_guest_domain(w->sr, v->plan, GUEST_DOMAIN_NAME, w->guest_os, &w->libvirt_domain);
         if (r >= 0)
                 r = plan_to_text(v->plan, &v->text);
         if (r >= 0 && !(v->command = selection_command(w)))
                 r = -ENOMEM;
-        w->plan_text = r >= 0 ? v->text : NULL;
+        free(w->plan_text);
+        w->plan_text = NULL;
+        if (r >= 0 && !(w->plan_text = strdup(v->text)))
+                r = -ENOMEM;
         return r;
 }
 
@@ -122,21 +121,9 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         int room = (w->height ? w->height : 24) - 6 - canvas_wrap_rows(text_width(w), v->command ? v->command : ""),
             last = total_rows(v, text_width(w)) - room;
 
-        if (last < 0)
-                last = 0;
+        if (list_move(&v->scroll, last, room, k))
+                return STEP_STAY;
         switch (k) {
-        case WK_UP:
-                v->scroll -= v->scroll > 0;
-                return STEP_STAY;
-        case WK_DOWN:
-                v->scroll += v->scroll < last;
-                return STEP_STAY;
-        case WK_PGUP:
-                v->scroll = v->scroll > room ? v->scroll - room : 0;
-                return STEP_STAY;
-        case WK_PGDN:
-                v->scroll = v->scroll + room < last ? v->scroll + room : last;
-                return STEP_STAY;
         case 'd':
         case 'v':
                 /* The confirmations the refusal offered: plan again with them. */

@@ -99,11 +99,9 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         struct summary *v = priv;
         enum choice c = v->offered[v->cursor];
 
-        if (k == WK_UP && v->cursor > 0)
-                v->cursor--;
-        else if (k == WK_DOWN && v->cursor + 1 < v->n)
-                v->cursor++;
-        else if (k == WK_ENTER || k == 'n') {
+        if (list_move(&v->cursor, v->n - 1, v->n, k))
+                return STEP_HOLD;
+        if (k == WK_ENTER || k == 'n') {
                 if (c == QUIT)
                         return STEP_QUIT;
                 w->undo = c == UNDO;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tui.h"
+#include "vfio-setup/tui.h"
 
 /*
  * The terminal front end: one loop owns input, KEY_RESIZE and drawing; the

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vfio-setup/users.h"
+#include "remedies.h"
 #include "wizard_private.h"
 
 static const struct step_ops *const steps[_STEP_MAX] = {
@@ -177,7 +178,7 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
         w->m = m;
         w->o = *o;
         w->sel = (struct selection){ .bootloader = -1, .initramfs = -1, .goals = 1u << GOAL_BASE, .lg = o->lg,
-                                    .vm = o->vm, .wizard_wording = true };
+                                    .vm = o->vm };
         w->o.lg.user = NULL;
         w->sel.lg.user = o->lg.user ? strdup(o->lg.user) : NULL;
         if (o->lg.user && !w->sel.lg.user) {
@@ -197,6 +198,8 @@ int wizard_new(const struct sysroot *sr, struct machine *m, const struct wizard_
                 r = -ENOMEM;
         if (r >= 0)
                 r = findings_build(m, &w->findings);
+        if (r >= 0)
+                r = findings_word(&w->findings, wizard_remedies);
         /*
          * Whether there is an apply to undo; a journal that cannot be read now (locked, damaged)
          * offers none.  Only where journals are: looking takes the lock, whose file nothing
@@ -231,10 +234,8 @@ void wizard_free(struct wizard *w)
         free(w->error);
         free(w->libvirt_xml);
         free(w->libvirt_domain);
-        free(w->outcome_text);
-        free(w->journal);
-        free(w->output);
-        strv_free(&w->saved);
+        session_free(&w->session);
+        free(w->plan_text);
         undo_preview_free(&w->pending);
         strv_free(&w->users);
         free(w);
@@ -312,6 +313,16 @@ static char *help_text(const struct wizard *w)
         if (asprintf(&text, "%s\n\n%s", steps[w->step]->help, general_help) < 0)
                 return NULL;
         return text;
+}
+
+/* How far the help scrolls at the last drawing's size (help_box's inner width and room). */
+static int help_last(const struct wizard *w)
+{
+        char *text = help_text(w);
+        int rows = text ? canvas_wrap_rows((w->width ? w->width : 80) - 10, text) : 0;
+
+        free(text);
+        return rows - ((w->height ? w->height : 24) - 9);
 }
 
 /* The help fills the screen's middle; what does not fit scrolls. */
@@ -421,11 +432,7 @@ void wizard_key(struct wizard *w, int key)
         if (w->help) {
                 int k2 = normal(key);
 
-                if (k2 == WK_UP || k2 == WK_DOWN || k2 == WK_PGUP || k2 == WK_PGDN)
-                        w->help_scroll = k2 == WK_UP     ? (w->help_scroll > 0 ? w->help_scroll - 1 : 0)
-                                         : k2 == WK_PGUP ? (w->help_scroll > 10 ? w->help_scroll - 10 : 0)
-                                                         : w->help_scroll + (k2 == WK_DOWN ? 1 : 10);
-                else
+                if (!list_move(&w->help_scroll, help_last(w), (w->height ? w->height : 24) - 9, k2))
                         w->help = false;
                 return;
         }

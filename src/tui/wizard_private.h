@@ -6,6 +6,7 @@
 #include "vfio-setup/findings.h"
 #include "vfio-setup/plan.h"
 #include "vfio-setup/selection.h"
+#include "vfio-setup/session.h"
 #include "vfio-setup/wizard.h"
 
 enum step_id {
@@ -68,12 +69,8 @@ struct wizard {
         bool has_pending;               /* there is an apply to undo: pending says which */
         struct undo_preview pending;
         enum outcome outcome;           /* what the apply step ended with, for Done */
-        char *outcome_text;             /* its details: what failed, what was put back */
-        int outcome_error;              /* why it failed: the error code */
-        char *journal;                  /* "/var/lib/vfio-setup/journal/0003" of the last apply or undo */
-        char *output;                   /* where its commands' output is kept, or NULL */
-        struct strv saved;              /* files Done saved: the plan, the libvirt elements and domain */
-        const char *plan_text;          /* the review's plan, while it is shown */
+        struct apply_session session;   /* the last apply or undo: its failure, journal, output, files kept */
+        char *plan_text;                /* the reviewed plan's text, kept for Done */
         char *libvirt_xml;              /* the reviewed plan's elements for the guest's domain */
         char *libvirt_domain;           /* ... and a whole domain for it (GUEST_DOMAIN_NAME) */
         enum guest_os guest_os;         /* the system that domain is for (Goal screen; Windows at first) */
@@ -89,5 +86,13 @@ enum role_id severity_role_of(enum severity s);
 const char *shown_root(const struct wizard *w);
 /* The command line that makes the same plan as the choices so far. */
 char *selection_command(const struct wizard *w);
+/*
+ * Moving through what a step lists or scrolls, the same on every step: Up/Down one, PgUp/PgDn
+ * a page (the rows shown), never past 0 or last.  *pos is a cursor (last: the last item) or a
+ * scroll offset (last: the rows that do not fit).  false for a key that is no movement.
+ */
+bool list_move(int *pos, int last, int page, int key);
+/* The same for a scroll counted up from the end (a log whose newest rows show). */
+bool list_move_from_end(int *pos, int last, int page, int key);
 /* Lines first..: a "more" mark where the list goes on beyond the rows shown. */
 void draw_more_marks(struct canvas *c, int top_row, int bottom_row, bool above, bool below);

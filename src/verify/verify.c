@@ -7,11 +7,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../plan/params.h"
-#include "vfio-setup/cmdline.h"
+#include "vfio-setup/params.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/kcmdline.h"
 #include "vfio-setup/plan.h"
+#include "vfio-setup/remedy.h"
 #include "vfio-setup/users.h"
 #include "vfio-setup/state.h"
 #include "vfio-setup/verify.h"
@@ -56,7 +56,7 @@ static int pick_devices(const struct machine *m, const char *gpu, struct strv *r
 
         if (!gpu) {
                 if (!m->vfio.tool.present || m->vfio.tool.devices.n == 0)
-                        return asprintf(ret_reason, "vfio-setup has set up no passthrough here: name the GPU with --gpu") < 0
+                        return asprintf(ret_reason, "vfio-setup has set up no passthrough here: " REMEDY(NAME_GPU_VERIFY)) < 0
                                        ? -ENOMEM
                                        : -VS_E_SELECTION;
                 return strv_merge(ret, &m->vfio.tool.devices);
@@ -316,9 +316,9 @@ static void cmdline(struct checker *c, const struct machine *m)
                 c->err = kcmdline_parse_token(want.v[i], &key, &value);
                 if (c->err < 0)
                         break;
-                check(c, m->iommu.cmdline && cmdline_has(m->iommu.cmdline, key, value),
+                check(c, m->iommu.cmdline && kcmdline_has(m->iommu.cmdline, key, value),
                       "the boot loader did not pass it: regenerate its configuration (see the plan) and reboot",
-                      "the kernel command line %s %s", m->iommu.cmdline && cmdline_has(m->iommu.cmdline, key, value) ? "has" : "lacks",
+                      "the kernel command line %s %s", m->iommu.cmdline && kcmdline_has(m->iommu.cmdline, key, value) ? "has" : "lacks",
                       want.v[i]);
                 free(key);
                 free(value);

@@ -22,7 +22,7 @@
 #include "vfio-setup/diff.h"
 #include "vfio-setup/group_view.h"
 #include "vfio-setup/kcmdline.h"
-#include "vfio-setup/osrelease.h"
+#include "vfio-setup/envfile.h"
 #include "vfio-setup/rom.h"
 #include "vfio-setup/shellvar.h"
 #include "vfio-setup/state.h"
@@ -76,7 +76,7 @@ static void cmdline_property(const char *line)
         const struct cmdline_op drop[] = { { CMDLINE_DROP, "intel_iommu", "on" }, { CMDLINE_DROP, "vfio-pci.ids", "1:2" } };
         char *on = NULL, *off = NULL;
 
-        if (cmdline_has(line, "intel_iommu", NULL) || cmdline_has(line, "vfio_pci.ids", NULL))
+        if (kcmdline_has(line, "intel_iommu", NULL) || kcmdline_has(line, "vfio_pci.ids", NULL))
                 return;
         /* Quotes left open swallow what follows them; the kernel reads such a line the same way. */
         if (strchr(line, '"') || strchr(line, '\''))

@@ -9,7 +9,7 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/escape.h"
 #include "vfio-setup/kcmdline.h"
-#include "vfio-setup/osrelease.h"
+#include "vfio-setup/envfile.h"
 #include "vfio-setup/pciaddr.h"
 
 START_TEST(strv_uniq_sorts_and_dedupes)

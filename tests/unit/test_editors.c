@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/plan/params.h"
+#include "vfio-setup/params.h"
 #include "testlib.h"
 #include "vfio-setup/cmdline.h"
+#include "vfio-setup/kcmdline.h"
 #include "vfio-setup/diff.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/selection.h"
@@ -115,8 +116,8 @@ START_TEST(cmdline_drop_and_replace)
         out = edit("quiet vfio-pci.ids=c:d", replace, 1);
         ck_assert_str_eq(out, "quiet vfio-pci.ids=a:b");
         free(out);
-        ck_assert(cmdline_has("a vfio_pci.ids=2:2,1:1", "vfio-pci.ids", "1:1,2:2"));
-        ck_assert(!cmdline_has("a -- vfio_pci.ids=1:1", "vfio-pci.ids", NULL));
+        ck_assert(kcmdline_has("a vfio_pci.ids=2:2,1:1", "vfio-pci.ids", "1:1,2:2"));
+        ck_assert(!kcmdline_has("a -- vfio_pci.ids=1:1", "vfio-pci.ids", NULL));
 }
 END_TEST
 
@@ -145,8 +146,8 @@ START_TEST(cmdline_merged_lists)
                 free(on);
                 free(off);
         }
-        ck_assert(cmdline_has("x initcall_blacklist=a,sysfb_init", "initcall_blacklist", "sysfb_init"));
-        ck_assert(!cmdline_has("x initcall_blacklist=a,sysfb_init_x", "initcall_blacklist", "sysfb_init"));
+        ck_assert(kcmdline_has("x initcall_blacklist=a,sysfb_init", "initcall_blacklist", "sysfb_init"));
+        ck_assert(!kcmdline_has("x initcall_blacklist=a,sysfb_init_x", "initcall_blacklist", "sysfb_init"));
 }
 END_TEST
 

@@ -8,18 +8,13 @@
 
 #include "emit.h"
 #include "vfio-setup/errors.h"
-#include "vfio-setup/storage.h"
+#include "vfio-setup/host_needs.h"
 
 /*
- * The storage goal gives the guest disks: whole controllers through vfio-pci
- * (--extra; they go like any other device), or single disks through libvirt
- * by their stable /dev/disk/by-id name (--disk; nothing is written for them,
- * --libvirt-xml prints the <disk>).  A disk the host uses (mounted, swap,
- * beneath LVM or LUKS) never goes, nor does the controller it is on.
+ * What the host needs never goes to a guest unasked: a controller of its disks, its chipset's
+ * functions, its ways in (the network of its ssh sessions, its keyboard's controller, the last
+ * screen it shows).  Each refusal names what the host would lose, and the way out.
  */
-
-/* The guest's SATA targets sdb to sdz; sda is left for its own system disk. */
-#define MAX_DISKS 25
 
 static int refuse_disk(struct plan_ctx *ctx, size_t device, const char *gpu)
 {
@@ -44,7 +39,7 @@ static int refuse_disk(struct plan_ctx *ctx, size_t device, const char *gpu)
                 r = ctx_refuse(ctx, -VS_E_SELECTION,
                                "%s holds %s, which the host uses for %s: passing the controller would take them from "
                                "the host. %s",
-                               m->devices[device].address, summary, uses, ctx_remedy(ctx, REMEDY_HOST_DISK));
+                               m->devices[device].address, summary, uses, REMEDY(HOST_DISK));
         free(summary);
         free(uses);
         return r;
@@ -132,7 +127,7 @@ int ctx_check_host_way(struct plan_ctx *ctx, size_t device, bool gpu)
                 return -ENOMEM;
         if (!strv_contains(&ctx->sel->allow_host, d->address))
                 r = ctx_refuse(ctx, -VS_E_HOST_DEVICE, "%s is %s: passing it takes that way in from the host. %s",
-                               d->address, texts, ctx_remedy(ctx, REMEDY_HOST_WAY));
+                               d->address, texts, REMEDY(HOST_WAY));
         else
                 r = ctx_warn(ctx, "%s is %s: %s; at the boot menu, module_blacklist=vfio_pci on the kernel line gives "
                                   "it back for one boot, then run vfio-setup undo",
@@ -170,7 +165,7 @@ int ctx_check_screens(struct plan_ctx *ctx)
         else if (!confirmed)
                 r = ctx_refuse(ctx, -VS_E_HOST_DEVICE, "the plan takes every GPU lighting a screen the host shows now "
                                                        "(%s): the host would be left with none. %s (%s)",
-                               all, ctx_remedy(ctx, REMEDY_HOST_WAY), which);
+                               all, REMEDY(HOST_WAY), which);
         else
                 r = ctx_warn(ctx, "the plan takes every GPU lighting a screen the host shows now (%s): %s", all,
                              way_back(1u << HOST_WAY_DISPLAY, false));
@@ -178,92 +173,5 @@ int ctx_check_screens(struct plan_ctx *ctx)
         free(which);
         strv_free(&lit);
         strv_free(&may);
-        return r;
-}
-
-static int add_disk(struct plan_ctx *ctx, const char *name)
-{
-        const struct machine *m = ctx->m;
-        const struct block_disk *d;
-        char *uses;
-        size_t i;
-        int r;
-
-        if (machine_find_disk(m, name, &i) < 0)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "--disk %s: no such disk on a PCI controller (detect lists them)",
-                                  name);
-        d = &m->disks[i];
-        if (d->mounts.n > 0) {
-                uses = disk_uses(d);
-                r = uses ? ctx_refuse(ctx, -VS_E_SELECTION, "--disk %s: the host uses it (%s); a disk must not be "
-                                                             "used by host and guest at once", name, uses)
-                         : -ENOMEM;
-                free(uses);
-                return r;
-        }
-        if (!d->by_id)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "--disk %s: it has no /dev/disk/by-id name, and kernel names "
-                                                        "such as %s can change at the next boot", name, d->name);
-        if (strv_contains(&ctx->plan->devices, m->devices[d->controller].address))
-                return ctx_refuse(ctx, -VS_E_SELECTION, "--disk %s: its controller %s goes to the guest already, with the "
-                                                        "disk", name, m->devices[d->controller].address);
-        r = strv_pushf(&ctx->plan->disks, "/dev/disk/by-id/%s", d->by_id);
-        if (r >= 0 && !strv_contains(&ctx->next.disks, d->by_id))
-                r = strv_push(&ctx->next.disks, d->by_id);
-        return r;
-}
-
-/* What the guest gets with each controller: said, since the host loses it. */
-static int controllers(struct plan_ctx *ctx, bool *ret_any)
-{
-        const struct machine *m = ctx->m;
-        int r = 0;
-
-        for (size_t i = 0; i < m->n_disks && r >= 0; i++) {
-                const struct block_disk *d = &m->disks[i];
-                char *summary;
-
-                if (!strv_contains(&ctx->plan->devices, m->devices[d->controller].address))
-                        continue;
-                *ret_any = true;
-                summary = disk_summary(d);
-                r = summary ? ctx_warn(ctx, "the guest gets %s with controller %s; the host cannot use it while it is "
-                                            "bound to vfio-pci", summary, m->devices[d->controller].address)
-                            : -ENOMEM;
-                free(summary);
-        }
-        return r;
-}
-
-int emit_storage(struct plan_ctx *ctx)
-{
-        bool any = false;
-        int r;
-
-        if (ctx->sel->release)
-                return 0;
-        r = controllers(ctx, &any);
-        if (r < 0 || !(ctx->sel->goals & (1u << GOAL_STORAGE)))
-                return r;
-        if (ctx->sel->disks.n > MAX_DISKS)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "storage: at most %d disks (--disk)", MAX_DISKS);
-        for (size_t i = 0; i < ctx->sel->extra.n && r >= 0; i++) {
-                size_t idx;
-
-                if (machine_find_device(ctx->m, ctx->sel->extra.v[i], &idx) == 0 && ctx->m->devices[idx].class_known &&
-                    pci_class_is_storage(ctx->m->devices[idx].class_id))
-                        any = true;
-        }
-        for (size_t i = 0; i < ctx->sel->disks.n && r >= 0; i++) {
-                r = add_disk(ctx, ctx->sel->disks.v[i]);
-                any = true;
-        }
-        if (r >= 0 && !any)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "storage: no controller or disk is chosen for the guest %s",
-                                  ctx_remedy(ctx, REMEDY_STORAGE));
-        if (r >= 0)
-                r = strv_push(&ctx->next.goals, "storage");
-        if (r >= 0 && ctx->plan->disks.n)
-                r = ctx_manual(ctx, "storage: add the disks to the domain with vfio-setup plan --libvirt-xml");
         return r;
 }

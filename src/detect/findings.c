@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "vfio-setup/findings.h"
-#include "vfio-setup/storage.h"
+#include "vfio-setup/host_needs.h"
 #include "vfio-setup/kcmdline.h"
+#include "vfio-setup/remedy.h"
 
 static const char *const section_titles[_SECTION_MAX] = {
         [SECTION_HARDWARE] = "Hardware",
@@ -291,9 +292,8 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
                                  "pretends the isolation: devices of one real group can still reach each other's "
                                  "memory. vfio-setup does not set it";
                 else if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && m->n_gpus == 1)
-                        advice = "the host's only display: bound at boot it leaves the host without a screen (plan "
-                                 "--allow-boot-vga); single-GPU mode (plan --single-gpu DOMAIN) hands it over only "
-                                 "while the guest runs";
+                        advice = "the host's only display: bound at boot it leaves the host without a screen (" REMEDY(BOOT_VGA_CHOICE)
+                                 "); single-GPU mode (" REMEDY(SINGLE_GPU_CHOICE) ") hands it over only while the guest runs";
                 else if (g->reasons & (1u << GPU_REASON_BOOT_VGA))
                         advice = "usually the host's display GPU; to pass it, make the other GPU primary in the firmware";
                 else if (g->reasons & (1u << GPU_REASON_HOST_DISK))
@@ -301,7 +301,7 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
                                  "using it on the host";
                 else if (g->reasons & (1u << GPU_REASON_HOST_WAY))
                         advice = "plug the keyboard, mouse or cable into another port, or use another screen; or, once "
-                                 "there is another way in, pass it anyway (plan --allow-host-device ADDRESS)";
+                                 "there is another way in, pass it anyway (" REMEDY(HOST_WAY_CHOICE) ")";
                 add(b, SEVERITY_WARNING, advice, "%s %s (%s): not ready, %s", d->address, name, group, reasons);
                 free(reasons);
         }
@@ -321,7 +321,7 @@ static void gpus(struct builder *b, const struct machine *m)
         }
         if (m->n_gpus == 1)
                 add(b, SEVERITY_WARNING,
-                    "dual-GPU is the supported path; single-GPU mode (plan --single-gpu DOMAIN) leaves the host "
+                    "dual-GPU is the supported path; single-GPU mode (" REMEDY(SINGLE_GPU_CHOICE) ") leaves the host "
                     "without a display while the guest runs",
                     "Only one GPU");
         for (size_t i = 0; i < m->n_gpus; i++) {
@@ -363,13 +363,13 @@ static void controller_findings(struct builder *b, const struct machine *m, size
                 add(b, SEVERITY_INFO, NULL, "%s %s (%s): stays with the host: %s holds %s", d->address, name, group,
                     summary, uses);
         } else if (device_alone_in_group(m, dev)) {
-                if (asprintf(&advice, "give the guest the controller: --goal storage --extra %s", d->address) < 0) {
+                if (asprintf(&advice, "give the guest the controller: " REMEDY_WITH(STORAGE_CONTROLLER) "%s" REMEDY_END, d->address) < 0) {
                         advice = NULL;
                         b->err = -ENOMEM;
                 }
                 add(b, SEVERITY_OK, advice, "%s %s (%s): can be passed through with its disks", d->address, name, group);
         } else
-                add(b, SEVERITY_INFO, "its disks can still go to a guest one by one: --goal storage --disk NAME",
+                add(b, SEVERITY_INFO, "its disks can still go to a guest one by one: " REMEDY(STORAGE_DISKS),
                     "%s %s (%s): shares its IOMMU group, cannot be passed through alone", d->address, name, group);
         free(summary);
         free(uses);
@@ -385,7 +385,7 @@ static void controller_findings(struct builder *b, const struct machine *m, size
                         b->err = -ENOMEM;
                         return;
                 }
-                add(b, SEVERITY_INFO, NULL, "  %s: free; alone with --goal storage --disk %s", summary,
+                add(b, SEVERITY_INFO, NULL, "  %s: free; alone with " REMEDY_WITH(STORAGE_DISK) "%s" REMEDY_END, summary,
                     disk->by_id ? disk->by_id : disk->name);
                 free(summary);
         }
@@ -483,7 +483,7 @@ static void vfio(struct builder *b, const struct machine *m)
                 if (!devices)
                         b->err = -ENOMEM;
                 else
-                        add(b, SEVERITY_INFO, "vfio-setup plan --release removes it; --gpu ADDRESS moves it to another GPU",
+                        add(b, SEVERITY_INFO, REMEDY(RELEASE_OR_MOVE),
                             "vfio-setup set up passthrough of %s", *devices ? devices : "no device");
                 free(devices);
         }
@@ -518,6 +518,19 @@ int findings_build(const struct machine *m, struct findings *ret)
                 return b.err;
         }
         *ret = f;
+        return 0;
+}
+
+int findings_word(struct findings *f, const char *const words[_REMEDY_MAX])
+{
+        for (size_t i = 0; i < f->n; i++) {
+                int r = remedy_render_in_place(&f->v[i].text, words);
+
+                if (r >= 0)
+                        r = remedy_render_in_place(&f->v[i].advice, words);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 

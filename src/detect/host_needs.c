@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vfio-setup/storage.h"
+#include "vfio-setup/host_needs.h"
 #include "vfio-setup/strbuf.h"
 
 char *disk_summary(const struct block_disk *d)

@@ -1,39 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/output.h"
-#include "vfio-setup/errors.h"
-#include "vfio-setup/plan.h"
+#include "options.h"
 #include "vfio-setup/machine.h"
 #include "vfio-setup/pciaddr.h"
-
-enum {
-        OPT_ROOT = 0x100, OPT_NO_COLOR, OPT_ASCII, OPT_VERSION, OPT_JSON, OPT_LIST, OPT_GPU, OPT_EXTRA, OPT_GOAL,
-        OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, OPT_ALLOW_BOOT_VGA, OPT_IOMMU_PT, OPT_YES, OPT_NO_REGENERATE,
-        OPT_TIMEOUT, OPT_DEMO, OPT_KEEP, OPT_LIBVIRT_XML, OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER,
-        OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_LG_BIT_DEPTH, OPT_GPUS, OPT_GROUP, OPT_LIBVIRT_DOMAIN, OPT_SINGLE_GPU,
-        OPT_GUEST_OS, OPT_ALLOW_HOST_DEVICE, OPT_FORCE,
-};
+#include "vfio-setup/plan.h"
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
         OPT_ALLOW_BOOT_VGA, OPT_ALLOW_HOST_DEVICE, OPT_IOMMU_PT, \
         OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_LG_BIT_DEPTH, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_SINGLE_GPU
 
-/* Which options each subcommand takes, besides the global ones. */
-static const struct command {
-        const char *name;
-        int (*run)(struct sysroot *sr, const struct cli_options *opt);
-        const int *options;
-        const char *usage;
-        const char *summary;
-} commands[] = {
+const struct command cli_commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
         { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, OPT_GUEST_OS, 0 },
@@ -63,69 +44,46 @@ static const struct command {
           "capture the files detection reads, as an archive usable with --root" },
 };
 
-static const struct option long_options[] = {
-        { "root", required_argument, NULL, OPT_ROOT },
-        { "no-color", no_argument, NULL, OPT_NO_COLOR },
-        { "ascii", no_argument, NULL, OPT_ASCII },
-        { "version", no_argument, NULL, OPT_VERSION },
+#define OPTION_ROW(id, name, arg) { name, arg, NULL, OPT_##id },
+const struct option cli_long_options[] = {
         { "help", no_argument, NULL, 'h' },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "list", no_argument, NULL, OPT_LIST },
         { "output", required_argument, NULL, 'o' },
-        { "gpu", required_argument, NULL, OPT_GPU },
-        { "extra", required_argument, NULL, OPT_EXTRA },
-        { "goal", required_argument, NULL, OPT_GOAL },
-        { "bootloader", required_argument, NULL, OPT_BOOTLOADER },
-        { "initramfs", required_argument, NULL, OPT_INITRAMFS },
-        { "release", no_argument, NULL, OPT_RELEASE },
-        { "allow-dirty-group", no_argument, NULL, OPT_ALLOW_DIRTY },
-        { "allow-boot-vga", no_argument, NULL, OPT_ALLOW_BOOT_VGA },
-        { "allow-host-device", required_argument, NULL, OPT_ALLOW_HOST_DEVICE },
-        { "force", no_argument, NULL, OPT_FORCE },
-        { "iommu-pt", no_argument, NULL, OPT_IOMMU_PT },
-        { "yes", no_argument, NULL, OPT_YES },
-        { "no-regenerate", no_argument, NULL, OPT_NO_REGENERATE },
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { "demo", no_argument, NULL, OPT_DEMO },
-        { "keep", no_argument, NULL, OPT_KEEP },
-        { "libvirt-xml", no_argument, NULL, OPT_LIBVIRT_XML },
-        { "libvirt-domain", required_argument, NULL, OPT_LIBVIRT_DOMAIN },
-        { "guest-os", required_argument, NULL, OPT_GUEST_OS },
-        { "lg-resolution", required_argument, NULL, OPT_LG_RESOLUTION },
-        { "lg-kvmfr", no_argument, NULL, OPT_LG_KVMFR },
-        { "lg-bit-depth", required_argument, NULL, OPT_LG_BIT_DEPTH },
-        { "lg-user", required_argument, NULL, OPT_LG_USER },
-        { "vm-memory", required_argument, NULL, OPT_VM_MEMORY },
-        { "vm-cpus", required_argument, NULL, OPT_VM_CPUS },
-        { "disk", required_argument, NULL, OPT_DISK },
-        { "gpus", no_argument, NULL, OPT_GPUS },
-        { "group", required_argument, NULL, OPT_GROUP },
-        { "single-gpu", required_argument, NULL, OPT_SINGLE_GPU },
+        OPTIONS(OPTION_ROW)
         { 0 },
 };
+#undef OPTION_ROW
 
-void cli_error(const char *what, int err, const char *hint)
+const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
+
+/* The names --bootloader, --initramfs and --goal take, from their tables. */
+static void names(FILE *f)
 {
-        fprintf(stderr, "vfio-setup: %s: %s\n", what, vs_strerror(err));
-        if (hint)
-                fprintf(stderr, "hint: %s\n", hint);
+        fputs("\nBoot loaders:", f);
+        for (int k = BOOTLOADER_UNKNOWN + 1; k < _BOOTLOADER_MAX; k++)
+                fprintf(f, " %s", bootloader_name((enum bootloader_kind)k));
+        fputs("\nInitramfs generators:", f);
+        for (int k = INITRAMFS_UNKNOWN + 1; k < _INITRAMFS_MAX; k++)
+                fprintf(f, " %s", initramfs_name((enum initramfs_kind)k));
+        fputs("\nGoals:", f);
+        for (int g = 0; g < _GOAL_MAX; g++)
+                fprintf(f, " %s", goal_name((enum goal)g));
+        fputs("\n", f);
 }
 
-static void usage(FILE *f, const struct command *only)
+void cli_usage(FILE *f, const struct command *only)
 {
         if (only) {
                 fprintf(f, "Usage: vfio-setup [--root DIR] %s\n\n%s\n", only->usage, only->summary);
                 if (only->run == cli_plan || only->run == cli_apply)
-                        fprintf(f, "\nBoot loaders: grub grub-bls systemd-boot kernelstub refind limine efistub\n"
-                                   "Initramfs generators: mkinitcpio dracut initramfs-tools booster\n");
+                        names(f);
                 return;
         }
         fprintf(f, "Usage: vfio-setup [GLOBAL OPTIONS] [COMMAND [OPTIONS]]\n\n"
                    "Guides a Linux machine through VFIO GPU passthrough setup. Without a command, on a terminal,\n"
                    "a wizard walks through every step; vfio-setup --demo [NAME [--keep]] runs it on a sample machine.\n\n"
                    "Commands:\n");
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-                fprintf(f, "  %s\n      %s\n", commands[i].usage, commands[i].summary);
+        for (size_t i = 0; i < cli_n_commands; i++)
+                fprintf(f, "  %s\n      %s\n", cli_commands[i].usage, cli_commands[i].summary);
         fprintf(f, "\nGlobal options:\n"
                    "  --root DIR     read (and write) the system below DIR instead of /\n"
                    "  --no-color     no colour (also when NO_COLOR is set or output is not a terminal)\n"
@@ -136,7 +94,7 @@ static void usage(FILE *f, const struct command *only)
                    "for its Looking Glass goal, and --vm-memory and --vm-cpus for its gaming goal.\n");
 }
 
-static bool takes(const struct command *c, int opt)
+bool cli_command_takes(const struct command *c, int opt)
 {
         for (const int *o = c->options; *o; o++)
                 if (*o == opt)
@@ -144,18 +102,17 @@ static bool takes(const struct command *c, int opt)
         return false;
 }
 
-/* The wizard asks for everything else on its screens. */
-static bool is_wizard_option(int opt)
+bool cli_wizard_option(int opt)
 {
         return opt == OPT_LG_RESOLUTION || opt == OPT_LG_KVMFR || opt == OPT_LG_USER || opt == OPT_LG_BIT_DEPTH ||
                opt == OPT_VM_MEMORY || opt == OPT_VM_CPUS;
 }
 
-static const struct command *find_command(const char *name)
+const struct command *cli_find_command(const char *name)
 {
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-                if (strcmp(commands[i].name, name) == 0)
-                        return &commands[i];
+        for (size_t i = 0; i < cli_n_commands; i++)
+                if (strcmp(cli_commands[i].name, name) == 0)
+                        return &cli_commands[i];
         return NULL;
 }
 
@@ -173,8 +130,7 @@ static int count(const char *arg, unsigned long max, const char *option, const c
         return 0;
 }
 
-/* Applies one command option; -1 after printing why it is wrong. */
-static int command_option(struct cli_options *opt, int c, const char *arg)
+int cli_command_option(struct cli_options *opt, int c, const char *arg)
 {
         struct selection *s = &opt->selection;
         enum goal g;
@@ -334,161 +290,4 @@ static int command_option(struct cli_options *opt, int c, const char *arg)
                 return count(arg, 86400, "--timeout", "seconds", &opt->timeout);
         }
         return -1;
-}
-
-static int run(int argc, char **argv, struct cli_options *opt)
-{
-        const struct command *cmd = NULL;
-        struct sysroot *sr;
-        struct strv seen = { 0 };
-        bool help = false, demo = false, keep = false, only_wizard = true;
-        int c, r;
-
-        /* Options may stand before or after the command. */
-        while ((c = getopt_long(argc, argv, "ho:", long_options, NULL)) != -1) {
-                switch (c) {
-                case OPT_ROOT:
-                        opt->root = optarg;
-                        break;
-                case OPT_NO_COLOR:
-                        opt->no_color = true;
-                        break;
-                case OPT_ASCII:
-                        opt->ascii = true;
-                        break;
-                case OPT_VERSION:
-                        printf("vfio-setup %s\n", VERSION);
-                        return EXIT_OK;
-                case 'h':
-                        help = true;
-                        break;
-                case OPT_DEMO:
-                        demo = true;
-                        break;
-                case OPT_KEEP:
-                        keep = true;
-                        break;
-                case '?':
-                        /* getopt said what is wrong. */
-                        fprintf(stderr, "hint: vfio-setup --help lists the commands and options\n");
-                        strv_free(&seen);
-                        return EXIT_USAGE;
-                default:
-                        if (command_option(opt, c, optarg) < 0 || strv_pushf(&seen, "%d", c) < 0) {
-                                strv_free(&seen);
-                                return EXIT_USAGE;
-                        }
-                }
-        }
-        if (keep && !demo) {
-                fprintf(stderr, "vfio-setup: --keep goes with --demo NAME\n");
-                strv_free(&seen);
-                return EXIT_USAGE;
-        }
-        if (demo && !help) {
-                strv_free(&seen);
-                if (optind + 1 < argc) {
-                        fprintf(stderr, "vfio-setup: --demo takes one sample name\n");
-                        return EXIT_USAGE;
-                }
-                /* A demo's copy kept before: the wizard again on it, as it was left. */
-                if (optind == argc && strcmp(opt->root, "/") != 0)
-                        return cli_demo_again(opt);
-                return cli_demo(optind < argc ? argv[optind] : NULL, opt, keep);
-        }
-        if (optind < argc) {
-                cmd = find_command(argv[optind]);
-                if (!cmd) {
-                        fprintf(stderr, "vfio-setup: unknown command '%s'\n"
-                                        "hint: vfio-setup --help lists the commands; without one, the wizard starts\n",
-                                argv[optind]);
-                        strv_free(&seen);
-                        return EXIT_USAGE;
-                }
-                if (optind + 1 < argc) {
-                        fprintf(stderr, "vfio-setup: %s: unexpected argument '%s'\nhint: vfio-setup %s --help\n",
-                                cmd->name, argv[optind + 1], cmd->name);
-                        strv_free(&seen);
-                        return EXIT_USAGE;
-                }
-        }
-        if (help) {
-                usage(stdout, cmd);
-                strv_free(&seen);
-                return EXIT_OK;
-        }
-        for (size_t i = 0; i < seen.n; i++)
-                only_wizard = only_wizard && is_wizard_option(atoi(seen.v[i]));
-        if (!cmd && !only_wizard) {
-                fprintf(stderr, "vfio-setup: these options go with a command\n"
-                                "hint: vfio-setup --help lists the commands and their options\n");
-                strv_free(&seen);
-                return EXIT_USAGE;
-        }
-        for (size_t i = 0; cmd && i < seen.n; i++)
-                if (!takes(cmd, atoi(seen.v[i]))) {
-                        fprintf(stderr, "vfio-setup: %s: option not valid for this command\nhint: vfio-setup %s --help\n",
-                                cmd->name, cmd->name);
-                        strv_free(&seen);
-                        return EXIT_USAGE;
-                }
-        strv_free(&seen);
-        if (cmd && opt->selection.release && (opt->selection.gpu || opt->selection.extra.n || opt->selection.single_gpu)) {
-                fprintf(stderr, "vfio-setup: %s: --release takes no devices and no --single-gpu\n", cmd->name);
-                return EXIT_USAGE;
-        }
-
-        /* Looking Glass's memory belongs to the user behind sudo unless --lg-user says otherwise. */
-        if (cmd && !opt->selection.lg.user && getenv("SUDO_USER") && !(opt->selection.lg.user = strdup(getenv("SUDO_USER"))))
-                return EXIT_USAGE;
-        r = sysroot_new(opt->root, &sr);
-        if (r < 0) {
-                fprintf(stderr, "vfio-setup: --root %s: %s\n", opt->root, vs_strerror(r));
-                return EXIT_USAGE;
-        }
-        /* The wizard draws through curses, which escapes what it shows; everything else prints. */
-        if (cmd)
-                output_guard_streams();
-        r = cmd ? cmd->run(sr, opt) : cli_wizard(sr, opt);
-        sysroot_free(sr);
-        return r;
-}
-
-/*
- * With --json, stdout is one JSON document on every way out: a command that ends before printing
- * its own (a usage error, a refusal) gets one that says what stderr said.  The command is the
- * first word that names one.
- */
-static const char *json_command(int argc, char **argv)
-{
-        const char *command = NULL;
-        bool json = false;
-
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-                        return NULL;
-                json |= strcmp(argv[i], "--json") == 0;
-                if (!command && find_command(argv[i]))
-                        command = argv[i];
-        }
-        return json ? (command ? command : "") : NULL;
-}
-
-int main(int argc, char **argv)
-{
-        /* Regenerating every initramfs of a machine can take minutes; an hour means it hangs. */
-        struct cli_options opt = { .root = "/", .timeout = 3600, .selection = { .bootloader = -1, .initramfs = -1 } };
-        const char *json = json_command(argc, argv);
-        int r;
-
-        setlocale(LC_ALL, "");
-        if (json) {
-                output_guard_streams();
-                output_json_mode();
-        }
-        r = run(argc, argv, &opt);
-        if (json && !output_json_printed() && output_json_error(*json ? json : NULL, r) < 0 && r == EXIT_OK)
-                r = EXIT_USAGE;
-        selection_free(&opt.selection);
-        return r;
 }
