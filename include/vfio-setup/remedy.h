@@ -26,6 +26,9 @@
         X(STORAGE_CONTROLLER, 1)/* give the guest the controller FACT */ \
         X(STORAGE_DISKS, 0)     /* give the guest disks one by one */ \
         X(STORAGE_DISK, 1)      /* give the guest the disk FACT alone */ \
+        X(DISK_NAMED, 1)        /* the disk FACT, as the user named it */ \
+        X(DISK_LIMIT, 0)        /* where the number of disks was given */ \
+        X(DISKS_XML, 0)         /* where the domain's disks come from */ \
         X(HOST_DISK, 0)         /* give the guest a disk the host does not use */ \
         X(HOST_WAY, 0)          /* pass a way into the host anyway, as a sentence */ \
         X(HOST_WAY_CHOICE, 0)   /* ... as a few words in brackets */ \

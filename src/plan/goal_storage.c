@@ -30,22 +30,22 @@ static int add_disk(struct plan_ctx *ctx, const char *name)
         int r;
 
         if (machine_find_disk(m, name, &i) < 0)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "--disk %s: no such disk on a PCI controller (detect lists them)",
+                return ctx_refuse(ctx, -VS_E_SELECTION, REMEDY_WITH(DISK_NAMED) "%s" REMEDY_END ": no such disk on a PCI controller (detect lists them)",
                                   name);
         d = &m->disks[i];
         if (d->mounts.n > 0) {
                 uses = disk_uses(d);
-                r = uses ? ctx_refuse(ctx, -VS_E_SELECTION, "--disk %s: the host uses it (%s); a disk must not be "
+                r = uses ? ctx_refuse(ctx, -VS_E_SELECTION, REMEDY_WITH(DISK_NAMED) "%s" REMEDY_END ": the host uses it (%s); a disk must not be "
                                                              "used by host and guest at once", name, uses)
                          : -ENOMEM;
                 free(uses);
                 return r;
         }
         if (!d->by_id)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "--disk %s: it has no /dev/disk/by-id name, and kernel names "
+                return ctx_refuse(ctx, -VS_E_SELECTION, REMEDY_WITH(DISK_NAMED) "%s" REMEDY_END ": it has no /dev/disk/by-id name, and kernel names "
                                                         "such as %s can change at the next boot", name, d->name);
         if (strv_contains(&ctx->plan->devices, m->devices[d->controller].address))
-                return ctx_refuse(ctx, -VS_E_SELECTION, "--disk %s: its controller %s goes to the guest already, with the "
+                return ctx_refuse(ctx, -VS_E_SELECTION, REMEDY_WITH(DISK_NAMED) "%s" REMEDY_END ": its controller %s goes to the guest already, with the "
                                                         "disk", name, m->devices[d->controller].address);
         r = strv_pushf(&ctx->plan->disks, "/dev/disk/by-id/%s", d->by_id);
         if (r >= 0 && !strv_contains(&ctx->next.disks, d->by_id))
@@ -86,7 +86,7 @@ int emit_storage(struct plan_ctx *ctx)
         if (r < 0 || !(ctx->sel->goals & (1u << GOAL_STORAGE)))
                 return r;
         if (ctx->sel->disks.n > MAX_DISKS)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "storage: at most %d disks (--disk)", MAX_DISKS);
+                return ctx_refuse(ctx, -VS_E_SELECTION, "storage: at most %d disks" REMEDY(DISK_LIMIT), MAX_DISKS);
         for (size_t i = 0; i < ctx->sel->extra.n && r >= 0; i++) {
                 size_t idx;
 
@@ -104,6 +104,6 @@ int emit_storage(struct plan_ctx *ctx)
         if (r >= 0)
                 r = strv_push(&ctx->next.goals, "storage");
         if (r >= 0 && ctx->plan->disks.n)
-                r = ctx_manual(ctx, "storage: add the disks to the domain with vfio-setup plan --libvirt-xml");
+                r = ctx_manual(ctx, "storage: " REMEDY(DISKS_XML));
         return r;
 }

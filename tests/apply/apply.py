@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""apply, undo and verify as a user runs them, with the regeneration commands replaced by
+"""apply and undo as a user runs them, with the regeneration commands replaced by
 recording stand-ins (VFIO_SETUP_COMMAND_PATH), and the faults that must not hurt:
 permission denied, a read-only directory, a full disk, a command that fails, hangs or is
 missing, a crash between two writes, a file edited between apply and undo, two applies in
@@ -15,10 +15,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plan"))
-import roots  # noqa: E402
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, in_root, journal_states, roots, stand_ins  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 GPU = "0000:03:00.0"
@@ -26,33 +24,8 @@ OTHER = "0000:04:00.0"
 ROOT_USER = os.geteuid() == 0
 
 
-def stand_ins(directory, fail=(), hang=(), missing=()):
-    """Commands that record their arguments; some fail, hang or are not there at all. The boot
-    tools that own a boot chain are tests/standins', which also check their arguments."""
-    os.makedirs(directory, exist_ok=True)
-    log = os.path.join(directory, "log")
-    standins = os.path.join(TESTS, "standins")
-    for name in os.listdir(standins):
-        if name not in missing and not name.startswith("__"):
-            shutil.copy2(os.path.join(standins, name), directory)
-    for name in ("update-grub", "update-initramfs", "mkinitcpio", "grub-mkconfig", "dracut", "reinstall-kernels",
-                 "grubby", "kernelstub", "grub2-mkconfig"):
-        if name in missing:
-            continue
-        body = f'echo "$(basename "$0") $*" >> {log}\necho "{name}: working"\n'
-        if name in fail:
-            body += 'echo "error: something broke" >&2\nexit 1\n'
-        if name in hang:
-            body += "sleep 60\n"
-        with open(os.path.join(directory, name), "w") as f:
-            f.write("#!/bin/sh\n" + body)
-        os.chmod(os.path.join(directory, name), 0o755)
-    return log
-
-
 def run(root, commands, *args, env=None):
-    e = dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands, STANDIN_ROOT=root, **(env or {}))
-    return run_binary(BINARY, "--root", root, "--no-color", *args, env=e)
+    return in_root(BINARY, root, *args, commands=commands, env=env)
 
 
 def machine(tmp, name, distro="debian12-grub"):
@@ -65,22 +38,12 @@ def snapshot(root):
     return roots.machine_tree(root)
 
 
-def journal_states(root):
-    base = os.path.join(root, "var/lib/vfio-setup/journal")
-    states = []
-    for seq in sorted(os.listdir(base)) if os.path.isdir(base) else []:
-        for line in open(os.path.join(base, seq, "journal")):
-            if line.startswith("state\t"):
-                states.append(line.split("\t")[1].strip())
-    return states
-
-
 def no_temporaries(root):
     return [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.startswith(".#vfio-setup.")]
 
 
 def round_trips(tap, tmp):
-    for distro in sorted(os.listdir(os.path.join(TESTS, "plan", "distros"))):
+    for distro in sorted(roots.distros()):
         if distro in ("popos-kernelstub", "fedora40-grub-bls"):
             continue  # their changes are made by kernelstub and grubby: see plan.py's stand-ins
         root = machine(tmp, "rt-" + distro, distro)
@@ -280,87 +243,6 @@ def faults(tap, tmp):
     tap.ok(roots.differences(before, snapshot(root)) == [], "linked config: undo")
 
 
-def verify(tap, tmp):
-    cases = [
-        ("verify-after", [], 0, ["the kernel IOMMU is active", "0000:03:00.0 is bound to vfio-pci",
-                                 "IOMMU group 13 is all with vfio-pci", "/dev/vfio/13 exists",
-                                 "the kernel command line has intel_iommu=on"]),
-        ("verify-before", [], 2, ["0000:03:00.0 is bound to amdgpu", "/dev/vfio/13 is missing",
-                                  "the kernel command line lacks intel_iommu=on"]),
-        ("verify-dirty", [], 2, ["IOMMU group 13 also holds 0000:00:1f.0 (lpc_ich)"]),
-        ("amd-x570-two-gpus", ["--gpu", "0b:00.0"], 2, ["0000:0b:00.0 is bound to amdgpu", "0000:0b:00.1 is bound to"]),
-        ("verify-hugepages", [], 2, ["12288 MiB of hugepages reserved for the guest's 16384 MiB",
-                                     "0000:03:00.0 is bound to vfio-pci"]),
-        ("verify-identical", [], 0, ["0000:0b:00.0 (the same id as 0000:0a:00.0) is held for vfio-pci by driver_override",
-                                     "0000:0a:00.0, with the same id, stays with the host (amdgpu)"]),
-    ]
-    for card, args, code, texts in cases:
-        root = os.path.join(tmp, "v-" + card)
-        subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", card + ".card"), root], check=True)
-        p = run_binary(BINARY, "--root", root, "--no-color", "verify", *args)
-        # The devices passed are checked on their own lines, never as "also" in their group.
-        others = [line for line in p.stdout.splitlines() if "also holds" in line]
-        passed = [w for t in texts for w in t.split() if w.startswith("0000:") and " is bound to " in t]
-        tap.ok(p.returncode == code and all(t in p.stdout for t in texts) and
-               not any(a in line for line in others for a in passed), f"verify {card}: exit {code}, the right checks",
-               p.stdout + p.stderr)
-        j = run_binary(BINARY, "--root", root, "verify", "--json", *args)
-        doc = json.loads(j.stdout) if j.stdout else {}
-        tap.ok(j.returncode == code and doc.get("ready") == (code == 0) and
-               all(c["fix"] for c in doc.get("checks", []) if not c["ok"]), f"verify {card} --json: ready, and a fix per problem",
-               j.stdout[:500])
-    # All the pages there: ready.
-    meminfo = os.path.join(tmp, "v-verify-hugepages", "proc/meminfo")
-    with open(meminfo, "w") as f:
-        f.write("MemTotal:       33554432 kB\nHugePages_Total:    8192\nHugepagesize:       2048 kB\n")
-    p = run_binary(BINARY, "--root", os.path.join(tmp, "v-verify-hugepages"), "--no-color", "verify")
-    tap.ok(p.returncode == 0 and "16384 MiB of hugepages reserved for the guest's 16384 MiB" in p.stdout,
-           "verify: every hugepage the gaming goal asked for is there", p.stdout)
-
-    # Looking Glass's shared memory: the user's with mode 0660, or not.
-    root = os.path.join(tmp, "v-lg")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "verify-looking-glass.card"), root], check=True)
-    shm = os.path.join(root, "dev/shm/looking-glass")
-    lg_cases = [(None, 2, "Looking Glass: /dev/shm/looking-glass is not alice's, mode 0660"),
-                ((1000, 0o660), 0, "Looking Glass: /dev/shm/looking-glass is alice's, mode 0660"),
-                ((1000, 0o644), 2, "is not alice's, mode 0660"),
-                ("gone", 2, "Looking Glass: /dev/shm/looking-glass does not exist")]
-    for how, code, text in lg_cases:
-        if how == "gone":
-            os.unlink(shm)
-        elif how:
-            os.chown(shm, how[0], -1) if os.getuid() == 0 else None
-            os.chmod(shm, how[1])
-        if how and how != "gone" and os.getuid() != 0 and code == 0:
-            continue  # giving the file to another user needs root
-        p = run_binary(BINARY, "--root", root, "--no-color", "verify")
-        tap.ok(p.returncode == code and text in p.stdout and
-               ("systemd-tmpfiles --create" in p.stdout) == (code != 0),
-               f"verify: Looking Glass shared memory ({how}): exit {code}", p.stdout)
-
-    # Bound by address, but the override did not happen and vfio-pci ids took the host's card too.
-    root = os.path.join(tmp, "v-verify-identical")
-    dev = os.path.join(root, "sys/devices/pci0000:00")
-    with open(os.path.join(dev, "0000:0b:00.0/driver_override"), "w") as f:
-        f.write("(null)\n")
-    os.unlink(os.path.join(dev, "0000:0a:00.0/driver"))
-    os.symlink("../../../bus/pci/drivers/vfio-pci", os.path.join(dev, "0000:0a:00.0/driver"))
-    p = run_binary(BINARY, "--root", root, "--no-color", "verify")
-    tap.ok(p.returncode == 2 and "held for vfio-pci by driver_override (not set)" in p.stdout and
-           "0000:0a:00.0, with the same id, stays with the host (vfio-pci)" in p.stdout and "install lines" in p.stdout,
-           "verify of identical GPUs: a missing override and the host's twin on vfio-pci are problems, with fixes",
-           p.stdout)
-    # btime on the first line of /proc/stat is read as on any other.
-    root = os.path.join(tmp, "v-verify-before")
-    with open(os.path.join(root, "proc/stat"), "w") as f:
-        f.write("btime 1700000000\ncpu  1000 0 500 90000 10 0 5 0 0 0\n")
-    verdict = json.loads(run_binary(BINARY, "--root", root, "verify", "--json").stdout or "{}")
-    tap.ok(verdict.get("rebooted") is False, "verify reads btime from the first line of /proc/stat too", verdict)
-    root = os.path.join(tmp, "v-amd-x570-two-gpus")
-    p = run_binary(BINARY, "--root", root, "verify")
-    tap.ok(p.returncode == 1 and "name the GPU with --gpu" in p.stderr, "verify with nothing set up asks for --gpu (exit 1)",
-           p.stderr)
-
 def sha256(path):
     import hashlib
     try:
@@ -497,7 +379,6 @@ def main():
         os.chmod(tmp, 0o755)
         round_trips(tap, tmp)
         faults(tap, tmp)
-        verify(tap, tmp)
         json_outcomes(tap, tmp)
         lost_output(tap, tmp)
     shutil.rmtree(tmp, ignore_errors=True)

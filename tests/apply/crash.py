@@ -12,10 +12,8 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plan"))
-import roots  # noqa: E402
-from tap import WRAP, Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, WRAP, in_root, journal_states, roots, stand_ins  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 GPU = "0000:03:00.0"
@@ -28,35 +26,8 @@ if WRAP:
 EACH = "each" if STRIDE == 1 else f"every {STRIDE}th"
 
 
-def stand_ins(directory):
-    """Regeneration commands that do nothing; rpm-ostree's changes the fake root's boot entry (tests/standins)."""
-    os.makedirs(directory, exist_ok=True)
-    for name in ("update-grub", "update-initramfs", "mkinitcpio", "dracut", "grub-mkconfig", "reinstall-kernels"):
-        with open(os.path.join(directory, name), "w") as f:
-            f.write("#!/bin/sh\nexit 0\n")
-        os.chmod(os.path.join(directory, name), 0o755)
-    for name in ("rpm-ostree", "standin.py"):
-        shutil.copy2(os.path.join(TESTS, "standins", name), directory)
-    return directory
-
-
 def run(root, commands, *args, fault=None):
-    env = dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands, STANDIN_ROOT=root,
-               STANDIN_LOG=os.path.join(commands, "log"))
-    env.pop("VFIO_SETUP_FAULT", None)
-    if fault:
-        env["VFIO_SETUP_FAULT"] = fault
-    return run_binary(BINARY, "--root", root, "--no-color", *args, env=env)
-
-
-def journal_states(root):
-    base = os.path.join(root, "var/lib/vfio-setup/journal")
-    out = []
-    for seq in sorted(os.listdir(base)) if os.path.isdir(base) else []:
-        path = os.path.join(base, seq, "journal")
-        if seq.isdigit() and os.path.exists(path):
-            out += [line.split("\t")[1].strip() for line in open(path) if line.startswith("state\t")]
-    return out
+    return in_root(BINARY, root, *args, commands=commands, fault=fault)
 
 
 def leftovers(root):
@@ -188,7 +159,8 @@ def faults(tap, tmp, chain, commands):
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
-        commands = stand_ins(os.path.join(tmp, "commands"))
+        commands = os.path.join(tmp, "commands")
+        stand_ins(commands)
         for chain in CHAINS:
             faults(tap, tmp, chain, commands)
     tap.done()

@@ -11,8 +11,8 @@ import sys
 import tempfile
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import WRAP, Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, WRAP, card_tree, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 
@@ -72,7 +72,7 @@ def concurrent_renames(tap, tmp):
     """openat2 gives up with EAGAIN when anything on the system is renamed while it resolves
     a "..", and sysfs links are full of them: detection must read the same regardless."""
     root = os.path.join(tmp, "renames")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "chipset-slot-dirty.card"), root], check=True)
+    card_tree(MKROOT, "chipset-slot-dirty", root)
     want = run("--root", root, "detect", "--json").stdout
     spin = os.path.join(tmp, "spin")
     open(spin, "w").close()
@@ -97,9 +97,9 @@ def json_errors(tap, tmp):
     """With --json, stdout is one JSON document on every way out: the command's own, or one that
     says what went wrong, exit status and all; stderr says it as without --json."""
     root = os.path.join(tmp, "json-root")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "chipset-slot-dirty.card"), root], check=True)
+    card_tree(MKROOT, "chipset-slot-dirty", root)
     off = os.path.join(tmp, "json-off")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "vm-no-iommu.card"), off], check=True)
+    card_tree(MKROOT, "vm-no-iommu", off)
     cases = [
         ("a --root that is not there", ["--root", "/nonexistent/root", "detect", "--json"], 1),
         ("a --root that is a file", ["--root", os.path.join(tmp, "plainfile"), "detect", "--json"], 1),
@@ -264,7 +264,7 @@ def main():
             tap.ok(True, "man page # SKIP groff or the built page is missing")
         completion = os.path.join(TESTS, "..", "data", "completions", "vfio-setup.bash")
         disks = os.path.join(tmp, "disks")
-        subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "threadripper-3970x.card"), disks], check=True)
+        card_tree(MKROOT, "threadripper-3970x", disks)
         script = f'''source {completion}
 complete_for() {{ COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMPREPLY=(); _vfio_setup; echo "${{COMPREPLY[*]}}"; }}
 complete_for vfio-setup pl

@@ -4,7 +4,7 @@
  * detection to undo (GRUB and its drop-in, /etc/kernel/cmdline, loader
  * entries, limine.conf, rEFInd, kernelstub, mkinitcpio, dracut,
  * initramfs-tools, booster, modprobe.d, the state file, a journal) comes from
- * the input, on a fixed machine (tests/plan/hw-intel-amd.card).  Each input is
+ * the input, on a fixed machine (tests/fixtures/hw-intel-amd.card).  Each input is
  * detected, planned for a boot chain the input chooses, applied, detected and
  * planned again, then undone.  Besides not crashing: a plan that was applied
  * leaves nothing to do the second time.
@@ -13,7 +13,7 @@
  * (an empty one is a file that is not there).
  * Built as a libFuzzer target with -DVS_LIBFUZZER (the root is made on the
  * first input); otherwise main() mutates the distribution fixtures' files
- * (tests/plan/distros) with a fixed random sequence: "N" inputs, "S seconds",
+ * (tests/fixtures/distros) with a fixed random sequence: "N" inputs, "S seconds",
  * "N save DIR" writes N inputs to DIR as a corpus, and "DIR/" runs a corpus.
  */
 #define _GNU_SOURCE
@@ -110,7 +110,7 @@ static void make_root(void)
         if (!top || asprintf(&root, "%s/m", tmpl) < 0)
                 die("memory");
         atexit(remove_root);
-        snprintf(card_path, sizeof(card_path), "%s/plan/hw-intel-amd.card", TESTS_DIR);
+        snprintf(card_path, sizeof(card_path), "%s/fixtures/hw-intel-amd.card", TESTS_DIR);
         if (card_load(card_path, &card) < 0)
                 die(card_path);
         if (card_build_root(&card, root) < 0)
@@ -257,7 +257,7 @@ static size_t load_seeds(struct seed *seeds, size_t max)
                 for (size_t i = 0; i < N_TARGETS; i++) {
                         char path[4096];
 
-                        snprintf(path, sizeof(path), "%s/plan/distros/%s/%s", TESTS_DIR, distros[d], targets[i]);
+                        snprintf(path, sizeof(path), "%s/fixtures/distros/%s/%s", TESTS_DIR, distros[d], targets[i]);
                         slurp(path, &seeds[n].files[i], &seeds[n].lens[i]);
                 }
                 /* Entries and grub.d live under other names there: a few well-formed ones. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The plan on every distribution fixture of tests/plan/distros, for an NVIDIA guest GPU on
-an AMD CPU and an AMD guest GPU on an Intel CPU (tests/plan/hw-*.card):
+"""The plan on every distribution fixture of tests/fixtures/distros, for an NVIDIA guest GPU on
+an AMD CPU and an AMD guest GPU on an Intel CPU (tests/fixtures/hw-*.card):
 - the text plan matches a reviewed golden file (UPDATE_GOLDEN=1 rewrites them);
 - what it writes is read back by its real consumer: bash sources grub, mkinitcpio and
   dracut files, modprobe -C lists the options and softdeps;
@@ -20,10 +20,8 @@ import sys
 import tempfile
 from xml.etree import ElementTree
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import roots  # noqa: E402
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, card_tree, roots, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -65,12 +63,12 @@ def tokens_update(line, add, remove):
     return words
 
 
-STANDINS = os.path.join(TESTS, "standins")
+STANDINS = os.path.join(TESTS, "lib", "standins")
 
 
 def stand_in(root, argv):
     """grubby, kernelstub and rpm-ostree change state a plan reads again; others only regenerate
-    images. The boot tools' stand-ins (tests/standins) also refuse what the real tools refuse."""
+    images. The boot tools' stand-ins (tests/lib/standins) also refuse what the real tools refuse."""
     if os.path.exists(os.path.join(STANDINS, argv[0])):
         subprocess.run([os.path.join(STANDINS, argv[0])] + argv[1:], check=True, capture_output=True,
                        env=dict(os.environ, STANDIN_ROOT=root, STANDIN_LOG=os.path.join(root, "..", "standin.log")))
@@ -292,13 +290,13 @@ def bad_input(tap, tmp):
     ]:
         root = os.path.join(tmp, "sel-" + card)
         if not os.path.exists(root):
-            subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", card + ".card"), root], check=True)
+            card_tree(MKROOT, card, root)
         p = run("--root", root, "plan", *args)
         tap.ok(p.returncode == code and message in p.stderr, f"selection {card} {' '.join(args)}: exit {code}",
                f"exit {p.returncode}: {p.stderr}")
     # One GPU in a group with the Wi-Fi card: both confirmations named at once, and what each means.
     root = os.path.join(tmp, "minipc")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "minipc-wifi-group.card"), root], check=True)
+    card_tree(MKROOT, "minipc-wifi-group", root)
     p = run("--root", root, "plan", "--gpu", "c5:00.0")
     tap.ok(p.returncode == 2 and "2 reasons:" in p.stderr and "1. 0000:c5:00.0 is the boot VGA device" in p.stderr and
            "--allow-boot-vga" in p.stderr and "2. the IOMMU groups of the devices also hold 0000:c4:00.0" in p.stderr and
@@ -316,7 +314,7 @@ def bad_input(tap, tmp):
            "... or the Wi-Fi card passed along: the group goes whole", p.stderr)
     # The group holds the controller of the host's only disk: no confirmation takes it.
     root = os.path.join(tmp, "minipc-nvme")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "minipc-one-gpu-nvme-group.card"), root], check=True)
+    card_tree(MKROOT, "minipc-one-gpu-nvme-group", root)
     for extra in ([], ["--allow-dirty-group"]):
         p = run("--root", root, "plan", "--gpu", "c5:00.0", "--allow-boot-vga", *extra)
         tap.ok(p.returncode == 2 and "0000:c4:00.0 is the controller of nvme0n1 (/ /boot)" in p.stderr and
@@ -324,7 +322,7 @@ def bad_input(tap, tmp):
                f"one GPU in a group with the root disk's NVMe: refused {' '.join(extra)}, nothing offered".rstrip(),
                p.stderr)
     root = os.path.join(tmp, "reset-quirk")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "intel-no-kernel-iommu.card"), root], check=True)
+    card_tree(MKROOT, "intel-no-kernel-iommu", root)
     p = run("--root", root, "plan", "--gpu", "00:02.0")
     tap.ok(p.returncode == 2 and "boot VGA device" in p.stderr and "--allow-boot-vga" in p.stderr,
            "the boot VGA GPU: refused, with the reasons and the way on", p.stderr)
@@ -339,7 +337,7 @@ def bad_input(tap, tmp):
     tap.ok(doc is not None and not any("vendor-reset" in w for w in doc["warnings"]),
            "Navi 23 is not in vendor-reset's device list: no such advice", p.stderr)
     root = os.path.join(tmp, "reset-quirk-polaris")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "amd-firmware-iommu-off.card"), root], check=True)
+    card_tree(MKROOT, "amd-firmware-iommu-off", root)
     p, doc = plan(root, "--gpu", "0a:00.0", "--allow-boot-vga")
     tap.ok(doc is not None and any("Polaris 10" in w and "vendor-reset" in w for w in doc["warnings"]),
            "a GPU with the AMD reset bug (Polaris 10): the plan points to vendor-reset", p.stderr)
@@ -361,7 +359,7 @@ def bad_input(tap, tmp):
            "--allow-host-device" in p.stderr, "--extra refuses the only network controller without --allow-host-device",
            p.stderr)
     root = os.path.join(tmp, "sel-minipc-wifi-group")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "minipc-wifi-group.card"), root], check=True)
+    card_tree(MKROOT, "minipc-wifi-group", root)
     p, doc = plan(root, "--gpu", "c5:00.0", "--allow-boot-vga", "--extra", "c4:00.0")
     p = run("--root", root, "plan", "--gpu", "c5:00.0", "--allow-boot-vga", "--extra", "c4:00.0", "--libvirt-xml")
     try:
@@ -546,7 +544,7 @@ def boot_chains(tap, tmp):
 
 def fixture_root(tmp, name):
     root = os.path.join(tmp, name)
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", name + ".card"), root], check=True)
+    card_tree(MKROOT, name, root)
     return root
 
 
@@ -793,7 +791,7 @@ def identical(tap, tmp):
 
     # The boot VGA card, whose entries already blacklist an initcall of the user's: grubby gets the whole list.
     root = os.path.join(tmp, "rx-blacklist")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "identical-rx580.card"), root], check=True)
+    card_tree(MKROOT, "identical-rx580", root)
     entries = os.path.join(root, "boot/loader/entries")
     for name in os.listdir(entries):
         text = open(os.path.join(entries, name)).read()
@@ -816,7 +814,7 @@ def identical(tap, tmp):
 
 def main():
     tap = Tap()
-    distros = sorted(os.listdir(os.path.join(HERE, "distros")))
+    distros = roots.distros()
     tap.ok(len(distros) >= 13, f"{len(distros)} distribution fixtures")
     with tempfile.TemporaryDirectory() as tmp:
         for distro in distros:

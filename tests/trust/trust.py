@@ -18,10 +18,8 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plan"))
-import roots  # noqa: E402
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, in_root, roots, run_binary, stand_ins  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 TREECHECK = os.path.join(os.path.dirname(os.path.abspath(MKROOT)), "treecheck")
@@ -36,21 +34,8 @@ def machine(tmp, name, distro="debian12-grub"):
     return root
 
 
-def stand_ins(directory, sleep=0):
-    os.makedirs(directory, exist_ok=True)
-    for name in ("update-grub", "update-initramfs", "mkinitcpio", "dracut", "grub-mkconfig", "reinstall-kernels"):
-        with open(os.path.join(directory, name), "w") as f:
-            f.write(f"#!/bin/sh\nsleep {sleep}\nexit 0\n")
-        os.chmod(os.path.join(directory, name), 0o755)
-    return directory
-
-
-def run(root, *args, commands=None, timeout=60):
-    env = dict(os.environ)
-    env.pop("VFIO_SETUP_COMMAND_PATH", None)
-    if commands:
-        env["VFIO_SETUP_COMMAND_PATH"] = commands
-    return run_binary(BINARY, "--root", root, "--no-color", *args, env=env)
+def run(root, *args, commands=None):
+    return in_root(BINARY, root, *args, commands=commands)
 
 
 def write(root, rel, content, mode="w"):
@@ -377,7 +362,8 @@ def no_control_characters(tap, tmp, commands):
 
 def one_at_a_time(tap, tmp):
     root = machine(tmp, "race")
-    slow = stand_ins(os.path.join(tmp, "cmd-slow"), sleep=6)
+    slow = os.path.join(tmp, "cmd-slow")
+    stand_ins(slow, sleep=6)
     results = {}
 
     def apply(name, gpu):
@@ -479,7 +465,7 @@ def driver_modules(tap, tmp):
         f.write(STDVGA_CARD)
     root = os.path.join(tmp, "stdvga")
     subprocess.run([MKROOT, card, root], check=True)
-    shutil.copytree(os.path.join(TESTS, "plan", "distros", "debian12-grub"), root, symlinks=True, dirs_exist_ok=True)
+    shutil.copytree(os.path.join(roots.DISTROS, "debian12-grub"), root, symlinks=True, dirs_exist_ok=True)
     p = run(root, "plan", "--gpu", "00:02.0")
     tap.ok(p.returncode == 2 and "module that would claim it is not known" in p.stderr,
            "a device bound by address whose driver's module is unknown is refused, with why", p.stderr + p.stdout[-300:])
@@ -518,7 +504,8 @@ def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
-        commands = stand_ins(os.path.join(tmp, "cmd"))
+        commands = os.path.join(tmp, "cmd")
+        stand_ins(commands)
         stand_ins(os.path.join(tmp, "cmd-refuse"))
         untrusted_tree(tap, tmp)
         tree_programs(tap, tmp)

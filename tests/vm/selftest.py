@@ -13,9 +13,9 @@ from importlib.machinery import SourceFileLoader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "cli"))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import vmlib  # noqa: E402
-from tap import Tap  # noqa: E402
+from vstest import Tap  # noqa: E402
 
 tap = Tap()
 

@@ -16,8 +16,8 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, card_tree, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 
@@ -157,7 +157,7 @@ def ext_caps(caps):
 
 def special_trees(tap, tmp):
     root = os.path.join(tmp, "special")
-    subprocess.run([MKROOT, os.path.join(TESTS, "plan", "hw-intel-amd.card"), root], check=True)
+    card_tree(MKROOT, "hw-intel-amd", root)
     dev = os.path.join(root, "sys/bus/pci/devices")
     gpu, audio = "0000:03:00.0", "0000:03:00.1"
     open(os.path.join(dev, gpu, "reset_method"), "w").write("flr bus\n")
@@ -223,7 +223,7 @@ def special_trees(tap, tmp):
 def outside_the_iommu(tap, tmp):
     """intel_iommu=on,igfx_off: the iGPU is in no group, and says so."""
     root = os.path.join(tmp, "igfx-off")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "intel-igfx-off.card"), root], check=True)
+    card_tree(MKROOT, "intel-igfx-off", root)
     p = run_binary(BINARY, "--root", root, "--no-color", "groups", "--gpus")
     lines = p.stdout.splitlines()
     at = lines.index("In no IOMMU group  none can go to a guest: the IOMMU does not translate for them") \
@@ -237,7 +237,7 @@ def outside_the_iommu(tap, tmp):
 
 def refusals(tap, tmp):
     root = os.path.join(tmp, "no-iommu")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "vm-no-iommu.card"), root], check=True)
+    card_tree(MKROOT, "vm-no-iommu", root)
     p = run_binary(BINARY, "--root", root, "groups")
     tap.ok(p.returncode == 2 and "no IOMMU groups" in p.stderr, "no IOMMU groups: exit 2, says so", p.stderr)
     root = os.path.join(tmp, "special")

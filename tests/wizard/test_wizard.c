@@ -2,7 +2,7 @@
 /*
  * The wizard without a terminal: machines from the fixture cards, scripted
  * keys, and the screen at fixed sizes compared with golden text in
- * tests/tui/golden (UPDATE_GOLDEN=1 rewrites them).
+ * tests/wizard/golden (UPDATE_GOLDEN=1 rewrites them).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -89,7 +89,7 @@ static void keys(const int *k)
                 wizard_key(w, *k);
 }
 
-/* The screen at w x h against tests/tui/golden/NAME.txt. */
+/* The screen at w x h against tests/wizard/golden/NAME.txt. */
 static void screen(const char *name, int width, int height)
 {
         struct canvas c;
@@ -104,7 +104,7 @@ static void screen(const char *name, int width, int height)
         /* The machine's root is a temporary directory, named on screen where paths are below it: its name is fixed. */
         for (char *at = text; (at = strstr(at, root)); at += strlen(root))
                 memcpy(at + strlen(root) - 6, "XXXXXX", 6);
-        snprintf(path, sizeof(path), "%s/tui/golden/%s.txt", TESTS_DIR, name);
+        snprintf(path, sizeof(path), "%s/wizard/golden/%s.txt", TESTS_DIR, name);
         if (getenv("UPDATE_GOLDEN")) {
                 f = fopen(path, "w");
                 ck_assert_ptr_nonnull(f);

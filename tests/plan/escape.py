@@ -15,8 +15,8 @@ import sys
 import tempfile
 from xml.etree import ElementTree
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, card_tree, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 GPU = "4a:00.0"                 # threadripper-3970x.card's RTX 3090
@@ -30,7 +30,7 @@ def run(*args, env=None):
 
 def fixture(tmp, name, card="threadripper-3970x"):
     root = os.path.join(tmp, name)
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", card + ".card"), root], check=True)
+    card_tree(MKROOT, card, root)
     return root
 
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """data/reset-quirks against the device list of vendor-reset it names as its source
-(tests/unit/vendor-reset-ids.txt): every family has a source, and its ids are exactly
+(tests/detect/vendor-reset-ids.txt): every family has a source, and its ids are exactly
 that table's.  Usage: reset_quirks.py DATA_FILE REFERENCE_FILE   (TAP on stdout)"""
+import os
 import sys
 
-from tap import Tap
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap  # noqa: E402
 
 
 def lines(path):

@@ -10,12 +10,11 @@ Usage: rom.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
 """
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, card_tree, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 GPU, VENDOR, DEVICE = "0000:03:00.0", 0x1002, 0x73bf     # hw-intel-amd.card's RX 6800
@@ -43,7 +42,7 @@ def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
         root = os.path.join(tmp, "root")
-        subprocess.run([MKROOT, os.path.join(TESTS, "plan", "hw-intel-amd.card"), root], check=True)
+        card_tree(MKROOT, "hw-intel-amd", root)
         rom = os.path.join(root, "sys/bus/pci/devices", GPU, "rom")
         log = os.path.join(tmp, "writes")
         rel = f"sys/bus/pci/devices/{GPU}/rom"

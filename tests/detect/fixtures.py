@@ -16,8 +16,8 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 LSPCI = os.environ.get("LSPCI", "lspci")
@@ -165,7 +165,7 @@ def check_card(tap, card, tmp):
 
     text = run("--root", root, "--no-color", "detect")
     report = text.stdout.replace(root, "ROOT")
-    golden = os.path.join(TESTS, "cli", "golden", name + ".txt")
+    golden = os.path.join(TESTS, "detect", "golden", name + ".txt")
     if UPDATE:
         with open(golden, "w") as f:
             f.write(report)

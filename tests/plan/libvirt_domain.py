@@ -15,10 +15,8 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plan"))
-import roots  # noqa: E402
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, roots, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS, DATA = sys.argv[1:5]
 QEMU = "{http://libvirt.org/schemas/domain/qemu/1.0}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Ansible role (contrib/ansible/roles/vfio_setup) run by ansible-playbook against an
 inventory of fake machine roots on this machine (connection local, one --root each, the boot
-tools replaced by stand-ins, the reboot by tests/ansible/fake-reboot): check mode changes
+tools replaced by stand-ins, the reboot by tests/packaging/fake-reboot): check mode changes
 nothing and says what would change; the first run changes every host it can, reboots and
 verifies; the second changes nothing; a host with a dirty IOMMU group fails with
 vfio-setup's reason, a host whose reboot did not take fails at verify, and neither stops the
@@ -18,10 +18,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "cli"))
-sys.path.insert(0, os.path.join(HERE, "..", "plan"))
-import roots  # noqa: E402
-from tap import Tap  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from vstest import Tap, card_tree, roots  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 ROLES = os.path.join(TESTS, "..", "contrib", "ansible", "roles")
@@ -42,15 +40,15 @@ def make_host(tmp, name):
     if distro:
         roots.build(MKROOT, distro, hw, root)
     else:
-        subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", hw + ".card"), root], check=True)
+        card_tree(MKROOT, hw, root)
     # Up for an hour: the kernel's boot time, which verify compares with vfio-setup's last write.
     with open(os.path.join(root, "proc/stat"), "a") as f:
         f.write(f"btime {int(time.time()) - 3600}\n")
     commands = os.path.join(tmp, "commands", name)
     os.makedirs(commands)
-    for f in os.listdir(os.path.join(TESTS, "standins")):
+    for f in os.listdir(os.path.join(TESTS, "lib", "standins")):
         if not f.startswith("__"):
-            shutil.copy2(os.path.join(TESTS, "standins", f), commands)
+            shutil.copy2(os.path.join(TESTS, "lib", "standins", f), commands)
     for tool in BOOT_TOOLS:
         with open(os.path.join(commands, tool), "w") as f:
             f.write(f'#!/bin/sh\necho "{tool} $*" >> {commands}/log\n')

@@ -11,9 +11,9 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fakesys import FakeSys  # noqa: E402
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest.fakesys import FakeSys  # noqa: E402
+from vstest import Tap, card_tree, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 
@@ -25,7 +25,7 @@ def run(*args, env=None):
 def fixture(tmp, name):
     root = os.path.join(tmp, name)
     if not os.path.exists(root):
-        subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", name + ".card"), root], check=True)
+        card_tree(MKROOT, name, root)
     return root
 
 

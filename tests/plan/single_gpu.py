@@ -17,35 +17,22 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plan"))
-import roots  # noqa: E402
-from fakesys import FakeSys  # noqa: E402
-from tap import Tap, run_binary  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from vstest import Tap, card_tree, in_root, roots, stand_ins  # noqa: E402
+from vstest.fakesys import FakeSys  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 HOOK = "etc/libvirt/hooks/qemu.d/vfio-setup-single-gpu"
 GPU, AUDIO = "0000:03:00.0", "0000:03:00.1"     # single-gpu-amd.card's RX 7900 and its HDMI audio
 def run(root, commands, *args):
-    env = dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands, STANDIN_ROOT=root)
-    return run_binary(BINARY, "--root", root, "--no-color", *args, env=env)
-
-
-def boot_tools(directory):
-    os.makedirs(directory, exist_ok=True)
-    log = os.path.join(directory, "log")
-    for name in ("update-grub", "update-initramfs", "mkinitcpio", "grub-mkconfig"):
-        with open(os.path.join(directory, name), "w") as f:
-            f.write(f'#!/bin/sh\necho "$(basename "$0") $*" >> {log}\n')
-        os.chmod(os.path.join(directory, name), 0o755)
-    return log
+    return in_root(BINARY, root, *args, commands=commands)
 
 
 def plan_and_apply(tap, tmp):
     root = os.path.join(tmp, "one-gpu")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "single-gpu-amd.card"), root], check=True)
+    card_tree(MKROOT, "single-gpu-amd", root)
     commands = os.path.join(tmp, "cmd-one")
-    log = boot_tools(commands)
+    log = stand_ins(commands)
     before = roots.machine_tree(root)
 
     p = run(root, commands, "plan", "--gpu", GPU)
@@ -141,7 +128,7 @@ def plan_and_apply(tap, tmp):
     root = os.path.join(tmp, "two-gpus")
     roots.build(MKROOT, "debian12-grub", "hw-intel-amd", root)
     commands = os.path.join(tmp, "cmd-two")
-    log = boot_tools(commands)
+    log = stand_ins(commands)
     p = run(root, commands, "apply", "--gpu", GPU, "--single-gpu", "vm", "--yes")
     grub = open(os.path.join(root, "etc/default/grub")).read()
     tap.ok(p.returncode == 0 and os.path.exists(os.path.join(root, HOOK)) and "vfio-pci.ids" not in grub and
@@ -215,7 +202,7 @@ STOP_LOG = [
 
 def hook_runs(tap, tmp):
     root = os.path.join(tmp, "hook-root")
-    subprocess.run([MKROOT, os.path.join(TESTS, "fixtures", "single-gpu-amd.card"), root], check=True)
+    card_tree(MKROOT, "single-gpu-amd", root)
     p = run(root, os.path.join(tmp, "none"), "plan", "--gpu", GPU, "--single-gpu", "win11", "--json")
     text = next(f["content"] for f in json.loads(p.stdout)["files"] if f["path"] == "/" + HOOK)
     transcript = []

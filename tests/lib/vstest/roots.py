@@ -1,15 +1,32 @@
-"""Fake machines for the plan and apply tests: a hardware card with a distribution's files on top."""
+"""Fake machines from tests/fixtures: a machine card made a tree (card), with a distribution's
+files on top (build), and reading such a tree back."""
 import json
 import os
 import shutil
 import subprocess
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(TESTS, "fixtures")
+DISTROS = os.path.join(FIXTURES, "distros")
+
+
+def card_path(name):
+    return os.path.join(FIXTURES, name + ".card")
+
+
+def card_tree(mkroot, name, dest):
+    """The tree of fixtures/NAME.card in dest, as mkroot makes it."""
+    subprocess.run([mkroot, card_path(name), dest], check=True)
+    return dest
+
+
+def distros():
+    return sorted(d for d in os.listdir(DISTROS) if os.path.isdir(os.path.join(DISTROS, d)))
 
 
 def build(mkroot, distro, hw, dest):
-    subprocess.run([mkroot, os.path.join(HERE, hw + ".card"), dest], check=True)
-    shutil.copytree(os.path.join(HERE, "distros", distro), dest, symlinks=True, dirs_exist_ok=True)
+    card_tree(mkroot, hw, dest)
+    shutil.copytree(os.path.join(DISTROS, distro), dest, symlinks=True, dirs_exist_ok=True)
 
 
 def tree(root, skip=(), meaning=None, dirs=True):
