@@ -2,7 +2,8 @@
 """The layers' rules the linker cannot see (meson.build's layer-* objects see the calls):
 a source file includes public headers (vfio-setup/...) and its own folder's, never another
 folder's private ones; a public header includes only public headers; and no library text
-speaks a front end's language (a key to press, a screen, an option): that is remedy.h's.
+speaks a front end's language (a key to press, a screen, an option): that is remedy.h's;
+and the options the wizard names (its equivalent command line, its advice) are the CLI's.
 Usage: layers.py SOURCE_ROOT   (TAP on stdout)"""
 import glob
 import os
@@ -49,6 +50,13 @@ def main():
             for m in FRONT_END.finditer(text):
                 bad.append(f"{os.path.relpath(path, TOP)}: {m.group(0)[:100]}")
     tap.ok(not bad, "the libraries name no option, key or screen (remedy.h's codes do)", "\n".join(bad))
+
+    bad = []
+    for path in sorted(glob.glob(os.path.join(TOP, "src", "tui", "*.c"))):
+        for literal in re.findall(r'"[^"\n]*"', strings_outside_comments(open(path).read())):
+            bad += [f"{os.path.relpath(path, TOP)}: --{o}" for o in re.findall(r"(?<![\w-])--([a-z][a-z-]*)", literal)
+                    if o not in OPTIONS]
+    tap.ok(OPTIONS and not bad, "the options the wizard names are the command line's", "\n".join(bad))
     tap.done()
 
 
