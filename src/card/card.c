@@ -1,22 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "vfio-setup/card.h"
-#include "vfio-setup/cpulist.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/pciaddr.h"
-#include "vfio-setup/strbuf.h"
 
 static bool hexn(const char *s, size_t n, unsigned *ret)
 {
