@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
-#include "vfio-setup/session.h"
 #include "remedies.h"
 #include "wizard_private.h"
 
@@ -160,12 +158,9 @@ static int draw_confirm(const struct wizard *w, const struct apply_view *v, stru
 /* What the apply or undo ended with: the outcome, where its journal and the commands' output are. */
 static char *status_text(const struct wizard *w, const struct apply_view *v)
 {
+        const char *root = shown_root(w), *journal = w->session.journal, *out = w->session.result.output;
         char *text = NULL;
         int n = 0;
-
-        const char *root = shown_root(w);
-
-        const char *journal = w->session.journal, *out = w->session.result.output;
 
         if (v->phase == FAILED)
                 n = asprintf(&text, "%s failed: %s\n%s%s%s%s%s%s\nEnter shows what to do now.", w->undo ? "Undo" : "Apply",

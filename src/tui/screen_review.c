@@ -24,6 +24,8 @@ static int enter(struct wizard *w, void *priv)
         char *reason = NULL;
         int r;
 
+        free(w->plan_text);
+        w->plan_text = NULL;
         r = wizard_plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
         if (plan_refused(r)) {
                 v->refusal = r;
@@ -45,8 +47,6 @@ static int enter(struct wizard *w, void *priv)
                 r = plan_to_text(v->plan, &v->text);
         if (r >= 0 && !(v->command = selection_command(w)))
                 r = -ENOMEM;
-        free(w->plan_text);
-        w->plan_text = NULL;
         if (r >= 0 && !(w->plan_text = strdup(v->text)))
                 r = -ENOMEM;
         return r;
