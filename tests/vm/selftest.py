@@ -164,4 +164,27 @@ with tempfile.TemporaryDirectory() as d:
     p = subprocess.run([sys.executable, os.path.join(HERE, "run"), "--work", d, "1"], capture_output=True, text=True)
     tap.ok(p.returncode == 2 and "did not make" in p.stderr and os.listdir(d) == ["mine"],
            "run --work DIR: a directory holding what the tier did not make is refused and left as it is", p.stderr)
+# On a machine without the tier's tools, it names them with their packages and stops cleanly.
+with tempfile.TemporaryDirectory() as empty:
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = empty
+    try:
+        missing = dict(run_module.missing_tools())
+    finally:
+        os.environ["PATH"] = path
+    tap.ok(missing.get("sfdisk") == "fdisk" and missing.get("qemu-system-x86_64") == "qemu-system-x86" and
+           missing.get("mmdebstrap") == "mmdebstrap", "the tools the tier needs, each with its Debian package", missing)
+nobody = 65534
+if os.geteuid() == 0 and os.access(os.path.join(HERE, "run"), os.R_OK) and \
+        subprocess.run(["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups", "test", "-r",
+                        os.path.join(HERE, "run")]).returncode == 0:
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)
+        p = subprocess.run(["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups", sys.executable,
+                            os.path.join(HERE, "run"), "--work", os.path.join(d, "work"), "1"],
+                           capture_output=True, text=True)
+    tap.ok(p.returncode == 1 and "run it as root" in p.stderr and "Traceback" not in p.stderr,
+           "run as a user: says it needs root, and exits 1 without a traceback", p.stderr)
+else:
+    tap.skip("run as a user: says it needs root", "needs root, and a checkout others can read")
 sys.exit(tap.done())
