@@ -70,6 +70,9 @@ struct plan {
  */
 int plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel, struct plan **ret,
                char **ret_reason);
+/* plan_build with the reason, warnings and manual steps in a front end's words (remedy.h). */
+int plan_build_worded(const struct sysroot *sr, const struct machine *m, const struct selection *sel,
+                      const char *const words[_REMEDY_MAX], struct plan **ret, char **ret_reason);
 /*
  * What undo runs after the files are back, for n commands that ran: the
  * inverses of those that change state, newest first, then again, in order,
@@ -80,8 +83,6 @@ void commands_free(struct strv *v, size_t n);
 
 /* One of the refusals of plan_build, as opposed to a failure to make a plan. */
 bool plan_refused(int r);
-/* The plan's warnings and manual steps with their remedies in the front end's words (remedy.h). */
-int plan_word(struct plan *p, const char *const words[_REMEDY_MAX]);
 /* Nothing to write and nothing to run. */
 bool plan_empty(const struct plan *p);
 void plan_free(struct plan *p);

@@ -218,7 +218,7 @@ static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct o
                 return EXIT_NOT_READY;
         r = detect_machine(sr, &m);
         if (r >= 0)
-                r = cli_plan_build(sr, m, &opt->selection, &p, &reason);
+                r = plan_build_worded(sr, m, &opt->selection, cli_remedies, &p, &reason);
         if (r < 0) {
                 complain(out, "apply: %s", reason ? reason : vs_strerror(r));
                 free(reason);

@@ -51,10 +51,10 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 if (r >= 0)
                         r = selection_from_state(&m->vfio.tool, &sel);
                 if (r >= 0)
-                        r = cli_plan_build(sr, m, &sel, &p, &reason);
+                        r = plan_build_worded(sr, m, &sel, cli_remedies, &p, &reason);
                 selection_free(&sel);
         } else
-                r = cli_plan_build(sr, m, &opt->selection, &p, &reason);
+                r = plan_build_worded(sr, m, &opt->selection, cli_remedies, &p, &reason);
         machine_free(m);
         if (r < 0) {
                 if (reason)

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <stdlib.h>
-
 #include "remedies.h"
 
 /* The libraries' remedies as the command line offers them: options to give, commands to run. */
@@ -38,29 +36,3 @@ const char *const cli_remedies[_REMEDY_MAX] = {
         [REMEDY_NAME_GPU_VERIFY] = "name the GPU with --gpu",
         [REMEDY_LIVE_ROOT] = "with --root / (the default)",
 };
-
-int cli_word(char **text)
-{
-        return remedy_render_in_place(text, cli_remedies);
-}
-
-int cli_plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel, struct plan **ret,
-                   char **ret_reason)
-{
-        struct plan *p = NULL;
-        int r, w;
-
-        r = plan_build(sr, m, sel, &p, ret_reason);
-        w = cli_word(ret_reason);
-        if (r >= 0 && w >= 0)
-                w = plan_word(p, cli_remedies);
-        if (w < 0) {
-                plan_free(p);
-                free(*ret_reason);
-                *ret_reason = NULL;
-                return w;
-        }
-        if (r >= 0)
-                *ret = p;
-        return r;
-}

@@ -74,7 +74,7 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
                 return EXIT_USAGE;
         }
         r = rom_fetch(sr, d, &io, &data, &len, &info, &problem);
-        if (cli_word(&problem) < 0)
+        if (remedy_render_in_place(&problem, cli_remedies) < 0)
                 r = -ENOMEM;
         if (r == -VS_E_SELECTION)
                 fprintf(stderr, "vfio-setup: rom: %s\n", problem);

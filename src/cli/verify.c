@@ -84,7 +84,7 @@ int cli_verify(struct sysroot *sr, const struct cli_options *opt)
         r = verify_machine(sr, m, opt->selection.gpu, &v, &reason);
         machine_free(m);
         if (r < 0) {
-                cli_word(&reason);
+                remedy_render_in_place(&reason, cli_remedies);
                 fprintf(stderr, "vfio-setup: verify: %s\n", reason ? reason : vs_strerror(r));
                 free(reason);
                 /* Nothing to verify (no setup, no --gpu, or not a device) is a usage error, not a failed check. */

@@ -706,11 +706,27 @@ bool plan_empty(const struct plan *p)
         return p->n_files == 0 && p->n_commands == 0 && p->remove_dirs.n == 0;
 }
 
-int plan_word(struct plan *p, const char *const words[_REMEDY_MAX])
+int plan_build_worded(const struct sysroot *sr, const struct machine *m, const struct selection *sel,
+                      const char *const words[_REMEDY_MAX], struct plan **ret, char **ret_reason)
 {
-        int r = remedy_render_strv(&p->warnings, words);
+        struct plan *p = NULL;
+        int r, w;
 
-        return r < 0 ? r : remedy_render_strv(&p->manual, words);
+        r = plan_build(sr, m, sel, &p, ret_reason);
+        w = remedy_render_in_place(ret_reason, words);
+        if (r >= 0 && w >= 0)
+                w = remedy_render_strv(&p->warnings, words);
+        if (r >= 0 && w >= 0)
+                w = remedy_render_strv(&p->manual, words);
+        if (w < 0) {
+                plan_free(p);
+                free(*ret_reason);
+                *ret_reason = NULL;
+                return w;
+        }
+        if (r >= 0)
+                *ret = p;
+        return r;
 }
 
 void plan_free(struct plan *p)

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <stdlib.h>
-
 #include "remedies.h"
 
 /* The libraries' remedies as the wizard offers them: keys to press, screens to go back to. */
@@ -38,29 +36,3 @@ const char *const wizard_remedies[_REMEDY_MAX] = {
         [REMEDY_NAME_GPU_VERIFY] = "choose the GPU on the GPU screen",
         [REMEDY_LIVE_ROOT] = "on the machine itself, not on a copy of its files",
 };
-
-int wizard_word(char **text)
-{
-        return remedy_render_in_place(text, wizard_remedies);
-}
-
-int wizard_plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel,
-                      struct plan **ret, char **ret_reason)
-{
-        struct plan *p = NULL;
-        int r, w;
-
-        r = plan_build(sr, m, sel, &p, ret_reason);
-        w = wizard_word(ret_reason);
-        if (r >= 0 && w >= 0)
-                w = plan_word(p, wizard_remedies);
-        if (w < 0) {
-                plan_free(p);
-                free(*ret_reason);
-                *ret_reason = NULL;
-                return w;
-        }
-        if (r >= 0)
-                *ret = p;
-        return r;
-}

@@ -46,7 +46,7 @@ static int enter(struct wizard *w, void *priv)
                 return r < 0 && r != -ENOENT && !v->why_not ? -ENOMEM : 0;
         }
         /* The same plan review showed: made again from the same machine and choices. */
-        r = wizard_plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
+        r = plan_build_worded(w->sr, w->m, &w->sel, wizard_remedies, &v->plan, &reason);
         free(reason);
         if (r < 0)
                 return r;

@@ -183,7 +183,7 @@ static char *save_rom(struct wizard *w)
         r = session_rom_path(d, &rel);
         if (r >= 0)
                 r = rom_fetch(w->sr, d, &io, &data, &len, &info, &problem);
-        if (wizard_word(&problem) < 0)
+        if (remedy_render_in_place(&problem, wizard_remedies) < 0)
                 r = -ENOMEM;
         if (r >= 0)
                 r = session_keep(w->sr, &w->session, rel, data, len);

@@ -26,7 +26,7 @@ static int enter(struct wizard *w, void *priv)
 
         free(w->plan_text);
         w->plan_text = NULL;
-        r = wizard_plan_build(w->sr, w->m, &w->sel, &v->plan, &reason);
+        r = plan_build_worded(w->sr, w->m, &w->sel, wizard_remedies, &v->plan, &reason);
         if (plan_refused(r)) {
                 v->refusal = r;
                 if (asprintf(&v->text, "The plan is refused:\n%s\n\nb goes back to change the choice.", reason) < 0)

@@ -37,14 +37,14 @@ static char *source(const char *rel)
         return text;
 }
 
-/* The manual page escapes every '-' as roff wants it. */
-static char *roff(const char *s)
+/* s with a backslash before each c: the manual page escapes every '-', zsh's lists every ':'. */
+static char *escaped_before(const char *s, char c)
 {
         char *out = malloc(2 * strlen(s) + 1), *w = out;
 
         ck_assert_ptr_nonnull(out);
         for (; *s; s++) {
-                if (*s == '-')
+                if (*s == c)
                         *w++ = '\\';
                 *w++ = *s;
         }
@@ -84,14 +84,14 @@ static bool has_word(const char *text, const char *word)
 START_TEST(every_option_is_documented_and_completed)
 {
         char *bash = source("data/completions/vfio-setup.bash"), *zsh = source("data/completions/_vfio-setup"),
-             *man = source("data/vfio-setup.8.in"), *help = usage_of(NULL);
+             *man = source("data/vfio-setup.8.in"), *help = usage_of(NULL), *plan = usage_of(cli_find_command("plan"));
 
         for (const struct option *o = cli_long_options; o->name; o++) {
                 bool short_o = strcmp(o->name, "output") == 0;
                 char *dashed, *escaped;
 
                 ck_assert_int_ge(asprintf(&dashed, "--%s", o->name), 0);
-                escaped = roff(short_o ? "-o" : dashed);
+                escaped = escaped_before(short_o ? "-o" : dashed, '-');
                 ck_assert_msg(has_word(bash, dashed), "the bash completion lacks %s", dashed);
                 ck_assert_msg(has_word(zsh, short_o ? "-o" : dashed), "the zsh completion lacks %s", dashed);
                 ck_assert_msg(has_word(man, escaped), "the manual page lacks %s", dashed);
@@ -102,7 +102,7 @@ START_TEST(every_option_is_documented_and_completed)
         for (size_t i = 0; i < cli_n_commands; i++) {
                 const struct command *c = &cli_commands[i];
                 /* "apply (the options of plan) ...": plan's usage lists those. */
-                char *usage = usage_of(c), *plan = usage_of(cli_find_command("plan")), *head, *line;
+                char *usage = usage_of(c), *head, *line;
 
                 ck_assert_msg(has_word(help, c->name), "--help lacks the command %s", c->name);
                 ck_assert_int_ge(asprintf(&head, "        %s) options=\"", c->name), 0);
@@ -126,12 +126,12 @@ START_TEST(every_option_is_documented_and_completed)
                 free(line);
                 free(head);
                 free(usage);
-                free(plan);
         }
         free(bash);
         free(zsh);
         free(man);
         free(help);
+        free(plan);
 }
 END_TEST
 
@@ -139,16 +139,9 @@ END_TEST
 static void check_name(const char *name, const char *option, const char *help, const char *bash, const char *zsh,
                        const char *man)
 {
-        char *bash_head, *bash_line, *zsh_head, *zsh_line, *zsh_name = malloc(2 * strlen(name) + 1), *w = zsh_name,
-             *man_name = roff(name);
+        char *bash_head, *bash_line, *zsh_head, *zsh_line, *zsh_name = escaped_before(name, ':'),
+             *man_name = escaped_before(name, '-');
 
-        ck_assert_ptr_nonnull(zsh_name);
-        for (const char *s = name; *s; s++) {
-                if (*s == ':')
-                        *w++ = '\\';
-                *w++ = *s;
-        }
-        *w = '\0';
         ck_assert_msg(has_word(help, name), "plan --help lacks %s %s", option, name);
         ck_assert_int_ge(asprintf(&bash_head, "        --%s) ", option), 0);
         bash_line = strstr(bash, bash_head);
