@@ -24,13 +24,13 @@ _vfio_setup_disks()
 _vfio_setup()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="detect plan apply undo verify groups rom snapshot"
+    local commands="detect plan apply undo commit trial verify groups rom snapshot"
     local global="--root --no-color --ascii --demo --keep --version --help"
     local command="" i
 
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            detect|plan|apply|undo|verify|groups|rom|snapshot) command=${COMP_WORDS[i]} ;;
+            detect|plan|apply|undo|commit|trial|verify|groups|rom|snapshot) command=${COMP_WORDS[i]} ;;
         esac
     done
 
@@ -51,10 +51,12 @@ _vfio_setup()
     local options
     case $command in
         detect) options="--json" ;;
-        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os" ;;
-        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os" ;;
+        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
         undo) options="--yes --no-regenerate --timeout --json" ;;
-        verify) options="--gpu --json" ;;
+        commit) options="--yes --no-regenerate --timeout --json" ;;
+        trial) options="--yes --no-regenerate --timeout --json" ;;
+        verify) options="--gpu --json --commit" ;;
         groups) options="--gpus --group --json" ;;
         rom) options="--gpu -o --force" ;;
         snapshot) options="-o --list" ;;

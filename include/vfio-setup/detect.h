@@ -29,6 +29,8 @@ int detect_distro(const struct sysroot *sr, struct machine *m);
 int detect_esp(const struct sysroot *sr, struct machine *m);
 /* Needs detect_esp and detect_distro first. */
 int detect_bootloader(const struct sysroot *sr, struct machine *m);
+/* What a one-time trial boot depends on: the loader's variables, where GRUB keeps its environment. */
+int detect_boot_once(const struct sysroot *sr, struct machine *m);
 /* Needs detect_distro first. */
 int detect_initramfs(const struct sysroot *sr, struct machine *m);
 /* The devices plugged into each USB controller. Needs detect_pci first. */

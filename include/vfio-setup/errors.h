@@ -17,6 +17,7 @@
         X(VS_E_BOOT_VGA,     "the GPU is the boot VGA device")             \
         X(VS_E_HOST_DEVICE,  "the host is reached through a device the plan would take") \
         X(VS_E_CONFIRM,      "the plan needs more than one confirmation")  \
+        X(VS_E_NO_TRIAL,     "the boot chain cannot start a trial boot once") \
         X(VS_E_COMMAND,      "a regeneration command failed")               \
         X(VS_E_STALE,        "a file changed since the plan was made")      \
         X(VS_E_UNFINISHED,   "an earlier apply did not finish")             \

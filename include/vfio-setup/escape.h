@@ -19,6 +19,9 @@ int escape_xml(struct strbuf *b, const char *s);
 
 /* A word for sh: as it is when nothing in it is special to the shell, else single-quoted. */
 void escape_shell(struct strbuf *b, const char *s);
+struct strv;
+/* A command as sh takes it back: its words escaped, a blank apart (an empty word shows as ''). */
+char *shell_command(const struct strv *argv);
 
 /*
  * A field of a file systemd splits into words (tmpfiles.d): as it is when plain, else in double

@@ -325,6 +325,26 @@ struct esp_info {
         X(STR, STR, path, "path", _) X(STR, STR, device, "device", _) X(NONE, TRI, confirmed, "confirmed", _) \
         X(STR, HIDE, fs_type, NULL, _) X(STR, HIDE, part_type, NULL, _) X(STRV, STRV, evidence, "evidence", _)
 
+/*
+ * What a trial boot (a boot entry the boot loader starts once) depends on: systemd-boot's
+ * variables of the Boot Loader Interface, and where GRUB keeps its environment block, which
+ * it must be able to write to clear a one-time entry.
+ */
+struct boot_once {
+        char *entry_selected;       /* LoaderEntrySelected: the systemd-boot entry this boot started, or NULL */
+        char *entry_default;        /* LoaderEntryDefault (bootctl set-default), or NULL */
+        unsigned long long loader_features; /* LoaderFeatures, 0 when the loader does not say */
+        char *grub_fs;              /* file system of the mount holding boot/grub (or boot/grub2), NULL unknown */
+        char *grub_layer;           /* "LVM or device-mapper", "mdraid" below that file system, or NULL */
+        bool trial_booted;          /* this boot's command line carries vfio-setup's trial marker */
+        bool trial_armed;           /* the next boot starts vfio-setup's trial (LoaderEntryOneShot, grubenv) */
+};
+#define BOOT_ONCE_FIELDS(X) \
+        X(STR, STR, entry_selected, "entry_selected", _) X(STR, STR, entry_default, "entry_default", _) \
+        X(NONE, NUM, loader_features, "loader_features", _) X(STR, STR, grub_fs, "grub_fs", _) \
+        X(STR, STR, grub_layer, "grub_layer", _) X(NONE, BOOL, trial_booted, "trial_booted", _) \
+        X(NONE, BOOL, trial_armed, "trial_armed", _)
+
 struct vfio_id_source {
         char *id;                   /* "10de:2484" */
         char *source;               /* "proc/cmdline" or "etc/modprobe.d/vfio.conf:3" */
@@ -366,6 +386,7 @@ struct machine {
         struct esp_info esp;
         struct evidence_result bootloader;
         struct evidence_result initramfs;
+        struct boot_once boot_once;
         struct vfio_state vfio;
         struct strv warnings;       /* facts that could not be read */
 };
@@ -377,7 +398,8 @@ struct machine {
         X(ARRAY, ARRAY, gpus, "gpus", gpu_info) X(ARRAY, ARRAY, disks, "disks", block_disk) \
         X(NONE, CUSTOM, recommended_gpu, "recommended_gpu", _) X(STRUCT, STRUCT, distro, "distro", distro_info) \
         X(STRUCT, STRUCT, esp, "esp", esp_info) X(STRUCT, CUSTOM, bootloader, "bootloader", evidence_result) \
-        X(STRUCT, CUSTOM, initramfs, "initramfs", evidence_result) X(STRUCT, STRUCT, vfio, "vfio", vfio_state) \
+        X(STRUCT, CUSTOM, initramfs, "initramfs", evidence_result) X(STRUCT, STRUCT, boot_once, "boot_once", boot_once) \
+        X(STRUCT, STRUCT, vfio, "vfio", vfio_state) \
         X(STRV, STRV, warnings, "warnings", _)
 
 void machine_free(struct machine *m);

@@ -60,13 +60,23 @@ struct plan {
         unsigned long vm_memory_mib;    /* the gaming goal's hugepage-backed guest memory, 0 without */
         unsigned long hugepage_kib;     /* ... in pages of this size */
         char *single_gpu;               /* single-GPU mode: the domain whose hook hands devices over; else NULL */
+        /*
+         * A trial: the parameters (trial_params) go on a boot entry of vfio-setup's own (trial_entry),
+         * which the next boot starts once; the default entry stays as it is.  commit: the plan makes
+         * a pending trial the default.
+         */
+        bool trial;
+        bool commit;
+        char *trial_entry;
+        struct strv trial_params;
 };
 
 /*
  * When the plan is refused: *ret_reason (allocated; every reason found, each with the flag or
  * action that lifts it) and -VS_E_SELECTION, -VS_E_CONFIG, or when only confirmations are
  * missing, -VS_E_DIRTY_GROUP (allow_dirty_group), -VS_E_BOOT_VGA (allow_boot_vga) or
- * -VS_E_CONFIRM (both).
+ * -VS_E_CONFIRM (both); -VS_E_NO_TRIAL when the boot chain cannot start a trial once and the
+ * selection did not ask for no trial (no_trial), the only refusal left.
  */
 int plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel, struct plan **ret,
                char **ret_reason);

@@ -41,7 +41,10 @@
         X(INITRAMFS, 0)         /* choose the initramfs generator */ \
         X(RELEASE_OR_MOVE, 0)   /* remove passthrough, or move it to another GPU */ \
         X(NAME_GPU_VERIFY, 0)   /* name the GPU to verify */ \
-        X(LIVE_ROOT, 0)         /* read from the running kernel */
+        X(LIVE_ROOT, 0)         /* read from the running kernel */ \
+        X(NO_TRIAL, 0)          /* set up for good without a trial boot */ \
+        X(COMMIT, 0)            /* make the trial's setup the default */ \
+        X(TRIAL_AGAIN, 0)       /* remove the trial, or start it once more at the next boot */
 
 #define REMEDY_ENUM(name, fact) REMEDY_##name,
 enum remedy { REMEDY_LIST(REMEDY_ENUM) _REMEDY_MAX };

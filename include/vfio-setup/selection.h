@@ -32,6 +32,11 @@ struct selection {
         struct strv allow_host; /* addresses of devices the host is reached through, to pass all the same */
         bool iommu_pt;          /* add iommu=pt */
         /*
+         * Set up for good at once.  Otherwise a first setup is a trial: the boot loader starts it
+         * once, from an entry of its own, and every later boot the old default until committed.
+         */
+        bool no_trial;
+        /*
          * Single-GPU mode: the libvirt domain that takes the devices while it runs, handed over by
          * a hook rather than bound at boot; NULL for the usual binding at boot.
          */

@@ -12,6 +12,16 @@
  * replaces exactly these; --release removes exactly these.
  */
 #define STATE_PATH "var/lib/vfio-setup/state"
+/*
+ * The kernel parameter only a trial's boot entry carries: what binds devices to vfio-pci from
+ * files every entry shares (the by-address scripts) acts only when it is on the command line.
+ */
+#define TRIAL_PARAM_KEY "vfio_setup.trial"
+#define TRIAL_PARAM TRIAL_PARAM_KEY "=1"
+/* The trial's boot entry: its id in GRUB's menu (systemd-boot's adds ".conf"), and its title. */
+#define TRIAL_ENTRY_ID "vfio-setup-trial"
+#define TRIAL_ENTRY_TITLE "vfio-setup trial"
+
 /* Far above what any setup records. */
 #define STATE_MAX (64u * 1024)
 
@@ -29,6 +39,11 @@ struct tool_state {
         struct strv disks;      /* the storage goal's whole disks, by-id names */
         struct strv vm;         /* the gaming goal's guest: memory in MiB (0: no hugepages), vCPUs (0: all spare) */
         struct strv single_gpu; /* the domain whose libvirt hook hands the devices over (single-GPU mode) */
+        /*
+         * A trial not committed yet: the parameters only the trial's entry carries.  The
+         * default entry has none of them; params above are those it has.
+         */
+        struct strv trial;
         struct strv unknown;    /* "key=value" lines of a newer version, written back as they came */
 };
 

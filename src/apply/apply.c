@@ -8,6 +8,7 @@
 #include "step.h"
 #include "vfio-setup/atomic.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/escape.h"
 #include "vfio-setup/sha256.h"
 
 /* The plan was made from these contents: anything else means someone changed the file since. */
@@ -98,7 +99,7 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
                 r = step_run_commands(j->commands, j->n_commands, o, &ran, &res);
         /* A command stopped half-way made what it made: that is no file of the journal's to put back. */
         if (r < 0 && o->regenerate && ran < j->n_commands && res.failed && j->n_commands) {
-                char *line = strv_join(&j->commands[ran], " ");
+                char *line = shell_command(&j->commands[ran]);
 
                 if (line)
                         step_add_note(&res, "what %s made before it failed (boot images, its own files) stays as it left "

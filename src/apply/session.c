@@ -7,6 +7,7 @@
 
 #include "vfio-setup/atomic.h"
 #include "vfio-setup/detect.h"
+#include "vfio-setup/escape.h"
 #include "vfio-setup/journal.h"
 #include "vfio-setup/session.h"
 
@@ -20,7 +21,7 @@ static void finish(const struct sysroot *sr, const struct plan *p, const struct 
         if (s->result.seq && asprintf(&s->journal, "/" JOURNAL_DIR "/%04u", s->result.seq) < 0)
                 s->journal = NULL;
         for (size_t i = 0; r >= 0 && p && !o->regenerate && i < p->n_commands; i++)
-                if (strv_consume(&s->by_hand, strv_join(&p->commands[i], " ")) < 0)
+                if (strv_consume(&s->by_hand, shell_command(&p->commands[i])) < 0)
                         break;
         /* What follows (the next steps, a re-run) speaks of the machine as it is now. */
         if ((flags & SESSION_REDETECT) && s->result.wrote && detect_machine(sr, &s->after) < 0)

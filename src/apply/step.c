@@ -12,6 +12,7 @@
 #include "step.h"
 #include "vfio-setup/atomic.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/escape.h"
 #include "vfio-setup/lock.h"
 #include "vfio-setup/sha256.h"
 #include "vfio-setup/trust.h"
@@ -396,7 +397,7 @@ int step_run_commands(const struct strv *commands, size_t n, const struct apply_
 {
         *ret_ran = 0;
         for (size_t i = 0; i < n; i++) {
-                char *line = strv_join(&commands[i], " ");
+                char *line = shell_command(&commands[i]);
                 int status = 0, r;
 
                 if (!line)

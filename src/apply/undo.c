@@ -7,6 +7,7 @@
 
 #include "step.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/escape.h"
 
 int undo_last(const struct sysroot *sr, const struct apply_options *caller, struct apply_result *ret, unsigned *ret_seq)
 {
@@ -83,7 +84,7 @@ int undo_pending(const struct sysroot *sr, struct undo_preview *ret, char **ret_
                 r = commands_for_undo(j->commands, j->undo_commands, j->n_commands, &undo, &n_undo);
                 if (r >= 0) {
                         for (size_t i = 0; r >= 0 && i < n_undo; i++)
-                                r = strv_consume(&u.commands, strv_join(&undo[i], " "));
+                                r = strv_consume(&u.commands, shell_command(&undo[i]));
                         commands_free(undo, n_undo);
                 }
         }

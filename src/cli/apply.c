@@ -204,23 +204,54 @@ static void commands_by_hand(const struct strv *commands)
                 fprintf(human, "  %s\n", commands->v[i]);
 }
 
-static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct outcome *out)
+/*
+ * What commit and trial plan: the selection the pending trial was made with, confirmed then
+ * (the same devices), for good or as a trial again.
+ */
+static int pending_selection(const struct machine *m, bool commit, struct selection *ret)
+{
+        struct selection sel = { .bootloader = -1, .initramfs = -1, .allow_dirty_group = true, .allow_boot_vga = true,
+                                 .no_trial = commit };
+        int r = strv_merge(&sel.allow_host, &m->vfio.tool.devices);
+
+        if (r >= 0)
+                r = selection_from_state(&m->vfio.tool, &sel);
+        if (r < 0) {
+                selection_free(&sel);
+                return r;
+        }
+        *ret = sel;
+        return 0;
+}
+
+/* Plans what the command asks (apply: the options; commit, trial: the pending trial) and carries it out. */
+static int plan_and_apply(struct sysroot *sr, const struct cli_options *opt, const char *what, struct outcome *out)
 {
         struct apply_options o;
         struct machine *m = NULL;
+        struct selection sel = { 0 };
+        bool pending = strcmp(what, "apply") != 0;
         struct plan *p;
         char *reason = NULL, *text;
         int r;
 
-        if (!allowed(opt, "apply", out))
+        if (!allowed(opt, what, out))
                 return EXIT_USAGE;
-        if (unfinished(sr, "apply", out))
+        if (unfinished(sr, what, out))
                 return EXIT_NOT_READY;
         r = detect_machine(sr, &m);
+        if (r >= 0 && pending && !m->vfio.tool.trial.n) {
+                complain(out, "%s: no trial is pending: vfio-setup apply makes one", what);
+                machine_free(m);
+                return EXIT_NOT_READY;
+        }
+        if (r >= 0 && pending)
+                r = pending_selection(m, strcmp(what, "commit") == 0, &sel);
         if (r >= 0)
-                r = plan_build_worded(sr, m, &opt->selection, cli_remedies, &p, &reason);
+                r = plan_build_worded(sr, m, pending ? &sel : &opt->selection, cli_remedies, &p, &reason);
+        selection_free(&sel);
         if (r < 0) {
-                complain(out, "apply: %s", reason ? reason : vs_strerror(r));
+                complain(out, "%s: %s", what, reason ? reason : vs_strerror(r));
                 free(reason);
                 machine_free(m);
                 return plan_refused(r) ? EXIT_NOT_READY : EXIT_USAGE;
@@ -235,7 +266,8 @@ static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct o
                 plan_free(p);
                 return EXIT_OK;
         }
-        if (!confirmed(opt, "apply", "Apply this plan?", out)) {
+        if (!confirmed(opt, what, p->commit ? "Commit this setup?" : p->trial ? "Apply this plan as a trial?"
+                                                                        : "Apply this plan?", out)) {
                 plan_free(p);
                 return EXIT_USAGE;
         }
@@ -244,19 +276,30 @@ static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct o
         r = session_apply(sr, p, &o, 0, &out->s);
         out->ran = true;
         if (r < 0) {
-                report("apply", r, out);
+                report(what, r, out);
                 r = out->s.result.wrote ? EXIT_APPLY_FAILED : EXIT_NOT_READY;
         } else {
                 if (out->s.by_hand.n)
                         commands_by_hand(&out->s.by_hand);
+                if (p->trial)
+                        fprintf(human, "Done. Next: reboot. The next boot is a trial: it starts the new setup once, "
+                                       "from the boot entry \"" TRIAL_ENTRY_TITLE "\". If anything goes wrong, power the "
+                                       "machine off and on: the old setup starts, as it does at every later boot until "
+                                       "you commit. On the trial's boot, run:\n"
+                                       "  vfio-setup verify --commit\n"
+                                       "To remove the trial instead: vfio-setup undo\n");
+                else if (p->commit)
+                        fprintf(human, "Committed: every boot from the next one on starts the setup. To go back to the "
+                                       "trial: vfio-setup undo\n");
                 /* Single-GPU mode binds nothing at boot: a reboot only for the kernel's own parameters. */
-                if (p->single_gpu)
+                else if (p->single_gpu)
                         fprintf(human, "Done. Next: restart libvirtd so that it finds the hook%s, then run:\n",
                                 p->params_add.n || p->params_remove.n ? ", and reboot for the kernel parameters" : "");
                 else
                         fprintf(human, "Done. Next: reboot (and set the firmware options if detect asked for them), "
                                        "then run:\n");
-                fprintf(human, "  vfio-setup verify\nTo put everything back: vfio-setup undo\n");
+                if (!p->trial && !p->commit)
+                        fprintf(human, "  vfio-setup verify\nTo put everything back: vfio-setup undo\n");
                 r = EXIT_OK;
         }
         plan_free(p);
@@ -356,9 +399,34 @@ static int with_outcome(struct sysroot *sr, const struct cli_options *opt, const
         return r;
 }
 
+static int run_apply(struct sysroot *sr, const struct cli_options *opt, struct outcome *out)
+{
+        return plan_and_apply(sr, opt, "apply", out);
+}
+
+static int run_commit(struct sysroot *sr, const struct cli_options *opt, struct outcome *out)
+{
+        return plan_and_apply(sr, opt, "commit", out);
+}
+
+static int run_trial(struct sysroot *sr, const struct cli_options *opt, struct outcome *out)
+{
+        return plan_and_apply(sr, opt, "trial", out);
+}
+
 int cli_apply(struct sysroot *sr, const struct cli_options *opt)
 {
         return with_outcome(sr, opt, "apply", run_apply);
+}
+
+int cli_commit(struct sysroot *sr, const struct cli_options *opt)
+{
+        return with_outcome(sr, opt, "commit", run_commit);
+}
+
+int cli_trial(struct sysroot *sr, const struct cli_options *opt)
+{
+        return with_outcome(sr, opt, "trial", run_trial);
 }
 
 int cli_undo(struct sysroot *sr, const struct cli_options *opt)

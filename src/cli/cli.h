@@ -26,6 +26,7 @@ struct cli_options {
         bool yes;                       /* apply: no question */
         bool no_regenerate;             /* apply, undo: leave the commands to the user */
         bool force;                     /* rom: replace the file -o names */
+        bool commit;                    /* verify: commit a trial that is ready */
         unsigned timeout;               /* apply, undo: seconds a command may take */
         struct selection selection;     /* plan, apply; verify: gpu */
 };
@@ -36,6 +37,9 @@ int cli_snapshot(struct sysroot *sr, const struct cli_options *opt);
 int cli_plan(struct sysroot *sr, const struct cli_options *opt);
 int cli_apply(struct sysroot *sr, const struct cli_options *opt);
 int cli_undo(struct sysroot *sr, const struct cli_options *opt);
+/* A pending trial made the default, or started once more at the next boot. */
+int cli_commit(struct sysroot *sr, const struct cli_options *opt);
+int cli_trial(struct sysroot *sr, const struct cli_options *opt);
 int cli_verify(struct sysroot *sr, const struct cli_options *opt);
 int cli_groups(struct sysroot *sr, const struct cli_options *opt);
 int cli_rom(struct sysroot *sr, const struct cli_options *opt);

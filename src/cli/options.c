@@ -12,7 +12,8 @@
 
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
         OPT_ALLOW_BOOT_VGA, OPT_ALLOW_HOST_DEVICE, OPT_IOMMU_PT, \
-        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_LG_BIT_DEPTH, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_SINGLE_GPU
+        OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_LG_BIT_DEPTH, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_SINGLE_GPU, \
+        OPT_NO_TRIAL
 
 const struct command cli_commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
@@ -20,7 +21,7 @@ const struct command cli_commands[] = {
         { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, OPT_GUEST_OS, 0 },
           "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--allow-host-device ADDRESS]... [--bootloader NAME] [--initramfs NAME]\n"
-          "       [--single-gpu DOMAIN]\n"
+          "       [--single-gpu DOMAIN] [--no-trial]\n"
           "       [--json | --libvirt-xml | --libvirt-domain NAME [--guest-os windows|linux]]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
@@ -29,12 +30,21 @@ const struct command cli_commands[] = {
           "      (without --gpu: what vfio-setup set up here, e.g. for --libvirt-xml after an apply)" },
         { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, OPT_JSON, 0 },
           "apply (the options of plan) [--yes] [--no-regenerate] [--timeout SECONDS] [--json]",
-          "carry the plan out: back up, write each file atomically, regenerate; roll back on failure" },
+          "carry the plan out: back up, write each file atomically, regenerate; roll back on failure.\n"
+          "      A first setup is a trial: the next boot starts it once, later boots the old setup until commit" },
+        { "commit", cli_commit, (const int[]){ OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, OPT_JSON, 0 },
+          "commit [--yes] [--no-regenerate] [--timeout SECONDS] [--json]",
+          "make the trial's setup the default for every boot (undo goes back to the trial)" },
+        { "trial", cli_trial, (const int[]){ OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, OPT_JSON, 0 },
+          "trial [--yes] [--no-regenerate] [--timeout SECONDS] [--json]",
+          "start the pending trial once more at the next boot (undo removes it)" },
         { "undo", cli_undo, (const int[]){ OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, OPT_JSON, 0 },
           "undo [--yes] [--no-regenerate] [--timeout SECONDS] [--json]",
           "show what the last apply changed and put it back, where nobody changed it since" },
-        { "verify", cli_verify, (const int[]){ OPT_GPU, OPT_JSON, 0 }, "verify [--gpu ADDRESS] [--json]",
-          "after the reboot: are the devices bound to vfio-pci and ready for a guest" },
+        { "verify", cli_verify, (const int[]){ OPT_GPU, OPT_JSON, OPT_COMMIT, 0 },
+          "verify [--gpu ADDRESS] [--json] [--commit]",
+          "after the reboot: are the devices bound to vfio-pci and ready for a guest\n"
+          "      (--commit: on a trial's boot, when it is, commit it)" },
         { "groups", cli_groups, (const int[]){ OPT_GPUS, OPT_GROUP, OPT_JSON, 0 }, "groups [--gpus | --group N] [--json]",
           "every IOMMU group: its devices, their drivers and reset methods, the bridges above each GPU\n"
           "      and their ACS, and whether the group can go to a guest whole (--gpus: the GPUs' groups)" },
@@ -276,6 +286,12 @@ int cli_command_option(struct cli_options *opt, int c, const char *arg)
         }
         case OPT_IOMMU_PT:
                 s->iommu_pt = true;
+                return 0;
+        case OPT_NO_TRIAL:
+                s->no_trial = true;
+                return 0;
+        case OPT_COMMIT:
+                opt->commit = true;
                 return 0;
         case OPT_YES:
                 opt->yes = true;

@@ -47,7 +47,9 @@
         X(DISK, "disk", required_argument) \
         X(GPUS, "gpus", no_argument) \
         X(GROUP, "group", required_argument) \
-        X(SINGLE_GPU, "single-gpu", required_argument)
+        X(SINGLE_GPU, "single-gpu", required_argument) \
+        X(NO_TRIAL, "no-trial", no_argument) \
+        X(COMMIT, "commit", no_argument)
 
 #define OPTION_ENUM(id, name, arg) OPT_##id,
 enum { OPT_FIRST = 0x100 - 1, OPTIONS(OPTION_ENUM) };

@@ -35,4 +35,8 @@ const char *const cli_remedies[_REMEDY_MAX] = {
         [REMEDY_RELEASE_OR_MOVE] = "vfio-setup plan --release removes it; --gpu ADDRESS moves it to another GPU",
         [REMEDY_NAME_GPU_VERIFY] = "name the GPU with --gpu",
         [REMEDY_LIVE_ROOT] = "with --root / (the default)",
+        [REMEDY_NO_TRIAL] = "Set it up for good without a trial with --no-trial",
+        [REMEDY_COMMIT] = "vfio-setup commit makes it the default (vfio-setup verify --commit checks first)",
+        [REMEDY_TRIAL_AGAIN] = "vfio-setup undo removes the trial; vfio-setup trial starts it once more at the next "
+                               "boot",
 };

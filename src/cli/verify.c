@@ -10,6 +10,10 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/verify.h"
 
+static const char *const trial_names[] = {
+        [VERIFY_TRIAL_WAITING] = "waiting", [VERIFY_TRIAL_BOOT] = "booted", [VERIFY_TRIAL_NOT_UP] = "not-up",
+};
+
 static int print_json(const struct verify_result *v)
 {
         json_object *root = json_object_new_object(), *checks = json_object_new_array(), *devices = json_object_new_array(),
@@ -33,6 +37,7 @@ static int print_json(const struct verify_result *v)
                 json_object_array_add(checks, c);
         }
         json_object_object_add(root, "ready", json_object_new_boolean(v->ready));
+        json_object_object_add(root, "trial", v->trial == VERIFY_NO_TRIAL ? NULL : json_object_new_string(trial_names[v->trial]));
         json_object_object_add(root, "rebooted", v->rebooted == TRI_UNKNOWN ? NULL : json_object_new_boolean(v->rebooted == TRI_YES));
         json_object_object_add(root, "devices", devices);
         json_object_object_add(root, "checks", checks);
@@ -61,12 +66,39 @@ static void print_text(const struct verify_result *v, const struct cli_options *
                 output_role(&o, ROLE_WARNING, "  %-8s", "NOTE");
                 output_role(&o, ROLE_PLAIN, " %s\n", v->notes.v[i]);
         }
-        if (v->ready)
+        if (v->trial == VERIFY_TRIAL_NOT_UP)
+                output_role(&o, ROLE_PROBLEM, "The trial did not come up: this is the old setup.\n");
+        else if (v->ready && v->trial == VERIFY_TRIAL_BOOT)
+                output_role(&o, ROLE_OK, "Ready, on trial: the devices can be given to a virtual machine; commit to keep "
+                                         "the setup.\n");
+        else if (v->ready)
                 output_role(&o, ROLE_OK, "Ready: the devices can be given to a virtual machine.\n");
+        else if (v->trial == VERIFY_TRIAL_WAITING)
+                output_role(&o, ROLE_PROBLEM, "The trial waits for the next boot: reboot, then run vfio-setup verify "
+                                              "--commit.\n");
         else if (v->rebooted == TRI_NO)
                 output_role(&o, ROLE_PROBLEM, "Not rebooted yet: reboot, then run vfio-setup verify again.\n");
         else
                 output_role(&o, ROLE_PROBLEM, "Not ready yet.\n");
+}
+
+/* verify --commit: the trial's boot, checked ready, is committed (asked for by the option itself). */
+static int commit_if_ready(struct sysroot *sr, const struct cli_options *opt, const struct verify_result *v)
+{
+        struct cli_options commit = *opt;
+
+        if (v->trial == VERIFY_NO_TRIAL) {
+                fprintf(stderr, "vfio-setup: verify --commit: no trial is pending: nothing to commit\n");
+                return v->ready ? EXIT_OK : EXIT_NOT_READY;
+        }
+        if (v->trial != VERIFY_TRIAL_BOOT || !v->ready) {
+                fprintf(stderr, "vfio-setup: verify --commit: %s; nothing was committed\n",
+                        v->trial == VERIFY_TRIAL_BOOT ? "the trial's boot is not ready" : "this is not the trial's boot");
+                return EXIT_NOT_READY;
+        }
+        fflush(stdout);
+        commit.yes = true;
+        return cli_commit(sr, &commit);
 }
 
 int cli_verify(struct sysroot *sr, const struct cli_options *opt)
@@ -76,6 +108,10 @@ int cli_verify(struct sysroot *sr, const struct cli_options *opt)
         char *reason = NULL;
         int r;
 
+        if (opt->commit && opt->json) {
+                fprintf(stderr, "vfio-setup: verify --commit prints no JSON; vfio-setup commit --json does\n");
+                return EXIT_USAGE;
+        }
         r = detect_machine(sr, &m);
         if (r < 0) {
                 cli_error("verify", r, NULL);
@@ -83,6 +119,8 @@ int cli_verify(struct sysroot *sr, const struct cli_options *opt)
         }
         r = verify_machine(sr, m, opt->selection.gpu, &v, &reason);
         machine_free(m);
+        if (r >= 0)
+                r = verify_result_word(&v, cli_remedies);
         if (r < 0) {
                 remedy_render_in_place(&reason, cli_remedies);
                 fprintf(stderr, "vfio-setup: verify: %s\n", reason ? reason : vs_strerror(r));
@@ -100,6 +138,8 @@ int cli_verify(struct sysroot *sr, const struct cli_options *opt)
                 return EXIT_USAGE;
         }
         r = v.ready ? EXIT_OK : EXIT_NOT_READY;
+        if (opt->commit)
+                r = commit_if_ready(sr, opt, &v);
         verify_result_free(&v);
         return r;
 }

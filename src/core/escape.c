@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vfio-setup/escape.h"
+#include "vfio-setup/strv.h"
 
 static bool control(unsigned char c)
 {
@@ -43,6 +44,18 @@ void escape_shell(struct strbuf *b, const char *s)
         for (; *s; s++)
                 strbuf_printf(b, *s == '\'' ? "'\\''" : "%c", *s);
         strbuf_printf(b, "'");
+}
+
+char *shell_command(const struct strv *argv)
+{
+        struct strbuf b = { 0 };
+        char *text;
+
+        for (size_t i = 0; i < argv->n; i++) {
+                strbuf_printf(&b, "%s", i ? " " : "");
+                escape_shell(&b, argv->v[i]);
+        }
+        return strbuf_finish(&b, &text) < 0 ? NULL : text;
 }
 
 int escape_systemd_field(struct strbuf *b, const char *s)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "boot_chain.h"
+#include "efivars.h"
 #include "probe.h"
 #include "vfio-setup/envfile.h"
 
@@ -41,40 +42,9 @@ static const char *const bls_signs[] = {
         "usr/bin/grubby", "usr/sbin/grubby", "sbin/grubby",
 };
 
-/* systemd-boot tells the OS about itself in this EFI variable (Boot Loader Interface). */
-#define LOADER_INFO "sys/firmware/efi/efivars/LoaderInfo-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
-
 static const char *kind_name(int kind)
 {
         return bootloader_name((enum bootloader_kind)kind);
-}
-
-/* The variable is 4 bytes of attributes, then UTF-16LE text. */
-static int loader_info(const struct sysroot *sr, char **ret)
-{
-        char *raw, *text;
-        size_t len, n = 0;
-        int r;
-
-        r = sysroot_read(sr, LOADER_INFO, 4096, &raw, &len);
-        if (r < 0)
-                return r;
-        text = malloc(len / 2 + 1);
-        if (!text) {
-                free(raw);
-                return -ENOMEM;
-        }
-        for (size_t i = 4; i + 1 < len; i += 2) {
-                unsigned c = (unsigned char)raw[i] | (unsigned)(unsigned char)raw[i + 1] << 8;
-
-                if (c == 0)
-                        break;
-                text[n++] = c < 0x80 && c >= 0x20 ? (char)c : '?';
-        }
-        text[n] = '\0';
-        free(raw);
-        *ret = text;
-        return 0;
 }
 
 static bool grub_uses_bls(const struct sysroot *sr, struct strv *evidence, int *err)
@@ -134,7 +104,8 @@ int detect_bootloader(const struct sysroot *sr, struct machine *m)
         char *info = NULL, *why = NULL;
         int r;
 
-        r = loader_info(sr, &info);
+        /* systemd-boot tells the OS about itself (Boot Loader Interface). */
+        r = efivar_string(sr, LOADER_VAR("LoaderInfo"), &info);
         if (r == -ENOMEM)
                 return r;
         if (r == 0 && startswith(info, "systemd-boot")) {

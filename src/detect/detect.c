@@ -47,6 +47,8 @@ int detect_machine(const struct sysroot *sr, struct machine **ret)
         if (r >= 0)
                 r = detect_bootloader(sr, m);
         if (r >= 0)
+                r = detect_boot_once(sr, m);
+        if (r >= 0)
                 r = detect_initramfs(sr, m);
         if (r >= 0)
                 r = detect_vfio_state(sr, m);

@@ -487,6 +487,15 @@ static void vfio(struct builder *b, const struct machine *m)
                             "vfio-setup set up passthrough of %s", *devices ? devices : "no device");
                 free(devices);
         }
+        /* A trial: this boot is it, or the default entry started instead (failed, powered off, or a later boot). */
+        if (v->tool.trial.n && m->boot_once.trial_booted)
+                add(b, SEVERITY_OK, REMEDY(COMMIT), "This boot is vfio-setup's trial of the setup; later boots start the "
+                    "default entry again until it is committed");
+        else if (v->tool.trial.n && m->boot_once.trial_armed)
+                add(b, SEVERITY_INFO, NULL, "vfio-setup's trial is pending: the next boot starts it, once");
+        else if (v->tool.trial.n)
+                add(b, SEVERITY_WARNING, REMEDY(TRIAL_AGAIN), "vfio-setup's trial is pending and this boot is not it: "
+                    "the trial failed, was powered off, or came before this boot, and the next boot does not start it");
         if (v->n_ids == 0)
                 add(b, SEVERITY_INFO, NULL, "No vfio-pci ids configured");
         for (size_t i = 0; i < v->n_ids; i++)

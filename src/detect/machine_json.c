@@ -148,7 +148,7 @@ static json_object *cpu_list(struct jb *b, const unsigned *cpus, size_t n)
         X(board_info, BOARD_INFO_FIELDS) X(iommu_info, IOMMU_INFO_FIELDS) X(pci_device, PCI_DEVICE_FIELDS) \
         X(host_net, HOST_NET_FIELDS) X(iommu_group, IOMMU_GROUP_FIELDS) X(gpu_info, GPU_INFO_FIELDS) \
         X(block_part, BLOCK_PART_FIELDS) X(block_disk, BLOCK_DISK_FIELDS) X(distro_info, DISTRO_INFO_FIELDS) \
-        X(esp_info, ESP_INFO_FIELDS) \
+        X(esp_info, ESP_INFO_FIELDS) X(boot_once, BOOT_ONCE_FIELDS) \
         X(vfio_id_source, VFIO_ID_SOURCE_FIELDS) X(vfio_state, VFIO_STATE_FIELDS) X(machine, MACHINE_FIELDS)
 
 MODEL_STRUCTS(DECLARE_JSON)
@@ -333,6 +333,7 @@ CUSTOM(tool, vfio_state)
         put(b, tool, "ids", strv_array(b, &s->tool.ids));
         put(b, tool, "params", strv_array(b, &s->tool.params));
         put(b, tool, "modules", strv_array(b, &s->tool.modules));
+        put(b, tool, "trial", s->tool.trial.n ? strv_array(b, &s->tool.trial) : NULL);
         put(b, o, key, tool);
 }
 

@@ -27,6 +27,12 @@ static const char *const shapes[][MAX_ARGS] = {
         { "sdbootutil", "mkinitrd|update-all-entries" },
         { "kernel-install", "add", "{V}", "{P}" },
         { "systemd-tmpfiles", "--create", "--prefix=/dev/shm/looking-glass" },
+        /* A trial's one-time boot, and its end. */
+        { "grub-editenv", "/boot/grub/grubenv", "set", "next_entry=vfio-setup-trial" },
+        { "grub-editenv", "/boot/grub/grubenv", "unset", "next_entry" },
+        { "grub2-editenv", "/boot/grub2/grubenv", "set", "next_entry=vfio-setup-trial" },
+        { "grub2-editenv", "/boot/grub2/grubenv", "unset", "next_entry" },
+        { "bootctl", "set-oneshot", "vfio-setup-trial.conf|" },
 };
 
 #define PARAM_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.,:=/+@%-"

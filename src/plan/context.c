@@ -303,6 +303,9 @@ int ctx_record_params(struct plan_ctx *ctx, const struct strv *added)
 {
         int r = 0;
 
+        /* A trial's parameters are on its entry alone: the default line gained none. */
+        struct strv *own_params = ctx->trial ? &ctx->next.trial : &ctx->next.params;
+
         /* Of a list shared with the user only the wanted items (what is left of it when an item goes is the user's). */
         for (size_t i = 0; i < added->n && r >= 0; i++) {
                 const char *own = added->v[i], *value;
@@ -315,8 +318,8 @@ int ctx_record_params(struct plan_ctx *ctx, const struct strv *added)
                                 if (startswith(ctx->want.params.v[k], key) && ctx->want.params.v[k][strlen(key)] == '=')
                                         own = ctx->want.params.v[k];
                 }
-                if (r >= 0 && own && !strv_contains(&ctx->next.params, own))
-                        r = strv_push(&ctx->next.params, own);
+                if (r >= 0 && own && !strv_contains(own_params, own))
+                        r = strv_push(own_params, own);
                 free(key);
         }
         return r;
@@ -439,6 +442,23 @@ int ctx_command_undo(struct plan_ctx *ctx, struct strv *argv, struct strv *undo)
         *argv = (struct strv){ 0 };
         *undo = (struct strv){ 0 };
         return 0;
+}
+
+int ctx_command_undo_words(struct plan_ctx *ctx, const char *const *argv, const char *const *undo)
+{
+        struct strv a = { 0 }, u = { 0 };
+        int r = 0;
+
+        for (; *argv && r >= 0; argv++)
+                r = strv_push(&a, *argv);
+        for (; *undo && r >= 0; undo++)
+                r = strv_push(&u, *undo);
+        if (r < 0) {
+                strv_free(&a);
+                strv_free(&u);
+                return r;
+        }
+        return ctx_command_undo(ctx, &a, &u);
 }
 
 int ctx_command(struct plan_ctx *ctx, const char *arg0, ...)

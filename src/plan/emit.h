@@ -25,6 +25,16 @@ struct plan_ctx {
         const struct selection *sel;
         int bootloader;             /* enum bootloader_kind in use */
         int initramfs;              /* enum initramfs_kind in use */
+        /*
+         * The plan is a trial: the default entry keeps its line, the parameters go on the trial's
+         * entry alone, and the shared files bind nothing unless that entry started the boot.
+         */
+        bool trial;
+        /*
+         * The same trial is armed, or is this boot, and the plan changes nothing else: it is
+         * neither made nor armed again (an apply run twice changes nothing the second time).
+         */
+        bool trial_in_place;
         struct want want;
         struct tool_state next;     /* the state after this plan */
         struct plan *plan;
@@ -61,6 +71,13 @@ struct emitter {
          * the devices to the real root (rd.driver.blacklist).
          */
         bool early_by_cmdline;
+        /*
+         * The trial: an entry of vfio-setup's own with the wanted parameters, started once at the
+         * next boot; with no trial wanted, it removes the one a pending trial left.  Runs after
+         * every regeneration.  NULL where the chain has no one-time boot, and no_trial says why.
+         */
+        int (*trial)(struct plan_ctx *ctx);
+        const char *no_trial;
 };
 
 const struct emitter *bootloader_emitter(int kind);
@@ -71,7 +88,10 @@ int emit_modprobe(struct plan_ctx *ctx);
  * UKIs; with `seed`, creates it from the running command line when absent.
  */
 int emit_kernel_cmdline_file(struct plan_ctx *ctx, bool seed, bool *ret_found);
-/* The running command line as kernel-install and its kin read it: the words naming the image and initrd go. */
+/*
+ * The running command line as kernel-install and its kin read it: the words naming the image and
+ * initrd go, and on a trial's boot what its entry added.
+ */
 int running_cmdline(const struct plan_ctx *ctx, char **ret);
 /* ... as the seed of /etc/kernel/cmdline; refuses when /proc/cmdline cannot be read. */
 int running_seed(struct plan_ctx *ctx, char **ret);
@@ -80,6 +100,13 @@ int running_seed(struct plan_ctx *ctx, char **ret);
  * from what seed gives (what the tool reads then); sets boot_changed and *ret_changed (or NULL).
  */
 int emit_cmdline_file_from(struct plan_ctx *ctx, int (*seed)(struct plan_ctx *ctx, char **ret), bool *ret_changed);
+/* grub.cfg made again by the tool the machine has; a warning where none is found. */
+int grub_regenerate(struct plan_ctx *ctx);
+/* The trials of GRUB (grub_trial.c) and systemd-boot (systemd_boot_trial.c): emitter.trial. */
+int grub_trial(struct plan_ctx *ctx);
+int systemd_boot_trial(struct plan_ctx *ctx);
+/* The options of the entry systemd-boot's trial copied (named in it); -ENOENT when unknown. */
+int systemd_boot_trial_base(struct plan_ctx *ctx, char **ret);
 /* Edits /etc/default/grub (or vfio-setup's drop-in, by distribution family); *changed. */
 int edit_default_grub(struct plan_ctx *ctx, bool *changed);
 /* kernel-install add for each installed kernel, after the initramfs the entries copy. */
@@ -108,6 +135,11 @@ int emit_override(struct plan_ctx *ctx);
 int want_takeback(struct plan_ctx *ctx);
 /* The script and the systemd unit that run it early at boot, for ctx.takeback. */
 int emit_takeback(struct plan_ctx *ctx);
+/* The trial's guard in a shell script: it ends the script unless the trial's entry started this boot. */
+#define TRIAL_GUARD \
+        "# A trial ('vfio-setup commit' makes it the default): only the trial's boot entry binds.\n" \
+        "read -r cmdline </proc/cmdline\n" \
+        "case \" $cmdline \" in *\" " TRIAL_PARAM " \"*) ;; *) exit 0 ;; esac\n"
 /* Says what disks go with passed controllers; the storage goal's whole disks. Writes nothing. */
 int emit_storage(struct plan_ctx *ctx);
 /* A controller with a disk the host uses never goes to a guest: refuses, naming the disk and its mounts. */
@@ -171,6 +203,8 @@ int ctx_command_first(struct plan_ctx *ctx, const struct regenerator *table, siz
  * one that undoes it; both are taken (emptied), also on failure.
  */
 int ctx_command_undo(struct plan_ctx *ctx, struct strv *argv, struct strv *undo);
+/* ... each given as its words, NULL-terminated. */
+int ctx_command_undo_words(struct plan_ctx *ctx, const char *const *argv, const char *const *undo);
 /* Adds a command to run after the files are written; the same command twice runs once. */
 int ctx_command(struct plan_ctx *ctx, const char *arg0, ...) __attribute__((sentinel));
 int ctx_warn(struct plan_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

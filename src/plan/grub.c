@@ -193,7 +193,7 @@ int edit_default_grub(struct plan_ctx *ctx, bool *changed)
         return r;
 }
 
-static int regenerate(struct plan_ctx *ctx)
+int grub_regenerate(struct plan_ctx *ctx)
 {
         bool found;
         int r = ctx_command_first(ctx, regenerators, sizeof(regenerators) / sizeof(regenerators[0]), &found);
@@ -209,7 +209,7 @@ static int emit_grub(struct plan_ctx *ctx)
         int r = edit_default_grub(ctx, &changed);
 
         if (r >= 0 && changed)
-                r = regenerate(ctx);
+                r = grub_regenerate(ctx);
         return r;
 }
 
@@ -325,5 +325,8 @@ static int emit_grubby(struct plan_ctx *ctx)
         return r;
 }
 
-const struct emitter grub_emitter = { emit_grub };
-const struct emitter grubby_emitter = { emit_grubby };
+const struct emitter grub_emitter = { emit_grub, .trial = grub_trial };
+const struct emitter grubby_emitter = {
+        emit_grubby,
+        .no_trial = "vfio-setup makes no trial entry among the Boot Loader Specification entries grubby keeps",
+};

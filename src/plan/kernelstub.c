@@ -110,4 +110,8 @@ static int emit_kernelstub(struct plan_ctx *ctx)
         return r;
 }
 
-const struct emitter kernelstub_emitter = { emit_kernelstub };
+const struct emitter kernelstub_emitter = {
+        emit_kernelstub,
+        .no_trial = "kernelstub keeps one entry for the current kernel and one for the previous, with the same "
+                    "options, and sets no one-time boot",
+};

@@ -95,4 +95,7 @@ static int emit_limine(struct plan_ctx *ctx)
         return ctx_manual(ctx, "no limine.conf found: add the kernel parameters to the cmdline of your Limine entries");
 }
 
-const struct emitter limine_emitter = { emit_limine };
+const struct emitter limine_emitter = {
+        emit_limine,
+        .no_trial = "Limine's documentation offers no one-time boot of an entry",
+};

@@ -28,7 +28,8 @@ static char *own_file(const struct plan_ctx *ctx)
         strbuf_printf(&b, "# Written by vfio-setup for GPU passthrough; 'vfio-setup plan --release' removes it.\n"
                           "# Devices: %s\n", devices);
         free(devices);
-        if (*ctx->want.ids)
+        /* A trial's ids are on its entry's line: the default entry, sharing this file, binds none. */
+        if (*ctx->want.ids && !ctx->trial)
                 strbuf_printf(&b, "options vfio-pci ids=%s\n", ctx->want.ids);
         /*
          * Devices bound by address: before each driver that would claim them loads, vfio-pci
@@ -109,7 +110,8 @@ int emit_modprobe(struct plan_ctx *ctx)
         r = ctx_own_file(ctx, MODPROBE_PATH, text, &changed);
         free(text);
         ctx->initramfs_changed |= changed;
-        if (r < 0 || ctx->sel->release)
+        /* Ids set by hand bind on the default entry: a trial leaves them, its commit changes them. */
+        if (r < 0 || ctx->sel->release || ctx->trial)
                 return r;
         /* Other files that set vfio-pci ids (detection found them): one GPU's ids everywhere. */
         for (size_t i = 0; i < ctx->m->vfio.n_ids && r >= 0; i++) {

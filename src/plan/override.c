@@ -40,7 +40,7 @@ static const struct carrier {
           "\n", 0755 },
 };
 
-static char *script(const struct strv *addresses)
+static char *script(const struct strv *addresses, bool trial)
 {
         struct strbuf b = { 0 };
         char *text;
@@ -48,7 +48,7 @@ static char *script(const struct strv *addresses)
         strbuf_printf(&b, "#!/bin/sh\n" HEADER
                           "# The host keeps devices with the same ids: these go to vfio-pci by address. modprobe runs\n"
                           "# it before the drivers that would claim them (/etc/modprobe.d/vfio-setup.conf).\n"
-                          "for dev in");
+                          "%sfor dev in", trial ? TRIAL_GUARD : "");
         for (size_t i = 0; i < addresses->n; i++)
                 strbuf_printf(&b, " %s", addresses->v[i]);
         strbuf_printf(&b, "; do\n"
@@ -72,7 +72,7 @@ int emit_override(struct plan_ctx *ctx)
                                   "needs modprobe's install commands; booster does not run them. Pass a GPU whose ids are "
                                   "unique, or use another initramfs generator (" REMEDY(INITRAMFS) ")",
                                   addresses->v[0]);
-        if (on && !(text = script(addresses)))
+        if (on && !(text = script(addresses, ctx->trial)))
                 return -ENOMEM;
         r = ctx_own_file_mode(ctx, OVERRIDE_SCRIPT, text, 0755, &changed);
         free(text);

@@ -477,14 +477,20 @@ static int want_forward(struct plan_ctx *ctx)
          * Binding by address needs modprobe.d with vfio-pci built in too.
          */
         w->modprobe = !single && (m->vfio.builtin != TRI_YES || ctx->plan->by_address.n > 0);
-        /* Every id shared with the host's devices: nothing is bound by id. */
+        /*
+         * Every id shared with the host's devices: nothing is bound by id.  A trial's ids go on its
+         * entry's line, the one thing only that entry has.
+         */
         in = (struct params_input){ .vendor = m->cpu.vendor, .iommu_pt = ctx->sel->iommu_pt, .boot_vga = ctx->boot_vga,
-                                    .ids_on_cmdline = (m->vfio.builtin != TRI_NO || early) && *w->ids, .ids = w->ids };
+                                    .ids_on_cmdline = (m->vfio.builtin != TRI_NO || early || ctx->trial) && *w->ids,
+                                    .ids = w->ids };
         r = wanted_params(&in, &w->params);
         if (r >= 0 && early && !single)
                 r = want_early_params(ctx);
         if (r >= 0)
                 r = want_gaming_params(ctx);
+        if (r >= 0 && ctx->trial)
+                r = strv_push(&w->params, TRIAL_PARAM);
         if (r >= 0 && m->vfio.builtin != TRI_YES && !single)
                 r = wanted_modules(kernel, &w->modules);
         if (r >= 0 && kernel < 0 && m->vfio.builtin != TRI_YES && !single)
@@ -502,6 +508,11 @@ static int want_forward(struct plan_ctx *ctx)
                         r = strv_push(&ctx->next.params, old->params.v[i]);
         w->modconf = w->modprobe;
         return r;
+}
+
+static bool nixos(const struct machine *m)
+{
+        return m->distro.id && strcmp(m->distro.id, "nixos") == 0;
 }
 
 static int want_release(struct plan_ctx *ctx)
@@ -580,6 +591,16 @@ static int write_state(struct plan_ctx *ctx)
         return r;
 }
 
+static bool same_words(const struct strv *a, const struct strv *b)
+{
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (!strv_contains(b, a->v[i]))
+                        return false;
+        return true;
+}
+
 int plan_build(const struct sysroot *sr, const struct machine *m, const struct selection *sel, struct plan **ret,
                char **ret_reason)
 {
@@ -593,6 +614,14 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
         ctx.plan->release = sel->release;
         ctx.bootloader = sel->bootloader >= 0 ? sel->bootloader : m->bootloader.kind;
         ctx.initramfs = sel->initramfs >= 0 ? sel->initramfs : m->initramfs.kind;
+        /*
+         * A setup committed before is on every entry already: changing it has no old setup to fall back
+         * to.  Where the user adds the parameters by hand, the boot entry is theirs to try.
+         */
+        ctx.trial = !sel->release && !sel->no_trial && (!m->vfio.tool.present || m->vfio.tool.trial.n > 0) &&
+                    !nixos(m) && ctx.bootloader != BOOTLOADER_UNKNOWN && ctx.bootloader != BOOTLOADER_EFISTUB;
+        ctx.plan->trial = ctx.trial;
+        ctx.plan->commit = !ctx.trial && m->vfio.tool.trial.n > 0;
 
         if (m->vfio.tool_error)
                 r = ctx_refuse(&ctx, -VS_E_CONFIG, "%s; put the file back as vfio-setup wrote it (vfio-setup undo, "
@@ -602,8 +631,17 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                                "that version", STATE_PATH, m->vfio.tool.unknown.v[0]);
         else
                 r = sel->release ? want_release(&ctx) : want_forward(&ctx);
+        /* Nothing at boot to try (single-GPU mode with the IOMMU on): no trial. */
+        if (r >= 0 && ctx.trial && ctx.want.params.n == 1 && !ctx.plan->by_address.n && !ctx.takeback.n) {
+                strv_remove(&ctx.want.params, TRIAL_PARAM);
+                ctx.trial = ctx.plan->trial = false;
+        }
+        if (r >= 0 && ctx.trial && !bootloader_emitter(ctx.bootloader)->trial)
+                r = ctx_refuse(&ctx, -VS_E_NO_TRIAL, "a trial boot is not possible here: %s. Without a trial, every "
+                               "boot from the next one on starts the new setup. " REMEDY(NO_TRIAL),
+                               bootloader_emitter(ctx.bootloader)->no_trial);
         /* NixOS is configured in configuration.nix: vfio-setup writes nothing there. */
-        if (r >= 0 && m->distro.id && strcmp(m->distro.id, "nixos") == 0) {
+        if (r >= 0 && nixos(m)) {
                 r = emit_manual(&ctx);
                 if (r >= 0 && sel->single_gpu && !sel->release)
                         r = ctx_manual(&ctx, "single-GPU mode: NixOS declares libvirt's hooks in configuration.nix "
@@ -627,7 +665,7 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                         r = emit_storage(&ctx);
                 if (r >= 0)
                         r = initramfs->emit(&ctx);
-                if (r >= 0)
+                if (r >= 0 && !ctx.trial)
                         r = boot->emit(&ctx);
                 if (r >= 0 && ctx.initramfs_changed && initramfs->regenerate && !boot->owns_initramfs)
                         r = initramfs->regenerate(&ctx);
@@ -635,6 +673,13 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                         r = boot->regenerate(&ctx);
                 if (r >= 0 && ctx.kernel_install)
                         r = emit_kernel_install(&ctx);
+                /* Last: the trial is armed once everything it boots is made. */
+                ctx.trial_in_place = ctx.trial && !ctx.plan->n_files && same_words(&m->vfio.tool.trial, &ctx.want.params) &&
+                                     (m->boot_once.trial_armed || m->boot_once.trial_booted);
+                if (r >= 0 && boot->trial)
+                        r = boot->trial(&ctx);
+                if (r >= 0 && ctx.trial)
+                        r = strv_merge(&ctx.plan->trial_params, &ctx.next.trial);
                 if (r >= 0)
                         r = write_state(&ctx);
         }
@@ -670,7 +715,7 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
 bool plan_refused(int r)
 {
         return r == -VS_E_SELECTION || r == -VS_E_CONFIG || r == -VS_E_DIRTY_GROUP || r == -VS_E_BOOT_VGA ||
-               r == -VS_E_HOST_DEVICE || r == -VS_E_CONFIRM;
+               r == -VS_E_HOST_DEVICE || r == -VS_E_CONFIRM || r == -VS_E_NO_TRIAL;
 }
 
 int commands_for_undo(const struct strv *commands, const struct strv *undo, size_t n, struct strv **ret, size_t *ret_n)
@@ -754,5 +799,7 @@ void plan_free(struct plan *p)
         strv_free(&p->manual);
         pinning_free(&p->pinning);
         free(p->single_gpu);
+        free(p->trial_entry);
+        strv_free(&p->trial_params);
         free(p);
 }

@@ -36,5 +36,18 @@ static int refresh(struct plan_ctx *ctx)
         return ctx_command(ctx, "proxmox-boot-tool", "refresh", (char *)NULL);
 }
 
-const struct emitter proxmox_systemd_boot_emitter = { emit_systemd_boot, refresh };
-const struct emitter proxmox_grub_emitter = { emit_grub, refresh };
+/*
+ * proxmox-boot-tool writes the entries of every ESP it keeps and removes others; its "kernel pin
+ * --next-boot" pins a kernel, not a command line, and is cleared from the booted system, so a
+ * trial that hangs would start again.
+ */
+const struct emitter proxmox_systemd_boot_emitter = {
+        emit_systemd_boot, refresh,
+        .no_trial = "proxmox-boot-tool writes the boot entries on every ESP it keeps, and its one-time pin (kernel pin "
+                    "--next-boot) chooses a kernel, not a command line, and is cleared only by the system it booted",
+};
+const struct emitter proxmox_grub_emitter = {
+        emit_grub, refresh,
+        .no_trial = "proxmox-boot-tool makes GRUB's configuration on every ESP it keeps, and its one-time pin (kernel pin "
+                    "--next-boot) chooses a kernel, not a command line, and is cleared only by the system it booted",
+};

@@ -71,4 +71,7 @@ static int emit_refind(struct plan_ctx *ctx)
         return r;
 }
 
-const struct emitter refind_emitter = { emit_refind };
+const struct emitter refind_emitter = {
+        emit_refind,
+        .no_trial = "rEFInd remembers the entry booted last, not one to boot once",
+};

@@ -8,6 +8,7 @@
 
 #include "vfio-setup/diff.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/escape.h"
 #include "vfio-setup/json.h"
 #include "vfio-setup/plan.h"
 #include "vfio-setup/strbuf.h"
@@ -119,6 +120,9 @@ int plan_to_json(const struct plan *p, char **ret)
              json_object_object_add(root, "by_address", strings(&p->by_address)) == 0 &&
              json_object_object_add(root, "disks", strings(&p->disks)) == 0 &&
              json_object_object_add(root, "single_gpu", p->single_gpu ? json_object_new_string(p->single_gpu) : NULL) == 0 &&
+             json_object_object_add(root, "trial", json_object_new_boolean(p->trial)) == 0 &&
+             json_object_object_add(root, "trial_entry", p->trial_entry ? json_object_new_string(p->trial_entry) : NULL) == 0 &&
+             json_object_object_add(root, "commit", json_object_new_boolean(p->commit)) == 0 &&
              json_object_object_add(root, "gaming", gaming(p)) == 0 &&
              json_object_object_add(root, "files", files) == 0 &&
              json_object_object_add(root, "remove_dirs", strings(&p->remove_dirs)) == 0 &&
@@ -153,10 +157,10 @@ static void list(struct strbuf *b, const struct strv *l, const char *empty)
 /* A shell-ready rendering of an argv: arguments with spaces in single quotes. */
 static void command(struct strbuf *b, const char *lead, const struct strv *argv, const char *tail)
 {
-        strbuf_printf(b, "%s", lead);
-        for (size_t i = 0; i < argv->n; i++)
-                strbuf_printf(b, strpbrk(argv->v[i], " \t\"$`\\") ? " '%s'" : " %s", argv->v[i]);
-        strbuf_printf(b, "%s\n", tail);
+        char *line = shell_command(argv);
+
+        strbuf_printf(b, "%s %s%s\n", lead, line ? line : "", tail);
+        free(line);
 }
 
 /* Context enough for one hunk over a whole file. */
@@ -218,9 +222,19 @@ int plan_to_text(const struct plan *p, char **ret)
         list(&b, &p->params_add, "nothing");
         strbuf_printf(&b, "; remove ");
         list(&b, &p->params_remove, "nothing");
-        strbuf_printf(&b, "\n\n");
+        strbuf_printf(&b, "\n");
+        if (p->trial && p->trial_entry)
+                strbuf_printf(&b, "Trial: these parameters go on a boot entry of their own (%s), which the next boot "
+                                  "starts once; the default entry stays as it is, and so does every later boot until "
+                                  "the setup is committed.\n", p->trial_entry);
+        else if (p->commit)
+                strbuf_printf(&b, "Commit: the trial's setup becomes the default, and its boot entry goes.\n");
+        strbuf_printf(&b, "\n");
         if (plan_empty(p) && p->manual.n)
                 strbuf_printf(&b, "Nothing to change in the files vfio-setup writes; the steps below are yours to do by hand.\n\n");
+        else if (plan_empty(p) && p->trial)
+                strbuf_printf(&b, "Nothing to change: this trial is armed already, or this boot is it (vfio-setup "
+                                  "verify says which).\n\n");
         else if (plan_empty(p))
                 strbuf_printf(&b, "Nothing to change: the machine is already set up this way.\n\n");
         for (size_t i = 0; i < p->n_files; i++)

@@ -232,5 +232,9 @@ static int emit_image_initramfs(struct plan_ctx *ctx)
         return 0;
 }
 
-const struct emitter rpm_ostree_emitter = { emit_rpm_ostree, .early_by_cmdline = true };
+const struct emitter rpm_ostree_emitter = {
+        emit_rpm_ostree, .early_by_cmdline = true,
+        .no_trial = "rpm-ostree makes the new deployment the default, and a power cycle does not bring the old one back "
+                    "(greenboot adds a fallback after failed boots; the old deployment stays in the boot menu)",
+};
 const struct emitter rpm_ostree_initramfs_emitter = { emit_image_initramfs };

@@ -35,4 +35,8 @@ static int regenerate(struct plan_ctx *ctx)
         return 0;
 }
 
-const struct emitter sdbootutil_emitter = { emit_sdbootutil, regenerate, .owns_initramfs = true };
+const struct emitter sdbootutil_emitter = {
+        emit_sdbootutil, regenerate, .owns_initramfs = true,
+        .no_trial = "sdbootutil writes every entry on the ESP again from /etc/kernel/cmdline, and vfio-setup makes no "
+                    "trial entry beside them",
+};

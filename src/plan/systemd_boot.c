@@ -129,7 +129,8 @@ int running_cmdline(const struct plan_ctx *ctx, char **ret)
 
                 if (!word)
                         r = -ENOMEM;
-                else if (startswith(word, "BOOT_IMAGE=") || startswith(word, "initrd="))
+                else if (startswith(word, "BOOT_IMAGE=") || startswith(word, "initrd=") ||
+                         strv_contains(&ctx->m->vfio.tool.trial, word))
                         r = words_remove(&w, i);
                 free(word);
         }
@@ -171,7 +172,16 @@ static int edit_kernel_cmdline_file(struct plan_ctx *ctx, const char *seed, bool
 
 int running_seed(struct plan_ctx *ctx, char **ret)
 {
-        int r = running_cmdline(ctx, ret);
+        /*
+         * On a trial's boot the running line is the trial's, which lacks what it removed: the
+         * entry it copied has the line the other boots start with.
+         */
+        int r = ctx->m->vfio.tool.trial.n && ctx->m->boot_once.trial_booted ? systemd_boot_trial_base(ctx, ret)
+                                                                           : -ENOENT;
+
+        if (r != -ENOENT)
+                return r;
+        r = running_cmdline(ctx, ret);
 
         if (r == -ENOENT)
                 return ctx_refuse(ctx, -VS_E_CONFIG, "the boot entries are made from /etc/kernel/cmdline or, without "
@@ -345,7 +355,8 @@ static int emit_systemd_boot(struct plan_ctx *ctx)
         for (size_t i = 0; i < names.n && r >= 0; i++) {
                 char path[512];
 
-                if (!is_entry_name(names.v[i]))
+                /* The trial's entry is its own (systemd_boot_trial). */
+                if (!is_entry_name(names.v[i]) || strcmp(names.v[i], TRIAL_ENTRY_ID ".conf") == 0)
                         continue;
                 snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]);
                 r = entry(ctx, path);
@@ -354,4 +365,4 @@ static int emit_systemd_boot(struct plan_ctx *ctx)
         return r;
 }
 
-const struct emitter systemd_boot_emitter = { emit_systemd_boot };
+const struct emitter systemd_boot_emitter = { emit_systemd_boot, .trial = systemd_boot_trial };

@@ -151,7 +151,7 @@ int want_takeback(struct plan_ctx *ctx)
         return r;
 }
 
-static char *script(const struct strv *addresses)
+static char *script(const struct strv *addresses, bool trial)
 {
         struct strbuf b = { 0 };
         char *text;
@@ -160,7 +160,7 @@ static char *script(const struct strv *addresses)
                           "# Written by vfio-setup for GPU passthrough; 'vfio-setup plan --release' removes it.\n"
                           "# A driver built into the kernel, or one the host's devices share, may hold these devices:\n"
                           "# each goes to vfio-pci by address. module_blacklist=vfio_pci at the boot menu leaves them.\n"
-                          "devices=\"");
+                          "%sdevices=\"", trial ? TRIAL_GUARD : "");
         for (size_t i = 0; i < addresses->n; i++)
                 strbuf_printf(&b, "%s%s", i ? " " : "", addresses->v[i]);
         strbuf_printf(&b, "\"\n"
@@ -231,7 +231,7 @@ int emit_takeback(struct plan_ctx *ctx)
                 if (r < 0)
                         return r;
         }
-        if (on && !(text = script(&ctx->takeback)))
+        if (on && !(text = script(&ctx->takeback, ctx->trial)))
                 return -ENOMEM;
         r = ctx_own_file_mode(ctx, TAKEBACK_SCRIPT, text, 0755, &changed);
         free(text);

@@ -35,4 +35,7 @@ const char *const wizard_remedies[_REMEDY_MAX] = {
         [REMEDY_RELEASE_OR_MOVE] = "the summary screen removes it or moves it to another GPU",
         [REMEDY_NAME_GPU_VERIFY] = "choose the GPU on the GPU screen",
         [REMEDY_LIVE_ROOT] = "on the machine itself, not on a copy of its files",
+        [REMEDY_NO_TRIAL] = "Press t to set it up for good without a trial",
+        [REMEDY_COMMIT] = "Commit, on the wizard's first screen, makes it the default",
+        [REMEDY_TRIAL_AGAIN] = "the wizard's first screen undoes the trial, or tries it once more at the next boot",
 };

@@ -226,7 +226,8 @@ static void run(struct wizard *w, struct apply_view *v)
                     : session_apply(w->sr, v->plan, &o, SESSION_REDETECT, &w->session);
         v->phase = r < 0 ? FAILED : DONE;
         w->outcome = r < 0 ? OUTCOME_FAILED : w->undo ? OUTCOME_UNDONE : v->plan->release ? OUTCOME_REMOVED
-                                                                                            : OUTCOME_APPLIED;
+                   : v->plan->commit ? OUTCOME_COMMITTED : OUTCOME_APPLIED;
+        w->trial = !w->undo && v->plan->trial;
         if (v->phase == DONE) {
                 w->applied = true;
                 if (w->session.by_hand.n)

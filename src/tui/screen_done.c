@@ -59,14 +59,24 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                 if (w->sel.single_gpu)
                         step_line(b, &n, "Restart libvirt's daemon, which looks for hooks when it starts: sudo "
                                          "systemctl restart libvirtd (virtqemud where the modular daemons run).");
-                if (!w->sel.single_gpu || !m->iommu.kernel_active)
+                if (w->trial)
+                        step_line(b, &n, "Reboot. The next boot is a trial: it starts the new setup once, from the boot "
+                                         "entry \"" TRIAL_ENTRY_TITLE "\". If anything goes wrong (a black screen, no "
+                                         "keyboard, a hang), power off and on: the old setup starts, as at every later "
+                                         "boot until you commit.");
+                else if (!w->sel.single_gpu || !m->iommu.kernel_active)
                         step_line(b, &n, "Reboot%s", w->sel.single_gpu ? ": the IOMMU is not on yet." : ".");
                 if ((!w->sel.single_gpu || !m->iommu.kernel_active) && (!m->iommu.firmware_table || !m->cpu.virt_flag))
                         step_line(b, &n, "On the way, enter the firmware setup and enable virtualization and the "
                                          "IOMMU (Enabled, not Auto): see the Firmware step.");
-                step_line(b, &n, "Then run: %s verify  (%s)", invocation(w),
-                          w->sel.single_gpu ? "is the hook in place, the IOMMU on, the group whole?"
-                                            : "are the devices bound to vfio-pci, is the IOMMU on?");
+                if (w->trial)
+                        step_line(b, &n, "On the trial's boot run: %s verify --commit  (are the devices bound to "
+                                         "vfio-pci, is the IOMMU on? then the setup becomes the default; or run the "
+                                         "wizard again, which offers Commit)", invocation(w));
+                else
+                        step_line(b, &n, "Then run: %s verify  (%s)", invocation(w),
+                                  w->sel.single_gpu ? "is the hook in place, the IOMMU on, the group whole?"
+                                                    : "are the devices bound to vfio-pci, is the IOMMU on?");
                 if (w->libvirt_domain)
                         step_line(b, &n, "For the guest, a whole libvirt domain named " GUEST_DOMAIN_NAME " is saved: "
                                          "create its disk (qemu-img create -f qcow2 /var/lib/libvirt/images/"
@@ -92,6 +102,11 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
         case OUTCOME_NOTHING:
                 strbuf_printf(b, "Nothing was changed: the machine is already configured this way.\n\n");
                 strbuf_printf(b, "If it has been rebooted since, %s verify says whether the devices are ready.\n",
+                              invocation(w));
+                break;
+        case OUTCOME_COMMITTED:
+                strbuf_printf(b, "The trial's setup is the default now: every boot from the next one on starts it, "
+                                 "and the trial's boot entry is gone.\n\nTo go back to the trial: %s undo.\n",
                               invocation(w));
                 break;
         case OUTCOME_UNDONE:

@@ -124,6 +124,13 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         if (list_move(&v->scroll, last, room, k))
                 return STEP_STAY;
         switch (k) {
+        case 't':
+                /* No one-time boot here: the user chose to set it up for good. */
+                if (v->refusal != -VS_E_NO_TRIAL)
+                        return STEP_STAY;
+                w->sel.no_trial = true;
+                w->goto_step = STEP_REVIEW;
+                return STEP_GOTO;
         case 'd':
         case 'v':
                 /* The confirmations the refusal offered: plan again with them. */
@@ -154,6 +161,8 @@ static const char *keys_now(const struct wizard *w, const void *priv)
                 return "d accept the group  b back";
         case -VS_E_BOOT_VGA:
                 return "v accept boot VGA  b back";
+        case -VS_E_NO_TRIAL:
+                return "t set up without a trial  b back";
         default:
                 return "b back";
         }

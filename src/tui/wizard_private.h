@@ -19,7 +19,9 @@ enum step_result { STEP_STAY, STEP_HOLD, STEP_NEXT, STEP_BACK, STEP_QUIT, STEP_G
 
 struct wizard;
 
-enum outcome { OUTCOME_NONE, OUTCOME_APPLIED, OUTCOME_REMOVED, OUTCOME_NOTHING, OUTCOME_FAILED, OUTCOME_UNDONE };
+/* OUTCOME_APPLIED with w->trial: set up as a trial; OUTCOME_COMMITTED: a trial made the default. */
+enum outcome { OUTCOME_NONE, OUTCOME_APPLIED, OUTCOME_REMOVED, OUTCOME_NOTHING, OUTCOME_FAILED, OUTCOME_UNDONE,
+               OUTCOME_COMMITTED };
 
 struct step_ops {
         const char *title;
@@ -69,6 +71,7 @@ struct wizard {
         bool has_pending;               /* there is an apply to undo: pending says which */
         struct undo_preview pending;
         enum outcome outcome;           /* what the apply step ended with, for Done */
+        bool trial;                     /* ... a plan applied as a trial */
         struct apply_session session;   /* the last apply or undo: its failure, journal, output, files kept */
         char *plan_text;                /* the reviewed plan's text, kept for Done */
         char *libvirt_xml;              /* the reviewed plan's elements for the guest's domain */

@@ -408,6 +408,33 @@ static enum tristate rebooted_since_setup(const struct sysroot *sr, const struct
         return (unsigned long long)st.st_mtime < booted ? TRI_YES : TRI_NO;
 }
 
+/* What the boot did: the IOMMU, the command line, the devices' drivers, the groups, the goals. */
+static void boot_checks(struct checker *c, const struct sysroot *sr, const struct machine *m, const char *guest,
+                        struct strv *groups)
+{
+        check(c, m->iommu.kernel_active, "enable the IOMMU in the firmware setup (and intel_iommu=on on Intel); reboot",
+              "the kernel IOMMU is %s (%zu groups)", m->iommu.kernel_active ? "active" : "not active", m->iommu.group_count);
+        cmdline(c, m);
+        devices(c, m, guest, groups);
+        if (guest)
+                single_gpu_hook(c, sr, guest);
+        else
+                by_address(c, sr, m);
+        if (!guest)
+                shared_drivers(c, m);
+        groups_clean(c, m, groups);
+        if (acs_override_shown(&m->iommu) && c->err >= 0)
+                c->err = strv_pushf(&c->v->notes, "ACS override: %s: the IOMMU groups are the override's, not the "
+                                                  "hardware's isolation; the guest may reach the memory of devices "
+                                                  "the host keeps",
+                                    m->iommu.acs_evidence);
+        /* A group's node appears when vfio-pci takes it: in single-GPU mode, only while the guest runs. */
+        if (!guest)
+                nodes(c, sr, groups);
+        hugepages(c, sr, m);
+        looking_glass(c, sr, m);
+}
+
 int verify_machine(const struct sysroot *sr, const struct machine *m, const char *gpu, struct verify_result *ret,
                    char **ret_reason)
 {
@@ -428,26 +455,25 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
         if (v.rebooted == TRI_NO && !guest)
                 check(&c, false, "reboot: the checks below describe the boot before the setup",
                       "the machine has not been rebooted since vfio-setup wrote its configuration");
-        check(&c, m->iommu.kernel_active, "enable the IOMMU in the firmware setup (and intel_iommu=on on Intel); reboot",
-              "the kernel IOMMU is %s (%zu groups)", m->iommu.kernel_active ? "active" : "not active", m->iommu.group_count);
-        cmdline(&c, m);
-        devices(&c, m, guest, &groups);
-        if (guest)
-                single_gpu_hook(&c, sr, guest);
-        else
-                by_address(&c, sr, m);
-        if (!guest)
-                shared_drivers(&c, m);
-        groups_clean(&c, m, &groups);
-        if (acs_override_shown(&m->iommu) && c.err >= 0)
-                c.err = strv_pushf(&v.notes, "ACS override: %s: the IOMMU groups are the override's, not the hardware's "
-                                             "isolation; the guest may reach the memory of devices the host keeps",
-                                   m->iommu.acs_evidence);
-        /* A group's node appears when vfio-pci takes it: in single-GPU mode, only while the guest runs. */
-        if (!guest)
-                nodes(&c, sr, &groups);
-        hugepages(&c, sr, m);
-        looking_glass(&c, sr, m);
+        if (!gpu && m->vfio.tool.trial.n)
+                v.trial = m->boot_once.trial_booted                            ? VERIFY_TRIAL_BOOT
+                          : m->boot_once.trial_armed || v.rebooted == TRI_NO ? VERIFY_TRIAL_WAITING
+                                                                             : VERIFY_TRIAL_NOT_UP;
+        if (v.trial == VERIFY_TRIAL_BOOT) {
+                check(&c, true, NULL, "this boot is the trial: its entry carries the setup's parameters (" TRIAL_PARAM ")");
+                if (c.err >= 0)
+                        c.err = strv_push(&v.notes, "the setup is a trial: every boot after this one starts the default "
+                                                    "entry again. " REMEDY(COMMIT));
+        } else if (v.trial == VERIFY_TRIAL_WAITING && v.rebooted != TRI_NO)
+                check(&c, false, "reboot: the next boot starts the trial",
+                      "the trial is armed and has not been booted yet");
+        else if (v.trial == VERIFY_TRIAL_NOT_UP)
+                check(&c, false, REMEDY(TRIAL_AGAIN), "the trial did not come up: this boot started the default entry, "
+                      "which has none of the setup's parameters (the trial failed, was powered off, or came before this "
+                      "boot)");
+        /* Booted from the default entry, the machine is the old setup: the checks would only list its absence. */
+        if (v.trial == VERIFY_NO_TRIAL || v.trial == VERIFY_TRIAL_BOOT)
+                boot_checks(&c, sr, m, guest, &groups);
         strv_free(&groups);
         if (c.err < 0) {
                 verify_result_free(&v);
@@ -455,6 +481,18 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
         }
         *ret = v;
         return 0;
+}
+
+int verify_result_word(struct verify_result *v, const char *const words[_REMEDY_MAX])
+{
+        int r = remedy_render_strv(&v->notes, words);
+
+        for (size_t i = 0; i < v->n && r >= 0; i++) {
+                r = remedy_render_in_place(&v->checks[i].text, words);
+                if (r >= 0)
+                        r = remedy_render_in_place(&v->checks[i].fix, words);
+        }
+        return r;
 }
 
 void verify_result_free(struct verify_result *v)

@@ -53,8 +53,8 @@ def round_trips(tap, tmp):
         commands = os.path.join(tmp, "cmd-" + distro)
         log = stand_ins(commands)
         before = snapshot(root)
-        planned = json.loads(run(root, commands, "plan", "--gpu", GPU, "--json").stdout or "null")
-        p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+        planned = json.loads(run(root, commands, "plan", "--no-trial", "--gpu", GPU, "--json").stdout or "null")
+        p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
         if distro == "nixos":
             tap.ok(p.returncode == 0 and "configuration.nix" in p.stdout and snapshot(root) == before,
                    f"{distro}: apply writes nothing and says what to do by hand", p.stdout[-300:] + p.stderr)
@@ -63,9 +63,9 @@ def round_trips(tap, tmp):
         if os.path.exists(grub):
             tap.ok(os.stat(grub).st_mode & 0o777 == 0o600, f"{distro}: a file keeps its mode")
         ran = open(log).read().splitlines() if os.path.exists(log) else []
-        plan = json.loads(run(root, commands, "plan", "--gpu", GPU, "--json").stdout)
+        plan = json.loads(run(root, commands, "plan", "--no-trial", "--gpu", GPU, "--json").stdout)
         tap.ok(plan["files"] == [] and plan["commands"] == [], f"{distro}: planned again, nothing is left to do")
-        p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+        p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
         tap.ok(p.returncode == 0 and "Nothing to change" in p.stdout and journal_states(root) == ["complete"],
                f"{distro}: a second apply changes nothing", p.stdout[-200:])
         p = run(root, commands, "undo", "--yes")
@@ -94,7 +94,7 @@ def faults(tap, tmp):
     commands = os.path.join(tmp, "cmd-fail")
     log = stand_ins(commands, fail=("update-initramfs",))
     before = snapshot(root)
-    p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
     tap.ok(p.returncode == 3 and "update-initramfs -u -k all: exit status 1" in p.stderr and
            "every file was put back" in p.stderr, "failing command: exit 3, said what failed", p.stderr)
     tap.ok("| error: something broke" in p.stdout, "failing command: its output was shown as it came", p.stdout[-300:])
@@ -108,7 +108,7 @@ def faults(tap, tmp):
     stand_ins(commands, hang=("update-grub",))
     before = snapshot(root)
     start = time.monotonic()
-    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--timeout", "1")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes", "--timeout", "1")
     tap.ok(p.returncode == 3 and "still running after 1 seconds, killed" in p.stderr and time.monotonic() - start < 20,
            "hanging command: killed after the timeout, exit 3", p.stderr)
     tap.ok(roots.differences(before, snapshot(root)) == [], "hanging command: files back")
@@ -117,7 +117,7 @@ def faults(tap, tmp):
     commands = os.path.join(tmp, "cmd-missing")
     stand_ins(commands, missing=("update-initramfs",))
     before = snapshot(root)
-    p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
     tap.ok(p.returncode == 3 and "update-initramfs: command not found" in p.stderr, "missing command: exit 3", p.stderr)
     tap.ok(roots.differences(before, snapshot(root)) == [], "missing command: files back")
 
@@ -126,7 +126,7 @@ def faults(tap, tmp):
     commands = os.path.join(tmp, "cmd-edited")
     stand_ins(commands)
     before = snapshot(root)
-    run(root, commands, "apply", "--gpu", GPU, "--yes")
+    run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
     mine = os.path.join(root, "etc/modprobe.d/vfio-setup.conf")
     applied = open(mine).read()
     with open(mine, "a") as f:
@@ -145,9 +145,9 @@ def faults(tap, tmp):
     commands = os.path.join(tmp, "cmd-two")
     stand_ins(commands)
     before = snapshot(root)
-    run(root, commands, "apply", "--gpu", GPU, "--yes")
+    run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
     middle = snapshot(root)
-    p = run(root, commands, "apply", "--gpu", OTHER, "--yes")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", OTHER, "--yes")
     tap.ok(p.returncode == 0 and "10de:21c4" in open(os.path.join(root, "etc/modprobe.d/vfio-setup.conf")).read(),
            "two applies: the second moves passthrough to the other GPU", p.stderr)
     run(root, commands, "undo", "--yes")
@@ -156,8 +156,8 @@ def faults(tap, tmp):
     tap.ok(roots.differences(before, snapshot(root)) == [], "two applies: the second undo goes back to the start")
     p = run(root, commands, "undo", "--yes")
     tap.ok(p.returncode == 0 and "Nothing to undo" in p.stdout, "undo with nothing to undo", p.stdout + p.stderr)
-    run(root, commands, "apply", "--gpu", GPU, "--yes")
-    p = run(root, commands, "apply", "--release", "--yes")
+    run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
+    p = run(root, commands, "apply", "--no-trial", "--release", "--yes")
     tap.ok(p.returncode == 0 and roots.differences(before, snapshot(root)) == [],
            "apply --release: the forward way back gives every file back", roots.differences(before, snapshot(root)))
     p = run(root, commands, "undo", "--yes")
@@ -165,9 +165,9 @@ def faults(tap, tmp):
            "undo of a release sets passthrough up again", p.stderr)
     run(root, commands, "undo", "--yes")
 
-    p = run(root, commands, "apply", "--gpu", GPU)
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU)
     tap.ok(p.returncode == 1 and "add --yes" in p.stderr, "apply without a terminal asks for --yes", p.stderr)
-    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--no-regenerate")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes", "--no-regenerate")
     tap.ok(p.returncode == 0 and "run these by hand" in p.stdout and "update-initramfs -u -k all" in p.stdout,
            "--no-regenerate: says what to run", p.stdout[-300:])
     run(root, commands, "undo", "--yes", "--no-regenerate")
@@ -196,7 +196,7 @@ def faults(tap, tmp):
                            env=dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands))
         tap.ok(p.returncode == 3 and "Permission denied" in p.stderr and roots.differences(before, snapshot(root)) == [],
                "permission denied on a target: exit 3, files back", p.stderr + repr(roots.differences(before, snapshot(root))))
-        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "apply", "--gpu", GPU,
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "apply", "--no-trial", "--gpu", GPU,
                             "--yes"], capture_output=True, text=True, cwd=tmp)
         tap.ok(p.returncode == 1 and "needs root privileges" in p.stderr, "apply on / without root refuses", p.stderr)
     else:
@@ -236,7 +236,7 @@ def faults(tap, tmp):
     os.rename(grub, grub + ".real")
     os.symlink("grub.real", grub)
     before = snapshot(root)
-    p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
     tap.ok(p.returncode == 0 and os.readlink(grub) == "grub.real" and "intel_iommu=on" in open(grub + ".real").read(),
            "linked config: the target is written, the link stays", p.stdout[-300:] + p.stderr)
     run(root, commands, "undo", "--yes")
@@ -269,10 +269,10 @@ def json_outcomes(tap, tmp):
     commands = os.path.join(tmp, "cmd-json")
     stand_ins(commands)
     before = {}
-    planned = json.loads(run(root, commands, "plan", "--gpu", GPU, "--json").stdout)
+    planned = json.loads(run(root, commands, "plan", "--no-trial", "--gpu", GPU, "--json").stdout)
     paths = [f["path"] for f in planned["files"]]
     before = {path: sha256(root + path) for path in paths}
-    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--json")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes", "--json")
     doc = outcome(tap, "apply", p)
     files = {f["path"]: (f["before"], f["after"]) for f in doc.get("files", [])}
     tap.ok(p.returncode == 0 and doc.get("ok") is True and doc.get("changed") is True and
@@ -287,7 +287,7 @@ def json_outcomes(tap, tmp):
            "apply --json: the commands run, in order, with their exit status", doc.get("commands"))
     tap.ok("Applying:" in p.stderr and "Done. Next: reboot" in p.stderr,
            "apply --json: what people read goes to stderr", p.stderr[-300:])
-    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--json")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes", "--json")
     doc = outcome(tap, "apply again", p)
     tap.ok(p.returncode == 0 and doc.get("ok") is True and doc.get("changed") is False and
            doc.get("reboot_needed") is False and doc.get("files") == [] and doc.get("commands") == [],
@@ -307,7 +307,7 @@ def json_outcomes(tap, tmp):
            "undo --json with nothing to undo: ok, unchanged", doc)
 
     stand_ins(commands, fail=("update-grub",))
-    p = run(root, commands, "apply", "--gpu", GPU, "--yes", "--json")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes", "--json")
     doc = outcome(tap, "a failing command", p)
     tap.ok(p.returncode == 3 and doc.get("ok") is False and doc.get("changed") is False and
            doc.get("reboot_needed") is False and "update-grub" in (doc.get("error") or "") and
@@ -315,12 +315,12 @@ def json_outcomes(tap, tmp):
            all(sha256(root + k) == before[k] for k in paths),
            "apply --json, a command fails: not ok, unchanged (rolled back), the error and the exit status", doc)
     stand_ins(commands)
-    p = run(root, commands, "apply", "--gpu", "0000:99:00.0", "--yes", "--json")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", "0000:99:00.0", "--yes", "--json")
     doc = outcome(tap, "a refusal", p)
     tap.ok(p.returncode != 0 and doc.get("ok") is False and doc.get("changed") is False and
            "0000:99:00.0" in (doc.get("error") or "") and doc.get("error") in p.stderr,
            "apply --json, refused before planning: the reason, in the document and on stderr", doc)
-    p = run(root, commands, "apply", "--gpu", GPU, "--json")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--json")
     doc = outcome(tap, "nothing to confirm with", p)
     tap.ok(p.returncode == 1 and doc.get("ok") is False and "--yes" not in (doc.get("error") or "x") and
            "stdin is not a terminal" in (doc.get("error") or ""), "apply --json without --yes off a terminal: refused",
@@ -336,7 +336,7 @@ def lost_output(tap, tmp):
         root = machine(tmp, "lost-" + how)
         if os.path.exists(log):
             os.unlink(log)
-        argv = [BINARY, "--root", root, "--no-color", "apply", "--gpu", GPU, "--yes"]
+        argv = [BINARY, "--root", root, "--no-color", "apply", "--no-trial", "--gpu", GPU, "--yes"]
         if how == "pipe":
             p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
             p.stdout.readline()
@@ -360,7 +360,7 @@ def lost_output(tap, tmp):
     slow = stand_ins(os.path.join(tmp, "cmd-slow"))
     with open(os.path.join(tmp, "cmd-slow", "update-grub"), "a") as f:
         f.write("sleep 2\n")
-    p = subprocess.Popen([BINARY, "--root", root, "--no-color", "apply", "--gpu", GPU, "--yes"], stdout=subprocess.PIPE,
+    p = subprocess.Popen([BINARY, "--root", root, "--no-color", "apply", "--no-trial", "--gpu", GPU, "--yes"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=dict(env, VFIO_SETUP_COMMAND_PATH=os.path.join(tmp, "cmd-slow")))
     deadline = time.time() + 20
     while time.time() < deadline and not (os.path.exists(slow) and "update-grub" in open(slow).read()):

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Crash consistency, proven at every step: apply and undo are killed (SIGKILL) before each system
 call that changes the disk, and fail with ENOSPC at each one that takes space, on several boot
-chains (VFIO_SETUP_FAULT). After each: what the journal says is true, the next run refuses or
+chains (VFIO_SETUP_FAULT); a trial's apply and its commit are killed likewise on the chains that
+make trials. After each: what the journal says is true, the next run refuses or
 repairs as it should, `undo` gives every file back byte for byte, no temporary file outlives the
 next run, and a run that claims "every file was put back" has put every file back.
 Usage: crash.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
@@ -24,6 +25,7 @@ STRIDE = 4 if WRAP else 1
 if WRAP:
     CHAINS = CHAINS[:1]
 EACH = "each" if STRIDE == 1 else f"every {STRIDE}th"
+TRIAL_CHAINS = [c for c in CHAINS if c in ("debian12-grub", "debian12-systemd-boot")]
 
 
 def run(root, commands, *args, fault=None):
@@ -96,9 +98,9 @@ def faults(tap, tmp, chain, commands):
     pristine, applied = os.path.join(tmp, "pristine"), os.path.join(tmp, "applied")
     clone(root, pristine)
     before = roots.machine_tree(root)
-    run(root, commands, "apply", "--gpu", GPU, "--yes")
+    run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
     clone(root, applied)
-    apply = ("apply", "--gpu", GPU, "--yes")
+    apply = ("apply", "--no-trial", "--gpu", GPU, "--yes")
 
     def killed_apply(fault, p):
         bad = []
@@ -156,6 +158,46 @@ def faults(tap, tmp, chain, commands):
            "\n".join(bad[:10]))
 
 
+def trial_faults(tap, tmp, chain, commands, kill_apply):
+    """A trial applied (where kill_apply), and committed, each killed at every change: undo gives back what was."""
+    root = fresh(tmp, chain)
+    pristine, trialed = os.path.join(tmp, "pristine"), os.path.join(tmp, "trialed")
+    clone(root, pristine)
+    before = roots.machine_tree(root)
+    apply = ("apply", "--gpu", GPU, "--yes")
+    if kill_apply:
+        points, bad, p = each_fault(root, pristine, commands, apply, "kill",
+                                    lambda fault, p: restored(root, before, commands, fault, "a killed trial"))
+        tap.ok(p.returncode == 0 and "trial" in p.stdout and points * STRIDE > 20 and not bad,
+               f"{chain}: a trial's apply killed at {EACH} change ({points} runs); undo gives everything back",
+               "\n".join(bad[:10]) or p.stdout[-300:] + p.stderr)
+    else:
+        run(root, commands, *apply)
+    clone(root, trialed)
+    # The one-time flag is not a file; grubenv's next_entry, which commit clears, is not given back by undo.
+    trial_tree = {k: v for k, v in roots.machine_tree(root).items() if k != "boot/grub/grubenv"}
+
+    def killed_commit(fault, p):
+        # Killed before its journal existed, the commit changed nothing: the user commits again, then undoes it.
+        if len(journal_states(root)) == 1:
+            c = run(root, commands, "commit", "--yes")
+            if c.returncode != 0:
+                return [f"{fault}: commit again after a killed one: exit {c.returncode}: {c.stderr[-200:]}"]
+        u = run(root, commands, "undo", "--yes")
+        now = {k: v for k, v in roots.machine_tree(root).items() if k != "boot/grub/grubenv"}
+        diff = [d for d in roots.differences(trial_tree, now) if not d.startswith("etc/kernel")]
+        if u.returncode != 0 or diff or leftovers(root) or "begun" in journal_states(root):
+            return [f"{fault}: undo after a killed commit: exit {u.returncode}, differs {diff}, left "
+                    f"{leftovers(root)}: {u.stderr[-200:]}"]
+        return []
+
+    points, bad, p = each_fault(root, trialed, commands, ("commit", "--yes"), "kill", killed_commit)
+    tap.ok(p.returncode == 0 and points * STRIDE > 10 and not bad,
+           f"{chain}: commit killed at {EACH} change ({points} runs); undo (after commit again where nothing was "
+           "journalled yet) gives the trial back",
+           "\n".join(bad[:10]) or p.stderr)
+
+
 def main():
     tap = Tap()
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,6 +205,9 @@ def main():
         stand_ins(commands)
         for chain in CHAINS:
             faults(tap, tmp, chain, commands)
+        # Each chain's trial files are killed in apply on one, in commit on the other: the quick loop's time.
+        for i, chain in enumerate(TRIAL_CHAINS):
+            trial_faults(tap, tmp, chain, commands, kill_apply=i == 0)
     tap.done()
 
 

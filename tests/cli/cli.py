@@ -104,17 +104,17 @@ def json_errors(tap, tmp):
         ("a --root that is not there", ["--root", "/nonexistent/root", "detect", "--json"], 1),
         ("a --root that is a file", ["--root", os.path.join(tmp, "plainfile"), "detect", "--json"], 1),
         ("an unknown option", ["--root", root, "detect", "--json", "--bogus"], 1),
-        ("a stray argument", ["--root", root, "plan", "--json", "extra"], 1),
+        ("a stray argument", ["--root", root, "plan", "--no-trial", "--json", "extra"], 1),
         ("an option of another command", ["--root", root, "verify", "--json", "--yes"], 1),
-        ("an unknown boot loader", ["--root", root, "plan", "--json", "--gpu", "04:00.0", "--bootloader", "nonsense"], 1),
-        ("an unknown initramfs generator", ["--root", root, "apply", "--json", "--initramfs", "nonsense"], 1),
-        ("an unknown goal", ["--root", root, "plan", "--json", "--goal", "nonsense"], 1),
+        ("an unknown boot loader", ["--root", root, "plan", "--no-trial", "--json", "--gpu", "04:00.0", "--bootloader", "nonsense"], 1),
+        ("an unknown initramfs generator", ["--root", root, "apply", "--no-trial", "--json", "--initramfs", "nonsense"], 1),
+        ("an unknown goal", ["--root", root, "plan", "--no-trial", "--json", "--goal", "nonsense"], 1),
         ("a timeout that is no number", ["--root", root, "undo", "--json", "--timeout", "x"], 1),
-        ("--release with devices", ["--root", root, "plan", "--json", "--release", "--gpu", "04:00.0"], 1),
-        ("two ways of printing the plan", ["--root", root, "plan", "--json", "--libvirt-xml"], 1),
-        ("a GPU that is not there", ["--root", root, "plan", "--json", "--gpu", "09:00.0"], 2),
-        ("a refused plan (a group the host needs)", ["--root", root, "plan", "--json", "--gpu", "04:00.0"], 2),
-        ("a refused apply", ["--root", root, "apply", "--json", "--yes", "--gpu", "04:00.0"], 2),
+        ("--release with devices", ["--root", root, "plan", "--no-trial", "--json", "--release", "--gpu", "04:00.0"], 1),
+        ("two ways of printing the plan", ["--root", root, "plan", "--no-trial", "--json", "--libvirt-xml"], 1),
+        ("a GPU that is not there", ["--root", root, "plan", "--no-trial", "--json", "--gpu", "09:00.0"], 2),
+        ("a refused plan (a group the host needs)", ["--root", root, "plan", "--no-trial", "--json", "--gpu", "04:00.0"], 2),
+        ("a refused apply", ["--root", root, "apply", "--no-trial", "--json", "--yes", "--gpu", "04:00.0"], 2),
         ("verify with nothing set up", ["--root", root, "verify", "--json"], 1),
         ("verify of a device that is no GPU", ["--root", root, "verify", "--json", "--gpu", "02:00.0"], 1),
         ("groups of a group that is not there", ["--root", root, "groups", "--json", "--group", "99"], 1),
@@ -122,7 +122,7 @@ def json_errors(tap, tmp):
         ("groups --gpus with --group", ["--root", root, "groups", "--json", "--gpus", "--group", "1"], 1),
         ("undo with nothing to undo", ["--root", root, "undo", "--json", "--yes"], 0),
         ("detect", ["--root", root, "detect", "--json"], 0),
-        ("plan", ["--root", root, "plan", "--json", "--gpu", "01:00.0", "--allow-boot-vga"], 0),
+        ("plan", ["--root", root, "plan", "--no-trial", "--json", "--gpu", "01:00.0", "--allow-boot-vga"], 0),
     ]
     bad = []
     for what, args, code in cases:
@@ -137,7 +137,7 @@ def json_errors(tap, tmp):
             bad.append(f"{what}: exit {p.returncode}, stdout {p.stdout[:200]!r}, stderr {p.stderr[:200]!r}")
     tap.ok(not bad, f"--json: one JSON document on stdout on each of {len(cases)} ways out, errors said on stderr too",
            "\n".join(bad))
-    p = run("--root", root, "plan", "--json", "--bootloader", "nonsense")
+    p = run("--root", root, "plan", "--no-trial", "--json", "--bootloader", "nonsense")
     doc = json.loads(p.stdout or "null") or {}
     tap.ok(doc.get("command") == "plan" and doc.get("exit_code") == 1 and
            doc.get("error") == "--bootloader nonsense: unknown boot loader",

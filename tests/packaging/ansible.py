@@ -25,17 +25,17 @@ BINARY, MKROOT, TESTS = sys.argv[1:4]
 ROLES = os.path.join(TESTS, "..", "contrib", "ansible", "roles")
 BOOT_TOOLS = ("update-grub", "update-initramfs", "mkinitcpio", "dracut", "grub-mkconfig", "grub2-mkconfig")
 
-# name: (distribution files, hardware card, GPU as the host_vars give it, reboot that takes)
+# name: (distribution files, hardware card, GPU as the host_vars give it, reboot that takes, a trial)
 HOSTS = {
-    "by-address": ("debian12-grub", "hw-intel-amd", "0000:03:00.0", True),
-    "by-id": ("arch-systemd-boot", "hw-amd-nvidia", "10de:2484", True),
-    "dirty-group": (None, "chipset-slot-dirty", "0000:04:00.0", True),
-    "reboot-fails": ("ubuntu2404-grub", "hw-intel-amd", "03:00.0", False),
+    "by-address": ("debian12-grub", "hw-intel-amd", "0000:03:00.0", True, True),
+    "by-id": ("arch-systemd-boot", "hw-amd-nvidia", "10de:2484", True, False),
+    "dirty-group": (None, "chipset-slot-dirty", "0000:04:00.0", True, True),
+    "reboot-fails": ("ubuntu2404-grub", "hw-intel-amd", "03:00.0", False, True),
 }
 
 
 def make_host(tmp, name):
-    distro, hw, gpu, boots = HOSTS[name]
+    distro, hw, gpu, boots, trial = HOSTS[name]
     root = os.path.join(tmp, "roots", name)
     if distro:
         roots.build(MKROOT, distro, hw, root)
@@ -59,6 +59,7 @@ def make_host(tmp, name):
         "vfio_setup_binary": os.path.abspath(BINARY),
         "vfio_setup_root": root,
         "vfio_setup_gpu": gpu,
+        "vfio_setup_trial": trial,
         "vfio_setup_environment": {"VFIO_SETUP_COMMAND_PATH": commands, "STANDIN_ROOT": root},
         # A reboot that did not take leaves the machine as it was.
         "vfio_setup_reboot_command": f"{HERE}/fake-reboot {root}" if boots else "true",
@@ -110,6 +111,16 @@ def main():
                "first run: every host that can be set up changed (apply, reboot)", lines)
         tap.ok(recap.get("by-address", {}).get("failed") == 0 and recap.get("by-id", {}).get("failed") == 0,
                "first run: rebooted and verified ready", out[-3000:])
+        root = hosts["by-address"]["vfio_setup_root"]
+        state = open(os.path.join(root, "var/lib/vfio-setup/state")).read()
+        cmdline = open(os.path.join(root, "proc/cmdline")).read()
+        tap.ok(recap["by-address"]["changed"] >= 4 and "vfio-setup | commit" in out and "trial=" not in state and
+               "params=" in state and "vfio_setup.trial" not in cmdline and "intel_iommu=on" in cmdline,
+               "first run: the trial's boot verified ready is committed, and the committed setup's boot verified",
+               [state, cmdline] + lines)
+        state = open(os.path.join(hosts["by-id"]["vfio_setup_root"], "var/lib/vfio-setup/state")).read()
+        tap.ok("trial=" not in state and recap["by-id"]["changed"] == 2,
+               "first run: vfio_setup_trial false sets up for good: one reboot, no commit", [state] + lines)
         applied = json.loads(subprocess.run([BINARY, "--root", hosts["by-id"]["vfio_setup_root"], "verify", "--json"],
                                             capture_output=True, text=True).stdout or "{}")
         tap.ok(applied.get("devices", [None])[0] == "0000:0c:00.0" and applied.get("ready") is True,
@@ -118,8 +129,9 @@ def main():
                "the IOMMU groups of the devices also hold what the host needs" in out and "could never start" in out,
                "first run: the dirty group's host fails with vfio-setup's reason", out[-3000:])
         tap.ok(recap.get("reboot-fails", {}).get("failed") == 1 and
-               re.search(r"vfio-setup verify on reboot-fails: not ready:.*is bound to amdgpu", out),
-               "first run: a host whose reboot did not take fails at verify, with the checks that failed", out[-3000:])
+               re.search(r"vfio-setup verify on reboot-fails: not ready:.*has not been rebooted since vfio-setup",
+                         out), "first run: a host whose reboot did not take fails at verify, with the checks that failed",
+               out[-3000:])
 
         p, recap, lines = playbook(tmp)
         tap.comment(["second run:"] + lines)
@@ -129,14 +141,18 @@ def main():
         tap.ok(recap.get("reboot-fails", {}).get("failed") == 0 and
                "reboot-fails: not rebooted since vfio-setup changed its boot files" in p.stdout,
                "second run: the host not rebooted since the apply is named, not failed", p.stdout[-2000:])
-        # It is rebooted by hand, and comes up with the GPU still on amdgpu.
-        stat = os.path.join(hosts["reboot-fails"]["vfio_setup_root"], "proc/stat")
+        # Its trial hangs and it is powered off and on: GRUB took the one-time flag, the old setup started.
+        root = hosts["reboot-fails"]["vfio_setup_root"]
+        stat = os.path.join(root, "proc/stat")
         text = open(stat).read()
         open(stat, "w").write(re.sub(r"^btime \d+$", f"btime {int(time.time()) + 5}", text, flags=re.M))
+        env = dict(os.environ, STANDIN_ROOT=root)
+        subprocess.run([os.path.join(tmp, "commands", "reboot-fails", "grub-editenv"), "/boot/grub/grubenv", "unset",
+                        "next_entry"], env=env, check=True, capture_output=True)
         p, recap, lines = playbook(tmp, "--limit", "reboot-fails")
         tap.ok(recap.get("reboot-fails", {}).get("failed") == 1 and recap["reboot-fails"]["changed"] == 0 and
-               "vfio-setup verify on reboot-fails: not ready" in p.stdout,
-               "a run with nothing to change still verifies: rebooted and not ready fails the host", p.stdout[-2000:])
+               "the trial did not come up at its boot" in p.stdout and "vfio-setup trial tries it once more" in p.stdout,
+               "a trial that did not come up fails the host, and is not tried again on its own", p.stdout[-2000:])
 
         p, recap, lines = playbook(tmp, "--limit", "by-address", "-e", "vfio_setup_state=absent")
         state = os.path.join(hosts["by-address"]["vfio_setup_root"], "var/lib/vfio-setup/state")

@@ -46,7 +46,7 @@ def xml_names(tap, tmp):
         root = fixture(tmp, "xml-" + str(HOSTILE_IDS.index(hostile)))
         rename_by_id(root, FREE_DISK, hostile)
         want = "/dev/disk/by-id/" + hostile
-        p = run("--root", root, "plan", "--gpu", GPU, "--disk", hostile, "--libvirt-domain", "win11")
+        p = run("--root", root, "plan", "--no-trial", "--gpu", GPU, "--disk", hostile, "--libvirt-domain", "win11")
         path = os.path.join(tmp, "domain.xml")
         with open(path, "w") as f:
             f.write(p.stdout)
@@ -71,9 +71,9 @@ def xml_names(tap, tmp):
             with open(os.path.join(commands, tool), "w") as f:
                 f.write("#!/bin/sh\nexit 0\n")
             os.chmod(os.path.join(commands, tool), 0o755)
-        a = run("--root", root, "apply", "--gpu", GPU, "--disk", hostile, "--yes", env=env)
-        again = run("--root", root, "plan", "--libvirt-xml", env=env)
-        empty = run("--root", root, "plan", "--json", env=env)
+        a = run("--root", root, "apply", "--no-trial", "--gpu", GPU, "--disk", hostile, "--yes", env=env)
+        again = run("--root", root, "plan", "--no-trial", "--libvirt-xml", env=env)
+        empty = run("--root", root, "plan", "--no-trial", "--json", env=env)
         files = json.loads(empty.stdout).get("files") if empty.returncode == 0 else None
         try:
             back = [d.find("source").get("dev") for d in
@@ -95,7 +95,7 @@ def tmpfiles_names(tap, tmp):
             f.write(f"{user}:x:{uid}:{uid}::/home/u:/bin/sh\n")
         with open(os.path.join(root, "etc/group"), "a") as f:
             f.write("kvm:x:993:\n")
-        p = run("--root", root, "plan", "--json", "--gpu", GPU, "--goal", "looking-glass", "--lg-user", user)
+        p = run("--root", root, "plan", "--no-trial", "--json", "--gpu", GPU, "--goal", "looking-glass", "--lg-user", user)
         doc = json.loads(p.stdout) if p.returncode == 0 else {}
         conf = next((f["content"] for f in doc.get("files", []) if f["path"].endswith("10-looking-glass.conf")), "")
         path = os.path.join(tmp, f"lg-{uid}.conf")
@@ -110,15 +110,15 @@ def tmpfiles_names(tap, tmp):
     root = fixture(tmp, "lg-udev")
     with open(os.path.join(root, "etc/passwd"), "a") as f:
         f.write("tab\there:x:1236:1236::/home/u:/bin/sh\n")
-    p = run("--root", root, "plan", "--gpu", GPU, "--goal", "looking-glass", "--lg-user", "tab\there")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", GPU, "--goal", "looking-glass", "--lg-user", "tab\there")
     tap.ok(p.returncode == 2 and "a control character, which tmpfiles.d cannot hold" in p.stderr,
            "a user whose name holds a tab: refused, since no tmpfiles.d field can hold it", p.stderr)
     with open(os.path.join(root, "etc/passwd"), "a") as f:
         f.write('say"hi:x:1237:1237::/home/u:/bin/sh\nalice smith:x:1234:1234::/home/a:/bin/sh\n')
-    p = run("--root", root, "plan", "--gpu", GPU, "--goal", "looking-glass", "--lg-kvmfr", "--lg-user", 'say"hi')
+    p = run("--root", root, "plan", "--no-trial", "--gpu", GPU, "--goal", "looking-glass", "--lg-kvmfr", "--lg-user", 'say"hi')
     tap.ok(p.returncode == 2 and "which a udev rule cannot hold" in p.stderr,
            "kvmfr for a user whose name a udev rule cannot hold: refused, saying why", p.stderr)
-    p = run("--root", root, "plan", "--json", "--gpu", GPU, "--goal", "looking-glass", "--lg-kvmfr", "--lg-user",
+    p = run("--root", root, "plan", "--no-trial", "--json", "--gpu", GPU, "--goal", "looking-glass", "--lg-kvmfr", "--lg-user",
             "alice smith")
     doc = json.loads(p.stdout) if p.returncode == 0 else {}
     rule = next((f["content"] for f in doc.get("files", []) if f["path"].endswith(".rules")), "")
@@ -133,7 +133,7 @@ def modprobe_names(tap, tmp):
     os.makedirs(os.path.join(root, "sys/module", evil))
     os.symlink("../../../module/" + evil, link)
     det = json.loads(run("--root", root, "detect", "--json").stdout)
-    p = run("--root", root, "plan", "--json", "--gpu", GPU)
+    p = run("--root", root, "plan", "--no-trial", "--json", "--gpu", GPU)
     doc = json.loads(p.stdout) if p.returncode == 0 else {}
     conf = next((f["content"] for f in doc.get("files", []) if f["path"] == "/etc/modprobe.d/vfio-setup.conf"), "")
     moddir = os.path.join(tmp, "modprobe.d")

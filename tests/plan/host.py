@@ -30,7 +30,7 @@ def fixture(tmp, name):
 
 
 def plan(root, *args):
-    p = run("--root", root, "plan", "--json", *args)
+    p = run("--root", root, "plan", "--no-trial", "--json", *args)
     try:
         doc = json.loads(p.stdout) if p.stdout.strip() else None
     except ValueError:
@@ -262,7 +262,7 @@ def screens(tap, tmp):
     p, doc = plan(root, "--gpu", "0b:00.0")
     tap.ok(ways == {"0000:0a:00.0": [], "0000:0b:00.0": []} and p.returncode == 0 and doc["devices"][0] == "0000:0b:00.0",
            "screens on both GPUs: passing one leaves the host the other, no confirmation", (ways, p.stderr))
-    p = run("--root", root, "plan", "--gpu", "0a:00.0", "--allow-boot-vga", "--extra", "0b:00.0")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "0a:00.0", "--allow-boot-vga", "--extra", "0b:00.0")
     tap.ok(p.returncode == 2 and "the plan takes every GPU lighting a screen the host shows now (0000:0a:00.0, "
            "0000:0b:00.0): the host would be left with none. Once there is another way in, pass it anyway with "
            "--allow-host-device ADDRESS (0000:0b:00.0)" in p.stderr, "... taking both leaves none: refused until the other is named", p.stderr)
@@ -271,7 +271,7 @@ def screens(tap, tmp):
     tap.ok(p.returncode == 0 and any("takes every GPU lighting a screen" in w and "ssh" in w for w in doc["warnings"]),
            "... named, planned, saying how to get back in", p.stderr or doc["warnings"])
     root = card("screens-one", ["0b:00.0 HDMI-A-1"])
-    p = run("--root", root, "plan", "--gpu", "0b:00.0")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "0b:00.0")
     tap.ok(p.returncode == 2 and "0000:0b:00.0 is the only GPU lighting a screen the host shows now (HDMI-A-1)" in
            p.stderr, "the only screen on the GPU to pass (the boot GPU dark): refused by name", p.stderr)
     p, doc = plan(root, "--gpu", "0b:00.0", "--allow-host-device", "0b:00.0")

@@ -43,11 +43,11 @@ def hostdevs(dom):
 
 
 def domain(tap, root, args, what):
-    p = run_binary(BINARY, "--root", root, "plan", *args)
+    p = run_binary(BINARY, "--root", root, "plan", "--no-trial", *args)
     # The same selection as a plan: without the options (and their values) that shape only the domain.
     selection = [a for i, a in enumerate(args) if a not in ("--libvirt-domain", "--guest-os")
                  and args[i - 1 if i else 0] not in ("--libvirt-domain", "--guest-os")]
-    plan = json.loads(run_binary(BINARY, "--root", root, "plan", *selection, "--json").stdout or "{}")
+    plan = json.loads(run_binary(BINARY, "--root", root, "plan", "--no-trial", *selection, "--json").stdout or "{}")
     if not tap.ok(p.returncode == 0, f"{what}: printed", p.stderr):
         return None, plan, ("", "")
     shown = validate(tap, p.stdout, what)
@@ -88,10 +88,10 @@ def main():
                    dom.find("devices/tpm/backend").get("version") == "2.0" and hostdevs(dom) == plan.get("devices"),
                    "--guest-os linux: no Hyper-V enlightenments nor clock, the clock in UTC; TPM and hostdevs as for "
                    "Windows", ET.tostring(dom)[:900])
-        p = run_binary(BINARY, "--root", root, "plan", "--gpu", "03:00.0", "--libvirt-domain", "x", "--guest-os", "macos")
+        p = run_binary(BINARY, "--root", root, "plan", "--no-trial", "--gpu", "03:00.0", "--libvirt-domain", "x", "--guest-os", "macos")
         tap.ok(p.returncode == 1 and "--guest-os macos: windows or linux" in p.stderr, "--guest-os of another system: "
                "refused, names the two", p.stderr)
-        p = run_binary(BINARY, "--root", root, "plan", "--gpu", "03:00.0", "--guest-os", "linux")
+        p = run_binary(BINARY, "--root", root, "plan", "--no-trial", "--gpu", "03:00.0", "--guest-os", "linux")
         tap.ok(p.returncode == 1 and "--libvirt-domain" in p.stderr and p.stdout == "",
                "--guest-os without --libvirt-domain: refused", p.stderr)
         for layout, code, vars_, secure in [
@@ -135,9 +135,9 @@ def main():
             args = [a.get("value") for a in dom.findall(f"{QEMU}commandline/{QEMU}arg")]
             tap.ok(dom.find("devices/shmem") is None and any("/dev/kvmfr0" in a for a in args),
                    "kvmfr: QEMU's arguments in the qemu namespace, no shmem", args)
-        p = run_binary(BINARY, "--root", root, "plan", "--gpu", "03:00.0", "--libvirt-domain", "a/b")
+        p = run_binary(BINARY, "--root", root, "plan", "--no-trial", "--gpu", "03:00.0", "--libvirt-domain", "a/b")
         tap.ok(p.returncode == 1 and "--libvirt-domain a/b" in p.stderr, "a name with a slash: refused", p.stderr)
-        p = run_binary(BINARY, "--root", root, "plan", "--gpu", "03:00.0", "--libvirt-domain", "x", "--json")
+        p = run_binary(BINARY, "--root", root, "plan", "--no-trial", "--gpu", "03:00.0", "--libvirt-domain", "x", "--json")
         tap.ok(p.returncode == 1 and "give one" in p.stderr, "--libvirt-domain with --json: refused", p.stderr)
     tap.comment(["libvirt's word on two of them:"] + [line for pair in transcript for line in pair])
     tap.done()

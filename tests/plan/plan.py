@@ -44,7 +44,7 @@ def build(distro, hw, dest):
 
 
 def plan(root, *args):
-    p = run("--root", root, "plan", "--json", *args)
+    p = run("--root", root, "plan", "--no-trial", "--json", *args)
     return p, (json.loads(p.stdout) if p.returncode == 0 else None)
 
 
@@ -174,7 +174,7 @@ def check(tap, tmp, distro, hw):
     build(distro, hw, root)
     before = tree(root)
 
-    text = run("--root", root, "--no-color", "plan", "--gpu", gpu)
+    text = run("--root", root, "--no-color", "plan", "--no-trial", "--gpu", gpu)
     golden = os.path.join(HERE, "golden", name + ".txt")
     if UPDATE:
         with open(golden, "w") as f:
@@ -241,7 +241,7 @@ def bad_input(tap, tmp):
         root = os.path.join(tmp, "bad-" + case)
         build("arch-grub", "hw-intel-amd", root)
         write(root, "etc/default/grub", content)
-        p = run("--root", root, "plan", "--gpu", gpu)
+        p = run("--root", root, "plan", "--no-trial", "--gpu", gpu)
         tap.ok(p.returncode == 2 and message in p.stderr and p.stdout == "", f"bad input {case}: refused, file and line named",
                f"exit {p.returncode}: {p.stderr}")
 
@@ -291,18 +291,18 @@ def bad_input(tap, tmp):
         root = os.path.join(tmp, "sel-" + card)
         if not os.path.exists(root):
             card_tree(MKROOT, card, root)
-        p = run("--root", root, "plan", *args)
+        p = run("--root", root, "plan", "--no-trial", *args)
         tap.ok(p.returncode == code and message in p.stderr, f"selection {card} {' '.join(args)}: exit {code}",
                f"exit {p.returncode}: {p.stderr}")
     # One GPU in a group with the Wi-Fi card: both confirmations named at once, and what each means.
     root = os.path.join(tmp, "minipc")
     card_tree(MKROOT, "minipc-wifi-group", root)
-    p = run("--root", root, "plan", "--gpu", "c5:00.0")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "c5:00.0")
     tap.ok(p.returncode == 2 and "2 reasons:" in p.stderr and "1. 0000:c5:00.0 is the boot VGA device" in p.stderr and
            "--allow-boot-vga" in p.stderr and "2. the IOMMU groups of the devices also hold 0000:c4:00.0" in p.stderr and
            "--allow-dirty-group" in p.stderr and "the guest then starts only once they go to vfio-pci too" in p.stderr,
            "one GPU in a group with the Wi-Fi card: both reasons and both flags at once", p.stderr)
-    p = run("--root", root, "plan", "--gpu", "c5:00.0", "--allow-boot-vga")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "c5:00.0", "--allow-boot-vga")
     tap.ok(p.returncode == 2 and "reasons" not in p.stderr and "--allow-dirty-group" in p.stderr and
            "boot VGA" not in p.stderr, "... with --allow-boot-vga, the group alone is left", p.stderr)
     p, doc = plan(root, "--gpu", "c5:00.0", "--allow-boot-vga", "--allow-dirty-group")
@@ -316,14 +316,14 @@ def bad_input(tap, tmp):
     root = os.path.join(tmp, "minipc-nvme")
     card_tree(MKROOT, "minipc-one-gpu-nvme-group", root)
     for extra in ([], ["--allow-dirty-group"]):
-        p = run("--root", root, "plan", "--gpu", "c5:00.0", "--allow-boot-vga", *extra)
+        p = run("--root", root, "plan", "--no-trial", "--gpu", "c5:00.0", "--allow-boot-vga", *extra)
         tap.ok(p.returncode == 2 and "0000:c4:00.0 is the controller of nvme0n1 (/ /boot)" in p.stderr and
                "could never start" in p.stderr and "--allow-dirty-group" not in p.stderr,
                f"one GPU in a group with the root disk's NVMe: refused {' '.join(extra)}, nothing offered".rstrip(),
                p.stderr)
     root = os.path.join(tmp, "reset-quirk")
     card_tree(MKROOT, "intel-no-kernel-iommu", root)
-    p = run("--root", root, "plan", "--gpu", "00:02.0")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "00:02.0")
     tap.ok(p.returncode == 2 and "boot VGA device" in p.stderr and "--allow-boot-vga" in p.stderr,
            "the boot VGA GPU: refused, with the reasons and the way on", p.stderr)
     p, doc = plan(root, "--gpu", "00:02.0", "--allow-boot-vga")
@@ -345,23 +345,23 @@ def bad_input(tap, tmp):
     tap.ok(doc is not None and not any("vendor-reset" in w for w in doc["warnings"]), "other GPUs: no such warning",
            p.stderr)
     root = os.path.join(tmp, "sel-chipset-slot-dirty")
-    p = run("--root", root, "plan", "--gpu", "04:00.0", "--allow-dirty-group")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "04:00.0", "--allow-dirty-group")
     tap.ok(p.returncode == 2 and "could never start" in p.stderr and "ISA/LPC bridge" in p.stderr,
            "--allow-dirty-group never takes a group that holds what the host needs", p.stderr)
-    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "00:1f.0")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "04:00.0", "--extra", "00:1f.0")
     tap.ok(p.returncode == 2 and "ISA/LPC bridge" in p.stderr and "stays with the host" in p.stderr,
            "--extra refuses the chipset's LPC bridge", p.stderr)
-    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "03:00.0")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "04:00.0", "--extra", "03:00.0")
     tap.ok(p.returncode == 2 and "disk controller whose use is unknown" in p.stderr,
            "--extra refuses a disk controller whose disks' use could not be read", p.stderr)
-    p = run("--root", root, "plan", "--gpu", "04:00.0", "--extra", "02:00.0")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "04:00.0", "--extra", "02:00.0")
     tap.ok(p.returncode == 2 and "0000:02:00.0 is the only network controller" in p.stderr and
            "--allow-host-device" in p.stderr, "--extra refuses the only network controller without --allow-host-device",
            p.stderr)
     root = os.path.join(tmp, "sel-minipc-wifi-group")
     card_tree(MKROOT, "minipc-wifi-group", root)
     p, doc = plan(root, "--gpu", "c5:00.0", "--allow-boot-vga", "--extra", "c4:00.0")
-    p = run("--root", root, "plan", "--gpu", "c5:00.0", "--allow-boot-vga", "--extra", "c4:00.0", "--libvirt-xml")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "c5:00.0", "--allow-boot-vga", "--extra", "c4:00.0", "--libvirt-xml")
     try:
         hostdevs = ElementTree.fromstring("<devices>" + p.stdout + "</devices>").findall("hostdev")
         addresses = ["{}:{}:{}.{}".format(*(format(int(h.find("source/address").get(k), 16), w)
@@ -378,22 +378,22 @@ def looking_glass(tap, tmp):
     root = os.path.join(tmp, "lg")
     build("arch-grub", "hw-intel-amd", root)
     before = tree(root)
-    p = run("--root", root, "plan", "--gpu", gpu, "--goal", "looking-glass")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", gpu, "--goal", "looking-glass")
     tap.ok(p.returncode == 2 and "--lg-user" in p.stderr, "Looking Glass without a user: refused, says how", p.stderr)
     p, doc = plan(root, "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice")
     files = {f["path"]: f["content"] for f in (doc or {}).get("files", [])}
     tap.ok(files.get("/etc/tmpfiles.d/10-looking-glass.conf", "").endswith("f /dev/shm/looking-glass 0660 alice kvm -\n") and
            ["systemd-tmpfiles", "--create", "--prefix=/dev/shm/looking-glass"] in doc["commands"],
            "Looking Glass: a tmpfiles entry for /dev/shm/looking-glass, created right away", json.dumps(doc)[:500])
-    xml = run("--root", root, "plan", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--libvirt-xml").stdout
+    xml = run("--root", root, "plan", "--no-trial", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--libvirt-xml").stdout
     shmem = ElementTree.fromstring("<devices>" + xml + "</devices>").find("shmem")
     tap.ok(shmem is not None and shmem.find("size").text == "32" and shmem.find("model").get("type") == "ivshmem-plain",
            "Looking Glass: 32 MiB <shmem> for 1920x1080", xml)
-    xml = run("--root", root, "plan", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--lg-bit-depth", "10",
+    xml = run("--root", root, "plan", "--no-trial", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--lg-bit-depth", "10",
               "--libvirt-xml").stdout
     shmem = ElementTree.fromstring("<devices>" + xml + "</devices>").find("shmem")
     tap.ok(shmem is not None and shmem.find("size").text == "64", "Looking Glass: 64 MiB for 1920x1080 HDR (10 bits)", xml)
-    p = run("--root", root, "plan", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--lg-bit-depth", "12")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", gpu, "--goal", "looking-glass", "--lg-user", "alice", "--lg-bit-depth", "12")
     tap.ok(p.returncode == 1 and "8 (SDR) or 10 (HDR)" in p.stderr, "Looking Glass: --lg-bit-depth 12 is a usage error",
            p.stderr)
     apply(root, doc)
@@ -523,7 +523,7 @@ def boot_chains(tap, tmp):
                                                      if t != "intel_iommu=off"),
            "rpm-ostree, staged: --release deletes exactly the arguments vfio-setup added", deletes)
     os.unlink(os.path.join(root, "usr/bin/rpm-ostree"))
-    p = run("--root", root, "plan", "--gpu", gpu)
+    p = run("--root", root, "plan", "--no-trial", "--gpu", gpu)
     tap.ok(p.returncode == 2 and "rpm-ostree is not installed" in p.stderr, "an ostree system without rpm-ostree: "
            "refused, nothing under /boot is edited", p.stderr)
 
@@ -564,7 +564,7 @@ def gaming(tap, tmp):
     tap.ok(doc is not None and {"default_hugepagesz=1G", "hugepagesz=1G", "hugepages=32"} <= set(doc["kernel_params"]["add"])
            and not any("sysctl.d" in f["path"] for f in doc["files"]),
            "gaming on a Threadripper: 32 GiB as 1 GiB pages through kernel parameters", p.stderr or doc)
-    xml = run("--root", root, "plan", "--libvirt-xml", *args).stdout
+    xml = run("--root", root, "plan", "--no-trial", "--libvirt-xml", *args).stdout
     dom = ElementTree.fromstring("<domain>" + xml + "</domain>")
     pins = {int(v.get("vcpu")): int(v.get("cpuset")) for v in dom.iter("vcpupin")}
     emulator = cpus(dom.find("cputune/emulatorpin").get("cpuset"))
@@ -605,9 +605,9 @@ def gaming(tap, tmp):
            roots.differences(before, tree(root)))
     for extra, words in ((["--vm-memory", "30G"], "--vm-memory"), (["--vm-cpus", "7"], "multiple of 2"),
                          (["--vm-cpus", "16"], "14 threads are left")):
-        p = run("--root", root, "plan", "--gpu", "01:00.0", "--goal", "gaming", *extra)
+        p = run("--root", root, "plan", "--no-trial", "--gpu", "01:00.0", "--goal", "gaming", *extra)
         tap.ok(p.returncode == 2 and words in p.stderr, f"gaming {' '.join(extra)}: refused, says why", p.stderr)
-    p = run("--root", root, "plan", "--gpu", "01:00.0", "--goal", "gaming", "--vm-memory", "lots")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "01:00.0", "--goal", "gaming", "--vm-memory", "lots")
     tap.ok(p.returncode != 0 and "16G" in p.stderr, "gaming --vm-memory lots: a usage error with an example", p.stderr)
 
 
@@ -621,7 +621,7 @@ def storage(tap, tmp):
                         (["--disk", "/dev/disk/by-id/ata-ST4000DM004-2CV104_ZFN0ABCD"], "the host uses it (/srv/data)"),
                         (["--disk", "nvme9n1"], "no such disk"),
                         (["--goal", "storage", "--extra", "02:00.0", "--disk", "nvme1n1"], "goes to the guest already")):
-        p = run("--root", root, "plan", *gpu, *args)
+        p = run("--root", root, "plan", "--no-trial", *gpu, *args)
         tap.ok(p.returncode == 2 and words in p.stderr, f"storage {' '.join(args)}: refused, says why", p.stderr)
 
     p, doc = plan(root, *gpu, "--goal", "storage", "--extra", "02:00.0")
@@ -646,7 +646,7 @@ def storage(tap, tmp):
     tap.ok(doc is not None and doc["disks"] == ["/dev/disk/by-id/" + stick,
                                                 "/dev/disk/by-id/nvme-WD_BLACK_SN750_1TB_19283A800123"] and
            "0000:03:00.0" not in doc["devices"], "storage --disk: whole disks by their by-id names, controllers stay", doc)
-    xml = run("--root", root, "plan", *gpu, "--disk", "sdb", "--libvirt-xml").stdout
+    xml = run("--root", root, "plan", "--no-trial", *gpu, "--disk", "sdb", "--libvirt-xml").stdout
     disk = ElementTree.fromstring("<devices>" + xml + "</devices>").find("disk")
     tap.ok(disk is not None and disk.get("type") == "block" and disk.find("source").get("dev") == "/dev/disk/by-id/" + stick
            and disk.find("target").get("dev") == "sdb", "storage --disk: a libvirt <disk> on the by-id path", xml)
@@ -661,7 +661,7 @@ def storage(tap, tmp):
         f.write(card)
     root = os.path.join(tmp, "dirty-root")
     subprocess.run([MKROOT, path, root], check=True)
-    p = run("--root", root, "plan", "--gpu", "04:00.0", "--allow-dirty-group")
+    p = run("--root", root, "plan", "--no-trial", "--gpu", "04:00.0", "--allow-dirty-group")
     tap.ok(p.returncode == 2 and "0000:03:00.0 is the controller of sda (/)" in p.stderr,
            "a dirty group with the root disk's controller: refused even with --allow-dirty-group", p.stderr)
 
@@ -669,11 +669,11 @@ def storage(tap, tmp):
     root = fixture_root(tmp, "gpu-usbc-host-disk")
     before = tree(root)
     for extra in ([], ["--single-gpu", "win11"], ["--allow-dirty-group", "--allow-boot-vga"]):
-        p = run("--root", root, "plan", "--gpu", "01:00.0", *extra)
+        p = run("--root", root, "plan", "--no-trial", "--gpu", "01:00.0", *extra)
         tap.ok(p.returncode == 2 and "0000:01:00.2, a function of the slot of GPU 0000:01:00.0, holds sdb" in p.stderr
                and "/srv/backup" in p.stderr and "another port" in p.stderr and p.stdout == "",
                f"a disk the host uses on the GPU's own USB controller: refused {' '.join(extra)}".rstrip(), p.stderr)
-    p = run("--root", root, "apply", "--gpu", "01:00.0", "--yes")
+    p = run("--root", root, "apply", "--no-trial", "--gpu", "01:00.0", "--yes")
     tap.ok(p.returncode == 2 and roots.differences(before, tree(root)) == [],
            "the same refused by apply, nothing written", (p.stderr, roots.differences(before, tree(root))))
 
@@ -758,7 +758,7 @@ def identical(tap, tmp):
            roots.differences(before, tree(root)))
 
     # Applied for real: the script is executable.
-    p = run("--root", root, "apply", "--gpu", "0b:00.0", "--yes", "--no-regenerate")
+    p = run("--root", root, "apply", "--no-trial", "--gpu", "0b:00.0", "--yes", "--no-regenerate")
     mode = os.stat(os.path.join(root, "etc/vfio-setup/vfio-pci-override.sh")).st_mode & 0o777 if p.returncode == 0 else None
     tap.ok(mode == 0o755, "identical GPUs: apply writes the script with mode 0755", p.stdout[-300:] + p.stderr)
     run("--root", root, "undo", "--yes", "--no-regenerate")

@@ -35,13 +35,13 @@ def plan_and_apply(tap, tmp):
     log = stand_ins(commands)
     before = roots.machine_tree(root)
 
-    p = run(root, commands, "plan", "--gpu", GPU)
+    p = run(root, commands, "plan", "--no-trial", "--gpu", GPU)
     tap.ok(p.returncode == 2 and "--single-gpu DOMAIN" in p.stderr,
            "one GPU: the plan that binds it at boot is refused and names single-GPU mode", p.stderr)
-    p = run(root, commands, "plan", "--gpu", GPU, "--single-gpu", "bad name")
+    p = run(root, commands, "plan", "--no-trial", "--gpu", GPU, "--single-gpu", "bad name")
     tap.ok(p.returncode == 1 and "--single-gpu bad name" in p.stderr, "a domain name no script can hold is refused",
            p.stderr)
-    p = run(root, commands, "plan", "--gpu", GPU, "--single-gpu", "win11", "--json")
+    p = run(root, commands, "plan", "--no-trial", "--gpu", GPU, "--single-gpu", "win11", "--json")
     plan = json.loads(p.stdout or "null") or {}
     files = {f["path"]: f for f in plan.get("files", [])}
     tap.ok(p.returncode == 0 and plan["single_gpu"] == "win11" and plan["devices"] == [GPU, AUDIO] and
@@ -55,7 +55,7 @@ def plan_and_apply(tap, tmp):
            any("restart libvirt" in m for m in plan["manual"]), "it says what the mode means and to restart libvirtd",
            plan.get("warnings"))
 
-    p = run(root, commands, "apply", "--gpu", GPU, "--single-gpu", "win11", "--yes")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--single-gpu", "win11", "--yes")
     hook = os.path.join(root, HOOK)
     tap.ok(p.returncode == 0 and os.path.isfile(hook) and stat.S_IMODE(os.stat(hook).st_mode) == 0o755 and
            not os.path.exists(log) and "Done. Next: restart libvirtd so that it finds the hook, then run" in p.stdout,
@@ -87,7 +87,7 @@ def plan_and_apply(tap, tmp):
     p = run(root, commands, "plan")
     tap.ok(p.returncode == 0 and "Nothing to change" in p.stdout and "single-GPU mode" in p.stdout,
            "plan without options: the recorded mode, nothing to change", p.stdout[:400])
-    p = run(root, commands, "plan", "--libvirt-domain", "win11")
+    p = run(root, commands, "plan", "--no-trial", "--libvirt-domain", "win11")
     tap.ok(p.returncode == 0 and "<name>win11</name>" in p.stdout and "bus='0x03'" in p.stdout,
            "plan --libvirt-domain: the domain the hook is for, with the GPU", p.stdout[:300] + p.stderr)
 
@@ -97,13 +97,13 @@ def plan_and_apply(tap, tmp):
     with open(record, "w") as f:
         f.write(f"display-manager\ndevice {GPU} amdgpu\ndevice {AUDIO} snd_hda_intel\n")
     hook_text = open(hook).read()
-    for what, args in (("apply for another guest", ["apply", "--gpu", GPU, "--single-gpu", "other", "--yes"]),
-                       ("apply --release", ["apply", "--release", "--yes"]), ("undo", ["undo", "--yes"])):
+    for what, args in (("apply for another guest", ["apply", "--no-trial", "--gpu", GPU, "--single-gpu", "other", "--yes"]),
+                       ("apply --release", ["apply", "--no-trial", "--release", "--yes"]), ("undo", ["undo", "--yes"])):
         p = run(root, commands, *args)
         tap.ok(p.returncode == 2 and "the guest win11 holds the devices single-GPU mode handed over" in p.stderr and
                "virsh shutdown win11" in p.stderr and open(hook).read() == hook_text,
                f"{what} while win11 runs: refused, the hook as it was", p.stdout[-300:] + p.stderr)
-    p = run(root, commands, "apply", "--gpu", GPU, "--single-gpu", "win11", "--goal", "gaming", "--vm-memory", "2G",
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--single-gpu", "win11", "--goal", "gaming", "--vm-memory", "2G",
             "--yes")
     tap.ok(p.returncode == 0 and open(hook).read() == hook_text,
            "... a change that leaves the hook as it is goes ahead", p.stdout[-300:] + p.stderr)
@@ -115,13 +115,13 @@ def plan_and_apply(tap, tmp):
            "undo (the guest stopped): the hook and its directories are gone, every file as before",
            roots.differences(before, after))
 
-    run(root, commands, "apply", "--gpu", GPU, "--single-gpu", "win11", "--yes")
-    p = run(root, commands, "plan", "--release")
+    run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--single-gpu", "win11", "--yes")
+    p = run(root, commands, "plan", "--no-trial", "--release")
     tap.ok(p.returncode == 0 and f"Delete /{HOOK}" in p.stdout, "plan --release deletes the hook", p.stdout[:400])
-    p = run(root, commands, "apply", "--release", "--yes")
+    p = run(root, commands, "apply", "--no-trial", "--release", "--yes")
     tap.ok(p.returncode == 0 and not os.path.exists(hook) and not os.path.exists(os.path.join(root, "etc/libvirt")),
            "apply --release removes it and the directories made for it", p.stdout[-300:] + p.stderr)
-    p = run(root, commands, "plan", "--release", "--single-gpu", "win11")
+    p = run(root, commands, "plan", "--no-trial", "--release", "--single-gpu", "win11")
     tap.ok(p.returncode == 1, "--release takes no --single-gpu", p.stderr)
 
     # Two GPUs: the mode still works, with a warning; and leaving it binds at boot and removes the hook.
@@ -129,13 +129,13 @@ def plan_and_apply(tap, tmp):
     roots.build(MKROOT, "debian12-grub", "hw-intel-amd", root)
     commands = os.path.join(tmp, "cmd-two")
     log = stand_ins(commands)
-    p = run(root, commands, "apply", "--gpu", GPU, "--single-gpu", "vm", "--yes")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--single-gpu", "vm", "--yes")
     grub = open(os.path.join(root, "etc/default/grub")).read()
     tap.ok(p.returncode == 0 and os.path.exists(os.path.join(root, HOOK)) and "vfio-pci.ids" not in grub and
            not os.path.exists(os.path.join(root, "etc/modprobe.d/vfio-setup.conf")) and "3 GPUs" in p.stdout and
            "and reboot for the kernel parameters" in p.stdout and open(log).read() == "update-grub \n",
            "two GPUs: the hook, a warning, and no ids anywhere", p.stdout[-600:] + p.stderr)
-    p = run(root, commands, "apply", "--gpu", GPU, "--yes")
+    p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--yes")
     tap.ok(p.returncode == 0 and not os.path.exists(os.path.join(root, HOOK)) and
            os.path.exists(os.path.join(root, "etc/modprobe.d/vfio-setup.conf")),
            "without --single-gpu the devices are bound at boot and the hook goes", p.stdout[-300:] + p.stderr)
@@ -203,7 +203,7 @@ STOP_LOG = [
 def hook_runs(tap, tmp):
     root = os.path.join(tmp, "hook-root")
     card_tree(MKROOT, "single-gpu-amd", root)
-    p = run(root, os.path.join(tmp, "none"), "plan", "--gpu", GPU, "--single-gpu", "win11", "--json")
+    p = run(root, os.path.join(tmp, "none"), "plan", "--no-trial", "--gpu", GPU, "--single-gpu", "win11", "--json")
     text = next(f["content"] for f in json.loads(p.stdout)["files"] if f["path"] == "/" + HOOK)
     transcript = []
 

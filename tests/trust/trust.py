@@ -62,13 +62,13 @@ def untrusted_tree(tap, tmp):
     witness = os.path.join(tmp, "outside-witness")
     write(root, "usr/sbin/update-grub", f"#!/bin/sh\ntouch {witness}\n")
     os.chmod(os.path.join(root, "usr/sbin/update-grub"), 0o755)
-    p = run(root, "apply", "--gpu", GPU, "--yes")
+    p = run(root, "apply", "--no-trial", "--gpu", GPU, "--yes")
     tap.ok(p.returncode == 2 and f"{root} is owned by uid 65534, not by root" in p.stderr and
            "--no-regenerate" in p.stderr and
            "nothing was changed" in p.stderr and not os.path.exists(witness) and
            roots.differences(before, roots.machine_tree(root)) == ["usr/sbin/update-grub"],
            "a tree owned by another user: apply refuses to run its programs as root, says the way out", p.stderr)
-    p = run(root, "apply", "--gpu", GPU, "--yes", "--no-regenerate")
+    p = run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", "--no-regenerate")
     tap.ok(p.returncode == 0 and "run these by hand" in p.stdout and not os.path.exists(witness),
            "... with --no-regenerate it applies and lists the commands", p.stderr + p.stdout[-300:])
     p = run(root, "undo", "--yes")
@@ -78,7 +78,7 @@ def untrusted_tree(tap, tmp):
     p = run(root, "undo", "--yes", "--no-regenerate")
     tap.ok(p.returncode == 0, "... undo --no-regenerate puts the files back", p.stderr)
     subprocess.run(["chown", "-R", "65534:65534", os.path.join(root, "var/lib/vfio-setup")], check=True)
-    run(root, "apply", "--gpu", GPU, "--yes", "--no-regenerate")
+    run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", "--no-regenerate")
     p = run(root, "undo", "--yes", "--no-regenerate")
     tap.ok(p.returncode == 2 and "owned by another user" in p.stderr,
            "a journal directory someone else owns is not undone from", p.stderr)
@@ -123,7 +123,7 @@ def tree_programs(tap, tmp):
         return root
 
     def refused(root, what, distro_args=()):
-        p = run(root, "apply", "--gpu", GPU, "--yes", *distro_args)
+        p = run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", *distro_args)
         return (p.returncode == 2 and what in p.stderr and "--no-regenerate" in p.stderr and
                 "nothing was changed" in p.stderr and ran(root) == []), p.stderr
 
@@ -138,7 +138,7 @@ def tree_programs(tap, tmp):
     env = dict(os.environ, PATH="/nonexistent/evil:" + os.environ.get("PATH", ""), VFIO_SETUP_CANARY="1",
                LD_PRELOAD="/nonexistent/evil.so")
     env.pop("VFIO_SETUP_COMMAND_PATH", None)
-    p = run_binary(BINARY, "--root", root, "apply", "--gpu", GPU, "--yes", env=env)
+    p = run_binary(BINARY, "--root", root, "apply", "--no-trial", "--gpu", GPU, "--yes", env=env)
     seen = open(os.path.join(root, "ran-update-grub")).read() if os.path.exists(os.path.join(root, "ran-update-grub")) \
         else ""
     tap.ok(p.returncode == 0 and ran(root) == ["update-grub", "update-initramfs"] and
@@ -153,7 +153,7 @@ def tree_programs(tap, tmp):
     script(root, "usr/local/sbin/update-grub", owner=user)
     ok, err = refused(root, f"{root}/usr/local/sbin is owned by uid {user}, not by root")
     tap.ok(ok, "a user's usr/local/sbin, early in PATH: refused by name, her update-grub never runs", err)
-    p = run(root, "apply", "--gpu", GPU, "--yes", "--no-regenerate")
+    p = run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", "--no-regenerate")
     u = run(root, "undo", "--yes")
     tap.ok(p.returncode == 0 and u.returncode == 2 and f"{root}/usr/local/sbin is owned by uid {user}" in u.stderr and
            ran(root) == [], "... undo refuses to run them as much", u.stderr)
@@ -228,7 +228,7 @@ def special_files(tap, tmp):
         start = time.monotonic()
         try:
             d = run_binary(BINARY, "--root", root, "detect", "--json")
-            p = run_binary(BINARY, "--root", root, "plan", "--gpu", GPU)
+            p = run_binary(BINARY, "--root", root, "plan", "--no-trial", "--gpu", GPU)
             took = time.monotonic() - start
             tap.ok(took < 20 and d.returncode in (0, 2) and p.returncode in (0, 2),
                    f"a FIFO at /{rel}: detect and plan finish ({took:.1f} s), exit {d.returncode}/{p.returncode}",
@@ -288,8 +288,8 @@ def refused_configs(tap, tmp):
                 os.symlink("/nowhere/at/all", path)
             else:
                 os.link(path, path + ".second-name")
-            p = run(root, "plan", "--gpu", GPU, "--bootloader", loader)
-            a = run(root, "apply", "--gpu", GPU, "--bootloader", loader, "--yes", commands=os.path.join(tmp, "cmd-refuse"))
+            p = run(root, "plan", "--no-trial", "--gpu", GPU, "--bootloader", loader)
+            a = run(root, "apply", "--no-trial", "--gpu", GPU, "--bootloader", loader, "--yes", commands=os.path.join(tmp, "cmd-refuse"))
             tap.ok(p.returncode == 2 and a.returncode == 2 and f"/{rel}" in p.stderr and "Traceback" not in p.stderr,
                    f"{distro}: /{rel} ({what}) refused by name, exit 2", f"{p.returncode} {a.returncode} {p.stderr[-300:]}")
 
@@ -300,7 +300,7 @@ def shell_and_kernel_read_back(tap, tmp, commands):
     grub = os.path.join(root, "etc/default/grub")
     text = open(grub).read().replace('GRUB_CMDLINE_LINUX_DEFAULT="loglevel=3 quiet"', "GRUB_CMDLINE_LINUX_DEFAULT=quiet")
     write(root, "etc/default/grub", text)
-    p = run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    p = run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", commands=commands)
     sourced = subprocess.run(["bash", "-c", f'set -e; . "{grub}"; printf %s "$GRUB_CMDLINE_LINUX_DEFAULT"'],
                              capture_output=True, text=True)
     tap.ok(p.returncode == 0 and sourced.returncode == 0 and "intel_iommu=on" in sourced.stdout.split() and
@@ -311,8 +311,8 @@ def shell_and_kernel_read_back(tap, tmp, commands):
     root = machine(tmp, "apostrophe", "endeavouros-systemd-boot")
     cmdline = os.path.join(root, "etc/kernel/cmdline")
     write(root, "etc/kernel/cmdline", open(cmdline).read().rstrip("\n") + " nvme_core.note=it's\n")
-    p = run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
-    again = run(root, "plan", "--gpu", GPU, "--json")
+    p = run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", commands=commands)
+    again = run(root, "plan", "--no-trial", "--gpu", GPU, "--json")
     doc = json.loads(again.stdout) if again.returncode == 0 else {}
     tap.ok(p.returncode == 0 and doc.get("files") == [] and open(cmdline).read().count("intel_iommu=on") == 1,
            "an apostrophe in the kernel command line: applied once, nothing left to do", open(cmdline).read())
@@ -320,20 +320,20 @@ def shell_and_kernel_read_back(tap, tmp, commands):
 
 def state_file(tap, tmp, commands):
     root = machine(tmp, "state")
-    run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", commands=commands)
     state = os.path.join(root, "var/lib/vfio-setup/state")
     text = open(state).read()
     write(root, "var/lib/vfio-setup/state", text + "this line is not key=value\n".replace("=", " ") + "\n")
-    p = run(root, "plan", "--gpu", GPU)
-    r = run(root, "plan", "--release")
+    p = run(root, "plan", "--no-trial", "--gpu", GPU)
+    r = run(root, "plan", "--no-trial", "--release")
     line = len(text.splitlines()) + 1
     tap.ok(p.returncode == 2 and r.returncode == 2 and f"/var/lib/vfio-setup/state:{line}" in p.stderr,
            "a state line vfio-setup cannot read stops plan and --release, named by line", p.stderr + r.stderr)
     write(root, "var/lib/vfio-setup/state", text + "future_key=kept as it is\n")
-    p = run(root, "apply", "--gpu", "0000:04:00.0", "--yes", commands=commands)
+    p = run(root, "apply", "--no-trial", "--gpu", "0000:04:00.0", "--yes", commands=commands)
     tap.ok(p.returncode == 0 and "future_key=kept as it is\n" in open(state).read(),
            "a newer version's key is kept when the state is written again", p.stderr)
-    p = run(root, "plan", "--release")
+    p = run(root, "plan", "--no-trial", "--release")
     tap.ok(p.returncode == 2 and "newer vfio-setup" in p.stderr, "... and --release leaves it to that version", p.stderr)
 
 
@@ -344,8 +344,8 @@ def no_control_characters(tap, tmp, commands):
     grub = os.path.join(root, "etc/default/grub")
     write(root, "etc/default/grub", "# \x1b[31mred\x1b[0m\r\n" + open(grub).read())
     outs = []
-    for args in (["detect"], ["detect", "--json"], ["plan", "--gpu", GPU], ["plan", "--gpu", GPU, "--json"],
-                 ["apply", "--gpu", GPU, "--yes"], ["undo", "--yes"]):
+    for args in (["detect"], ["detect", "--json"], ["plan", "--no-trial", "--gpu", GPU], ["plan", "--no-trial", "--gpu", GPU, "--json"],
+                 ["apply", "--no-trial", "--gpu", GPU, "--yes"], ["undo", "--yes"]):
         p = subprocess.run([BINARY, "--root", root, *args], capture_output=True,
                            env=dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands))
         raw = p.stdout + p.stderr
@@ -367,7 +367,7 @@ def one_at_a_time(tap, tmp):
     results = {}
 
     def apply(name, gpu):
-        results[name] = run(root, "apply", "--gpu", gpu, "--yes", commands=slow)
+        results[name] = run(root, "apply", "--no-trial", "--gpu", gpu, "--yes", commands=slow)
 
     first = threading.Thread(target=apply, args=("first", GPU))
     first.start()
@@ -403,7 +403,7 @@ def metadata(tap, tmp, commands):
         except OSError:
             return None
 
-    p = run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    p = run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", commands=commands)
     kept = attribute() == b"kept"
     u = run(root, "undo", "--yes", commands=commands)
     tap.ok(p.returncode == 0 and u.returncode == 0 and kept and attribute() == b"kept",
@@ -412,7 +412,7 @@ def metadata(tap, tmp, commands):
 
 def confirmation(tap, tmp, commands):
     root = machine(tmp, "confirm")
-    run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", commands=commands)
     p = subprocess.run([BINARY, "--root", root, "undo"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
                        env=dict(os.environ, VFIO_SETUP_COMMAND_PATH=commands))
     tap.ok(p.returncode == 1 and "add --yes" in p.stderr and "/etc/default/grub.d/vfio-setup.cfg" in p.stdout,
@@ -423,7 +423,7 @@ def fuzz_findings(tap, tmp, commands):
     """What the whole-root fuzzer found, as the user would meet it."""
     root = machine(tmp, "open-quote", "endeavouros-systemd-boot")
     write(root, "etc/kernel/cmdline", 'root=UUID=1234 rw "quiet\n')
-    p = run(root, "plan", "--gpu", GPU)
+    p = run(root, "plan", "--no-trial", "--gpu", GPU)
     tap.ok(p.returncode == 2 and "quote that is not closed" in p.stderr,
            "a kernel command line with an open quote is refused: nothing added after it would reach the kernel",
            p.stderr)
@@ -431,16 +431,16 @@ def fuzz_findings(tap, tmp, commands):
     root = machine(tmp, "array-quote", "arch-grub")
     conf = os.path.join(root, "etc/mkinitcpio.conf")
     write(root, "etc/mkinitcpio.conf", open(conf).read().replace("HOOKS=(base udev", "HOOKS=(base ude'v"))
-    p = run(root, "plan", "--gpu", GPU)
+    p = run(root, "plan", "--no-trial", "--gpu", GPU)
     tap.ok(p.returncode == 2 and "/etc/mkinitcpio.conf:" in p.stderr and "quote in the array is not closed" in p.stderr,
            "a shell array with an open quote is refused by line, not edited again on every run", p.stderr)
 
     root = machine(tmp, "renamed-param", "arch-grub")
-    run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
+    run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", commands=commands)
     state = os.path.join(root, "var/lib/vfio-setup/state")
     write(root, "var/lib/vfio-setup/state", open(state).read().replace("intel_iommu=on", "intel_iommu"))
-    p = run(root, "apply", "--gpu", GPU, "--yes", commands=commands)
-    again = run(root, "plan", "--gpu", GPU, "--json")
+    p = run(root, "apply", "--no-trial", "--gpu", GPU, "--yes", commands=commands)
+    again = run(root, "plan", "--no-trial", "--gpu", GPU, "--json")
     grub = open(os.path.join(root, "etc/default/grub")).read()
     tap.ok(p.returncode == 0 and json.loads(again.stdout)["files"] == [] and "intel_iommu=on" in grub,
            "a parameter recorded by name alone is replaced, not dropped along with its new value", p.stdout[-400:])
@@ -466,13 +466,13 @@ def driver_modules(tap, tmp):
     root = os.path.join(tmp, "stdvga")
     subprocess.run([MKROOT, card, root], check=True)
     shutil.copytree(os.path.join(roots.DISTROS, "debian12-grub"), root, symlinks=True, dirs_exist_ok=True)
-    p = run(root, "plan", "--gpu", "00:02.0")
+    p = run(root, "plan", "--no-trial", "--gpu", "00:02.0")
     tap.ok(p.returncode == 2 and "module that would claim it is not known" in p.stderr,
            "a device bound by address whose driver's module is unknown is refused, with why", p.stderr + p.stdout[-300:])
     drivers = os.path.join(root, "sys/bus/pci/drivers/bochs-drm")
     os.makedirs(os.path.join(root, "sys/module/bochs"), exist_ok=True)
     os.symlink("../../../../module/bochs", os.path.join(drivers, "module"))
-    p = run(root, "plan", "--gpu", "00:02.0")
+    p = run(root, "plan", "--no-trial", "--gpu", "00:02.0")
     tap.ok(p.returncode == 0 and "install bochs modprobe vfio-pci; /bin/sh /etc/vfio-setup/vfio-pci-override.sh" in p.stdout,
            "... the module behind the bound driver comes from sysfs (bochs for bochs-drm)", p.stderr + p.stdout[-600:])
     os.unlink(os.path.join(drivers, "module"))
@@ -480,7 +480,7 @@ def driver_modules(tap, tmp):
         os.unlink(os.path.join(root, "sys/bus/pci/devices", dev, "driver"))
     write(root, "lib/modules/6.1.0-26-amd64/modules.alias",
           "alias pci:v00001234d00001111sv*sd*bc03sc*i* bochs\nalias pci:v000010DEd*sv*sd*bc03sc*i* nouveau\n")
-    p = run(root, "plan", "--gpu", "00:02.0")
+    p = run(root, "plan", "--no-trial", "--gpu", "00:02.0")
     tap.ok(p.returncode == 0 and "install bochs modprobe vfio-pci; /bin/sh" in p.stdout and "nouveau" not in p.stdout,
            "... and for a device without a driver, from modules.alias", p.stderr + p.stdout[-600:])
 
@@ -488,11 +488,11 @@ def driver_modules(tap, tmp):
 def boot_findings(tap, tmp):
     """What real boots of Debian 12 with systemd-boot found, as fake roots."""
     root = machine(tmp, "debian-sdboot", "debian12-systemd-boot-cmdline")
-    p = run(root, "plan", "--gpu", GPU)
+    p = run(root, "plan", "--no-trial", "--gpu", GPU)
     tap.ok(p.returncode == 0 and "update-initramfs -u -k all" in p.stdout and "kernel-install" not in p.stdout,
            "Debian 12, systemd-boot, /etc/kernel/cmdline: its update-initramfs hook remakes the entries", p.stdout[-300:])
     os.unlink(os.path.join(root, "etc/initramfs/post-update.d/systemd-boot"))
-    p = run(root, "plan", "--gpu", GPU)
+    p = run(root, "plan", "--no-trial", "--gpu", GPU)
     add = "kernel-install add 6.1.0-26-amd64 /boot/vmlinuz-6.1.0-26-amd64"
     tap.ok(p.returncode == 0 and add in p.stdout and "add-all" not in p.stdout and
            p.stdout.index("update-initramfs -u -k all") < p.stdout.index(add),

@@ -63,7 +63,8 @@ static void setup(void)
         stubs = tl_root_new();
         snprintf(sysfs_log, sizeof(sysfs_log), "%s/sysfs-writes", stubs);
         /* Stand-ins that print what they were asked and succeed. */
-        static const char *const names[] = { "mkinitcpio", "update-grub", "update-initramfs", "grub-mkconfig", "dracut" };
+        static const char *const names[] = { "mkinitcpio", "update-grub", "update-initramfs", "grub-mkconfig", "dracut",
+                                             "bootctl", "grub-editenv" };
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
                 char rel[64], path[1024];
 
@@ -429,6 +430,38 @@ START_TEST(rerun_single_gpu)
 }
 END_TEST
 
+/* A pending trial: on its own boot the summary offers Commit first, elsewhere another try. */
+START_TEST(rerun_trial)
+{
+        static const char *const state = "# Written by vfio-setup: what it set up on this machine.\n"
+                                         "# 'vfio-setup plan --release' removes exactly this; do not edit.\n"
+                                         "devices=0000:03:00.0 0000:03:00.1\nids=1002:73bf 1002:ab28\n"
+                                         "modules=vfio_pci vfio vfio_iommu_type1\ndirs=etc/modprobe.d\n"
+                                         "trial=vfio-pci.ids=1002:73bf,1002:ab28 vfio_setup.trial=1\n";
+        const char *const booted[] = {
+                "var/lib/vfio-setup/state", state,
+                "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-6.1.0-26-amd64 ro quiet intel_iommu=on "
+                                "vfio-pci.ids=1002:73bf,1002:ab28 vfio_setup.trial=1\n",
+                NULL,
+        };
+        const char *const elsewhere[] = { "var/lib/vfio-setup/state", state, NULL };
+        const char *text;
+
+        load_with("verify-after", true, booted);
+        screen("rerun-trial-1-summary-booted", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        text = wizard_plan_text(w);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_nonnull(strstr(text, "Commit: the trial's setup becomes the default"));
+        wizard_free(w);
+        sysroot_free(sr);
+        tl_root_free(root);
+        w = NULL;
+        load_with("verify-after", true, elsewhere);
+        screen("rerun-trial-1-summary-not-up", 80, 24);
+}
+END_TEST
+
 START_TEST(rerun_keeps_goals)
 {
         static const char *const files[] = {
@@ -557,6 +590,9 @@ START_TEST(storage_goal)
         /* The controller of the root file system cannot be chosen. */
         keys((int[]){ WK_UP, WK_UP, WK_UP, WK_UP, WK_UP, ' ', 0 });
         keys((int[]){ WK_ENTER, 0 });
+        /* GRUB with grubby's entries has no one-time boot: the Review says so, and t sets it up for good. */
+        screen("storage-6-review-no-trial", 80, 24);
+        keys((int[]){ 't', 0 });
         text = wizard_plan_text(w);
         ck_assert_ptr_nonnull(text);
         ck_assert_ptr_nonnull(strstr(text, "0000:02:00.0"));
@@ -862,6 +898,7 @@ int main(void)
         tcase_add_test(tc, last_screen_asks);
         tcase_add_test(tc, rerun_change_gpu);
         tcase_add_test(tc, rerun_keeps_goals);
+        tcase_add_test(tc, rerun_trial);
         tcase_add_test(tc, rerun_single_gpu);
         tcase_add_test(tc, gaming_goal);
         tcase_add_test(tc, guest_system);

@@ -13,6 +13,18 @@ block() {
         return $rc
 }
 
+# oneshot ENTRY: succeeds when systemd-boot is to start ENTRY once at the next boot (LoaderEntryOneShot: four
+# bytes of attributes, then UTF-16LE, whose high bytes are all zero for an entry's name).
+oneshot() {
+        f=/sys/firmware/efi/efivars/LoaderEntryOneShot-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f
+        [ -e "$f" ] || return 1
+        # efivarfs cannot seek, and tail seeks in a regular file: the bytes come through a pipe.
+        # shellcheck disable=SC2002
+        v=$(cat "$f" | tail -c +5 | tr -d '\000')
+        echo "LoaderEntryOneShot: $v"
+        [ "$v" = "$1" ]
+}
+
 # Every PCI function: address, vendor:device, class, the driver bound ("-" for none).
 drivers() {
         for d in /sys/bus/pci/devices/*; do
