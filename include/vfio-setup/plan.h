@@ -105,11 +105,28 @@ struct ovmf_paths;
 enum guest_os { GUEST_WINDOWS, GUEST_LINUX, _GUEST_OS_MAX };
 /* "windows" or "linux"; -EINVAL for another name. */
 int guest_os_from_name(const char *name, enum guest_os *ret);
-/* A whole libvirt domain named name for the plan; fw NULL lets libvirt choose the firmware. -EINVAL for a bad name. */
-int plan_libvirt_domain(const struct plan *p, const char *name, enum guest_os os, const struct ovmf_paths *fw,
-                        char **ret);
+/*
+ * The domain for a guest: first to install its system (the installer and the drivers on
+ * CD-ROMs, booted first, with an emulated display and a USB tablet and keyboard beside the
+ * passed GPU), then, installed, to use it (the GPU's outputs or Looking Glass, the host's
+ * keyboard and mouse by evdev).  Both forms put the system disk on the same bus: virtio
+ * where the guest can drive it during the install (Linux, or Windows with the drivers ISO),
+ * SATA otherwise.
+ */
+struct guest_domain {
+        const char *name;
+        enum guest_os os;
+        bool installed;
+        const char *iso;                /* the installer, absolute; NULL: guest_iso_default() */
+        const char *drivers_iso;        /* virtio-win, absolute; NULL: none */
+        struct strv inputs;             /* installed: /dev/input/by-id event devices, each as it is named there */
+};
+/* Where the domain expects the installer when no --iso names it: /var/lib/libvirt/images/NAME-installer.iso. */
+char *guest_iso_default(const char *name);
+/* A whole libvirt domain for the plan; fw NULL lets libvirt choose the firmware. -EINVAL for a bad name or path. */
+int plan_libvirt_domain(const struct plan *p, const struct guest_domain *g, const struct ovmf_paths *fw, char **ret);
 /* plan_libvirt_domain with the UEFI firmware installed here (ovmf_find), or libvirt's choice without one. */
-int plan_guest_domain(const struct sysroot *sr, const struct plan *p, const char *name, enum guest_os os, char **ret);
+int plan_guest_domain(const struct sysroot *sr, const struct plan *p, const struct guest_domain *g, char **ret);
 /* Letters, digits and . _ + - (not first), at most 64: a name virsh, paths and XML take as it is. */
 bool libvirt_domain_name_ok(const char *name);
 /* The review text: per file a unified diff (new files in full), then commands, warnings, manual steps. */

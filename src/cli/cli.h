@@ -17,6 +17,10 @@ struct cli_options {
         const char *libvirt_domain;     /* plan: a whole domain of that name instead of the plan */
         const char *guest_os;           /* plan --libvirt-domain: --guest-os as given; NULL is Windows */
         enum guest_os guest;
+        const char *iso;                /* plan --libvirt-domain: the installer, --drivers-iso virtio-win */
+        const char *drivers_iso;
+        bool installed;                 /* plan --libvirt-domain: the everyday form, with --input devices */
+        struct strv inputs;
         bool list;              /* snapshot --list */
         bool gpus_only;                 /* groups --gpus */
         bool group_set;                 /* groups --group N */

@@ -169,5 +169,6 @@ int main(int argc, char **argv)
         if (json && !output_json_printed() && output_json_error(*json ? json : NULL, r) < 0 && r == EXIT_OK)
                 r = EXIT_USAGE;
         selection_free(&opt.selection);
+        strv_free(&opt.inputs);
         return r;
 }

@@ -18,11 +18,13 @@
 const struct command cli_commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
-        { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, OPT_GUEST_OS, 0 },
+        { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, OPT_GUEST_OS,
+                                           OPT_ISO, OPT_DRIVERS_ISO, OPT_INSTALLED, OPT_INPUT, 0 },
           "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--allow-host-device ADDRESS]... [--bootloader NAME] [--initramfs NAME]\n"
           "       [--single-gpu DOMAIN] [--no-trial]\n"
-          "       [--json | --libvirt-xml | --libvirt-domain NAME [--guest-os windows|linux]]\n"
+          "       [--json | --libvirt-xml | --libvirt-domain NAME [--guest-os windows|linux] [--iso FILE]\n"
+          "        [--drivers-iso FILE] [--installed [--input /dev/input/by-id/NAME]...]]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
           "plan --release [--json]",
@@ -168,6 +170,20 @@ int cli_command_option(struct cli_options *opt, int c, const char *arg)
                 }
                 opt->guest_os = arg;
                 return 0;
+        case OPT_ISO:
+        case OPT_DRIVERS_ISO:
+                if (arg[0] != '/') {
+                        fprintf(stderr, "vfio-setup: --%s %s: give the file's absolute path (libvirt opens it from "
+                                        "anywhere)\n", c == OPT_ISO ? "iso" : "drivers-iso", arg);
+                        return -1;
+                }
+                *(c == OPT_ISO ? &opt->iso : &opt->drivers_iso) = arg;
+                return 0;
+        case OPT_INSTALLED:
+                opt->installed = true;
+                return 0;
+        case OPT_INPUT:
+                return strv_push(&opt->inputs, arg) < 0 ? -1 : 0;
         case OPT_SINGLE_GPU:
                 if (!libvirt_domain_name_ok(arg)) {
                         fprintf(stderr, "vfio-setup: --single-gpu %s: the libvirt domain's name, of letters, digits and "

@@ -49,7 +49,11 @@
         X(GROUP, "group", required_argument) \
         X(SINGLE_GPU, "single-gpu", required_argument) \
         X(NO_TRIAL, "no-trial", no_argument) \
-        X(COMMIT, "commit", no_argument)
+        X(COMMIT, "commit", no_argument) \
+        X(ISO, "iso", required_argument) \
+        X(DRIVERS_ISO, "drivers-iso", required_argument) \
+        X(INSTALLED, "installed", no_argument) \
+        X(INPUT, "input", required_argument)
 
 #define OPTION_ENUM(id, name, arg) OPT_##id,
 enum { OPT_FIRST = 0x100 - 1, OPTIONS(OPTION_ENUM) };

@@ -11,6 +11,68 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/plan.h"
 
+static bool ends(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), k = strlen(suffix);
+
+        return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* The keyboards and mice of /dev/input/by-id, for a message. */
+static char *input_devices(const struct sysroot *sr)
+{
+        struct strv names = { 0 }, events = { 0 };
+        char *text = NULL;
+
+        if (sysroot_list(sr, "dev/input/by-id", &names) >= 0)
+                for (size_t i = 0; i < names.n; i++)
+                        if (ends(names.v[i], "-event-kbd") || ends(names.v[i], "-event-mouse"))
+                                (void)strv_pushf(&events, "/dev/input/by-id/%s", names.v[i]);
+        if (events.n)
+                text = strv_join(&events, " ");
+        strv_free(&names);
+        strv_free(&events);
+        return text;
+}
+
+/* What --libvirt-domain's options name must be there: the media, and the input devices of the installed form. */
+static bool domain_options_ok(const struct sysroot *sr, const struct cli_options *opt)
+{
+        const char *const media[] = { opt->iso, opt->drivers_iso };
+        const char *const flags[] = { "--iso", "--drivers-iso" };
+        char *here;
+
+        if (opt->installed && opt->iso) {
+                fprintf(stderr, "vfio-setup: plan: --installed has no installer: leave --iso out (keep --drivers-iso if "
+                                "the install had it: the system disk is on virtio then)\n");
+                return false;
+        }
+        if (opt->inputs.n && !opt->installed) {
+                fprintf(stderr, "vfio-setup: plan: --input is for the installed domain (--installed); the install's "
+                                "has a tablet and keyboard of its own\n");
+                return false;
+        }
+        /* The installed form only takes the disk's bus from --drivers-iso: the file may be gone by then. */
+        for (size_t i = 0; i < (opt->installed ? 0 : 2); i++)
+                if (media[i] && !sysroot_exists(sr, media[i] + 1)) {
+                        fprintf(stderr, "vfio-setup: plan: %s %s: no such file\n", flags[i], media[i]);
+                        return false;
+                }
+        for (size_t i = 0; i < opt->inputs.n; i++) {
+                const char *dev = opt->inputs.v[i];
+
+                if (!startswith(dev, "/dev/input/by-id/") || strchr(dev + strlen("/dev/input/by-id/"), '/') ||
+                    !sysroot_exists(sr, dev + 1)) {
+                        here = input_devices(sr);
+                        fprintf(stderr, "vfio-setup: plan: --input %s: not a device of /dev/input/by-id here%s%s\n", dev,
+                                here ? "; these are: " : " (none is)", here ? here : "");
+                        free(here);
+                        return false;
+                }
+        }
+        return true;
+}
+
 int cli_plan(struct sysroot *sr, const struct cli_options *opt)
 {
         struct machine *m;
@@ -23,10 +85,13 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                                 "own way; give one\n");
                 return EXIT_USAGE;
         }
-        if (opt->guest_os && !opt->libvirt_domain) {
-                fprintf(stderr, "vfio-setup: plan: --guest-os shapes the domain of --libvirt-domain NAME; give that too\n");
+        if ((opt->guest_os || opt->iso || opt->drivers_iso || opt->installed || opt->inputs.n) && !opt->libvirt_domain) {
+                fprintf(stderr, "vfio-setup: plan: --guest-os, --iso, --drivers-iso, --installed and --input shape the "
+                                "domain of --libvirt-domain NAME; give that too\n");
                 return EXIT_USAGE;
         }
+        if (opt->libvirt_domain && !domain_options_ok(sr, opt))
+                return EXIT_USAGE;
         r = detect_machine(sr, &m);
         if (r < 0) {
                 cli_error("plan", r, NULL);
@@ -65,8 +130,22 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 /* A selection the machine cannot take is the machine's state, not a usage error. */
                 return plan_refused(r) ? EXIT_NOT_READY : EXIT_USAGE;
         }
-        if (opt->libvirt_domain)
-                r = plan_guest_domain(sr, p, opt->libvirt_domain, opt->guest, &text);
+        if (opt->libvirt_domain && opt->installed && !opt->inputs.n && !p->lg_size_mb) {
+                char *here = input_devices(sr);
+
+                fprintf(stderr, "vfio-setup: plan: the installed domain has no emulated display or tablet: name the "
+                                "keyboard and mouse it takes with --input /dev/input/by-id/NAME (both Ctrl keys hand "
+                                "them back to the host)%s%s\n", here ? "; these are here: " : "", here ? here : "");
+                free(here);
+                plan_free(p);
+                return EXIT_USAGE;
+        }
+        if (opt->libvirt_domain) {
+                struct guest_domain g = { .name = opt->libvirt_domain, .os = opt->guest, .installed = opt->installed,
+                                          .iso = opt->iso, .drivers_iso = opt->drivers_iso, .inputs = opt->inputs };
+
+                r = plan_guest_domain(sr, p, &g, &text);
+        }
         else
                 r = opt->libvirt_xml ? plan_libvirt_xml(p, &text) : opt->json ? plan_to_json(p, &text)
                                                                                : plan_to_text(p, &text);

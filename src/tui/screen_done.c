@@ -45,6 +45,25 @@ static const char *invocation(const struct wizard *w)
         return w->o.invocation ? w->o.invocation : "sudo vfio-setup";
 }
 
+/* From the saved domain to the guest system's installer on the screen, then the everyday domain. */
+static void guest_steps(const struct wizard *w, struct strbuf *b, int *n)
+{
+        static const char *const images = "/var/lib/libvirt/images/";
+
+        step_line(b, n, "For the guest, a libvirt domain named " GUEST_DOMAIN_NAME " is saved, ready to install its "
+                        "system: put the installer's ISO at %s" GUEST_DOMAIN_NAME "-installer.iso (%s), create its "
+                        "disk (sudo qemu-img create -f qcow2 %s" GUEST_DOMAIN_NAME ".qcow2 128G), then: sudo virsh "
+                        "define %s/" SESSION_KEPT_DOMAIN "; sudo virsh start " GUEST_DOMAIN_NAME "; and virt-viewer "
+                        "--connect qemu:///system " GUEST_DOMAIN_NAME " (or virt-manager) shows the installer.",
+                  images, w->guest_os == GUEST_WINDOWS ? "Windows 11's from Microsoft's download page" :
+                  "your distribution's", images, shown_root(w));
+        step_line(b, n, "Once installed, the everyday domain has no emulated display and takes the host's keyboard and "
+                        "mouse (both Ctrl keys hand them back): %s plan --libvirt-domain " GUEST_DOMAIN_NAME " "
+                        "--installed --input /dev/input/by-id/...-event-kbd --input /dev/input/by-id/...-event-mouse "
+                        "> " GUEST_DOMAIN_NAME ".xml, then sudo virsh define " GUEST_DOMAIN_NAME ".xml.",
+                  invocation(w));
+}
+
 static void next_steps(const struct wizard *w, struct strbuf *b)
 {
         const struct apply_session *s = &w->session;
@@ -78,10 +97,7 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                                   w->sel.single_gpu ? "is the hook in place, the IOMMU on, the group whole?"
                                                     : "are the devices bound to vfio-pci, is the IOMMU on?");
                 if (w->libvirt_domain)
-                        step_line(b, &n, "For the guest, a whole libvirt domain named " GUEST_DOMAIN_NAME " is saved: "
-                                         "create its disk (qemu-img create -f qcow2 /var/lib/libvirt/images/"
-                                         GUEST_DOMAIN_NAME ".qcow2 128G), then: sudo virsh define %s/" SESSION_KEPT_DOMAIN,
-                                  shown_root(w));
+                        guest_steps(w, b, &n);
                 if (w->sel.single_gpu)
                         step_line(b, &n, "Start the guest (sudo virsh start %s): the host's screen goes dark while it "
                                          "runs and comes back when it stops. If it hangs, ssh in and run sudo virsh "

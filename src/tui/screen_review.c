@@ -41,8 +41,12 @@ static int enter(struct wizard *w, void *priv)
         free(w->libvirt_domain);
         w->libvirt_xml = w->libvirt_domain = NULL;
         r = v->plan->release ? 0 : plan_libvirt_xml(v->plan, &w->libvirt_xml);
-        if (r >= 0 && !v->plan->release)
-                r = plan_guest_domain(w->sr, v->plan, GUEST_DOMAIN_NAME, w->guest_os, &w->libvirt_domain);
+        /* The domain to install the guest's system with; Done says how to make the everyday one after. */
+        if (r >= 0 && !v->plan->release) {
+                struct guest_domain g = { .name = GUEST_DOMAIN_NAME, .os = w->guest_os };
+
+                r = plan_guest_domain(w->sr, v->plan, &g, &w->libvirt_domain);
+        }
         if (r >= 0)
                 r = plan_to_text(v->plan, &v->text);
         if (r >= 0 && !(v->command = selection_command(w)))

@@ -45,13 +45,111 @@ def hostdevs(dom):
 def domain(tap, root, args, what):
     p = run_binary(BINARY, "--root", root, "plan", "--no-trial", *args)
     # The same selection as a plan: without the options (and their values) that shape only the domain.
-    selection = [a for i, a in enumerate(args) if a not in ("--libvirt-domain", "--guest-os")
-                 and args[i - 1 if i else 0] not in ("--libvirt-domain", "--guest-os")]
+    valued = ("--libvirt-domain", "--guest-os", "--iso", "--drivers-iso", "--input")
+    selection = [a for i, a in enumerate(args) if a not in valued + ("--installed",)
+                 and (i == 0 or args[i - 1] not in valued)]
     plan = json.loads(run_binary(BINARY, "--root", root, "plan", "--no-trial", *selection, "--json").stdout or "{}")
     if not tap.ok(p.returncode == 0, f"{what}: printed", p.stderr):
         return None, plan, ("", "")
     shown = validate(tap, p.stdout, what)
     return ET.fromstring(p.stdout), plan, shown
+
+
+def targets(dom):
+    return [t.get("dev") for t in dom.findall("devices/disk/target")]
+
+
+def install_form(tap, dom, bus, video, iso, drivers, what):
+    """The install's domain: the installer (and the drivers) on SATA CD-ROMs, the installer first to boot, then the
+    system disk on the bus the installer can drive; a SPICE display with a tablet and keyboard beside the GPU."""
+    disks = dom.findall("devices/disk")
+    system = [d for d in disks if d.get("device") == "disk" and d.find("source").get("file")]
+    cds = [d for d in disks if d.get("device") == "cdrom"]
+    order = {d.find("source").get("file") or d.find("source").get("dev"): d.find("boot").get("order")
+             for d in disks if d.find("boot") is not None}
+    tap.ok(len(system) == 1 and system[0].find("target").get("bus") == bus and
+           [c.find("source").get("file") for c in cds] == [iso] + ([drivers] if drivers else []) and
+           all(c.find("target").get("bus") == "sata" and c.find("readonly") is not None for c in cds) and
+           order.get(iso) == "1" and order.get(system[0].find("source").get("file")) == "2" and
+           dom.find("os/boot") is None and len(set(targets(dom))) == len(targets(dom)),
+           f"{what}: the installer on a SATA CD-ROM boots first, then the system disk on {bus}; "
+           "every disk on a target of its own", ET.tostring(dom.find("devices"))[:1500])
+    tap.ok(dom.find("devices/graphics").get("type") == "spice" and dom.find("devices/video/model").get("type") == video
+           and sorted(i.get("type") for i in dom.findall("devices/input") if i.get("bus") == "usb") ==
+           ["keyboard", "tablet"] and hostdevs(dom),
+           f"{what}: for the install a SPICE display ({video}), a USB tablet and keyboard, beside the GPU",
+           ET.tostring(dom.find("devices"))[:1500])
+
+
+def media_and_inputs(tap, tmp, root, transcript):
+    """--iso and --drivers-iso (they must be there), then --installed with the host's keyboard and mouse."""
+    images = os.path.join(root, "srv/iso")
+    os.makedirs(images, exist_ok=True)
+    for f in ("win11.iso", "virtio-win.iso"):
+        open(os.path.join(images, f), "w").close()
+    by_id = os.path.join(root, "dev/input/by-id")
+    os.makedirs(by_id, exist_ok=True)
+    for n, name in ((3, "usb-Logitech_USB_Keyboard-event-kbd"), (5, "usb-Logitech_G203-event-mouse")):
+        open(os.path.join(root, f"dev/input/event{n}"), "w").close()
+        os.symlink(f"../event{n}", os.path.join(by_id, name))
+    kbd, mouse = "/dev/input/by-id/usb-Logitech_USB_Keyboard-event-kbd", "/dev/input/by-id/usb-Logitech_G203-event-mouse"
+    gpu = ["--gpu", "03:00.0", "--libvirt-domain", "win"]
+    dom, plan, shown = domain(tap, root, gpu + ["--iso", "/srv/iso/win11.iso", "--drivers-iso", "/srv/iso/virtio-win.iso"],
+                              "Windows with its installer and virtio-win")
+    transcript.append(shown)
+    if dom is not None:
+        install_form(tap, dom, "virtio", "qxl", "/srv/iso/win11.iso", "/srv/iso/virtio-win.iso",
+                     "Windows with virtio-win")
+        tap.ok(dom.find("devices/interface/model").get("type") == "virtio",
+               "with virtio-win the network is virtio too", ET.tostring(dom.find("devices/interface")))
+    for args, why, what in [
+            (["--iso", "/srv/iso/none.iso"], "--iso /srv/iso/none.iso: no such file", "an installer that is not there"),
+            (["--iso", "srv/iso/win11.iso"], "absolute path", "a relative installer path"),
+            (["--installed"], "--input /dev/input/by-id/NAME", "--installed without the keyboard and mouse"),
+            (["--installed", "--input", "/dev/input/event3"], "not a device of /dev/input/by-id", "--input not by id"),
+            (["--installed", "--iso", "/srv/iso/win11.iso"], "--installed has no installer", "--installed with --iso"),
+            (["--input", kbd], "--input is for the installed domain", "--input without --installed")]:
+        p = run_binary(BINARY, "--root", root, "plan", "--no-trial", *gpu, *args)
+        tap.ok(p.returncode == 1 and why in p.stderr and p.stdout == "", f"{what}: refused, saying so", p.stderr)
+    p = run_binary(BINARY, "--root", root, "plan", "--no-trial", *gpu, "--installed")
+    tap.ok(kbd in p.stderr and mouse in p.stderr, "--installed without input names the keyboards and mice here",
+           p.stderr)
+    p = run_binary(BINARY, "--root", root, "plan", "--no-trial", "--gpu", "03:00.0", "--iso", "/srv/iso/win11.iso")
+    tap.ok(p.returncode == 1 and "--libvirt-domain" in p.stderr, "--iso without --libvirt-domain: refused", p.stderr)
+
+    dom, plan, shown = domain(tap, root, gpu + ["--installed", "--drivers-iso", "/srv/iso/gone.iso", "--input", kbd,
+                                                "--input", mouse], "the installed Windows domain")
+    transcript.append(shown)
+    if dom is not None:
+        evdev = {i.find("source").get("dev"): i.find("source").attrib for i in dom.findall("devices/input")
+                 if i.get("type") == "evdev"}
+        tap.ok(set(evdev) == {kbd, mouse} and evdev[kbd].get("grab") == "all" and
+               evdev[kbd].get("grabToggle") == "ctrl-ctrl" and evdev[kbd].get("repeat") == "on" and
+               "grab" not in evdev[mouse],
+               "installed: the keyboard and mouse by evdev, the keyboard grabbing both, toggled by both Ctrl keys",
+               evdev)
+        tap.ok(dom.find("devices/graphics") is None and dom.find("devices/video/model").get("type") == "none" and
+               not dom.findall("devices/disk[@device='cdrom']") and dom.find("os/boot").get("dev") == "hd" and
+               [t.get("bus") for t in dom.findall("devices/disk/target")] == ["virtio"] and
+               not [i for i in dom.findall("devices/input") if i.get("type") == "tablet"],
+               "installed: no emulated display, no media, no tablet; the system disk on virtio as installed "
+               "(the drivers ISO may be gone by now)", ET.tostring(dom.find("devices"))[:1500])
+    ws = os.path.join(tmp, "lg")
+    subprocess.run([MKROOT, os.path.join(DATA, "samples", "workstation.card"), ws], check=True)
+    dom, plan, shown = domain(tap, ws, ["--gpu", "4a:00.0", "--goal", "looking-glass", "--lg-user", "alex",
+                                        "--disk", "nvme1n1", "--libvirt-domain", "guest", "--installed"],
+                              "the installed domain with Looking Glass")
+    if dom is not None:
+        inputs = [(i.get("type"), i.get("bus")) for i in dom.findall("devices/input")]
+        tap.ok(dom.find("devices/graphics").get("type") == "spice" and ("mouse", "ps2") in inputs and
+               not [t for t, _ in inputs if t == "tablet"] and dom.find("devices/video/model").get("type") == "none",
+               "installed with Looking Glass: the SPICE channel its client sends input over, a mouse and no tablet, "
+               "no emulated display", inputs)
+    dom, plan, shown = domain(tap, ws, ["--gpu", "4a:00.0", "--goal", "storage", "--disk", "nvme1n1",
+                                        "--libvirt-domain", "guest"], "the install's domain with a passed disk")
+    if dom is not None:
+        tap.ok(len(set(targets(dom))) == len(targets(dom)) == 3,
+               "the storage goal's disk after the system disk and the installer, on a target of its own", targets(dom))
 
 
 def main():
@@ -73,10 +171,11 @@ def main():
                    "no OVMF: libvirt picks the firmware; q35; the plan's devices as hostdevs", ET.tostring(dom)[:600])
             tap.ok(dom.find("devices/tpm/backend").get("version") == "2.0" and
                    dom.find("features/hyperv").get("mode") == "custom" and
-                   dom.find("devices/disk/target").get("bus") == "virtio" and
-                   dom.find("devices/interface/model").get("type") == "virtio" and
+                   dom.find("devices/interface/model").get("type") == "e1000e" and
                    dom.find("devices/memballoon").get("model") == "none",
-                   "TPM 2.0, Hyper-V enlightenments, a virtio disk and network to fill in, no balloon")
+                   "TPM 2.0, Hyper-V enlightenments, a network Windows has a driver for, no balloon")
+            install_form(tap, dom, "sata", "qxl", "/var/lib/libvirt/images/guest-installer.iso", None,
+                         "Windows, no media named")
             tap.ok(dom.find("clock").get("offset") == "localtime" and
                    dom.find("clock/timer[@name='hypervclock']").get("present") == "yes",
                    "a Windows guest by default: its clock in local time, the Hyper-V clock")
@@ -88,6 +187,10 @@ def main():
                    dom.find("devices/tpm/backend").get("version") == "2.0" and hostdevs(dom) == plan.get("devices"),
                    "--guest-os linux: no Hyper-V enlightenments nor clock, the clock in UTC; TPM and hostdevs as for "
                    "Windows", ET.tostring(dom)[:900])
+        if dom is not None:
+            install_form(tap, dom, "virtio", "virtio", "/var/lib/libvirt/images/guest-installer.iso", None,
+                         "Linux, no media named")
+        media_and_inputs(tap, tmp, root, transcript)
         p = run_binary(BINARY, "--root", root, "plan", "--no-trial", "--gpu", "03:00.0", "--libvirt-domain", "x", "--guest-os", "macos")
         tap.ok(p.returncode == 1 and "--guest-os macos: windows or linux" in p.stderr, "--guest-os of another system: "
                "refused, names the two", p.stderr)

@@ -545,6 +545,9 @@ START_TEST(guest_system)
         domain[len < (1 << 16) ? len : len - 1] = '\0';
         ck_assert_ptr_nonnull(strstr(domain, "<clock offset='utc'>"));
         ck_assert_ptr_null(strstr(domain, "<hyperv"));
+        /* The domain installs the system: the installer where Done says to put it, booted first. */
+        ck_assert_ptr_nonnull(strstr(domain, "<source file='/var/lib/libvirt/images/vfio-guest-installer.iso'/>"));
+        ck_assert_ptr_nonnull(strstr(domain, "<graphics type='spice'"));
         free(domain);
 }
 END_TEST
