@@ -45,6 +45,7 @@ _vfio_setup()
         --lg-bit-depth) COMPREPLY=($(compgen -W "8 10" -- "$cur")); return ;;
         --guest-os) COMPREPLY=($(compgen -W "windows linux" -- "$cur")); return ;;
         --iso|--drivers-iso) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --proxmox) COMPREPLY=($(compgen -W "$(cd /etc/pve/qemu-server 2>/dev/null && for f in *.conf; do [ -e "$f" ] && echo "${f%.conf}"; done)" -- "$cur")); return ;;
         --input) COMPREPLY=($(compgen -G "/dev/input/by-id/*-event-*" -- "$cur")); return ;;
         --timeout|--vm-memory|--vm-cpus|--lg-resolution|--lg-user|--libvirt-domain|--single-gpu|--group) return ;;
         --demo) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" --demo 2>/dev/null | sed -n 's/^  \([^ ]*\).*/\1/p')" -- "$cur")); return ;;
@@ -53,8 +54,8 @@ _vfio_setup()
     local options
     case $command in
         detect) options="--json" ;;
-        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os --iso --drivers-iso --installed --input" ;;
-        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --proxmox --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os --iso --drivers-iso --installed --input" ;;
+        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --proxmox --guest-os --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
         undo) options="--yes --no-regenerate --timeout --json" ;;
         commit) options="--yes --no-regenerate --timeout --json" ;;
         trial) options="--yes --no-regenerate --timeout --json" ;;

@@ -254,10 +254,12 @@ struct block_disk {
 struct distro_info {
         char *id, *id_like, *name, *pretty_name, *version_id;
         const char *source;         /* "etc/os-release", "usr/lib/os-release" or NULL */
+        bool proxmox_ve;            /* a Proxmox VE host: its guests are qm's, not libvirt's */
 };
 #define DISTRO_INFO_FIELDS(X) \
         X(STR, STR, id, "id", _) X(STR, STR, id_like, "id_like", _) X(STR, STR, name, "name", _) \
-        X(STR, STR, pretty_name, "pretty_name", _) X(STR, STR, version_id, "version", _)
+        X(STR, STR, pretty_name, "pretty_name", _) X(STR, STR, version_id, "version", _) \
+        X(NONE, BOOL, proxmox_ve, "proxmox_ve", _)
 
 struct evidence_result {
         int kind;                   /* enum bootloader_kind / enum initramfs_kind */

@@ -41,6 +41,9 @@ struct selection {
          * a hook rather than bound at boot; NULL for the usual binding at boot.
          */
         char *single_gpu;
+        /* A Proxmox VE guest to configure for the devices with qm set (undone with the apply); 0: none. */
+        unsigned proxmox_vmid;
+        bool guest_linux;       /* the guest's system is Linux (else Windows), for what it needs */
         struct looking_glass {
                 unsigned width, height; /* the guest's resolution */
                 bool kvmfr;             /* the kvmfr module instead of /dev/shm */

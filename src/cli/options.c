@@ -13,7 +13,7 @@
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
         OPT_ALLOW_BOOT_VGA, OPT_ALLOW_HOST_DEVICE, OPT_IOMMU_PT, \
         OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_LG_BIT_DEPTH, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_SINGLE_GPU, \
-        OPT_NO_TRIAL
+        OPT_NO_TRIAL, OPT_PROXMOX
 
 const struct command cli_commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
@@ -22,7 +22,7 @@ const struct command cli_commands[] = {
                                            OPT_ISO, OPT_DRIVERS_ISO, OPT_INSTALLED, OPT_INPUT, 0 },
           "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--allow-host-device ADDRESS]... [--bootloader NAME] [--initramfs NAME]\n"
-          "       [--single-gpu DOMAIN] [--no-trial]\n"
+          "       [--single-gpu DOMAIN] [--no-trial] [--proxmox VMID [--guest-os windows|linux]]\n"
           "       [--json | --libvirt-xml | --libvirt-domain NAME [--guest-os windows|linux] [--iso FILE]\n"
           "        [--drivers-iso FILE] [--installed [--input /dev/input/by-id/NAME]...]]\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
@@ -30,7 +30,8 @@ const struct command cli_commands[] = {
           "plan --release [--json]",
           "exactly which lines of which files would change, and which commands would run\n"
           "      (without --gpu: what vfio-setup set up here, e.g. for --libvirt-xml after an apply)" },
-        { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT, OPT_JSON, 0 },
+        { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_GUEST_OS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT,
+                                            OPT_JSON, 0 },
           "apply (the options of plan) [--yes] [--no-regenerate] [--timeout SECONDS] [--json]",
           "carry the plan out: back up, write each file atomically, regenerate; roll back on failure.\n"
           "      A first setup is a trial: the next boot starts it once, later boots the old setup until commit" },
@@ -169,7 +170,19 @@ int cli_command_option(struct cli_options *opt, int c, const char *arg)
                         return -1;
                 }
                 opt->guest_os = arg;
+                s->guest_linux = opt->guest == GUEST_LINUX;
                 return 0;
+        case OPT_PROXMOX: {
+                char *end;
+                unsigned long id = strtoul(arg, &end, 10);
+
+                if (*arg < '1' || *arg > '9' || *end || id < 100 || id > 999999999) {
+                        fprintf(stderr, "vfio-setup: --proxmox %s: a Proxmox VE guest's id, 100 to 999999999\n", arg);
+                        return -1;
+                }
+                s->proxmox_vmid = (unsigned)id;
+                return 0;
+        }
         case OPT_ISO:
         case OPT_DRIVERS_ISO:
                 if (arg[0] != '/') {

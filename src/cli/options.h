@@ -53,7 +53,8 @@
         X(ISO, "iso", required_argument) \
         X(DRIVERS_ISO, "drivers-iso", required_argument) \
         X(INSTALLED, "installed", no_argument) \
-        X(INPUT, "input", required_argument)
+        X(INPUT, "input", required_argument) \
+        X(PROXMOX, "proxmox", required_argument)
 
 #define OPTION_ENUM(id, name, arg) OPT_##id,
 enum { OPT_FIRST = 0x100 - 1, OPTIONS(OPTION_ENUM) };

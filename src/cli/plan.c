@@ -85,9 +85,11 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                                 "own way; give one\n");
                 return EXIT_USAGE;
         }
-        if ((opt->guest_os || opt->iso || opt->drivers_iso || opt->installed || opt->inputs.n) && !opt->libvirt_domain) {
+        if ((opt->iso || opt->drivers_iso || opt->installed || opt->inputs.n ||
+             (opt->guest_os && !opt->selection.proxmox_vmid)) && !opt->libvirt_domain) {
                 fprintf(stderr, "vfio-setup: plan: --guest-os, --iso, --drivers-iso, --installed and --input shape the "
-                                "domain of --libvirt-domain NAME; give that too\n");
+                                "domain of --libvirt-domain NAME (--guest-os also the guest of --proxmox VMID); give "
+                                "that too\n");
                 return EXIT_USAGE;
         }
         if (opt->libvirt_domain && !domain_options_ok(sr, opt))
@@ -97,6 +99,9 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 cli_error("plan", r, NULL);
                 return EXIT_USAGE;
         }
+        if (m->distro.proxmox_ve && (opt->libvirt_domain || opt->libvirt_xml))
+                fprintf(stderr, "vfio-setup: plan: note: this is Proxmox VE, whose guests are qm's, not libvirt's: "
+                                "--proxmox VMID gives a VM the devices\n");
         /* Without --gpu, what vfio-setup set up here: after an apply, plan --libvirt-xml needs nothing more. */
         if (!opt->selection.gpu && !opt->selection.release && m->vfio.tool.present) {
                 struct selection sel = opt->selection;

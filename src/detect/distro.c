@@ -25,6 +25,8 @@ int detect_distro(const struct sysroot *sr, struct machine *m)
         char *content = NULL;
         int r = -ENOENT;
 
+        /* Proxmox VE is Debian with its own guest manager, qemu-server's qm. */
+        m->distro.proxmox_ve = sysroot_exists(sr, "usr/sbin/qm");
         for (size_t i = 0; i < sizeof(os_release_paths) / sizeof(os_release_paths[0]); i++) {
                 r = sysroot_read(sr, os_release_paths[i], 64 * 1024, &content, NULL);
                 if (r == 0) {

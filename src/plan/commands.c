@@ -6,7 +6,7 @@
 /*
  * Each argument is a literal, or a literal prefix and one placeholder: {K} a kernel
  * parameter, {KS} parameters separated by blanks, {V} a kernel release, {P} an absolute
- * path; "a|b" is either.  A last "..." repeats the argument before it.
+ * path, {N} a Proxmox VE guest's id, {Q} an option of qm set or its value; "a|b" is either.  A last "..." repeats the argument before it.
  */
 #define MAX_ARGS 6
 static const char *const shapes[][MAX_ARGS] = {
@@ -33,6 +33,8 @@ static const char *const shapes[][MAX_ARGS] = {
         { "grub2-editenv", "/boot/grub2/grubenv", "set", "next_entry=vfio-setup-trial" },
         { "grub2-editenv", "/boot/grub2/grubenv", "unset", "next_entry" },
         { "bootctl", "set-oneshot", "vfio-setup-trial.conf|" },
+        /* A Proxmox VE guest's options, and those it had. */
+        { "qm", "set", "{N}", "{Q}", "..." },
 };
 
 #define PARAM_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.,:=/+@%-"
@@ -71,6 +73,22 @@ static bool path(const char *s)
         }
 }
 
+/* An option of qm set that vfio-setup sets (or deletes), or a value of one. */
+static bool qm_word(const char *s)
+{
+        static const char *const options[] = { "--machine", "--bios", "--cpu", "--ostype", "--efidisk0", "--tpmstate0",
+                                               "--memory", "--hugepages", "--numa", "--affinity", "--ivshmem",
+                                               "--delete" };
+
+        if (strncmp(s, "--hostpci", 9) == 0)
+                return s[9] >= '0' && s[9] <= '9' && (!s[10] || (s[10] >= '0' && s[10] <= '5' && s[9] == '1' && !s[11]));
+        for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+                if (strcmp(s, options[i]) == 0)
+                        return true;
+        return *s && *s != '-' && strlen(s) <= 512 &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.,:=;/+-") == strlen(s);
+}
+
 /* One alternative: a literal, or its prefix and a placeholder; len bytes of pattern. */
 static bool matches_one(const char *pattern, size_t len, const char *arg)
 {
@@ -90,6 +108,10 @@ static bool matches_one(const char *pattern, size_t len, const char *arg)
                 return *value && strspn(value, NAME_CHARS) == strlen(value);
         if (len - prefix == 3 && !strncmp(open, "{P}", 3))
                 return path(value);
+        if (len - prefix == 3 && !strncmp(open, "{N}", 3))
+                return *value && strlen(value) <= 9 && strspn(value, "0123456789") == strlen(value) && *value != '0';
+        if (len - prefix == 3 && !strncmp(open, "{Q}", 3))
+                return qm_word(value);
         return false;
 }
 

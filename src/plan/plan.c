@@ -673,6 +673,8 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                         r = boot->regenerate(&ctx);
                 if (r >= 0 && ctx.kernel_install)
                         r = emit_kernel_install(&ctx);
+                if (r >= 0)
+                        r = emit_proxmox_guest(&ctx);
                 /* Last: the trial is armed once everything it boots is made. */
                 ctx.trial_in_place = ctx.trial && !ctx.plan->n_files && same_words(&m->vfio.tool.trial, &ctx.want.params) &&
                                      (m->boot_once.trial_armed || m->boot_once.trial_booted);

@@ -64,6 +64,20 @@ static void guest_steps(const struct wizard *w, struct strbuf *b, int *n)
                   invocation(w));
 }
 
+/* Proxmox VE's guests are qm's: the same choices with the guest's id set its options. */
+static void proxmox_steps(const struct wizard *w, struct strbuf *b, int *n)
+{
+        char *command = selection_command(w);
+
+        step_line(b, n, "On Proxmox VE the guest is a VM of its own: %s --proxmox VMID%s (VMID its id, from qm list) "
+                        "gives it the devices with qm set (all functions, pcie, x-vga), q35, OVMF with an EFI disk%s, "
+                        "CPU type host; vfio-setup plan with the same options shows them first, and undo puts back "
+                        "what the VM had.",
+                  command ? command : "vfio-setup apply", w->guest_os == GUEST_LINUX ? " --guest-os linux" : "",
+                  w->guest_os == GUEST_WINDOWS ? " and a TPM" : "");
+        free(command);
+}
+
 static void next_steps(const struct wizard *w, struct strbuf *b)
 {
         const struct apply_session *s = &w->session;
@@ -96,7 +110,9 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                         step_line(b, &n, "Then run: %s verify  (%s)", invocation(w),
                                   w->sel.single_gpu ? "is the hook in place, the IOMMU on, the group whole?"
                                                     : "are the devices bound to vfio-pci, is the IOMMU on?");
-                if (w->libvirt_domain)
+                if (w->m->distro.proxmox_ve)
+                        proxmox_steps(w, b, &n);
+                else if (w->libvirt_domain)
                         guest_steps(w, b, &n);
                 if (w->sel.single_gpu)
                         step_line(b, &n, "Start the guest (sudo virsh start %s): the host's screen goes dark while it "

@@ -40,9 +40,10 @@ static int enter(struct wizard *w, void *priv)
         free(w->libvirt_xml);
         free(w->libvirt_domain);
         w->libvirt_xml = w->libvirt_domain = NULL;
-        r = v->plan->release ? 0 : plan_libvirt_xml(v->plan, &w->libvirt_xml);
+        /* Proxmox VE's guests are not libvirt's: Done names qm's options instead. */
+        r = v->plan->release || w->m->distro.proxmox_ve ? 0 : plan_libvirt_xml(v->plan, &w->libvirt_xml);
         /* The domain to install the guest's system with; Done says how to make the everyday one after. */
-        if (r >= 0 && !v->plan->release) {
+        if (r >= 0 && !v->plan->release && !w->m->distro.proxmox_ve) {
                 struct guest_domain g = { .name = GUEST_DOMAIN_NAME, .os = w->guest_os };
 
                 r = plan_guest_domain(w->sr, v->plan, &g, &w->libvirt_domain);

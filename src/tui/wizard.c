@@ -102,6 +102,8 @@ char *selection_command(const struct wizard *w)
                 r = push_flag(&v, "--allow-host-device", s->allow_host.v[i]);
         if (r >= 0 && s->single_gpu)
                 r = push_flag(&v, "--single-gpu", s->single_gpu);
+        if (r >= 0 && s->no_trial)
+                r = push_flag(&v, "--no-trial", NULL);
         if (r >= 0 && s->bootloader >= 0)
                 r = push_flag(&v, "--bootloader", bootloader_name((enum bootloader_kind)s->bootloader));
         if (r >= 0 && s->initramfs >= 0)

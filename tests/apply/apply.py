@@ -358,14 +358,17 @@ def lost_output(tap, tmp):
     # A hang-up while a command runs: the apply finishes, then the hang-up takes its course.
     root = machine(tmp, "lost-hup")
     slow = stand_ins(os.path.join(tmp, "cmd-slow"))
+    go = os.path.join(tmp, "cmd-slow", "go")
+    # It waits for the hang-up to have been sent (at most 20 s), however slow the machine is.
     with open(os.path.join(tmp, "cmd-slow", "update-grub"), "a") as f:
-        f.write("sleep 2\n")
+        f.write(f"i=0\nwhile [ ! -e {go} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done\n")
     p = subprocess.Popen([BINARY, "--root", root, "--no-color", "apply", "--no-trial", "--gpu", GPU, "--yes"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=dict(env, VFIO_SETUP_COMMAND_PATH=os.path.join(tmp, "cmd-slow")))
     deadline = time.time() + 20
     while time.time() < deadline and not (os.path.exists(slow) and "update-grub" in open(slow).read()):
         time.sleep(0.05)
     p.send_signal(1)
+    open(go, "w").close()
     p.communicate()
     tap.ok(p.returncode == -1 and journal_states(root) == ["complete"] and len(open(slow).read().splitlines()) == 2,
            "SIGHUP while update-grub runs: the apply completes first (journal complete, both commands run)",

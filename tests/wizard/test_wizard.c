@@ -552,6 +552,17 @@ START_TEST(guest_system)
 }
 END_TEST
 
+/* On Proxmox VE, Done gives the guest's options as qm's, not a libvirt domain's. */
+START_TEST(proxmox_done)
+{
+        static const char *const files[] = { "usr/sbin/qm", "#!/bin/sh\n", NULL };
+
+        load_with("amd-x570-two-gpus", true, files);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 'y', WK_ENTER, 0 });
+        screen("proxmox-8-done", 100, 40);
+}
+END_TEST
+
 START_TEST(looking_glass_user)
 {
         static const char *const files[] = {
@@ -902,6 +913,7 @@ int main(void)
         tcase_add_test(tc, rerun_change_gpu);
         tcase_add_test(tc, rerun_keeps_goals);
         tcase_add_test(tc, rerun_trial);
+        tcase_add_test(tc, proxmox_done);
         tcase_add_test(tc, rerun_single_gpu);
         tcase_add_test(tc, gaming_goal);
         tcase_add_test(tc, guest_system);
