@@ -24,19 +24,19 @@ _vfio_setup_disks()
 _vfio_setup()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="detect plan apply undo commit trial verify groups rom snapshot"
+    local commands="detect plan apply undo commit trial verify doctor groups rom snapshot"
     local global="--root --no-color --ascii --demo --keep --version --help"
     local command="" i
 
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            detect|plan|apply|undo|commit|trial|verify|groups|rom|snapshot) command=${COMP_WORDS[i]} ;;
+            detect|plan|apply|undo|commit|trial|verify|doctor|groups|rom|snapshot) command=${COMP_WORDS[i]} ;;
         esac
     done
 
     case $prev in
         --root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-        -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -o|--output|--log) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --gpu|--extra|--allow-host-device) COMPREPLY=($(_vfio_setup_devices "$cur")); return ;;
         --goal) COMPREPLY=($(compgen -W "base looking-glass gaming storage" -- "$cur")); return ;;
         --bootloader) COMPREPLY=($(compgen -W "grub grub-bls systemd-boot kernelstub refind limine efistub proxmox-boot-tool:systemd-boot proxmox-boot-tool:grub rpm-ostree sdbootutil" -- "$cur")); return ;;
@@ -60,6 +60,7 @@ _vfio_setup()
         commit) options="--yes --no-regenerate --timeout --json" ;;
         trial) options="--yes --no-regenerate --timeout --json" ;;
         verify) options="--gpu --json --commit" ;;
+        doctor) options="--log --json $(cd /var/log/libvirt/qemu 2>/dev/null && for f in *.log; do [ -e "$f" ] && echo "${f%.log}"; done)" ;;
         groups) options="--gpus --group --json" ;;
         rom) options="--gpu -o --force" ;;
         snapshot) options="-o --list" ;;

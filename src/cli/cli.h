@@ -21,6 +21,8 @@ struct cli_options {
         const char *drivers_iso;
         bool installed;                 /* plan --libvirt-domain: the everyday form, with --input devices */
         struct strv inputs;
+        const char *operand;            /* doctor: the guest's domain */
+        struct strv logs;               /* doctor --log: absolute paths */
         bool list;              /* snapshot --list */
         bool gpus_only;                 /* groups --gpus */
         bool group_set;                 /* groups --group N */
@@ -45,6 +47,7 @@ int cli_undo(struct sysroot *sr, const struct cli_options *opt);
 int cli_commit(struct sysroot *sr, const struct cli_options *opt);
 int cli_trial(struct sysroot *sr, const struct cli_options *opt);
 int cli_verify(struct sysroot *sr, const struct cli_options *opt);
+int cli_doctor(struct sysroot *sr, const struct cli_options *opt);
 int cli_groups(struct sysroot *sr, const struct cli_options *opt);
 int cli_rom(struct sysroot *sr, const struct cli_options *opt);
 /* The guided setup on a terminal; the demo runs it on a sample machine (NULL lists them). */

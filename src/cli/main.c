@@ -84,7 +84,9 @@ static int run(int argc, char **argv, struct cli_options *opt)
                         strv_free(&seen);
                         return EXIT_USAGE;
                 }
-                if (optind + 1 < argc) {
+                if (cmd->operand && optind + 2 == argc)
+                        opt->operand = argv[optind + 1];
+                else if (optind + 1 < argc) {
                         fprintf(stderr, "vfio-setup: %s: unexpected argument '%s'\nhint: vfio-setup %s --help\n",
                                 cmd->name, argv[optind + 1], cmd->name);
                         strv_free(&seen);
@@ -170,5 +172,6 @@ int main(int argc, char **argv)
                 r = EXIT_USAGE;
         selection_free(&opt.selection);
         strv_free(&opt.inputs);
+        strv_free(&opt.logs);
         return r;
 }

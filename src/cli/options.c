@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "options.h"
 #include "vfio-setup/machine.h"
@@ -48,6 +50,9 @@ const struct command cli_commands[] = {
           "verify [--gpu ADDRESS] [--json] [--commit]",
           "after the reboot: are the devices bound to vfio-pci and ready for a guest\n"
           "      (--commit: on a trial's boot, when it is, commit it)" },
+        { "doctor", cli_doctor, (const int[]){ OPT_LOG, OPT_JSON, 0 }, "doctor [DOMAIN] [--log FILE]... [--json]",
+          "why a guest did not start: its QEMU log (the last start), libvirt's and the kernel's, or the files\n"
+          "      --log names; each known failure with its cause and its fix here", "DOMAIN" },
         { "groups", cli_groups, (const int[]){ OPT_GPUS, OPT_GROUP, OPT_JSON, 0 }, "groups [--gpus | --group N] [--json]",
           "every IOMMU group: its devices, their drivers and reset methods, the bridges above each GPU\n"
           "      and their ACS, and whether the group can go to a guest whole (--gpus: the GPUs' groups)" },
@@ -192,6 +197,16 @@ int cli_command_option(struct cli_options *opt, int c, const char *arg)
                 }
                 *(c == OPT_ISO ? &opt->iso : &opt->drivers_iso) = arg;
                 return 0;
+        case OPT_LOG: {
+                char cwd[4096], *path;
+
+                /* The file as the shell named it: relative to where the command runs. */
+                if (arg[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+                        return -1;
+                if (arg[0] == '/' ? !(path = strdup(arg)) : asprintf(&path, "%s/%s", cwd, arg) < 0)
+                        return -1;
+                return strv_consume(&opt->logs, path) < 0 ? -1 : 0;
+        }
         case OPT_INSTALLED:
                 opt->installed = true;
                 return 0;

@@ -54,7 +54,8 @@
         X(DRIVERS_ISO, "drivers-iso", required_argument) \
         X(INSTALLED, "installed", no_argument) \
         X(INPUT, "input", required_argument) \
-        X(PROXMOX, "proxmox", required_argument)
+        X(PROXMOX, "proxmox", required_argument) \
+        X(LOG, "log", required_argument)
 
 #define OPTION_ENUM(id, name, arg) OPT_##id,
 enum { OPT_FIRST = 0x100 - 1, OPTIONS(OPTION_ENUM) };
@@ -66,7 +67,9 @@ struct command {
         int (*run)(struct sysroot *sr, const struct cli_options *opt);
         const int *options;
         const char *usage;
-        const char *summary; };
+        const char *summary;
+        const char *operand;    /* what the one word after the command names, or NULL when it takes none */
+};
 
 extern const struct command cli_commands[];
 extern const size_t cli_n_commands;

@@ -57,6 +57,8 @@ static void guest_steps(const struct wizard *w, struct strbuf *b, int *n)
                         "--connect qemu:///system " GUEST_DOMAIN_NAME " (or virt-manager) shows the installer.",
                   images, w->guest_os == GUEST_WINDOWS ? "Windows 11's from Microsoft's download page" :
                   "your distribution's", images, shown_root(w));
+        step_line(b, n, "If the guest does not start: %s doctor " GUEST_DOMAIN_NAME " names what its logs say went "
+                        "wrong, and the fix.", invocation(w));
         step_line(b, n, "Once installed, the everyday domain has no emulated display and takes the host's keyboard and "
                         "mouse (both Ctrl keys hand them back): %s plan --libvirt-domain " GUEST_DOMAIN_NAME " "
                         "--installed --input /dev/input/by-id/...-event-kbd --input /dev/input/by-id/...-event-mouse "
