@@ -21,6 +21,7 @@ enum goal {
 
 struct selection {
         char *gpu;              /* address of the GPU to pass through */
+        struct strv more_gpus;  /* further GPUs, each with its companions and the same checks */
         struct strv extra;      /* addresses of further devices (USB, NVMe controllers, ...) */
         struct strv disks;      /* whole disks for the guest without their controller (storage goal) */
         unsigned goals;         /* 1u << enum goal */
@@ -41,8 +42,11 @@ struct selection {
          * a hook rather than bound at boot; NULL for the usual binding at boot.
          */
         char *single_gpu;
-        /* A Proxmox VE guest to configure for the devices with qm set (undone with the apply); 0: none. */
-        unsigned proxmox_vmid;
+        /*
+         * Proxmox VE guests to configure for the devices with qm set (undone with the apply): one
+         * takes them all, or one per GPU in the order given.  Empty: none.
+         */
+        struct strv proxmox;
         bool guest_linux;       /* the guest's system is Linux (else Windows), for what it needs */
         struct looking_glass {
                 unsigned width, height; /* the guest's resolution */

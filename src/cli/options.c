@@ -185,8 +185,11 @@ int cli_command_option(struct cli_options *opt, int c, const char *arg)
                         fprintf(stderr, "vfio-setup: --proxmox %s: a Proxmox VE guest's id, 100 to 999999999\n", arg);
                         return -1;
                 }
-                s->proxmox_vmid = (unsigned)id;
-                return 0;
+                if (strv_contains(&s->proxmox, arg)) {
+                        fprintf(stderr, "vfio-setup: --proxmox %s: named twice\n", arg);
+                        return -1;
+                }
+                return strv_push(&s->proxmox, arg) < 0 ? -1 : 0;
         }
         case OPT_ISO:
         case OPT_DRIVERS_ISO:
@@ -280,7 +283,13 @@ int cli_command_option(struct cli_options *opt, int c, const char *arg)
                 opt->output = arg;
                 return 0;
         case OPT_GPU:
-                free(s->gpu);
+                /* Every GPU named goes, in the order given. */
+                if (s->gpu && (strcmp(s->gpu, arg) == 0 || strv_contains(&s->more_gpus, arg))) {
+                        fprintf(stderr, "vfio-setup: --gpu %s: named twice\n", arg);
+                        return -1;
+                }
+                if (s->gpu)
+                        return strv_push(&s->more_gpus, arg) < 0 ? -1 : 0;
                 s->gpu = strdup(arg);
                 return s->gpu ? 0 : -1;
         case OPT_EXTRA:

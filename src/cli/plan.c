@@ -86,7 +86,7 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 return EXIT_USAGE;
         }
         if ((opt->iso || opt->drivers_iso || opt->installed || opt->inputs.n ||
-             (opt->guest_os && !opt->selection.proxmox_vmid)) && !opt->libvirt_domain) {
+             (opt->guest_os && !opt->selection.proxmox.n)) && !opt->libvirt_domain) {
                 fprintf(stderr, "vfio-setup: plan: --guest-os, --iso, --drivers-iso, --installed and --input shape the "
                                 "domain of --libvirt-domain NAME (--guest-os also the guest of --proxmox VMID); give "
                                 "that too\n");

@@ -140,7 +140,7 @@ int emit_takeback(struct plan_ctx *ctx);
         "# A trial ('vfio-setup commit' makes it the default): only the trial's boot entry binds.\n" \
         "read -r cmdline </proc/cmdline\n" \
         "case \" $cmdline \" in *\" " TRIAL_PARAM " \"*) ;; *) exit 0 ;; esac\n"
-/* A Proxmox VE guest (sel->proxmox_vmid) set up for the devices with qm set, undone by its opposite. */
+/* The Proxmox VE guests of sel->proxmox set up for the devices with qm set, each undone by its opposite. */
 int emit_proxmox_guest(struct plan_ctx *ctx);
 /* Says what disks go with passed controllers; the storage goal's whole disks. Writes nothing. */
 int emit_storage(struct plan_ctx *ctx);

@@ -72,7 +72,7 @@ int emit_looking_glass(struct plan_ctx *ctx)
         const struct looking_glass *lg = &ctx->sel->lg;
         bool on = !ctx->sel->release && (ctx->sel->goals & (1u << GOAL_LOOKING_GLASS));
         /* A Proxmox VE guest's shared memory is QEMU's own file (ivshmem): nothing to make for it here. */
-        bool shm = on && !lg->kvmfr && !ctx->sel->proxmox_vmid, kvmfr = on && lg->kvmfr;
+        bool shm = on && !lg->kvmfr && !ctx->sel->proxmox.n, kvmfr = on && lg->kvmfr;
         const char *user = lg->user;
         char *tmpfiles_user = NULL, *udev_user = NULL;
         bool changed = false;
@@ -141,7 +141,7 @@ int emit_looking_glass(struct plan_ctx *ctx)
         }
         if (r >= 0 && on)
                 r = record(&ctx->next, lg, width, height, user);
-        if (r >= 0 && on && !ctx->sel->proxmox_vmid)
+        if (r >= 0 && on && !ctx->sel->proxmox.n)
                 r = ctx_manual(ctx, "Looking Glass: %u MiB of shared memory for %ux%u %s; " REMEDY(LG_XML),
                                mb, width, height, lg->hdr ? "HDR" : "SDR");
         free(tmpfiles_user);

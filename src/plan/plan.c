@@ -138,16 +138,19 @@ static int reset_warning(struct plan_ctx *ctx, const struct gpu_info *g, size_t 
         return 0;
 }
 
-static int select_gpu(struct plan_ctx *ctx)
+/* One GPU of the selection, with its companions: each passes the same checks. */
+static int select_one_gpu(struct plan_ctx *ctx, const char *address)
 {
         const struct machine *m = ctx->m;
         const struct gpu_info *g = NULL;
+        bool boot_vga;
         size_t idx;
 
-        if (!ctx->sel->gpu)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "%s", REMEDY(NAME_GPU));
-        if (machine_find_device(m, ctx->sel->gpu, &idx) < 0)
-                return ctx_refuse(ctx, -VS_E_SELECTION, "%s: no such PCI device on this machine", ctx->sel->gpu);
+        if (machine_find_device(m, address, &idx) < 0)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s: no such PCI device on this machine", address);
+        if (strv_contains(&ctx->plan->devices, m->devices[idx].address))
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s: named twice (another --gpu names it, or it is a "
+                                  "function of another GPU named)", m->devices[idx].address);
         for (size_t i = 0; i < m->n_gpus; i++)
                 if (m->gpus[i].device == idx)
                         g = &m->gpus[i];
@@ -182,8 +185,9 @@ static int select_gpu(struct plan_ctx *ctx)
                                   "the boot menu for one boot, then undo. %s. %s",
                                   m->devices[idx].address, REMEDY(BOOT_VGA),
                                   REMEDY(SINGLE_GPU));
-        ctx->boot_vga = g->reasons & (1u << GPU_REASON_BOOT_VGA);
-        if (ctx->boot_vga &&
+        boot_vga = (g->reasons & (1u << GPU_REASON_BOOT_VGA)) != 0;
+        ctx->boot_vga |= boot_vga;
+        if (boot_vga &&
             ctx_warn(ctx, "%s is the boot VGA device: initcall_blacklist=sysfb_init keeps the firmware framebuffer off "
                           "it; some guests also need its video BIOS given as a ROM file",
                      m->devices[idx].address) < 0)
@@ -195,6 +199,22 @@ static int select_gpu(struct plan_ctx *ctx)
                      m->devices[idx].address) < 0)
                 return -ENOMEM;
         return reset_warning(ctx, g, idx);
+}
+
+static int select_gpu(struct plan_ctx *ctx)
+{
+        int r;
+
+        if (!ctx->sel->gpu)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s", REMEDY(NAME_GPU));
+        /* The hook hands one GPU over and gives the host its display back: one guest, one GPU. */
+        if (ctx->sel->single_gpu && ctx->sel->more_gpus.n)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "single-GPU mode hands the machine's one GPU to its guest: "
+                                  "name one GPU");
+        r = select_one_gpu(ctx, ctx->sel->gpu);
+        for (size_t i = 0; i < ctx->sel->more_gpus.n && r >= 0; i++)
+                r = select_one_gpu(ctx, ctx->sel->more_gpus.v[i]);
+        return r;
 }
 
 static int select_extras(struct plan_ctx *ctx)

@@ -112,9 +112,8 @@ static const struct pci_device *device(const struct machine *m, const char *addr
  * its functions go, else its functions; the GPU's with x-vga, and its ROM when one was saved
  * as /usr/share/kvm/gpu-ADDRESS.rom.
  */
-static int hostpci_values(struct plan_ctx *ctx, struct strv *ret)
+static int hostpci_values(struct plan_ctx *ctx, const struct strv *devices, struct strv *ret)
 {
-        const struct strv *devices = &ctx->plan->devices;
         struct strv done = { 0 };
         bool vga_given = false;
         int r = 0;
@@ -158,11 +157,11 @@ static int hostpci_values(struct plan_ctx *ctx, struct strv *ret)
 }
 
 /* The hostpci option each value goes to: where it is already, else the first one free. */
-static int hostpcis(struct plan_ctx *ctx, struct guest *g)
+static int hostpcis(struct plan_ctx *ctx, struct guest *g, const struct strv *devices)
 {
         struct strv values = { 0 };
         bool taken[MAX_HOSTPCI] = { 0 };
-        int r = hostpci_values(ctx, &values);
+        int r = hostpci_values(ctx, devices, &values);
 
         for (size_t i = 0; i < MAX_HOSTPCI; i++) {
                 char key[16];
@@ -337,31 +336,89 @@ static int command(struct plan_ctx *ctx, const struct guest *g, unsigned vmid)
         return ctx_command_undo(ctx, &set, &undo);
 }
 
-int emit_proxmox_guest(struct plan_ctx *ctx)
+/* One guest: its devices, and with shared the goals' options (the gaming goal's memory and cores, Looking Glass). */
+static int one_guest(struct plan_ctx *ctx, const char *id, const struct strv *devices, bool shared)
 {
-        unsigned vmid = ctx->sel->proxmox_vmid;
+        unsigned vmid = (unsigned)strtoul(id, NULL, 10);
         struct guest g = { 0 };
         char path[64];
         int r;
 
-        if (!vmid || ctx->sel->release)
-                return 0;
         snprintf(path, sizeof(path), VM_CONF, vmid);
         r = ctx_load(ctx, path, &g.conf);
         if (r >= 0 && !g.conf.exists)
                 r = ctx_refuse(ctx, -VS_E_SELECTION, "Proxmox VE has no guest %u here (no /%s)", vmid, path);
         if (r >= 0)
-                r = hostpcis(ctx, &g);
+                r = hostpcis(ctx, &g, devices);
         if (r >= 0)
                 r = firmware(ctx, &g);
-        if (r >= 0)
+        if (r >= 0 && shared)
                 r = gaming(ctx, &g);
-        if (r >= 0)
+        if (r >= 0 && shared)
                 r = looking_glass(ctx, &g);
         if (r >= 0 && g.n)
                 r = command(ctx, &g, vmid);
         for (size_t i = 0; i < g.n; i++)
                 free(g.changes[i].want);
         textfile_free(&g.conf);
+        return r;
+}
+
+/* A GPU of the selection and its companions, as the plan passes them. */
+static int gpu_devices(const struct plan_ctx *ctx, const char *address, struct strv *ret)
+{
+        const struct machine *m = ctx->m;
+        size_t idx;
+        int r = 0;
+
+        if (machine_find_device(m, address, &idx) < 0)
+                return 0;
+        for (size_t i = 0; i < m->n_gpus && r >= 0; i++) {
+                if (m->gpus[i].device != idx)
+                        continue;
+                r = strv_push(ret, m->devices[idx].address);
+                for (size_t k = 0; k < m->gpus[i].n_companions && r >= 0; k++)
+                        r = strv_push(ret, m->devices[m->gpus[i].companions[k]].address);
+        }
+        return r;
+}
+
+int emit_proxmox_guest(struct plan_ctx *ctx)
+{
+        const struct selection *sel = ctx->sel;
+        size_t gpus = 1 + sel->more_gpus.n;
+        int r = 0;
+
+        if (!sel->proxmox.n || sel->release)
+                return 0;
+        if (sel->proxmox.n == 1)
+                return one_guest(ctx, sel->proxmox.v[0], &ctx->plan->devices, true);
+        if (sel->proxmox.n != gpus)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%zu Proxmox VE guests for %zu GPUs: one guest takes every GPU, "
+                                  "or one guest each, in the order given", sel->proxmox.n, gpus);
+        /* One guest per GPU, in order; the first also gets the other devices and the goals' options. */
+        for (size_t i = 0; i < gpus && r >= 0; i++) {
+                struct strv devices = { 0 };
+
+                r = gpu_devices(ctx, i ? sel->more_gpus.v[i - 1] : sel->gpu, &devices);
+                for (size_t k = 0; i == 0 && k < ctx->plan->devices.n && r >= 0; k++) {
+                        bool of_a_gpu = false;
+                        struct strv other = { 0 };
+
+                        for (size_t j = 1; j < gpus && r >= 0 && !of_a_gpu; j++) {
+                                r = gpu_devices(ctx, sel->more_gpus.v[j - 1], &other);
+                                of_a_gpu = strv_contains(&other, ctx->plan->devices.v[k]);
+                                strv_free(&other);
+                        }
+                        if (r >= 0 && !of_a_gpu && !strv_contains(&devices, ctx->plan->devices.v[k]))
+                                r = strv_push(&devices, ctx->plan->devices.v[k]);
+                }
+                if (r >= 0)
+                        r = one_guest(ctx, sel->proxmox.v[i], &devices, i == 0);
+                strv_free(&devices);
+        }
+        if (r >= 0 && (sel->goals & ((1u << GOAL_GAMING) | (1u << GOAL_LOOKING_GLASS))))
+                r = ctx_warn(ctx, "the gaming goal's memory and cores and Looking Glass's memory go to the first guest, "
+                                  "%s, only", sel->proxmox.v[0]);
         return r;
 }

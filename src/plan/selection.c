@@ -54,6 +54,8 @@ int initramfs_from_name(const char *name, int *ret)
 void selection_free(struct selection *s)
 {
         free(s->gpu);
+        strv_free(&s->more_gpus);
+        strv_free(&s->proxmox);
         free(s->lg.user);
         free(s->single_gpu);
         strv_free(&s->extra);

@@ -10,6 +10,7 @@ Usage: apply.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -362,8 +363,10 @@ def lost_output(tap, tmp):
     # It waits for the hang-up to have been sent (at most 20 s), however slow the machine is.
     with open(os.path.join(tmp, "cmd-slow", "update-grub"), "a") as f:
         f.write(f"i=0\nwhile [ ! -e {go} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done\n")
+    # A hang-up the caller ignores (nohup) stays ignored: the test's own apply takes it as a terminal would.
     p = subprocess.Popen([BINARY, "--root", root, "--no-color", "apply", "--no-trial", "--gpu", GPU, "--yes"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=dict(env, VFIO_SETUP_COMMAND_PATH=os.path.join(tmp, "cmd-slow")))
+                         stderr=subprocess.PIPE, env=dict(env, VFIO_SETUP_COMMAND_PATH=os.path.join(tmp, "cmd-slow")),
+                         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     deadline = time.time() + 20
     while time.time() < deadline and not (os.path.exists(slow) and "update-grub" in open(slow).read()):
         time.sleep(0.05)

@@ -134,6 +134,27 @@ def main():
                in p.stdout, "the plan says which file Looking Glass's client opens, and how alice gets to write it",
                p.stdout[-1500:])
 
+        # Two GPUs: one guest takes both, or one guest each in the order given.
+        root = host(tmp, "pve-two", GUEST, "threadripper-3970x")
+        open(os.path.join(root, "etc/pve/qemu-server/101.conf"), "w").write(GUEST.replace("name: win11", "name: win11b"))
+        two = ["--no-trial", "--gpu", "0000:4a:00.0", "--gpu", "0000:21:00.0", "--allow-boot-vga"]
+        p = run(root, commands, "plan", *two, "--proxmox", "100", "--proxmox", "101", "--proxmox", "102")
+        tap.ok(p.returncode == 2 and "3 Proxmox VE guests for 2 GPUs" in p.stderr, "three guests for two GPUs: refused",
+               p.stderr)
+        a = run(root, commands, "apply", *two, "--proxmox", "100", "--proxmox", "101", "--yes")
+        first, second = config(root, 100), config(root, 101)
+        tap.ok(a.returncode == 0 and first.get("hostpci0") == "0000:4a:00,pcie=1,x-vga=1" and "hostpci1" not in first
+               and second.get("hostpci0") == "0000:21:00,pcie=1,x-vga=1" and "hostpci1" not in second,
+               "one guest per GPU, in the order given, each GPU its guest's display", a.stderr + str(first) + str(second))
+        u = run(root, commands, "undo", "--yes")
+        tap.ok(u.returncode == 0 and "hostpci0" not in config(root, 100) and "hostpci0" not in config(root, 101),
+               "undo gives both guests their options back", u.stderr)
+        a = run(root, commands, "apply", *two, "--proxmox", "100", "--yes")
+        first = config(root, 100)
+        tap.ok(a.returncode == 0 and first.get("hostpci0") == "0000:4a:00,pcie=1,x-vga=1" and
+               first.get("hostpci1") == "0000:21:00,pcie=1",
+               "one guest for both: two hostpci options, the first GPU its display", a.stderr + str(first))
+
         # The stand-in refuses what qemu-server refuses: it is a test of the plan only if it is strict.
         env = dict(os.environ, STANDIN_ROOT=root, STANDIN_LOG=os.path.join(tmp, "strict.log"))
         qm = os.path.join(TESTS, "lib", "standins", "qm")
