@@ -48,22 +48,16 @@ static const char *invocation(const struct wizard *w)
 /* From the saved domain to the guest system's installer on the screen, then the everyday domain. */
 static void guest_steps(const struct wizard *w, struct strbuf *b, int *n)
 {
-        static const char *const images = "/var/lib/libvirt/images/";
-
-        step_line(b, n, "For the guest, a libvirt domain named " GUEST_DOMAIN_NAME " is saved, ready to install its "
-                        "system: put the installer's ISO at %s" GUEST_DOMAIN_NAME "-installer.iso (%s), create its "
-                        "disk (sudo qemu-img create -f qcow2 %s" GUEST_DOMAIN_NAME ".qcow2 128G), then: sudo virsh "
-                        "define %s/" SESSION_KEPT_DOMAIN "; sudo virsh start " GUEST_DOMAIN_NAME "; and virt-viewer "
-                        "--connect qemu:///system " GUEST_DOMAIN_NAME " (or virt-manager) shows the installer.",
-                  images, w->guest_os == GUEST_WINDOWS ? "Windows 11's from Microsoft's download page" :
-                  "your distribution's", images, shown_root(w));
-        step_line(b, n, "If the guest does not start: %s doctor " GUEST_DOMAIN_NAME " names what its logs say went "
-                        "wrong, and the fix.", invocation(w));
-        step_line(b, n, "Once installed, the everyday domain has no emulated display and takes the host's keyboard and "
-                        "mouse (both Ctrl keys hand them back): %s plan --libvirt-domain " GUEST_DOMAIN_NAME " "
-                        "--installed --input /dev/input/by-id/...-event-kbd --input /dev/input/by-id/...-event-mouse "
-                        "> " GUEST_DOMAIN_NAME ".xml, then sudo virsh define " GUEST_DOMAIN_NAME ".xml.",
-                  invocation(w));
+        step_line(b, n, "The guest's libvirt domain " GUEST_DOMAIN_NAME ", which installs its system, is saved: put %s "
+                        "installer at /var/lib/libvirt/images/" GUEST_DOMAIN_NAME "-installer.iso, then sudo qemu-img "
+                        "create -f qcow2 /var/lib/libvirt/images/" GUEST_DOMAIN_NAME ".qcow2 128G; sudo virsh define "
+                        "%s/" SESSION_KEPT_DOMAIN "; sudo virsh start " GUEST_DOMAIN_NAME "; virt-viewer -c "
+                        "qemu:///system " GUEST_DOMAIN_NAME " shows it.",
+                  w->guest_os == GUEST_WINDOWS ? "Windows 11's" : "the system's", shown_root(w));
+        step_line(b, n, "Installed, %s plan --libvirt-domain " GUEST_DOMAIN_NAME " --installed --input "
+                        "/dev/input/by-id/NAME... gives the everyday domain (the host's keyboard and mouse; both Ctrl "
+                        "keys hand them back). If the guest does not start, %s doctor " GUEST_DOMAIN_NAME " says why.",
+                  invocation(w), invocation(w));
 }
 
 /* Proxmox VE's guests are qm's: the same choices with the guest's id set its options. */

@@ -171,8 +171,9 @@ static bool passed_now(const struct machine *m, const struct pci_device *d)
         return strv_contains(&m->vfio.tool.devices, d->address) || strv_contains(&m->vfio.bound, d->address);
 }
 
-static char *status_of(const struct machine *m, const struct gpu_info *g, const struct pci_device *d)
+static char *status_of(const struct wizard *w, const struct gpu_info *g, const struct pci_device *d)
 {
+        const struct machine *m = w->m;
         const char *why = "ready";
         char *text;
 
@@ -181,8 +182,9 @@ static char *status_of(const struct machine *m, const struct gpu_info *g, const 
                         why = short_reasons[r];
                         break;
                 }
-        if (asprintf(&text, "%s%s%s", why, (g->reasons & (1u << GPU_REASON_ACS_OVERRIDE)) ? ", ACS override" : "",
-                     passed_now(m, d) ? ", passed through now" : "") < 0)
+        if (asprintf(&text, "%s%s%s%s", why, (g->reasons & (1u << GPU_REASON_ACS_OVERRIDE)) ? ", ACS override" : "",
+                     passed_now(m, d) ? ", passed through now" : "",
+                     strv_contains(&w->sel.more_gpus, d->address) ? ", also goes" : "") < 0)
                 return NULL;
         return text;
 }
@@ -274,7 +276,7 @@ static void draw_gpus(const struct wizard *w, const struct gpu_view *v, struct c
 
         /* The name takes what the address and the longest status leave. */
         for (size_t i = 0; i < m->n_gpus; i++) {
-                char *status = status_of(m, &m->gpus[i], &m->devices[m->gpus[i].device]);
+                char *status = status_of(w, &m->gpus[i], &m->devices[m->gpus[i].device]);
 
                 if (status && (int)strlen(status) > status_width)
                         status_width = (int)strlen(status);
@@ -286,7 +288,7 @@ static void draw_gpus(const struct wizard *w, const struct gpu_view *v, struct c
         for (size_t i = first; i < m->n_gpus && *y < last; i++) {
                 const struct gpu_info *g = &m->gpus[i];
                 const struct pci_device *d = &m->devices[g->device];
-                char *vendor = vendor_of(d), *status = status_of(m, g, d), *name = NULL, *line = NULL;
+                char *vendor = vendor_of(d), *status = status_of(w, g, d), *name = NULL, *line = NULL;
 
                 if (vendor && status && asprintf(&name, "%s%s%s", vendor, *vendor ? " " : "", name_of(d)) >= 0 &&
                     asprintf(&line, "%s  %-*.*s %s", d->address, name_width, name_width, name, status) >= 0)
@@ -614,6 +616,9 @@ static enum step_result choose_gpu(struct wizard *w, struct gpu_view *v)
         prune_allowed(w, &w->m->gpus[v->cursor]);
         free(w->sel.gpu);
         w->sel.gpu = strdup(w->m->devices[w->m->gpus[v->cursor].device].address);
+        /* The GPU chosen is the first: the others ticked with a go with it. */
+        if (w->sel.gpu)
+                (void)strv_remove(&w->sel.more_gpus, w->sel.gpu);
         w->sel.release = false;
         w->changed = true;
         return STEP_NEXT;
@@ -682,6 +687,16 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         case WK_TAB:
                 v->extras_focus = !v->extras_focus && v->n_extras > 0;
                 return STEP_STAY;
+        case 'a':
+                /* Another GPU for the guests too: each gets its own checks on the review. */
+                if (!v->extras_focus) {
+                        const char *addr = w->m->devices[w->m->gpus[v->cursor].device].address;
+
+                        if (strv_remove(&w->sel.more_gpus, addr) < 0 && strv_push(&w->sel.more_gpus, addr) < 0)
+                                return STEP_HOLD;
+                        w->changed = true;
+                }
+                return STEP_STAY;
         case 'g':
                 v->groups = true;
                 v->group_scroll = 0;
@@ -715,8 +730,11 @@ static const char *keys_now(const struct wizard *w, const void *priv)
                 return "y pass it anyway  any other key keeps it with the host";
         if (v->groups)
                 return "Up/Down PgUp/PgDn scroll  any other key closes the groups";
-        return v->extras_focus ? "Enter choose the GPU  Space tick  Tab GPUs  Up/Down move  g groups  b back"
-                               : "Enter choose  Up/Down move  Tab devices  g groups  b back";
+        if (v->extras_focus)
+                return "Enter choose the GPU  Space tick  Tab GPUs  Up/Down move  g groups  b back";
+        /* With one GPU there is none to add. */
+        return w->m->n_gpus > 1 ? "Enter choose  a add  Up/Down  Tab devices  g groups  b back"
+                                : "Enter choose  Up/Down move  Tab devices  g groups  b back";
 }
 
 const struct step_ops gpu_step = {
@@ -724,7 +742,7 @@ const struct step_ops gpu_step = {
         .help = "Choose the GPU the guest gets. \"ready\" means it can be passed through as it is: its IOMMU group "
                 "holds nothing the host needs, it is not the boot display, and another GPU is left for the host; "
                 "otherwise the row says what stands in the way. The functions of the same card (HDMI audio, USB-C) "
-                "always go along. Tab reaches the devices that may go along: first those sharing the GPU's IOMMU "
+                "always go along. a marks another GPU to go too (\"also goes\"): Enter then chooses the first, and the review checks each. Tab reaches the devices that may go along: first those sharing the GPU's IOMMU "
                 "group, then others alone in their groups; Space ticks one. What the host runs on (the chipset's "
                 "bridges, the controller of its disks) is never offered. A device the host is reached through (the "
                 "network controller of its default route or ssh session, its only network or USB controller, the "

@@ -71,6 +71,8 @@ char *selection_command(const struct wizard *w)
         }
         if (r >= 0 && s->gpu)
                 r = push_flag(&v, "--gpu", s->gpu);
+        for (size_t i = 0; r >= 0 && i < s->more_gpus.n; i++)
+                r = push_flag(&v, "--gpu", s->more_gpus.v[i]);
         for (size_t i = 0; r >= 0 && i < s->extra.n; i++)
                 r = push_flag(&v, "--extra", s->extra.v[i]);
         for (int g = GOAL_BASE + 1; r >= 0 && g < _GOAL_MAX; g++)

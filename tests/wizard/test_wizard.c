@@ -552,6 +552,24 @@ START_TEST(guest_system)
 }
 END_TEST
 
+/* a adds another GPU: the review plans both, and the boot display among them is refused by its address. */
+START_TEST(two_gpus)
+{
+        const char *text;
+
+        load("amd-x570-two-gpus", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_UP, 'a', WK_DOWN, 0 });
+        screen("two-3-gpu-added", 80, 24);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, 0 });
+        screen("two-6-review-refused", 80, 24);
+        keys((int[]){ 'v', 0 });
+        text = wizard_plan_text(w);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_nonnull(strstr(text, "0000:0b:00.0"));
+        ck_assert_ptr_nonnull(strstr(text, "0000:0a:00.0"));
+}
+END_TEST
+
 /* On Proxmox VE, Done gives the guest's options as qm's, not a libvirt domain's. */
 START_TEST(proxmox_done)
 {
@@ -914,6 +932,7 @@ int main(void)
         tcase_add_test(tc, rerun_keeps_goals);
         tcase_add_test(tc, rerun_trial);
         tcase_add_test(tc, proxmox_done);
+        tcase_add_test(tc, two_gpus);
         tcase_add_test(tc, rerun_single_gpu);
         tcase_add_test(tc, gaming_goal);
         tcase_add_test(tc, guest_system);
