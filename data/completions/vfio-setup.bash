@@ -54,7 +54,7 @@ _vfio_setup()
     local options
     case $command in
         detect) options="--json" ;;
-        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --proxmox --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os --iso --drivers-iso --installed --input" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --proxmox --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os --iso --drivers-iso --installed --input -o --force" ;;
         apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --proxmox --guest-os --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
         undo) options="--yes --no-regenerate --timeout --json" ;;
         commit) options="--yes --no-regenerate --timeout --json" ;;

@@ -127,6 +127,18 @@ char *guest_iso_default(const char *name);
 int plan_libvirt_domain(const struct plan *p, const struct guest_domain *g, const struct ovmf_paths *fw, char **ret);
 /* plan_libvirt_domain with the UEFI firmware installed here (ovmf_find), or libvirt's choice without one. */
 int plan_guest_domain(const struct sysroot *sr, const struct plan *p, const struct guest_domain *g, char **ret);
+/*
+ * Several guests for several GPUs: guest `guest` of `guests` gets GPU number `guest` of the
+ * selection (gpu, then more_gpus) with its companions, the first also every other device of
+ * the plan; one guest gets all.  -EINVAL unless there is one guest or one per GPU.
+ */
+int plan_guest_devices(const struct machine *m, const struct selection *sel, const struct plan *p, size_t guest,
+                       size_t guests, struct strv *ret);
+/*
+ * p as one guest sees it: devices instead of p's, and the goals' memory, cores, shared
+ * memory and disks only for the first.  It borrows p's storage and devices: never free it.
+ */
+void plan_guest_view(const struct plan *p, const struct strv *devices, bool first, struct plan *ret);
 /* Letters, digits and . _ + - (not first), at most 64: a name virsh, paths and XML take as it is. */
 bool libvirt_domain_name_ok(const char *name);
 /* The review text: per file a unified diff (new files in full), then commands, warnings, manual steps. */

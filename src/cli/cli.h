@@ -15,6 +15,7 @@ struct cli_options {
         bool json;
         bool libvirt_xml;               /* plan: <hostdev> elements instead of the plan */
         const char *libvirt_domain;     /* plan: a whole domain of that name instead of the plan */
+        struct strv more_domains;       /* plan: a domain per GPU, the first's name above, saved in -o DIR */
         const char *guest_os;           /* plan --libvirt-domain: --guest-os as given; NULL is Windows */
         enum guest_os guest;
         const char *iso;                /* plan --libvirt-domain: the installer, --drivers-iso virtio-win */

@@ -173,5 +173,6 @@ int main(int argc, char **argv)
         selection_free(&opt.selection);
         strv_free(&opt.inputs);
         strv_free(&opt.logs);
+        strv_free(&opt.more_domains);
         return r;
 }

@@ -21,12 +21,13 @@ const struct command cli_commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
           "what the machine is: CPU, IOMMU, GPUs and their groups, boot chain, VFIO state" },
         { "plan", cli_plan, (const int[]){ PLAN_OPTIONS, OPT_JSON, OPT_LIBVIRT_XML, OPT_LIBVIRT_DOMAIN, OPT_GUEST_OS,
-                                           OPT_ISO, OPT_DRIVERS_ISO, OPT_INSTALLED, OPT_INPUT, 0 },
+                                           OPT_ISO, OPT_DRIVERS_ISO, OPT_INSTALLED, OPT_INPUT, 'o', OPT_FORCE, 0 },
           "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--allow-host-device ADDRESS]... [--bootloader NAME] [--initramfs NAME]\n"
           "       [--single-gpu DOMAIN] [--no-trial] [--proxmox VMID [--guest-os windows|linux]]\n"
           "       [--json | --libvirt-xml | --libvirt-domain NAME [--guest-os windows|linux] [--iso FILE]\n"
-          "        [--drivers-iso FILE] [--installed [--input /dev/input/by-id/NAME]...]]\n"
+          "        [--drivers-iso FILE] [--installed [--input /dev/input/by-id/NAME]...]\n"
+          "        | --libvirt-domain NAME... -o DIR [--force]]   (one domain per GPU, each saved as DIR/NAME.xml)\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
           "plan --release [--json]",
@@ -167,6 +168,8 @@ int cli_command_option(struct cli_options *opt, int c, const char *arg)
                                         "(not first), at most 64\n", arg);
                         return -1;
                 }
+                if (opt->libvirt_domain)
+                        return strv_push(&opt->more_domains, arg) < 0 ? -1 : 0;
                 opt->libvirt_domain = arg;
                 return 0;
         case OPT_GUEST_OS:

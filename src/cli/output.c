@@ -2,15 +2,18 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <langinfo.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "cli.h"
 #include "output.h"
+#include "vfio-setup/atomic.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/json.h"
 
@@ -245,4 +248,24 @@ void cli_error(const char *what, int err, const char *hint)
         fprintf(stderr, "vfio-setup: %s: %s\n", what, vs_strerror(err));
         if (hint)
                 fprintf(stderr, "hint: %s\n", hint);
+}
+
+int output_save(const char *path, const void *data, size_t len, bool replace)
+{
+        char *copy = strdup(path), *copy2 = strdup(path);
+        struct sysroot *dir = NULL;
+        struct stat st;
+        int r = -ENOMEM;
+
+        if (copy && copy2) {
+                r = sysroot_new(dirname(copy), &dir);
+                if (r >= 0 && !replace && sysroot_stat(dir, basename(copy2), true, &st) == 0)
+                        r = -EEXIST;
+                if (r >= 0)
+                        r = atomic_write(dir, basename(copy2), data, len, 0644, getuid(), getgid(), NULL);
+        }
+        sysroot_free(dir);
+        free(copy);
+        free(copy2);
+        return r;
 }

@@ -39,3 +39,8 @@ bool output_json_printed(void);
 int output_json_error(const char *command, int exit_code);
 /* "->" or an arrow, by locale and --ascii. */
 const char *output_arrow(const struct output *o);
+/*
+ * Writes a file the user named (rom -o, plan's domains), whole or not at all, in the directory
+ * it names (which must exist); -EEXIST unless replace.
+ */
+int output_save(const char *path, const void *data, size_t len, bool replace);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,47 @@ static bool domain_options_ok(const struct sysroot *sr, const struct cli_options
         return true;
 }
 
+/* plan --libvirt-domain NAME... -o DIR: a domain per GPU, in the order of --gpu, each saved as DIR/NAME.xml. */
+static int save_domains(const struct sysroot *sr, const struct machine *m, const struct plan *p,
+                        const struct cli_options *opt)
+{
+        size_t guests = 1 + opt->more_domains.n;
+        int r = 0;
+
+        for (size_t i = 0; i < guests && r >= 0; i++) {
+                const char *name = i ? opt->more_domains.v[i - 1] : opt->libvirt_domain;
+                struct guest_domain g = { .name = name, .os = opt->guest, .installed = opt->installed,
+                                          .iso = opt->iso, .drivers_iso = opt->drivers_iso, .inputs = opt->inputs };
+                struct strv devices = { 0 };
+                struct plan view;
+                char *text = NULL, *path = NULL, *list;
+
+                r = plan_guest_devices(m, &opt->selection, p, i, guests, &devices);
+                if (r >= 0) {
+                        plan_guest_view(p, &devices, i == 0, &view);
+                        r = plan_guest_domain(sr, &view, &g, &text);
+                }
+                if (r >= 0 && asprintf(&path, "%s/%s.xml", opt->output, name) < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = output_save(path, text, strlen(text), opt->force);
+                list = r >= 0 ? strv_join(&devices, " ") : NULL;
+                if (r >= 0)
+                        printf("Saved %s: %s\n", path, list ? list : "");
+                else if (r == -EEXIST)
+                        fprintf(stderr, "vfio-setup: plan: %s exists; --force replaces it\n", path);
+                else
+                        cli_error("plan", r, path);
+                free(list);
+                free(path);
+                free(text);
+                strv_free(&devices);
+        }
+        if (r >= 0)
+                printf("Then: sudo virsh define FILE for each.\n");
+        return r < 0 ? EXIT_USAGE : EXIT_OK;
+}
+
 int cli_plan(struct sysroot *sr, const struct cli_options *opt)
 {
         struct machine *m;
@@ -94,6 +136,17 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
         }
         if (opt->libvirt_domain && !domain_options_ok(sr, opt))
                 return EXIT_USAGE;
+        /* Several domains: one per GPU named, saved where -o says. */
+        if (opt->more_domains.n && (!opt->output || 1 + opt->more_domains.n != 1 + opt->selection.more_gpus.n ||
+                                    !opt->selection.gpu)) {
+                fprintf(stderr, "vfio-setup: plan: several --libvirt-domain names make one domain per GPU: give as "
+                                "many --gpu as names, and -o DIR for the files\n");
+                return EXIT_USAGE;
+        }
+        if ((opt->output || opt->force) && !opt->more_domains.n) {
+                fprintf(stderr, "vfio-setup: plan: -o and --force go with several --libvirt-domain names\n");
+                return EXIT_USAGE;
+        }
         r = detect_machine(sr, &m);
         if (r < 0) {
                 cli_error("plan", r, NULL);
@@ -125,8 +178,8 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 selection_free(&sel);
         } else
                 r = plan_build_worded(sr, m, &opt->selection, cli_remedies, &p, &reason);
-        machine_free(m);
         if (r < 0) {
+                machine_free(m);
                 if (reason)
                         fprintf(stderr, "vfio-setup: plan: %s\n", reason);
                 else
@@ -143,8 +196,16 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                                 "them back to the host)%s%s\n", here ? "; these are here: " : "", here ? here : "");
                 free(here);
                 plan_free(p);
+                machine_free(m);
                 return EXIT_USAGE;
         }
+        if (opt->more_domains.n) {
+                r = save_domains(sr, m, p, opt);
+                plan_free(p);
+                machine_free(m);
+                return r;
+        }
+        machine_free(m);
         if (opt->libvirt_domain) {
                 struct guest_domain g = { .name = opt->libvirt_domain, .os = opt->guest, .installed = opt->installed,
                                           .iso = opt->iso, .drivers_iso = opt->drivers_iso, .inputs = opt->inputs };

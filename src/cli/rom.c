@@ -9,32 +9,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "output.h"
 #include "remedies.h"
 #include "vfio-setup/atomic.h"
 #include "vfio-setup/detect.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/rom.h"
-
-/* Writes the file whole or not at all, in the directory it names (which must exist); -EEXIST unless replace. */
-static int save(const char *output, const unsigned char *data, size_t len, bool replace)
-{
-        char *copy = strdup(output), *copy2 = strdup(output);
-        struct sysroot *dir = NULL;
-        struct stat st;
-        int r = -ENOMEM;
-
-        if (copy && copy2) {
-                r = sysroot_new(dirname(copy), &dir);
-                if (r >= 0 && !replace && sysroot_stat(dir, basename(copy2), true, &st) == 0)
-                        r = -EEXIST;
-                if (r >= 0)
-                        r = atomic_write(dir, basename(copy2), data, len, 0644, getuid(), getgid(), NULL);
-        }
-        sysroot_free(dir);
-        free(copy);
-        free(copy2);
-        return r;
-}
 
 int cli_rom(struct sysroot *sr, const struct cli_options *opt)
 {
@@ -83,7 +63,7 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
         else if (r < 0)
                 fprintf(stderr, "vfio-setup: rom: reading the ROM of %s: %s; the ROM was disabled again\n", d->address,
                         vs_strerror(r));
-        else if ((r = save(opt->output, data, len, opt->force)) == -EEXIST) {
+        else if ((r = output_save(opt->output, data, len, opt->force)) == -EEXIST) {
                 fprintf(stderr, "vfio-setup: rom: %s exists; nothing was written\nhint: name another file, or add --force "
                                 "to replace it\n", opt->output);
                 code = EXIT_USAGE;

@@ -364,25 +364,6 @@ static int one_guest(struct plan_ctx *ctx, const char *id, const struct strv *de
         return r;
 }
 
-/* A GPU of the selection and its companions, as the plan passes them. */
-static int gpu_devices(const struct plan_ctx *ctx, const char *address, struct strv *ret)
-{
-        const struct machine *m = ctx->m;
-        size_t idx;
-        int r = 0;
-
-        if (machine_find_device(m, address, &idx) < 0)
-                return 0;
-        for (size_t i = 0; i < m->n_gpus && r >= 0; i++) {
-                if (m->gpus[i].device != idx)
-                        continue;
-                r = strv_push(ret, m->devices[idx].address);
-                for (size_t k = 0; k < m->gpus[i].n_companions && r >= 0; k++)
-                        r = strv_push(ret, m->devices[m->gpus[i].companions[k]].address);
-        }
-        return r;
-}
-
 int emit_proxmox_guest(struct plan_ctx *ctx)
 {
         const struct selection *sel = ctx->sel;
@@ -400,19 +381,7 @@ int emit_proxmox_guest(struct plan_ctx *ctx)
         for (size_t i = 0; i < gpus && r >= 0; i++) {
                 struct strv devices = { 0 };
 
-                r = gpu_devices(ctx, i ? sel->more_gpus.v[i - 1] : sel->gpu, &devices);
-                for (size_t k = 0; i == 0 && k < ctx->plan->devices.n && r >= 0; k++) {
-                        bool of_a_gpu = false;
-                        struct strv other = { 0 };
-
-                        for (size_t j = 1; j < gpus && r >= 0 && !of_a_gpu; j++) {
-                                r = gpu_devices(ctx, sel->more_gpus.v[j - 1], &other);
-                                of_a_gpu = strv_contains(&other, ctx->plan->devices.v[k]);
-                                strv_free(&other);
-                        }
-                        if (r >= 0 && !of_a_gpu && !strv_contains(&devices, ctx->plan->devices.v[k]))
-                                r = strv_push(&devices, ctx->plan->devices.v[k]);
-                }
+                r = plan_guest_devices(ctx->m, sel, ctx->plan, i, gpus, &devices);
                 if (r >= 0)
                         r = one_guest(ctx, sel->proxmox.v[i], &devices, i == 0);
                 strv_free(&devices);

@@ -1,19 +1,29 @@
 #!/usr/bin/env python3
 """Several GPUs: --gpu repeated passes every GPU named, each with its companions and the same
 refusals (the boot VGA one per GPU), never the last one alone; a GPU named twice, or several in
-single-GPU mode, is refused.
+single-GPU mode, is refused. A libvirt domain per GPU, saved with -o DIR.
 Usage: gpus.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
 """
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from vstest import Tap, roots, run_binary  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 RX, RTX = "0000:21:00.0", "0000:4a:00.0"    # threadripper-3970x.card: the boot VGA RX 6600 and an RTX 3090
+
+
+def hostdevs(dom):
+    if dom is None:
+        return None
+    return ["%04x:%02x:%02x.%x" % tuple(int(a.get(k), 16) for k in ("domain", "bus", "slot", "function"))
+            for a in dom.findall("./devices/hostdev/source/address")]
 
 
 def plan(root, *args):
@@ -47,6 +57,36 @@ def main():
                p.stderr)
         p = plan(root, "--gpu", RTX, "--gpu", RX, "--allow-boot-vga", "--single-gpu", "win11")
         tap.ok(p.returncode == 2 and "name one GPU" in p.stderr, "single-GPU mode with two GPUs: refused", p.stderr)
+
+        # One libvirt domain per GPU, saved where -o says; the goals' memory is the first guest's.
+        out = os.path.join(tmp, "domains")
+        os.makedirs(out)
+        two = ["--gpu", RTX, "--gpu", RX, "--allow-boot-vga", "--goal", "gaming", "--vm-memory", "8G"]
+        p = plan(root, *two, "--libvirt-domain", "w1", "--libvirt-domain", "w2", "-o", out)
+        docs = {n: ET.parse(os.path.join(out, f"{n}.xml")).getroot() for n in ("w1", "w2")
+                if os.path.exists(os.path.join(out, f"{n}.xml"))}
+        tap.ok(p.returncode == 0 and [hostdevs(docs.get(n)) for n in ("w1", "w2")] ==
+               [[RTX, "0000:4a:00.1"], [RX, "0000:21:00.1"]],
+               "a domain per GPU, in the order of --gpu, each with its GPU's functions", p.stdout + p.stderr)
+        tap.ok(docs.get("w1") is not None and docs["w1"].find("memoryBacking") is not None and
+               docs.get("w2") is not None and docs["w2"].find("memoryBacking") is None,
+               "the gaming goal's hugepages go to the first guest only")
+        for n in ("w1", "w2"):
+            v = subprocess.run(["virsh", "-c", "test:///default", "define", os.path.join(out, f"{n}.xml")],
+                               capture_output=True, text=True) if shutil.which("virsh") else None
+            tap.ok(v is None or v.returncode == 0, f"{n}.xml: virsh define (test driver) takes it",
+                   v.stderr if v else "virsh not installed")
+        p = plan(root, *two, "--libvirt-domain", "w1", "--libvirt-domain", "w2", "-o", out)
+        tap.ok(p.returncode == 1 and "exists; --force replaces it" in p.stderr, "an existing file is kept unless --force",
+               p.stderr)
+        p = plan(root, *two, "--libvirt-domain", "w1", "--libvirt-domain", "w2", "-o", out, "--force")
+        tap.ok(p.returncode == 0, "--force replaces them", p.stderr)
+        p = plan(root, *two, "--libvirt-domain", "w1", "--libvirt-domain", "w2", "--libvirt-domain", "w3", "-o", out)
+        tap.ok(p.returncode == 1 and "as many --gpu as names" in p.stderr, "three domains for two GPUs: refused",
+               p.stderr)
+        p = plan(root, *two, "--libvirt-domain", "w1", "-o", out)
+        tap.ok(p.returncode == 1 and "-o and --force go with several" in p.stderr, "-o with one domain: refused",
+               p.stderr)
     tap.done()
 
 
