@@ -47,6 +47,8 @@ int session_keep(const struct sysroot *sr, struct apply_session *s, const char *
 #define SESSION_KEPT_PLAN "var/lib/vfio-setup/wizard-plan.txt"
 #define SESSION_KEPT_XML "var/lib/vfio-setup/guest-devices.xml"
 #define SESSION_KEPT_DOMAIN "var/lib/vfio-setup/guest-domain.xml"
+/* ... and with a guest per GPU, the domains of the second GPU on (a printf format of their number). */
+#define SESSION_KEPT_DOMAIN_N "var/lib/vfio-setup/guest-domain-%zu.xml"
 void session_keep_review(const struct sysroot *sr, struct apply_session *s, const char *plan_text, const char *xml,
                          const char *domain);
 /* Where a GPU's video BIOS is kept: "var/lib/vfio-setup/gpu-ADDRESS.rom". */

@@ -54,6 +54,12 @@ static void guest_steps(const struct wizard *w, struct strbuf *b, int *n)
                         "%s/" SESSION_KEPT_DOMAIN "; sudo virsh start " GUEST_DOMAIN_NAME "; virt-viewer -c "
                         "qemu:///system " GUEST_DOMAIN_NAME " shows it.",
                   w->guest_os == GUEST_WINDOWS ? "Windows 11's" : "the system's", shown_root(w));
+        /* One guest per GPU: each its own domain, disk and installer, made the same way. */
+        for (size_t i = 0; i < w->more_domains.n; i++)
+                step_line(b, n, "The guest of the GPU %s, " GUEST_DOMAIN_NAME "-%zu, the same way: its installer at "
+                                "/var/lib/libvirt/images/" GUEST_DOMAIN_NAME "-%zu-installer.iso, its disk "
+                                GUEST_DOMAIN_NAME "-%zu.qcow2, sudo virsh define %s/" SESSION_KEPT_DOMAIN_N ".",
+                          w->sel.more_gpus.v[i], i + 2, i + 2, i + 2, shown_root(w), i + 2);
         step_line(b, n, "Installed, %s plan --libvirt-domain " GUEST_DOMAIN_NAME " --installed --input "
                         "/dev/input/by-id/NAME... gives the everyday domain (the host's keyboard and mouse; both Ctrl "
                         "keys hand them back). If the guest does not start, %s doctor " GUEST_DOMAIN_NAME " says why.",
@@ -65,11 +71,13 @@ static void proxmox_steps(const struct wizard *w, struct strbuf *b, int *n)
 {
         char *command = selection_command(w);
 
-        step_line(b, n, "On Proxmox VE the guest is a VM of its own: %s --proxmox VMID%s (VMID its id, from qm list) "
+        step_line(b, n, "On Proxmox VE the guest is a VM of its own: %s --proxmox VMID%s%s (VMID its id, from qm list) "
                         "gives it the devices with qm set (all functions, pcie, x-vga), q35, OVMF with an EFI disk%s, "
                         "CPU type host; vfio-setup plan with the same options shows them first, and undo puts back "
                         "what the VM had.",
-                  command ? command : "vfio-setup apply", w->guest_os == GUEST_LINUX ? " --guest-os linux" : "",
+                  command ? command : "vfio-setup apply",
+                  w->guest_per_gpu && w->sel.more_gpus.n ? " (once per GPU, in the order of --gpu)" : "",
+                  w->guest_os == GUEST_LINUX ? " --guest-os linux" : "",
                   w->guest_os == GUEST_WINDOWS ? " and a TPM" : "");
         free(command);
 }
@@ -193,6 +201,13 @@ static int enter(struct wizard *w, void *priv)
                 session_keep_review(w->sr, &w->session, w->plan_text,
                                     w->outcome == OUTCOME_APPLIED ? w->libvirt_xml : NULL,
                                     w->outcome == OUTCOME_APPLIED ? w->libvirt_domain : NULL);
+        /* A guest per GPU: the others' domains beside the first's. */
+        for (size_t i = 0; w->outcome == OUTCOME_APPLIED && i < w->more_domains.n; i++) {
+                char rel[128];
+
+                snprintf(rel, sizeof(rel), SESSION_KEPT_DOMAIN_N, i + 2);
+                (void)session_keep(w->sr, &w->session, rel, w->more_domains.v[i], strlen(w->more_domains.v[i]));
+        }
         next_steps(w, &b);
         return strbuf_finish(&b, &v->text);
 }

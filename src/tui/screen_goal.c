@@ -15,7 +15,7 @@
  */
 enum row_kind {
         ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_HDR, ROW_LG_KVMFR, ROW_LG_USER, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK,
-        ROW_GUEST_OS, ROW_IOMMU_PT, ROW_SINGLE_GPU
+        ROW_GUEST_OS, ROW_GUESTS, ROW_IOMMU_PT, ROW_SINGLE_GPU
 };
 
 struct row {
@@ -94,6 +94,9 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
                         n += storage_rows(w->m, out + n, N_ROWS - 1 - n);
         }
         out[n++] = (struct row){ ROW_GUEST_OS, GOAL_BASE };
+        /* Several GPUs: one guest takes them all, or each its own. */
+        if (w->sel.more_gpus.n)
+                out[n++] = (struct row){ ROW_GUESTS, GOAL_BASE };
         out[n++] = (struct row){ ROW_IOMMU_PT, GOAL_BASE };
         /* With a second GPU the host keeps a display by binding at boot: the mode is offered where it cannot. */
         if (w->m->n_gpus == 1 || w->sel.single_gpu)
@@ -241,6 +244,11 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
         case ROW_GUEST_OS:
                 if (asprintf(&line, "    guest system  < %s >  %s", guest_systems[w->guest_os].name,
                              guest_systems[w->guest_os].text) < 0)
+                        line = NULL;
+                break;
+        case ROW_GUESTS:
+                if (asprintf(&line, "    guests        < %s >  %s", w->guest_per_gpu ? "one per GPU" : "one for all",
+                             w->guest_per_gpu ? "a domain for each GPU" : "every GPU in one domain") < 0)
                         line = NULL;
                 break;
         case ROW_IOMMU_PT:
@@ -467,6 +475,8 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 step_cpus(w, k == WK_RIGHT ? 1 : -1);
         else if ((k == WK_LEFT || k == WK_RIGHT) && at->kind == ROW_GUEST_OS)
                 w->guest_os = (enum guest_os)((w->guest_os + _GUEST_OS_MAX + (k == WK_RIGHT ? 1 : -1)) % _GUEST_OS_MAX);
+        else if ((k == WK_LEFT || k == WK_RIGHT || k == ' ') && at->kind == ROW_GUESTS)
+                w->guest_per_gpu = !w->guest_per_gpu;
         else if (k == ' ' && at->kind == ROW_IOMMU_PT) {
                 w->sel.iommu_pt = !w->sel.iommu_pt;
                 w->changed = true;
@@ -495,7 +505,9 @@ static enum step_result key(struct wizard *w, void *priv, int k)
 
 const struct step_ops goal_step = {
         .title = "Goal",
-        .help = "Plain passthrough binds the GPU to vfio-pci at boot; every other goal builds on it. Looking Glass "
+        .help = "Plain passthrough binds the GPU to vfio-pci at boot; every other goal builds on it. With several "
+                "GPUs, guests (Left/Right) puts every GPU in one guest's domain, or gives each GPU a domain of its "
+                "own, the first also taking the other devices and the goals. Looking Glass "
                 "shows the guest's screen in a window on the host through shared memory: choose the guest's "
                 "resolution with Left/Right and whether it is HDR (they size the memory), /dev/shm or the kvmfr module, and "
                 "the user who runs the client and owns the memory (Left/Right among the users who log in here; at "

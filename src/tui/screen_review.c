@@ -18,6 +18,37 @@ struct review {
         int scroll;
 };
 
+/*
+ * The domains that install the guests' systems: one for every GPU, or with guest_per_gpu one
+ * per GPU (vfio-guest, vfio-guest-2, ...), the first also taking the other devices and goals.
+ */
+static int guest_domains(struct wizard *w, const struct plan *p)
+{
+        size_t guests = w->guest_per_gpu ? 1 + w->sel.more_gpus.n : 1;
+        int r = 0;
+
+        for (size_t i = 0; i < guests && r >= 0; i++) {
+                struct strv devices = { 0 };
+                char name[64], *text = NULL;
+                struct plan view;
+
+                snprintf(name, sizeof(name), i ? GUEST_DOMAIN_NAME "-%zu" : GUEST_DOMAIN_NAME, i + 1);
+                r = plan_guest_devices(w->m, &w->sel, p, i, guests, &devices);
+                if (r >= 0) {
+                        struct guest_domain g = { .name = name, .os = w->guest_os };
+
+                        plan_guest_view(p, &devices, i == 0, &view);
+                        r = plan_guest_domain(w->sr, &view, &g, &text);
+                }
+                if (r >= 0 && i == 0)
+                        w->libvirt_domain = text;
+                else if (r >= 0)
+                        r = strv_consume(&w->more_domains, text);
+                strv_free(&devices);
+        }
+        return r;
+}
+
 static int enter(struct wizard *w, void *priv)
 {
         struct review *v = priv;
@@ -40,14 +71,12 @@ static int enter(struct wizard *w, void *priv)
         free(w->libvirt_xml);
         free(w->libvirt_domain);
         w->libvirt_xml = w->libvirt_domain = NULL;
+        strv_free(&w->more_domains);
         /* Proxmox VE's guests are not libvirt's: Done names qm's options instead. */
         r = v->plan->release || w->m->distro.proxmox_ve ? 0 : plan_libvirt_xml(v->plan, &w->libvirt_xml);
         /* The domain to install the guest's system with; Done says how to make the everyday one after. */
-        if (r >= 0 && !v->plan->release && !w->m->distro.proxmox_ve) {
-                struct guest_domain g = { .name = GUEST_DOMAIN_NAME, .os = w->guest_os };
-
-                r = plan_guest_domain(w->sr, v->plan, &g, &w->libvirt_domain);
-        }
+        if (r >= 0 && !v->plan->release && !w->m->distro.proxmox_ve)
+                r = guest_domains(w, v->plan);
         if (r >= 0)
                 r = plan_to_text(v->plan, &v->text);
         if (r >= 0 && !(v->command = selection_command(w)))

@@ -238,6 +238,7 @@ void wizard_free(struct wizard *w)
         free(w->error);
         free(w->libvirt_xml);
         free(w->libvirt_domain);
+        strv_free(&w->more_domains);
         session_free(&w->session);
         free(w->plan_text);
         undo_preview_free(&w->pending);

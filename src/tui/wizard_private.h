@@ -77,6 +77,8 @@ struct wizard {
         char *libvirt_xml;              /* the reviewed plan's elements for the guest's domain */
         char *libvirt_domain;           /* ... and a whole domain for it (GUEST_DOMAIN_NAME) */
         enum guest_os guest_os;         /* the system that domain is for (Goal screen; Windows at first) */
+        bool guest_per_gpu;             /* several GPUs: a domain each (more_domains), else one for all */
+        struct strv more_domains;       /* ... the domains of the GPUs after the first, in order */
         struct strv users;              /* who logs in here: the Looking Glass user to choose from */
 };
 

@@ -570,6 +570,29 @@ START_TEST(two_gpus)
 }
 END_TEST
 
+/* Two GPUs, a guest each: Done saves a domain per GPU, each with its GPU's functions. */
+START_TEST(two_guests)
+{
+        char path[1024], *domain;
+        size_t len;
+
+        load("amd-x570-two-gpus", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_UP, 'a', WK_DOWN, WK_ENTER, WK_ENTER, 0 });
+        keys((int[]){ WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_RIGHT, 0 });
+        screen("two-5-goal-per-gpu", 80, 24);
+        keys((int[]){ WK_ENTER, 'v', WK_ENTER, 'y', WK_ENTER, 0 });
+        screen("two-8-done-per-gpu", 100, 40);
+        snprintf(path, sizeof(path), "%s/var/lib/vfio-setup/guest-domain-2.xml", root);
+        domain = slurp(path, &len);
+        ck_assert_ptr_nonnull(domain);
+        domain[len < (1 << 16) ? len : len - 1] = '\0';
+        ck_assert_ptr_nonnull(strstr(domain, "<name>vfio-guest-2</name>"));
+        ck_assert_ptr_nonnull(strstr(domain, "bus='0x0a'"));
+        ck_assert_ptr_null(strstr(domain, "bus='0x0b'"));
+        free(domain);
+}
+END_TEST
+
 /* On Proxmox VE, Done gives the guest's options as qm's, not a libvirt domain's. */
 START_TEST(proxmox_done)
 {
@@ -933,6 +956,7 @@ int main(void)
         tcase_add_test(tc, rerun_trial);
         tcase_add_test(tc, proxmox_done);
         tcase_add_test(tc, two_gpus);
+        tcase_add_test(tc, two_guests);
         tcase_add_test(tc, rerun_single_gpu);
         tcase_add_test(tc, gaming_goal);
         tcase_add_test(tc, guest_system);
