@@ -34,7 +34,7 @@ enum doctor_failure {
 
 struct doctor_finding {
         enum doctor_failure failure;
-        char *source;           /* "var/log/libvirt/qemu/win11.log:12", or the domain's file */
+        char *source;           /* "/var/log/libvirt/qemu/win11.log:12", or the domain's file */
         char *line;             /* the log's line as it is (escape it for the output) */
         char *cause;
         char *fix;

@@ -348,7 +348,7 @@ static int scan(struct doctor *d, const char *rel, const char *mark, bool unknow
                 for (const char *p = prev; p < line; p++)
                         no += *p == '\n' || *p == '\0';
                 prev = line;
-                snprintf(source, sizeof(source), "%s:%zu", rel, no);
+                snprintf(source, sizeof(source), "/%s:%zu", rel, no);
                 for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]) && !known; i++)
                         if (strstr(line, patterns[i].phrase) && (!patterns[i].also || strstr(line, patterns[i].also))) {
                                 patterns[i].explain(d, source, line);
@@ -406,7 +406,8 @@ static int nvidia_hidden(struct doctor *d, const char *domain)
                         dev = device(d->m, address);
                         if (dev && dev->vendor_id == 0x10de && dev->class_id >> 8 == 0x03 &&
                             !strstr(xml, "<hidden state='on'/>") && !strstr(xml, "<hidden state=\"on\"/>"))
-                                add(d, DOCTOR_NVIDIA_HIDDEN, address, rel, "<kvm><hidden state='on'/></kvm> is not set",
+                                add(d, DOCTOR_NVIDIA_HIDDEN, address, d->res->read.v[d->res->read.n - 1],
+                                    "<kvm><hidden state='on'/></kvm> is not set",
                                     printed("%s is NVIDIA's: its Windows drivers before R465 (2021) stop with Code 43 "
                                             "when the guest shows it runs on KVM", address),
                                     printed("with an older driver, add <kvm><hidden state='on'/></kvm> to the "

@@ -90,7 +90,7 @@ def main():
         tap.ok("512 of 4096 are free" in f.get("hugepages", {}).get("cause", ""),
                "hugepages: how many are free now", f.get("hugepages"))
         tap.ok("0000:03:00.0" in f.get("reset-bug", {}).get("cause", "") and
-               f.get("reset-bug", {}).get("source", "").startswith("var/log/libvirt/libvirtd.log"),
+               f.get("reset-bug", {}).get("source", "").startswith("/var/log/libvirt/libvirtd.log"),
                "the reset bug from libvirt's own log, which the QEMU log never has", f.get("reset-bug"))
         tap.ok("6.1.0-26-amd64" in f.get("bar-reserve", {}).get("fix", "") and
                "initcall_blacklist=sysfb_init" in f.get("bar-reserve", {}).get("fix", ""),
