@@ -78,6 +78,9 @@ static int pin(struct plan_ctx *ctx)
         }
         if (r < 0)
                 return r;
+        /* A Proxmox VE guest gets the cores as its affinity, set with the rest of its options. */
+        if (ctx->sel->proxmox.n)
+                return 0;
         guest = cpulist_format(p->guest, p->n_guest);
         host = cpulist_format(p->host, p->n_host);
         r = guest && host ? ctx_manual(ctx, "CPU pinning: %zu vCPUs on host CPUs %s (%zu core%s, %zu L3 group%s), the host and "
