@@ -149,8 +149,8 @@ static int select_one_gpu(struct plan_ctx *ctx, const char *address)
         if (machine_find_device(m, address, &idx) < 0)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "%s: no such PCI device on this machine", address);
         if (strv_contains(&ctx->plan->devices, m->devices[idx].address))
-                return ctx_refuse(ctx, -VS_E_SELECTION, "%s: named twice (another --gpu names it, or it is a "
-                                  "function of another GPU named)", m->devices[idx].address);
+                return ctx_refuse(ctx, -VS_E_SELECTION, "%s: named twice (as another GPU, or as a function of "
+                                  "another GPU named)", m->devices[idx].address);
         for (size_t i = 0; i < m->n_gpus; i++)
                 if (m->gpus[i].device == idx)
                         g = &m->gpus[i];

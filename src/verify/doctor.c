@@ -162,8 +162,8 @@ static void group_not_viable(struct doctor *d, const char *source, const char *l
         add(d, DOCTOR_GROUP_NOT_VIABLE, key, source, line,
             printed("IOMMU group %d holds devices vfio-pci does not hold%s%s", group,
                     members && *members ? " now: " : "", members ? members : ""),
-            printed("bind every device of the group to vfio-pci (vfio-setup plan --gpu ADDRESS takes the GPU's "
-                    "functions; --extra another device); bridges stay with the host"));
+            printed("bind every device of the group to vfio-pci (vfio-setup passes a GPU's functions with it; "
+                    "name any other device of the group too); bridges stay with the host"));
         free(members);
 }
 
@@ -238,8 +238,8 @@ static void not_on_vfio(struct doctor *d, const char *source, const char *line)
         add(d, DOCTOR_NOT_ON_VFIO, address, source, line,
             printed("%s is %s%s, so its group has no /dev/vfio node", *address ? address : "the device",
                     dev && dev->driver ? "on " : "on no driver", dev && dev->driver ? dev->driver : ""),
-            printed("with libvirt, managed='yes' on the hostdev lets it move the device; else bind it at boot "
-                    "(vfio-setup apply --gpu ADDRESS) and reboot"));
+            printed("with libvirt, managed='yes' on the hostdev lets it move the device; else have vfio-setup "
+                    "bind it at boot, and reboot"));
 }
 
 static void no_iommu(struct doctor *d, const char *source, const char *line)
