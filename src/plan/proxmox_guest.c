@@ -8,7 +8,6 @@
 #include "emit.h"
 #include "vfio-setup/cpulist.h"
 #include "vfio-setup/errors.h"
-#include "vfio-setup/pciaddr.h"
 #include "vfio-setup/strbuf.h"
 
 /*
@@ -333,7 +332,13 @@ static int command(struct plan_ctx *ctx, const struct guest *g, unsigned vmid)
                 strv_free(&undo);
                 return r;
         }
-        return ctx_command_undo(ctx, &set, &undo);
+        r = ctx_command_undo(ctx, &set, &undo);
+        /* A value of the guest's own that qm set could not be given back safely: said, not guessed at. */
+        if (r == -EINVAL)
+                r = ctx_refuse(ctx, -VS_E_CONFIG, "Proxmox VE guest %u: an option vfio-setup would change holds "
+                               "characters it does not pass to qm (only letters, digits and _.,:=;/+-): set the "
+                               "guest's options by hand", vmid);
+        return r;
 }
 
 /* One guest: its devices, and with shared the goals' options (the gaming goal's memory and cores, Looking Glass). */

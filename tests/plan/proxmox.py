@@ -155,6 +155,13 @@ def main():
                first.get("hostpci1") == "0000:21:00,pcie=1",
                "one guest for both: two hostpci options, the first GPU its display", a.stderr + str(first))
 
+        # A value of the guest's own that qm could not be given back as it is: refused, nothing written.
+        root = host(tmp, "pve-odd", GUEST.replace("cores: 4", "cores: 4\ncpu: kvm64 $(reboot)"))
+        before = roots.machine_tree(root)
+        p = run(root, commands, "apply", "--no-trial", "--gpu", GPU, "--proxmox", "100", "--yes")
+        tap.ok(p.returncode == 2 and "set the guest's options by hand" in p.stderr and roots.machine_tree(root) == before,
+               "a guest option with characters qm is not given: refused before anything is written", p.stderr)
+
         # The stand-in refuses what qemu-server refuses: it is a test of the plan only if it is strict.
         env = dict(os.environ, STANDIN_ROOT=root, STANDIN_LOG=os.path.join(tmp, "strict.log"))
         qm = os.path.join(TESTS, "lib", "standins", "qm")
