@@ -414,6 +414,8 @@ const char *gpu_reason_text(enum gpu_reason r);
 bool gpu_reason_blocking(enum gpu_reason r);
 /* Device index by address ("0000:0b:00.0" or "0b:00.0"); -EINVAL, -ENOENT. */
 int machine_find_device(const struct machine *m, const char *address, size_t *ret);
+/* ... the device itself, or NULL when the machine has none at that address. */
+const struct pci_device *machine_device(const struct machine *m, const char *address);
 
 /* Whether the distribution's ID, or one of its ID_LIKE, is among the space-separated ids. */
 bool distro_is(const struct distro_info *d, const char *ids);

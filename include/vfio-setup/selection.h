@@ -87,3 +87,8 @@ struct tool_state;
  * sel holds already wins.  0 with nothing recorded.
  */
 int selection_from_state(const struct tool_state *t, struct selection *sel);
+/*
+ * A pending trial, committed or tried again, passes the devices it was made with as they were
+ * confirmed then: a dirty group, the boot VGA device and the host's ways in among them.
+ */
+int selection_confirm_trial(const struct tool_state *t, struct selection *sel);

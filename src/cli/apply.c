@@ -210,9 +210,8 @@ static void commands_by_hand(const struct strv *commands)
  */
 static int pending_selection(const struct machine *m, bool commit, struct selection *ret)
 {
-        struct selection sel = { .bootloader = -1, .initramfs = -1, .allow_dirty_group = true, .allow_boot_vga = true,
-                                 .no_trial = commit };
-        int r = strv_merge(&sel.allow_host, &m->vfio.tool.devices);
+        struct selection sel = { .bootloader = -1, .initramfs = -1, .no_trial = commit };
+        int r = selection_confirm_trial(&m->vfio.tool, &sel);
 
         if (r >= 0)
                 r = selection_from_state(&m->vfio.tool, &sel);

@@ -182,6 +182,13 @@ int machine_find_disk(const struct machine *m, const char *name, size_t *ret)
         return -ENOENT;
 }
 
+const struct pci_device *machine_device(const struct machine *m, const char *address)
+{
+        size_t idx;
+
+        return machine_find_device(m, address, &idx) == 0 ? &m->devices[idx] : NULL;
+}
+
 int machine_find_device(const struct machine *m, const char *address, size_t *ret)
 {
         struct pci_device key = { 0 };

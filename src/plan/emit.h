@@ -105,6 +105,9 @@ int grub_regenerate(struct plan_ctx *ctx);
 /* The trials of GRUB (grub_trial.c) and systemd-boot (systemd_boot_trial.c): emitter.trial. */
 int grub_trial(struct plan_ctx *ctx);
 int systemd_boot_trial(struct plan_ctx *ctx);
+/* Where the ESP is, when detection found none mounted: each holds loader/entries. */
+#define SYSTEMD_BOOT_ESP_FALLBACKS 3
+extern const char *const systemd_boot_esp_fallbacks[SYSTEMD_BOOT_ESP_FALLBACKS];
 /* The options of the entry systemd-boot's trial copied (named in it); -ENOENT when unknown. */
 int systemd_boot_trial_base(struct plan_ctx *ctx, char **ret);
 /* Edits /etc/default/grub (or vfio-setup's drop-in, by distribution family); *changed. */

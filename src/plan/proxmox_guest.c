@@ -98,14 +98,6 @@ static bool whole_slot(const struct machine *m, const struct strv *devices, cons
         return true;
 }
 
-static const struct pci_device *device(const struct machine *m, const char *address)
-{
-        for (size_t i = 0; i < m->n_devices; i++)
-                if (strcmp(m->devices[i].address, address) == 0)
-                        return &m->devices[i];
-        return NULL;
-}
-
 /*
  * One hostpci value per slot of the plan's devices, in their order: the slot itself when all
  * its functions go, else its functions; the GPU's with x-vga, and its ROM when one was saved
@@ -118,10 +110,10 @@ static int hostpci_values(struct plan_ctx *ctx, const struct strv *devices, stru
         int r = 0;
 
         for (size_t i = 0; i < devices->n && r >= 0; i++) {
-                const struct pci_device *d = device(ctx->m, devices->v[i]);
+                const struct pci_device *d = machine_device(ctx->m, devices->v[i]);
                 struct strbuf b = { 0 };
                 char slot[16], rom[64], *text;
-                bool vga = false;
+                bool vga = false, whole;
 
                 if (!d)
                         continue;
@@ -129,15 +121,16 @@ static int hostpci_values(struct plan_ctx *ctx, const struct strv *devices, stru
                 if (strv_contains(&done, slot))
                         continue;
                 r = strv_push(&done, slot);
-                if (whole_slot(ctx->m, devices, d))
+                whole = whole_slot(ctx->m, devices, d);
+                if (whole)
                         strbuf_printf(&b, "%s", slot);
                 for (size_t k = 0; k < devices->n; k++) {
-                        const struct pci_device *f = device(ctx->m, devices->v[k]);
+                        const struct pci_device *f = machine_device(ctx->m, devices->v[k]);
 
                         if (!f || f->domain != d->domain || f->bus != d->bus || f->dev != d->dev)
                                 continue;
                         vga |= f->class_id == 0x0300;
-                        if (!whole_slot(ctx->m, devices, d))
+                        if (!whole)
                                 strbuf_printf(&b, "%s%s", b.len ? ";" : "", f->address);
                 }
                 strbuf_printf(&b, ",pcie=1");
@@ -255,13 +248,7 @@ static int gaming(struct plan_ctx *ctx, struct guest *g)
                 if (!cpus)
                         return -ENOMEM;
                 memcpy(cpus, p->pinning.guest, p->pinning.n_guest * sizeof(*cpus));
-                for (size_t i = 1; i < p->pinning.n_guest; i++)
-                        for (size_t k = i; k > 0 && cpus[k - 1] > cpus[k]; k--) {
-                                unsigned t = cpus[k];
-
-                                cpus[k] = cpus[k - 1];
-                                cpus[k - 1] = t;
-                        }
+                cpulist_sort(cpus, p->pinning.n_guest);
                 v = cpulist_format(cpus, p->pinning.n_guest);
                 free(cpus);
                 r = want(g, "affinity", v, NULL);

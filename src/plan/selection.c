@@ -118,6 +118,13 @@ unsigned looking_glass_size_mb(unsigned width, unsigned height, bool hdr)
  * The devices beyond the GPU's slot (controllers chosen before) become extras, so that
  * changing the GPU keeps them; what sel already has (from the command line) wins.
  */
+int selection_confirm_trial(const struct tool_state *t, struct selection *sel)
+{
+        sel->allow_dirty_group = sel->allow_boot_vga = true;
+        strv_free(&sel->allow_host);
+        return strv_merge(&sel->allow_host, &t->devices);
+}
+
 int selection_from_state(const struct tool_state *t, struct selection *sel)
 {
         struct looking_glass *lg = &sel->lg;

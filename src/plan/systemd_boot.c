@@ -77,7 +77,7 @@ int emit_kernel_install(struct plan_ctx *ctx)
         return r;
 }
 
-static const char *const esp_fallbacks[] = { "efi", "boot", "boot/efi" };
+const char *const systemd_boot_esp_fallbacks[SYSTEMD_BOOT_ESP_FALLBACKS] = { "efi", "boot", "boot/efi" };
 
 /* Edits the first line and drops from the others; the kernel gets them joined. */
 static int edit_lines(struct plan_ctx *ctx, struct textfile *f, bool (*is_cmdline)(const char *), size_t prefix)
@@ -338,8 +338,8 @@ static int emit_systemd_boot(struct plan_ctx *ctx)
 
         if (ctx->m->esp.path)
                 snprintf(dir, sizeof(dir), "%s/loader/entries", ctx->m->esp.path + 1);
-        for (size_t i = 0; !ctx->m->esp.path && i < 3; i++) {
-                snprintf(dir, sizeof(dir), "%s/loader/entries", esp_fallbacks[i]);
+        for (size_t i = 0; !ctx->m->esp.path && i < SYSTEMD_BOOT_ESP_FALLBACKS; i++) {
+                snprintf(dir, sizeof(dir), "%s/loader/entries", systemd_boot_esp_fallbacks[i]);
                 if (sysroot_is_dir(ctx->sr, dir))
                         break;
         }

@@ -26,8 +26,6 @@
 /* The entry the trial copies, named in it: a commit on the trial's boot takes the line from there. */
 #define COPY_OF "# A copy of "
 
-static const char *const fallback_dirs[] = { "efi/loader/entries", "boot/loader/entries", "boot/efi/loader/entries" };
-
 static bool field(const char *line, const char *key)
 {
         size_t n = strlen(key);
@@ -53,8 +51,8 @@ static int dir_of(const struct plan_ctx *ctx, const char *id, char *dir, size_t 
                 if (sysroot_exists(ctx->sr, path))
                         return 0;
         }
-        for (size_t i = 0; i < sizeof(fallback_dirs) / sizeof(fallback_dirs[0]); i++) {
-                snprintf(dir, size, "%s", fallback_dirs[i]);
+        for (size_t i = 0; i < SYSTEMD_BOOT_ESP_FALLBACKS; i++) {
+                snprintf(dir, size, "%s/loader/entries", systemd_boot_esp_fallbacks[i]);
                 snprintf(path, sizeof(path), "%s/%s", dir, id);
                 if (sysroot_exists(ctx->sr, path))
                         return 0;

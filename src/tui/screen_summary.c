@@ -136,12 +136,8 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 w->sel.release = c == REMOVE;
                 w->sel.no_trial = c == COMMIT;
                 /* The trial's devices, confirmed when it was made. */
-                if (c == COMMIT || c == TRY_AGAIN) {
-                        w->sel.allow_dirty_group = w->sel.allow_boot_vga = true;
-                        strv_free(&w->sel.allow_host);
-                        if (strv_merge(&w->sel.allow_host, &w->m->vfio.tool.devices) < 0)
-                                return STEP_HOLD;
-                }
+                if ((c == COMMIT || c == TRY_AGAIN) && selection_confirm_trial(&w->m->vfio.tool, &w->sel) < 0)
+                        return STEP_HOLD;
                 if ((c == CHANGE_GOALS || c == COMMIT || c == TRY_AGAIN) && !w->sel.gpu && w->m->vfio.tool.devices.n)
                         w->sel.gpu = strdup(w->m->vfio.tool.devices.v[0]);
                 w->changed = c != UNDO;

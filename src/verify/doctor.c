@@ -54,14 +54,6 @@ static void address_in(const char *line, char out[16])
         }
 }
 
-static const struct pci_device *device(const struct machine *m, const char *address)
-{
-        for (size_t i = 0; i < m->n_devices; i++)
-                if (strcmp(m->devices[i].address, address) == 0)
-                        return &m->devices[i];
-        return NULL;
-}
-
 /* The number after "group " (vfio's messages name the group so), or -1. */
 static int group_in(const char *line)
 {
@@ -200,7 +192,7 @@ static void reset_bug(struct doctor *d, const char *source, const char *line)
         char address[16];
 
         address_in(for_device ? for_device : line, address);
-        dev = device(d->m, address);
+        dev = machine_device(d->m, address);
         for (size_t i = 0; dev && i < d->m->n_gpus; i++)
                 if (&d->m->devices[d->m->gpus[i].device] == dev)
                         quirk = d->m->gpus[i].reset_quirk;
@@ -234,7 +226,7 @@ static void not_on_vfio(struct doctor *d, const char *source, const char *line)
         const struct pci_device *dev;
 
         address_in(line, address);
-        dev = device(d->m, address);
+        dev = machine_device(d->m, address);
         add(d, DOCTOR_NOT_ON_VFIO, address, source, line,
             printed("%s is %s%s, so its group has no /dev/vfio node", *address ? address : "the device",
                     dev && dev->driver ? "on " : "on no driver", dev && dev->driver ? dev->driver : ""),
@@ -403,7 +395,7 @@ static int nvidia_hidden(struct doctor *d, const char *domain)
                 if (attr(element, "bus", &bus) && attr(element, "slot", &slot) && attr(element, "function", &fn)) {
                         attr(element, "domain", &dom);
                         snprintf(address, sizeof(address), "%04x:%02x:%02x.%x", dom, bus, slot, fn);
-                        dev = device(d->m, address);
+                        dev = machine_device(d->m, address);
                         if (dev && dev->vendor_id == 0x10de && dev->class_id >> 8 == 0x03 &&
                             !strstr(xml, "<hidden state='on'/>") && !strstr(xml, "<hidden state=\"on\"/>"))
                                 add(d, DOCTOR_NVIDIA_HIDDEN, address, d->res->read.v[d->res->read.n - 1],
