@@ -24,13 +24,13 @@ _vfio_setup_disks()
 _vfio_setup()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="detect plan apply undo commit trial verify doctor groups rom snapshot"
+    local commands="detect plan apply undo commit trial verify doctor groups rom bind release snapshot"
     local global="--root --no-color --ascii --demo --keep --version --help"
     local command="" i
 
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            detect|plan|apply|undo|commit|trial|verify|doctor|groups|rom|snapshot) command=${COMP_WORDS[i]} ;;
+            detect|plan|apply|undo|commit|trial|verify|doctor|groups|rom|bind|release|snapshot) command=${COMP_WORDS[i]} ;;
         esac
     done
 
@@ -47,15 +47,15 @@ _vfio_setup()
         --iso|--drivers-iso) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --proxmox) COMPREPLY=($(compgen -W "$(cd /etc/pve/qemu-server 2>/dev/null && for f in *.conf; do [ -e "$f" ] && echo "${f%.conf}"; done)" -- "$cur")); return ;;
         --input) COMPREPLY=($(compgen -G "/dev/input/by-id/*-event-*" -- "$cur")); return ;;
-        --timeout|--vm-memory|--vm-cpus|--lg-resolution|--lg-user|--libvirt-domain|--single-gpu|--group) return ;;
+        --timeout|--vm-memory|--vm-cpus|--lg-resolution|--lg-user|--libvirt-domain|--single-gpu|--handover|--group) return ;;
         --demo) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" --demo 2>/dev/null | sed -n 's/^  \([^ ]*\).*/\1/p')" -- "$cur")); return ;;
     esac
 
     local options
     case $command in
         detect) options="--json" ;;
-        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --proxmox --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os --iso --drivers-iso --installed --input -o --force" ;;
-        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --no-trial --proxmox --guest-os --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
+        plan) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --handover --no-trial --proxmox --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --json --libvirt-xml --libvirt-domain --guest-os --iso --drivers-iso --installed --input -o --force" ;;
+        apply) options="--gpu --extra --goal --iommu-pt --allow-dirty-group --allow-boot-vga --allow-host-device --single-gpu --handover --no-trial --proxmox --guest-os --bootloader --initramfs --release --lg-resolution --lg-bit-depth --lg-kvmfr --lg-user --vm-memory --vm-cpus --disk --yes --no-regenerate --timeout --json" ;;
         undo) options="--yes --no-regenerate --timeout --json" ;;
         commit) options="--yes --no-regenerate --timeout --json" ;;
         trial) options="--yes --no-regenerate --timeout --json" ;;
@@ -63,6 +63,8 @@ _vfio_setup()
         doctor) options="--log --json $(cd /var/log/libvirt/qemu 2>/dev/null && for f in *.log; do [ -e "$f" ] && echo "${f%.log}"; done)" ;;
         groups) options="--gpus --group --json" ;;
         rom) options="--gpu -o --force" ;;
+        bind) options="--gpu --extra --allow-dirty-group --allow-host-device" ;;
+        release) options="--gpu" ;;
         snapshot) options="-o --list" ;;
         *) COMPREPLY=($(compgen -W "$commands $global" -- "$cur")); return ;;
     esac

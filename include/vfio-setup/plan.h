@@ -19,6 +19,7 @@ enum plan_action { PLAN_CREATE, PLAN_MODIFY, PLAN_DELETE };
 
 /* Single-GPU mode's libvirt hook, which hands the devices to vfio-pci while its guest runs. */
 #define SINGLE_GPU_HOOK "etc/libvirt/hooks/qemu.d/vfio-setup-single-gpu"
+#define HANDOVER_HOOK "etc/libvirt/hooks/qemu.d/vfio-setup-handover"
 
 struct plan_file {
         char *path;             /* below the root, no leading '/' (a link's target, not the link) */
@@ -60,6 +61,7 @@ struct plan {
         unsigned long vm_memory_mib;    /* the gaming goal's hugepage-backed guest memory, 0 without */
         unsigned long hugepage_kib;     /* ... in pages of this size */
         char *single_gpu;               /* single-GPU mode: the domain whose hook hands devices over; else NULL */
+        char *handover;                 /* handover mode: the guest (libvirt domain, Proxmox VE id) that takes them; else NULL */
         /*
          * A trial: the parameters (trial_params) go on a boot entry of vfio-setup's own (trial_entry),
          * which the next boot starts once; the default entry stays as it is.  commit: the plan makes

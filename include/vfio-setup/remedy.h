@@ -19,6 +19,8 @@
         X(SINGLE_GPU, 0)        /* keep the GPU with the host until the guest starts, as a sentence */ \
         X(SINGLE_GPU_CHOICE, 0) /* ... as a few words in brackets */ \
         X(NO_SINGLE_GPU, 0)     /* the devices bound at boot rather than by single-GPU mode */ \
+        X(HANDOVER, 0)          /* the GPU handed to a guest while it runs, the host keeping its display */ \
+        X(NO_HANDOVER, 0)       /* the devices bound at boot rather than handed over */ \
         X(DIRTY_GROUP, 0)       /* pass the group's other devices, or accept the group */ \
         X(DIRTY_ACCEPTED, 0)    /* the group was accepted as it is */ \
         X(LG_USER, 0)           /* name the user who runs the Looking Glass client */ \
@@ -36,6 +38,7 @@
         X(PIN_XML, 0)           /* where the domain's <cputune> comes from */ \
         X(LG_XML, 0)            /* where the domain's shared memory comes from */ \
         X(DOMAIN_XML, 1)        /* where a whole domain named FACT comes from */ \
+        X(RELEASE_GPU, 1)       /* give back the devices handed over with GPU FACT */ \
         X(NAME_BOOTLOADER, 0)   /* name the boot loader */ \
         X(OSTREE_CHAIN, 0)      /* the rpm-ostree boot chain */ \
         X(INITRAMFS, 0)         /* choose the initramfs generator */ \

@@ -43,6 +43,11 @@ struct selection {
          */
         char *single_gpu;
         /*
+         * Handover mode: the guest (a libvirt domain; on Proxmox VE a guest's id) that takes the
+         * devices while it runs, the host keeping its display; "" by hand (bind, release).
+         */
+        char *handover;
+        /*
          * Proxmox VE guests to configure for the devices with qm set (undone with the apply): one
          * takes them all, or one per GPU in the order given.  Empty: none.
          */

@@ -39,6 +39,7 @@ struct tool_state {
         struct strv disks;      /* the storage goal's whole disks, by-id names */
         struct strv vm;         /* the gaming goal's guest: memory in MiB (0: no hugepages), vCPUs (0: all spare) */
         struct strv single_gpu; /* the domain whose libvirt hook hands the devices over (single-GPU mode) */
+        struct strv handover;   /* the guest the devices are handed to while it runs (handover mode) */
         /*
          * A trial not committed yet: the parameters only the trial's entry carries.  The
          * default entry has none of them; params above are those it has.

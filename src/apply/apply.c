@@ -69,7 +69,7 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
         if (r >= 0)
                 r = step_check_tree(sr, o, p->n_commands, &res);
         for (size_t i = 0; r >= 0 && i < p->n_files; i++)
-                if (strcmp(p->files[i].path, SINGLE_GPU_HOOK) == 0)
+                if (step_handover_file(p->files[i].path))
                         r = step_check_hook_idle(sr, &res);
         if (r >= 0)
                 r = check_fresh(sr, p, &res);

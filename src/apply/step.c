@@ -12,6 +12,8 @@
 #include "step.h"
 #include "vfio-setup/atomic.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/handover.h"
+#include "vfio-setup/plan.h"
 #include "vfio-setup/escape.h"
 #include "vfio-setup/lock.h"
 #include "vfio-setup/sha256.h"
@@ -183,28 +185,62 @@ int step_check_tree(const struct sysroot *sr, const struct apply_options *o, siz
         return r;
 }
 
+bool step_handover_file(const char *path)
+{
+        return strcmp(path, SINGLE_GPU_HOOK) == 0 || strcmp(path, HANDOVER_HOOK) == 0 ||
+               strncmp(path, PROXMOX_SNIPPETS "vfio-setup-handover-", strlen(PROXMOX_SNIPPETS "vfio-setup-handover-")) == 0;
+}
+
+/* Who the record says has the devices: its "guest" line; "-" by hand (bind). */
+static char *record_guest(const struct sysroot *sr, const char *name)
+{
+        char *rel = NULL, *text = NULL, *guest = NULL;
+
+        if (asprintf(&rel, HANDOVER_RUN_DIR "/%s", name) < 0)
+                return NULL;
+        if (sysroot_read(sr, rel, 4096, &text, NULL) >= 0 && strncmp(text, "guest ", 6) == 0)
+                guest = strndup(text + 6, strcspn(text + 6, "\n"));
+        free(text);
+        free(rel);
+        return guest;
+}
+
 /*
- * While a single-GPU guest runs, its hook's record in run/vfio-setup says what it took, and the
- * hook gives it back (and the display) when the guest stops.  A hook replaced or removed now
- * would not: nothing that changes the hook goes ahead until the guest has stopped.
+ * While a guest has devices handed over, the record in run/vfio-setup says what was taken and
+ * the script gives it back (and in single-GPU mode the display) when the guest stops.  A script
+ * replaced or removed now would not: nothing that changes one goes ahead until the guest has
+ * stopped, or release gave the devices back.
  */
 int step_check_hook_idle(const struct sysroot *sr, struct apply_result *res)
 {
         struct strv names = { 0 };
         int r = 0;
 
-        if (sysroot_list(sr, "run/vfio-setup", &names) < 0)
+        if (sysroot_list(sr, HANDOVER_RUN_DIR, &names) < 0)
                 return 0;
         for (size_t i = 0; i < names.n && r >= 0; i++) {
-                const char *guest = names.v[i] + strlen("single-gpu-");
+                const char *name = names.v[i], *gpu = name + strlen(HANDOVER_RECORD_PREFIX);
+                char *guest;
 
-                if (strncmp(names.v[i], "single-gpu-", strlen("single-gpu-")) != 0 || !*guest)
+                /* Single-GPU records of versions before handover were named after the guest. */
+                if (strncmp(name, "single-gpu-", strlen("single-gpu-")) == 0 && name[strlen("single-gpu-")])
+                        r = step_fail(res, -VS_E_GUEST_RUNNING,
+                                      "the guest %s holds the devices single-GPU mode handed over (/%s/%s): its hook "
+                                      "gives them, and the display, back when it stops, and a hook changed now would "
+                                      "not. Shut the guest down first (virsh shutdown %s), then run this again",
+                                      name + strlen("single-gpu-"), HANDOVER_RUN_DIR, name, name + strlen("single-gpu-"));
+                /* An address has one dot: more is the script's file in the making (".new"). */
+                if (r < 0 || strncmp(name, HANDOVER_RECORD_PREFIX, strlen(HANDOVER_RECORD_PREFIX)) != 0 || !*gpu ||
+                    strchr(gpu, '.') != strrchr(gpu, '.'))
                         continue;
+                guest = record_guest(sr, name);
                 r = step_fail(res, -VS_E_GUEST_RUNNING,
-                         "the guest %s holds the devices single-GPU mode handed over (/run/vfio-setup/%s): its hook gives "
-                         "them, and the display, back when it stops, and a hook changed now would not. Shut the guest "
-                         "down first (virsh shutdown %s), then run this again",
-                         guest, names.v[i], guest);
+                              "%s is handed over%s%s (/%s/%s): the script that took it gives it back when the guest "
+                              "stops, and a script changed now would not. Shut the guest down first, or give the GPU "
+                              "back (" REMEDY_WITH(RELEASE_GPU) "%s" REMEDY_END "), then run this again",
+                              gpu, guest && strcmp(guest, "-") != 0 ? " to guest " : " by hand",
+                              guest && strcmp(guest, "-") != 0 ? guest : "", HANDOVER_RUN_DIR, name, gpu);
+                free(guest);
         }
         strv_free(&names);
         return r;

@@ -51,6 +51,8 @@ int step_current_hash(const struct sysroot *sr, const char *path, char out[65]);
 int step_check_tree(const struct sysroot *sr, const struct apply_options *o, size_t n_commands,
                     struct apply_result *res);
 int step_check_hook_idle(const struct sysroot *sr, struct apply_result *res);
+/* A script that hands devices over (single-GPU mode's, handover's hook or hookscript). */
+bool step_handover_file(const char *path);
 
 int step_lock(const struct sysroot *sr, struct tool_lock **ret, char **ret_reason);
 int step_take_lock(const struct sysroot *sr, struct tool_lock **ret, struct apply_result *res);

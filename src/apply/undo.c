@@ -30,7 +30,7 @@ int undo_last(const struct sysroot *sr, const struct apply_options *caller, stru
                 r = step_check_tree(sr, o, j->n_commands, &res);
         }
         for (size_t k = 0; r >= 0 && k < j->n; k++)
-                if (strcmp(j->entries[k].path, SINGLE_GPU_HOOK) == 0)
+                if (step_handover_file(j->entries[k].path))
                         r = step_check_hook_idle(sr, &res);
         /* An apply cut short may have written some files and not others: there is nothing to check against. */
         if (r >= 0)

@@ -168,6 +168,8 @@ static bool confirmed(const struct cli_options *opt, const char *what, const cha
 /* The outcome as the session words it. */
 static void report(const char *what, int r, struct outcome *out)
 {
+        if (out->s.failure)
+                remedy_render_in_place(&out->s.failure, cli_remedies);
         complain(out, "%s: %s", what, out->s.failure ? out->s.failure : vs_strerror(r));
         if (r == -VS_E_UNTRUSTED)
                 fprintf(stderr, "hint: with --no-regenerate, vfio-setup writes the files and lists the commands, for you "
@@ -229,7 +231,7 @@ static int plan_and_apply(struct sysroot *sr, const struct cli_options *opt, con
         struct apply_options o;
         struct machine *m = NULL;
         struct selection sel = { 0 };
-        bool pending = strcmp(what, "apply") != 0;
+        bool pending = strcmp(what, "apply") != 0, proxmox = false;
         struct plan *p;
         char *reason = NULL, *text;
         int r;
@@ -255,6 +257,7 @@ static int plan_and_apply(struct sysroot *sr, const struct cli_options *opt, con
                 machine_free(m);
                 return plan_refused(r) ? EXIT_NOT_READY : EXIT_USAGE;
         }
+        proxmox = m->distro.proxmox_ve;
         machine_free(m);
         r = plan_to_text(p, &text);
         if (r >= 0) {
@@ -291,9 +294,12 @@ static int plan_and_apply(struct sysroot *sr, const struct cli_options *opt, con
                         fprintf(human, "Committed: every boot from the next one on starts the setup. To go back to the "
                                        "trial: vfio-setup undo\n");
                 /* Single-GPU mode binds nothing at boot: a reboot only for the kernel's own parameters. */
-                else if (p->single_gpu)
+                else if ((p->single_gpu || p->handover) && !proxmox)
                         fprintf(human, "Done. Next: restart libvirtd so that it finds the hook%s, then run:\n",
                                 p->params_add.n || p->params_remove.n ? ", and reboot for the kernel parameters" : "");
+                else if (p->handover)
+                        fprintf(human, "Done. Next: %sthen run:\n",
+                                p->params_add.n || p->params_remove.n ? "reboot for the kernel parameters, " : "");
                 else
                         fprintf(human, "Done. Next: reboot (and set the firmware options if detect asked for them), "
                                        "then run:\n");

@@ -51,6 +51,9 @@ int cli_verify(struct sysroot *sr, const struct cli_options *opt);
 int cli_doctor(struct sysroot *sr, const struct cli_options *opt);
 int cli_groups(struct sysroot *sr, const struct cli_options *opt);
 int cli_rom(struct sysroot *sr, const struct cli_options *opt);
+/* A GPU handed to vfio-pci now for a guest QEMU runs directly, and given back. */
+int cli_bind(struct sysroot *sr, const struct cli_options *opt);
+int cli_release(struct sysroot *sr, const struct cli_options *opt);
 /* The guided setup on a terminal; the demo runs it on a sample machine (NULL lists them). */
 int cli_wizard(struct sysroot *sr, const struct cli_options *opt);
 /* The wizard on a copy of a sample machine, removed afterwards unless keep. */

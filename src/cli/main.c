@@ -114,8 +114,10 @@ static int run(int argc, char **argv, struct cli_options *opt)
                         return EXIT_USAGE;
                 }
         strv_free(&seen);
-        if (cmd && opt->selection.release && (opt->selection.gpu || opt->selection.extra.n || opt->selection.single_gpu)) {
-                fprintf(stderr, "vfio-setup: %s: --release takes no devices and no --single-gpu\n", cmd->name);
+        if (cmd && opt->selection.release &&
+            (opt->selection.gpu || opt->selection.extra.n || opt->selection.single_gpu || opt->selection.handover)) {
+                fprintf(stderr, "vfio-setup: %s: --release takes no devices, no --single-gpu and no --handover\n",
+                        cmd->name);
                 return EXIT_USAGE;
         }
 

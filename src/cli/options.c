@@ -15,7 +15,7 @@
 #define PLAN_OPTIONS OPT_GPU, OPT_EXTRA, OPT_GOAL, OPT_BOOTLOADER, OPT_INITRAMFS, OPT_RELEASE, OPT_ALLOW_DIRTY, \
         OPT_ALLOW_BOOT_VGA, OPT_ALLOW_HOST_DEVICE, OPT_IOMMU_PT, \
         OPT_LG_RESOLUTION, OPT_LG_KVMFR, OPT_LG_USER, OPT_LG_BIT_DEPTH, OPT_VM_MEMORY, OPT_VM_CPUS, OPT_DISK, OPT_SINGLE_GPU, \
-        OPT_NO_TRIAL, OPT_PROXMOX
+        OPT_HANDOVER, OPT_NO_TRIAL, OPT_PROXMOX
 
 const struct command cli_commands[] = {
         { "detect", cli_detect, (const int[]){ OPT_JSON, 0 }, "detect [--json]",
@@ -24,7 +24,7 @@ const struct command cli_commands[] = {
                                            OPT_ISO, OPT_DRIVERS_ISO, OPT_INSTALLED, OPT_INPUT, 'o', OPT_FORCE, 0 },
           "plan [--gpu ADDRESS] [--extra ADDRESS]... [--goal GOAL]... [--iommu-pt] [--allow-dirty-group]\n"
           "       [--allow-boot-vga] [--allow-host-device ADDRESS]... [--bootloader NAME] [--initramfs NAME]\n"
-          "       [--single-gpu DOMAIN] [--no-trial] [--proxmox VMID [--guest-os windows|linux]]\n"
+          "       [--single-gpu DOMAIN | --handover GUEST] [--no-trial] [--proxmox VMID [--guest-os windows|linux]]\n"
           "       [--json | --libvirt-xml | --libvirt-domain NAME [--guest-os windows|linux] [--iso FILE]\n"
           "        [--drivers-iso FILE] [--installed [--input /dev/input/by-id/NAME]...]\n"
           "        | --libvirt-domain NAME... -o DIR [--force]]   (one domain per GPU, each saved as DIR/NAME.xml)\n"
@@ -59,6 +59,12 @@ const struct command cli_commands[] = {
           "      and their ACS, and whether the group can go to a guest whole (--gpus: the GPUs' groups)" },
         { "rom", cli_rom, (const int[]){ OPT_GPU, 'o', OPT_FORCE, 0 }, "rom --gpu ADDRESS -o FILE.rom [--force]",
           "save the GPU's video BIOS, checked (signature, PCI data structure, ids, images), for <rom file=.../>" },
+        { "bind", cli_bind, (const int[]){ OPT_GPU, OPT_EXTRA, OPT_ALLOW_DIRTY, OPT_ALLOW_HOST_DEVICE, 0 },
+          "bind --gpu ADDRESS [--extra ADDRESS]... [--allow-dirty-group] [--allow-host-device ADDRESS]...",
+          "hand the GPU (and what goes with it) to vfio-pci now, for a guest QEMU runs without libvirt;\n"
+          "      refused, with what uses it named, while anything on the host does" },
+        { "release", cli_release, (const int[]){ OPT_GPU, 0 }, "release --gpu ADDRESS",
+          "give back what bind took, or a handover whose guest or hook was killed: each device to its driver" },
         { "snapshot", cli_snapshot, (const int[]){ 'o', OPT_LIST, 0 }, "snapshot -o FILE.tar.gz [--list]",
           "capture the files detection reads, as an archive usable with --root" },
 };
@@ -227,6 +233,15 @@ int cli_command_option(struct cli_options *opt, int c, const char *arg)
                 free(s->single_gpu);
                 s->single_gpu = strdup(arg);
                 return s->single_gpu ? 0 : -1;
+        case OPT_HANDOVER:
+                if (!libvirt_domain_name_ok(arg)) {
+                        fprintf(stderr, "vfio-setup: --handover %s: the libvirt domain's name (letters, digits and . _ + - "
+                                        "(not first), at most 64), or on Proxmox VE the guest's id\n", arg);
+                        return -1;
+                }
+                free(s->handover);
+                s->handover = strdup(arg);
+                return s->handover ? 0 : -1;
         case OPT_LG_RESOLUTION: {
                 unsigned width, height;
                 char end;

@@ -48,6 +48,7 @@
         X(GPUS, "gpus", no_argument) \
         X(GROUP, "group", required_argument) \
         X(SINGLE_GPU, "single-gpu", required_argument) \
+        X(HANDOVER, "handover", required_argument) \
         X(NO_TRIAL, "no-trial", no_argument) \
         X(COMMIT, "commit", no_argument) \
         X(ISO, "iso", required_argument) \

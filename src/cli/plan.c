@@ -164,12 +164,15 @@ int cli_plan(struct sysroot *sr, const struct cli_options *opt)
                 sel.disks = (struct strv){ 0 };
                 sel.lg.user = NULL;
                 sel.single_gpu = NULL;
+                sel.handover = NULL;
                 r = strv_merge(&sel.extra, &opt->selection.extra);
                 if (r >= 0)
                         r = strv_merge(&sel.disks, &opt->selection.disks);
                 if (r >= 0 && opt->selection.lg.user && !(sel.lg.user = strdup(opt->selection.lg.user)))
                         r = -ENOMEM;
                 if (r >= 0 && opt->selection.single_gpu && !(sel.single_gpu = strdup(opt->selection.single_gpu)))
+                        r = -ENOMEM;
+                if (r >= 0 && opt->selection.handover && !(sel.handover = strdup(opt->selection.handover)))
                         r = -ENOMEM;
                 if (r >= 0)
                         r = selection_from_state(&m->vfio.tool, &sel);

@@ -9,6 +9,8 @@ const char *const cli_remedies[_REMEDY_MAX] = {
         [REMEDY_SINGLE_GPU] = "Or keep it with the host until a libvirt guest starts: --single-gpu DOMAIN",
         [REMEDY_SINGLE_GPU_CHOICE] = "plan --single-gpu DOMAIN",
         [REMEDY_NO_SINGLE_GPU] = "without --single-gpu",
+        [REMEDY_HANDOVER] = "--handover GUEST",
+        [REMEDY_NO_HANDOVER] = "without --handover",
         [REMEDY_DIRTY_GROUP] = "pass them along with --extra, or move the card to a slot wired to the CPU. "
                                "--allow-dirty-group sets it up anyway, but the guest then starts only once they go to "
                                "vfio-pci too, or under a kernel whose ACS override splits the group (detect explains "
@@ -29,6 +31,7 @@ const char *const cli_remedies[_REMEDY_MAX] = {
         [REMEDY_PIN_XML] = "vfio-setup plan --libvirt-xml prints <cputune>",
         [REMEDY_LG_XML] = "add to the domain with vfio-setup plan --libvirt-xml",
         [REMEDY_DOMAIN_XML] = "vfio-setup plan --libvirt-domain %s prints one",
+        [REMEDY_RELEASE_GPU] = "vfio-setup release --gpu %s",
         [REMEDY_NAME_BOOTLOADER] = "--bootloader NAME names it",
         [REMEDY_OSTREE_CHAIN] = "--bootloader rpm-ostree",
         [REMEDY_INITRAMFS] = "--initramfs",

@@ -26,6 +26,7 @@ static const struct {
         { "vm", offsetof(struct tool_state, vm) },
         { "disks", offsetof(struct tool_state, disks) },
         { "single_gpu", offsetof(struct tool_state, single_gpu) },
+        { "handover", offsetof(struct tool_state, handover) },
         { "trial", offsetof(struct tool_state, trial) },
 };
 

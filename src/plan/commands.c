@@ -77,7 +77,7 @@ static bool path(const char *s)
 static bool qm_word(const char *s)
 {
         static const char *const options[] = { "--machine", "--bios", "--cpu", "--ostype", "--efidisk0", "--tpmstate0",
-                                               "--memory", "--hugepages", "--numa", "--affinity", "--ivshmem",
+                                               "--memory", "--hugepages", "--numa", "--affinity", "--ivshmem", "--hookscript",
                                                "--delete" };
 
         if (strncmp(s, "--hostpci", 9) == 0)

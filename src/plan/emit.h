@@ -55,6 +55,12 @@ struct plan_ctx {
         unsigned held_codes;        /* which confirmations, a bit each (liftable_codes in context.c) */
 };
 
+/* Single-GPU or handover mode: nothing is bound at boot, a script hands the devices over while a guest runs. */
+static inline bool ctx_hands_over(const struct plan_ctx *ctx)
+{
+        return ctx->sel->single_gpu || ctx->sel->handover;
+}
+
 /* Each piece of the boot chain is one emitter. */
 struct emitter {
         int (*emit)(struct plan_ctx *ctx);
@@ -115,8 +121,12 @@ int edit_default_grub(struct plan_ctx *ctx, bool *changed);
 /* kernel-install add for each installed kernel, after the initramfs the entries copy. */
 int emit_kernel_install(struct plan_ctx *ctx);
 int emit_manual(struct plan_ctx *ctx);
-/* Single-GPU mode's hook (SINGLE_GPU_HOOK): written in that mode, removed when not. */
-int emit_single_gpu(struct plan_ctx *ctx);
+/*
+ * The scripts that hand devices over while a guest runs: single-GPU mode's hook (SINGLE_GPU_HOOK),
+ * handover's (HANDOVER_HOOK, or on Proxmox VE the guest's hookscript); each written in its mode,
+ * removed when not.
+ */
+int emit_handover(struct plan_ctx *ctx);
 /* The Looking Glass goal's files: written when chosen, removed when not. */
 int emit_looking_glass(struct plan_ctx *ctx);
 

@@ -117,8 +117,12 @@ int ctx_check_host_way(struct plan_ctx *ctx, size_t device, bool gpu)
         char *texts;
         int r;
 
-        /* Single-GPU mode hands the host's screen over while the guest runs: that is what it is for. */
-        if (gpu && ctx->sel->single_gpu)
+        /*
+         * Single-GPU mode hands the host's screen over while the guest runs: that is what it is for.
+         * Handover takes a GPU's screens only while nothing on the host shows on them: its script
+         * refuses the guest's start otherwise.
+         */
+        if (gpu && ctx_hands_over(ctx))
                 ways &= ~(1u << HOST_WAY_DISPLAY);
         if (!ways)
                 return 0;
@@ -131,7 +135,7 @@ int ctx_check_host_way(struct plan_ctx *ctx, size_t device, bool gpu)
         else
                 r = ctx_warn(ctx, "%s is %s: %s; at the boot menu, module_blacklist=vfio_pci on the kernel line gives "
                                   "it back for one boot, then run vfio-setup undo",
-                             d->address, texts, way_back(ways, ctx->sel->single_gpu));
+                             d->address, texts, way_back(ways, ctx_hands_over(ctx)));
         free(texts);
         return r;
 }
@@ -144,7 +148,7 @@ int ctx_check_screens(struct plan_ctx *ctx)
         char *all, *which;
         int r = 0;
 
-        if (ctx->sel->single_gpu || !machine_takes_every_screen(m, &ctx->plan->devices, SIZE_MAX))
+        if (ctx_hands_over(ctx) || !machine_takes_every_screen(m, &ctx->plan->devices, SIZE_MAX))
                 return 0;
         for (size_t i = 0; i < m->n_devices && r >= 0; i++) {
                 const struct pci_device *d = &m->devices[i];

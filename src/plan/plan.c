@@ -130,10 +130,14 @@ static int add_device(struct plan_ctx *ctx, size_t idx)
 
 static int reset_warning(struct plan_ctx *ctx, const struct gpu_info *g, size_t idx)
 {
+        const char *when = ctx_hands_over(ctx) ? "when the guest restarts, nor work for the host again once the "
+                                                 "guest has had it (until the machine reboots)"
+                                               : "when the guest restarts";
+
         if (g->reset_quirk &&
-            ctx_warn(ctx, "%s is an AMD %s GPU, which may not reset when the guest restarts: install the vendor-reset "
-                          "module and its udev rule (github.com/gnif/vendor-reset)",
-                     ctx->m->devices[idx].address, g->reset_quirk) < 0)
+            ctx_warn(ctx, "%s is an AMD %s GPU, which may not reset %s: install the vendor-reset module and its udev "
+                          "rule (github.com/gnif/vendor-reset)",
+                     ctx->m->devices[idx].address, g->reset_quirk, when) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -165,6 +169,17 @@ static int select_one_gpu(struct plan_ctx *ctx, const char *address)
                         return ctx->reason ? -VS_E_SELECTION : -ENOMEM;
         /* The single-GPU hook hands the GPU over once the host has let go of it: the boot is not concerned. */
         if (ctx->sel->single_gpu)
+                return reset_warning(ctx, g, idx);
+        /* Handover keeps the host's display: the GPU it starts on is not handed over. */
+        if (ctx->sel->handover && (g->reasons & ((1u << GPU_REASON_BOOT_VGA) | (1u << GPU_REASON_ONLY_GPU))))
+                return ctx_refuse(ctx, -VS_E_SELECTION, "handover keeps the host's display, and %s is it (%s). %s",
+                                  m->devices[idx].address,
+                                  g->reasons & (1u << GPU_REASON_ONLY_GPU) ? "the machine's only GPU"
+                                                                           : "the firmware's boot display",
+                                  g->reasons & (1u << GPU_REASON_ONLY_GPU)
+                                          ? REMEDY(SINGLE_GPU)
+                                          : "Hand over another GPU, or bind this one at boot (" REMEDY(NO_HANDOVER) ")");
+        if (ctx->sel->handover)
                 return reset_warning(ctx, g, idx);
         /* Held, not final: the other reasons (its IOMMU group) are named with it. */
         /* With a second GPU the firmware can be told to start on it; with one, there is nothing else to show. */
@@ -211,6 +226,12 @@ static int select_gpu(struct plan_ctx *ctx)
         if (ctx->sel->single_gpu && ctx->sel->more_gpus.n)
                 return ctx_refuse(ctx, -VS_E_SELECTION, "single-GPU mode hands the machine's one GPU to its guest: "
                                   "name one GPU");
+        if (ctx->sel->single_gpu && ctx->sel->handover)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "single-GPU mode and handover are two ways of one thing: "
+                                  "choose one");
+        /* One script, one GPU and its guest: each further GPU would need a guest and a record of its own. */
+        if (ctx->sel->handover && ctx->sel->more_gpus.n)
+                return ctx_refuse(ctx, -VS_E_SELECTION, "handover hands one GPU to one guest: name one GPU");
         r = select_one_gpu(ctx, ctx->sel->gpu);
         for (size_t i = 0; i < ctx->sel->more_gpus.n && r >= 0; i++)
                 r = select_one_gpu(ctx, ctx->sel->more_gpus.v[i]);
@@ -464,7 +485,7 @@ static int want_forward(struct plan_ctx *ctx)
         const struct tool_state *old = &m->vfio.tool;
         struct want *w = &ctx->want;
         struct params_input in;
-        bool early = bootloader_emitter(ctx->bootloader)->early_by_cmdline, single = ctx->sel->single_gpu;
+        bool early = bootloader_emitter(ctx->bootloader)->early_by_cmdline, single = ctx_hands_over(ctx);
         int kernel = kernel_version(m->vfio.kernel), r;
 
         r = select_gpu(ctx);
@@ -482,7 +503,7 @@ static int want_forward(struct plan_ctx *ctx)
                 r = want_takeback(ctx);
         if (r < 0)
                 return r;
-        /* Single-GPU mode binds nothing at boot: no ids, no early modules, no driver waits for vfio-pci. */
+        /* Handing over binds nothing at boot: no ids, no early modules, no driver waits for vfio-pci. */
         if (single) {
                 strv_free(&ctx->plan->vfio_ids);
                 strv_free(&w->softdeps);
@@ -663,9 +684,10 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
         /* NixOS is configured in configuration.nix: vfio-setup writes nothing there. */
         if (r >= 0 && nixos(m)) {
                 r = emit_manual(&ctx);
-                if (r >= 0 && sel->single_gpu && !sel->release)
-                        r = ctx_manual(&ctx, "single-GPU mode: NixOS declares libvirt's hooks in configuration.nix "
-                                             "(virtualisation.libvirtd.hooks.qemu); vfio-setup writes no hook there");
+                if (r >= 0 && (sel->single_gpu || sel->handover) && !sel->release)
+                        r = ctx_manual(&ctx, "%s: NixOS declares libvirt's hooks in configuration.nix "
+                                             "(virtualisation.libvirtd.hooks.qemu); vfio-setup writes no hook there",
+                                       sel->single_gpu ? "single-GPU mode" : "handover");
         }
         else if (r >= 0) {
                 boot = bootloader_emitter(ctx.bootloader);
@@ -676,7 +698,7 @@ int plan_build(const struct sysroot *sr, const struct machine *m, const struct s
                 if (r >= 0)
                         r = emit_takeback(&ctx);
                 if (r >= 0)
-                        r = emit_single_gpu(&ctx);
+                        r = emit_handover(&ctx);
                 if (r >= 0)
                         r = emit_looking_glass(&ctx);
                 if (r >= 0)
@@ -821,6 +843,7 @@ void plan_free(struct plan *p)
         strv_free(&p->manual);
         pinning_free(&p->pinning);
         free(p->single_gpu);
+        free(p->handover);
         free(p->trial_entry);
         strv_free(&p->trial_params);
         free(p);

@@ -8,6 +8,7 @@
 #include "emit.h"
 #include "vfio-setup/cpulist.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/handover.h"
 #include "vfio-setup/strbuf.h"
 
 /*
@@ -328,6 +329,41 @@ static int command(struct plan_ctx *ctx, const struct guest *g, unsigned vmid)
         return r;
 }
 
+bool proxmox_vmid_ok(const char *text)
+{
+        char *end;
+        unsigned long id;
+
+        if (!text || *text < '1' || *text > '9')
+                return false;
+        id = strtoul(text, &end, 10);
+        return !*end && id >= 100 && id <= 999999999;
+}
+
+/*
+ * Handover's hookscript (handover.c writes it).  A guest has one hookscript: one of the user's
+ * own is not replaced.
+ */
+static int hookscript(struct plan_ctx *ctx, struct guest *g, const char *id)
+{
+        const char *now = value(g, "hookscript");
+        char *volume = NULL;
+        int r;
+
+        if (!ctx->sel->handover || strcmp(ctx->sel->handover, id) != 0)
+                return 0;
+        r = handover_proxmox_volume(id, &volume);
+        if (r >= 0 && now && strcmp(now, volume) != 0)
+                r = ctx_refuse(ctx, -VS_E_CONFIG, "Proxmox VE guest %s runs a hookscript of its own (%s) and a guest has "
+                               "one: call /var/lib/vz/snippets/vfio-setup-handover-%s.sh from it with the same "
+                               "arguments, or remove it first", id, now, id);
+        if (r < 0) {
+                free(volume);
+                return r;
+        }
+        return want(g, "hookscript", volume, NULL);
+}
+
 /* One guest: its devices, and with shared the goals' options (the gaming goal's memory and cores, Looking Glass). */
 static int one_guest(struct plan_ctx *ctx, const char *id, const struct strv *devices, bool shared)
 {
@@ -348,6 +384,8 @@ static int one_guest(struct plan_ctx *ctx, const char *id, const struct strv *de
                 r = gaming(ctx, &g);
         if (r >= 0 && shared)
                 r = looking_glass(ctx, &g);
+        if (r >= 0)
+                r = hookscript(ctx, &g, id);
         if (r >= 0 && g.n)
                 r = command(ctx, &g, vmid);
         for (size_t i = 0; i < g.n; i++)
@@ -356,14 +394,54 @@ static int one_guest(struct plan_ctx *ctx, const char *id, const struct strv *de
         return r;
 }
 
+/*
+ * The hookscript of the guest handover went to before, when that guest no longer gets it: left
+ * set, the guest would not start without the script, which goes with the plan.
+ */
+static int drop_old_hookscript(struct plan_ctx *ctx)
+{
+        const struct strv *old = &ctx->m->vfio.tool.handover;
+        const char *now_guest = ctx->sel->release ? NULL : ctx->sel->handover;
+        struct guest g = { 0 };
+        char path[64], *volume = NULL;
+        const char *now;
+        int r;
+
+        if (!ctx->m->distro.proxmox_ve || !old->n || !proxmox_vmid_ok(old->v[0]) ||
+            (now_guest && strcmp(now_guest, old->v[0]) == 0))
+                return 0;
+        snprintf(path, sizeof(path), VM_CONF, (unsigned)strtoul(old->v[0], NULL, 10));
+        r = ctx_load(ctx, path, &g.conf);
+        if (r >= 0)
+                r = handover_proxmox_volume(old->v[0], &volume);
+        now = r >= 0 ? value(&g, "hookscript") : NULL;
+        if (now && strcmp(now, volume) == 0) {
+                const char *const on[] = { "qm", "set", old->v[0], "--delete", "hookscript", NULL };
+                const char *const off[] = { "qm", "set", old->v[0], "--hookscript", volume, NULL };
+
+                r = ctx_command_undo_words(ctx, on, off);
+        }
+        free(volume);
+        textfile_free(&g.conf);
+        return r;
+}
+
 int emit_proxmox_guest(struct plan_ctx *ctx)
 {
         const struct selection *sel = ctx->sel;
         size_t gpus = 1 + sel->more_gpus.n;
-        int r = 0;
+        int r = drop_old_hookscript(ctx);
 
-        if (!sel->proxmox.n || sel->release)
+        if (r < 0 || sel->release)
+                return r;
+        /* Handover on Proxmox VE names its guest: that guest gets the devices too. */
+        if (!sel->proxmox.n && sel->handover && *sel->handover && ctx->m->distro.proxmox_ve)
+                return one_guest(ctx, sel->handover, &ctx->plan->devices, true);
+        if (!sel->proxmox.n)
                 return 0;
+        if (sel->handover && ctx->m->distro.proxmox_ve && !strv_contains(&sel->proxmox, sel->handover))
+                return ctx_refuse(ctx, -VS_E_SELECTION, "handover to Proxmox VE guest %s, but the devices go to guest "
+                                  "%s: name one guest", sel->handover, sel->proxmox.v[0]);
         if (sel->proxmox.n == 1)
                 return one_guest(ctx, sel->proxmox.v[0], &ctx->plan->devices, true);
         if (sel->proxmox.n != gpus)

@@ -120,6 +120,7 @@ int plan_to_json(const struct plan *p, char **ret)
              json_object_object_add(root, "by_address", strings(&p->by_address)) == 0 &&
              json_object_object_add(root, "disks", strings(&p->disks)) == 0 &&
              json_object_object_add(root, "single_gpu", p->single_gpu ? json_object_new_string(p->single_gpu) : NULL) == 0 &&
+             json_object_object_add(root, "handover", p->handover ? json_object_new_string(p->handover) : NULL) == 0 &&
              json_object_object_add(root, "trial", json_object_new_boolean(p->trial)) == 0 &&
              json_object_object_add(root, "trial_entry", p->trial_entry ? json_object_new_string(p->trial_entry) : NULL) == 0 &&
              json_object_object_add(root, "commit", json_object_new_boolean(p->commit)) == 0 &&
@@ -207,6 +208,11 @@ int plan_to_text(const struct plan *p, char **ret)
                 strbuf_printf(&b, "Plan: single-GPU mode: the host keeps ");
                 list(&b, &p->devices, "nothing");
                 strbuf_printf(&b, " and hands them to vfio-pci only while guest %s runs\n", p->single_gpu);
+        } else if (p->handover) {
+                strbuf_printf(&b, "Plan: handover: the host keeps ");
+                list(&b, &p->devices, "nothing");
+                strbuf_printf(&b, " and its display; guest %s gets them while it runs and gives them back when it "
+                                  "stops\n", p->handover);
         } else {
                 strbuf_printf(&b, "Plan: bind ");
                 list(&b, &p->devices, "nothing");

@@ -58,6 +58,7 @@ void selection_free(struct selection *s)
         strv_free(&s->proxmox);
         free(s->lg.user);
         free(s->single_gpu);
+        free(s->handover);
         strv_free(&s->extra);
         strv_free(&s->disks);
         strv_free(&s->allow_host);
@@ -146,6 +147,8 @@ int selection_from_state(const struct tool_state *t, struct selection *sel)
                 if (!strv_contains(&sel->disks, t->disks.v[i]))
                         r = strv_push(&sel->disks, t->disks.v[i]);
         if (r >= 0 && !sel->single_gpu && t->single_gpu.n && !(sel->single_gpu = strdup(t->single_gpu.v[0])))
+                r = -ENOMEM;
+        if (r >= 0 && !sel->handover && !sel->single_gpu && t->handover.n && !(sel->handover = strdup(t->handover.v[0])))
                 r = -ENOMEM;
         if (r < 0)
                 return r;

@@ -108,7 +108,7 @@ int want_takeback(struct plan_ctx *ctx)
         struct strv drivers = { 0 }, holders = { 0 };
         int r = 0;
 
-        if (ctx->sel->single_gpu)
+        if (ctx_hands_over(ctx))
                 return 0;
         if (!ctx->builtin_read)
                 r = read_builtin(ctx);

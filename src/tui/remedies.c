@@ -9,6 +9,8 @@ const char *const wizard_remedies[_REMEDY_MAX] = {
         [REMEDY_SINGLE_GPU] = "Or keep it with the host until the guest starts: single-GPU mode, on the Goal screen",
         [REMEDY_SINGLE_GPU_CHOICE] = "on the Goal screen",
         [REMEDY_NO_SINGLE_GPU] = "with single-GPU mode off on the Goal screen",
+        [REMEDY_HANDOVER] = "handover, on the Goal screen",
+        [REMEDY_NO_HANDOVER] = "with handover off on the Goal screen",
         [REMEDY_DIRTY_GROUP] = "tick them on the GPU screen (Tab) to pass them along, or move the card to a slot "
                                "wired to the CPU. d sets it up anyway, but the guest then starts only once they go "
                                "to vfio-pci too, or under a kernel whose ACS override splits the group (the GPU "
@@ -29,6 +31,7 @@ const char *const wizard_remedies[_REMEDY_MAX] = {
         [REMEDY_PIN_XML] = "the domain the last screen saves has its <cputune>",
         [REMEDY_LG_XML] = "the domain the last screen saves has it",
         [REMEDY_DOMAIN_XML] = "the last screen saves one",
+        [REMEDY_RELEASE_GPU] = "at a shell: vfio-setup release --gpu %s",
         [REMEDY_NAME_BOOTLOADER] = "the Boot screen names it",
         [REMEDY_OSTREE_CHAIN] = "the rpm-ostree boot loader on the Boot screen",
         [REMEDY_INITRAMFS] = "on the Boot screen",

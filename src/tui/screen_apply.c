@@ -224,6 +224,8 @@ static void run(struct wizard *w, struct apply_view *v)
         session_free(&w->session);
         r = w->undo ? session_undo(w->sr, &o, SESSION_REDETECT, &w->session)
                     : session_apply(w->sr, v->plan, &o, SESSION_REDETECT, &w->session);
+        if (w->session.failure && remedy_render_in_place(&w->session.failure, wizard_remedies) < 0)
+                r = -ENOMEM;
         v->phase = r < 0 ? FAILED : DONE;
         w->outcome = r < 0 ? OUTCOME_FAILED : w->undo ? OUTCOME_UNDONE : v->plan->release ? OUTCOME_REMOVED
                    : v->plan->commit ? OUTCOME_COMMITTED : OUTCOME_APPLIED;

@@ -86,14 +86,15 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
 {
         const struct apply_session *s = &w->session;
         const struct machine *m = w->m;
+        bool hands_over = w->sel.single_gpu || w->sel.handover;
         char *command = NULL;
         int n = 1;
 
         switch (w->outcome) {
         case OUTCOME_APPLIED:
                 strbuf_printf(b, "The configuration for passthrough is written.\n\nWhat comes next:\n");
-                /* Single-GPU mode binds nothing at boot: a reboot is only for an IOMMU that is not on yet. */
-                if (w->sel.single_gpu)
+                /* Handing over binds nothing at boot: a reboot is only for an IOMMU that is not on yet. */
+                if (w->sel.single_gpu || w->sel.handover)
                         step_line(b, &n, "Restart libvirt's daemon, which looks for hooks when it starts: sudo "
                                          "systemctl restart libvirtd (virtqemud where the modular daemons run).");
                 if (w->trial)
@@ -101,9 +102,9 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                                          "entry \"" TRIAL_ENTRY_TITLE "\". If anything goes wrong (a black screen, no "
                                          "keyboard, a hang), power off and on: the old setup starts, as at every later "
                                          "boot until you commit.");
-                else if (!w->sel.single_gpu || !m->iommu.kernel_active)
-                        step_line(b, &n, "Reboot%s", w->sel.single_gpu ? ": the IOMMU is not on yet." : ".");
-                if ((!w->sel.single_gpu || !m->iommu.kernel_active) && (!m->iommu.firmware_table || !m->cpu.virt_flag))
+                else if (!hands_over || !m->iommu.kernel_active)
+                        step_line(b, &n, "Reboot%s", hands_over ? ": the IOMMU is not on yet." : ".");
+                if ((!hands_over || !m->iommu.kernel_active) && (!m->iommu.firmware_table || !m->cpu.virt_flag))
                         step_line(b, &n, "On the way, enter the firmware setup and enable virtualization and the "
                                          "IOMMU (Enabled, not Auto): see the Firmware step.");
                 if (w->trial)
@@ -112,7 +113,7 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                                          "wizard again, which offers Commit)", invocation(w));
                 else
                         step_line(b, &n, "Then run: %s verify  (%s)", invocation(w),
-                                  w->sel.single_gpu ? "is the hook in place, the IOMMU on, the group whole?"
+                                  hands_over ? "is the hook in place, the IOMMU on, the group whole?"
                                                     : "are the devices bound to vfio-pci, is the IOMMU on?");
                 if (w->m->distro.proxmox_ve)
                         proxmox_steps(w, b, &n);
@@ -122,6 +123,11 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                         step_line(b, &n, "Start the guest (sudo virsh start %s): the host's screen goes dark while it "
                                          "runs and comes back when it stops. If it hangs, ssh in and run sudo virsh "
                                          "destroy %s.", w->sel.single_gpu, w->sel.single_gpu);
+                else if (w->sel.handover)
+                        step_line(b, &n, "Start the guest (sudo virsh start %s): the GPU goes to it, unless a program on "
+                                         "the host holds it (the start fails and names it); it comes back when the "
+                                         "guest stops. If a guest or the hook was killed, %s release --gpu %s gives it "
+                                         "back.", w->sel.handover, invocation(w), w->sel.gpu);
                 else if (m->n_gpus == 1)
                         step_line(b, &n, "The host has no display after the reboot. To get it back: ssh in and run "
                                          "%s undo; or add module_blacklist=vfio_pci to the kernel line at the boot "

@@ -15,7 +15,7 @@
  */
 enum row_kind {
         ROW_GOAL, ROW_LG_RESOLUTION, ROW_LG_HDR, ROW_LG_KVMFR, ROW_LG_USER, ROW_VM_MEMORY, ROW_VM_CPUS, ROW_CONTROLLER, ROW_DISK,
-        ROW_GUEST_OS, ROW_GUESTS, ROW_IOMMU_PT, ROW_SINGLE_GPU
+        ROW_GUEST_OS, ROW_GUESTS, ROW_IOMMU_PT, ROW_SINGLE_GPU, ROW_HANDOVER
 };
 
 struct row {
@@ -74,6 +74,20 @@ static int storage_rows(const struct machine *m, struct row *out, int room)
         return n;
 }
 
+static bool handover_offered(const struct wizard *w)
+{
+        size_t idx;
+
+        if (w->sel.handover)
+                return true;
+        if (!w->sel.gpu || w->sel.more_gpus.n || w->m->distro.proxmox_ve || machine_find_device(w->m, w->sel.gpu, &idx) < 0)
+                return false;
+        for (size_t i = 0; i < w->m->n_gpus; i++)
+                if (w->m->gpus[i].device == idx)
+                        return !(w->m->gpus[i].reasons & ((1u << GPU_REASON_BOOT_VGA) | (1u << GPU_REASON_ONLY_GPU)));
+        return false;
+}
+
 static int rows(const struct wizard *w, struct row out[N_ROWS])
 {
         int n = 0;
@@ -101,6 +115,9 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
         /* With a second GPU the host keeps a display by binding at boot: the mode is offered where it cannot. */
         if (w->m->n_gpus == 1 || w->sel.single_gpu)
                 out[n++] = (struct row){ ROW_SINGLE_GPU, GOAL_BASE };
+        /* A second GPU the host may use until the guest starts: not the one the host shows on, one guest, libvirt. */
+        else if (handover_offered(w))
+                out[n++] = (struct row){ ROW_HANDOVER, GOAL_BASE };
         return n;
 }
 
@@ -254,6 +271,11 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
         case ROW_IOMMU_PT:
                 if (asprintf(&line, "[%c] iommu=pt: host devices skip IOMMU translation (breaks AMD SEV-SNP)",
                              w->sel.iommu_pt ? 'x' : ' ') < 0)
+                        line = NULL;
+                break;
+        case ROW_HANDOVER:
+                if (asprintf(&line, "[%c] handover: the host keeps the GPU until %s starts",
+                             w->sel.handover ? 'x' : ' ', w->sel.handover ? w->sel.handover : GUEST_DOMAIN_NAME) < 0)
                         line = NULL;
                 break;
         case ROW_SINGLE_GPU:
@@ -486,6 +508,14 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 w->changed = true;
         } else if (k == ' ' && at->kind == ROW_SINGLE_GPU)
                 v->asking_single = true;
+        else if (k == ' ' && at->kind == ROW_HANDOVER) {
+                if (w->sel.handover) {
+                        free(w->sel.handover);
+                        w->sel.handover = NULL;
+                } else
+                        w->sel.handover = strdup(GUEST_DOMAIN_NAME);
+                w->changed = true;
+        }
         else if (k == ' ' && at->kind == ROW_LG_HDR) {
                 w->sel.lg.hdr = !w->sel.lg.hdr;
                 w->changed = true;
@@ -521,7 +551,11 @@ const struct step_ops goal_step = {
                 "enlightenments and a clock in local time, Linux KVM's own clock in UTC. On a "
                 "machine with one GPU, single-GPU mode binds nothing at boot: a libvirt hook hands the GPU to the "
                 "guest " GUEST_DOMAIN_NAME " when it starts (the host has no display while it runs) and gives it "
-                "back when it stops; it is explained, and asked for with y, before it is on. Space toggles an option.",
+                "back when it stops; it is explained, and asked for with y, before it is on. With a second GPU that is not "
+                "the one the host starts on, handover binds nothing at boot either: the host uses that GPU (a second "
+                "screen, compute) until the guest " GUEST_DOMAIN_NAME " starts, and gets it back when the guest stops; "
+                "the guest does not start while a program on the host holds the GPU (the hook names it). Space "
+                "toggles an option.",
         .keys = "Enter review  Space tick  Left/Right change  Up/Down move  b back",
         .keeps_view = true,
         .private_size = sizeof(struct goal_view),

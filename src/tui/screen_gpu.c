@@ -555,7 +555,8 @@ static bool host_way_with(const struct wizard *w, const struct gpu_view *v, size
 
         if (device_host_ways(w->m, device))
                 return true;
-        if (!device_lights_screen(&w->m->devices[device]) || w->m->devices[device].boot_vga == 1 || w->sel.single_gpu)
+        if (!device_lights_screen(&w->m->devices[device]) || w->m->devices[device].boot_vga == 1 || w->sel.single_gpu ||
+            w->sel.handover)
                 return false;
         r = strv_merge(&taken, &w->sel.extra);
         for (size_t i = 0; i <= g->n_companions && r >= 0; i++)

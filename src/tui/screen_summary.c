@@ -97,6 +97,9 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                 if (t->single_gpu.n)
                         canvas_printf(c, y++, 4, CR_NORMAL, "mode:       single-GPU, with vfio-pci only while %s runs",
                                       t->single_gpu.v[0]);
+                else if (t->handover.n)
+                        canvas_printf(c, y++, 4, CR_NORMAL, "mode:       handover, with vfio-pci only while %s runs",
+                                      t->handover.v[0]);
                 else
                         canvas_printf(c, y++, 4, CR_NORMAL, "vfio ids:   %s", ids ? ids : "");
                 if (t->trial.n)

@@ -104,6 +104,8 @@ char *selection_command(const struct wizard *w)
                 r = push_flag(&v, "--allow-host-device", s->allow_host.v[i]);
         if (r >= 0 && s->single_gpu)
                 r = push_flag(&v, "--single-gpu", s->single_gpu);
+        if (r >= 0 && s->handover)
+                r = push_flag(&v, "--handover", s->handover);
         if (r >= 0 && s->no_trial)
                 r = push_flag(&v, "--no-trial", NULL);
         if (r >= 0 && s->bootloader >= 0)

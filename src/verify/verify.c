@@ -9,6 +9,7 @@
 
 #include "vfio-setup/params.h"
 #include "vfio-setup/errors.h"
+#include "vfio-setup/handover.h"
 #include "vfio-setup/kcmdline.h"
 #include "vfio-setup/plan.h"
 #include "vfio-setup/remedy.h"
@@ -79,9 +80,28 @@ static bool bound(const struct pci_device *d)
         return d->driver && strcmp(d->driver, "vfio-pci") == 0;
 }
 
-/* In single-GPU mode (guest not NULL) the devices stay with the host until the guest starts. */
-static void devices(struct checker *c, const struct machine *m, const char *guest, struct strv *groups)
+/* Whether the script that hands devices over holds a record of taking the GPU's (a guest has them). */
+static bool handed_over(const struct sysroot *sr, const char *gpu)
 {
+        char *rel = NULL;
+        bool taken;
+
+        if (asprintf(&rel, HANDOVER_RUN_DIR "/" HANDOVER_RECORD_PREFIX "%s", gpu) < 0)
+                return false;
+        taken = sysroot_exists(sr, rel);
+        free(rel);
+        return taken;
+}
+
+/*
+ * Handed over (guest not NULL): the devices are with the host until the guest starts, and on
+ * vfio-pci only while the script's record says a guest took them.
+ */
+static void devices(struct checker *c, const struct sysroot *sr, const struct machine *m, const char *guest,
+                    struct strv *groups)
+{
+        bool taken = guest && c->v->devices.n && handed_over(sr, c->v->devices.v[0]);
+
         for (size_t i = 0; i < c->v->devices.n; i++) {
                 const struct pci_device *d;
                 size_t idx;
@@ -92,9 +112,20 @@ static void devices(struct checker *c, const struct machine *m, const char *gues
                         continue;
                 }
                 d = &m->devices[idx];
-                if (guest && bound(d))
-                        check(c, true, NULL, "%s is with vfio-pci: %s runs (or its hook has not given it back)",
+                if (guest && bound(d) && taken)
+                        check(c, true, NULL, "%s is with vfio-pci: a guest has it (%s, or one started by hand)",
                               d->address, guest);
+                else if (guest && bound(d)) {
+                        char *fix = NULL;
+
+                        if (asprintf(&fix, "give it back: " REMEDY_WITH(RELEASE_GPU) "%s" REMEDY_END,
+                                     c->v->devices.v[0]) < 0) {
+                                c->err = -ENOMEM;
+                                return;
+                        }
+                        check(c, false, fix, "%s is on vfio-pci, though no guest took it through the hook", d->address);
+                        free(fix);
+                }
                 else if (guest)
                         check(c, true, NULL, "%s is with the host (%s) until %s starts", d->address,
                               d->driver ? d->driver : "no driver", guest);
@@ -267,29 +298,70 @@ static void nodes(struct checker *c, const struct sysroot *sr, const struct strv
         }
 }
 
-/* The hook that hands the devices over: there, executable, and for the guest the state names. */
-static void single_gpu_hook(struct checker *c, const struct sysroot *sr, const char *guest)
+/* A Proxmox VE guest runs vfio-setup's script only while its configuration names it. */
+static void proxmox_hookscript(struct checker *c, const struct sysroot *sr, const char *vmid)
 {
-        char *text = NULL, *line = NULL;
+        char *conf = NULL, *text = NULL, *want = NULL, *volume = NULL;
+        bool set = false;
+        int r;
+
+        r = asprintf(&conf, "etc/pve/qemu-server/%s.conf", vmid) < 0 ? -ENOMEM : handover_proxmox_volume(vmid, &volume);
+        if (r >= 0 && asprintf(&want, "\nhookscript: %s\n", volume) < 0)
+                r = -ENOMEM;
+        if (r >= 0 && sysroot_read(sr, conf, 0, &text, NULL) >= 0) {
+                /* The guest's own options come before its first [snapshot] section. */
+                char *section = strstr(text, "\n[");
+                char *line = want ? strstr(text, want + 1) : NULL;
+
+                set = line && (line == text || line[-1] == '\n') && (!section || line < section);
+        }
+        if (r < 0)
+                c->err = r;
+        else
+                check(c, set, "vfio-setup sets it again: vfio-setup apply (its plan shows the qm set)",
+                      "Proxmox VE guest %s %s %s", vmid, set ? "runs" : "does not run", volume);
+        free(conf);
+        free(text);
+        free(want);
+        free(volume);
+}
+
+/* The script that hands the devices over: there, executable, and for the guest the state names. */
+static void handover_hook(struct checker *c, const struct sysroot *sr, const struct machine *m, const char *guest)
+{
+        char *text = NULL, *line = NULL, *snippet = NULL;
+        const char *path = m->vfio.tool.single_gpu.n ? SINGLE_GPU_HOOK : HANDOVER_HOOK;
+        const char *mode = m->vfio.tool.single_gpu.n ? "single-GPU" : "handover";
         struct stat st;
         bool runs, names = false;
         int r;
 
-        runs = sysroot_stat(sr, SINGLE_GPU_HOOK, false, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0100);
-        r = sysroot_read(sr, SINGLE_GPU_HOOK, 0, &text, NULL);
+        if (!m->vfio.tool.single_gpu.n && m->distro.proxmox_ve) {
+                if (asprintf(&snippet, PROXMOX_SNIPPETS "vfio-setup-handover-%s.sh", guest) < 0) {
+                        c->err = -ENOMEM;
+                        return;
+                }
+                path = snippet;
+        }
+        runs = sysroot_stat(sr, path, false, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0100);
+        r = sysroot_read(sr, path, 0, &text, NULL);
         if (r == -ENOMEM || (r >= 0 && asprintf(&line, "\nguest=%s\n", guest) < 0)) {
                 c->err = -ENOMEM;
                 free(text);
+                free(snippet);
                 return;
         }
         names = r >= 0 && strstr(text, line);
         check(c, runs && names,
               "vfio-setup writes it again: vfio-setup apply (its plan shows the hook), then restart libvirtd",
-              "the single-GPU hook /%s %s%s", SINGLE_GPU_HOOK,
+              "the %s hook /%s %s%s", mode, path,
               !runs ? "is missing or not executable" : names ? "is there for guest " : "names another guest than ",
               runs ? guest : "");
+        if (snippet)
+                proxmox_hookscript(c, sr, guest);
         free(text);
         free(line);
+        free(snippet);
 }
 
 static void cmdline(struct checker *c, const struct machine *m)
@@ -415,9 +487,9 @@ static void boot_checks(struct checker *c, const struct sysroot *sr, const struc
         check(c, m->iommu.kernel_active, "enable the IOMMU in the firmware setup (and intel_iommu=on on Intel); reboot",
               "the kernel IOMMU is %s (%zu groups)", m->iommu.kernel_active ? "active" : "not active", m->iommu.group_count);
         cmdline(c, m);
-        devices(c, m, guest, groups);
+        devices(c, sr, m, guest, groups);
         if (guest)
-                single_gpu_hook(c, sr, guest);
+                handover_hook(c, sr, m, guest);
         else
                 by_address(c, sr, m);
         if (!guest)
@@ -428,7 +500,7 @@ static void boot_checks(struct checker *c, const struct sysroot *sr, const struc
                                                   "hardware's isolation; the guest may reach the memory of devices "
                                                   "the host keeps",
                                     m->iommu.acs_evidence);
-        /* A group's node appears when vfio-pci takes it: in single-GPU mode, only while the guest runs. */
+        /* A group's node appears when vfio-pci takes it: handed over, only while the guest runs. */
         if (!guest)
                 nodes(c, sr, groups);
         hugepages(c, sr, m);
@@ -442,7 +514,10 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
         struct checker c = { .v = &v };
         struct strv groups = { 0 };
         /* A GPU named with --gpu is checked as bound at boot. */
-        const char *guest = !gpu && m->vfio.tool.single_gpu.n ? m->vfio.tool.single_gpu.v[0] : NULL;
+        const char *guest = gpu                          ? NULL
+                            : m->vfio.tool.single_gpu.n ? m->vfio.tool.single_gpu.v[0]
+                            : m->vfio.tool.handover.n   ? m->vfio.tool.handover.v[0]
+                                                        : NULL;
 
         c.err = pick_devices(m, gpu, &v.devices, ret_reason);
         if (c.err < 0) {
@@ -451,7 +526,7 @@ int verify_machine(const struct sysroot *sr, const struct machine *m, const char
         }
         /* Only for what vfio-setup set up itself: a GPU named with --gpu has no setup time to compare. */
         v.rebooted = gpu ? TRI_UNKNOWN : rebooted_since_setup(sr, m);
-        /* Single-GPU mode changes nothing at boot but the IOMMU's parameters, which the checks below name. */
+        /* Handing over changes nothing at boot but the IOMMU's parameters, which the checks below name. */
         if (v.rebooted == TRI_NO && !guest)
                 check(&c, false, "reboot: the checks below describe the boot before the setup",
                       "the machine has not been rebooted since vfio-setup wrote its configuration");

@@ -30,6 +30,9 @@ def driver(dev):
 def bind(dev, name):
     if os.path.isdir(os.path.join(pci, "drivers", name)) and not (name == "vfio-pci" and dev in os.environ.get("FAKE_NOBIND", "").split(",")):
         os.symlink(os.path.join(pci, "drivers", name), os.path.join(pci, "devices", dev, "driver"))
+        drm = os.path.join(pci, "devices", dev, "drm")
+        if name != "vfio-pci" and os.path.isdir(drm + ".gone"):
+            os.rename(drm + ".gone", drm)
 
 if parts[:3] == ["bus", "pci", "devices"] and parts[4:] == ["driver_override"]:
     open(os.path.join(sys_root, rel), "w").write((value or "(null)") + "\n")
@@ -37,6 +40,14 @@ elif parts[:3] == ["bus", "pci", "drivers"] and parts[4:] == ["unbind"]:
     if driver(value) != parts[3]:
         sys.exit(1)
     os.unlink(os.path.join(pci, "devices", value, "driver"))
+    # The device's DRM nodes go with its driver.
+    drm = os.path.join(pci, "devices", value, "drm")
+    if os.path.isdir(drm):
+        os.rename(drm, drm + ".gone")
+elif parts[:3] == ["bus", "pci", "drivers"] and parts[4:] == ["bind"]:
+    if driver(value) is not None or not os.path.isdir(os.path.join(pci, "drivers", parts[3])):
+        sys.exit(1)
+    bind(value, parts[3])
 elif rel == "bus/pci/drivers_probe":
     if driver(value) is None:
         override = open(os.path.join(pci, "devices", value, "driver_override")).read().strip()
@@ -71,6 +82,17 @@ STANDINS = {
 
 
 
+def adapt_text(text, sys_dir, proc_dir, run_dir, more=()):
+    """A script's writes to the fake kernel, its sysfs, /proc and /run (where it has them) to those given."""
+    for old, new in ((PUT, 'put() {\n\tfake-kernel "$1" "$2"\n}\n'), ("\nsys=/sys\n", f"\nsys={sys_dir}\n"), *more):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    for old, new in (("\nproc=/proc\n", f"\nproc={proc_dir}\n"), ("\nrun=/run/vfio-setup\n", f"\nrun={run_dir}\n")):
+        assert text.count(old) <= 1, old
+        text = text.replace(old, new)
+    return text
+
+
 class FakeSys:
     """A directory with sys/ (PCI devices bound to drivers), bin/ (the stand-ins and the fake
     kernel) and the log; scripts are adapted to it and run by sh."""
@@ -78,6 +100,8 @@ class FakeSys:
     def __init__(self, directory, devices):
         self.dir = directory
         self.sys = os.path.join(directory, "sys")
+        self.proc = os.path.join(directory, "proc")
+        os.makedirs(self.proc)
         self.log = os.path.join(directory, "log")
         self.bin = os.path.join(directory, "bin")
         pci = os.path.join(self.sys, "bus/pci")
@@ -102,9 +126,7 @@ class FakeSys:
 
     def adapt(self, text, name, *more):
         """The script with its writes going to the fake kernel and its sysfs here; more: (old, new) pairs."""
-        for old, new in ((PUT, 'put() {\n\tfake-kernel "$1" "$2"\n}\n'), ("\nsys=/sys\n", f"\nsys={self.sys}\n"), *more):
-            assert text.count(old) == 1, old
-            text = text.replace(old, new)
+        text = adapt_text(text, self.sys, self.proc, os.path.join(self.dir, "run/vfio-setup"), more)
         path = os.path.join(self.dir, name)
         self.tool(path, text)
         return path
@@ -117,6 +139,20 @@ class FakeSys:
         p = subprocess.run(["sh", script, *args], input=stdin, capture_output=True, text=True, env=e, timeout=60)
         p.log = open(self.log).read().splitlines() if os.path.exists(self.log) else []
         return p
+
+    def holder(self, pid, comm, *nodes):
+        """A process with the device nodes open, as /proc shows it."""
+        fd = os.path.join(self.proc, str(pid), "fd")
+        os.makedirs(fd)
+        with open(os.path.join(self.proc, str(pid), "comm"), "w") as f:
+            f.write(comm + "\n")
+        for n, node in enumerate(nodes):
+            os.symlink(node, os.path.join(fd, str(n + 3)))
+
+    def drm(self, dev, *nodes):
+        """The device's DRM nodes (card1, renderD128) in sysfs."""
+        for node in nodes:
+            os.makedirs(os.path.join(self.sys, "bus/pci/devices", dev, "drm", node))
 
     def driver(self, dev):
         link = os.path.join(self.sys, "bus/pci/devices", dev, "driver")

@@ -71,3 +71,73 @@ single_gpu() {
         block "$1.stopped" drivers
         block "$1.left" sh -c 'cat /sys/bus/pci/devices/'"$2"'/driver_override; ls /run/vfio-setup 2>&1'
 }
+
+# pci_state DEVICE...: each device's driver ("-" for none) and its DRM nodes, as sysfs and /dev show them.
+pci_state() {
+        for d in "$@"; do
+                drv=-
+                [ -e "/sys/bus/pci/devices/$d/driver" ] && drv=$(basename "$(readlink "/sys/bus/pci/devices/$d/driver")")
+                nodes=
+                for n in "/sys/bus/pci/devices/$d"/drm/card* "/sys/bus/pci/devices/$d"/drm/renderD*; do
+                        [ -e "$n" ] && [ -e "/dev/dri/${n##*/}" ] && nodes="$nodes${n##*/},"
+                done
+                printf '%s %s [%s] ' "$d" "$drv" "$nodes"
+        done
+        echo
+}
+
+# handover_rounds DEVICE BOOT_DISPLAY: handover's hook run as libvirt runs it for guest vmtest, ten starts and
+# stops, each followed by both devices' drivers and DRM nodes.
+handover_rounds() {
+        hook=/etc/libvirt/hooks/qemu.d/vfio-setup-handover
+        for n in 1 2 3 4 5 6 7 8 9 10; do
+                sh "$hook" vmtest prepare begin - </dev/null || echo "round $n: the start failed"
+                echo "round $n taken $(pci_state "$1" "$2")"
+                sh "$hook" vmtest release end - </dev/null || echo "round $n: the stop failed"
+                echo "round $n given $(pci_state "$1" "$2")"
+        done
+}
+
+# handover PREFIX DEVICE BOOT_DISPLAY: the rounds; a start while a program holds DEVICE's DRM node; a start
+# killed half way (once DEVICE has left its driver: a readlink earlier in PATH stalls there), then release.
+handover() {
+        hook=/etc/libvirt/hooks/qemu.d/vfio-setup-handover
+        block "$1.rounds" handover_rounds "$2" "$3"
+        for node in /sys/bus/pci/devices/"$2"/drm/card*; do
+                node=${node##*/}
+                break
+        done
+        # A program with the node open, as a session's compositor has it.
+        sh -c 'exec 3<"$1"; exec sleep 600' holder "/dev/dri/$node" &
+        holder=$!
+        block "$1.held" sh "$hook" vmtest prepare begin - </dev/null
+        block "$1.held.after" sh -c "echo holder $holder $node; ls /run/vfio-setup"
+        block "$1.held.state" pci_state "$2" "$3"
+        kill "$holder"
+        wait "$holder" 2>/dev/null
+        mkdir -p /tmp/stall
+        cat >/tmp/stall/readlink <<STALL
+#!/bin/sh
+if [ ! -e /sys/bus/pci/devices/$2/driver ]; then
+        touch /tmp/stall/stalled
+        exec sleep 600
+fi
+exec /usr/bin/readlink "\$@"
+STALL
+        chmod 755 /tmp/stall/readlink
+        PATH=/tmp/stall:$PATH setsid sh "$hook" vmtest prepare begin - </dev/null >/tmp/stall/out 2>&1 &
+        pid=$!
+        i=0
+        while [ ! -e /tmp/stall/stalled ] && [ "$i" -lt 600 ]; do
+                sleep 0.1
+                i=$((i + 1))
+        done
+        # The hook and what it started (the stalled readlink): its whole session.
+        /bin/kill -s KILL -- "-$pid"
+        wait "$pid" 2>/dev/null
+        block "$1.killed" sh -c "ls /tmp/stall; cat /run/vfio-setup/handover-$2"
+        block "$1.killed.state" pci_state "$2" "$3"
+        block "$1.release" "$VS" release --gpu "$2"
+        block "$1.released" pci_state "$2" "$3"
+        block "$1.left" sh -c "cat /sys/bus/pci/devices/$2/driver_override; ls /run/vfio-setup"
+}
