@@ -15,6 +15,21 @@ _vfio_setup_devices()
     compgen -W "$(ls "$(_vfio_setup_root)/sys/bus/pci/devices" 2>/dev/null)" -- "$1"
 }
 
+_vfio_setup_gpus()
+{
+    # Display controllers (class 03xxxx) only: what --gpu takes.
+    local d gpus=""
+    for d in "$(_vfio_setup_root)"/sys/bus/pci/devices/*; do
+        [[ $(cat "$d/class" 2>/dev/null) == 0x03* ]] && gpus="$gpus ${d##*/}"
+    done
+    compgen -W "$gpus" -- "$1"
+}
+
+_vfio_setup_groups()
+{
+    compgen -W "$(ls "$(_vfio_setup_root)/sys/kernel/iommu_groups" 2>/dev/null)" -- "$1"
+}
+
 _vfio_setup_disks()
 {
     # Whole disks by their stable names; partitions are not for --disk.
@@ -26,6 +41,8 @@ _vfio_setup()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local commands="detect plan apply undo commit trial verify doctor groups rom bind release snapshot"
     local global="--root --no-color --ascii --demo --keep --version --help"
+    # After a command, --demo and --keep are errors: the others still apply.
+    local after="--root --no-color --ascii --help"
     local command="" i
 
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -37,7 +54,9 @@ _vfio_setup()
     case $prev in
         --root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         -o|--output|--log) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --gpu|--extra|--allow-host-device) COMPREPLY=($(_vfio_setup_devices "$cur")); return ;;
+        --gpu) COMPREPLY=($(_vfio_setup_gpus "$cur")); return ;;
+        --extra|--allow-host-device) COMPREPLY=($(_vfio_setup_devices "$cur")); return ;;
+        --group) COMPREPLY=($(_vfio_setup_groups "$cur")); return ;;
         --goal) COMPREPLY=($(compgen -W "base looking-glass gaming storage" -- "$cur")); return ;;
         --bootloader) COMPREPLY=($(compgen -W "grub grub-bls systemd-boot kernelstub refind limine efistub proxmox-boot-tool:systemd-boot proxmox-boot-tool:grub rpm-ostree sdbootutil" -- "$cur")); return ;;
         --initramfs) COMPREPLY=($(compgen -W "mkinitcpio dracut initramfs-tools booster rpm-ostree" -- "$cur")); return ;;
@@ -47,7 +66,7 @@ _vfio_setup()
         --iso|--drivers-iso) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --proxmox) COMPREPLY=($(compgen -W "$(cd /etc/pve/qemu-server 2>/dev/null && for f in *.conf; do [ -e "$f" ] && echo "${f%.conf}"; done)" -- "$cur")); return ;;
         --input) COMPREPLY=($(compgen -G "/dev/input/by-id/*-event-*" -- "$cur")); return ;;
-        --timeout|--vm-memory|--vm-cpus|--lg-resolution|--lg-user|--libvirt-domain|--single-gpu|--handover|--group) return ;;
+        --timeout|--vm-memory|--vm-cpus|--lg-resolution|--lg-user|--libvirt-domain|--single-gpu|--handover) return ;;
         --demo) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" --demo 2>/dev/null | sed -n 's/^  \([^ ]*\).*/\1/p')" -- "$cur")); return ;;
     esac
 
@@ -68,7 +87,7 @@ _vfio_setup()
         snapshot) options="-o --list" ;;
         *) COMPREPLY=($(compgen -W "$commands $global" -- "$cur")); return ;;
     esac
-    COMPREPLY=($(compgen -W "$options $global" -- "$cur"))
+    COMPREPLY=($(compgen -W "$options $after" -- "$cur"))
 }
 
 complete -F _vfio_setup vfio-setup

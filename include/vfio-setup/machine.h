@@ -406,6 +406,22 @@ struct machine {
 
 void machine_free(struct machine *m);
 
+/*
+ * The machine has one GPU and the host's display is on it: passed at boot, the host has none.
+ * Not so for a GPU without outputs (a 3D controller, as a laptop's muxless dGPU): the screen
+ * is driven by something else, even when no other GPU is listed.
+ */
+bool machine_display_on_only_gpu(const struct machine *m);
+
+/*
+ * A device's names as lspci shows them: from the PCI ID database, else "Device 22bd" and
+ * "Vendor 1d17" (the ids in hex; "Device" alone when even those were not read).  buf holds
+ * the fallback.
+ */
+#define PCI_LABEL_SIZE 16
+const char *pci_device_label(const struct pci_device *d, char buf[PCI_LABEL_SIZE]);
+const char *pci_vendor_label(const struct pci_device *d, char buf[PCI_LABEL_SIZE]);
+
 const char *bootloader_name(enum bootloader_kind k);
 /* The BOOTLOADERS row's sentence on what a plan changes in that chain. */
 const char *bootloader_note(enum bootloader_kind k);

@@ -15,7 +15,8 @@
  * the same with scripted keys and compare the canvas with golden text.
  */
 enum wizard_key {
-        WK_UP = 0x1000, WK_DOWN, WK_LEFT, WK_RIGHT, WK_ENTER, WK_TAB, WK_BACKSPACE, WK_ESC, WK_PGUP, WK_PGDN,
+        WK_UP = 0x1000, WK_DOWN, WK_LEFT, WK_RIGHT, WK_ENTER, WK_TAB, WK_BACKSPACE, WK_ESC, WK_PGUP, WK_PGDN, WK_HOME,
+        WK_END,
 };
 
 struct wizard_options {
@@ -51,6 +52,8 @@ bool wizard_finished(const struct wizard *w);
  * keys typed ahead before it was shown are not meant for it.
  */
 bool wizard_step_began(struct wizard *w);
+/* Whether the last apply or undo failed (the wizard's exit status says so). */
+bool wizard_failed(const struct wizard *w);
 /* What the wizard leaves on the terminal when it ends (the next steps, the files it saved), or NULL. */
 const char *wizard_farewell(const struct wizard *w);
 /* The plan the review step shows (as `vfio-setup plan` prints it), or NULL elsewhere. */

@@ -97,8 +97,10 @@ int apply_plan(const struct sysroot *sr, const struct plan *p, const struct appl
         res.seq = j->seq;
         if (r >= 0 && o->regenerate)
                 r = step_run_commands(j->commands, j->n_commands, o, &ran, &res);
-        /* A command stopped half-way made what it made: that is no file of the journal's to put back. */
-        if (r < 0 && o->regenerate && ran < j->n_commands && res.failed && j->n_commands) {
+        /* A command stopped half-way made what it made: that is no file of the journal's to put back. One that
+         * was not there made nothing. */
+        if (r < 0 && o->regenerate && ran < j->n_commands && res.failed && j->n_commands &&
+            !(ran < res.n_commands && res.commands[ran].status == -1)) {
                 char *line = shell_command(&j->commands[ran]);
 
                 if (line)

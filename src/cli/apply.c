@@ -55,12 +55,13 @@ static json_object *hash_or_null(const char *h)
  * report "changed" truthfully), whether a reboot is needed, the files with their hashes,
  * the commands with their exit status, the journal.
  */
-static int print_json(const char *command, bool ok, const struct outcome *out)
+/* Paths to read are the tree's: below --root, as the user would type them. */
+static int print_json(const char *command, const char *tree, bool ok, const struct outcome *out)
 {
         const struct apply_result *res = out->ran ? &out->s.result : NULL;
         json_object *root = json_object_new_object(), *files = json_object_new_array(),
                     *commands = json_object_new_array();
-        char name[16], *path = NULL;
+        char name[16], *path = NULL, *output = NULL;
         bool changed = false;
 
         if (!root || !files || !commands) {
@@ -94,19 +95,24 @@ static int print_json(const char *command, bool ok, const struct outcome *out)
          */
         changed = ok ? changed || (res && res->n_commands) : res && res->left.n;
         snprintf(name, sizeof(name), "%04u", res ? res->seq : 0);
-        if (res && res->seq && asprintf(&path, "/" JOURNAL_DIR "/%s", name) < 0)
+        if (strcmp(tree, "/") == 0)
+                tree = "";
+        if (res && res->seq && asprintf(&path, "%s/" JOURNAL_DIR "/%s", tree, name) < 0)
                 path = NULL;
+        if (res && res->output && asprintf(&output, "%s%s", tree, res->output) < 0)
+                output = NULL;
         json_object_object_add(root, "command", json_object_new_string(command));
         json_object_object_add(root, "ok", json_object_new_boolean(ok));
         json_object_object_add(root, "changed", json_object_new_boolean(changed));
         json_object_object_add(root, "reboot_needed", json_object_new_boolean(ok && res && res->reboot));
         json_object_object_add(root, "journal", res && res->seq ? json_object_new_string(name) : NULL);
         json_object_object_add(root, "journal_path", path ? json_object_new_string(path) : NULL);
-        json_object_object_add(root, "output", res && res->output ? json_object_new_string(res->output) : NULL);
+        json_object_object_add(root, "output", output ? json_object_new_string(output) : NULL);
         json_object_object_add(root, "files", files);
         json_object_object_add(root, "commands", commands);
         json_object_object_add(root, "error", out->error ? json_object_new_string(out->error) : NULL);
         free(path);
+        free(output);
         return output_json(root);
 }
 
@@ -385,7 +391,7 @@ static int with_outcome(struct sysroot *sr, const struct cli_options *opt, const
         /* A reader gone (apply | head) is an error of the write, not the end of the run. */
         signal(SIGPIPE, SIG_IGN);
         r = run(sr, opt, &out);
-        if (opt->json && print_json(command, r == EXIT_OK, &out) < 0) {
+        if (opt->json && print_json(command, opt->root, r == EXIT_OK, &out) < 0) {
                 fprintf(stderr, "vfio-setup: %s: %s\n", command, vs_strerror(-VS_E_JSON));
                 r = r == EXIT_OK ? EXIT_USAGE : r;
         }

@@ -58,6 +58,10 @@ int cli_release(struct sysroot *sr, const struct cli_options *opt);
 int cli_wizard(struct sysroot *sr, const struct cli_options *opt);
 /* The wizard on a copy of a sample machine, removed afterwards unless keep. */
 int cli_demo(const char *name, const struct cli_options *opt, bool keep);
+/* A sample machine's tree made in a new directory below /tmp, named in root; -1 after saying why. */
+#define DEMO_ROOT_SIZE 64
+int cli_demo_tree(const char *name, char root[DEMO_ROOT_SIZE]);
+void cli_demo_remove(const char *root);
 /* The wizard again on a demo's kept copy (--demo --root DIR). */
 int cli_demo_again(const struct cli_options *opt);
 

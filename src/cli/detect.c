@@ -37,7 +37,7 @@ static void device_line(const struct output *o, const struct machine *m, const s
 {
         const struct pci_device *d = &m->devices[dev];
         const char *role = role_of(m, g, dev);
-        char ids[16] = "????:????", cls[8] = "????", group[16] = "-";
+        char ids[16] = "????:????", cls[8] = "????", group[16] = "-", name[PCI_LABEL_SIZE];
 
         if (d->ids_known)
                 snprintf(ids, sizeof(ids), "%04x:%04x", d->vendor_id, d->device_id);
@@ -46,7 +46,7 @@ static void device_line(const struct output *o, const struct machine *m, const s
         if (d->iommu_group != PCI_GROUP_NONE)
                 snprintf(group, sizeof(group), "%d", d->iommu_group);
         output_role(o, ROLE_PLAIN, "             %s  group %-4s [%s] %s  %s%s%s", d->address, group, cls, ids,
-                    d->device_name ? d->device_name : "", d->driver ? "  driver " : "", d->driver ? d->driver : "");
+                    pci_device_label(d, name), d->driver ? "  driver " : "", d->driver ? d->driver : "");
         output_role(o, strcmp(role, "BLOCKS") == 0 ? ROLE_PROBLEM : ROLE_DIM, "%s%s\n", *role ? "  " : "", role);
 }
 

@@ -148,7 +148,7 @@ static void acs_text(const struct acs_info *a, char *buf, size_t size)
 
 static void print_entry(struct output *o, const struct machine *m, const struct group_entry *e)
 {
-        char acs[128];
+        char acs[128], vendor[PCI_LABEL_SIZE], name[PCI_LABEL_SIZE];
 
         if (e->id == PCI_GROUP_NONE)
                 output_role(o, ROLE_HEADING, "In no IOMMU group");
@@ -162,7 +162,7 @@ static void print_entry(struct output *o, const struct machine *m, const struct 
 
                 output_role(o, ROLE_PLAIN, "  %s  %s [%04x]  %04x:%04x  %s %s\n", d->address,
                             or_unknown(d->class_name), d->class_id, d->vendor_id, d->device_id,
-                            or_unknown(d->vendor_name), or_unknown(d->device_name));
+                            pci_vendor_label(d, vendor), pci_device_label(d, name));
                 output_role(o, ROLE_DIM, "      driver %s, reset %s", d->driver ? d->driver : "none",
                             g->reset_method ? g->reset_method : "not listed");
                 if (g->acs.present == TRI_YES) {
@@ -206,9 +206,10 @@ static void print_text(const struct machine *m, const struct group_view *v, cons
                 output_role(&o, ROLE_PLAIN, " is behind:\n");
                 for (size_t k = 0; k < p->n_bridges; k++) {
                         const struct pci_device *b = &m->devices[p->bridges[k]];
+                        char name[PCI_LABEL_SIZE];
 
                         acs_text(&p->acs[k], acs, sizeof(acs));
-                        output_role(&o, ROLE_PLAIN, "  %s  %s, %s\n", b->address, or_unknown(b->device_name), acs);
+                        output_role(&o, ROLE_PLAIN, "  %s  %s, %s\n", b->address, pci_device_label(b, name), acs);
                 }
         }
 }

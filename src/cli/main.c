@@ -21,6 +21,8 @@ static int run(int argc, char **argv, struct cli_options *opt)
         struct sysroot *sr;
         struct strv seen = { 0 };
         bool help = false, demo = false, keep = false, only_wizard = true;
+        char demo_root[DEMO_ROOT_SIZE];
+        const char *sample = NULL;
         int c, r;
 
         /* Options may stand before or after the command. */
@@ -64,16 +66,21 @@ static int run(int argc, char **argv, struct cli_options *opt)
                 strv_free(&seen);
                 return EXIT_USAGE;
         }
-        if (demo && !help) {
+        if (demo && !help && optind + 1 >= argc) {
                 strv_free(&seen);
-                if (optind + 1 < argc) {
-                        fprintf(stderr, "vfio-setup: --demo takes one sample name\n");
-                        return EXIT_USAGE;
-                }
                 /* A demo's copy kept before: the wizard again on it, as it was left. */
                 if (optind == argc && strcmp(opt->root, "/") != 0)
                         return cli_demo_again(opt);
                 return cli_demo(optind < argc ? argv[optind] : NULL, opt, keep);
+        }
+        /* --demo NAME COMMAND...: the command on a copy of the sample, made once the command line is checked. */
+        if (demo && !help) {
+                if (strcmp(opt->root, "/") != 0) {
+                        fprintf(stderr, "vfio-setup: --demo NAME is a --root of its own: give one of them\n");
+                        strv_free(&seen);
+                        return EXIT_USAGE;
+                }
+                sample = argv[optind++];
         }
         if (optind < argc) {
                 cmd = cli_find_command(argv[optind]);
@@ -124,9 +131,18 @@ static int run(int argc, char **argv, struct cli_options *opt)
         /* Looking Glass's memory belongs to the user behind sudo unless --lg-user says otherwise. */
         if (cmd && !opt->selection.lg.user && getenv("SUDO_USER") && !(opt->selection.lg.user = strdup(getenv("SUDO_USER"))))
                 return EXIT_USAGE;
+        /* Its commands are not run: the sample's tree has no programs, and nothing is real. */
+        if (sample) {
+                if (cli_demo_tree(sample, demo_root) < 0)
+                        return EXIT_USAGE;
+                opt->root = demo_root;
+                opt->no_regenerate = true;
+        }
         r = sysroot_new(opt->root, &sr);
         if (r < 0) {
                 fprintf(stderr, "vfio-setup: --root %s: %s\n", opt->root, vs_strerror(r));
+                if (sample)
+                        cli_demo_remove(demo_root);
                 return EXIT_USAGE;
         }
         /* The wizard draws through curses, which escapes what it shows; everything else prints. */
@@ -134,6 +150,11 @@ static int run(int argc, char **argv, struct cli_options *opt)
                 output_guard_streams();
         r = cmd ? cmd->run(sr, opt) : cli_wizard(sr, opt);
         sysroot_free(sr);
+        if (sample && keep)
+                fprintf(stderr, "vfio-setup: the sample's copy is kept: %s (--root %s for more commands on it)\n",
+                        demo_root, demo_root);
+        else if (sample)
+                cli_demo_remove(demo_root);
         return r;
 }
 

@@ -30,7 +30,7 @@ const struct command cli_commands[] = {
           "        | --libvirt-domain NAME... -o DIR [--force]]   (one domain per GPU, each saved as DIR/NAME.xml)\n"
           "       [--goal looking-glass [--lg-resolution WxH] [--lg-bit-depth 8|10] [--lg-kvmfr] [--lg-user NAME]]\n"
           "       [--goal gaming [--vm-memory SIZE] [--vm-cpus N]] [--goal storage [--disk NAME]...]\n"
-          "plan --release [--json]",
+          "  plan --release [--json]",
           "exactly which lines of which files would change, and which commands would run\n"
           "      (without --gpu: what vfio-setup set up here, e.g. for --libvirt-xml after an apply)" },
         { "apply", cli_apply, (const int[]){ PLAN_OPTIONS, OPT_GUEST_OS, OPT_YES, OPT_NO_REGENERATE, OPT_TIMEOUT,
@@ -57,7 +57,7 @@ const struct command cli_commands[] = {
         { "groups", cli_groups, (const int[]){ OPT_GPUS, OPT_GROUP, OPT_JSON, 0 }, "groups [--gpus | --group N] [--json]",
           "every IOMMU group: its devices, their drivers and reset methods, the bridges above each GPU\n"
           "      and their ACS, and whether the group can go to a guest whole (--gpus: the GPUs' groups)" },
-        { "rom", cli_rom, (const int[]){ OPT_GPU, 'o', OPT_FORCE, 0 }, "rom --gpu ADDRESS -o FILE.rom [--force]",
+        { "rom", cli_rom, (const int[]){ OPT_GPU, 'o', OPT_FORCE, 0 }, "rom --gpu ADDRESS [-o FILE.rom] [--force]",
           "save the GPU's video BIOS, checked (signature, PCI data structure, ids, images), for <rom file=.../>" },
         { "bind", cli_bind, (const int[]){ OPT_GPU, OPT_EXTRA, OPT_ALLOW_DIRTY, OPT_ALLOW_HOST_DEVICE, 0 },
           "bind --gpu ADDRESS [--extra ADDRESS]... [--allow-dirty-group] [--allow-host-device ADDRESS]...",
@@ -105,7 +105,8 @@ void cli_usage(FILE *f, const struct command *only)
         }
         fprintf(f, "Usage: vfio-setup [GLOBAL OPTIONS] [COMMAND [OPTIONS]]\n\n"
                    "Guides a Linux machine through VFIO GPU passthrough setup. Without a command, on a terminal,\n"
-                   "a wizard walks through every step; vfio-setup --demo [NAME [--keep]] runs it on a sample machine.\n\n"
+                   "a wizard walks through every step; vfio-setup --demo [NAME [--keep]] runs it on a sample machine,\n"
+                   "and vfio-setup --demo NAME COMMAND ... runs a command on one.\n\n"
                    "Commands:\n");
         for (size_t i = 0; i < cli_n_commands; i++)
                 fprintf(f, "  %s\n      %s\n", cli_commands[i].usage, cli_commands[i].summary);

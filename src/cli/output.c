@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -268,4 +269,60 @@ int output_save(const char *path, const void *data, size_t len, bool replace)
         free(copy);
         free(copy2);
         return r;
+}
+
+/* Where a line's words continue when it wraps: after its indent, and after "N. " or "- " that open an item. */
+static size_t hang_of(const char *line, size_t len)
+{
+        size_t i = strspn(line, " ");
+
+        if (i + 1 < len && line[i] == '-' && line[i + 1] == ' ')
+                return i + 2;
+        if (i < len && line[i] >= '0' && line[i] <= '9') {
+                size_t k = i + strspn(line + i, "0123456789");
+
+                if (k + 1 < len && line[k] == '.' && line[k + 1] == ' ')
+                        return k + 2;
+        }
+        return i;
+}
+
+void output_wrapped(FILE *f, const char *text)
+{
+        /* The standard streams may be guarded (output_guard_streams): their descriptors are the usual ones. */
+        int fd = f == stdout ? STDOUT_FILENO : f == stderr ? STDERR_FILENO : fileno(f);
+        struct winsize ws;
+        size_t width = 0;
+
+        if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+                width = ws.ws_col;
+        for (const char *p = text; *p;) {
+                size_t len = strcspn(p, "\n"), hang = hang_of(p, len), col = 0;
+                const char *end = p + len;
+
+                if (hang > width / 2)
+                        hang = 0;
+
+                /* A line is cut at its last space that fits, the rest under its first word; a word longer than
+                 * the width goes whole. */
+                while (width && (size_t)(end - p) + col > width) {
+                        size_t room = width - col, cut = room;
+
+                        while (cut > 0 && p[cut] != ' ')
+                                cut--;
+                        if (cut == 0 || (col == 0 && cut <= hang))
+                                cut = strcspn(p + room, " ") + room;
+                        if (p + cut >= end)
+                                break;
+                        fprintf(f, "%.*s\n%*s", (int)cut, p, (int)hang, "");
+                        p += cut + strspn(p + cut, " ");
+                        col = hang;
+                }
+                fprintf(f, "%.*s", (int)(end - p), p);
+                p = end;
+                if (*p == '\n') {
+                        fputc('\n', f);
+                        p++;
+                }
+        }
 }

@@ -27,6 +27,8 @@ enum role severity_role(enum severity s);
 /* Prints a JSON document on stdout in the one style (json_finish), taking root; 0 or -VS_E_JSON. */
 struct json_object;
 int output_json(struct json_object *root);
+/* text on f, each line wider than a terminal there wrapped at a space, its continuation under its first word. */
+void output_wrapped(FILE *f, const char *text);
 /* Prints a finished JSON document on stdout; every document of the CLI goes through it or output_json. */
 void output_json_text(const char *text);
 /*

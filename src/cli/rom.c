@@ -23,18 +23,19 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
         struct rom_info info = { 0 };
         unsigned char *data = NULL;
         const struct pci_device *d;
-        char *problem = NULL;
+        char *problem = NULL, *named = NULL;
+        const char *out = opt->output;
         struct machine *m;
         size_t idx, len = 0;
         int r, code = EXIT_NOT_READY;
 
-        if (!gpu || !opt->output) {
-                fprintf(stderr, "vfio-setup: rom: name the GPU and the file: vfio-setup rom --gpu ADDRESS -o FILE.rom\n");
+        if (!gpu) {
+                fprintf(stderr, "vfio-setup: rom: name the GPU: vfio-setup rom --gpu ADDRESS [-o FILE.rom]\n");
                 return EXIT_USAGE;
         }
         if (strcmp(opt->root, "/") == 0 && geteuid() != 0) {
                 fprintf(stderr, "vfio-setup: rom: reading a card's ROM needs root privileges\n"
-                                "hint: sudo vfio-setup rom --gpu %s -o %s\n", gpu, opt->output);
+                                "hint: sudo vfio-setup rom --gpu %s%s%s\n", gpu, out ? " -o " : "", out ? out : "");
                 return EXIT_USAGE;
         }
         r = detect_machine(sr, &m);
@@ -48,9 +49,16 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
                 return EXIT_USAGE;
         }
         d = &m->devices[idx];
+        /* Without -o, a name of its own in the working directory. */
+        if (!out && asprintf(&named, "gpu-%s.rom", d->address) < 0) {
+                machine_free(m);
+                return EXIT_USAGE;
+        }
+        out = out ? out : named;
         if (!pci_class_is_gpu(d->class_id)) {
                 fprintf(stderr, "vfio-setup: rom: %s is not a GPU (class %04x)\n", d->address, d->class_id);
                 machine_free(m);
+                free(named);
                 return EXIT_USAGE;
         }
         r = rom_fetch(sr, d, &io, &data, &len, &info, &problem);
@@ -63,16 +71,16 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
         else if (r < 0)
                 fprintf(stderr, "vfio-setup: rom: reading the ROM of %s: %s; the ROM was disabled again\n", d->address,
                         vs_strerror(r));
-        else if ((r = output_save(opt->output, data, len, opt->force)) == -EEXIST) {
-                fprintf(stderr, "vfio-setup: rom: %s exists; nothing was written\nhint: name another file, or add --force "
-                                "to replace it\n", opt->output);
+        else if ((r = output_save(out, data, len, opt->force)) == -EEXIST) {
+                fprintf(stderr, "vfio-setup: rom: %s exists; nothing was written\nhint: name another file (-o FILE.rom), "
+                                "or add --force to replace it\n", out);
                 code = EXIT_USAGE;
         } else if (r < 0) {
-                cli_error(opt->output, r, NULL);
+                cli_error(out, r, NULL);
                 code = EXIT_USAGE;
         } else {
                 printf("Saved the ROM of %s (%04x:%04x, %zu bytes) to %s:\n", d->address, d->vendor_id, d->device_id,
-                       len, opt->output);
+                       len, out);
                 for (size_t i = 0; i < info.n_images; i++) {
                         char size[32];
 
@@ -83,12 +91,13 @@ int cli_rom(struct sysroot *sr, const struct cli_options *opt)
                 printf("To give it to the guest, copy it where libvirt may read it and name it in the GPU's "
                        "<hostdev>:\n  sudo install -m 0644 %s /usr/share/vgabios/\n"
                        "  <rom file='/usr/share/vgabios/%s'/>\n",
-                       opt->output, strrchr(opt->output, '/') ? strrchr(opt->output, '/') + 1 : opt->output);
+                       out, strrchr(out, '/') ? strrchr(out, '/') + 1 : out);
                 code = EXIT_OK;
         }
         if (r == -ENOMEM)
                 code = EXIT_USAGE;
         rom_info_free(&info);
+        free(named);
         free(problem);
         free(data);
         machine_free(m);

@@ -64,13 +64,14 @@ static int run(struct sysroot *sr, const struct cli_options *opt, bool demo, con
                 .sysfs_log = log && *log ? log : NULL,
         };
         struct machine *m;
+        bool failed = false;
         int r;
 
         if (!invocation)
                 return EXIT_USAGE;
         r = detect_machine(sr, &m);
         if (r >= 0)
-                r = tui_run(&o, sr, m, &t, &farewell);
+                r = tui_run(&o, sr, m, &t, &farewell, &failed);
         free(invocation);
         if (r == -ENOTTY) {
                 fprintf(stderr, "vfio-setup: the wizard needs a terminal (stdin and stdout)\n"
@@ -82,12 +83,10 @@ static int run(struct sysroot *sr, const struct cli_options *opt, bool demo, con
                 return EXIT_USAGE;
         }
         /* What the last screen said goes when the terminal leaves the wizard's screen: it is said again here. */
-        if (farewell) {
-                output_guard_streams();
-                fputs(farewell, stdout);
-                free(farewell);
-        }
-        return EXIT_OK;
+        output_guard_streams();
+        output_wrapped(stdout, farewell ? farewell : "Quit before anything was applied: nothing was written.\n");
+        free(farewell);
+        return failed ? EXIT_APPLY_FAILED : EXIT_OK;
 }
 
 int cli_wizard(struct sysroot *sr, const struct cli_options *opt)
@@ -212,42 +211,62 @@ static int run_guarded(struct sysroot *sr, const struct cli_options *opt, const 
         return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_USAGE;
 }
 
-int cli_demo(const char *name, const struct cli_options *opt, bool keep)
+void cli_demo_remove(const char *root)
 {
-        char *file = NULL, *path = NULL, root[] = "/tmp/vfio-setup-demo-XXXXXX";
-        struct cli_options demo_opt = *opt;
-        struct sysroot *sr;
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int cli_demo_tree(const char *name, char root[DEMO_ROOT_SIZE])
+{
+        char *file = NULL, *path = NULL;
         struct card c;
         int r;
 
-        if (!name)
-                return list_samples();
         if (asprintf(&file, "samples/%s.card", name) < 0)
-                return EXIT_USAGE;
+                return -1;
         r = data_path(file, &path);
         free(file);
         if (r < 0) {
                 fprintf(stderr, "vfio-setup: --demo %s: no such sample machine\nhint: vfio-setup --demo lists them\n", name);
-                return EXIT_USAGE;
+                return -1;
         }
         r = card_load(path, &c);
         free(path);
         if (r < 0) {
                 cli_error("--demo", r, NULL);
-                return EXIT_USAGE;
+                return -1;
         }
+        snprintf(root, DEMO_ROOT_SIZE, "/tmp/vfio-setup-demo-XXXXXX");
         if (!mkdtemp(root)) {
                 card_free(&c);
                 cli_error("--demo", -errno, NULL);
-                return EXIT_USAGE;
+                return -1;
         }
         r = card_build_root(&c, root);
         card_free(&c);
-        if (r >= 0)
-                r = sysroot_new(root, &sr);
         if (r < 0) {
                 cli_error("--demo", r, NULL);
-                nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                cli_demo_remove(root);
+                return -1;
+        }
+        return 0;
+}
+
+int cli_demo(const char *name, const struct cli_options *opt, bool keep)
+{
+        char root[DEMO_ROOT_SIZE];
+        struct cli_options demo_opt = *opt;
+        struct sysroot *sr;
+        int r;
+
+        if (!name)
+                return list_samples();
+        if (cli_demo_tree(name, root) < 0)
+                return EXIT_USAGE;
+        r = sysroot_new(root, &sr);
+        if (r < 0) {
+                cli_error("--demo", r, NULL);
+                cli_demo_remove(root);
                 return EXIT_USAGE;
         }
         demo_opt.root = root;
@@ -255,7 +274,7 @@ int cli_demo(const char *name, const struct cli_options *opt, bool keep)
         sysroot_free(sr);
         if (r < 0) {
                 cli_error("--demo", r, NULL);
-                nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                cli_demo_remove(root);
                 return EXIT_USAGE;
         }
         return r;

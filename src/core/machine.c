@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vfio-setup/machine.h"
@@ -187,6 +188,36 @@ const struct pci_device *machine_device(const struct machine *m, const char *add
         size_t idx;
 
         return machine_find_device(m, address, &idx) == 0 ? &m->devices[idx] : NULL;
+}
+
+bool machine_display_on_only_gpu(const struct machine *m)
+{
+        const struct pci_device *d;
+
+        if (m->n_gpus != 1)
+                return false;
+        d = &m->devices[m->gpus[0].device];
+        return !(d->class_known && d->class_id == 0x0302);
+}
+
+const char *pci_device_label(const struct pci_device *d, char buf[PCI_LABEL_SIZE])
+{
+        if (d->device_name)
+                return d->device_name;
+        if (!d->ids_known)
+                return "Device";
+        snprintf(buf, PCI_LABEL_SIZE, "Device %04x", d->device_id);
+        return buf;
+}
+
+const char *pci_vendor_label(const struct pci_device *d, char buf[PCI_LABEL_SIZE])
+{
+        if (d->vendor_name)
+                return d->vendor_name;
+        if (!d->ids_known)
+                return "Vendor";
+        snprintf(buf, PCI_LABEL_SIZE, "Vendor %04x", d->vendor_id);
+        return buf;
 }
 
 int machine_find_device(const struct machine *m, const char *address, size_t *ret)

@@ -209,12 +209,12 @@ static void firmware(struct builder *b, const struct machine *m)
 
 static int describe(const struct pci_device *d, char **ret)
 {
-        char ids[16] = "????:????";
+        char ids[16] = "????:????", vendor[PCI_LABEL_SIZE], name[PCI_LABEL_SIZE];
 
         if (d->ids_known)
                 snprintf(ids, sizeof(ids), "%04x:%04x", d->vendor_id, d->device_id);
-        return asprintf(ret, "%s%s%s [%s]", d->vendor_name ? d->vendor_name : "",
-                        d->vendor_name ? " " : "", d->device_name ? d->device_name : "device", ids) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "%s %s [%s]", pci_vendor_label(d, vendor), pci_device_label(d, name), ids) < 0 ? -ENOMEM
+                                                                                                          : 0;
 }
 
 /* Notes on a GPU beside its verdict: only the verdict carries the GPU in .gpu. */
@@ -241,9 +241,12 @@ static void gpu_notes(struct builder *b, const struct machine *m, const struct g
                 add(b, SEVERITY_INFO,
                     "the guest's picture reaches a screen through Looking Glass, with a virtual display driver in "
                     "the guest, or through a remote display",
-                    m->board.laptop ? "%s has no display outputs of its own: a muxless laptop GPU (hybrid graphics; the "
-                                      "panel is wired to the other GPU)"
-                                    : "%s has no display outputs of its own (a 3D controller)",
+                    m->board.laptop && m->n_gpus > 1 ? "%s has no display outputs of its own: a muxless laptop GPU "
+                                                       "(hybrid graphics; the panel is wired to the other GPU)"
+                    : m->board.laptop ? "%s has no display outputs of its own: a muxless laptop GPU, and the panel is "
+                                        "not on it, so passing it takes no display from the host"
+                                      : "%s has no display outputs of its own (a 3D controller): passing it takes no "
+                                        "display from the host",
                     d->address);
         else if (m->board.laptop && d->boot_vga != 1)
                 add(b, SEVERITY_INFO,
@@ -291,7 +294,7 @@ static void gpu_findings(struct builder *b, const struct machine *m, const struc
                                  "a slot wired to the CPU. The ACS override (pcie_acs_override=, a kernel patch) only "
                                  "pretends the isolation: devices of one real group can still reach each other's "
                                  "memory. vfio-setup does not set it";
-                else if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && m->n_gpus == 1)
+                else if ((g->reasons & (1u << GPU_REASON_BOOT_VGA)) && machine_display_on_only_gpu(m))
                         advice = "the host's only display: bound at boot it leaves the host without a screen (" REMEDY(BOOT_VGA_CHOICE)
                                  "); single-GPU mode (" REMEDY(SINGLE_GPU_CHOICE) ") hands it over only while the guest runs";
                 else if (g->reasons & (1u << GPU_REASON_BOOT_VGA))
@@ -319,7 +322,7 @@ static void gpus(struct builder *b, const struct machine *m)
                 add(b, SEVERITY_PROBLEM, "a GPU to pass through is needed (class 0300, 0302 or 0380)", "No GPU found");
                 return;
         }
-        if (m->n_gpus == 1)
+        if (machine_display_on_only_gpu(m))
                 add(b, SEVERITY_WARNING,
                     "dual-GPU is the supported path; single-GPU mode (" REMEDY(SINGLE_GPU_CHOICE) ") leaves the host "
                     "without a display while the guest runs",

@@ -251,7 +251,7 @@ static int judge(const struct machine *m, const struct reset_quirks *quirks, str
         if (r >= 0 && d->iommu_group != PCI_GROUP_NONE && acs_override_shown(&m->iommu))
                 r = add_reason(g, GPU_REASON_ACS_OVERRIDE,
                                m->iommu.acs_override == ACS_OVERRIDE_CLAIMED ? "claimed, not proven" : NULL);
-        if (r >= 0 && m->n_gpus == 1)
+        if (r >= 0 && machine_display_on_only_gpu(m))
                 r = add_reason(g, GPU_REASON_ONLY_GPU, NULL);
         if (r >= 0 && !d->ids_known)
                 r = add_reason(g, GPU_REASON_UNKNOWN_IDS, NULL);

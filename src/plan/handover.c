@@ -400,6 +400,10 @@ static int warn_single_gpu(struct plan_ctx *ctx, const char *guest)
                 r = ctx_warn(ctx, "single-GPU mode on a machine with %zu GPUs: bound at boot instead (" REMEDY(NO_SINGLE_GPU)
                                   "), or handed over with the host's display kept on another GPU (" REMEDY(HANDOVER) ")",
                              ctx->m->n_gpus);
+        else if (r >= 0 && !machine_display_on_only_gpu(ctx->m))
+                r = ctx_warn(ctx, "single-GPU mode for a GPU without display outputs: the host's display is not on it, "
+                                  "so nothing needs to stop; bound at boot instead (" REMEDY(NO_SINGLE_GPU) "), the host "
+                                  "keeps its display");
         return r;
 }
 

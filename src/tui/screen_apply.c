@@ -193,19 +193,19 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
         status = status_text(w, v);
         room = bottom - y - 1 - (status ? canvas_wrap_rows(width, status) : 0);
         for (size_t i = 0; i < v->log.n; i++)
-                rows += canvas_cut_rows(strlen(v->log.v[i]), width);
+                rows += canvas_cut_rows(v->log.v[i], strlen(v->log.v[i]), width);
         /* The newest rows fill the room, or older ones as scrolled. */
         skip = rows > room ? rows - room - v->scroll : 0;
         for (size_t i = 0, row = 0; i < v->log.n && y < top + 1 + room; i++) {
                 size_t len = strlen(v->log.v[i]);
-                int n = canvas_cut_rows(len, width);
+                int n = canvas_cut_rows(v->log.v[i], len, width);
 
                 for (int k = 0; k < n && y < top + 1 + room; k++, row++)
                         if ((int)row >= skip)
                                 canvas_cut_draw(c, y++, 2, width, v->log.v[i][0] == ' ' ? CR_DIM : CR_NORMAL, v->log.v[i],
                                                 len, k);
         }
-        draw_more_marks(c, top, top + 1 + room, skip > 0, v->scroll > 0);
+        canvas_more_marks(c, top, top + 1 + room, skip > 0, v->scroll > 0);
         if (status)
                 canvas_wrap(c, top + 2 + room, 2, width, v->phase == FAILED ? CR_PROBLEM : CR_OK, status);
         free(status);
@@ -259,7 +259,7 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 int rows = 0, page = (w->height ? w->height : 24) - 8;
 
                 for (size_t i = 0; i < v->log.n; i++)
-                        rows += canvas_cut_rows(strlen(v->log.v[i]), (w->width ? w->width : 80) - 4);
+                        rows += canvas_cut_rows(v->log.v[i], strlen(v->log.v[i]), (w->width ? w->width : 80) - 4);
                 /* Never further up than the log goes: Down must start to work at once. */
                 if (list_move_from_end(&v->scroll, rows, page, k))
                         return STEP_HOLD;

@@ -81,6 +81,7 @@ const struct step_ops bios_step = {
         .enter = enter,
         .release = release,
         .keys = "Enter next  b back",
+        .scrolls = true,
         .draw = draw,
         .key = key,
 };

@@ -20,6 +20,7 @@
  */
 struct done_view {
         int scroll;             /* of the libvirt elements */
+        int text_scroll;        /* of the text, when it is taller than the screen */
         bool xml;               /* they fill the screen (x) */
         bool rom_tried;         /* r read the GPU's video BIOS (what came of it ends the text) */
         char *text;
@@ -82,6 +83,14 @@ static void proxmox_steps(const struct wizard *w, struct strbuf *b, int *n)
         free(command);
 }
 
+static bool commands_started(const struct apply_result *r)
+{
+        for (size_t i = 0; i < r->n_commands; i++)
+                if (r->commands[i].status != -1)
+                        return true;
+        return false;
+}
+
 static void next_steps(const struct wizard *w, struct strbuf *b)
 {
         const struct apply_session *s = &w->session;
@@ -128,7 +137,7 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                                          "the host holds it (the start fails and names it); it comes back when the "
                                          "guest stops. If a guest or the hook was killed, %s release --gpu %s gives it "
                                          "back.", w->sel.handover, invocation(w), w->sel.gpu);
-                else if (m->n_gpus == 1)
+                else if (machine_display_on_only_gpu(m))
                         step_line(b, &n, "The host has no display after the reboot. To get it back: ssh in and run "
                                          "%s undo; or add module_blacklist=vfio_pci to the kernel line at the boot "
                                          "menu for one boot.", invocation(w));
@@ -163,16 +172,21 @@ static void next_steps(const struct wizard *w, struct strbuf *b)
                 if (s->result.output)
                         strbuf_printf(b, "The commands' output: %s%s\n", shown_root(w), s->result.output);
                 strbuf_printf(b, "\nWhat to do now:\n");
-                step_line(b, &n, "%s", s->journal ? "Read the error above; the commands' whole output is kept beside the "
-                                              "journal."
-                                            : "Read the error above.");
+                step_line(b, &n, "%s", s->result.output ? "Read the error above; the commands' whole output is kept beside "
+                                                          "the journal."
+                                                        : "Read the error above.");
                 if (s->error == -VS_E_UNTRUSTED)
                         step_line(b, &n, "Make that system's programs root's alone, or start the wizard again as "
                                   "%s --no-regenerate: it then writes the files and lists the commands, for you to run "
                                   "in that system yourself.", invocation(w));
                 else
                         step_line(b, &n, "Fix its cause, then run the wizard again.");
-                strbuf_printf(b, "\nDo not reboot before the boot files are made again without error.\n");
+                /* Only a command that ran can have left boot files half made; files not put back are named above. */
+                if (commands_started(&s->result))
+                        strbuf_printf(b, "\nDo not reboot before the boot files are made again without error.\n");
+                else if (s->result.checked && !s->result.left.n)
+                        strbuf_printf(b, "\nEvery file is as it was before (each read back): the next boot is the "
+                                         "same as before.\n");
                 break;
         case OUTCOME_NONE:
                 break;
@@ -332,19 +346,37 @@ static int draw_text(struct canvas *c, int y, int bottom, const char *text)
         return y;
 }
 
+static void draw_whole_text(struct canvas *c, const void *text)
+{
+        draw_text(c, 0, c->h, text);
+}
+
+/* The text's height at the last drawing's width. */
+static int text_rows(const struct wizard *w, const struct done_view *v)
+{
+        struct canvas c;
+        int rows;
+
+        if (canvas_init(&c, w->width > 0 ? w->width : 80, 512) < 0)
+                return 0;
+        rows = draw_text(&c, 0, c.h, v->text ? v->text : "");
+        canvas_free(&c);
+        return rows;
+}
+
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)
 {
         const struct done_view *v = priv;
-        int y;
+        int rows;
 
         if (v->xml) {
                 draw_libvirt(w, v->scroll, c, top + 1, bottom);
                 return;
         }
-        y = draw_text(c, top + 1, bottom, v->text ? v->text : "");
+        rows = canvas_scrolled(c, top + 1, bottom - top - 1, v->text_scroll, draw_whole_text, v->text ? v->text : "");
         /* Inline where there is room for a useful part of them; x shows them whole. */
-        if (w->outcome == OUTCOME_APPLIED && w->libvirt_xml && bottom - y > 6)
-                draw_libvirt(w, v->scroll, c, y + 1, bottom);
+        if (w->outcome == OUTCOME_APPLIED && w->libvirt_xml && bottom - (top + 1 + rows) > 6)
+                draw_libvirt(w, v->scroll, c, top + 1 + rows + 1, bottom);
 }
 
 /* The rows the elements get: below the text, or the whole screen (x). */
@@ -376,6 +408,10 @@ static enum step_result key(struct wizard *w, void *priv, int k)
         } else if (k == 'x' && w->outcome == OUTCOME_APPLIED && w->libvirt_xml) {
                 v->xml = !v->xml;
                 v->scroll = 0;
+        } else if (!v->xml && text_rows(w, v) > w->height - 5) {
+                int room = w->height - 6;
+
+                list_move(&v->text_scroll, text_rows(w, v) - room, room, k);
         } else
                 list_move(&v->scroll, xml_lines(w) - page, page, k);
         return k == WK_ENTER || k == 'n' ? STEP_QUIT : STEP_HOLD;

@@ -113,7 +113,7 @@ static int rows(const struct wizard *w, struct row out[N_ROWS])
                 out[n++] = (struct row){ ROW_GUESTS, GOAL_BASE };
         out[n++] = (struct row){ ROW_IOMMU_PT, GOAL_BASE };
         /* With a second GPU the host keeps a display by binding at boot: the mode is offered where it cannot. */
-        if (w->m->n_gpus == 1 || w->sel.single_gpu)
+        if (machine_display_on_only_gpu(w->m) || w->sel.single_gpu)
                 out[n++] = (struct row){ ROW_SINGLE_GPU, GOAL_BASE };
         /* A second GPU the host may use until the guest starts: not the one the host shows on, one guest, libvirt. */
         else if (handover_offered(w))
@@ -288,21 +288,18 @@ static char *row_text(const struct wizard *w, const struct row *r, enum role_id 
         return line;
 }
 
-/* What single-GPU mode means, said before it can be turned on. */
+static const char goal_keys[] = "Enter review  Space tick  Left/Right change  Up/Down move  b back";
+
+/* What single-GPU mode means, said before it can be turned on: paragraphs, wrapped to the screen. */
 static const char *const single_gpu_warning[] = {
         "Single-GPU mode",
-        "",
-        "Nothing is bound to vfio-pci at boot: the host keeps this GPU and its display.",
-        "When the guest " GUEST_DOMAIN_NAME " starts, a libvirt hook takes the GPU from the host:",
-        "",
-        "  - the display manager stops and every graphical session in it ends;",
-        "  - the host has NO display at all while the guest runs, not even a console;",
-        "  - the GPU comes back, with the display manager, when the guest stops.",
-        "",
-        "Keep a way in without a screen (ssh): if the guest hangs, there",
-        "\"virsh destroy " GUEST_DOMAIN_NAME "\" gives the GPU back. The guest must be the libvirt",
-        "domain " GUEST_DOMAIN_NAME ", which the last screen saves.",
-        "",
+        "Nothing is bound to vfio-pci at boot: the host keeps this GPU and its display. When the guest "
+        GUEST_DOMAIN_NAME " starts, a libvirt hook takes the GPU from the host:",
+        "- the display manager stops and every graphical session in it ends;\n"
+        "- the host has NO display at all while the guest runs, not even a console;\n"
+        "- the GPU comes back, with the display manager, when the guest stops.",
+        "Keep a way in without a screen (ssh): if the guest hangs, there \"virsh destroy " GUEST_DOMAIN_NAME "\" gives "
+        "the GPU back. The guest must be the libvirt domain " GUEST_DOMAIN_NAME ", which the last screen saves.",
         "Press y to turn single-GPU mode on; any other key leaves it off.",
 };
 
@@ -310,18 +307,22 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
 {
         const struct goal_view *v = priv;
         struct row r[N_ROWS];
-        int n = rows(w, r), y = top + 1, room = bottom - top - 4, first;
+        int n = rows(w, r), y = top + 1, room, first;
 
         if (v->asking_single) {
-                for (size_t k = 0; k < sizeof(single_gpu_warning) / sizeof(single_gpu_warning[0]) && y < bottom; k++)
-                        canvas_text(c, y++, 2, k == 0 || k == 6 ? CR_WARNING : CR_NORMAL, single_gpu_warning[k]);
+                for (size_t k = 0; k < sizeof(single_gpu_warning) / sizeof(single_gpu_warning[0]); k++)
+                        y = canvas_wrap(c, y, 2, c->w - 4, k == 0 || k == 2 ? CR_WARNING : CR_NORMAL,
+                                        single_gpu_warning[k]) + 1;
                 return;
         }
 
-        canvas_text(c, y++, 2, CR_NORMAL, "What is the guest for? Space ticks a goal; Enter goes on to the review.");
+        y = canvas_wrap(c, y, 2, c->w - 4, CR_NORMAL, "What is the guest for? Space ticks a goal; Enter goes on to the "
+                        "review.");
         if (v->note)
                 canvas_text(c, y, 2, CR_WARNING, v->note);
         y++;
+        /* The guest system's row has a blank row above it. */
+        room = bottom - y - 1;
         /* Many disks make more rows than fit: the list follows the cursor. */
         first = v->cursor >= room ? v->cursor - room + 1 : 0;
         int i, list_top = y;
@@ -335,7 +336,7 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                         draw_item(c, y++, 2, c->w - 4, v->cursor == i, role, line);
                 free(line);
         }
-        draw_more_marks(c, list_top, y - 1, first > 0, i < n);
+        canvas_more_marks(c, list_top, y - 1, first > 0, i < n);
 }
 
 static void step_resolution(struct wizard *w, int direction)
@@ -530,7 +531,21 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                 w->sel.goals ^= 1u << at->goal;
                 w->changed = true;
         }
+        /* Refused here, where it is chosen, rather than by the plan on the next screen. */
+        if (k == WK_ENTER && (w->sel.goals & (1u << GOAL_LOOKING_GLASS)) && !w->sel.lg.user) {
+                v->note = w->users.n ? "Looking Glass needs the user who runs its client: Left/Right on its user row."
+                                     : "Nobody logs in here to run Looking Glass's client: untick Looking Glass.";
+                return STEP_HOLD;
+        }
         return k == WK_ENTER ? STEP_NEXT : STEP_STAY;
+}
+
+static const char *keys_now(const struct wizard *w, const void *priv)
+{
+        const struct goal_view *v = priv;
+
+        (void)w;
+        return v->asking_single ? "y single-GPU mode on  any other key leaves it off" : goal_keys;
 }
 
 const struct step_ops goal_step = {
@@ -556,7 +571,8 @@ const struct step_ops goal_step = {
                 "screen, compute) until the guest " GUEST_DOMAIN_NAME " starts, and gets it back when the guest stops; "
                 "the guest does not start while a program on the host holds the GPU (the hook names it). Space "
                 "toggles an option.",
-        .keys = "Enter review  Space tick  Left/Right change  Up/Down move  b back",
+        .keys = goal_keys,
+        .keys_now = keys_now,
         .keeps_view = true,
         .private_size = sizeof(struct goal_view),
         .draw = draw,

@@ -148,9 +148,13 @@ static void release(void *priv)
         v->gview = NULL;
 }
 
+/* The device's name as lspci shows it; a few live at once (two in one line). */
 static const char *name_of(const struct pci_device *d)
 {
-        return d->device_name ? d->device_name : "unknown device";
+        static char bufs[4][PCI_LABEL_SIZE];
+        static unsigned next;
+
+        return pci_device_label(d, bufs[next++ % 4]);
 }
 
 /* "NVIDIA Corporation" -> "NVIDIA"; "Advanced Micro Devices, Inc. [AMD/ATI]" -> "AMD/ATI". */
@@ -262,7 +266,7 @@ static int details(const struct wizard *w, int gpu, struct canvas *c, int y, int
                 if (f->advice && y < bottom)
                         y = canvas_wrap(c, y, 6, c->w - 8, CR_DIM, f->advice);
         }
-        if (m->n_gpus == 1 && y < bottom)
+        if (machine_display_on_only_gpu(m) && y < bottom)
                 y = canvas_wrap(c, y, 4, c->w - 6, CR_WARNING, only_gpu_text);
         free(ids);
         return y;
@@ -299,7 +303,7 @@ static void draw_gpus(const struct wizard *w, const struct gpu_view *v, struct c
                 free(name);
                 free(line);
         }
-        draw_more_marks(c, top, *y - 1, first > 0, first + (size_t)(*y - top) < m->n_gpus);
+        canvas_more_marks(c, top, *y - 1, first > 0, first + (size_t)(*y - top) < m->n_gpus);
 }
 
 static void draw_extras(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int *y, int rows)
@@ -334,7 +338,7 @@ static void draw_extras(const struct wizard *w, const struct gpu_view *v, struct
                           line);
                 free(line);
         }
-        draw_more_marks(c, top, *y - 1, first > 0, first + (size_t)(*y - top) < v->n_extras);
+        canvas_more_marks(c, top, *y - 1, first > 0, first + (size_t)(*y - top) < v->n_extras);
 }
 
 /*
@@ -493,7 +497,7 @@ static void draw_groups(const struct wizard *w, const struct gpu_view *v, struct
                                         kind == 't' ? CR_TITLE : kind == 'o' ? CR_OK : kind == 'd' ? CR_DIM
                                         : kind == 'w' ? CR_WARNING : CR_NORMAL, text + indent);
                 }
-                draw_more_marks(c, top, end, first > 0, i < (int)lines.n);
+                canvas_more_marks(c, top, end, first > 0, i < (int)lines.n);
         }
         strv_free(&lines);
         strv_free(&roles);
@@ -675,7 +679,7 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                         v->groups = false;
                 return STEP_HOLD;
         }
-        if (k == WK_UP || k == WK_DOWN || k == WK_PGUP || k == WK_PGDN) {
+        if (k == WK_UP || k == WK_DOWN || k == WK_PGUP || k == WK_PGDN || k == WK_HOME || k == WK_END) {
                 int at = (int)*cur;
 
                 list_move(&at, (int)n - 1, (int)n, k);

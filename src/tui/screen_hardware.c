@@ -29,6 +29,7 @@ const struct step_ops hardware_step = {
                 "firmware setup: see the next screen. Inside a virtual machine, passthrough of the host's GPUs is "
                 "set up on the host.",
         .keys = "Enter next",
+        .scrolls = true,
         .draw = draw,
         .key = key,
 };

@@ -76,6 +76,12 @@ static void blit(const struct canvas *c, bool ascii)
                                 out = ascii ? '+' : ACS_LLCORNER;
                         else if (ch == CANVAS_LRCORNER)
                                 out = ascii ? '+' : ACS_LRCORNER;
+                        else if (ch == CANVAS_CUT)
+                                out = ascii ? '>' : ACS_RARROW;
+                        else if (ch == CANVAS_MORE)
+                                out = ascii ? 'v' : ACS_DARROW;
+                        else if (ch == CANVAS_MORE_ABOVE)
+                                out = ascii ? '^' : ACS_UARROW;
                         mvaddch(y, x, out | attr_of((enum role_id)c->role[y * c->w + x]));
                 }
 }
@@ -123,13 +129,17 @@ static int translate(int ch)
                 return WK_PGUP;
         case KEY_NPAGE:
                 return WK_PGDN;
+        case KEY_HOME:
+                return WK_HOME;
+        case KEY_END:
+                return WK_END;
         default:
                 return ch;
         }
 }
 
 int tui_run(const struct wizard_options *o, const struct sysroot *sr, struct machine *m, const struct tui_options *t,
-            char **ret_farewell)
+            char **ret_farewell, bool *ret_failed)
 {
         const char *farewell;
         struct loop l = { .ascii = t->ascii };
@@ -184,6 +194,7 @@ int tui_run(const struct wizard_options *o, const struct sysroot *sr, struct mac
         canvas_free(&l.canvas);
         farewell = wizard_farewell(l.w);
         *ret_farewell = farewell ? strdup(farewell) : NULL;
+        *ret_failed = wizard_failed(l.w);
         wizard_free(l.w);
         return 0;
 }

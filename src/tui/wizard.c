@@ -43,14 +43,6 @@ int draw_findings(const struct wizard *w, struct canvas *c, int y, int bottom, e
         return y;
 }
 
-void draw_more_marks(struct canvas *c, int top_row, int bottom_row, bool above, bool below)
-{
-        if (above)
-                canvas_more(c, top_row, c->w - 15, false);
-        if (below)
-                canvas_more(c, bottom_row, c->w - 15, true);
-}
-
 static int push_flag(struct strv *v, const char *flag, const char *value)
 {
         return value ? strv_pushf(v, "%s %s", flag, value) : strv_push(v, flag);
@@ -121,14 +113,15 @@ done:
 void draw_item(struct canvas *c, int y, int x, int width, bool selected, enum role_id role, const char *text)
 {
         enum role_id r = selected ? CR_SELECTED : role;
-        char *cut = strndup(text, width > 2 ? (size_t)(width - 2) : 0);
+        /* Its own box: a text longer than the row is cut with the mark, never beyond. */
+        struct canvas_rect before = c->clip;
 
+        canvas_clip(c, y, x, 1, width);
         if (selected)
                 canvas_fill(c, y, x, 1, width, CR_SELECTED);
         canvas_text(c, y, x, r, selected ? ">" : " ");
-        if (cut)
-                canvas_text(c, y, x + 2, r, cut);
-        free(cut);
+        canvas_text(c, y, x + 2, r, text);
+        canvas_unclip(c, before);
 }
 
 static void drop(struct wizard *w, enum step_id s)
@@ -144,7 +137,7 @@ static int enter(struct wizard *w, enum step_id s)
         int r;
 
         w->began = true;
-        w->help_scroll = 0;
+        w->help_scroll = w->body_scroll = 0;
         if (steps[s]->keeps_view && w->priv[s]) {
                 w->step = s;
                 free(w->error);
@@ -282,12 +275,12 @@ const char *shown_root(const struct wizard *w)
         return strcmp(sysroot_dir(w->sr), "/") == 0 ? "" : sysroot_dir(w->sr);
 }
 
-/* The step's keys, as many as fit, then help and quit, which always do. */
+/* The step's keys, as many as fit, then back (where the step has it), help and quit, which always do. */
 static void footer(const struct wizard *w, struct canvas *c)
 {
         const struct step_ops *st = steps[w->step];
         const char *keys = w->error ? "b back" : st->keys_now ? st->keys_now(w, w->priv[w->step]) : st->keys;
-        const char *tail = "? help  q quit";
+        const char *tail = keys && strstr(keys, "b back") ? "b back  ? help  q quit" : "? help  q quit";
         int x = 1, room = c->w - 2 - (int)strlen(tail);
 
         canvas_hline(c, c->h - 2, 0, c->w);
@@ -304,8 +297,10 @@ static void footer(const struct wizard *w, struct canvas *c)
                         free(item);
                         break;
                 }
-                canvas_text(c, c->h - 1, x, CR_KEY, item);
-                x += (int)len + 2;
+                if (strcmp(item, "b back") != 0) {
+                        canvas_text(c, c->h - 1, x, CR_KEY, item);
+                        x += (int)len + 2;
+                }
                 free(item);
                 p += len;
                 p += strspn(p, " ");
@@ -344,7 +339,8 @@ static void help_box(struct wizard *w, struct canvas *c)
         rows = canvas_wrap_rows(inner, text);
         if (w->help_scroll > rows - room)
                 w->help_scroll = rows > room ? rows - room : 0;
-        canvas_fill(c, top, left, height, width, CR_NORMAL);
+        /* The rows it covers are cleared whole: no word of the screen shows half beside it. */
+        canvas_fill(c, top, 0, height, c->w, CR_NORMAL);
         canvas_box(c, top, left, height, width);
         canvas_printf(c, top, left + 2, CR_TITLE, " Help: %s ", steps[w->step]->title);
         /* Drawn whole on a canvas of its own, then the visible rows copied: a wrap is never cut mid-row. */
@@ -369,8 +365,17 @@ static void help_box(struct wizard *w, struct canvas *c)
         free(text);
 }
 
+static void draw_step_whole(struct canvas *c, const void *data)
+{
+        const struct wizard *w = data;
+
+        steps[w->step]->draw(w, w->priv[w->step], c, 0, c->h);
+}
+
 void wizard_draw(struct wizard *w, struct canvas *c)
 {
+        struct canvas_rect whole;
+
         canvas_clear(c);
         w->width = c->w;
         w->height = c->h;
@@ -386,12 +391,22 @@ void wizard_draw(struct wizard *w, struct canvas *c)
                 }
                 return;
         }
+        /* Each part in its own box: a screen's text never reaches the header or the footer. */
+        whole = canvas_clip(c, 0, 0, 2, c->w);
         header(w, c);
+        canvas_unclip(c, whole);
+        canvas_clip(c, 2, 0, c->h - 4, c->w);
         if (w->error)
                 canvas_wrap(c, 3, 2, c->w - 4, CR_PROBLEM, w->error);
-        else
+        else if (steps[w->step]->scrolls) {
+                w->body_room = c->h - 4;
+                w->body_rows = canvas_scrolled(c, 2, w->body_room, w->body_scroll, draw_step_whole, w);
+        } else
                 steps[w->step]->draw(w, w->priv[w->step], c, 2, c->h - 2);
+        canvas_unclip(c, whole);
+        canvas_clip(c, c->h - 2, 0, 2, c->w);
         footer(w, c);
+        canvas_unclip(c, whole);
         if (w->help)
                 help_box(w, c);
 }
@@ -418,6 +433,11 @@ static enum wizard_key normal(int key)
         default:
                 return (enum wizard_key)key;
         }
+}
+
+bool wizard_failed(const struct wizard *w)
+{
+        return w->outcome == OUTCOME_FAILED;
 }
 
 bool wizard_step_began(struct wizard *w)
@@ -454,7 +474,8 @@ void wizard_key(struct wizard *w, int key)
                 return;
         }
         if (key == 'q' || key == 'Q') {
-                if (w->changed && !w->applied)
+                /* Once an apply ran (and failed, or was put back), quitting loses no choice of a file. */
+                if (w->changed && !w->applied && w->outcome == OUTCOME_NONE)
                         w->asking_quit = true;
                 else
                         w->finished = true;
@@ -464,6 +485,9 @@ void wizard_key(struct wizard *w, int key)
                 return;
         }
         k = normal(key);
+        /* A step of text alone scrolls with the keys that move (canvas_scrolled shows a row less when it does). */
+        if (steps[w->step]->scrolls && list_move(&w->body_scroll, w->body_rows - (w->body_room - 1), w->body_room - 1, k))
+                return;
         /* Space chooses like Enter, but a screen with toggles sees it as itself. */
         r = steps[w->step]->key(w, w->priv[w->step], key == ' ' ? ' ' : k);
         if (r == STEP_STAY && (k == WK_BACKSPACE || k == WK_ESC))

@@ -32,6 +32,8 @@ struct step_ops {
         const char *(*keys_now)(const struct wizard *w, const void *priv);
         /* The view (cursor, scroll) outlives leaving the step: going back finds it as it was. */
         bool keeps_view;
+        /* A text taller than the screen scrolls with Up/Down, PgUp/PgDn, Home/End (the step takes none of them). */
+        bool scrolls;
         size_t private_size;
         /* Builds the step's view from the machine and the selection; 0 or -errno. */
         int (*enter)(struct wizard *w, void *priv);
@@ -62,6 +64,7 @@ struct wizard {
         bool changed;                   /* choices made that apply has not written */
         bool help, asking_quit, finished;
         int help_scroll;
+        int body_scroll, body_rows, body_room; /* a scrolling step's: where it is, its height, the rows shown */
         int width, height;              /* of the last drawing */
         bool too_small;                 /* the last drawing could not show the step: keys wait */
         bool began;                     /* a step began (or apply ended): input typed ahead is not for it */
@@ -99,5 +102,3 @@ char *selection_command(const struct wizard *w);
 bool list_move(int *pos, int last, int page, int key);
 /* The same for a scroll counted up from the end (a log whose newest rows show). */
 bool list_move_from_end(int *pos, int last, int page, int key);
-/* Lines first..: a "more" mark where the list goes on beyond the rows shown. */
-void draw_more_marks(struct canvas *c, int top_row, int bottom_row, bool above, bool below);

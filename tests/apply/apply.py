@@ -278,8 +278,9 @@ def json_outcomes(tap, tmp):
     files = {f["path"]: (f["before"], f["after"]) for f in doc.get("files", [])}
     tap.ok(p.returncode == 0 and doc.get("ok") is True and doc.get("changed") is True and
            doc.get("reboot_needed") is True and doc.get("journal") == "0001" and
-           doc.get("journal_path") == "/var/lib/vfio-setup/journal/0001" and doc.get("error") is None,
-           "apply --json: ok, changed, a reboot needed, the journal named", doc)
+           doc.get("journal_path") == root + "/var/lib/vfio-setup/journal/0001" and doc.get("error") is None and
+           doc.get("output") == root + "/var/lib/vfio-setup/journal/0001/output",
+           "apply --json: ok, changed, a reboot needed, the journal named (with --root, below it, as typed)", doc)
     tap.ok(sorted(files) == sorted(paths) and
            all(files[k] == (before[k], sha256(root + k)) for k in paths),
            "apply --json: each planned file with its SHA-256 before (null: absent) and as it is now", (files, before))

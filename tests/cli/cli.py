@@ -272,14 +272,40 @@ complete_for vfio-setup plan --bootloader sy
 complete_for vfio-setup --root {broken} plan --gpu 0000:0b
 complete_for vfio-setup verify --
 complete_for vfio-setup --root {disks} plan --disk nvme-
-complete_for {BINARY} --demo work'''
+complete_for {BINARY} --demo work
+complete_for vfio-setup --root {disks} plan --gpu ""
+complete_for vfio-setup --root {disks} plan --extra 0000:00:01
+complete_for vfio-setup --root {disks} groups --group ""
+complete_for vfio-setup groups --'''
         out = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True).stdout.splitlines()
+        gpus = [d for d in os.listdir(os.path.join(disks, "sys/bus/pci/devices"))
+                if open(os.path.join(disks, "sys/bus/pci/devices", d, "class")).read().startswith("0x03")]
+        groups = os.listdir(os.path.join(disks, "sys/kernel/iommu_groups"))
         tap.ok(out[:3] == ["plan", "systemd-boot", "0000:0b:00.0"] and "--gpu" in out[3].split() and
                "--yes" not in out[3].split() and
                sorted(out[4].split()) == ["nvme-Samsung_SSD_970_EVO_Plus_1TB_S4EWNX0N123456",
                                           "nvme-WD_BLACK_SN750_1TB_19283A800123"] and
                out[5:6] == ["workstation"],
                "bash completion: commands, names, devices and disks below --root, options per command, samples", out)
+        tap.ok(len(out) == 10 and gpus and sorted(out[6].split()) == sorted(gpus) and out[7].split() and
+               sorted(out[8].split()) == sorted(groups) and "--group" in out[9].split() and
+               not {"--demo", "--keep"} & set(out[9].split()),
+               "bash completion: --gpu offers GPUs only, --extra every device, --group the groups; --demo and --keep "
+               "not after a command", (out[6:], gpus, groups))
+
+        before = {n for n in os.listdir("/tmp") if n.startswith("vfio-setup-demo-")}
+        p = subprocess.run([BINARY, "--demo", "amd-desktop", "groups", "--gpus"], capture_output=True, text=True)
+        left = {n for n in os.listdir("/tmp") if n.startswith("vfio-setup-demo-")} - before
+        tap.ok(p.returncode == 0 and "Navi 21" in p.stdout and not left,
+               "--demo NAME COMMAND: the command on a copy of the sample, removed after", p.stdout[-300:] + p.stderr)
+        p = subprocess.run([BINARY, "--demo", "amd-desktop", "--keep", "plan", "--gpu", "0b:00.0", "--json"],
+                           capture_output=True, text=True)
+        left = {n for n in os.listdir("/tmp") if n.startswith("vfio-setup-demo-")} - before
+        tap.ok(p.returncode == 0 and json.loads(p.stdout)["devices"] == ["0000:0b:00.0", "0000:0b:00.1"] and
+               len(left) == 1 and "/tmp/" + left.copy().pop() in p.stderr,
+               "--demo NAME --keep COMMAND: the copy kept and named", p.stderr)
+        for name in left:
+            shutil.rmtree(os.path.join("/tmp", name))
 
         p = run("detect", "--json")
         try:

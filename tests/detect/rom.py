@@ -9,6 +9,7 @@ VFIO_SETUP_SYSFS_LOG).
 Usage: rom.py VFIO_SETUP MKROOT TESTS_DIR   (TAP on stdout)
 """
 import os
+import subprocess
 import struct
 import sys
 import tempfile
@@ -133,8 +134,11 @@ def main():
         p = run_binary(BINARY, "--root", root, "rom", "--gpu", GPU, "-o", os.path.join(tmp, "nowhere", "x.rom"),
                        env=dict(os.environ, VFIO_SETUP_SYSFS_LOG=log))
         tap.ok(p.returncode == 1 and "nowhere" in p.stderr, "a directory that does not exist: exit 1", p.stderr)
-        p = run_binary(BINARY, "--root", root, "rom", "--gpu", GPU)
-        tap.ok(p.returncode == 1 and "-o FILE.rom" in p.stderr, "without -o: a usage error", p.stderr)
+        p = subprocess.run([os.path.abspath(BINARY), "--root", root, "rom", "--gpu", GPU], capture_output=True,
+                           text=True, cwd=tmp, env=dict(os.environ, VFIO_SETUP_SYSFS_LOG=log))
+        saved = os.path.join(tmp, f"gpu-{GPU}.rom")
+        tap.ok(p.returncode == 0 and os.path.exists(saved) and f"to gpu-{GPU}.rom:" in p.stdout,
+               "without -o: gpu-ADDRESS.rom in the working directory", p.stdout + p.stderr)
     tap.done()
 
 

@@ -55,7 +55,7 @@ def companions(tap, tmp):
     tap.ok("0000:12:00.3" not in shown and "0000:12:00.1" in shown,
            "APU: groups --gpus shows the card's groups, not the platform's", sorted(shown))
     text = run("--root", root, "--no-color", "detect").stdout
-    tap.ok("0000:12:00.3  group 8    [0c03] 1022:15b9    driver xhci_hcd  the platform's, stays" in text,
+    tap.ok("0000:12:00.3  group 8    [0c03] 1022:15b9  Device 15b9  driver xhci_hcd  the platform's, stays" in text,
            "APU: detect names the slot's platform functions as staying with the host", text)
 
     # With the IOMMU off the groups are unknown: the slot's functions count as the card's, and the plan

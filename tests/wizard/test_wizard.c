@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,15 @@ START_TEST(single_gpu)
         keys((int[]){ ' ', 'y', 0 });
         screen("single-5-goal-on", 80, 24);
         keys((int[]){ WK_ENTER, 0 });
+        screen("single-6-review", 80, 24);
+        /* o opens the hook whole, tabs as spaces; End goes to the last row, Home back; o folds it again. */
+        keys((int[]){ 'o', WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN,
+                      WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN,
+                      WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, WK_DOWN, 0 });
+        screen("single-6-review-open", 80, 24);
+        keys((int[]){ WK_END, 0 });
+        screen("single-6-review-end", 80, 24);
+        keys((int[]){ WK_HOME, 'o', 0 });
         screen("single-6-review", 80, 24);
         /* The confirmation speaks of the mode chosen: the display stays until the guest starts. */
         keys((int[]){ WK_ENTER, 0 });
@@ -629,6 +639,32 @@ START_TEST(looking_glass_user)
 }
 END_TEST
 
+/* Nobody who logs in, nobody behind sudo: Looking Glass has no user, and the Goal screen says so where it is chosen. */
+START_TEST(looking_glass_nobody)
+{
+        static const char *const files[] = {
+                "etc/passwd", "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534::/nonexistent:/bin/sh\n", NULL,
+        };
+
+        load_with("amd-x570-two-gpus", true, files);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_DOWN, ' ', 0 });
+        screen("lg-nobody-5-goal", 80, 24);
+        keys((int[]){ WK_ENTER, 0 });
+        screen("lg-nobody-5-goal-enter", 80, 24);
+}
+END_TEST
+
+/* A laptop whose one listed GPU has no outputs: the display story once, and no single-GPU mode. */
+START_TEST(laptop_dgpu_only)
+{
+        load("laptop-dgpu-only", false);
+        keys((int[]){ WK_ENTER, WK_ENTER, 0 });
+        screen("laptop-only-3-gpu", 80, 24);
+        keys((int[]){ WK_ENTER, WK_ENTER, 0 });
+        screen("laptop-only-5-goal", 80, 24);
+}
+END_TEST
+
 START_TEST(storage_goal)
 {
         const char *text;
@@ -732,6 +768,28 @@ START_TEST(failed_apply)
         ck_assert_ptr_nonnull(strstr(bye, "/var/lib/vfio-setup/journal/0001/output"));
         ck_assert_ptr_null(strstr(bye, "verify"));
         keys((int[]){ WK_ENTER, 0 });
+        ck_assert(wizard_finished(w));
+}
+END_TEST
+
+/* The first command is not there: nothing ran, every file went back; the words say only that. */
+START_TEST(failed_apply_nothing_ran)
+{
+        char path[1024];
+        const char *bye;
+
+        snprintf(path, sizeof(path), "%s/mkinitcpio", stubs);
+        ck_assert_int_eq(unlink(path), 0);
+        load("amd-x570-two-gpus", true);
+        keys((int[]){ WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, WK_ENTER, 'y', WK_ENTER, 0 });
+        bye = wizard_farewell(w);
+        ck_assert_ptr_nonnull(bye);
+        ck_assert_msg(strstr(bye, "Apply failed") && !strstr(bye, "made before it failed") &&
+                      !strstr(bye, "Do not reboot") && strstr(bye, "Every file is as it was before"),
+                      "%s", bye);
+        ck_assert(wizard_failed(w));
+        /* Nothing chosen is lost by quitting now: q does not ask. */
+        keys((int[]){ 'q', 0 });
         ck_assert(wizard_finished(w));
 }
 END_TEST
@@ -935,6 +993,125 @@ START_TEST(resize)
 }
 END_TEST
 
+/*
+ * The sweep: every screen and overlay (help, the group view, the quit question) of every
+ * fixture card and sample, from the first screen through an apply to Done, at each size.
+ * Nothing may be drawn outside its box (the canvas counts such writes).
+ */
+static const int sweep_sizes[][2] = { { 64, 18 }, { 80, 24 }, { 100, 30 }, { 160, 50 } };
+
+struct sweep {
+        size_t renders;
+        size_t failed;
+        char *first;            /* the first failing screen, as drawn */
+        FILE *report;
+        char *report_text;
+        size_t report_len;
+};
+
+/* The current state drawn at every size; returns its header's title ("GPU choice"), static. */
+static const char *sweep_draw(struct sweep *s, const char *card, const char *what)
+{
+        static char title[64];
+
+        for (size_t i = 0; i < sizeof(sweep_sizes) / sizeof(sweep_sizes[0]); i++) {
+                struct canvas c;
+                char *text;
+
+                ck_assert_int_eq(canvas_init(&c, sweep_sizes[i][0], sweep_sizes[i][1]), 0);
+                wizard_draw(w, &c);
+                text = canvas_dump(&c);
+                ck_assert_ptr_nonnull(text);
+                /* " vfio-setup  3/8 GPU choice": the words after the step's number, or after the name. */
+                {
+                        const char *nl = strchr(text, '\n'), *at = strstr(text, "vfio-setup") + 10, *slash = strchr(at, '/');
+
+                        if (slash && slash < nl && (at = strchr(slash, ' ')) == NULL)
+                                at = nl;
+                        at += strspn(at, " ");
+                        snprintf(title, sizeof(title), "%.*s", (int)(nl - at), at);
+                }
+                s->renders++;
+                if (c.overruns) {
+                        if (s->failed++ < 400)
+                                fprintf(s->report, "%s %dx%d %s %s: %u writes outside the box, the first at row %d, "
+                                        "column %d\n", strrchr(card, '/') + 1, c.w, c.h, title, what, c.overruns,
+                                        c.overrun_y, c.overrun_x);
+                        if (!s->first && asprintf(&s->first, "%s %dx%d %s:\n%s", card, c.w, c.h, what, text) < 0)
+                                s->first = NULL;
+                }
+                free(text);
+                canvas_free(&c);
+        }
+        return title;
+}
+
+static void sweep_card(struct sweep *s, const char *card)
+{
+        bool chosen = false;
+
+        load(card, true);
+        for (int n = 0; n < 14 && !wizard_finished(w); n++) {
+                const char *title = sweep_draw(s, card, "");
+                bool gpu = strcmp(title, "GPU choice") == 0, apply = strcmp(title, "Apply") == 0;
+
+                keys((int[]){ '?', 0 });
+                sweep_draw(s, card, "help");
+                keys((int[]){ WK_PGDN, WK_PGDN, WK_PGDN, 0 });
+                sweep_draw(s, card, "help scrolled");
+                keys((int[]){ 'x', 0 });
+                /* Once a choice is made, q asks first (before, it quits). */
+                if (chosen && !apply) {
+                        keys((int[]){ 'q', 0 });
+                        sweep_draw(s, card, "quit question");
+                        keys((int[]){ 'n', 0 });
+                }
+                if (gpu) {
+                        keys((int[]){ 'g', 0 });
+                        sweep_draw(s, card, "group view");
+                        keys((int[]){ 'x', WK_TAB, 0 });
+                        sweep_draw(s, card, "devices");
+                        keys((int[]){ WK_TAB, 0 });
+                        chosen = true;
+                }
+                keys((int[]){ apply ? 'y' : WK_ENTER, 0 });
+        }
+        wizard_free(w);
+        w = NULL;
+        sysroot_free(sr);
+        sr = NULL;
+        tl_root_free(root);
+        root = NULL;
+}
+
+START_TEST(sweep)
+{
+        struct sweep s = { 0 };
+        char dir[1024];
+        glob_t g;
+
+        s.report = open_memstream(&s.report_text, &s.report_len);
+        ck_assert_ptr_nonnull(s.report);
+        snprintf(dir, sizeof(dir), "%s/fixtures/*.card", TESTS_DIR);
+        ck_assert_int_eq(glob(dir, 0, NULL, &g), 0);
+        for (size_t i = 0; i < g.gl_pathc; i++)
+                sweep_card(&s, g.gl_pathv[i]);
+        globfree(&g);
+        snprintf(dir, sizeof(dir), "%s/../data/samples/*.card", TESTS_DIR);
+        ck_assert_int_eq(glob(dir, 0, NULL, &g), 0);
+        for (size_t i = 0; i < g.gl_pathc; i++)
+                sweep_card(&s, g.gl_pathv[i]);
+        globfree(&g);
+        fclose(s.report);
+        printf("# sweep: %zu drawings\n", s.renders);
+        if (s.failed)
+                fprintf(stderr, "%s\n%s\n", s.report_text, s.first ? s.first : "");
+        ck_assert_msg(s.failed == 0, "%zu of %zu drawings write outside their box (listed above)", s.failed, s.renders);
+        free(s.report_text);
+        free(s.first);
+}
+END_TEST
+
 int main(void)
 {
         /* Roots the same length in every run: the screens wrap the same. */
@@ -961,11 +1138,14 @@ int main(void)
         tcase_add_test(tc, gaming_goal);
         tcase_add_test(tc, guest_system);
         tcase_add_test(tc, looking_glass_user);
+        tcase_add_test(tc, looking_glass_nobody);
+        tcase_add_test(tc, laptop_dgpu_only);
         tcase_add_test(tc, storage_goal);
         tcase_add_test(tc, rerun_keeps_controllers);
         tcase_add_test(tc, resize);
         tcase_add_test(tc, too_small_ignores_keys);
         tcase_add_test(tc, failed_apply);
+        tcase_add_test(tc, failed_apply_nothing_ran);
         tcase_add_test(tc, untrusted_tree_apply);
         tcase_add_test(tc, done_after_removal);
         tcase_add_test(tc, done_nothing_changed);
@@ -977,6 +1157,11 @@ int main(void)
         tcase_add_test(tc, host_disk_on_gpu_slot);
         tcase_add_test(tc, goal_notes);
         tcase_add_test(tc, usb_plugged_in);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("sweep");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 600);
+        tcase_add_test(tc, sweep);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }
