@@ -82,10 +82,12 @@ void canvas_box(struct canvas *c, int y, int x, int h, int w);
 void canvas_fill(struct canvas *c, int y, int x, int h, int w, enum role_id role);
 /*
  * A text taller than its room, scrolled: rows from..from+room of what draw() puts on a canvas
- * of the same width, copied to (y, x); the last row says which rows show when not all do.
- * Returns the text's whole height (0 when the canvas could not be made).
+ * of the same width, copied to row y; when not all show, the last row says which do and the
+ * keys that scroll.  Returns the text's whole height (0 when the canvas could not be made).
  */
 int canvas_scrolled(struct canvas *c, int y, int room, int from, void (*draw)(struct canvas *, const void *),
-                    const void *data);
+                    const void *data, const char *keys);
+/* The keys canvas_scrolled names where every scrolling key is free. */
+#define CANVAS_SCROLL_KEYS "Up/Down, PgUp/PgDn, Home/End scroll"
 /* The grid as text, lines without trailing blanks. */
 char *canvas_dump(const struct canvas *c);

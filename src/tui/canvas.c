@@ -316,7 +316,7 @@ void canvas_fill(struct canvas *c, int y, int x, int h, int w, enum role_id role
 }
 
 int canvas_scrolled(struct canvas *c, int y, int room, int from, void (*draw)(struct canvas *, const void *),
-                    const void *data)
+                    const void *data, const char *keys)
 {
         struct canvas all;
         int rows = 0, shown;
@@ -339,8 +339,8 @@ int canvas_scrolled(struct canvas *c, int y, int room, int from, void (*draw)(st
                                 c->role[(y + r) * c->w + c->clip.x + x] = all.role[(from + r) * all.w + x];
                         }
         if (shown < rows)
-                canvas_printf(c, y + room - 1, c->clip.x + 2, CR_DIM, "rows %d-%d of %d; Up/Down, PgUp/PgDn, Home/End "
-                              "scroll", from + 1, from + shown, rows);
+                canvas_printf(c, y + room - 1, c->clip.x + 2, CR_DIM, "rows %d-%d of %d; %s", from + 1, from + shown, rows,
+                              keys);
         canvas_free(&all);
         return rows;
 }

@@ -373,7 +373,8 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                 draw_libvirt(w, v->scroll, c, top + 1, bottom);
                 return;
         }
-        rows = canvas_scrolled(c, top + 1, bottom - top - 1, v->text_scroll, draw_whole_text, v->text ? v->text : "");
+        rows = canvas_scrolled(c, top + 1, bottom - top - 1, v->text_scroll, draw_whole_text, v->text ? v->text : "",
+                               CANVAS_SCROLL_KEYS);
         /* Inline where there is room for a useful part of them; x shows them whole. */
         if (w->outcome == OUTCOME_APPLIED && w->libvirt_xml && bottom - (top + 1 + rows) > 6)
                 draw_libvirt(w, v->scroll, c, top + 1 + rows + 1, bottom);

@@ -43,6 +43,7 @@ struct gpu_view {
         bool groups;            /* the IOMMU group view is open */
         int group_scroll;
         struct group_view *gview; /* what it shows, read when it first opens */
+        int detail_scroll;      /* of the pane about the GPU under the cursor, by PgUp/PgDn */
 };
 
 /* Devices alone in their group that guests commonly get. */
@@ -272,6 +273,31 @@ static int details(const struct wizard *w, int gpu, struct canvas *c, int y, int
         return y;
 }
 
+struct detail_of {
+        const struct wizard *w;
+        int gpu;
+};
+
+static void draw_details_whole(struct canvas *c, const void *data)
+{
+        const struct detail_of *d = data;
+
+        details(d->w, d->gpu, c, 0, c->h);
+}
+
+/* The pane's height at the last drawing's width: how far PgDn may go. */
+static int details_rows(const struct wizard *w, int gpu)
+{
+        struct canvas c;
+        int rows;
+
+        if (canvas_init(&c, w->width > 0 ? w->width : 80, 512) < 0)
+                return 0;
+        rows = details(w, gpu, &c, 0, c.h);
+        canvas_free(&c);
+        return rows;
+}
+
 static void draw_gpus(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int *y, int last)
 {
         const struct machine *m = w->m;
@@ -295,9 +321,19 @@ static void draw_gpus(const struct wizard *w, const struct gpu_view *v, struct c
                 char *vendor = vendor_of(d), *status = status_of(w, g, d), *name = NULL, *line = NULL;
 
                 if (vendor && status && asprintf(&name, "%s%s%s", vendor, *vendor ? " " : "", name_of(d)) >= 0 &&
-                    asprintf(&line, "%s  %-*.*s %s", d->address, name_width, name_width, name, status) >= 0)
-                        draw_item(c, (*y)++, 2, width, i == v->cursor && !v->extras_focus,
-                                  g->passthrough_ok ? CR_OK : CR_WARNING, line);
+                    asprintf(&line, "%s  %-*s %s", d->address, name_width, "", status) >= 0) {
+                        bool selected = i == v->cursor && !v->extras_focus;
+                        enum role_id role = g->passthrough_ok ? CR_OK : CR_WARNING;
+                        /* The name in a box of its column: longer, it is cut with the mark. */
+                        int x = 2 + 2 + (int)strlen(d->address) + 2;
+                        struct canvas_rect before;
+
+                        draw_item(c, *y, 2, width, selected, role, line);
+                        before = canvas_clip(c, *y, x, 1, name_width);
+                        canvas_text(c, *y, x, selected ? CR_SELECTED : role, name);
+                        canvas_unclip(c, before);
+                        (*y)++;
+                }
                 free(vendor);
                 free(status);
                 free(name);
@@ -532,7 +568,8 @@ static void draw(const struct wizard *w, const void *priv, struct canvas *c, int
                 return;
         }
         y = draw_extra_details(w, v, c, y);
-        details(w, (int)v->cursor, c, y, bottom);
+        canvas_scrolled(c, y, bottom - y, v->detail_scroll, draw_details_whole,
+                        &(struct detail_of){ w, (int)v->cursor }, "PgUp/PgDn scroll");
 }
 
 static void allow(struct wizard *w, size_t device, bool yes)
@@ -679,13 +716,20 @@ static enum step_result key(struct wizard *w, void *priv, int k)
                         v->groups = false;
                 return STEP_HOLD;
         }
+        /* PgUp/PgDn scroll the pane about the GPU; the lists are short enough for Up/Down, Home/End. */
+        if ((k == WK_PGUP || k == WK_PGDN) && !v->extras_focus) {
+                list_move(&v->detail_scroll, details_rows(w, (int)v->cursor) - 1, 5, k);
+                return STEP_STAY;
+        }
         if (k == WK_UP || k == WK_DOWN || k == WK_PGUP || k == WK_PGDN || k == WK_HOME || k == WK_END) {
                 int at = (int)*cur;
 
                 list_move(&at, (int)n - 1, (int)n, k);
                 *cur = (size_t)at;
-                if (!v->extras_focus)
+                if (!v->extras_focus) {
                         build_extras(v, w->m);
+                        v->detail_scroll = 0;
+                }
                 return STEP_STAY;
         }
         switch (k) {
@@ -752,7 +796,8 @@ const struct step_ops gpu_step = {
                 "bridges, the controller of its disks) is never offered. A device the host is reached through (the "
                 "network controller of its default route or ssh session, its only network or USB controller, the "
                 "controller of its keyboard or mouse, a GPU lighting a screen) is passed only after y, asked for "
-                "each. g shows every IOMMU group with its devices.",
+                "each. g shows every IOMMU group with its devices. PgUp/PgDn scroll what is said about the GPU "
+                "under the cursor when it is longer than the screen.",
         .keys_now = keys_now,
         .keeps_view = true,
         .private_size = sizeof(struct gpu_view),

@@ -400,7 +400,8 @@ void wizard_draw(struct wizard *w, struct canvas *c)
                 canvas_wrap(c, 3, 2, c->w - 4, CR_PROBLEM, w->error);
         else if (steps[w->step]->scrolls) {
                 w->body_room = c->h - 4;
-                w->body_rows = canvas_scrolled(c, 2, w->body_room, w->body_scroll, draw_step_whole, w);
+                w->body_rows = canvas_scrolled(c, 2, w->body_room, w->body_scroll, draw_step_whole, w,
+                                               CANVAS_SCROLL_KEYS);
         } else
                 steps[w->step]->draw(w, w->priv[w->step], c, 2, c->h - 2);
         canvas_unclip(c, whole);

@@ -665,6 +665,17 @@ START_TEST(laptop_dgpu_only)
 }
 END_TEST
 
+/* The pane about the GPU, longer than a 64x18 screen: PgDn scrolls it, saying which rows show. */
+START_TEST(gpu_details_scroll)
+{
+        load("acs-override", false);
+        keys((int[]){ WK_ENTER, WK_ENTER, 0 });
+        screen("acs-3-gpu-64x18", 64, 18);
+        keys((int[]){ WK_PGDN, 0 });
+        screen("acs-3-gpu-64x18-down", 64, 18);
+}
+END_TEST
+
 START_TEST(storage_goal)
 {
         const char *text;
@@ -1140,6 +1151,7 @@ int main(void)
         tcase_add_test(tc, looking_glass_user);
         tcase_add_test(tc, looking_glass_nobody);
         tcase_add_test(tc, laptop_dgpu_only);
+        tcase_add_test(tc, gpu_details_scroll);
         tcase_add_test(tc, storage_goal);
         tcase_add_test(tc, rerun_keeps_controllers);
         tcase_add_test(tc, resize);
