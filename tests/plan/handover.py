@@ -13,13 +13,12 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from vstest import Tap, in_root, roots, stand_ins  # noqa: E402
-from vstest.fakesys import FakeSys  # noqa: E402
+from vstest.fakesys import FakeSys, check_script  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib")
@@ -95,13 +94,7 @@ def plan_apply_undo(tap, tmp):
            p.stdout[-400:] + p.stderr)
     state = open(os.path.join(root, "var/lib/vfio-setup/state")).read()
     tap.ok("handover=win11\n" in state and "ids=" not in state, "the state records the mode", state)
-    check = subprocess.run(["sh", "-n", path], capture_output=True, text=True)
-    tap.ok(check.returncode == 0, "the hook: sh -n", check.stderr)
-    if shutil.which("shellcheck"):
-        check = subprocess.run(["shellcheck", "-s", "sh", path], capture_output=True, text=True)
-        tap.ok(check.returncode == 0, "the hook: shellcheck", check.stdout)
-    else:
-        tap.skip("the hook: shellcheck", "shellcheck is not installed")
+    check_script(tap, path, "the hook")
 
     p = run(root, commands, "verify")
     tap.ok(f"{GPU} is with the host (amdgpu) until win11 starts" in p.stdout and

@@ -13,13 +13,12 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from vstest import Tap, card_tree, in_root, roots, stand_ins  # noqa: E402
-from vstest.fakesys import FakeSys  # noqa: E402
+from vstest.fakesys import FakeSys, check_script  # noqa: E402
 
 BINARY, MKROOT, TESTS = sys.argv[1:4]
 HOOK = "etc/libvirt/hooks/qemu.d/vfio-setup-single-gpu"
@@ -64,13 +63,7 @@ def plan_and_apply(tap, tmp):
            p.stdout[-300:] + p.stderr)
     state = open(os.path.join(root, "var/lib/vfio-setup/state")).read()
     tap.ok("single_gpu=win11\n" in state and "ids=" not in state, "the state records the mode", state)
-    p = subprocess.run(["sh", "-n", hook], capture_output=True, text=True)
-    tap.ok(p.returncode == 0, "the hook: sh -n", p.stderr)
-    if shutil.which("shellcheck"):
-        p = subprocess.run(["shellcheck", "-s", "sh", hook], capture_output=True, text=True)
-        tap.ok(p.returncode == 0, "the hook: shellcheck", p.stdout)
-    else:
-        tap.skip("the hook: shellcheck", "shellcheck is not installed")
+    check_script(tap, hook, "the hook")
 
     # Booted before the apply: nothing at boot changed (AMD needs no parameter), so no reboot is asked for.
     with open(os.path.join(root, "proc/stat"), "w") as f:

@@ -5,6 +5,7 @@ order.  Used by the tests of the scripts vfio-setup writes: the single-GPU hook 
 that takes devices from built-in drivers."""
 
 import os
+import shutil
 import subprocess
 
 # The one line of a script that writes to sysfs; a test puts the fake kernel in its place.
@@ -80,6 +81,17 @@ STANDINS = {
 }
 
 
+
+
+def check_script(tap, path, what):
+    """A script vfio-setup writes parses (sh -n) and passes shellcheck, when it is installed."""
+    p = subprocess.run(["sh", "-n", path], capture_output=True, text=True)
+    tap.ok(p.returncode == 0, f"{what}: sh -n", p.stderr)
+    if shutil.which("shellcheck"):
+        p = subprocess.run(["shellcheck", "-s", "sh", path], capture_output=True, text=True)
+        tap.ok(p.returncode == 0, f"{what}: shellcheck", p.stdout)
+    else:
+        tap.skip(f"{what}: shellcheck", "shellcheck is not installed")
 
 
 def adapt_text(text, sys_dir, proc_dir, run_dir, more=()):
