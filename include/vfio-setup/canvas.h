@@ -87,6 +87,8 @@ void canvas_fill(struct canvas *c, int y, int x, int h, int w, enum role_id role
  */
 int canvas_scrolled(struct canvas *c, int y, int room, int from, void (*draw)(struct canvas *, const void *),
                     const void *data, const char *keys);
+/* The rows what draw() puts on a canvas of width columns takes, as canvas_scrolled counts them. */
+int canvas_measure(int width, void (*draw)(struct canvas *, const void *), const void *data);
 /* The keys canvas_scrolled names where every scrolling key is free. */
 #define CANVAS_SCROLL_KEYS "Up/Down, PgUp/PgDn, Home/End scroll"
 /* The grid as text, lines without trailing blanks. */

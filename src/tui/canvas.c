@@ -315,20 +315,42 @@ void canvas_fill(struct canvas *c, int y, int x, int h, int w, enum role_id role
                         put(c, y + i, x + k, ' ', role);
 }
 
+/* Where the last text drawn on c ends: its height. */
+static int drawn_rows(const struct canvas *c)
+{
+        int rows = 0;
+
+        for (int y = 0; y < c->h; y++)
+                for (int x = 0; x < c->w; x++)
+                        if (c->ch[y * c->w + x] != ' ')
+                                rows = y + 1;
+        return rows;
+}
+
+int canvas_measure(int width, void (*draw)(struct canvas *, const void *), const void *data)
+{
+        struct canvas all;
+        int rows;
+
+        if (canvas_init(&all, width, 512) < 0)
+                return 0;
+        draw(&all, data);
+        rows = drawn_rows(&all);
+        canvas_free(&all);
+        return rows;
+}
+
 int canvas_scrolled(struct canvas *c, int y, int room, int from, void (*draw)(struct canvas *, const void *),
                     const void *data, const char *keys)
 {
         struct canvas all;
-        int rows = 0, shown;
+        int rows, shown;
 
         /* Drawn whole first: its height is where its last text ended. */
         if (room < 2 || canvas_init(&all, c->clip.w, 512) < 0)
                 return 0;
         draw(&all, data);
-        for (int y2 = 0; y2 < all.h; y2++)
-                for (int x = 0; x < all.w; x++)
-                        if (all.ch[y2 * all.w + x] != ' ')
-                                rows = y2 + 1;
+        rows = drawn_rows(&all);
         shown = rows > room ? room - 1 : rows;
         if (from > rows - shown)
                 from = rows - shown > 0 ? rows - shown : 0;

@@ -354,14 +354,7 @@ static void draw_whole_text(struct canvas *c, const void *text)
 /* The text's height at the last drawing's width. */
 static int text_rows(const struct wizard *w, const struct done_view *v)
 {
-        struct canvas c;
-        int rows;
-
-        if (canvas_init(&c, w->width > 0 ? w->width : 80, 512) < 0)
-                return 0;
-        rows = draw_text(&c, 0, c.h, v->text ? v->text : "");
-        canvas_free(&c);
-        return rows;
+        return canvas_measure(w->width > 0 ? w->width : 80, draw_whole_text, v->text ? v->text : "");
 }
 
 static void draw(const struct wizard *w, const void *priv, struct canvas *c, int top, int bottom)

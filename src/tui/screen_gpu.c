@@ -288,14 +288,7 @@ static void draw_details_whole(struct canvas *c, const void *data)
 /* The pane's height at the last drawing's width: how far PgDn may go. */
 static int details_rows(const struct wizard *w, int gpu)
 {
-        struct canvas c;
-        int rows;
-
-        if (canvas_init(&c, w->width > 0 ? w->width : 80, 512) < 0)
-                return 0;
-        rows = details(w, gpu, &c, 0, c.h);
-        canvas_free(&c);
-        return rows;
+        return canvas_measure(w->width > 0 ? w->width : 80, draw_details_whole, &(struct detail_of){ w, gpu });
 }
 
 static void draw_gpus(const struct wizard *w, const struct gpu_view *v, struct canvas *c, int *y, int last)
