@@ -104,10 +104,14 @@ tap.ok(len(run_module.lanes(chains, 1)) == 1 and len(run_module.lanes(chains, 8)
        "one lane for --jobs 1, no empty lane for more jobs than chains")
 
 clock = run_module.Clock(time.time() + 1000)
-tap.ok(clock.fits(1) and not clock.fits(2), "before any boot, a boot is expected to take ten minutes")
-clock.saw(300)
-tap.ok(clock.fits(3) and not clock.fits(4), "then as long as the longest seen")
-tap.ok(run_module.Clock(None).fits(1000), "without a deadline, everything fits")
+tap.ok(clock.fits("a", 1) and not clock.fits("a", 2), "before any boot, a boot is expected to take ten minutes")
+clock.saw("a", 300)
+tap.ok(clock.fits("a", 3) and not clock.fits("a", 4), "then as long as the longest seen")
+clock.saw("b", 100)
+tap.ok(clock.fits("b", 9) and not clock.fits("b", 11) and not clock.fits("a", 4),
+       "each chain by its own longest boot, not by another chain's")
+tap.ok(clock.fits("c", 3) and not clock.fits("c", 4), "a chain not yet booted by the longest of any")
+tap.ok(run_module.Clock(None).fits("a", 1000), "without a deadline, everything fits")
 # Lanes, and runs sharing the cache, that need one image wait for its one builder.
 with tempfile.TemporaryDirectory() as cache:
     events, real = [], vmlib._build_image
