@@ -138,7 +138,7 @@ struct pci_device {
         bool class_known;
         uint16_t vendor_id, device_id;
         uint16_t class_id;          /* base class << 8 | subclass, e.g. 0x0300 */
-        uint8_t prog_if, revision;
+        uint8_t prog_if;
         char *vendor_name;          /* from the PCI ID database, NULL if unknown */
         char *device_name;
         char *class_name;           /* "VGA compatible controller", from the PCI ID database; NULL if unknown */

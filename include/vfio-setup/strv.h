@@ -30,3 +30,5 @@ void strv_free(struct strv *l);
 /* Small string helpers shared by the parsers. */
 char *strip(char *s);
 bool startswith(const char *s, const char *prefix);
+/* The value of a hexadecimal digit, either case; -1 for any other character. */
+int hex_digit(int c);

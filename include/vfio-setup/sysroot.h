@@ -94,3 +94,28 @@ bool sysroot_is_dir(const struct sysroot *sr, const char *rel);
 int sysroot_list(const struct sysroot *sr, const char *rel, struct strv *ret);
 /* The same, of a directory already open (O_PATH will do). */
 int sysroot_list_fd(int dirfd, struct strv *ret);
+
+/*
+ * A directory opened once through the root, whose entries are then read by name: one
+ * component below it, so that many small reads in one directory (a PCI device's attributes)
+ * do not resolve the whole path each time.  A link there is followed inside the root, as
+ * sysroot_read follows it.  rel is kept, not copied.
+ */
+struct sysroot_dir {
+        const struct sysroot *sr;
+        const char *rel;
+        int fd;
+};
+
+/* -ENOENT / -ENOTDIR when rel does not lead to a directory. */
+int sysroot_dir_open(const struct sysroot *sr, const char *rel, struct sysroot_dir *ret);
+void sysroot_dir_close(struct sysroot_dir *d);
+/*
+ * Reads a regular file of the directory into buf, at most size - 1 bytes, NUL-terminated.  A
+ * read shorter than asked is the file's end, as sysfs gives an attribute whole in one read.
+ */
+int sysroot_dir_read(const struct sysroot_dir *d, const char *name, char *buf, size_t size, size_t *ret_len);
+/* sysroot_read_uint of an entry. */
+int sysroot_dir_read_uint(const struct sysroot_dir *d, const char *name, unsigned long *ret);
+/* sysroot_readlink_base of an entry. */
+int sysroot_dir_readlink_base(const struct sysroot_dir *d, const char *name, char **ret);

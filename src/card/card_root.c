@@ -291,6 +291,13 @@ static void device_files(struct builder *b, const struct card *c, const struct c
         snprintf(buf, sizeof(buf), "pci:v0000%04Xd0000%04Xsv00000000sd00000000bc%02Xsc%02Xi%02X\n", d->vendor_id,
                  d->device_id, d->class_id >> 8, d->class_id & 0xff, d->prog_if);
         write_text(b, rooted(b, "%s/modalias", dir), buf);
+        /* As the kernel's pci_uevent words it (DRIVER= comes with a bound driver, which a card adds later). */
+        snprintf(buf, sizeof(buf),
+                 "PCI_CLASS=%04X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=0000:0000\nPCI_SLOT_NAME=%s\n"
+                 "MODALIAS=pci:v0000%04Xd0000%04Xsv00000000sd00000000bc%02Xsc%02Xi%02X\n",
+                 (unsigned)d->class_id << 8 | d->prog_if, d->vendor_id, d->device_id, addr, d->vendor_id, d->device_id,
+                 d->class_id >> 8, d->class_id & 0xff, d->prog_if);
+        write_text(b, rooted(b, "%s/uevent", dir), buf);
 
         for (size_t i = 0; i < c->n_devices; i++) {
                 const struct card_device *o = &c->devices[i];

@@ -499,21 +499,33 @@ int sysroot_read_line(const struct sysroot *sr, const char *rel, char **ret)
         return 0;
 }
 
-int sysroot_read_uint(const struct sysroot *sr, const char *rel, unsigned long *ret)
+/* A number alone on the first line (0x prefix allowed); -EBADMSG on anything else. */
+static int parse_uint(char *text, unsigned long *ret)
 {
+        char *nl = strchr(text, '\n'), *line, *end;
         unsigned long v;
-        char *line, *end;
-        int r;
 
-        r = sysroot_read_line(sr, rel, &line);
-        if (r < 0)
-                return r;
+        if (nl)
+                *nl = '\0';
+        line = strip(text);
         errno = 0;
         v = strtoul(line, &end, 0);
-        r = (*line == '\0' || *line == '-' || *end != '\0' || errno) ? -EBADMSG : 0;
-        free(line);
-        if (r == 0)
-                *ret = v;
+        if (*line == '\0' || *line == '-' || *end != '\0' || errno)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+int sysroot_read_uint(const struct sysroot *sr, const char *rel, unsigned long *ret)
+{
+        char *text;
+        int r;
+
+        r = sysroot_read(sr, rel, 4096, &text, NULL);
+        if (r < 0)
+                return r;
+        r = parse_uint(text, ret);
+        free(text);
         return r;
 }
 
@@ -567,16 +579,11 @@ int sysroot_readlink(const struct sysroot *sr, const char *rel, char **ret)
         return 0;
 }
 
-int sysroot_readlink_base(const struct sysroot *sr, const char *rel, char **ret)
+/* The last component of a link's target, which is freed. */
+static int link_base(char *target, char **ret)
 {
-        char *target, *slash, *base;
-        int r;
+        char *slash = strrchr(target, '/'), *base = strdup(slash ? slash + 1 : target);
 
-        r = sysroot_readlink(sr, rel, &target);
-        if (r < 0)
-                return r;
-        slash = strrchr(target, '/');
-        base = strdup(slash ? slash + 1 : target);
         free(target);
         if (!base)
                 return -ENOMEM;
@@ -586,6 +593,15 @@ int sysroot_readlink_base(const struct sysroot *sr, const char *rel, char **ret)
         }
         *ret = base;
         return 0;
+}
+
+int sysroot_readlink_base(const struct sysroot *sr, const char *rel, char **ret)
+{
+        char *target;
+        int r;
+
+        r = sysroot_readlink(sr, rel, &target);
+        return r < 0 ? r : link_base(target, ret);
 }
 
 int sysroot_stat(const struct sysroot *sr, const char *rel, bool nofollow, struct stat *ret)
@@ -668,4 +684,109 @@ int sysroot_list(const struct sysroot *sr, const char *rel, struct strv *ret)
         r = sysroot_list_fd(fd, ret);
         close(fd);
         return r;
+}
+
+int sysroot_dir_open(const struct sysroot *sr, const char *rel, struct sysroot_dir *ret)
+{
+        int fd = open_in_root(sr, rel, O_PATH | O_DIRECTORY);
+
+        if (fd < 0)
+                return fd;
+        *ret = (struct sysroot_dir){ .sr = sr, .rel = rel, .fd = fd };
+        return 0;
+}
+
+void sysroot_dir_close(struct sysroot_dir *d)
+{
+        if (d->fd >= 0)
+                close(d->fd);
+        d->fd = -1;
+}
+
+/* An entry's path below the root, for the record and for a link's slow way. */
+static int dir_entry_path(const struct sysroot_dir *d, const char *name, char *buf, size_t size)
+{
+        /* One component: a name with a slash or a dot-dot would reach out of the directory. */
+        if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return -EINVAL;
+        if ((size_t)snprintf(buf, size, "%s/%s", d->rel, name) >= size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+int sysroot_dir_read(const struct sysroot_dir *d, const char *name, char *buf, size_t size, size_t *ret_len)
+{
+        char path[PATH_MAX];
+        size_t len = 0;
+        struct stat st;
+        int fd, r;
+
+        r = dir_entry_path(d, name, path, sizeof(path));
+        if (r < 0)
+                return r;
+        sysroot_note(d->sr, SYSROOT_USE_READ, path, size - 1);
+        fd = openat(d->fd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ELOOP) {
+                /* A link: followed inside the root, the whole way. */
+                r = sysroot_open_regular(d->sr, path, &fd);
+                if (r < 0)
+                        return r;
+        } else if (fd < 0)
+                return -errno;
+        else {
+                if (fstat(fd, &st) < 0)
+                        r = -errno;
+                else if (!S_ISREG(st.st_mode))
+                        r = S_ISDIR(st.st_mode) ? -EISDIR : -VS_E_NOT_REGULAR;
+                if (r < 0) {
+                        close(fd);
+                        return r;
+                }
+        }
+        while (len < size - 1) {
+                size_t want = size - 1 - len;
+                ssize_t n = read(fd, buf + len, want);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        close(fd);
+                        return r;
+                }
+                len += (size_t)n;
+                if ((size_t)n < want)
+                        break;
+        }
+        close(fd);
+        buf[len] = '\0';
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int sysroot_dir_read_uint(const struct sysroot_dir *d, const char *name, unsigned long *ret)
+{
+        char buf[4096];
+        int r = sysroot_dir_read(d, name, buf, sizeof(buf), NULL);
+
+        return r < 0 ? r : parse_uint(buf, ret);
+}
+
+int sysroot_dir_readlink_base(const struct sysroot_dir *d, const char *name, char **ret)
+{
+        char path[PATH_MAX], target[PATH_MAX], *copy;
+        ssize_t n;
+        int r;
+
+        r = dir_entry_path(d, name, path, sizeof(path));
+        if (r < 0)
+                return r;
+        sysroot_note(d->sr, SYSROOT_USE_LINK, path, 0);
+        n = readlinkat(d->fd, name, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        copy = strdup(target);
+        return copy ? link_base(copy, ret) : -ENOMEM;
 }

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pci/pci.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,26 +9,7 @@
 #include "vfio-setup/escape.h"
 #include "vfio-setup/errors.h"
 #include "vfio-setup/pciaddr.h"
-
-/*
- * libpci reports fatal errors (an unreadable ID database) through a callback
- * that must not return, and its default one exits the process.  Ours jumps
- * back to the guarded call, so the program goes on without names (and never
- * leaves a terminal in curses mode).
- */
-static jmp_buf *pci_jump;
-
-static void __attribute__((noreturn)) pci_error(char *msg, ...)
-{
-        (void)msg;
-        longjmp(*pci_jump, 1);
-}
-
-/* Library code never prints; the facts libpci warns about are checked below. */
-static void pci_quiet(char *msg, ...)
-{
-        (void)msg;
-}
+#include "pci_names.h"
 
 /* Attributes libpci and lspci read, named for `snapshot`; config is read as its standard header. */
 static const struct {
@@ -40,7 +18,7 @@ static const struct {
 } pci_attributes[] = {
         { "vendor", 0 }, { "device", 0 }, { "class", 0 }, { "revision", 0 },
         { "subsystem_vendor", 0 }, { "subsystem_device", 0 }, { "irq", 0 },
-        { "resource", 0 }, { "config", 256 }, { "modalias", 0 },
+        { "resource", 0 }, { "config", 256 }, { "modalias", 0 }, { "uevent", 0 },
 };
 
 static int warn(struct machine *m, const char *address, const char *what)
@@ -49,52 +27,93 @@ static int warn(struct machine *m, const char *address, const char *what)
 }
 
 /*
- * The identity of a device, read from its sysfs attributes through the root
- * (never by libpci, which would follow a tree's absolute links out of it);
- * what an attribute lacks, the standard config header gives.
+ * The identity of a device, read through the root (never by libpci, which would follow a
+ * tree's absolute links out of it), in one read where it can be:
+ * - uevent, which the kernel writes from what it holds (PCI_ID, PCI_CLASS), as it does the
+ *   vendor, device and class attributes: no config cycle, and a runtime-suspended device (a
+ *   laptop's sleeping GPU) is not woken;
+ * - else the standard config header (a tree captured or built without uevent), except where
+ *   it reads all ones for vendor and device: a virtual function's header does;
+ * - else the attributes, one each.
  */
-static bool attr(const struct sysroot *sr, const char *address, const char *name, unsigned long max, unsigned long *ret)
+static bool hex_value(const char *s, size_t len, unsigned long max, unsigned long *ret)
 {
-        char path[128];
-        unsigned long v;
+        unsigned long v = 0;
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", address, name);
-        if (sysroot_read_uint(sr, path, &v) < 0 || v > max)
+        if (len == 0 || len > 8)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                int d = hex_digit(s[i]);
+
+                if (d < 0)
+                        return false;
+                v = v * 16 + (unsigned)d;
+        }
+        if (v > max)
                 return false;
         *ret = v;
         return true;
 }
 
-static int read_ids(const struct sysroot *sr, struct pci_device *d, struct machine *m)
+static bool from_uevent(const struct sysroot_dir *dir, unsigned long *vendor, unsigned long *device,
+                        unsigned long *class)
 {
-        unsigned long vendor = 0, device = 0, class = 0, revision = 0;
-        unsigned char *cfg = NULL;
-        size_t cfg_len = 0;
-        char path[128];
-        bool have_vendor, have_device, have_class, have_rev;
+        bool have_id = false, have_class = false;
+        char buf[1024];
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", d->address);
-        if (!sysroot_is_dir(sr, path))
-                return warn(m, d->address, "its sysfs entry is a dangling link; shown as unknown");
-        have_vendor = attr(sr, d->address, "vendor", 0xffff, &vendor);
-        have_device = attr(sr, d->address, "device", 0xffff, &device);
-        have_class = attr(sr, d->address, "class", 0xffffff, &class);
-        have_rev = attr(sr, d->address, "revision", 0xff, &revision);
-        if (!(have_vendor && have_device && have_class && have_rev)) {
-                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/config", d->address);
-                if (sysroot_read(sr, path, 64, (char **)&cfg, &cfg_len) < 0)
-                        cfg_len = 0;
+        if (sysroot_dir_read(dir, "uevent", buf, sizeof(buf), NULL) < 0)
+                return false;
+        for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+                const char *colon;
+                size_t len;
+
+                nl = strchr(line, '\n');
+                len = nl ? (size_t)(nl - line) : strlen(line);
+                if (startswith(line, "PCI_ID=") && (colon = memchr(line, ':', len)))
+                        have_id = hex_value(line + 7, (size_t)(colon - line - 7), 0xffff, vendor) &&
+                                  hex_value(colon + 1, len - (size_t)(colon + 1 - line), 0xffff, device);
+                else if (startswith(line, "PCI_CLASS="))
+                        have_class = hex_value(line + 10, len - 10, 0xffffff, class);
         }
-        if (cfg_len >= 12) {
-                vendor = have_vendor ? vendor : (cfg[0] | (unsigned)cfg[1] << 8);
-                device = have_device ? device : (cfg[2] | (unsigned)cfg[3] << 8);
-                revision = have_rev ? revision : cfg[8];
-                class = have_class ? class : (cfg[9] | (unsigned)cfg[10] << 8 | (unsigned)cfg[11] << 16);
-                have_vendor = have_device = have_class = have_rev = true;
+        return have_id && have_class;
+}
+
+static bool from_config(const struct sysroot_dir *dir, unsigned long *vendor, unsigned long *device,
+                        unsigned long *class)
+{
+        unsigned char cfg[13];
+        size_t len;
+
+        if (sysroot_dir_read(dir, "config", (char *)cfg, sizeof(cfg), &len) < 0 || len < 12)
+                return false;
+        *vendor = cfg[0] | (unsigned)cfg[1] << 8;
+        *device = cfg[2] | (unsigned)cfg[3] << 8;
+        *class = cfg[9] | (unsigned)cfg[10] << 8 | (unsigned)cfg[11] << 16;
+        return *vendor != 0xffff;
+}
+
+static bool attr(const struct sysroot_dir *dir, const char *name, unsigned long max, unsigned long *ret)
+{
+        unsigned long v;
+
+        if (sysroot_dir_read_uint(dir, name, &v) < 0 || v > max)
+                return false;
+        *ret = v;
+        return true;
+}
+
+static int read_ids(const struct sysroot_dir *dir, struct pci_device *d, struct machine *m)
+{
+        unsigned long vendor = 0, device = 0, class = 0;
+        bool have_ids, have_class;
+
+        have_ids = have_class = from_uevent(dir, &vendor, &device, &class) || from_config(dir, &vendor, &device, &class);
+        if (!have_ids) {
+                have_ids = attr(dir, "vendor", 0xffff, &vendor) && attr(dir, "device", 0xffff, &device);
+                have_class = attr(dir, "class", 0xffffff, &class);
         }
-        free(cfg);
         /* A vendor id of all ones is what a read of an absent device gives; a device id may be anything. */
-        d->ids_known = have_vendor && have_device && vendor != 0xffff;
+        d->ids_known = have_ids && vendor != 0xffff;
         d->class_known = have_class;
         if (d->ids_known) {
                 d->vendor_id = (uint16_t)vendor;
@@ -104,8 +123,6 @@ static int read_ids(const struct sysroot *sr, struct pci_device *d, struct machi
                 d->class_id = (uint16_t)(class >> 8);
                 d->prog_if = (uint8_t)class;
         }
-        if (have_rev)
-                d->revision = (uint8_t)revision;
         if (!d->ids_known && warn(m, d->address, "vendor or device id unreadable; shown as unknown") < 0)
                 return -ENOMEM;
         if (!d->class_known)
@@ -113,57 +130,30 @@ static int read_ids(const struct sysroot *sr, struct pci_device *d, struct machi
         return 0;
 }
 
-static int lookup_names(struct pci_access *acc, struct pci_device *d)
+/* A link's or an attribute's trouble, said with its path; a missing one is no trouble. */
+static int warn_entry(struct machine *m, const struct sysroot_dir *dir, const char *name, int err)
 {
-        char buf[256], *name;
-        jmp_buf jump;
+        char path[160];
 
-        if (!d->ids_known && !d->class_known)
+        if (err == -ENOENT)
                 return 0;
-        pci_jump = &jump;
-        if (setjmp(jump)) {
-                /* No ID database: numbers only. */
-                pci_jump = NULL;
-                return 0;
-        }
-        if (d->class_known) {
-                name = pci_lookup_name(acc, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, d->class_id);
-                if (name && !(d->class_name = strdup(name))) {
-                        pci_jump = NULL;
-                        return -ENOMEM;
-                }
-        }
-        if (!d->ids_known) {
-                pci_jump = NULL;
-                return 0;
-        }
-        name = pci_lookup_name(acc, buf, sizeof(buf), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, d->vendor_id);
-        if (name && !(d->vendor_name = strdup(name))) {
-                pci_jump = NULL;
-                return -ENOMEM;
-        }
-        name = pci_lookup_name(acc, buf, sizeof(buf), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-                               d->vendor_id, d->device_id);
-        pci_jump = NULL;
-        if (name && !(d->device_name = strdup(name)))
-                return -ENOMEM;
-        return 0;
+        snprintf(path, sizeof(path), "%s/%s", dir->rel, name);
+        return detect_warn_file(m, path, err);
 }
 
-static int read_links(const struct sysroot *sr, struct pci_device *d, struct machine *m)
+static int read_links(const struct sysroot_dir *dir, struct pci_device *d, struct machine *m)
 {
-        char path[128], *group;
+        char path[160], *group;
         unsigned long v;
         int r;
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver", d->address);
-        r = sysroot_readlink_base(sr, path, &d->driver);
-        if (r < 0 && r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
+        r = sysroot_dir_readlink_base(dir, "driver", &d->driver);
+        if (r < 0 && (r = warn_entry(m, dir, "driver", r)) < 0)
                 return r;
         /* The module behind the driver ("bochs" for bochs-drm): none when the driver is built in. */
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver/module", d->address);
-        r = d->driver ? sysroot_readlink_base(sr, path, &d->driver_module) : -ENOENT;
-        if (r < 0 && r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
+        snprintf(path, sizeof(path), "%s/driver/module", dir->rel);
+        r = d->driver ? sysroot_readlink_base(dir->sr, path, &d->driver_module) : -ENOENT;
+        if (r < 0 && (r = warn_entry(m, dir, "driver/module", r)) < 0)
                 return r;
         /* It goes into modprobe.d, whose words cannot hold anything but a module's name. */
         if (d->driver_module && !module_name_ok(d->driver_module)) {
@@ -174,8 +164,7 @@ static int read_links(const struct sysroot *sr, struct pci_device *d, struct mac
                         return r;
         }
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/iommu_group", d->address);
-        r = sysroot_readlink_base(sr, path, &group);
+        r = sysroot_dir_readlink_base(dir, "iommu_group", &group);
         if (r == 0) {
                 char *end;
 
@@ -188,15 +177,14 @@ static int read_links(const struct sysroot *sr, struct pci_device *d, struct mac
                         return r;
                 }
                 free(group);
-        } else if (r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
+        } else if ((r = warn_entry(m, dir, "iommu_group", r)) < 0)
                 return r;
 
         if ((d->class_id >> 8) == 0x03) {
-                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/boot_vga", d->address);
-                r = sysroot_read_uint(sr, path, &v);
+                r = sysroot_dir_read_uint(dir, "boot_vga", &v);
                 if (r == 0)
                         d->boot_vga = v != 0;
-                else if (r != -ENOENT && (r = detect_warn_file(m, path, r)) < 0)
+                else if ((r = warn_entry(m, dir, "boot_vga", r)) < 0)
                         return r;
         }
         return 0;
@@ -218,7 +206,28 @@ static int cmp_device(const void *a, const void *b)
         return pci_address_cmp(a, b);
 }
 
-static int scan(struct pci_access *acc, const struct sysroot *sr, const struct strv *names, struct machine *m)
+static int read_device(const struct sysroot *sr, const char *name, struct pci_device *d, struct machine *m)
+{
+        struct sysroot_dir dir;
+        char path[160];
+        int r;
+
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", name);
+        if (sysroot_recording(sr))
+                note_attributes(sr, name);
+        r = sysroot_dir_open(sr, path, &dir);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return warn(m, d->address, "its sysfs entry is a dangling link; shown as unknown");
+        r = read_ids(&dir, d, m);
+        if (r >= 0)
+                r = read_links(&dir, d, m);
+        sysroot_dir_close(&dir);
+        return r;
+}
+
+static int scan(const struct sysroot *sr, const struct strv *names, struct machine *m)
 {
         int r;
 
@@ -236,14 +245,7 @@ static int scan(struct pci_access *acc, const struct sysroot *sr, const struct s
                 }
                 pci_address_format(d->domain, d->bus, d->dev, d->func, d->address);
                 m->n_devices++;
-
-                if (sysroot_recording(sr))
-                        note_attributes(sr, names->v[i]);
-                r = read_ids(sr, d, m);
-                if (r >= 0)
-                        r = lookup_names(acc, d);
-                if (r >= 0)
-                        r = read_links(sr, d, m);
+                r = read_device(sr, names->v[i], d, m);
                 if (r < 0)
                         return r;
         }
@@ -253,8 +255,8 @@ static int scan(struct pci_access *acc, const struct sysroot *sr, const struct s
 
 int detect_pci(const struct sysroot *sr, struct machine *m)
 {
-        struct pci_access *acc;
         struct strv names = { 0 };
+        char *database;
         int r;
 
         r = sysroot_list(sr, "sys/bus/pci/devices", &names);
@@ -262,16 +264,12 @@ int detect_pci(const struct sysroot *sr, struct machine *m)
                 return r;
         if (r < 0)
                 return detect_warn_file(m, "sys/bus/pci/devices", r);
-
-        /* libpci only names devices, from the host's ID database: it opens nothing of the tree. */
-        acc = pci_alloc();
-        acc->error = pci_error;
-        acc->warning = pci_quiet;
-        acc->debug = pci_quiet;
-        /* The host's ID database names devices of any root the same way; udev's hwdb would not. */
-        acc->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
-        r = scan(acc, sr, &names, m);
-        pci_cleanup(acc);
+        r = scan(sr, &names, m);
         strv_free(&names);
+        /* The host's ID database names devices of any root the same way, as lspci names them; udev's hwdb would not. */
+        if (r >= 0 && (r = pci_names_database(&database)) >= 0) {
+                r = pci_names_fill(database, m->devices, m->n_devices);
+                free(database);
+        }
         return r;
 }

@@ -336,6 +336,63 @@ START_TEST(records_accesses)
 }
 END_TEST
 
+/*
+ * A directory opened once, its entries read by name: as sysroot_read would read them, a link
+ * followed inside the root, nothing but a regular file read, and never a path that leaves it.
+ */
+START_TEST(directory_entries_read_by_name)
+{
+        struct sysroot_dir dir;
+        struct sysroot *sr;
+        unsigned long v;
+        char buf[8], *base, *path;
+        size_t len;
+
+        tl_write(root, "sys/devices/dev0/vendor", "0x1002\n");
+        tl_write(root, "sys/devices/dev0/long", "0123456789");
+        tl_write(root, "secret", "inside\n");
+        tl_write(root, "sys/secret", "one level up\n");
+        /* An absolute link and one climbing past the root both mean the root's own file. */
+        tl_symlink(root, "sys/devices/dev0/abs", "/secret");
+        tl_symlink(root, "sys/devices/dev0/up", "../../../../../../../secret");
+        tl_symlink(root, "sys/devices/dev0/driver", "../../bus/pci/drivers/amdgpu");
+        tl_mkdir(root, "sys/devices/dev0/power");
+        tl_symlink(root, "sys/bus/pci/devices/dev0", "../../../devices/dev0");
+        ck_assert_int_ge(asprintf(&path, "%s/sys/devices/dev0/fifo", root), 0);
+        ck_assert_int_eq(mkfifo(path, 0644), 0);
+        free(path);
+        sr = tl_sysroot(root);
+        ck_assert_int_eq(sysroot_dir_open(sr, "sys/bus/pci/devices/nothing", &dir), -ENOENT);
+        ck_assert_int_eq(sysroot_dir_open(sr, "sys/devices/dev0/vendor", &dir), -ENOTDIR);
+        ck_assert_int_eq(sysroot_dir_open(sr, "sys/bus/pci/devices/dev0", &dir), 0);
+
+        ck_assert_int_eq(sysroot_dir_read_uint(&dir, "vendor", &v), 0);
+        ck_assert_uint_eq(v, 0x1002);
+        /* At most the buffer less its terminator. */
+        ck_assert_int_eq(sysroot_dir_read(&dir, "long", buf, sizeof(buf), &len), 0);
+        ck_assert_str_eq(buf, "0123456");
+        ck_assert_uint_eq(len, 7);
+        ck_assert_int_eq(sysroot_dir_read(&dir, "abs", buf, sizeof(buf), NULL), 0);
+        ck_assert_str_eq(buf, "inside\n");
+        ck_assert_int_eq(sysroot_dir_read(&dir, "up", buf, sizeof(buf), NULL), 0);
+        ck_assert_str_eq(buf, "inside\n");
+        ck_assert_int_eq(sysroot_dir_read(&dir, "fifo", buf, sizeof(buf), NULL), -VS_E_NOT_REGULAR);
+        ck_assert_int_eq(sysroot_dir_read(&dir, "power", buf, sizeof(buf), NULL), -EISDIR);
+        ck_assert_int_eq(sysroot_dir_read(&dir, "absent", buf, sizeof(buf), NULL), -ENOENT);
+        /* One name below the directory, never a path. */
+        ck_assert_int_eq(sysroot_dir_read(&dir, "..", buf, sizeof(buf), NULL), -EINVAL);
+        ck_assert_int_eq(sysroot_dir_read(&dir, "../secret", buf, sizeof(buf), NULL), -EINVAL);
+        ck_assert_int_eq(sysroot_dir_read(&dir, "", buf, sizeof(buf), NULL), -EINVAL);
+        ck_assert_int_eq(sysroot_dir_readlink_base(&dir, "driver", &base), 0);
+        ck_assert_str_eq(base, "amdgpu");
+        free(base);
+        ck_assert_int_eq(sysroot_dir_readlink_base(&dir, "vendor", &base), -EINVAL);
+        ck_assert_int_eq(sysroot_dir_readlink_base(&dir, "../dev0", &base), -EINVAL);
+        sysroot_dir_close(&dir);
+        sysroot_free(sr);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("sysroot");
@@ -352,6 +409,7 @@ int main(void)
         tcase_add_test(tc, whole_reads_are_capped);
         tcase_add_test(tc, renames_cannot_lead_out);
         tcase_add_test(tc, renames_cannot_lead_the_walk_out);
+        tcase_add_test(tc, directory_entries_read_by_name);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }

@@ -165,8 +165,10 @@ def special_trees(tap, tmp):
     # AER, then ACS: capable of SV TB RR CR UF DT, with SV RR CR UF enabled.
     open(os.path.join(dev, gpu, "config"), "wb").write(
         header + ext_caps([(0x0001, b"\0" * 8), (0x000d, struct.pack("<HH", 0x5f, 0x1d))])[256:])
-    # A chain that points back at itself ends; no ACS in it.
-    looped = bytearray(header + bytes(3840))
+    # A chain that points back at itself ends; no ACS in it.  (The header is the function's own: its identity
+    # is read from it.)
+    own = open(os.path.join(dev, audio, "config"), "rb").read()[:256]
+    looped = bytearray(own + bytes(4096 - len(own)))
     struct.pack_into("<I", looped, 0x100, 0x0001 | 1 << 16 | 0x100 << 20)
     open(os.path.join(dev, audio, "config"), "wb").write(looped)
     p, doc = groups(root, "--gpus")

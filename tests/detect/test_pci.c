@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "pci_names.h"
 
 static bool warned(const char *needle)
 {
@@ -110,6 +111,95 @@ START_TEST(find_device_by_address)
 }
 END_TEST
 
+/*
+ * Names from a database in pci.ids's grammar, read in one pass: what libpci would name, and
+ * nothing from lines it would not take (a vendor line that does not parse does not lend its
+ * devices to the vendor above it).
+ */
+static void names_of(const char *db, struct pci_device *d, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(d[i].vendor_name);
+                free(d[i].device_name);
+                free(d[i].class_name);
+                d[i].vendor_name = d[i].device_name = d[i].class_name = NULL;
+        }
+        ck_assert_int_eq(pci_names_fill(db, d, n), 0);
+}
+
+START_TEST(names_from_the_database)
+{
+        char long_line[1100], *text, *db, *gz, cmd[600];
+        struct pci_device d[] = {
+                { .ids_known = true, .class_known = true, .vendor_id = 0x1002, .device_id = 0x73bf, .class_id = 0x0300 },
+                { .ids_known = true, .class_known = true, .vendor_id = 0x1002, .device_id = 0x1111, .class_id = 0x0380 },
+                { .ids_known = true, .class_known = true, .vendor_id = 0x10de, .device_id = 0x2204, .class_id = 0x0403 },
+                { .ids_known = true, .class_known = true, .vendor_id = 0x8086, .device_id = 0x1572, .class_id = 0x0c03 },
+                { .ids_known = false, .class_known = false },
+        };
+        size_t n = sizeof(d) / sizeof(d[0]);
+
+        memset(long_line, 'x', sizeof(long_line) - 1);
+        long_line[sizeof(long_line) - 1] = '\0';
+        ck_assert_int_gt(asprintf(&text,
+                                  "# comment\n"
+                                  "1002  Advanced Micro Devices, Inc. [AMD/ATI] \n"
+                                  "\t73bf  Navi 21\r\n"
+                                  "\t\t1002 0e3a  a subsystem, not a device\n"
+                                  "%s\n"
+                                  "1002  a second name for a vendor named already\n"
+                                  "\t73bf  a second name too\n"
+                                  "zz10de  a vendor line that does not parse\n"
+                                  "\t2204  not NVIDIA's: its vendor line did not parse\n"
+                                  "10de  NVIDIA Corporation\n"
+                                  "X 12  a block not known yet\n"
+                                  "\t1572  not Intel's\n"
+                                  "8086  Intel Corporation\n"
+                                  "C 03  Display controller\n"
+                                  "\t00  VGA compatible controller\n"
+                                  "\t\t00  VGA controller\n"
+                                  "C 04  Multimedia controller\n"
+                                  "\t03  Audio device\n"
+                                  "C 0c  Serial bus controller\n"
+                                  "\t03  USB controller",
+                                  long_line), 0);
+        tl_write(root, "pci.ids", text);
+        ck_assert_int_gt(asprintf(&db, "%s/pci.ids", root), 0);
+        ck_assert_int_gt(asprintf(&gz, "%s.gz", db), 0);
+
+        for (int pass = 0; pass < 2; pass++) {
+                names_of(pass ? gz : db, d, n);
+                ck_assert_str_eq(d[0].vendor_name, "Advanced Micro Devices, Inc. [AMD/ATI]");
+                ck_assert_str_eq(d[0].device_name, "Navi 21");
+                ck_assert_str_eq(d[0].class_name, "VGA compatible controller");
+                ck_assert_ptr_null(d[1].device_name);
+                /* A class without its subclass is named with its number, as lspci shows it. */
+                ck_assert_str_eq(d[1].class_name, "Display controller [0380]");
+                ck_assert_str_eq(d[2].vendor_name, "NVIDIA Corporation");
+                ck_assert_ptr_null(d[2].device_name);
+                ck_assert_str_eq(d[2].class_name, "Audio device");
+                ck_assert_str_eq(d[3].vendor_name, "Intel Corporation");
+                ck_assert_ptr_null(d[3].device_name);
+                /* The last line has no line end. */
+                ck_assert_str_eq(d[3].class_name, "USB controller");
+                ck_assert_ptr_null(d[4].vendor_name);
+                ck_assert_ptr_null(d[4].class_name);
+                snprintf(cmd, sizeof(cmd), "gzip -c '%s' > '%s'", db, gz);
+                ck_assert_int_eq(system(cmd), 0);
+        }
+        /* No database: no names, and no failure. */
+        free(gz);
+        ck_assert_int_gt(asprintf(&gz, "%s.absent", db), 0);
+        names_of(gz, d, n);
+        ck_assert_ptr_null(d[0].vendor_name);
+        ck_assert_ptr_null(d[0].class_name);
+        names_of(gz, d, 0);
+        free(text);
+        free(gz);
+        free(db);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("pci");
@@ -121,6 +211,7 @@ int main(void)
         tcase_add_test(tc, bad_group_link_is_warned);
         tcase_add_test(tc, no_pci_at_all);
         tcase_add_test(tc, find_device_by_address);
+        tcase_add_test(tc, names_from_the_database);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }
