@@ -1,117 +1,60 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vfio-setup/errors.h"
 #include "vfio-setup/findings.h"
-#include "vfio-setup/json.h"
+#include "vfio-setup/jsonw.h"
 #include "vfio-setup/machine_json.h"
 
 /*
- * json-c reports allocation failure by returning NULL from the constructors
- * and -1 from the adders; the builder keeps the first failure so the code
- * stays a flat list of fields, and the document is dropped whole on failure.
+ * Written as it goes (jsonw), not built as json-c objects first: a machine with thousands of
+ * PCI functions would hold a tree ten times the size of its text.
  */
-struct jb {
-        bool failed;
-};
-
-static json_object *str(struct jb *b, const char *s)
+static void strv_array(struct jsonw *w, const char *key, const struct strv *l)
 {
-        json_object *o;
-
-        if (!s)
-                return NULL;
-        o = json_object_new_string(s);
-        b->failed |= !o;
-        return o;
-}
-
-static void put(struct jb *b, json_object *obj, const char *key, json_object *val)
-{
-        if (!obj || json_object_object_add(obj, key, val) < 0) {
-                json_object_put(val);
-                b->failed = true;
-        }
-}
-
-static void push(struct jb *b, json_object *arr, json_object *val)
-{
-        if (!arr || json_object_array_add(arr, val) < 0) {
-                json_object_put(val);
-                b->failed = true;
-        }
-}
-
-static json_object *obj(struct jb *b)
-{
-        json_object *o = json_object_new_object();
-
-        b->failed |= !o;
-        return o;
-}
-
-static json_object *arr(struct jb *b)
-{
-        json_object *a = json_object_new_array();
-
-        b->failed |= !a;
-        return a;
-}
-
-static json_object *boolean(bool v)
-{
-        return json_object_new_boolean(v);
-}
-
-static json_object *tristate(enum tristate t)
-{
-        return t == TRI_UNKNOWN ? NULL : json_object_new_boolean(t == TRI_YES);
-}
-
-static json_object *strv_array(struct jb *b, const struct strv *l)
-{
-        json_object *a = arr(b);
-
+        jsonw_array(w, key);
         for (size_t i = 0; i < l->n; i++)
-                push(b, a, str(b, l->v[i]));
-        return a;
+                jsonw_string(w, NULL, l->v[i]);
+        jsonw_end_array(w);
 }
 
-static json_object *hex4(struct jb *b, bool known, unsigned v)
+static void hex4(struct jsonw *w, const char *key, bool known, unsigned v)
 {
         char buf[8];
 
-        if (!known)
-                return NULL;
+        if (!known) {
+                jsonw_null(w, key);
+                return;
+        }
         snprintf(buf, sizeof(buf), "%04x", v & 0xffffu);
-        return str(b, buf);
+        jsonw_string(w, key, buf);
 }
 
-static json_object *group(int id)
+static void tristate(struct jsonw *w, const char *key, enum tristate t)
 {
-        return id == PCI_GROUP_NONE ? NULL : json_object_new_int(id);
+        if (t == TRI_UNKNOWN)
+                jsonw_null(w, key);
+        else
+                jsonw_bool(w, key, t == TRI_YES);
 }
 
-static json_object *addresses(struct jb *b, const struct machine *m, const size_t *idx, size_t n)
+static void group(struct jsonw *w, const char *key, int id)
 {
-        json_object *a = arr(b);
+        if (id == PCI_GROUP_NONE)
+                jsonw_null(w, key);
+        else
+                jsonw_int(w, key, id);
+}
 
+static void addresses(struct jsonw *w, const char *key, const struct machine *m, const size_t *idx, size_t n)
+{
+        jsonw_array(w, key);
         for (size_t i = 0; i < n; i++)
-                push(b, a, str(b, m->devices[idx[i]].address));
-        return a;
-}
-
-static json_object *cpu_list(struct jb *b, const unsigned *cpus, size_t n)
-{
-        json_object *a = arr(b);
-
-        for (size_t i = 0; i < n; i++)
-                push(b, a, json_object_new_int((int)cpus[i]));
-        return a;
+                jsonw_string(w, NULL, m->devices[idx[i]].address);
+        jsonw_end_array(w);
 }
 
 /*
@@ -119,29 +62,27 @@ static json_object *cpu_list(struct jb *b, const unsigned *cpus, size_t n)
  * marked CUSTOM are the functions below them, named after the row.
  */
 #define JSON_HIDE(member, key, sub)
-#define JSON_STR(member, key, sub) put(b, o, key, str(b, s->member));
-#define JSON_STRV(member, key, sub) put(b, o, key, strv_array(b, &s->member));
-#define JSON_BOOL(member, key, sub) put(b, o, key, boolean(s->member));
-#define JSON_NUM(member, key, sub) put(b, o, key, json_object_new_int64((int64_t)s->member));
-#define JSON_TRI(member, key, sub) put(b, o, key, tristate(s->member));
-#define JSON_STRUCT(member, key, sub) put(b, o, key, json_##sub(b, m, &s->member));
+#define JSON_STR(member, key, sub) jsonw_string(w, key, s->member);
+#define JSON_STRV(member, key, sub) strv_array(w, key, &s->member);
+#define JSON_BOOL(member, key, sub) jsonw_bool(w, key, s->member);
+#define JSON_NUM(member, key, sub) jsonw_int(w, key, (int64_t)s->member);
+#define JSON_TRI(member, key, sub) tristate(w, key, s->member);
+#define JSON_STRUCT(member, key, sub) json_##sub(w, key, m, &s->member);
 #define JSON_ARRAY(member, key, sub)                                            \
-        {                                                                       \
-                json_object *a_ = arr(b);                                       \
-                for (size_t i_ = 0; i_ < s->n_##member; i_++)                 \
-                        push(b, a_, json_##sub(b, m, &s->member[i_]));          \
-                put(b, o, key, a_);                                             \
-        }
-#define JSON_CUSTOM(member, key, sub) custom_##member(b, o, key, m, s);
+        jsonw_array(w, key);                                                    \
+        for (size_t i_ = 0; i_ < s->n_##member; i_++)                         \
+                json_##sub(w, NULL, m, &s->member[i_]);                         \
+        jsonw_end_array(w);
+#define JSON_CUSTOM(member, key, sub) custom_##member(w, key, m, s);
 #define JSON_ROW(owned, shown, member, key, sub) JSON_##shown(member, key, sub)
 #define DECLARE_JSON(name, list) \
-        static json_object *json_##name(struct jb *b, const struct machine *m, const struct name *s);
-#define DEFINE_JSON(name, list)                                                                        \
-        static json_object *json_##name(struct jb *b, const struct machine *m, const struct name *s)  \
-        {                                                                                              \
-                json_object *o = obj(b);                                                               \
-                (void)m;                                                                               \
-                list(JSON_ROW) return o;                                                               \
+        static void json_##name(struct jsonw *w, const char *key, const struct machine *m, const struct name *s);
+#define DEFINE_JSON(name, list)                                                                                 \
+        static void json_##name(struct jsonw *w, const char *key, const struct machine *m, const struct name *s) \
+        {                                                                                                       \
+                (void)m;                                                                                        \
+                jsonw_object(w, key);                                                                           \
+                list(JSON_ROW) jsonw_end_object(w);                                                             \
         }
 #define MODEL_STRUCTS(X) \
         X(cpu_core, CPU_CORE_FIELDS) X(cpu_topology, CPU_TOPOLOGY_FIELDS) X(cpu_info, CPU_INFO_FIELDS) \
@@ -153,27 +94,29 @@ static json_object *cpu_list(struct jb *b, const unsigned *cpus, size_t n)
 
 MODEL_STRUCTS(DECLARE_JSON)
 
-#define CUSTOM(row, type)                                                                                   \
-        static void custom_##row(struct jb *b, json_object *o, const char *key, const struct machine *m,   \
-                                 const struct type *s)
+#define CUSTOM(row, type) \
+        static void custom_##row(struct jsonw *w, const char *key, const struct machine *m, const struct type *s)
 
 CUSTOM(virtualization, cpu_info)
 {
         (void)m;
-        put(b, o, key, boolean(s->virt_flag != NULL));
+        jsonw_bool(w, key, s->virt_flag != NULL);
 }
 
 /* The CPU's object carries the machine's topology. */
 CUSTOM(topology, cpu_info)
 {
         (void)s;
-        put(b, o, key, json_cpu_topology(b, m, &m->topology));
+        json_cpu_topology(w, key, m, &m->topology);
 }
 
 CUSTOM(cpus, cpu_core)
 {
         (void)m;
-        put(b, o, key, cpu_list(b, s->cpus, s->n_cpus));
+        jsonw_array(w, key);
+        for (size_t i = 0; i < s->n_cpus; i++)
+                jsonw_int(w, NULL, s->cpus[i]);
+        jsonw_end_array(w);
 }
 
 CUSTOM(kind, cpu_core)
@@ -182,55 +125,61 @@ CUSTOM(kind, cpu_core)
                                              [CORE_KIND_EFFICIENCY] = "efficiency" };
 
         (void)m;
-        put(b, o, key, str(b, kinds[s->kind]));
+        jsonw_string(w, key, kinds[s->kind]);
 }
 
 CUSTOM(chassis_type, board_info)
 {
         (void)m;
-        put(b, o, key, s->chassis_type ? json_object_new_int(s->chassis_type) : NULL);
+        if (s->chassis_type)
+                jsonw_int(w, key, s->chassis_type);
+        else
+                jsonw_null(w, key);
 }
 
 CUSTOM(firmware, iommu_info)
 {
         (void)m;
-        put(b, o, key, boolean(s->firmware_table != NULL));
+        jsonw_bool(w, key, s->firmware_table != NULL);
 }
 
 CUSTOM(acs_override, iommu_info)
 {
         (void)m;
-        put(b, o, key, s->acs_override == ACS_OVERRIDE_NONE ? NULL : str(b, acs_override_name(s->acs_override)));
+        jsonw_string(w, key, s->acs_override == ACS_OVERRIDE_NONE ? NULL : acs_override_name(s->acs_override));
 }
 
 CUSTOM(vendor_id, pci_device)
 {
         (void)m;
-        put(b, o, key, hex4(b, s->ids_known, s->vendor_id));
+        hex4(w, key, s->ids_known, s->vendor_id);
 }
 
 CUSTOM(device_id, pci_device)
 {
         (void)m;
-        put(b, o, key, hex4(b, s->ids_known, s->device_id));
+        hex4(w, key, s->ids_known, s->device_id);
 }
 
 CUSTOM(class_id, pci_device)
 {
         (void)m;
-        put(b, o, key, hex4(b, s->class_known, s->class_id));
+        hex4(w, key, s->class_known, s->class_id);
 }
 
 CUSTOM(iommu_group, pci_device)
 {
         (void)m;
-        put(b, o, key, group(s->iommu_group));
+        group(w, key, s->iommu_group);
 }
 
 CUSTOM(boot_vga, pci_device)
 {
         (void)m;
-        put(b, o, key, s->boot_vga < 0 ? NULL : boolean(s->boot_vga == 1));
+        if (s->boot_vga < 0)
+                jsonw_null(w, key);
+        else
+                jsonw_bool(w, key, s->boot_vga == 1);
 }
 
 /* Only a USB controller has the list, empty when nothing is plugged in. */
@@ -238,144 +187,143 @@ CUSTOM(usb_devices, pci_device)
 {
         (void)m;
         if (s->class_known && s->class_id == 0x0c03)
-                put(b, o, key, strv_array(b, &s->usb_devices));
+                strv_array(w, key, &s->usb_devices);
 }
 
 CUSTOM(host_ways, pci_device)
 {
-        json_object *a = arr(b);
-
         (void)m;
-        for (int w = 0; w < _HOST_WAY_MAX; w++)
-                if (s->host_ways & (1u << w))
-                        push(b, a, str(b, host_way_name((enum host_way)w)));
-        put(b, o, key, a);
+        jsonw_array(w, key);
+        for (int way = 0; way < _HOST_WAY_MAX; way++)
+                if (s->host_ways & (1u << way))
+                        jsonw_string(w, NULL, host_way_name((enum host_way)way));
+        jsonw_end_array(w);
 }
 
 CUSTOM(devices, iommu_group)
 {
-        put(b, o, key, addresses(b, m, s->devices, s->n_devices));
+        addresses(w, key, m, s->devices, s->n_devices);
 }
 
 /* A GPU's object names its device as the device's own does. */
 CUSTOM(device_address, gpu_info)
 {
-        put(b, o, key, str(b, m->devices[s->device].address));
+        jsonw_string(w, key, m->devices[s->device].address);
 }
 
 CUSTOM(device_vendor, gpu_info)
 {
-        put(b, o, key, str(b, m->devices[s->device].vendor_name));
+        jsonw_string(w, key, m->devices[s->device].vendor_name);
 }
 
 CUSTOM(device_name, gpu_info)
 {
-        put(b, o, key, str(b, m->devices[s->device].device_name));
+        jsonw_string(w, key, m->devices[s->device].device_name);
 }
 
 CUSTOM(device_group, gpu_info)
 {
-        put(b, o, key, group(m->devices[s->device].iommu_group));
+        group(w, key, m->devices[s->device].iommu_group);
 }
 
 CUSTOM(device_boot_vga, gpu_info)
 {
-        put(b, o, key, boolean(m->devices[s->device].boot_vga == 1));
+        jsonw_bool(w, key, m->devices[s->device].boot_vga == 1);
 }
 
 CUSTOM(device_driver, gpu_info)
 {
-        put(b, o, key, str(b, m->devices[s->device].driver));
+        jsonw_string(w, key, m->devices[s->device].driver);
 }
 
 CUSTOM(companions, gpu_info)
 {
-        put(b, o, key, addresses(b, m, s->companions, s->n_companions));
+        addresses(w, key, m, s->companions, s->n_companions);
 }
 
 CUSTOM(blockers, gpu_info)
 {
-        put(b, o, key, addresses(b, m, s->blockers, s->n_blockers));
+        addresses(w, key, m, s->blockers, s->n_blockers);
 }
 
 CUSTOM(controller, block_disk)
 {
-        put(b, o, key, str(b, m->devices[s->controller].address));
+        jsonw_string(w, key, m->devices[s->controller].address);
 }
 
 /* Each id once, whatever number of places name it ("sources" says where). */
 CUSTOM(unique_ids, vfio_state)
 {
-        json_object *ids = arr(b);
         struct strv unique = { 0 };
 
         (void)m;
         for (size_t i = 0; i < s->n_ids; i++)
-                b->failed |= strv_push(&unique, s->ids[i].id) < 0;
+                if (strv_push(&unique, s->ids[i].id) < 0)
+                        w->err = -ENOMEM;
         strv_uniq(&unique);
-        for (size_t i = 0; i < unique.n; i++)
-                push(b, ids, str(b, unique.v[i]));
+        strv_array(w, key, &unique);
         strv_free(&unique);
-        put(b, o, key, ids);
 }
 
 CUSTOM(tool, vfio_state)
 {
-        json_object *tool;
-
         (void)m;
         if (!s->tool.present) {
-                put(b, o, key, NULL);
+                jsonw_null(w, key);
                 return;
         }
-        tool = obj(b);
-        put(b, tool, "devices", strv_array(b, &s->tool.devices));
-        put(b, tool, "ids", strv_array(b, &s->tool.ids));
-        put(b, tool, "params", strv_array(b, &s->tool.params));
-        put(b, tool, "modules", strv_array(b, &s->tool.modules));
-        put(b, tool, "trial", s->tool.trial.n ? strv_array(b, &s->tool.trial) : NULL);
-        put(b, o, key, tool);
+        jsonw_object(w, key);
+        strv_array(w, "devices", &s->tool.devices);
+        strv_array(w, "ids", &s->tool.ids);
+        strv_array(w, "params", &s->tool.params);
+        strv_array(w, "modules", &s->tool.modules);
+        if (s->tool.trial.n)
+                strv_array(w, "trial", &s->tool.trial);
+        else
+                jsonw_null(w, "trial");
+        jsonw_end_object(w);
 }
 
 CUSTOM(recommended_gpu, machine)
 {
         size_t best;
 
-        put(b, o, key, machine_recommended_gpu(s, &best) == 0 ? str(b, m->devices[m->gpus[best].device].address) : NULL);
+        jsonw_string(w, key, machine_recommended_gpu(s, &best) == 0 ? m->devices[m->gpus[best].device].address : NULL);
 }
 
 /* A boot loader's or generator's name first, then what decided it. */
-static void put_evidence(struct jb *b, json_object *parent, const char *key, const struct machine *m,
-                         const char *name, const struct evidence_result *s)
+static void put_evidence(struct jsonw *w, const char *key, const struct machine *m, const char *name,
+                         const struct evidence_result *s)
 {
-        json_object *o = obj(b);
-
         (void)m;
-        put(b, o, "name", str(b, name));
+        jsonw_object(w, key);
+        jsonw_string(w, "name", name);
         EVIDENCE_RESULT_FIELDS(JSON_ROW)
-        put(b, parent, key, o);
+        jsonw_end_object(w);
 }
 
 CUSTOM(bootloader, machine)
 {
-        put_evidence(b, o, key, m, bootloader_name((enum bootloader_kind)s->bootloader.kind), &s->bootloader);
+        put_evidence(w, key, m, bootloader_name((enum bootloader_kind)s->bootloader.kind), &s->bootloader);
 }
 
 CUSTOM(initramfs, machine)
 {
-        put_evidence(b, o, key, m, initramfs_name((enum initramfs_kind)s->initramfs.kind), &s->initramfs);
+        put_evidence(w, key, m, initramfs_name((enum initramfs_kind)s->initramfs.kind), &s->initramfs);
 }
 
 MODEL_STRUCTS(DEFINE_JSON)
 
 int machine_to_json(const struct machine *m, char **ret)
 {
-        struct jb b = { 0 };
-        json_object *root = json_machine(&b, m, m);
+        struct jsonw w = { 0 };
+        char *text;
+        int r;
 
-        if (b.failed) {
-                json_object_put(root);
-                return -VS_E_JSON;
-        }
-        return json_finish(root, ret);
+        json_machine(&w, NULL, m, m);
+        r = jsonw_finish(&w, &text);
+        if (r < 0)
+                return r == -ENOMEM ? r : -VS_E_JSON;
+        *ret = text;
+        return 0;
 }

@@ -10,6 +10,8 @@
 #include "vfio-setup/escape.h"
 #include "vfio-setup/kcmdline.h"
 #include "vfio-setup/envfile.h"
+#include "vfio-setup/json.h"
+#include "vfio-setup/jsonw.h"
 #include "vfio-setup/pciaddr.h"
 
 START_TEST(strv_uniq_sorts_and_dedupes)
@@ -232,6 +234,68 @@ START_TEST(error_messages)
 }
 END_TEST
 
+/*
+ * The streamed writer against json-c and json_finish, on one document with each kind of
+ * value, empty and nested containers, and every character either escapes: the two print
+ * the one style, byte for byte.
+ */
+START_TEST(jsonw_writes_what_json_c_writes)
+{
+        static const char *const nasty[] = { "plain", "", "a/b \"q\" back\\slash", "\b\f\n\r\t\x01\x1f",
+                                             "del\x7f c1\xc2\x85 nbsp\xc2\xa0 \xc3\xa9", "\xc2" };
+        json_object *root = json_object_new_object(), *a = json_object_new_array(), *o = json_object_new_object();
+        struct jsonw w = { 0 };
+        char *theirs, *ours;
+
+        json_object_object_add(root, "empty_object", json_object_new_object());
+        json_object_object_add(root, "empty_array", json_object_new_array());
+        for (size_t i = 0; i < sizeof(nasty) / sizeof(nasty[0]); i++)
+                json_object_array_add(a, json_object_new_string(nasty[i]));
+        json_object_array_add(a, NULL);
+        json_object_array_add(a, json_object_new_object());
+        json_object_object_add(o, "t", json_object_new_boolean(1));
+        json_object_object_add(o, "n", json_object_new_int64(-9007199254740993LL));
+        json_object_object_add(o, "z", NULL);
+        json_object_object_add(o, "key \"\x7f\"", json_object_new_array());
+        json_object_array_add(a, o);
+        json_object_object_add(root, "values", a);
+        json_object_object_add(root, "f", json_object_new_boolean(0));
+        ck_assert_int_eq(json_finish(root, &theirs), 0);
+
+        jsonw_object(&w, NULL);
+        jsonw_object(&w, "empty_object");
+        jsonw_end_object(&w);
+        jsonw_array(&w, "empty_array");
+        jsonw_end_array(&w);
+        jsonw_array(&w, "values");
+        for (size_t i = 0; i < sizeof(nasty) / sizeof(nasty[0]); i++)
+                jsonw_string(&w, NULL, nasty[i]);
+        jsonw_null(&w, NULL);
+        jsonw_object(&w, NULL);
+        jsonw_end_object(&w);
+        jsonw_object(&w, NULL);
+        jsonw_bool(&w, "t", true);
+        jsonw_int(&w, "n", -9007199254740993LL);
+        jsonw_string(&w, "z", NULL);
+        jsonw_array(&w, "key \"\x7f\"");
+        jsonw_end_array(&w);
+        jsonw_end_object(&w);
+        jsonw_end_array(&w);
+        jsonw_bool(&w, "f", false);
+        jsonw_end_object(&w);
+        ck_assert_int_eq(jsonw_finish(&w, &ours), 0);
+        ck_assert_str_eq(ours, theirs);
+        free(ours);
+        free(theirs);
+
+        /* A container left open, or one closed too many, is no document. */
+        jsonw_array(&w, NULL);
+        ck_assert_int_eq(jsonw_finish(&w, &ours), -EINVAL);
+        jsonw_end_array(&w);
+        ck_assert_int_eq(jsonw_finish(&w, &ours), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s = suite_create("core");
@@ -246,6 +310,7 @@ int main(void)
         tcase_add_test(tc, escape_shell_read_back_by_sh);
         tcase_add_test(tc, escape_kcmdline_read_back);
         tcase_add_test(tc, escape_state_and_xml);
+        tcase_add_test(tc, jsonw_writes_what_json_c_writes);
         suite_add_tcase(s, tc);
         return tl_run(s);
 }
