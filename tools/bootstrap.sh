@@ -35,6 +35,7 @@ mmdebstrap        vm         mmdebstrap          -                   -          
 sfdisk            vm         fdisk               -                   -                -
 mkfs.fat          vm         dosfstools          -                   -                -
 mke2fs            vm         e2fsprogs           -                   -                -
+strace            bench      strace              strace              strace           strace
 valgrind          ci         valgrind            -                   -                -
 cppcheck          ci         cppcheck            -                   -                -
 dpkg-buildpackage packaging  dpkg-dev            -                   -                -
