@@ -11,7 +11,7 @@
 #include "vfio-setup/pciaddr.h"
 #include "pci_names.h"
 
-/* Attributes libpci and lspci read, named for `snapshot`; config is read as its standard header. */
+/* The attributes vfio-setup, libpci and lspci read, named for `snapshot`; config is read as its standard header. */
 static const struct {
         const char *name;
         size_t limit;
@@ -55,9 +55,10 @@ static bool hex_value(const char *s, size_t len, unsigned long max, unsigned lon
         return true;
 }
 
-static bool from_uevent(const struct sysroot_dir *dir, unsigned long *vendor, unsigned long *device,
-                        unsigned long *class)
+static bool from_uevent(const struct sysroot_dir *dir, unsigned long *ret_vendor, unsigned long *ret_device,
+                        unsigned long *ret_class)
 {
+        unsigned long vendor = 0, device = 0, class = 0;
         bool have_id = false, have_class = false;
         char buf[1024];
 
@@ -70,26 +71,32 @@ static bool from_uevent(const struct sysroot_dir *dir, unsigned long *vendor, un
                 nl = strchr(line, '\n');
                 len = nl ? (size_t)(nl - line) : strlen(line);
                 if (startswith(line, "PCI_ID=") && (colon = memchr(line, ':', len)))
-                        have_id = hex_value(line + 7, (size_t)(colon - line - 7), 0xffff, vendor) &&
-                                  hex_value(colon + 1, len - (size_t)(colon + 1 - line), 0xffff, device);
+                        have_id = hex_value(line + 7, (size_t)(colon - line - 7), 0xffff, &vendor) &&
+                                  hex_value(colon + 1, len - (size_t)(colon + 1 - line), 0xffff, &device);
                 else if (startswith(line, "PCI_CLASS="))
-                        have_class = hex_value(line + 10, len - 10, 0xffffff, class);
+                        have_class = hex_value(line + 10, len - 10, 0xffffff, &class);
         }
-        return have_id && have_class;
+        if (!have_id || !have_class)
+                return false;
+        *ret_vendor = vendor;
+        *ret_device = device;
+        *ret_class = class;
+        return true;
 }
 
-static bool from_config(const struct sysroot_dir *dir, unsigned long *vendor, unsigned long *device,
-                        unsigned long *class)
+static bool from_config(const struct sysroot_dir *dir, unsigned long *ret_vendor, unsigned long *ret_device,
+                        unsigned long *ret_class)
 {
         unsigned char cfg[13];
         size_t len;
 
-        if (sysroot_dir_read(dir, "config", (char *)cfg, sizeof(cfg), &len) < 0 || len < 12)
+        if (sysroot_dir_read(dir, "config", (char *)cfg, sizeof(cfg), &len) < 0 || len < 12 ||
+            (cfg[0] == 0xff && cfg[1] == 0xff))
                 return false;
-        *vendor = cfg[0] | (unsigned)cfg[1] << 8;
-        *device = cfg[2] | (unsigned)cfg[3] << 8;
-        *class = cfg[9] | (unsigned)cfg[10] << 8 | (unsigned)cfg[11] << 16;
-        return *vendor != 0xffff;
+        *ret_vendor = cfg[0] | (unsigned)cfg[1] << 8;
+        *ret_device = cfg[2] | (unsigned)cfg[3] << 8;
+        *ret_class = cfg[9] | (unsigned)cfg[10] << 8 | (unsigned)cfg[11] << 16;
+        return true;
 }
 
 static bool attr(const struct sysroot_dir *dir, const char *name, unsigned long max, unsigned long *ret)

@@ -239,28 +239,35 @@ static gzFile open_database(const char *path)
         return f;
 }
 
+static const char *name_of(const struct wanted *w, uint32_t id)
+{
+        char **slot = wanted_slot(w, id);
+
+        return slot ? *slot : NULL;
+}
+
 /* A name for each device from what was found; a class alone is named with its number, as libpci names it. */
 static int name_devices(const struct names *x, struct pci_device *devices, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 struct pci_device *d = &devices[i];
-                char **s;
+                const char *sub, *cls, *vendor, *device;
 
                 if (d->class_known) {
-                        if ((s = wanted_slot(&x->w[SUBCLASSES], d->class_id)) && *s)
-                                d->class_name = strdup(*s);
-                        else if ((s = wanted_slot(&x->w[CLASSES], d->class_id >> 8)) && *s &&
-                                 asprintf(&d->class_name, "%s [%04x]", *s, d->class_id) < 0)
+                        sub = name_of(&x->w[SUBCLASSES], d->class_id);
+                        cls = name_of(&x->w[CLASSES], d->class_id >> 8);
+                        if (sub)
+                                d->class_name = strdup(sub);
+                        else if (cls && asprintf(&d->class_name, "%s [%04x]", cls, d->class_id) < 0)
                                 d->class_name = NULL;
-                        if (s && *s && !d->class_name)
+                        if ((sub || cls) && !d->class_name)
                                 return -ENOMEM;
                 }
                 if (!d->ids_known)
                         continue;
-                if ((s = wanted_slot(&x->w[VENDORS], d->vendor_id)) && *s && !(d->vendor_name = strdup(*s)))
-                        return -ENOMEM;
-                s = wanted_slot(&x->w[DEVICES], (uint32_t)d->vendor_id << 16 | d->device_id);
-                if (s && *s && !(d->device_name = strdup(*s)))
+                vendor = name_of(&x->w[VENDORS], d->vendor_id);
+                device = name_of(&x->w[DEVICES], (uint32_t)d->vendor_id << 16 | d->device_id);
+                if ((vendor && !(d->vendor_name = strdup(vendor))) || (device && !(d->device_name = strdup(device))))
                         return -ENOMEM;
         }
         return 0;
@@ -275,13 +282,13 @@ int pci_names_fill(const char *database, struct pci_device *devices, size_t n)
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const struct pci_device *d = &devices[i];
 
-                if (d->class_known)
-                        r = wanted_add(&x.w[SUBCLASSES], d->class_id) < 0 ||
-                                            wanted_add(&x.w[CLASSES], d->class_id >> 8u) < 0 ? -ENOMEM : 0;
-                if (r >= 0 && d->ids_known)
-                        r = wanted_add(&x.w[VENDORS], d->vendor_id) < 0 ||
-                                            wanted_add(&x.w[DEVICES], (uint32_t)d->vendor_id << 16 | d->device_id) < 0
-                                    ? -ENOMEM : 0;
+                if (d->class_known &&
+                    (wanted_add(&x.w[SUBCLASSES], d->class_id) < 0 || wanted_add(&x.w[CLASSES], d->class_id >> 8u) < 0))
+                        r = -ENOMEM;
+                if (r >= 0 && d->ids_known &&
+                    (wanted_add(&x.w[VENDORS], d->vendor_id) < 0 ||
+                     wanted_add(&x.w[DEVICES], (uint32_t)d->vendor_id << 16 | d->device_id) < 0))
+                        r = -ENOMEM;
         }
         for (int k = 0; r >= 0 && k < _WANTED_MAX; k++)
                 r = wanted_seal(&x.w[k]);
