@@ -75,8 +75,11 @@ with tempfile.TemporaryDirectory() as d:
     p = subprocess.run(["sh", "-c", f". {vmlib.GUEST}/lib.sh; drivers | head -3; block x sh -c 'echo hi; exit 4'"],
                        capture_output=True, text=True, cwd=d)
     lines = p.stdout.splitlines()
-    tap.ok(lines[-3:] == ["@@BEGIN x", "hi", "@@END x 4"], "lib.sh: block frames a command and its status", p.stdout)
-    tap.ok(all(len(ln.split()) == 4 for ln in lines[:-3]), "lib.sh: drivers lists address, ids, class, driver",
+    when = lines[-1].split()
+    tap.ok(lines[-4:-1] == ["@@BEGIN x", "hi", "@@END x 4"] and when[:2] == ["@@TIME", "x"] and len(when) == 4 and
+           0 <= float(when[3]) - float(when[2]) < 5, "lib.sh: block frames a command and its status, and times it",
+           p.stdout)
+    tap.ok(all(len(ln.split()) == 4 for ln in lines[:-4]), "lib.sh: drivers lists address, ids, class, driver",
            p.stdout)
 
 p = subprocess.run([os.path.join(HERE, "run"), "--list"], capture_output=True, text=True)

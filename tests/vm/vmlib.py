@@ -268,6 +268,11 @@ class Boot:
         self.text = text
         self.seconds = seconds
         self.blocks = serial_blocks(text)
+        # Each step's seconds, from the times lib.sh's block gives; where the agent began, from its first step.
+        self.steps = {m.group(1): float(m.group(3)) - float(m.group(2))
+                      for m in re.finditer(r"^@@TIME (\S+) ([\d.]+) ([\d.]+)\r?$", text, re.M)}
+        starts = [float(x) for x in re.findall(r"^@@TIME \S+ ([\d.]+) ", text, re.M)]
+        self.agent_start = min(starts) if starts else None
         m = re.search(r"^@@VMTEST done (\d+)", text, re.M)
         self.done = int(m.group(1)) if m else None
         m = re.search(r"^@@VMTEST emergency\r?\n(.*)", text, re.M | re.S)
@@ -283,8 +288,9 @@ class Boot:
 class Guest:
     """A disk (a copy-on-write layer over a cached image) and its UEFI variables, booted again and again."""
 
-    def __init__(self, work, base, machine, accel, binary, datadir, name):
+    def __init__(self, work, base, machine, accel, binary, datadir, name, cpus=2):
         self.work = work
+        self.cpus = cpus
         self.machine = machine
         self.accel = accel
         self.binary = binary
@@ -305,7 +311,7 @@ class Guest:
         log_path = os.path.join(self.work, f"{tag}.log")
         console_path = os.path.join(self.work, f"{tag}.console.log")
         # The gaming goal leaves the host 4 GiB: 6 GiB lets a guest of 512 MiB be planned (TCG allocates lazily).
-        argv = ["qemu-system-x86_64", "-nodefaults", "-display", "none", "-no-reboot", "-m", "6144", "-smp", "2"]
+        argv = ["qemu-system-x86_64", "-nodefaults", "-display", "none", "-no-reboot", "-m", "6144", "-smp", str(self.cpus)]
         argv += ["-accel", "kvm"] if self.accel == "kvm" else ["-accel", "tcg,thread=multi"]
         argv += self.machine.args()
         argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",

@@ -3,13 +3,16 @@ export VS=/var/lib/vmtest/vfio-setup
 export VFIO_SETUP_DATADIR=/var/lib/vmtest/data NO_COLOR=1
 
 # block NAME COMMAND...: the command's output between markers, with its exit status.
+# Each block's start and end in seconds since the boot follow it, for the time a step takes.
 block() {
         name=$1
         shift
+        start=$(cut -d' ' -f1 /proc/uptime)
         echo "@@BEGIN $name"
         "$@" 2>&1
         rc=$?
         echo "@@END $name $rc"
+        echo "@@TIME $name $start $(cut -d' ' -f1 /proc/uptime)"
         return $rc
 }
 
