@@ -299,19 +299,27 @@ static int open_parent(const struct sysroot *sr, const char *rel, const char **r
         return fd;
 }
 
-int sysroot_open_regular(const struct sysroot *sr, const char *rel, int *ret_fd)
+/* 0 for a regular file, else -EISDIR or -VS_E_NOT_REGULAR. */
+static int regular(int fd)
 {
         struct stat st;
-        int fd, r = 0;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return S_ISDIR(st.st_mode) ? -EISDIR : -VS_E_NOT_REGULAR;
+        return 0;
+}
+
+int sysroot_open_regular(const struct sysroot *sr, const char *rel, int *ret_fd)
+{
+        int fd, r;
 
         /* O_NONBLOCK: opening a FIFO to look at it must not wait for a writer. */
         fd = open_in_root(sr, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return fd;
-        if (fstat(fd, &st) < 0)
-                r = -errno;
-        else if (!S_ISREG(st.st_mode))
-                r = S_ISDIR(st.st_mode) ? -EISDIR : -VS_E_NOT_REGULAR;
+        r = regular(fd);
         if (r < 0) {
                 close(fd);
                 return r;
@@ -323,14 +331,11 @@ int sysroot_open_regular(const struct sysroot *sr, const char *rel, int *ret_fd)
 int sysroot_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
         size_t len = 0, cap = 4096, limit = max ? max : SYSROOT_READ_MAX + 1;
-        struct stat st;
         char *buf;
-        int r;
+        int r = regular(fd);
 
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return S_ISDIR(st.st_mode) ? -EISDIR : -VS_E_NOT_REGULAR;
+        if (r < 0)
+                return r;
         buf = malloc(cap);
         if (!buf)
                 return -ENOMEM;
@@ -718,7 +723,6 @@ int sysroot_dir_read(const struct sysroot_dir *d, const char *name, char *buf, s
 {
         char path[PATH_MAX];
         size_t len = 0;
-        struct stat st;
         int fd, r;
 
         r = dir_entry_path(d, name, path, sizeof(path));
@@ -733,15 +737,9 @@ int sysroot_dir_read(const struct sysroot_dir *d, const char *name, char *buf, s
                         return r;
         } else if (fd < 0)
                 return -errno;
-        else {
-                if (fstat(fd, &st) < 0)
-                        r = -errno;
-                else if (!S_ISREG(st.st_mode))
-                        r = S_ISDIR(st.st_mode) ? -EISDIR : -VS_E_NOT_REGULAR;
-                if (r < 0) {
-                        close(fd);
-                        return r;
-                }
+        else if ((r = regular(fd)) < 0) {
+                close(fd);
+                return r;
         }
         while (len < size - 1) {
                 size_t want = size - 1 - len;
