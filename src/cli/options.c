@@ -142,6 +142,19 @@ const struct command *cli_find_command(const char *name)
         return NULL;
 }
 
+/* A libvirt domain's name for an option that takes one; what else it may be, said after. */
+static int set_domain(char **slot, const char *option, const char *arg, const char *or_else)
+{
+        if (!libvirt_domain_name_ok(arg)) {
+                fprintf(stderr, "vfio-setup: %s %s: the libvirt domain's name (letters, digits and . _ + - (not first), "
+                                "at most 64)%s\n", option, arg, or_else);
+                return -1;
+        }
+        free(*slot);
+        *slot = strdup(arg);
+        return *slot ? 0 : -1;
+}
+
 /* A whole number from 1 to max; -1 after saying what the option takes. */
 static int count(const char *arg, unsigned long max, const char *option, const char *what, unsigned *ret)
 {
@@ -226,23 +239,9 @@ int cli_command_option(struct cli_options *opt, int c, const char *arg)
         case OPT_INPUT:
                 return strv_push(&opt->inputs, arg) < 0 ? -1 : 0;
         case OPT_SINGLE_GPU:
-                if (!libvirt_domain_name_ok(arg)) {
-                        fprintf(stderr, "vfio-setup: --single-gpu %s: the libvirt domain's name, of letters, digits and "
-                                        ". _ + - (not first), at most 64\n", arg);
-                        return -1;
-                }
-                free(s->single_gpu);
-                s->single_gpu = strdup(arg);
-                return s->single_gpu ? 0 : -1;
+                return set_domain(&s->single_gpu, "--single-gpu", arg, "");
         case OPT_HANDOVER:
-                if (!libvirt_domain_name_ok(arg)) {
-                        fprintf(stderr, "vfio-setup: --handover %s: the libvirt domain's name (letters, digits and . _ + - "
-                                        "(not first), at most 64), or on Proxmox VE the guest's id\n", arg);
-                        return -1;
-                }
-                free(s->handover);
-                s->handover = strdup(arg);
-                return s->handover ? 0 : -1;
+                return set_domain(&s->handover, "--handover", arg, ", or on Proxmox VE the guest's id");
         case OPT_LG_RESOLUTION: {
                 unsigned width, height;
                 char end;
