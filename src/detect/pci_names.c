@@ -62,7 +62,8 @@ static int wanted_seal(struct wanted *w)
 {
         size_t k = 0;
 
-        qsort(w->ids, w->n, sizeof(*w->ids), cmp_id);
+        if (w->n)
+                qsort(w->ids, w->n, sizeof(*w->ids), cmp_id);
         for (size_t i = 0; i < w->n; i++)
                 if (k == 0 || w->ids[k - 1] != w->ids[i])
                         w->ids[k++] = w->ids[i];
@@ -73,7 +74,7 @@ static int wanted_seal(struct wanted *w)
 
 static char **wanted_slot(const struct wanted *w, uint32_t id)
 {
-        const uint32_t *hit = bsearch(&id, w->ids, w->n, sizeof(*w->ids), cmp_id);
+        const uint32_t *hit = w->n ? bsearch(&id, w->ids, w->n, sizeof(*w->ids), cmp_id) : NULL;
 
         return hit ? &w->names[hit - w->ids] : NULL;
 }

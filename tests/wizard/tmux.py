@@ -24,12 +24,15 @@ def screen():
 
 
 def wait_for(*texts, timeout=5.0):
-    """The screen once it shows every text (a screen's last line among them, so that it is all drawn)."""
+    """The screen once it shows every text and has stopped changing: tmux may show a frame the
+    program is still writing (a slow build, a sanitizer's, writes it in pieces)."""
     end = time.monotonic() + timeout
+    last = None
     while time.monotonic() < end:
         s = screen()
-        if all(t in s for t in texts):
+        if all(t in s for t in texts) and s == last:
             return s
+        last = s
         time.sleep(0.05)
     return screen()
 
@@ -70,7 +73,7 @@ def main():
         tap.done()
     try:
         start(f"{BINARY} --demo amd-desktop")
-        s = wait_for("1/8 Hardware")
+        s = wait_for("1/8 Hardware", "q quit")
         tap.ok("AMD Ryzen 7 5800X" in s and "q quit" in s, "demo starts on the hardware screen", s)
         forward(1, 3)
         s = wait_for("3/8 GPU choice")
