@@ -30,5 +30,5 @@ void strv_free(struct strv *l);
 /* Small string helpers shared by the parsers. */
 char *strip(char *s);
 bool startswith(const char *s, const char *prefix);
-/* The value of a hexadecimal digit, either case; -1 for any other character. */
-int hex_digit(int c);
+/* Exactly n (at most 8) hexadecimal digits, either case: their value. */
+bool hex_n(const char *s, size_t n, unsigned *ret);

@@ -11,19 +11,6 @@
 #include "vfio-setup/errors.h"
 #include "vfio-setup/pciaddr.h"
 
-static bool hexn(const char *s, size_t n, unsigned *ret)
-{
-        unsigned v = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                if (!isxdigit((unsigned char)s[i]))
-                        return false;
-                v = v * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0' : tolower((unsigned char)s[i]) - 'a' + 10);
-        }
-        *ret = v;
-        return true;
-}
-
 /* "IOMMU Group 14" with an optional colon; returns the rest of the line, or NULL. */
 static const char *group_prefix(const char *s, int *ret)
 {
@@ -63,7 +50,7 @@ static int parse_device(const char *s, int group, struct card_device *ret)
         if (pci_address_parse(addr, &d.domain, &d.bus, &d.dev, &d.func) < 0)
                 return -EINVAL;
         for (p = s + len; (p = strchr(p, '[')); p++)
-                if (hexn(p + 1, 4, &v) && p[5] == ']' && p[6] == ':') {
+                if (hex_n(p + 1, 4, &v) && p[5] == ']' && p[6] == ':') {
                         cls = p;
                         d.class_id = (uint16_t)v;
                         break;
@@ -71,7 +58,7 @@ static int parse_device(const char *s, int group, struct card_device *ret)
         if (!cls)
                 return -EINVAL;
         for (p = cls + 7; (p = strchr(p, '[')); p++)
-                if (hexn(p + 1, 4, &v) && p[5] == ':' && hexn(p + 6, 4, &w) && p[10] == ']') {
+                if (hex_n(p + 1, 4, &v) && p[5] == ':' && hex_n(p + 6, 4, &w) && p[10] == ']') {
                         ids = p + 11;
                         d.vendor_id = (uint16_t)v;
                         d.device_id = (uint16_t)w;
@@ -79,9 +66,9 @@ static int parse_device(const char *s, int group, struct card_device *ret)
                 }
         if (!ids)
                 return -EINVAL;
-        if ((p = strstr(ids, "(rev ")) && hexn(p + 5, 2, &v))
+        if ((p = strstr(ids, "(rev ")) && hex_n(p + 5, 2, &v))
                 d.revision = (uint8_t)v;
-        if ((p = strstr(ids, "(prog-if ")) && hexn(p + 9, 2, &v))
+        if ((p = strstr(ids, "(prog-if ")) && hex_n(p + 9, 2, &v))
                 d.prog_if = (uint8_t)v;
         *ret = d;
         return 0;

@@ -149,13 +149,24 @@ bool startswith(const char *s, const char *prefix)
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-int hex_digit(int c)
+bool hex_n(const char *s, size_t n, unsigned *ret)
 {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
+        unsigned v = 0;
+
+        if (n > 8)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+
+                if (c >= '0' && c <= '9')
+                        v = v * 16 + (unsigned)(c - '0');
+                else if (c >= 'a' && c <= 'f')
+                        v = v * 16 + (unsigned)(c - 'a' + 10);
+                else if (c >= 'A' && c <= 'F')
+                        v = v * 16 + (unsigned)(c - 'A' + 10);
+                else
+                        return false;
+        }
+        *ret = v;
+        return true;
 }

@@ -38,18 +38,9 @@ static int warn(struct machine *m, const char *address, const char *what)
  */
 static bool hex_value(const char *s, size_t len, unsigned long max, unsigned long *ret)
 {
-        unsigned long v = 0;
+        unsigned v;
 
-        if (len == 0 || len > 8)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                int d = hex_digit(s[i]);
-
-                if (d < 0)
-                        return false;
-                v = v * 16 + (unsigned)d;
-        }
-        if (v > max)
+        if (len == 0 || !hex_n(s, len, &v) || v > max)
                 return false;
         *ret = v;
         return true;

@@ -87,20 +87,6 @@ static void wanted_free(struct wanted *w)
         free(w->ids);
 }
 
-static int hex(const char *p, int digits)
-{
-        int x = 0;
-
-        for (; digits > 0; digits--, p++) {
-                int v = hex_digit(*p);
-
-                if (v < 0)
-                        return -1;
-                x = x * 16 + v;
-        }
-        return x;
-}
-
 static bool white(char c)
 {
         return c == ' ' || c == '\t';
@@ -109,9 +95,9 @@ static bool white(char c)
 /* An id of digits hex digits, white space, and a name: the name, or NULL. */
 static const char *entry(const char *p, int digits, uint32_t *ret_id)
 {
-        int id = hex(p, digits);
+        unsigned id;
 
-        if (id < 0 || !white(p[digits]))
+        if (!hex_n(p, (size_t)digits, &id) || !white(p[digits]))
                 return NULL;
         p += digits;
         while (white(*p))

@@ -269,10 +269,10 @@ class Boot:
         self.seconds = seconds
         self.blocks = serial_blocks(text)
         # Each step's seconds, from the times lib.sh's block gives; where the agent began, from its first step.
-        self.steps = {m.group(1): float(m.group(3)) - float(m.group(2))
-                      for m in re.finditer(r"^@@TIME (\S+) ([\d.]+) ([\d.]+)\r?$", text, re.M)}
-        starts = [float(x) for x in re.findall(r"^@@TIME \S+ ([\d.]+) ", text, re.M)]
-        self.agent_start = min(starts) if starts else None
+        times = [(name, float(start), float(end))
+                 for name, start, end in re.findall(r"^@@TIME (\S+) ([\d.]+) ([\d.]+)\r?$", text, re.M)]
+        self.steps = {name: end - start for name, start, end in times}
+        self.agent_start = min((start for _, start, _ in times), default=None)
         m = re.search(r"^@@VMTEST done (\d+)", text, re.M)
         self.done = int(m.group(1)) if m else None
         m = re.search(r"^@@VMTEST emergency\r?\n(.*)", text, re.M | re.S)
